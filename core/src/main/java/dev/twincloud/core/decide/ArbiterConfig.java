@@ -1,0 +1,66 @@
+package dev.twincloud.core.decide;
+
+import dev.twincloud.core.protocol.SiteId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The arbiter's timing and safety settings.
+ *
+ * @param sites              exactly two sites
+ * @param leaseTtl           how long a write lease lasts after the writer's request reached the arbiter
+ * @param margin             extra wait past the lease's end before another site may get a lease (clock drift)
+ * @param reportTimeout      a site whose last heartbeat is older than this is not "fresh"
+ * @param standbyLossTimeout how long the writer may miss its synchronous standby before the arbiter
+ *                           lets it drop to async (sync mode)
+ * @param maxLagBytes        async mode: the largest lag (bytes) with which a standby stays eligible
+ * @param switchoverTimeout  a planned switchover that has not completed by then is aborted
+ */
+public record ArbiterConfig(
+        List<SiteId> sites,
+        Duration leaseTtl,
+        Duration margin,
+        Duration reportTimeout,
+        Duration standbyLossTimeout,
+        long maxLagBytes,
+        Duration switchoverTimeout) {
+
+    public ArbiterConfig {
+        Objects.requireNonNull(sites);
+        sites = List.copyOf(sites);
+        if (sites.size() != 2 || sites.get(0).equals(sites.get(1))) {
+            throw new IllegalArgumentException("exactly two distinct sites are supported, got " + sites);
+        }
+        requirePositive("leaseTtl", leaseTtl);
+        requirePositive("reportTimeout", reportTimeout);
+        requirePositive("standbyLossTimeout", standbyLossTimeout);
+        requirePositive("switchoverTimeout", switchoverTimeout);
+        if (margin == null || margin.isNegative()) {
+            throw new IllegalArgumentException("margin must be >= 0");
+        }
+        if (maxLagBytes < 0) {
+            throw new IllegalArgumentException("maxLagBytes must be >= 0");
+        }
+    }
+
+    private static void requirePositive(String name, Duration d) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+    }
+
+    public SiteId other(SiteId site) {
+        if (site.equals(sites.get(0))) {
+            return sites.get(1);
+        }
+        if (site.equals(sites.get(1))) {
+            return sites.get(0);
+        }
+        throw new IllegalArgumentException("unknown site '" + site + "', known: " + sites);
+    }
+
+    public boolean knows(SiteId site) {
+        return sites.contains(site);
+    }
+}

@@ -1,0 +1,375 @@
+package dev.twincloud.core.decide;
+
+import static dev.twincloud.core.fsm.SiteState.*;
+
+import dev.twincloud.core.decide.DurableState.Switchover;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.LeaseGrant;
+import dev.twincloud.core.protocol.ReplicaInfo;
+import dev.twincloud.core.protocol.SiteId;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The arbiter's decision as a pure function: {@code decide(view, now, requester) -> decision}. No I/O,
+ * no clock of its own. The safety rules of DESIGN.md, in the order they are applied:
+ * <ol>
+ *   <li>a planned switchover completes only when the old writer has fenced itself and the target
+ *       has received its shutdown checkpoint (zero loss, no rewind), or is aborted after a timeout;</li>
+ *   <li>an unplanned failover happens only when the writer's lease has ended by the arbiter's clock
+ *       plus a margin, and the standby is eligible (rule 4); otherwise nothing changes (rule 6);</li>
+ *   <li>in sync mode the writer drops to async only by the arbiter's decision, which first makes the
+ *       standby ineligible; sync is restored, then eligibility, once the standby has caught up;</li>
+ *   <li>a lease is granted only to the writer of the current epoch, reporting as primary in that
+ *       epoch, and — for a new epoch — only after the previous lease has ended or was released.</li>
+ * </ol>
+ */
+public final class Decider {
+
+    private final ArbiterConfig config;
+
+    public Decider(ArbiterConfig config) {
+        this.config = config;
+    }
+
+    public ArbiterConfig config() {
+        return config;
+    }
+
+    /**
+     * @param requester the site whose heartbeat triggered this decision (it may receive a lease
+     *                  renewal timed from {@code now}); empty for a periodic tick
+     */
+    public Decision decide(ClusterState state, Map<SiteId, Observed> reports, Instant now, Optional<SiteId> requester) {
+        var run = new Run(state, reports, now);
+        run.learnFromWriter();
+        run.advanceSwitchover();
+        // Renew before judging the lease: a healthy writer that reports is kept, even if late.
+        requester.ifPresent(run::grantLeaseTo);
+        run.failoverIfLeaseLapsed();
+        run.manageSyncReplication();
+        return run.result();
+    }
+
+    /** Operator: planned switchover to {@code target}. Returns the new state, or an error for the operator. */
+    public Result requestSwitchover(ClusterState state, Map<SiteId, Observed> reports, SiteId target, Instant now) {
+        if (!config.knows(target)) {
+            return Result.error("unknown site '" + target + "'; known sites: " + config.sites());
+        }
+        DurableState d = state.durable();
+        if (d.switchover().isPresent()) {
+            return Result.error("a switchover to " + d.switchover().get().to() + " is already in progress");
+        }
+        if (d.writer().equals(target)) {
+            return Result.error(target + " is already the writer (epoch " + d.epoch() + ")");
+        }
+        Optional<AgentReport> writer = fresh(reports, d.writer(), now);
+        if (writer.isEmpty() || writer.get().dbRole() != DbRole.PRIMARY || !writer.get().state().isWriter()) {
+            return Result.error("the writer " + d.writer() + " is not reporting as a healthy primary; "
+                    + "a switchover needs it to fence itself cleanly (use a forced promotion if it is lost)");
+        }
+        Optional<String> notReady = standbyNotReady(reports, target, now, d);
+        if (notReady.isPresent()) {
+            return Result.error("cannot switch over to " + target + ": " + notReady.get());
+        }
+        if (writer.get().replica(target).filter(ReplicaInfo::isStreaming).isEmpty()) {
+            return Result.error("cannot switch over to " + target + ": it is not streaming from " + d.writer());
+        }
+        var next = state.with(d.withSwitchover(Optional.of(new Switchover(d.writer(), target, now))));
+        return Result.ok(next, new Event(now, "SWITCHOVER_STARTED", d.epoch(), target,
+                "operator asked to move the writer from " + d.writer() + " to " + target + "; fencing " + d.writer()));
+    }
+
+    /**
+     * Operator: promote {@code target} now, skipping eligibility (rule 6's human override). The new
+     * writer still gets no lease until the old lease has ended by the arbiter's clock plus margin.
+     */
+    public Result forcePromote(ClusterState state, SiteId target, String operator, String reason, Instant now) {
+        if (!config.knows(target)) {
+            return Result.error("unknown site '" + target + "'; known sites: " + config.sites());
+        }
+        if (reason == null || reason.isBlank()) {
+            return Result.error("a forced promotion needs a reason; it is recorded in the history");
+        }
+        DurableState d = state.durable();
+        if (d.writer().equals(target) && d.switchover().isEmpty()) {
+            return Result.error(target + " is already the writer (epoch " + d.epoch() + ")");
+        }
+        var next = state.with(d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false));
+        return Result.ok(next, new Event(now, "FORCED_PROMOTION", d.epoch() + 1, target,
+                "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")"));
+    }
+
+    /** Operator: change durability mode. Going to sync clears eligibility until the standby confirms it. */
+    public Result setMode(ClusterState state, Durability mode, Instant now) {
+        DurableState d = state.durable();
+        if (d.mode() == mode) {
+            return Result.error("durability mode is already " + mode);
+        }
+        return Result.ok(state.with(d.withMode(mode)), new Event(now, "MODE_CHANGED", d.epoch(), d.writer(),
+                "durability " + d.mode() + " -> " + mode));
+    }
+
+    public record Result(Optional<ClusterState> state, List<Event> events, Optional<String> error) {
+        static Result ok(ClusterState s, Event e) {
+            return new Result(Optional.of(s), List.of(e), Optional.empty());
+        }
+
+        static Result error(String message) {
+            return new Result(Optional.empty(), List.of(), Optional.of(message));
+        }
+    }
+
+    private Optional<AgentReport> fresh(Map<SiteId, Observed> reports, SiteId site, Instant now) {
+        Observed o = reports.get(site);
+        if (o == null || o.receivedAt().plus(config.reportTimeout()).isBefore(now)) {
+            return Optional.empty();
+        }
+        return Optional.of(o.report());
+    }
+
+    /** Why {@code site} cannot be promoted now (empty when it can), rule 4 aside. */
+    private Optional<String> standbyNotReady(Map<SiteId, Observed> reports, SiteId site, Instant now, DurableState d) {
+        Optional<AgentReport> r = fresh(reports, site, now);
+        if (r.isEmpty()) {
+            return Optional.of(site + " has not reported within " + config.reportTimeout().toMillis() + " ms");
+        }
+        AgentReport s = r.get();
+        if (s.state() != STANDBY || s.dbRole() != DbRole.STANDBY) {
+            return Optional.of(site + " is " + s.state() + " with database " + s.dbRole() + ", not a running standby");
+        }
+        if (s.epoch() != d.epoch()) {
+            return Optional.of(site + " reports epoch " + s.epoch() + ", current is " + d.epoch());
+        }
+        if (d.systemId() != 0 && s.systemId() != d.systemId()) {
+            return Optional.of(site + " has system identifier " + s.systemId() + ", the cluster's is " + d.systemId());
+        }
+        return Optional.empty();
+    }
+
+    /** One evaluation; mutable only within itself. */
+    private final class Run {
+        private ClusterState st;
+        private final Map<SiteId, Observed> reports;
+        private final Instant now;
+        private final List<Event> events = new ArrayList<>();
+        private final List<String> alerts = new ArrayList<>();
+
+        Run(ClusterState st, Map<SiteId, Observed> reports, Instant now) {
+            this.st = st;
+            this.reports = reports;
+            this.now = now;
+        }
+
+        DurableState d() {
+            return st.durable();
+        }
+
+        Optional<AgentReport> fresh(SiteId site) {
+            return Decider.this.fresh(reports, site, now);
+        }
+
+        /** The writer's report when it is up as the primary of the current epoch. */
+        Optional<AgentReport> healthyWriter() {
+            return fresh(d().writer()).filter(r -> r.dbRole() == DbRole.PRIMARY && r.epoch() == d().epoch() && r.state().isWriter());
+        }
+
+        void event(String kind, SiteId site, String why) {
+            events.add(new Event(now, kind, d().epoch(), site, why));
+        }
+
+        void learnFromWriter() {
+            healthyWriter().ifPresent(w -> {
+                st = st.withWriterLsn(w.writeLsn());
+                if (d().systemId() == 0 && w.systemId() != 0) {
+                    st = st.with(d().withSystemId(w.systemId()));
+                }
+            });
+        }
+
+        void advanceSwitchover() {
+            if (d().switchover().isEmpty()) {
+                return;
+            }
+            Switchover sw = d().switchover().get();
+            Optional<AgentReport> from = fresh(sw.from());
+            Optional<AgentReport> to = fresh(sw.to());
+            boolean fromFenced = from.filter(r -> r.state() == FENCED && r.dbRole() == DbRole.DOWN).isPresent();
+            if (fromFenced && to.isPresent()) {
+                AgentReport f = from.get();
+                AgentReport t = to.get();
+                if (f.stopLsn().value() != 0 && t.receiveLsn().isAtLeast(f.stopLsn())
+                        && standbyNotReady(reports, sw.to(), now, d()).isEmpty()) {
+                    long epoch = d().epoch() + 1;
+                    // The old writer fenced itself after its last grant: its lease is released.
+                    st = st.with(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true));
+                    event("SWITCHOVER_PROMOTE", sw.to(), sw.from() + " stopped cleanly at " + f.stopLsn()
+                            + " and " + sw.to() + " has received up to " + t.receiveLsn() + ": promote " + sw.to());
+                    return;
+                }
+            }
+            if (sw.startedAt().plus(config.switchoverTimeout()).isBefore(now)) {
+                // Resume on the old writer; it may have served async-acknowledged writes meanwhile? No:
+                // it was fenced. Still, sync must be re-confirmed before the standby is eligible again.
+                st = st.with(d().withSwitchover(Optional.empty()).withWriterSync(false).withStandbyEligible(false));
+                event("SWITCHOVER_ABORTED", sw.from(), "switchover to " + sw.to() + " did not complete within "
+                        + config.switchoverTimeout().toMillis() + " ms; " + sw.from() + " resumes as writer");
+                alerts.add("switchover from " + sw.from() + " to " + sw.to() + " aborted after timeout");
+            }
+        }
+
+        void failoverIfLeaseLapsed() {
+            if (d().switchover().isPresent()) {
+                return;
+            }
+            if (!now.isAfter(st.leaseExpiresAt().plus(config.margin()))) {
+                return;
+            }
+            SiteId candidate = config.other(d().writer());
+            Optional<String> notReady = standbyNotReady(reports, candidate, now, d());
+            if (notReady.isEmpty()) {
+                notReady = ineligibility(candidate);
+            }
+            if (notReady.isPresent()) {
+                alerts.add("writer " + d().writer() + " has no valid lease since " + st.leaseExpiresAt()
+                        + " and " + candidate + " cannot be promoted: " + notReady.get()
+                        + "; keeping the current writer (rule 6)");
+                return;
+            }
+            SiteId old = d().writer();
+            st = st.with(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), false));
+            event("FAILOVER", candidate, "lease of " + old + " ended at " + st.leaseExpiresAt() + " (+"
+                    + config.margin().toMillis() + " ms margin) and " + candidate + " is eligible: promote " + candidate);
+        }
+
+        /** Rule 4: sync mode needs the eligibility flag; async mode a lag within max_lag. */
+        Optional<String> ineligibility(SiteId candidate) {
+            AgentReport s = fresh(candidate).orElseThrow();
+            if (d().mode() == Durability.SYNC) {
+                return d().standbyEligible() ? Optional.empty()
+                        : Optional.of(candidate + " has not been confirmed in sync since the writer last ran async");
+            }
+            if (st.writerLsn().value() == 0) {
+                return Optional.of("the writer's last WAL position is unknown (arbiter restarted), so the lag of "
+                        + candidate + " cannot be proven within max_lag");
+            }
+            long lag = st.writerLsn().bytesAfter(s.receiveLsn());
+            return lag <= config.maxLagBytes() ? Optional.empty()
+                    : Optional.of(candidate + " lags " + lag + " bytes > max_lag " + config.maxLagBytes());
+        }
+
+        void manageSyncReplication() {
+            Optional<AgentReport> writer = healthyWriter();
+            if (d().switchover().isPresent() || writer.isEmpty()) {
+                st = st.withStandbyMissingSince(Optional.empty());
+                return;
+            }
+            AgentReport w = writer.get();
+            SiteId standby = config.other(d().writer());
+            Optional<ReplicaInfo> replica = w.replica(standby).filter(ReplicaInfo::isStreaming);
+            if (d().mode() == Durability.ASYNC) {
+                if (d().writerSync()) {
+                    st = st.with(d().withWriterSync(false));
+                }
+                return;
+            }
+            if (replica.isEmpty()) {
+                Instant since = st.standbyMissingSince().orElse(now);
+                st = st.withStandbyMissingSince(Optional.of(since));
+                if (d().writerSync() && !since.plus(config.standbyLossTimeout()).isAfter(now)) {
+                    // Ineligible first, then async: both in the same stored state, before the writer hears of it.
+                    st = st.with(d().withStandbyEligible(false).withWriterSync(false));
+                    event("DROP_TO_ASYNC", d().writer(), standby + " not streaming for "
+                            + config.standbyLossTimeout().toMillis() + " ms: writer drops to async, "
+                            + standby + " ineligible until back in sync");
+                }
+                return;
+            }
+            st = st.withStandbyMissingSince(Optional.empty());
+            ReplicaInfo r = replica.get();
+            if (!d().writerSync()) {
+                if (w.writeLsn().bytesAfter(r.flushLsn()) <= config.maxLagBytes()) {
+                    st = st.with(d().withWriterSync(true));
+                    event("RESTORE_SYNC", d().writer(), standby + " streaming and caught up: restore synchronous replication");
+                }
+                return;
+            }
+            // Eligible once the writer runs sync with this standby as 'sync' and it has flushed all WAL
+            // the writer had written before the replication row was read (so async-era commits too).
+            if (!d().standbyEligible() && w.state() == PRIMARY_SYNC && r.isSync() && r.flushLsn().isAtLeast(w.writeLsn())) {
+                st = st.with(d().withStandbyEligible(true));
+                event("STANDBY_IN_SYNC", standby, standby + " confirmed synchronous at " + r.flushLsn() + ": eligible for promotion");
+            }
+        }
+
+        void grantLeaseTo(SiteId site) {
+            if (!site.equals(d().writer()) || d().switchover().isPresent()) {
+                return;
+            }
+            Optional<AgentReport> w = healthyWriter();
+            if (w.isEmpty() || reports.get(site).receivedAt().isBefore(now)) {
+                return; // only a heartbeat received now may be answered with a lease timed from now
+            }
+            boolean sameEpoch = d().leaseEpoch() == d().epoch();
+            boolean previousEnded = now.isAfter(st.leaseExpiresAt().plus(config.margin())) || d().leaseReleased();
+            if (!sameEpoch && !previousEnded) {
+                return; // rule 2: the old writer's lease may still be valid
+            }
+            if (!sameEpoch) {
+                event("LEASE_FIRST_GRANT", site, "first lease of epoch " + d().epoch() + " to " + site);
+            }
+            st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()));
+            granted = true;
+        }
+
+        private boolean granted;
+
+        Decision result() {
+            Map<SiteId, Assignment> out = new HashMap<>();
+            for (SiteId site : config.sites()) {
+                out.put(site, assignment(site));
+            }
+            return new Decision(st, out, events, alerts);
+        }
+
+        Assignment assignment(SiteId site) {
+            DurableState d = d();
+            SiteId other = config.other(site);
+            if (site.equals(d.writer())) {
+                if (d.switchover().isPresent()) {
+                    return new Assignment(d.epoch(), FENCED, d.writer(), Optional.empty(), Optional.empty(),
+                            "switchover to " + d.switchover().get().to() + ": fence now");
+                }
+                SiteState goal = d.writerSync() ? PRIMARY_SYNC : PRIMARY_ASYNC;
+                Optional<LeaseGrant> lease = granted
+                        ? Optional.of(new LeaseGrant(d.epoch(), config.leaseTtl().toMillis()))
+                        : Optional.empty();
+                return new Assignment(d.epoch(), goal, d.writer(), d.writerSync() ? Optional.of(other) : Optional.empty(),
+                        lease, "writer of epoch " + d.epoch());
+            }
+            Optional<AgentReport> r = Optional.ofNullable(reports.get(site)).map(Observed::report);
+            SiteState current = r.map(AgentReport::state).orElse(INIT);
+            boolean runsAsPrimary = r.filter(x -> x.dbRole() == DbRole.PRIMARY).isPresent();
+            if (runsAsPrimary || current.isWriter()) {
+                return standDown(site, DEMOTED, site + " is not the writer of epoch " + d.epoch() + ": stand down");
+            }
+            boolean writerReady = healthyWriter().isPresent();
+            if ((current == FENCED || current == DEMOTED) && !writerReady) {
+                return standDown(site, current, "wait until " + d.writer() + " runs as primary of epoch " + d.epoch());
+            }
+            return standDown(site, STANDBY, "follow " + d.writer());
+        }
+
+        Assignment standDown(SiteId site, SiteState goal, String why) {
+            return new Assignment(d().epoch(), goal, d().writer(), Optional.empty(), Optional.empty(), why);
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.twincloud.core.decide;
+
+import static dev.twincloud.core.decide.Fixture.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Durability;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class DeciderTest {
+
+    @Test
+    void steadyStateRunsGcpSyncWithAwsEligibleAndRenewsTheLease() {
+        var f = Fixture.syncWithGcpWriting();
+        assertThat(f.state.durable().writerSync()).isTrue();
+        assertThat(f.state.durable().standbyEligible()).isTrue();
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+        assertThat(d.assignmentFor(GCP).syncStandby()).contains(AWS);
+        assertThat(d.assignmentFor(GCP).lease()).isPresent();
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.STANDBY);
+        assertThat(d.assignmentFor(AWS).lease()).isEmpty();
+    }
+
+    @Test
+    void promotesStandbyWhenWriterLeaseExpires() {
+        var f = Fixture.syncWithGcpWriting();
+        long epoch = f.epoch();
+        // gcp goes silent; aws keeps reporting.
+        for (int i = 0; i < 21; i++) {
+            f.advance(100);
+            var d = f.heartbeat(f.standby(AWS, 100));
+            assertThat(d.state().durable().writer()).as("no failover before ttl+margin").isEqualTo(GCP);
+        }
+        f.advance(100);
+        var d = f.heartbeat(f.standby(AWS, 100));
+        assertThat(d.state().durable().writer()).isEqualTo(AWS);
+        assertThat(d.state().durable().epoch()).isEqualTo(epoch + 1);
+        assertThat(d.events()).extracting(Event::kind).contains("FAILOVER");
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.state().durable().standbyEligible()).as("old site ineligible until back in sync").isFalse();
+    }
+
+    @Test
+    void promotedSiteGetsItsFirstLeaseOnceItReportsAsPrimaryOfTheNewEpoch() {
+        var f = Fixture.syncWithGcpWriting();
+        f.advance(2300);
+        f.heartbeat(f.standby(AWS, 100));
+        assertThat(f.state.durable().writer()).isEqualTo(AWS);
+        f.advance(100);
+        var stillStandby = f.heartbeat(f.standby(AWS, 100));
+        assertThat(stillStandby.assignmentFor(AWS).lease()).isEmpty();
+        var promoted = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
+        assertThat(promoted.assignmentFor(AWS).lease()).hasValueSatisfying(l -> assertThat(l.epoch()).isEqualTo(f.epoch()));
+    }
+
+    @Test
+    void doesNothingWhenNeitherSiteReports() {
+        var f = Fixture.syncWithGcpWriting();
+        f.advance(10_000);
+        var d = f.tick();
+        assertThat(d.state().durable().writer()).isEqualTo(GCP);
+        assertThat(d.state().durable().epoch()).isEqualTo(f.epoch());
+        assertThat(d.alerts()).anySatisfy(a -> assertThat(a).contains("rule 6"));
+    }
+
+    @Test
+    void neverPromotesAStandbyThatWasNotConfirmedInSync() {
+        var f = new Fixture(Durability.SYNC);
+        // gcp writes async (standby never confirmed), then dies.
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 100));
+        f.heartbeat(f.standby(AWS, 100));
+        for (int i = 0; i < 40; i++) {
+            f.advance(100);
+            f.heartbeat(f.standby(AWS, 100));
+        }
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+        assertThat(f.last.alerts()).anySatisfy(a -> assertThat(a).contains("not been confirmed in sync"));
+    }
+
+    @ParameterizedTest(name = "async mode, lag {0} bytes -> promoted: {1}")
+    @CsvSource({"0, true", "1048576, true", "1048577, false"})
+    void asyncModePromotesOnlyWithinMaxLag(long lag, boolean promoted) {
+        var f = new Fixture(Durability.ASYNC);
+        long writerLsn = 10_000_000;
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, writerLsn, streaming(AWS, writerLsn - lag, "async")));
+        f.heartbeat(f.standby(AWS, writerLsn - lag));
+        f.advance(2300);
+        f.heartbeat(f.standby(AWS, writerLsn - lag));
+        assertThat(f.state.durable().writer()).isEqualTo(promoted ? AWS : GCP);
+    }
+
+    @Test
+    void dropsToAsyncOnlyAfterMakingTheStandbyIneligible() {
+        var f = Fixture.syncWithGcpWriting();
+        // aws stops streaming; gcp keeps reporting (its commits block meanwhile).
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+        assertThat(f.state.durable().writerSync()).isTrue();
+        f.advance(500);
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+        assertThat(d.state().durable().writerSync()).isFalse();
+        assertThat(d.state().durable().standbyEligible()).isFalse();
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.events()).extracting(Event::kind).containsExactly("DROP_TO_ASYNC");
+    }
+
+    @Test
+    void restoresSyncThenEligibilityOnceTheStandbyHasFlushedEverything() {
+        var f = Fixture.syncWithGcpWriting();
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+        f.advance(600);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+        assertThat(f.state.durable().writerSync()).isFalse();
+        // back, streaming async and caught up -> sync restored, not yet eligible
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+        assertThat(d.state().durable().standbyEligible()).isFalse();
+        // sync but behind the writer's position -> still not eligible
+        d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 400, streaming(AWS, 350, "sync")));
+        assertThat(d.state().durable().standbyEligible()).isFalse();
+        d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 400, streaming(AWS, 400, "sync")));
+        assertThat(d.state().durable().standbyEligible()).isTrue();
+    }
+
+    @Test
+    void oldWriterReportingAsPrimaryIsToldToDemote() {
+        var f = Fixture.syncWithGcpWriting();
+        f.advance(2300);
+        f.heartbeat(f.standby(AWS, 100));
+        long oldEpoch = f.epoch() - 1;
+        var d = f.heartbeat(f.report(GCP, oldEpoch, SiteState.PRIMARY_SYNC, DbRole.PRIMARY, 120));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.DEMOTED);
+        assertThat(d.assignmentFor(GCP).lease()).isEmpty();
+    }
+
+    @Test
+    void demotedSiteRejoinsOnlyOnceTheNewWriterRuns() {
+        var f = Fixture.syncWithGcpWriting();
+        f.advance(2300);
+        f.heartbeat(f.standby(AWS, 100));
+        var d = f.heartbeat(f.report(GCP, f.epoch() - 1, SiteState.DEMOTED, DbRole.DOWN, 120));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.DEMOTED);
+        f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
+        d = f.heartbeat(f.report(GCP, f.epoch() - 1, SiteState.DEMOTED, DbRole.DOWN, 120));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void arbiterRestartGrantsNoNewWriterForOneTtlButRenewsTheCurrentOne() {
+        var f = Fixture.syncWithGcpWriting();
+        // restart: durable state reloaded, timer starts over
+        f.state = ClusterState.loaded(f.state.durable(), f.now, CONFIG);
+        f.reports.clear();
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).lease()).isPresent();
+        // now the writer dies right after the restart: no promotion before a full ttl + margin
+        f.heartbeat(f.standby(AWS, 100));
+        f.advance(2200);
+        f.heartbeat(f.standby(AWS, 100));
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+        f.advance(100);
+        f.heartbeat(f.standby(AWS, 100));
+        assertThat(f.state.durable().writer()).isEqualTo(AWS);
+    }
+
+    @Test
+    void forcedPromotionIsRecordedAndStillWaitsForTheOldLease() {
+        var f = Fixture.syncWithGcpWriting();
+        var r = f.decider.forcePromote(f.state, AWS, "alice", "gcp region lost", f.now);
+        assertThat(r.error()).isEmpty();
+        assertThat(r.events()).singleElement().satisfies(e -> {
+            assertThat(e.kind()).isEqualTo("FORCED_PROMOTION");
+            assertThat(e.why()).contains("alice").contains("gcp region lost");
+        });
+        f.state = r.state().orElseThrow();
+        var d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
+        assertThat(d.assignmentFor(AWS).lease()).as("old lease may still be valid").isEmpty();
+        f.advance(2300);
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+    }
+
+    @Test
+    void forcedPromotionNeedsAReasonAndAKnownSite() {
+        var f = Fixture.syncWithGcpWriting();
+        assertThat(f.decider.forcePromote(f.state, AWS, "bob", " ", f.now).error()).hasValueSatisfying(e -> assertThat(e).contains("reason"));
+        assertThat(f.decider.forcePromote(f.state, dev.twincloud.core.protocol.SiteId.of("azure"), "bob", "x", f.now).error())
+                .hasValueSatisfying(e -> assertThat(e).contains("unknown site"));
+    }
+
+    @Test
+    void switchoverFencesTheWriterAndPromotesOnlyAfterTheStopPointReachedTheTarget() {
+        var f = Fixture.syncWithGcpWriting();
+        var r = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now);
+        assertThat(r.error()).isEmpty();
+        f.state = r.state().orElseThrow();
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.FENCED);
+        assertThat(d.assignmentFor(GCP).lease()).as("no renewal while fencing").isEmpty();
+        f.advance(100);
+        f.heartbeat(f.fenced(GCP, 180));
+        d = f.heartbeat(f.standby(AWS, 150));
+        assertThat(d.state().durable().writer()).as("target has not received the shutdown checkpoint").isEqualTo(GCP);
+        d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(d.state().durable().writer()).isEqualTo(AWS);
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        // the old writer released its lease: the new one gets a lease at once
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 250));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+        d = f.heartbeat(f.fenced(GCP, 180));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void switchoverIsAbortedAfterTimeoutAndTheOldWriterResumes() {
+        var f = Fixture.syncWithGcpWriting();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        for (int i = 0; i < 105; i++) {
+            f.advance(100);
+            f.heartbeat(f.fenced(GCP, 180));
+            f.heartbeat(f.standby(AWS, 150));
+        }
+        assertThat(f.state.durable().switchover()).isEmpty();
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+        assertThat(f.last.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+    }
+
+    @Test
+    void switchoverIsRefusedWhenTheTargetIsNotStreaming() {
+        var f = Fixture.syncWithGcpWriting();
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
+        var r = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now);
+        assertThat(r.error()).hasValueSatisfying(e -> assertThat(e).contains("not streaming"));
+        assertThat(f.decider.requestSwitchover(f.state, f.reports, GCP, f.now).error())
+                .hasValueSatisfying(e -> assertThat(e).contains("already the writer"));
+    }
+
+    @Test
+    void leaseIsNeverGrantedToANonWriterOrAStaleEpoch() {
+        var f = Fixture.syncWithGcpWriting();
+        var d = f.heartbeat(f.report(AWS, f.epoch(), SiteState.PRIMARY_ASYNC, DbRole.PRIMARY, 100));
+        assertThat(d.assignmentFor(AWS).lease()).isEmpty();
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.DEMOTED);
+        d = f.heartbeat(f.report(GCP, f.epoch() - 1, SiteState.PRIMARY_SYNC, DbRole.PRIMARY, 100));
+        assertThat(d.assignmentFor(GCP).lease()).isEmpty();
+        assertThat(Optional.of(d.state().durable().writer())).contains(GCP);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.twincloud.core.decide;
+
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.ReplicaInfo;
+import dev.twincloud.core.protocol.SiteId;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A tiny in-memory arbiter loop around the pure decider, with a hand-driven clock. */
+final class Fixture {
+    static final SiteId GCP = SiteId.of("gcp");
+    static final SiteId AWS = SiteId.of("aws");
+    static final long SYSID = 7_000_000_001L;
+    static final ArbiterConfig CONFIG = new ArbiterConfig(List.of(GCP, AWS), Duration.ofMillis(2000),
+            Duration.ofMillis(250), Duration.ofMillis(1000), Duration.ofMillis(500), 1024 * 1024, Duration.ofSeconds(10));
+
+    final Decider decider = new Decider(CONFIG);
+    Instant now = Instant.parse("2026-11-28T12:00:00Z");
+    ClusterState state;
+    final Map<SiteId, Observed> reports = new HashMap<>();
+    Decision last;
+
+    Fixture(Durability mode) {
+        state = ClusterState.loaded(DurableState.initial(GCP, mode), now, CONFIG);
+    }
+
+    static Fixture syncWithGcpWriting() {
+        var f = new Fixture(Durability.SYNC);
+        f.steadySync();
+        return f;
+    }
+
+    /** Run the cluster to its steady state: gcp PRIMARY_SYNC with aws confirmed in sync. */
+    void steadySync() {
+        for (int i = 0; i < 30; i++) { // the first lease waits one ttl after the arbiter starts
+            heartbeat(writer(GCP, currentWriterGoal(GCP), 100, streaming(AWS, 100, "sync")));
+            heartbeat(standby(AWS, 100));
+            advance(100);
+        }
+    }
+
+    SiteState currentWriterGoal(SiteId site) {
+        return last == null ? SiteState.PRIMARY_ASYNC : last.assignmentFor(site).goal();
+    }
+
+    void advance(long millis) {
+        now = now.plusMillis(millis);
+    }
+
+    Decision heartbeat(AgentReport r) {
+        reports.put(r.site(), new Observed(r, now));
+        last = decider.decide(state, reports, now, Optional.of(r.site()));
+        assertEpochsOnlyGrow(last);
+        state = last.state();
+        return last;
+    }
+
+    Decision tick() {
+        last = decider.decide(state, reports, now, Optional.empty());
+        assertEpochsOnlyGrow(last);
+        state = last.state();
+        return last;
+    }
+
+    private void assertEpochsOnlyGrow(Decision d) {
+        if (d.state().durable().epoch() < state.durable().epoch()) {
+            throw new AssertionError("epoch went back: " + state.durable().epoch() + " -> " + d.state().durable().epoch());
+        }
+    }
+
+    long epoch() {
+        return state.durable().epoch();
+    }
+
+    AgentReport writer(SiteId site, SiteState st, long lsn, ReplicaInfo... replicas) {
+        return new AgentReport(site, epoch(), st, DbRole.PRIMARY, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(replicas), Lsn.ZERO, "");
+    }
+
+    AgentReport standby(SiteId site, long received) {
+        return new AgentReport(site, epoch(), SiteState.STANDBY, DbRole.STANDBY, SYSID, 1, new Lsn(received), new Lsn(received), List.of(), Lsn.ZERO, "");
+    }
+
+    AgentReport report(SiteId site, long epoch, SiteState st, DbRole role, long lsn) {
+        return new AgentReport(site, epoch, st, role, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(), Lsn.ZERO, "");
+    }
+
+    AgentReport fenced(SiteId site, long stopLsn) {
+        return new AgentReport(site, epoch(), SiteState.FENCED, DbRole.DOWN, SYSID, 1, new Lsn(stopLsn), new Lsn(stopLsn), List.of(), new Lsn(stopLsn), "");
+    }
+
+    static ReplicaInfo streaming(SiteId site, long flush, String syncState) {
+        return new ReplicaInfo(site.name(), "streaming", syncState, new Lsn(flush), new Lsn(flush));
+    }
+}
