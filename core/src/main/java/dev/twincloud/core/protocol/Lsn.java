@@ -1,5 +1,8 @@
 package dev.twincloud.core.protocol;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
 /**
  * A PostgreSQL write-ahead log position. Kept as an unsigned 64-bit value; PostgreSQL prints it as
  * {@code X/Y} (high and low 32 bits in hex).
@@ -7,6 +10,7 @@ package dev.twincloud.core.protocol;
 public record Lsn(long value) implements Comparable<Lsn> {
     public static final Lsn ZERO = new Lsn(0);
 
+    @JsonCreator
     public static Lsn parse(String text) {
         if (text == null) {
             return ZERO;
@@ -41,6 +45,7 @@ public record Lsn(long value) implements Comparable<Lsn> {
         return Long.compareUnsigned(value, o.value);
     }
 
+    @JsonValue
     @Override
     public String toString() {
         return Long.toHexString(value >>> 32).toUpperCase() + "/" + Long.toHexString(value & 0xFFFFFFFFL).toUpperCase();

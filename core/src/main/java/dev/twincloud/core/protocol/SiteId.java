@@ -1,5 +1,7 @@
 package dev.twincloud.core.protocol;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -15,6 +17,7 @@ public record SiteId(String name) implements Comparable<SiteId> {
         }
     }
 
+    @JsonCreator
     public static SiteId of(String name) {
         return new SiteId(name);
     }
@@ -24,6 +27,7 @@ public record SiteId(String name) implements Comparable<SiteId> {
         return name.compareTo(o.name);
     }
 
+    @JsonValue
     @Override
     public String toString() {
         return name;
