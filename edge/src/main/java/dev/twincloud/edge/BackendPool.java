@@ -1,0 +1,112 @@
+package dev.twincloud.edge;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backends with their health, and the routing rule: send traffic to the healthy backend; if
+ * several are healthy (twincloud's one-writer rule should prevent it), prefer the one healthy the
+ * longest — the one clients already talk to — and count an anomaly.
+ */
+public final class BackendPool {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
+
+    /** A backend's health as shown by {@code /_edge/status}. */
+    public record BackendStatus(Backend backend, boolean healthy, int consecutiveOk, int consecutiveFail,
+                                Instant lastChange) {
+    }
+
+    private final Map<String, Backend> backends = new LinkedHashMap<>();
+    private final Map<String, HealthState> states = new LinkedHashMap<>();
+    private final EdgeMetrics metrics;
+    private final Clock clock;
+
+    public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold,
+                       EdgeMetrics metrics, Clock clock) {
+        this.metrics = metrics;
+        this.clock = clock;
+        Instant now = clock.instant();
+        for (Backend b : backends) {
+            this.backends.put(b.name(), b);
+            this.states.put(b.name(), new HealthState(healthyThreshold, unhealthyThreshold, now));
+        }
+    }
+
+    /** Feeds one probe result of {@code backend} into its state machine; logs a transition. */
+    public void record(Backend backend, boolean success, String detail) {
+        metrics.probe(backend.name(), success);
+        Optional<HealthState.Transition> t;
+        synchronized (this) {
+            t = states.get(backend.name()).record(success, clock.instant());
+        }
+        t.ifPresent(tr -> {
+            metrics.transition(backend.name(), tr.healthy());
+            log.info("backend {} ({}) is now {} at {} after {} consecutive {} (last probe: {})",
+                    backend.name(), backend.url(), tr.healthy() ? "HEALTHY" : "UNHEALTHY", tr.at(),
+                    tr.consecutive(), tr.healthy() ? "successes" : "failures", detail);
+            if (tr.healthy() && healthyCount() > 1) {
+                log.warn("ANOMALY: more than one backend is healthy; traffic stays on {}",
+                        active().map(Backend::name).orElse("?"));
+            }
+        });
+    }
+
+    /** The backend that should get traffic now, or empty when none is healthy. */
+    public Optional<Backend> active() {
+        return pick(false);
+    }
+
+    /** Like {@link #active()} but counts the per-request anomaly metric; used on the request path. */
+    Optional<Backend> route() {
+        return pick(true);
+    }
+
+    private Optional<Backend> pick(boolean countAnomaly) {
+        String best = null;
+        Instant bestSince = null;
+        int healthyCount = 0;
+        synchronized (this) {
+            for (Map.Entry<String, HealthState> e : states.entrySet()) {
+                HealthState s = e.getValue();
+                if (!s.healthy()) {
+                    continue;
+                }
+                healthyCount++;
+                // Ties keep declaration order: the first --backend wins.
+                if (best == null || s.lastChange().isBefore(bestSince)) {
+                    best = e.getKey();
+                    bestSince = s.lastChange();
+                }
+            }
+        }
+        if (countAnomaly && healthyCount > 1) {
+            metrics.multipleHealthy();
+        }
+        return Optional.ofNullable(best).map(backends::get);
+    }
+
+    private synchronized long healthyCount() {
+        return states.values().stream().filter(HealthState::healthy).count();
+    }
+
+    public synchronized List<BackendStatus> status() {
+        List<BackendStatus> out = new ArrayList<>();
+        for (Backend b : backends.values()) {
+            HealthState s = states.get(b.name());
+            out.add(new BackendStatus(b, s.healthy(), s.consecutiveOk(), s.consecutiveFail(), s.lastChange()));
+        }
+        return out;
+    }
+
+    public List<Backend> backends() {
+        return List.copyOf(backends.values());
+    }
+}

@@ -1,0 +1,101 @@
+package dev.twincloud.edge;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Front handler of the edge: serves the admin endpoints under {@value #ADMIN_PREFIX}, answers 503
+ * when no site is healthy, and otherwise tags the response with the serving site and hands the
+ * request to {@link SiteProxy}.
+ */
+final class EdgeHandler extends Handler.Wrapper {
+
+    static final String ADMIN_PREFIX = "/_edge/";
+    static final String SITE_HEADER = "X-Twincloud-Site";
+
+    private final BackendPool pool;
+    private final EdgeMetrics metrics;
+
+    EdgeHandler(BackendPool pool, EdgeMetrics metrics, SiteProxy proxy) {
+        super(proxy);
+        this.pool = pool;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        String path = request.getHttpURI().getPath();
+        if (path != null && path.startsWith(ADMIN_PREFIX)) {
+            return admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
+        }
+        Optional<Backend> backend = pool.route();
+        if (backend.isEmpty()) {
+            metrics.noBackend();
+            response.setStatus(HttpStatus.SERVICE_UNAVAILABLE_503);
+            // Clients (and the lab's drills) retry after a second: about two health-check intervals.
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            send(response, callback, "application/problem+json", """
+                    {"type":"about:blank","title":"No healthy backend","status":503,\
+                    "detail":"No site currently passes its writer health check; retry shortly."}""");
+            return true;
+        }
+        Backend b = backend.get();
+        metrics.request(b.name());
+        request.setAttribute(SiteProxy.BACKEND_ATTRIBUTE, b);
+        // Set before proxying: Jetty's proxy adds the backend's headers to these, it does not clear them.
+        response.getHeaders().put(SITE_HEADER, b.name());
+        return super.handle(request, response, callback);
+    }
+
+    private boolean admin(String what, Request request, Response response, Callback callback) {
+        if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
+            response.setStatus(HttpStatus.METHOD_NOT_ALLOWED_405);
+            response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+            send(response, callback, "application/problem+json",
+                    "{\"title\":\"Method not allowed\",\"status\":405}");
+            return true;
+        }
+        switch (what) {
+            case "status" -> send(response, callback, "application/json", statusJson());
+            case "metrics" -> send(response, callback, "text/plain; version=0.0.4; charset=utf-8",
+                    metrics.prometheus());
+            default -> {
+                response.setStatus(HttpStatus.NOT_FOUND_404);
+                send(response, callback, "application/problem+json",
+                        "{\"title\":\"Not found\",\"status\":404,\"detail\":"
+                                + Json.quote("admin endpoints: /_edge/status, /_edge/metrics") + "}");
+            }
+        }
+        return true;
+    }
+
+    String statusJson() {
+        String backends = pool.status().stream().map(s -> "{\"name\":" + Json.quote(s.backend().name())
+                        + ",\"url\":" + Json.quote(s.backend().url().toString())
+                        + ",\"healthy\":" + s.healthy()
+                        + ",\"consecutiveOk\":" + s.consecutiveOk()
+                        + ",\"consecutiveFail\":" + s.consecutiveFail()
+                        + ",\"lastChange\":" + Json.quote(s.lastChange().toString()) + "}")
+                .collect(Collectors.joining(","));
+        String active = pool.active().map(b -> Json.quote(b.name())).orElse("null");
+        return "{\"backends\":[" + backends + "],\"active\":" + active
+                + ",\"time\":" + Json.quote(Instant.now().toString()) + "}";
+    }
+
+    private static void send(Response response, Callback callback, String contentType, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+}

@@ -1,0 +1,41 @@
+package dev.twincloud.edge;
+
+/** {@code java -jar twincloud-edge.jar --port 9000 --backend gcp=http://127.0.0.1:8081 ...} */
+public final class EdgeMain {
+
+    private EdgeMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        EdgeConfig config;
+        try {
+            config = EdgeConfig.parse(args);
+        } catch (EdgeConfig.HelpRequested h) {
+            System.out.print(EdgeConfig.USAGE);
+            return;
+        } catch (IllegalArgumentException e) {
+            System.err.println("twincloud-edge: " + e.getMessage());
+            System.err.print(EdgeConfig.USAGE);
+            System.exit(2);
+            return;
+        }
+        EdgeServer edge = new EdgeServer(config);
+        try {
+            edge.start();
+        } catch (Exception e) {
+            System.err.println("twincloud-edge: cannot start: " + e);
+            edge.close();
+            System.exit(1);
+            return;
+        }
+        // SIGTERM from the lab supervisor: stop probing and close the port promptly.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                edge.close();
+            } catch (Exception ignored) {
+                // exiting anyway
+            }
+        }, "edge-shutdown"));
+        edge.join();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.twincloud.edge;
+
+import java.time.Clock;
+import java.util.List;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge as a component: a Jetty server (proxy + admin endpoints) and the health checker. Tests and
+ * the lab can embed it; {@link EdgeMain} runs it as a process.
+ */
+public final class EdgeServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EdgeServer.class);
+
+    private final EdgeConfig config;
+    private final EdgeMetrics metrics;
+    private final BackendPool pool;
+    private final Prober prober;
+    private final HealthChecker checker;
+    private final Server server;
+    private final ServerConnector connector;
+
+    public EdgeServer(EdgeConfig config) {
+        this(config, new HttpProber(config.healthPath(), config.timeout()), Clock.systemUTC());
+    }
+
+    /** With an injected prober and clock, for tests. */
+    public EdgeServer(EdgeConfig config, Prober prober, Clock clock) {
+        this.config = config;
+        this.metrics = new EdgeMetrics(config.backends().stream().map(Backend::name).toList());
+        this.pool = new BackendPool(config.backends(), config.healthyThreshold(), config.unhealthyThreshold(),
+                metrics, clock);
+        this.prober = prober;
+        this.checker = new HealthChecker(pool, prober, config.interval());
+
+        QueuedThreadPool threads = new QueuedThreadPool(200, 4);
+        threads.setName("edge");
+        // Requests block nowhere in the edge, but virtual threads keep the footprint small in the lab.
+        threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        this.server = new Server(threads);
+        this.connector = new ServerConnector(server);
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+        server.setHandler(new EdgeHandler(pool, metrics, new SiteProxy()));
+        server.setStopTimeout(2_000);
+    }
+
+    public EdgeServer start() throws Exception {
+        server.start();
+        checker.start();
+        log.info("edge listening on http://{}:{} for {}; health {} every {} ms, timeout {} ms, thresholds {}/{}; "
+                        + "worst-case detection {} ms",
+                config.host(), port(), describe(config.backends()), config.healthPath(),
+                config.interval().toMillis(), config.timeout().toMillis(), config.healthyThreshold(),
+                config.unhealthyThreshold(), config.detectionTime().toMillis());
+        return this;
+    }
+
+    /** The bound port (useful with {@code --port 0}). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    public BackendPool pool() {
+        return pool;
+    }
+
+    public EdgeMetrics metrics() {
+        return metrics;
+    }
+
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    @Override
+    public void close() throws Exception {
+        checker.close();
+        server.stop();
+        if (prober instanceof AutoCloseable c) {
+            c.close();
+        }
+    }
+
+    private static String describe(List<Backend> backends) {
+        return backends.stream().map(b -> b.name() + "=" + b.url()).toList().toString();
+    }
+}

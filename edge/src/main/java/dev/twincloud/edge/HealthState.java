@@ -1,0 +1,78 @@
+package dev.twincloud.edge;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The health-check state machine of one backend, free of I/O and clocks so the threshold logic is
+ * tested by tables: feed it probe results with the time they completed.
+ *
+ * <p>A backend starts <em>unhealthy</em>, like a new backend behind a cloud load balancer: the edge
+ * must see {@code healthyThreshold} successes in a row before it sends a site traffic, so a site that
+ * has just started is never trusted on one lucky probe. It turns unhealthy after
+ * {@code unhealthyThreshold} failures in a row. A result that agrees with the current state only
+ * resets the opposite counter.
+ *
+ * <p>Not thread-safe: the owner ({@link BackendPool}) serialises access.
+ */
+public final class HealthState {
+
+    /** A change of health, for logs and metrics. */
+    public record Transition(boolean healthy, Instant at, int consecutive) {
+    }
+
+    private final int healthyThreshold;
+    private final int unhealthyThreshold;
+    private boolean healthy;
+    private int consecutiveOk;
+    private int consecutiveFail;
+    private Instant lastChange;
+
+    public HealthState(int healthyThreshold, int unhealthyThreshold, Instant start) {
+        if (healthyThreshold < 1 || unhealthyThreshold < 1) {
+            throw new IllegalArgumentException("thresholds must be >= 1");
+        }
+        this.healthyThreshold = healthyThreshold;
+        this.unhealthyThreshold = unhealthyThreshold;
+        this.lastChange = start;
+    }
+
+    /** Records one probe result; returns the transition it caused, if any. */
+    public Optional<Transition> record(boolean success, Instant now) {
+        if (success) {
+            consecutiveOk++;
+            consecutiveFail = 0;
+            if (!healthy && consecutiveOk >= healthyThreshold) {
+                healthy = true;
+                lastChange = now;
+                return Optional.of(new Transition(true, now, consecutiveOk));
+            }
+        } else {
+            consecutiveFail++;
+            consecutiveOk = 0;
+            if (healthy && consecutiveFail >= unhealthyThreshold) {
+                healthy = false;
+                lastChange = now;
+                return Optional.of(new Transition(false, now, consecutiveFail));
+            }
+        }
+        return Optional.empty();
+    }
+
+    public boolean healthy() {
+        return healthy;
+    }
+
+    public int consecutiveOk() {
+        return consecutiveOk;
+    }
+
+    public int consecutiveFail() {
+        return consecutiveFail;
+    }
+
+    /** When the state last flipped (or the start time if it never did). */
+    public Instant lastChange() {
+        return lastChange;
+    }
+}

@@ -1,0 +1,299 @@
+package dev.twincloud.lab.link;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A TCP forwarder {@code 127.0.0.1:listenPort -> 127.0.0.1:targetPort} whose path can be cut or
+ * frozen, so that a lab partition is a real TCP failure seen by PostgreSQL, agents and the edge.
+ *
+ * <p>Blocking sockets on virtual threads: one acceptor, two pumps per connection. That is cheap for
+ * a lab's handful of links and makes {@link LinkState#BLACKHOLE} simple: a pump that has read a chunk
+ * waits before writing it, and TCP back-pressure freezes the sender.
+ *
+ * <p>Thread-safe. Every wait is bounded by {@link #POLL} and re-checks the state and closed flag.
+ */
+public final class Link implements AutoCloseable {
+
+    private static final Logger log = Logger.getLogger(Link.class.getName());
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    /** How often a waiting pump re-checks state; bounds how long any wait can outlive a change. */
+    static final Duration POLL = Duration.ofMillis(100);
+    private static final int BUFFER = 16 * 1024;
+
+    private final LinkSpec spec;
+    private final Duration connectTimeout;
+    private final ServerSocket server;
+    private final Thread acceptor;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Object stateChanged = new Object();
+    private volatile LinkState state = LinkState.UP;
+    private volatile boolean closed;
+
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong bytesForward = new AtomicLong();
+    private final AtomicLong bytesBackward = new AtomicLong();
+
+    private Link(LinkSpec spec, Duration connectTimeout) throws IOException {
+        this.spec = spec;
+        this.connectTimeout = connectTimeout;
+        this.server = new ServerSocket();
+        server.setReuseAddress(true); // re-bind a fixed lab port right after a previous run
+        server.bind(new InetSocketAddress(LOOPBACK, spec.listenPort()), 128);
+        this.acceptor = Thread.ofVirtual().name("link-accept-" + spec.name()).start(this::acceptLoop);
+    }
+
+    /** Binds the listen port and starts forwarding (state {@code UP}). */
+    public static Link start(LinkSpec spec) throws IOException {
+        return new Link(spec, Duration.ofSeconds(2));
+    }
+
+    /** As {@link #start(LinkSpec)} with a custom timeout for connecting to the target. */
+    public static Link start(LinkSpec spec, Duration connectTimeout) throws IOException {
+        return new Link(spec, connectTimeout);
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    public LinkSpec spec() {
+        return spec;
+    }
+
+    /** The bound port (differs from the spec's when it asked for 0). */
+    public int listenPort() {
+        return server.getLocalPort();
+    }
+
+    public LinkState state() {
+        return state;
+    }
+
+    public void cut() {
+        setState(LinkState.CUT);
+    }
+
+    public void heal() {
+        setState(LinkState.UP);
+    }
+
+    public void blackhole() {
+        setState(LinkState.BLACKHOLE);
+    }
+
+    public void setState(LinkState next) {
+        LinkState prev;
+        synchronized (stateChanged) {
+            prev = state;
+            state = next;
+            stateChanged.notifyAll();
+        }
+        if (next == LinkState.CUT) {
+            // After the state write: a connection registering concurrently re-checks the state itself.
+            for (Connection c : connections) {
+                c.reset();
+            }
+        }
+        if (prev != next) {
+            log.info(() -> "link " + spec.name() + " " + prev + " -> " + next);
+        }
+    }
+
+    public LinkStatus status() {
+        return new LinkStatus(spec.name(), spec.from(), spec.to(), listenPort(), spec.targetPort(), state,
+                accepted.get(), rejected.get(), connections.size(), bytesForward.get(), bytesBackward.get());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (stateChanged) {
+            stateChanged.notifyAll();
+        }
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (Connection c : connections) {
+            c.reset();
+        }
+        try {
+            acceptor.join(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    log.log(Level.WARNING, "link " + spec.name() + ": accept failed", e);
+                }
+                return;
+            }
+            accepted.incrementAndGet();
+            if (state == LinkState.CUT) {
+                rejected.incrementAndGet();
+                resetQuietly(client);
+                continue;
+            }
+            Connection c = new Connection(client);
+            connections.add(c);
+            Thread.ofVirtual().name("link-" + spec.name()).start(c::open);
+        }
+    }
+
+    /**
+     * Waits while the link is blackholed. Returns true when bytes may pass now, false when the link
+     * is cut or closed (the caller drops the connection). Each wait is bounded by {@link #POLL}.
+     */
+    private boolean awaitPassable() {
+        while (true) {
+            if (closed) {
+                return false;
+            }
+            LinkState s = state;
+            if (s == LinkState.UP) {
+                return true;
+            }
+            if (s == LinkState.CUT) {
+                return false;
+            }
+            synchronized (stateChanged) {
+                if (state == LinkState.BLACKHOLE && !closed) {
+                    try {
+                        stateChanged.wait(POLL.toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void resetQuietly(Socket s) {
+        if (s == null) {
+            return;
+        }
+        try {
+            s.setSoLinger(true, 0); // close with RST, not FIN: the peer sees a reset at once
+        } catch (SocketException ignored) {
+            // already closed
+        }
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    /** One client connection and, once connected, its twin towards the target. */
+    private final class Connection {
+        private final Socket client;
+        private volatile Socket target;
+        private volatile boolean dead;
+        private final AtomicLong halfClosed = new AtomicLong();
+
+        Connection(Socket client) {
+            this.client = client;
+        }
+
+        void open() {
+            // A blackholed link holds new connections here, unconnected, until it heals or is cut.
+            if (!awaitPassable()) {
+                reset();
+                return;
+            }
+            Socket t = new Socket();
+            try {
+                t.setTcpNoDelay(true);
+                client.setTcpNoDelay(true);
+                t.connect(new InetSocketAddress(LOOPBACK, spec.targetPort()), (int) connectTimeout.toMillis());
+            } catch (IOException e) {
+                // Target down: the client sees what it would see without the link, a reset.
+                resetQuietly(t);
+                reset();
+                return;
+            }
+            target = t;
+            if (dead || state == LinkState.CUT) { // cut() may have run while we connected
+                reset();
+                return;
+            }
+            Thread.ofVirtual().name("link-" + spec.name() + "-back").start(() -> pump(t, client, bytesBackward));
+            pump(client, t, bytesForward);
+        }
+
+        private void pump(Socket from, Socket to, AtomicLong counter) {
+            byte[] buf = new byte[BUFFER];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
+                while (true) {
+                    int n = in.read(buf);
+                    if (!awaitPassable()) {
+                        reset();
+                        return;
+                    }
+                    if (n < 0) {
+                        // Pass the FIN on; the connection ends when both directions have.
+                        to.shutdownOutput();
+                        if (halfClosed.incrementAndGet() == 2) {
+                            finish();
+                        }
+                        return;
+                    }
+                    out.write(buf, 0, n);
+                    counter.addAndGet(n);
+                }
+            } catch (IOException e) {
+                // One side reset or failed: reset the other too, as a real broken path would.
+                reset();
+            }
+        }
+
+        private void finish() {
+            connections.remove(this);
+            try {
+                client.close();
+            } catch (IOException ignored) {
+                // done
+            }
+            try {
+                Socket t = target;
+                if (t != null) {
+                    t.close();
+                }
+            } catch (IOException ignored) {
+                // done
+            }
+        }
+
+        void reset() {
+            dead = true;
+            connections.remove(this);
+            resetQuietly(client);
+            resetQuietly(target);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package dev.twincloud.lab.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A link between a real client socket and a real echo server. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LinkTest {
+
+    private EchoServer echo;
+    private Link link;
+
+    @BeforeEach
+    void start() throws IOException {
+        echo = new EchoServer();
+        link = Link.start(LinkSpec.of("gcp->aws:pg", 0, echo.port()));
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        link.close();
+        echo.close();
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), link.listenPort());
+        s.setSoTimeout(5_000); // no read in these tests may hang longer
+        return s;
+    }
+
+    private static String roundTrip(Socket s, String msg) throws IOException {
+        byte[] out = msg.getBytes(StandardCharsets.UTF_8);
+        s.getOutputStream().write(out);
+        s.getOutputStream().flush();
+        return new String(s.getInputStream().readNBytes(out.length), StandardCharsets.UTF_8);
+    }
+
+    /** Reads until the connection ends; true if it ended (EOF or reset), false on timeout. */
+    private static boolean endsWithin(Socket s, Duration d) throws IOException {
+        s.setSoTimeout((int) d.toMillis());
+        try {
+            InputStream in = s.getInputStream();
+            while (in.read() >= 0) {
+                // drain anything in flight
+            }
+            return true; // EOF
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // "Connection reset"
+        }
+    }
+
+    private static void await(String what, BooleanSupplier c) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void forwardsBothWaysAndCountsBytes() throws Exception {
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s, "hello")).isEqualTo("hello");
+            assertThat(roundTrip(s, "world!")).isEqualTo("world!");
+        }
+        await("counters", () -> link.status().bytesBackward() == 11);
+        LinkStatus st = link.status();
+        assertThat(st.bytesForward()).isEqualTo(11);
+        assertThat(st.connectionsAccepted()).isEqualTo(1);
+        assertThat(st.state()).isEqualTo(LinkState.UP);
+        await("connection closed", () -> link.status().connectionsOpen() == 0);
+    }
+
+    @Test
+    void carriesMegabytesIntact() throws Exception {
+        byte[] data = new byte[3 * 1024 * 1024];
+        new Random(7).nextBytes(data);
+        try (Socket s = connect()) {
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    s.getOutputStream().write(data);
+                    s.shutdownOutput();
+                } catch (IOException ignored) {
+                    // the read side fails the test
+                }
+            });
+            byte[] back = s.getInputStream().readAllBytes(); // EOF travels back through the link
+            writer.join(Duration.ofSeconds(5));
+            assertThat(Arrays.equals(back, data)).isTrue();
+        }
+        await("counters", () -> link.status().bytesBackward() == data.length);
+        assertThat(link.status().bytesForward()).isEqualTo(data.length);
+    }
+
+    @Test
+    void cutResetsEstablishedConnectionsPromptly() throws Exception {
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s, "ping")).isEqualTo("ping");
+            long t0 = System.nanoTime();
+            link.cut();
+            assertThat(endsWithin(s, Duration.ofSeconds(2))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+        }
+        // The far side loses its connection too: it sees a reset, not a clean close.
+        await("target side reset", () -> echo.broken.get() == 1);
+        assertThat(link.status().connectionsOpen()).isZero();
+        assertThat(link.state()).isEqualTo(LinkState.CUT);
+    }
+
+    @Test
+    void cutRejectsNewConnectionsAndHealRestores() throws Exception {
+        link.cut();
+        try (Socket s = connect()) {
+            // Accepted by the kernel, then reset by the link: no byte ever comes back.
+            assertThat(endsWithin(s, Duration.ofSeconds(2))).isTrue();
+        } catch (IOException refused) {
+            // also acceptable: the connection was refused/reset during connect
+        }
+        await("rejected counted", () -> link.status().connectionsRejected() == 1);
+        assertThat(echo.connections.get()).isZero();
+
+        link.heal();
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s, "back")).isEqualTo("back");
+        }
+    }
+
+    @Test
+    void blackholeStallsReadsKeepsSocketsOpenAndLosesNothing() throws Exception {
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s, "a")).isEqualTo("a");
+            link.blackhole();
+            s.getOutputStream().write("frozen".getBytes(StandardCharsets.UTF_8));
+            s.setSoTimeout(400);
+            assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+            assertThat(s.isClosed()).isFalse();
+            assertThat(link.status().connectionsOpen()).isEqualTo(1);
+
+            link.heal(); // like TCP retransmission after a partition heals: the bytes arrive
+            s.setSoTimeout(5_000);
+            assertThat(new String(s.getInputStream().readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("frozen");
+        }
+    }
+
+    @Test
+    void blackholeHoldsNewConnectionsUntilHeal() throws Exception {
+        link.blackhole();
+        try (Socket s = connect()) {
+            s.getOutputStream().write("x".getBytes(StandardCharsets.UTF_8));
+            s.setSoTimeout(300);
+            assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+            assertThat(echo.connections.get()).isZero(); // never reached the target
+            link.heal();
+            s.setSoTimeout(5_000);
+            assertThat(s.getInputStream().read()).isEqualTo('x');
+        }
+    }
+
+    @Test
+    void cutAfterBlackholeResets() throws Exception {
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s, "a")).isEqualTo("a");
+            link.blackhole();
+            link.cut();
+            assertThat(endsWithin(s, Duration.ofSeconds(2))).isTrue();
+        }
+    }
+
+    @Test
+    void targetDownLooksLikeAReset() throws Exception {
+        echo.close();
+        try (Socket s = connect()) {
+            assertThat(endsWithin(s, Duration.ofSeconds(3))).isTrue();
+        } catch (IOException refused) {
+            // fine too
+        }
+    }
+
+    @Test
+    void closeFreesThePort() throws Exception {
+        int port = link.listenPort();
+        link.close();
+        try (Link again = Link.start(new LinkSpec("again", "a", "b", port, echo.port()))) {
+            assertThat(again.listenPort()).isEqualTo(port);
+        }
+    }
+}
