@@ -1,0 +1,85 @@
+# One twincloud deployment: two sites, the VPN between them, the arbiter, the
+# edge and CI federation. Apply order is handled by references; the only manual
+# step is feeding the AWS internal load balancer IPs back after the first Helm
+# install (aws_backend_ips).
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  # Built from names rather than module outputs: aws_site already depends on the
+  # deploy role (cluster admin), so referring back would be a cycle.
+  aws_arn_prefix = "arn:${data.aws_partition.current.partition}"
+  aws_account    = data.aws_caller_identity.current.account_id
+}
+
+module "github_oidc" {
+  source = "../../modules/github-oidc"
+
+  github_repository       = var.github_repository
+  gcp_project_id          = var.gcp_project_id
+  aws_ecr_repository_arns = ["${local.aws_arn_prefix}:ecr:${var.aws_region}:${local.aws_account}:repository/twincloud-*"]
+  aws_eks_cluster_arns    = ["${local.aws_arn_prefix}:eks:${var.aws_region}:${local.aws_account}:cluster/${var.environment}-aws"]
+}
+
+module "gcp_site" {
+  source = "../../modules/gcp-site"
+
+  project_id                 = var.gcp_project_id
+  region                     = var.gcp_region
+  name                       = "${var.environment}-gcp"
+  master_authorized_networks = var.master_authorized_networks
+}
+
+module "aws_site" {
+  source = "../../modules/aws-site"
+
+  name                         = "${var.environment}-aws"
+  availability_zones           = var.aws_availability_zones
+  cluster_admin_principal_arns = [module.github_oidc.aws_role_arn]
+}
+
+module "interconnect" {
+  source = "../../modules/interconnect"
+
+  name                  = "${var.environment}-vpn"
+  gcp_project_id        = var.gcp_project_id
+  gcp_region            = var.gcp_region
+  gcp_network_id        = module.gcp_site.network_id
+  gcp_network_name      = module.gcp_site.network_name
+  gcp_cidrs             = module.gcp_site.subnet_cidrs
+  aws_vpc_id            = module.aws_site.vpc_id
+  aws_vpc_cidr          = module.aws_site.vpc_cidr
+  aws_route_table_ids   = module.aws_site.private_route_table_ids
+  aws_security_group_id = module.aws_site.cluster_security_group_id
+}
+
+module "arbiter" {
+  source = "../../modules/arbiter-site"
+
+  project_id           = var.arbiter_project_id
+  region               = var.arbiter_region
+  zone                 = var.arbiter_zone
+  avoid_regions        = [var.gcp_region]
+  name                 = "${var.environment}-arbiter"
+  image                = var.arbiter_image
+  allowed_source_cidrs = [for ip in concat(module.gcp_site.egress_ips, module.aws_site.egress_ips) : "${ip}/32"]
+}
+
+module "edge" {
+  source = "../../modules/global-lb"
+
+  name             = "${var.environment}-edge"
+  hostname         = var.hostname
+  mode             = var.edge_mode
+  gcp_project_id   = var.gcp_project_id
+  gcp_network_id   = module.gcp_site.network_id
+  gcp_network_name = module.gcp_site.network_name
+  gcp_neg_zones    = var.gcp_zones
+  aws_hybrid_zone  = var.gcp_zones[0]
+  aws_backend_ips  = var.aws_backend_ips
+  route53_zone_id  = var.route53_zone_id
+  route53_sites    = var.route53_sites
+
+  depends_on = [module.interconnect] # the hybrid backend is only reachable through the VPN
+}

@@ -1,0 +1,153 @@
+# The arbiter runs as one container on a Container-Optimized OS VM in its own
+# VPC, in a region that is neither site's. Agents reach it over the internet with
+# mutual TLS; the firewall admits only the sites' NAT addresses. Its epoch lives
+# on a separate persistent disk, so the VM can be recreated without losing it.
+#
+# Caveat (see DESIGN.md): this puts the arbiter in GCP. If GCP as a whole is lost,
+# the AWS site cannot be promoted automatically. Run the same container in a third
+# provider if that case must be automatic.
+
+locals {
+  labels = merge({ "app" = "twincloud", "role" = "arbiter" }, var.labels)
+}
+
+resource "terraform_data" "third_failure_domain" {
+  input = var.region
+
+  lifecycle {
+    precondition {
+      condition     = !contains(var.avoid_regions, var.region)
+      error_message = "The arbiter must not share a region with a site."
+    }
+  }
+}
+
+resource "google_compute_network" "this" {
+  project                 = var.project_id
+  name                    = var.name
+  auto_create_subnetworks = false
+}
+
+resource "google_compute_subnetwork" "this" {
+  project                  = var.project_id
+  name                     = var.name
+  region                   = var.region
+  network                  = google_compute_network.this.id
+  ip_cidr_range            = var.subnet_cidr
+  private_ip_google_access = true
+}
+
+resource "google_compute_address" "this" {
+  project = var.project_id
+  name    = var.name
+  region  = var.region
+}
+
+resource "google_compute_firewall" "agents" {
+  project       = var.project_id
+  name          = "${var.name}-agents"
+  network       = google_compute_network.this.name
+  direction     = "INGRESS"
+  description   = "Agents of both sites (their NAT addresses) to the arbiter port."
+  source_ranges = var.allowed_source_cidrs
+  target_tags   = ["twincloud-arbiter"]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(var.arbiter_port)]
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# Administration only through Identity-Aware Proxy TCP forwarding, never an open SSH port.
+resource "google_compute_firewall" "iap_ssh" {
+  project       = var.project_id
+  name          = "${var.name}-iap-ssh"
+  network       = google_compute_network.this.name
+  direction     = "INGRESS"
+  description   = "SSH through IAP only."
+  source_ranges = ["35.235.240.0/20"]
+  target_tags   = ["twincloud-arbiter"]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["22"]
+  }
+}
+
+resource "google_service_account" "this" {
+  project      = var.project_id
+  account_id   = var.name
+  display_name = "twincloud arbiter"
+  description  = "Identity of the arbiter VM: writes its own logs and metrics, nothing else."
+}
+
+resource "google_project_iam_member" "this" {
+  for_each = toset(["roles/logging.logWriter", "roles/monitoring.metricWriter"])
+  project  = var.project_id
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.this.email}"
+}
+
+resource "google_compute_disk" "state" {
+  project = var.project_id
+  name    = "${var.name}-state"
+  zone    = var.zone
+  type    = "pd-balanced"
+  size    = var.state_disk_size_gb
+  labels  = local.labels
+}
+
+resource "google_compute_instance" "this" {
+  project             = var.project_id
+  name                = var.name
+  zone                = var.zone
+  machine_type        = var.machine_type
+  tags                = ["twincloud-arbiter"]
+  labels              = local.labels
+  deletion_protection = var.deletion_protection
+
+  boot_disk {
+    initialize_params {
+      image = "cos-cloud/cos-stable"
+      size  = 20
+    }
+  }
+
+  attached_disk {
+    source      = google_compute_disk.state.id
+    device_name = "arbiter-state"
+  }
+
+  network_interface {
+    subnetwork = google_compute_subnetwork.this.id
+    access_config {
+      nat_ip = google_compute_address.this.address
+    }
+  }
+
+  service_account {
+    email  = google_service_account.this.email
+    scopes = ["cloud-platform"]
+  }
+
+  shielded_instance_config {
+    enable_secure_boot          = true
+    enable_vtpm                 = true
+    enable_integrity_monitoring = true
+  }
+
+  metadata = {
+    enable-oslogin         = "TRUE"
+    block-project-ssh-keys = "TRUE"
+    user-data = templatefile("${path.module}/cloud-init.yaml.tftpl", {
+      image = var.image
+      port  = var.arbiter_port
+    })
+  }
+
+  depends_on = [terraform_data.third_failure_domain]
+}

@@ -1,0 +1,117 @@
+variable "project_id" {
+  type        = string
+  description = "GCP project of the arbiter. Prefer a project (and billing/org path) separate from the GCP site's."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a valid GCP project ID."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the arbiter: a third failure domain, neither the GCP site's region nor near the AWS site's."
+}
+
+variable "avoid_regions" {
+  type        = list(string)
+  description = "Regions the arbiter must not share (the sites' regions); checked against region."
+  default     = []
+
+  validation {
+    condition     = length(var.avoid_regions) == length(distinct(var.avoid_regions))
+    error_message = "avoid_regions must not repeat."
+  }
+}
+
+variable "zone" {
+  type        = string
+  description = "Zone of the arbiter VM, inside region."
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]-[a-z]$", var.zone))
+    error_message = "zone must look like europe-north1-a."
+  }
+}
+
+variable "name" {
+  type        = string
+  description = "Name prefix of the arbiter resources."
+  default     = "twincloud-arbiter"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name))
+    error_message = "name must be 3-31 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "subnet_cidr" {
+  type        = string
+  description = "Range of the arbiter's own small VPC."
+  default     = "10.30.0.0/28"
+
+  validation {
+    condition     = can(cidrhost(var.subnet_cidr, 0))
+    error_message = "subnet_cidr must be a valid IPv4 CIDR."
+  }
+}
+
+variable "machine_type" {
+  type        = string
+  description = "Machine type: the arbiter is small (a few heartbeats per second)."
+  default     = "e2-small"
+}
+
+variable "image" {
+  type        = string
+  description = "Container image of the arbiter, pinned by digest (repo@sha256:...)."
+
+  validation {
+    condition     = can(regex("@sha256:[a-f0-9]{64}$", var.image))
+    error_message = "image must be pinned by digest (@sha256:...)."
+  }
+}
+
+variable "arbiter_port" {
+  type        = number
+  description = "TLS port the agents connect to."
+  default     = 8443
+
+  validation {
+    condition     = var.arbiter_port > 0 && var.arbiter_port < 65536
+    error_message = "arbiter_port must be 1-65535."
+  }
+}
+
+variable "allowed_source_cidrs" {
+  type        = list(string)
+  description = "Addresses allowed to reach the arbiter port: the sites' NAT egress IPs as /32 (gcp-site and aws-site output egress_ips)."
+
+  validation {
+    condition     = length(var.allowed_source_cidrs) > 0 && alltrue([for c in var.allowed_source_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "allowed_source_cidrs must be non-empty, valid, and never 0.0.0.0/0."
+  }
+}
+
+variable "state_disk_size_gb" {
+  type        = number
+  description = "Size of the persistent disk holding the arbiter's durable epoch and state."
+  default     = 10
+
+  validation {
+    condition     = var.state_disk_size_gb >= 10
+    error_message = "state_disk_size_gb must be at least 10."
+  }
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "Refuse to destroy the arbiter VM (its disk holds the epoch)."
+  default     = true
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels added to every resource that supports them."
+  default     = {}
+}

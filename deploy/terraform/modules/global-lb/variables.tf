@@ -1,0 +1,202 @@
+variable "name" {
+  type        = string
+  description = "Name prefix of the load-balancer resources."
+  default     = "twincloud-edge"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name))
+    error_message = "name must be 3-31 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "hostname" {
+  type        = string
+  description = "Public hostname of the API (the my-fancy-api name), e.g. my-fancy-api.example.com."
+
+  validation {
+    condition     = can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.hostname))
+    error_message = "hostname must be a fully qualified lowercase DNS name."
+  }
+}
+
+variable "mode" {
+  type        = string
+  description = "Which edge to build: gcp-alb (GCP global external Application LB, backends in both clouds) or route53-failover (DNS failover records)."
+  default     = "gcp-alb"
+
+  validation {
+    condition     = contains(["gcp-alb", "route53-failover"], var.mode)
+    error_message = "mode must be gcp-alb or route53-failover."
+  }
+}
+
+variable "health_check_path" {
+  type        = string
+  description = "Path probed on every backend. UP (200) only on the site whose database is primary with a valid lease: traffic follows the writer."
+  default     = "/actuator/health/writer"
+
+  validation {
+    condition     = startswith(var.health_check_path, "/")
+    error_message = "health_check_path must start with /."
+  }
+}
+
+variable "health_check_interval_sec" {
+  type        = number
+  description = "GCP: seconds between probes of each backend."
+  default     = 5
+
+  validation {
+    condition     = var.health_check_interval_sec >= 1 && var.health_check_interval_sec <= 300
+    error_message = "health_check_interval_sec must be 1-300."
+  }
+}
+
+variable "health_check_timeout_sec" {
+  type        = number
+  description = "GCP: seconds to wait for a probe answer (at most the interval)."
+  default     = 4
+
+  validation {
+    condition     = var.health_check_timeout_sec >= 1 && var.health_check_timeout_sec <= var.health_check_interval_sec
+    error_message = "health_check_timeout_sec must be between 1 and health_check_interval_sec."
+  }
+}
+
+variable "unhealthy_threshold" {
+  type        = number
+  description = "GCP and Route 53: consecutive failed probes before a backend is taken out."
+  default     = 2
+
+  validation {
+    condition     = var.unhealthy_threshold >= 1 && var.unhealthy_threshold <= 10
+    error_message = "unhealthy_threshold must be 1-10."
+  }
+}
+
+variable "healthy_threshold" {
+  type        = number
+  description = "GCP: consecutive good probes before a backend receives traffic again."
+  default     = 2
+
+  validation {
+    condition     = var.healthy_threshold >= 1 && var.healthy_threshold <= 10
+    error_message = "healthy_threshold must be 1-10."
+  }
+}
+
+# ----------------------------------------------------------- gcp-alb mode ---
+
+variable "gcp_project_id" {
+  type        = string
+  description = "GCP project of the load balancer (gcp-alb mode)."
+  default     = null
+}
+
+variable "gcp_network_name" {
+  type        = string
+  description = "GCP site VPC name: the firewall for Google's health checkers and proxies is added there (gcp-alb mode)."
+  default     = null
+}
+
+variable "gcp_network_id" {
+  type        = string
+  description = "GCP site VPC ID: the hybrid NEG for the AWS backend lives in it, since it is reached over the VPN (gcp-alb mode)."
+  default     = null
+}
+
+variable "gcp_neg_name" {
+  type        = string
+  description = "Name of the standalone zonal NEGs that GKE creates for the API service (cloud.google.com/neg annotation in the Helm chart)."
+  default     = "twincloud-api"
+}
+
+variable "gcp_neg_zones" {
+  type        = list(string)
+  description = "Zones in which GKE created the API's NEGs (the GKE region's zones)."
+  default     = []
+}
+
+variable "backend_port" {
+  type        = number
+  description = "Port of the API (and its actuator) on the pods and on the AWS internal load balancer."
+  default     = 8080
+
+  validation {
+    condition     = var.backend_port > 0 && var.backend_port < 65536
+    error_message = "backend_port must be 1-65535."
+  }
+}
+
+variable "aws_hybrid_zone" {
+  type        = string
+  description = "GCP zone (in the VPN's region) that hosts the hybrid NEG for the AWS backend."
+  default     = null
+}
+
+variable "aws_backend_ips" {
+  type        = list(string)
+  description = "Private IPs of the AWS site's internal load balancer, reached over the VPN (one per subnet; fixed with the aws-load-balancer-private-ipv4-addresses annotation)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for ip in var.aws_backend_ips : can(cidrhost("${ip}/32", 0))])
+    error_message = "aws_backend_ips must be IPv4 addresses."
+  }
+}
+
+variable "max_rate_per_endpoint" {
+  type        = number
+  description = "Requests per second per endpoint used by the RATE balancing mode (hybrid NEGs require it)."
+  default     = 1000
+}
+
+# -------------------------------------------------- route53-failover mode ---
+
+variable "route53_zone_id" {
+  type        = string
+  description = "Route 53 hosted zone of the hostname (route53-failover mode)."
+  default     = null
+}
+
+variable "route53_sites" {
+  type = map(object({
+    ip_address = string
+    role       = string
+  }))
+  description = "Public entry address of each site (its internet-facing load balancer's static IP) and its failover role, PRIMARY or SECONDARY (route53-failover mode)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for s in values(var.route53_sites) : contains(["PRIMARY", "SECONDARY"], s.role)])
+    error_message = "role must be PRIMARY or SECONDARY."
+  }
+}
+
+variable "route53_request_interval" {
+  type        = number
+  description = "Route 53: seconds between probes from each checker region (10 = fast, 30 = standard)."
+  default     = 10
+
+  validation {
+    condition     = contains([10, 30], var.route53_request_interval)
+    error_message = "route53_request_interval must be 10 or 30."
+  }
+}
+
+variable "dns_ttl" {
+  type        = number
+  description = "TTL of the failover records: resolvers keep the old answer this long after a failover."
+  default     = 30
+
+  validation {
+    condition     = var.dns_ttl >= 5 && var.dns_ttl <= 300
+    error_message = "dns_ttl must be 5-300 seconds."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to the AWS resources."
+  default     = {}
+}
