@@ -1,0 +1,523 @@
+package dev.twincloud.pgctl;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * One PostgreSQL server: a data directory, the binaries that run it, and a loopback port.
+ * Lifecycle: {@link #initdb()} once, then {@link #start()} / {@link #stop(StopMode)} any number of times.
+ * The server listens on 127.0.0.1 only and has no unix socket (socket paths are limited to 107 chars and
+ * every client here uses TCP). Settings from the builder go to {@code twincloud.conf}, included from
+ * postgresql.conf, so {@code ALTER SYSTEM} (postgresql.auto.conf) still overrides them.
+ */
+public final class PostgresServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(PostgresServer.class.getName());
+    static final String TWINCLOUD_CONF = "twincloud.conf";
+
+    /** Defaults every server gets: ready to be a replication primary and to be rewound. */
+    static final Map<String, String> BASE_SETTINGS = Map.of(
+            "wal_level", "replica",
+            "wal_log_hints", "on", // pg_rewind needs it (or data checksums)
+            "max_wal_senders", "10",
+            "max_replication_slots", "10",
+            "hot_standby", "on",
+            "wal_keep_size", "128MB"); // slot-less standbys can catch up after short gaps
+
+    private final PgBinaries binaries;
+    private final Path dataDir;
+    private final Path logFile;
+    private final String superuser;
+    private final Map<String, String> settings;
+    private final OsUser osUser;
+    private final boolean portChosenByUs;
+    private final boolean stopOnJvmExit;
+    private final boolean initdbNoSync;
+    private final Duration startTimeout;
+    private volatile int port;
+
+    private PostgresServer(Builder b) {
+        this.binaries = b.binaries != null ? b.binaries : PgBinaries.locate();
+        this.dataDir = b.dataDir.toAbsolutePath().normalize();
+        this.logFile = b.logFile != null ? b.logFile.toAbsolutePath().normalize()
+                : dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        this.superuser = b.superuser;
+        this.settings = Map.copyOf(b.settings);
+        this.osUser = b.osUser != null ? b.osUser : OsUser.current();
+        this.portChosenByUs = b.port == 0;
+        this.port = b.port == 0 ? Ports.freePort() : b.port;
+        this.stopOnJvmExit = b.stopOnJvmExit;
+        this.initdbNoSync = b.initdbNoSync;
+        this.startTimeout = b.startTimeout;
+    }
+
+    public static Builder builder(Path dataDir) {
+        return new Builder(dataDir);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    public boolean isInitialized() {
+        return Files.exists(dataDir.resolve("PG_VERSION"));
+    }
+
+    /** Creates the cluster: UTF8, locale C, trust auth on loopback, the configured superuser. */
+    public PostgresServer initdb() {
+        if (isInitialized()) {
+            throw new PgException("Data directory " + dataDir + " already holds a cluster (PG_VERSION exists).");
+        }
+        osUser.prepareOwnedDir(dataDir);
+        List<String> cmd = new ArrayList<>(List.of(binaries.require(PgTool.INITDB).toString(),
+                "-D", dataDir.toString(), "-U", superuser, "-E", "UTF8", "--locale=C", "--auth=trust"));
+        if (initdbNoSync) {
+            cmd.add("--no-sync");
+        }
+        Commands.run(osUser, cmd, Duration.ofMinutes(3), "initdb failed for " + dataDir);
+        appendInclude();
+        return this;
+    }
+
+    /** Adds {@code include_if_exists = 'twincloud.conf'} to postgresql.conf (kept when the dir is cloned). */
+    void appendInclude() {
+        Path conf = dataDir.resolve("postgresql.conf");
+        try {
+            String text = Files.readString(conf);
+            if (!text.contains("include_if_exists = '" + TWINCLOUD_CONF + "'")) {
+                Files.writeString(conf, text + "\n# twincloud pgctl: settings from the builder\ninclude_if_exists = '"
+                        + TWINCLOUD_CONF + "'\n");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot edit " + conf, e);
+        }
+    }
+
+    /** Starts and waits until the server accepts connections. */
+    public PostgresServer start() {
+        if (!isInitialized()) {
+            throw new PgException("Data directory " + dataDir + " holds no cluster; call initdb() first.");
+        }
+        Optional<PostmasterPid> live = PostmasterPid.live(dataDir);
+        if (live.isPresent()) {
+            throw new DataDirInUseException(dataDir, live.get().pid());
+        }
+        if (!Ports.isFree(port)) {
+            if (!portChosenByUs) {
+                throw portInUse("");
+            }
+            port = Ports.freePort(); // our pick was taken in the meantime: pick again
+        }
+        osUser.prepareOwnedDir(dataDir);
+        Map<String, String> conf = new LinkedHashMap<>(BASE_SETTINGS);
+        conf.putAll(settings);
+        ConfFile.write(dataDir.resolve(TWINCLOUD_CONF), conf, osUser);
+        osUser.prepareOwnedFile(logFile);
+        long logOffset = fileSize(logFile);
+
+        List<String> cmd = List.of(binaries.require(PgTool.PG_CTL).toString(), "start", "-D", dataDir.toString(),
+                "-l", logFile.toString(), "-w", "-t", Long.toString(startTimeout.toSeconds()),
+                "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
+        Commands.Result r = Commands.exec(osUser, cmd, Map.of(), startTimeout.plusSeconds(30));
+        if (!r.ok()) {
+            throw startFailure(r, logOffset);
+        }
+        if (stopOnJvmExit) {
+            Reaper.register(this);
+        }
+        Optional<Boolean> up = Poll.until(startTimeout, Duration.ofMillis(50), this::probe);
+        if (up.isEmpty()) {
+            throw new StartFailedException("PostgreSQL in " + dataDir + " started but accepted no connection on port "
+                    + port + " within " + startTimeout.toSeconds() + "s.", logTail(logOffset, 40));
+        }
+        LOG.fine(() -> "started PostgreSQL " + binaries.version() + " on 127.0.0.1:" + port + " from " + dataDir);
+        return this;
+    }
+
+    private PgException startFailure(Commands.Result r, long logOffset) {
+        String tail = logTail(logOffset, 40);
+        if (tail.contains("could not bind") || tail.contains("Address already in use")) {
+            return portInUse(tail);
+        }
+        if (tail.contains("lock file \"postmaster.pid\" already exists")) {
+            return new DataDirInUseException(dataDir, PostmasterPid.read(dataDir).map(PostmasterPid::pid).orElse(-1L));
+        }
+        return new StartFailedException("PostgreSQL did not start from " + dataDir + " on port " + port + " ("
+                + (r.exitCode() < 0 ? "pg_ctl timed out" : "pg_ctl exited with " + r.exitCode()) + ": "
+                + r.output().strip() + "). Log: " + logFile, tail);
+    }
+
+    private PortInUseException portInUse(String logTail) {
+        return new PortInUseException(port, "Port " + port + " on 127.0.0.1 is already in use by another process;"
+                + " PostgreSQL in " + dataDir + " cannot listen there. Choose another port, or port 0 for a free one."
+                + (logTail.isBlank() ? "" : "\n--- server log (tail) ---\n" + logTail));
+    }
+
+    private Optional<Boolean> probe() {
+        if (PostmasterPid.live(dataDir).isEmpty()) {
+            throw new StartFailedException("PostgreSQL in " + dataDir + " exited while starting.", logTail(0, 40));
+        }
+        try (Connection c = connect("postgres", Duration.ofSeconds(2))) {
+            return Optional.of(true);
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Stops with one mode and waits (up to 60 s) until the postmaster is gone. No-op when not running. */
+    public void stop(StopMode mode) {
+        stop(mode, Duration.ofSeconds(60));
+    }
+
+    /** Stops with one mode and waits until the postmaster process has exited. No-op when not running. */
+    public void stop(StopMode mode, Duration timeout) {
+        Optional<PostmasterPid> live = PostmasterPid.live(dataDir);
+        if (live.isEmpty()) {
+            Reaper.unregister(this);
+            return;
+        }
+        long seconds = Math.max(1, timeout.toSeconds());
+        Commands.Result r = Commands.exec(osUser, List.of(binaries.require(PgTool.PG_CTL).toString(), "stop",
+                "-D", dataDir.toString(), "-m", mode.pgCtlName(), "-w", "-t", Long.toString(seconds)), Map.of(),
+                timeout.plusSeconds(10));
+        // pg_ctl returns once postmaster.pid is gone; the process itself exits a moment later. Wait for that
+        // too, so that "stopped" means no process is left and the port is free.
+        boolean gone = Poll.until(r.ok() ? Duration.ofSeconds(10) : Duration.ZERO,
+                () -> ProcessHandle.of(live.get().pid()).map(h -> !h.isAlive()).orElse(true));
+        if (!gone) {
+            throw new CommandFailedException(osUser.wrap(List.of("pg_ctl", "stop", "-m", mode.pgCtlName())),
+                    r.exitCode(), r.output(), "Stopping PostgreSQL in " + dataDir + " (pid " + live.get().pid()
+                    + ") failed");
+        }
+        Reaper.unregister(this);
+    }
+
+    /** Stops whatever it takes: FAST (30 s), then IMMEDIATE (10 s), then SIGKILL. */
+    public void stop() {
+        stopEscalating(Duration.ofSeconds(30), Duration.ofSeconds(10));
+    }
+
+    /** FAST, then IMMEDIATE, then SIGKILL, each step bounded. Never throws for a server that ends up down. */
+    public void stopEscalating(Duration fastTimeout, Duration immediateTimeout) {
+        try {
+            stop(StopMode.FAST, fastTimeout);
+            return;
+        } catch (RuntimeException e) {
+            LOG.warning("fast stop of " + dataDir + " failed, trying immediate: " + e.getMessage());
+        }
+        try {
+            stop(StopMode.IMMEDIATE, immediateTimeout);
+            return;
+        } catch (RuntimeException e) {
+            LOG.warning("immediate stop of " + dataDir + " failed, killing: " + e.getMessage());
+        }
+        kill();
+    }
+
+    /** SIGKILL to the postmaster and its children, like a host crash; waits until they are gone. */
+    public void kill() {
+        PostmasterPid.live(dataDir).flatMap(p -> ProcessHandle.of(p.pid())).ifPresent(pm -> {
+            List<ProcessHandle> all = new ArrayList<>(pm.descendants().toList());
+            all.add(0, pm);
+            all.forEach(ProcessHandle::destroyForcibly);
+            for (ProcessHandle h : all) {
+                try {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warning("process " + h.pid() + " of " + dataDir + " did not exit after SIGKILL");
+                }
+            }
+        });
+        Reaper.unregister(this);
+    }
+
+    /** Same as {@link #stop()}. */
+    @Override
+    public void close() {
+        stop();
+    }
+
+    public boolean isRunning() {
+        return PostmasterPid.live(dataDir).isPresent();
+    }
+
+    public ServerStatus status() {
+        Optional<PostmasterPid> pid = PostmasterPid.live(dataDir);
+        if (pid.isEmpty()) {
+            return new ServerStatus(false, OptionalLong.empty(), port, Optional.empty(), Optional.empty());
+        }
+        Optional<Boolean> recovery;
+        try {
+            recovery = Optional.of(queryBoolean("SELECT pg_is_in_recovery()"));
+        } catch (PgException e) {
+            recovery = Optional.empty();
+        }
+        return new ServerStatus(true, OptionalLong.of(pid.get().pid()), pid.get().port() > 0 ? pid.get().port() : port,
+                Optional.of(pid.get().status()), recovery);
+    }
+
+    // ---------------------------------------------------------------- control
+
+    /** Promotes a standby ({@code pg_ctl promote -w}) and waits until it accepts writes. */
+    public void promote(Duration timeout) {
+        Commands.run(osUser, List.of(binaries.require(PgTool.PG_CTL).toString(), "promote", "-D", dataDir.toString(),
+                "-w", "-t", Long.toString(Math.max(1, timeout.toSeconds()))), timeout.plusSeconds(10),
+                "Promoting " + dataDir + " failed");
+        if (!Poll.until(timeout, () -> !queryBoolean("SELECT pg_is_in_recovery()"))) {
+            throw new PgException(dataDir + " still in recovery " + timeout.toSeconds() + "s after promote.");
+        }
+    }
+
+    /** {@code ALTER SYSTEM SET} each key (null value: RESET) then {@code pg_reload_conf()}. */
+    public void alterSystem(Map<String, String> changes) {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            for (Map.Entry<String, String> e : changes.entrySet()) {
+                requireIdentifier(e.getKey());
+                st.execute(e.getValue() == null ? "ALTER SYSTEM RESET " + e.getKey()
+                        : "ALTER SYSTEM SET " + e.getKey() + " = " + ConfFile.quote(e.getValue()));
+            }
+            st.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new PgException("ALTER SYSTEM " + changes + " on " + dataDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Current value of a setting ({@code SHOW}). */
+    public String show(String setting) {
+        requireIdentifier(setting);
+        return queryString("SHOW " + setting);
+    }
+
+    /** Creates a database (owner: the superuser) and returns its JDBC URL. */
+    public String createDatabase(String name) {
+        requireIdentifier(name);
+        execute("CREATE DATABASE " + name);
+        return jdbcUrl(name);
+    }
+
+    // ---------------------------------------------------------------- SQL
+
+    public Connection connect() throws SQLException {
+        return connect("postgres");
+    }
+
+    public Connection connect(String database) throws SQLException {
+        return connect(database, Duration.ofSeconds(10));
+    }
+
+    Connection connect(String database, Duration timeout) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", superuser);
+        p.setProperty("connectTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
+        p.setProperty("ApplicationName", "twincloud-pgctl");
+        return DriverManager.getConnection(jdbcUrl(database), p);
+    }
+
+    public void execute(String sql) {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new PgException("`" + sql + "` on port " + port + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public String queryString(String sql) {
+        try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new PgException("`" + sql + "` on port " + port + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public boolean queryBoolean(String sql) {
+        String v = queryString(sql);
+        return "t".equals(v) || "true".equals(v);
+    }
+
+    static void requireIdentifier(String s) {
+        if (!s.matches("[A-Za-z_][A-Za-z0-9_.]*")) {
+            throw new IllegalArgumentException("Not a plain SQL identifier: " + s);
+        }
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    public String jdbcUrl() {
+        return jdbcUrl("postgres");
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    /** libpq connection string, e.g. for primary_conninfo or pg_rewind --source-server. */
+    public String connInfo(String database) {
+        return "host=127.0.0.1 port=" + port + " user=" + superuser + " dbname=" + database;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String superuser() {
+        return superuser;
+    }
+
+    /** Always empty: loopback connections use trust authentication. */
+    public String password() {
+        return "";
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    public PgBinaries binaries() {
+        return binaries;
+    }
+
+    public OsUser osUser() {
+        return osUser;
+    }
+
+    Map<String, String> settings() {
+        return settings;
+    }
+
+    /** Throwaway cluster: skip fsync in initdb/pg_basebackup/pg_rewind. */
+    boolean noSync() {
+        return initdbNoSync;
+    }
+
+    /** The last {@code lines} lines of the server log. */
+    public String logTail(int lines) {
+        return logTail(0, lines);
+    }
+
+    private String logTail(long fromOffset, int lines) {
+        try (RandomAccessFile f = new RandomAccessFile(logFile.toFile(), "r")) {
+            long start = Math.max(fromOffset, f.length() - 64 * 1024);
+            f.seek(start);
+            byte[] buf = new byte[(int) (f.length() - start)];
+            f.readFully(buf);
+            String[] all = new String(buf, StandardCharsets.UTF_8).split("\n");
+            return String.join("\n", Arrays.asList(all).subList(Math.max(0, all.length - lines), all.length));
+        } catch (IOException e) {
+            return "(no server log at " + logFile + ")";
+        }
+    }
+
+    private static long fileSize(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PostgreSQL " + binaries.version() + " [" + dataDir + " @127.0.0.1:" + port + "]";
+    }
+
+    /** Configuration of one server; every field has a default except the data dir. */
+    public static final class Builder {
+        private final Path dataDir;
+        private PgBinaries binaries;
+        private Path logFile;
+        private int port;
+        private String superuser = "postgres";
+        private final Map<String, String> settings = new LinkedHashMap<>();
+        private OsUser osUser;
+        private boolean stopOnJvmExit;
+        private boolean initdbNoSync;
+        private Duration startTimeout = Duration.ofSeconds(60);
+
+        private Builder(Path dataDir) {
+            this.dataDir = dataDir;
+        }
+
+        /** Binaries to use; default {@link PgBinaries#locate()}. */
+        public Builder binaries(PgBinaries b) {
+            this.binaries = b;
+            return this;
+        }
+
+        /** Server log; default {@code <dataDir>.log} beside the data dir (kept out of clones). */
+        public Builder logFile(Path f) {
+            this.logFile = f;
+            return this;
+        }
+
+        /** Port on 127.0.0.1; 0 (default) picks a free one, kept across restarts. */
+        public Builder port(int p) {
+            this.port = p;
+            return this;
+        }
+
+        public Builder superuser(String name) {
+            requireIdentifier(name);
+            this.superuser = name;
+            return this;
+        }
+
+        /** A GUC written to twincloud.conf at every start (ALTER SYSTEM values still win). */
+        public Builder setting(String key, String value) {
+            requireIdentifier(key);
+            settings.put(key, value);
+            return this;
+        }
+
+        public Builder settings(Map<String, String> all) {
+            all.forEach(this::setting);
+            return this;
+        }
+
+        public Builder osUser(OsUser u) {
+            this.osUser = u;
+            return this;
+        }
+
+        /** Register with the JVM shutdown hook so the server cannot outlive the JVM (tests); default false. */
+        public Builder stopOnJvmExit(boolean b) {
+            this.stopOnJvmExit = b;
+            return this;
+        }
+
+        /** initdb --no-sync: faster, for throwaway clusters (tests). */
+        public Builder initdbNoSync(boolean b) {
+            this.initdbNoSync = b;
+            return this;
+        }
+
+        public Builder startTimeout(Duration d) {
+            this.startTimeout = d;
+            return this;
+        }
+
+        public PostgresServer build() {
+            return new PostgresServer(this);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package dev.twincloud.pgctl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Streaming replication between {@link PostgresServer}s: clone a standby, point it at a primary, promote
+ * (see {@link PostgresServer#promote}), rewind a diverged old primary, switch sync/async, and read status.
+ */
+public final class Replication {
+    /** How {@link #createStandby} copies the primary. */
+    public enum CloneMethod {
+        /** pg_basebackup when the binaries have it, else the low-level API. */
+        AUTO,
+        /** pg_basebackup -X stream: works across machines. */
+        PG_BASEBACKUP,
+        /** pg_backup_start / file copy / pg_backup_stop: both data dirs on this machine. */
+        LOW_LEVEL_API
+    }
+
+    /**
+     * @param applicationName the standby's name in pg_stat_replication and synchronous_standby_names
+     * @param slotName        physical replication slot on the primary (created if missing), or empty for none
+     * @param method          copy method
+     */
+    public record StandbyOptions(String applicationName, Optional<String> slotName, CloneMethod method) {
+        public StandbyOptions {
+            PostgresServer.requireIdentifier(applicationName);
+            slotName.ifPresent(PostgresServer::requireIdentifier);
+        }
+
+        /** Slot named like the application, method AUTO. */
+        public static StandbyOptions named(String applicationName) {
+            return new StandbyOptions(applicationName, Optional.of(applicationName), CloneMethod.AUTO);
+        }
+
+        public StandbyOptions withMethod(CloneMethod m) {
+            return new StandbyOptions(applicationName, slotName, m);
+        }
+    }
+
+    private Replication() {
+    }
+
+    /**
+     * Fills {@code standby}'s (empty or missing) data dir with a copy of the running {@code primary}, configured to
+     * stream from it: standby.signal, primary_conninfo, primary_slot_name. Does not start the standby.
+     * synchronous_standby_names copied from the primary is cleared: a fresh standby that gets promoted must not
+     * block its writes waiting for a standby that does not exist.
+     */
+    public static void createStandby(PostgresServer primary, PostgresServer standby, StandbyOptions options) {
+        Path dir = standby.dataDir();
+        if (standby.isInitialized() || nonEmpty(dir)) {
+            throw new PgException("Cannot clone into " + dir + ": it is not empty.");
+        }
+        standby.osUser().prepareOwnedDir(dir);
+        options.slotName().ifPresent(slot -> createSlotIfMissing(primary, slot));
+        boolean basebackup = switch (options.method()) {
+            case AUTO -> standby.binaries().has(PgTool.PG_BASEBACKUP);
+            case PG_BASEBACKUP -> true;
+            case LOW_LEVEL_API -> false;
+        };
+        if (basebackup) {
+            List<String> cmd = new ArrayList<>(List.of(standby.binaries().require(PgTool.PG_BASEBACKUP).toString(),
+                    "-D", dir.toString(), "-d", primary.connInfo("postgres"), "-X", "stream", "-c", "fast"));
+            options.slotName().ifPresent(slot -> cmd.addAll(List.of("-S", slot)));
+            if (standby.noSync()) {
+                cmd.add("--no-sync");
+            }
+            Commands.run(standby.osUser(), cmd, Duration.ofMinutes(10), "pg_basebackup from " + primary + " failed");
+        } else {
+            LowLevelBackup.copy(primary, dir);
+            try {
+                standby.osUser().chownRecursively(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        standby.appendInclude();
+        follow(standby, primary.connInfo("postgres"), options.applicationName(), options.slotName());
+    }
+
+    /**
+     * Makes {@code standby} follow the primary at {@code primaryConnInfo} (libpq string, e.g. through a lab link):
+     * writes standby.signal and sets primary_conninfo / primary_slot_name, by ALTER SYSTEM + reload when running,
+     * else in postgresql.auto.conf. A running server that was a primary must be restarted to become a standby.
+     */
+    public static void follow(PostgresServer standby, String primaryConnInfo, String applicationName,
+                              Optional<String> slotName) {
+        Map<String, String> conf = new HashMap<>();
+        conf.put("primary_conninfo", primaryConnInfo + " application_name=" + applicationName);
+        conf.put("primary_slot_name", slotName.orElse(null));
+        conf.put("synchronous_standby_names", null);
+        if (standby.isRunning()) {
+            standby.alterSystem(conf);
+        } else {
+            ConfFile.merge(standby.dataDir().resolve("postgresql.auto.conf"), conf, standby.osUser());
+        }
+        Path signal = standby.dataDir().resolve("standby.signal");
+        try {
+            if (!Files.exists(signal)) {
+                Files.createFile(signal);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        standby.osUser().prepareOwnedFile(signal);
+    }
+
+    /**
+     * Rewinds the stopped {@code target} (an old primary that diverged) to {@code source}'s history with pg_rewind,
+     * then configures it to follow {@code source}. Start it afterwards. Needs wal_log_hints (a base setting).
+     *
+     * @return false when pg_rewind found nothing to rewind (e.g. after a clean switchover), true when it rewound
+     */
+    public static boolean rewind(PostgresServer target, PostgresServer source, StandbyOptions options) {
+        if (target.isRunning()) {
+            throw new PgException("pg_rewind needs " + target.dataDir() + " stopped; it is running.");
+        }
+        // pg_rewind reads the source's timeline from its control file, which a fresh promotion updates only at the
+        // next checkpoint; without this it can see "same timeline, no rewind required" and leave the target diverged.
+        source.execute("CHECKPOINT");
+        List<String> cmd = new ArrayList<>(List.of(target.binaries().require(PgTool.PG_REWIND).toString(),
+                "-D", target.dataDir().toString(), "--source-server=" + source.connInfo("postgres")));
+        if (target.noSync()) {
+            cmd.add("--no-sync");
+        }
+        String output = Commands.run(target.osUser(), cmd, Duration.ofMinutes(10),
+                "pg_rewind of " + target.dataDir() + " from " + source + " failed");
+        options.slotName().ifPresent(slot -> createSlotIfMissing(source, slot));
+        follow(target, source.connInfo("postgres"), options.applicationName(), options.slotName());
+        return !output.contains("no rewind required");
+    }
+
+    /**
+     * Sets synchronous_standby_names (e.g. {@code "FIRST 1 (aws)"}, or "" for async) and synchronous_commit
+     * ({@code on}, {@code remote_apply}, {@code local}, ...) on a running primary, effective at once (reload).
+     */
+    public static void setSynchronous(PostgresServer primary, String synchronousStandbyNames,
+                                      String synchronousCommit) {
+        primary.alterSystem(Map.of("synchronous_standby_names", synchronousStandbyNames,
+                "synchronous_commit", synchronousCommit));
+    }
+
+    public static void createSlotIfMissing(PostgresServer primary, String slot) {
+        PostgresServer.requireIdentifier(slot);
+        try (Connection c = primary.connect(); PreparedStatement st = c.prepareStatement(
+                "SELECT pg_create_physical_replication_slot(?, true) WHERE NOT EXISTS "
+                        + "(SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
+            st.setString(1, slot);
+            st.setString(2, slot);
+            st.execute();
+        } catch (SQLException e) {
+            throw new PgException("Cannot create replication slot " + slot + " on " + primary + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void dropSlotIfExists(PostgresServer primary, String slot) {
+        PostgresServer.requireIdentifier(slot);
+        primary.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
+                + slot + "' AND NOT active");
+    }
+
+    /** One consistent reading of the server's replication state. */
+    public static ReplicationStatus status(PostgresServer server) {
+        String sql = """
+                SELECT pg_is_in_recovery() AS rec,
+                       (SELECT system_identifier FROM pg_control_system()) AS sysid,
+                       CASE WHEN pg_is_in_recovery()
+                            THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver),
+                                          (SELECT timeline_id FROM pg_control_checkpoint()))
+                            ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+                       END AS tli,
+                       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS cur,
+                       pg_last_wal_receive_lsn()::text AS recv,
+                       pg_last_wal_replay_lsn()::text AS replay,
+                       (SELECT status FROM pg_stat_wal_receiver) AS receiver
+                """;
+        try (Connection c = server.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return new ReplicationStatus(rs.getBoolean("rec"), rs.getLong("sysid"), rs.getInt("tli"),
+                    Optional.ofNullable(Lsn.parseOrNull(rs.getString("cur"))),
+                    Optional.ofNullable(Lsn.parseOrNull(rs.getString("recv"))),
+                    Optional.ofNullable(Lsn.parseOrNull(rs.getString("replay"))),
+                    Optional.ofNullable(rs.getString("receiver")));
+        } catch (SQLException e) {
+            throw new PgException("Cannot read replication status of " + server + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** pg_stat_replication on a primary: its connected standbys. */
+    public static List<ReplicationPeer> peers(PostgresServer primary) {
+        String sql = "SELECT application_name, state, sync_state, flush_lsn::text, replay_lsn::text"
+                + " FROM pg_stat_replication ORDER BY application_name";
+        List<ReplicationPeer> out = new ArrayList<>();
+        try (Connection c = primary.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(new ReplicationPeer(rs.getString(1), rs.getString(2), rs.getString(3),
+                        Lsn.parseOrNull(rs.getString(4)), Lsn.parseOrNull(rs.getString(5))));
+            }
+        } catch (SQLException e) {
+            throw new PgException("Cannot read pg_stat_replication on " + primary + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Waits until the primary shows {@code applicationName} streaming (and with {@code syncState}, if given). */
+    public static ReplicationPeer awaitPeer(PostgresServer primary, String applicationName, Optional<String> syncState,
+                                            Duration timeout) {
+        return Poll.until(timeout, Duration.ofMillis(50), () -> peers(primary).stream()
+                        .filter(p -> p.applicationName().equals(applicationName) && "streaming".equals(p.state()))
+                        .filter(p -> syncState.isEmpty() || syncState.get().equals(p.syncState()))
+                        .findFirst())
+                .orElseThrow(() -> new PgException("Standby '" + applicationName + "' is not streaming"
+                        + syncState.map(s -> " with sync_state " + s).orElse("") + " to " + primary + " after "
+                        + timeout.toSeconds() + "s; pg_stat_replication: " + peers(primary)));
+    }
+
+    /** Waits until the standby has replayed at least {@code lsn}. */
+    public static void awaitReplay(PostgresServer standby, Lsn lsn, Duration timeout) {
+        boolean ok = Poll.until(timeout, () -> status(standby).replayLsn().map(r -> r.compareTo(lsn) >= 0)
+                .orElse(false));
+        if (!ok) {
+            throw new PgException(standby + " has not replayed up to " + lsn + " after " + timeout.toSeconds()
+                    + "s; status: " + status(standby));
+        }
+    }
+
+    private static boolean nonEmpty(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.findAny().isPresent();
+        } catch (IOException e) {
+            return false; // missing: fine, it will be created
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.twincloud.pgctl.lease;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * The write-lease guard inside PostgreSQL (DESIGN.md rule 1): install it, write a granted lease with
+ * the lease math of rule 2, fence at once. Plain SQL, so it works unchanged under CloudNativePG.
+ * Lease writes commit with {@code synchronous_commit = local}: a lease must never wait for a lost
+ * synchronous standby.
+ */
+public final class LeaseGuard {
+
+    /** SQLSTATE raised by the guard when a write is fenced. */
+    public static final String FENCED_SQLSTATE = "TCL01";
+
+    private static final String SCRIPT = load();
+
+    private LeaseGuard() {
+    }
+
+    private static String load() {
+        try (InputStream in = LeaseGuard.class.getResourceAsStream("lease-guard.sql")) {
+            if (in == null) {
+                throw new IllegalStateException("lease-guard.sql missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The installation script, for documentation and for tools that apply it themselves. */
+    public static String script() {
+        return SCRIPT;
+    }
+
+    /**
+     * Installs or refreshes the guard on a primary and attaches it to every table of {@code schemas}
+     * (and, by an event trigger, to tables created later). Returns how many tables got a new guard.
+     */
+    public static int install(Connection c, Collection<String> schemas) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL synchronous_commit = local");
+            s.execute("SELECT pg_advisory_xact_lock(7311)"); // one installer at a time
+            s.execute(SCRIPT);
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO twincloud.guarded_schema(name) VALUES (?) ON CONFLICT DO NOTHING")) {
+                for (String schema : schemas) {
+                    p.setString(1, schema);
+                    p.executeUpdate();
+                }
+            }
+            int attached;
+            try (var rs = s.executeQuery("SELECT twincloud.attach_guards()")) {
+                rs.next();
+                attached = rs.getInt(1);
+            }
+            c.commit();
+            return attached;
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    /**
+     * Writes a lease granted by the arbiter: {@code valid_until = db_now - elapsed + ttl}, where
+     * {@code elapsed} is the time since the agent noted t0, before it sent the request. Never lowers
+     * the epoch: a grant older than the epoch floor changes nothing and returns false.
+     */
+    public static boolean writeLease(Connection c, long epoch, String site, Duration elapsed, Duration ttl) throws SQLException {
+        return inLocalCommitTx(c, () -> {
+            try (PreparedStatement p = c.prepareStatement("""
+                    INSERT INTO twincloud.lease AS l (singleton, epoch, site, valid_until, epoch_floor, updated_at)
+                    VALUES (true, ?, ?, clock_timestamp() - make_interval(secs => ?) + make_interval(secs => ?), ?, clock_timestamp())
+                    ON CONFLICT (singleton) DO UPDATE
+                       SET epoch = excluded.epoch, site = excluded.site, valid_until = excluded.valid_until,
+                           epoch_floor = greatest(l.epoch_floor, excluded.epoch), updated_at = excluded.updated_at
+                     WHERE l.epoch_floor <= excluded.epoch""")) {
+                p.setLong(1, epoch);
+                p.setString(2, site);
+                p.setDouble(3, elapsed.toNanos() / 1e9);
+                p.setDouble(4, ttl.toNanos() / 1e9);
+                p.setLong(5, epoch);
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Ends the lease now and raises the epoch floor: no write commits here after this returns. */
+    public static void fence(Connection c, long epochFloor) throws SQLException {
+        inLocalCommitTx(c, () -> {
+            try (PreparedStatement p = c.prepareStatement("""
+                    UPDATE twincloud.lease SET valid_until = '-infinity', epoch_floor = greatest(epoch_floor, ?),
+                           updated_at = clock_timestamp()""")) {
+                p.setLong(1, epochFloor);
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Why this site may not write now, or empty when it may. */
+    public static Optional<String> problem(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT twincloud.write_lease_problem()")) {
+            rs.next();
+            return Optional.ofNullable(rs.getString(1));
+        }
+    }
+
+    private interface Work {
+        boolean run() throws SQLException;
+    }
+
+    private static boolean inLocalCommitTx(Connection c, Work work) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL synchronous_commit = local");
+            boolean r = work.run();
+            c.commit();
+            return r;
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+}
