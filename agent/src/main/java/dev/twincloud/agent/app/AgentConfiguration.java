@@ -1,0 +1,60 @@
+package dev.twincloud.agent.app;
+
+import dev.twincloud.agent.core.Agent;
+import dev.twincloud.agent.core.PostgresDriver;
+import dev.twincloud.agent.local.LocalPostgresDriver;
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.pgctl.PgBinaries;
+import dev.twincloud.pgctl.PostgresServer;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import tools.jackson.databind.json.JsonMapper;
+
+@Configuration(proxyBeanMethods = false)
+class AgentConfiguration {
+
+    @Bean
+    PostgresDriver postgresDriver(AgentProperties props) {
+        require(props);
+        return switch (props.driver()) {
+            case "local" -> localDriver(props);
+            default -> throw new IllegalArgumentException("twincloud.agent.driver must be 'local' or 'cnpg', got '"
+                    + props.driver() + "'");
+        };
+    }
+
+    private static PostgresDriver localDriver(AgentProperties props) {
+        AgentProperties.Local l = props.local();
+        if (l == null || l.dataDir() == null || l.port() <= 0 || l.peerPort() <= 0) {
+            throw new IllegalArgumentException("the local driver needs twincloud.agent.local.data-dir, .port and .peer-port");
+        }
+        PgBinaries bins = Optional.ofNullable(l.binDir()).filter(s -> !s.isBlank())
+                .map(d -> PgBinaries.at(Path.of(d))).orElseGet(PgBinaries::locate);
+        PostgresServer server = PostgresServer.builder(l.dataDir()).binaries(bins).port(l.port())
+                .superuser(l.superuser()).stopOnJvmExit(false).build();
+        // Only connected to: the peer's own agent starts and stops it.
+        PostgresServer peer = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir() : l.dataDir().resolveSibling("peer-unknown"))
+                .binaries(bins).port(l.peerPort()).superuser(l.superuser()).stopOnJvmExit(false).build();
+        return new LocalPostgresDriver(SiteId.of(props.site()), server, peer);
+    }
+
+    private static void require(AgentProperties p) {
+        if (p.site() == null || p.peer() == null || p.arbiterUrl() == null) {
+            throw new IllegalArgumentException("twincloud.agent.site, .peer and .arbiter-url are required");
+        }
+        if (p.token() == null || p.token().length() < 16) {
+            throw new IllegalArgumentException("twincloud.agent.token (TWINCLOUD_AGENT_TOKEN) is required, at least 16 characters");
+        }
+        if (p.site().equals(p.peer())) {
+            throw new IllegalArgumentException("twincloud.agent.peer must differ from the site");
+        }
+    }
+
+    @Bean
+    Agent agent(AgentProperties props, PostgresDriver driver, JsonMapper json, AgentMetrics metrics) {
+        var client = new HttpArbiterClient(props.arbiterUrl(), props.token(), props.httpTimeout(), json);
+        return new Agent(SiteId.of(props.site()), driver, client, props.guardedSchemas(), System::nanoTime, metrics);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.twincloud.agent.app;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Agent settings ({@code twincloud.agent.*}; environment variables in application.yml).
+ *
+ * @param site              this site's name
+ * @param peer              the other site's name
+ * @param arbiterUrl        base URL of the arbiter
+ * @param token             bearer token for the arbiter (agent token)
+ * @param heartbeatInterval time between heartbeats
+ * @param httpTimeout       timeout of one heartbeat request
+ * @param driver            {@code local} (PostgreSQL processes on this machine) or {@code cnpg}
+ * @param guardedSchemas    schemas whose tables the lease guard protects
+ * @param local             settings of the local driver
+ */
+@ConfigurationProperties("twincloud.agent")
+public record AgentProperties(
+        String site,
+        String peer,
+        URI arbiterUrl,
+        String token,
+        @DefaultValue("100ms") Duration heartbeatInterval,
+        @DefaultValue("500ms") Duration httpTimeout,
+        @DefaultValue("local") String driver,
+        @DefaultValue("public") List<String> guardedSchemas,
+        @DefaultValue Local local) {
+
+    /**
+     * @param dataDir     the site's PostgreSQL data directory
+     * @param port        its port on 127.0.0.1
+     * @param binDir      PostgreSQL binaries (empty: discover)
+     * @param superuser   superuser name
+     * @param peerHost    host to reach the other site's PostgreSQL (replication, rewind)
+     * @param peerPort    port to reach it (in the lab: a fault-injectable link)
+     * @param peerDataDir lab only: the other site's data directory, for re-cloning without pg_basebackup
+     */
+    public record Local(Path dataDir, @DefaultValue("0") int port, String binDir, @DefaultValue("postgres") String superuser,
+                        @DefaultValue("127.0.0.1") String peerHost, @DefaultValue("0") int peerPort, Path peerDataDir) {
+    }
+}

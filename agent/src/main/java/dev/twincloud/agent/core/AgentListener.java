@@ -1,0 +1,18 @@
+package dev.twincloud.agent.core;
+
+import dev.twincloud.core.fsm.Transition;
+
+/** Observes what the agent does, for logs and metrics. All methods default to nothing. */
+public interface AgentListener {
+    default void transitioned(Transition t, long epoch, String detail) {
+    }
+
+    default void heartbeatFailed(String reason) {
+    }
+
+    default void leaseWritten(long epoch, boolean applied) {
+    }
+
+    default void actionFailed(Transition t, String reason) {
+    }
+}

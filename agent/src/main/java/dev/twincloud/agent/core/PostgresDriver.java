@@ -1,0 +1,46 @@
+package dev.twincloud.agent.core;
+
+import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.SiteId;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Optional;
+
+/**
+ * How an agent controls its site's PostgreSQL. One implementation drives local processes (the lab,
+ * VMs); another drives a CloudNativePG {@code Cluster} in Kubernetes. Every method is idempotent and
+ * returns quickly: long work is split into steps that return {@link StepResult.Retry} until done.
+ */
+public interface PostgresDriver {
+
+    /** What the database is right now. Never throws: a database that cannot be read is {@code DOWN}. */
+    Observation observe();
+
+    /** Make sure PostgreSQL runs as a primary (start it if stopped; never demote). */
+    StepResult startAsPrimary();
+
+    /**
+     * Make sure PostgreSQL runs as a standby streaming from {@code writer}: reconfigure and restart a
+     * stopped or primary server; rewind it first if its history diverged, or re-clone it when rewind
+     * is impossible.
+     */
+    StepResult followWriter(SiteId writer);
+
+    /** Promote the local standby; done once it accepts writes (out of recovery). */
+    StepResult promote();
+
+    /** Name {@code standby} in synchronous_standby_names, or none (async). */
+    StepResult setSynchronousStandby(Optional<SiteId> standby);
+
+    /** Shut down cleanly (shutdown checkpoint streamed to the standby); done once stopped. */
+    StepResult stopClean();
+
+    /** Stop at once (fast, then immediate). */
+    StepResult stopNow();
+
+    /** The shutdown checkpoint position of the stopped server, or ZERO when unknown or running. */
+    Lsn stopLsn();
+
+    /** A new connection to the local database as a superuser, for the lease guard. */
+    Connection connect() throws SQLException;
+}

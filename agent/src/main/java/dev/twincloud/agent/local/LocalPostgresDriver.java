@@ -1,0 +1,246 @@
+package dev.twincloud.agent.local;
+
+import dev.twincloud.agent.core.Observation;
+import dev.twincloud.agent.core.PostgresDriver;
+import dev.twincloud.agent.core.StepResult;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.ReplicaInfo;
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.pgctl.PgTool;
+import dev.twincloud.pgctl.PostgresServer;
+import dev.twincloud.pgctl.Replication;
+import dev.twincloud.pgctl.ReplicationStatus;
+import dev.twincloud.pgctl.StopMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives a PostgreSQL process on this machine through pgctl: the lab's driver, and the one for
+ * VMs. The other site's PostgreSQL is reached at {@code peer} (in the lab, through a
+ * fault-injectable link), for streaming, pg_rewind and re-cloning.
+ */
+public final class LocalPostgresDriver implements PostgresDriver {
+    private static final Logger log = LoggerFactory.getLogger(LocalPostgresDriver.class);
+
+    private final SiteId site;
+    private final PostgresServer server;
+    private final PostgresServer peer;
+    private volatile String syncNames;
+
+    /**
+     * @param server the local server (data dir, port); started and stopped by this driver
+     * @param peer   a handle on the other site's server as reachable from here (its port may be a
+     *               link); only connected to, never started or stopped
+     */
+    public LocalPostgresDriver(SiteId site, PostgresServer server, PostgresServer peer) {
+        this.site = site;
+        this.server = server;
+        this.peer = peer;
+    }
+
+    @Override
+    public Observation observe() {
+        if (!server.isRunning()) {
+            return Observation.down();
+        }
+        try {
+            ReplicationStatus s = Replication.status(server);
+            if (!s.inRecovery()) {
+                Lsn write = lsn(s.currentLsn());
+                // read after the write position: a replica's flush >= write then covers all earlier commits
+                List<ReplicaInfo> replicas = Replication.peers(server).stream()
+                        .map(p -> new ReplicaInfo(p.applicationName(), p.state(), p.syncState(),
+                                Lsn.parse(p.flushLsn().toString()), Lsn.parse(p.replayLsn().toString())))
+                        .toList();
+                return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas);
+            }
+            Lsn replay = lsn(s.replayLsn());
+            Lsn received = lsn(s.receiveLsn());
+            return new Observation(DbRole.STANDBY, s.systemIdentifier(), s.timeline(), replay,
+                    received.compareTo(replay) > 0 ? received : replay, List.of());
+        } catch (RuntimeException e) {
+            log.debug("site={} observe failed: {}", site, e.getMessage());
+            return Observation.down();
+        }
+    }
+
+    private static Lsn lsn(Optional<?> pgctlLsn) {
+        return pgctlLsn.map(x -> Lsn.parse(x.toString())).orElse(Lsn.ZERO);
+    }
+
+    @Override
+    public StepResult startAsPrimary() {
+        if (!server.isRunning()) {
+            deleteQuietly(server.dataDir().resolve("standby.signal"));
+            server.start();
+            syncNames = null;
+        }
+        if (server.queryBoolean("SELECT pg_is_in_recovery()")) {
+            return promote();
+        }
+        return StepResult.done();
+    }
+
+    @Override
+    public StepResult followWriter(SiteId writer) {
+        boolean wasStandby = Files.exists(server.dataDir().resolve("standby.signal"));
+        if (server.isRunning()) {
+            if (wasStandby && server.queryBoolean("SELECT pg_is_in_recovery()")) {
+                Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+                return StepResult.done("following " + writer);
+            }
+            // A primary cannot turn into a standby while running: stop it, then rejoin below.
+            server.stop(StopMode.FAST, Duration.ofSeconds(20));
+        }
+        if (!peerIsPrimary()) {
+            return StepResult.retry(writer + " is not reachable as a primary yet");
+        }
+        String how = "no rewind";
+        if (!wasStandby && server.isInitialized()) {
+            how = rewindOrReclone();
+        } else if (!server.isInitialized()) {
+            reclone();
+            how = "cloned";
+        }
+        Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+        server.start();
+        syncNames = null;
+        return StepResult.done(how + ", following " + writer);
+    }
+
+    /** An old primary: pg_rewind onto the writer's history, or copy it afresh when that is impossible. */
+    private String rewindOrReclone() {
+        if (server.binaries().has(PgTool.PG_REWIND)) {
+            try {
+                boolean rewound = Replication.rewind(server, peer, standbyOptions());
+                return rewound ? "rewound" : "no rewind needed";
+            } catch (RuntimeException e) {
+                log.warn("site={} pg_rewind failed, re-cloning instead: {}", site, e.getMessage());
+            }
+        }
+        reclone();
+        return "re-cloned";
+    }
+
+    private void reclone() {
+        Path data = server.dataDir();
+        try {
+            if (Files.exists(data)) {
+                try (Stream<Path> walk = Files.walk(data)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(data)).forEach(LocalPostgresDriver::deleteQuietly);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot empty " + data + " for a re-clone: " + e.getMessage(), e);
+        }
+        Replication.createStandby(peer, server, standbyOptions());
+    }
+
+    /** No replication slot: a long-lost standby must not make the writer keep WAL until its disk fills. */
+    private Replication.StandbyOptions standbyOptions() {
+        return new Replication.StandbyOptions(site.name(), Optional.empty(), Replication.CloneMethod.AUTO);
+    }
+
+    private boolean peerIsPrimary() {
+        try (Connection c = peer.connect(); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT NOT pg_is_in_recovery()")) {
+            return rs.next() && rs.getBoolean(1);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public StepResult promote() {
+        if (!server.isRunning()) {
+            return StepResult.failed("PostgreSQL is not running; cannot promote");
+        }
+        try (Connection c = server.connect(); Statement s = c.createStatement()) {
+            try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return StepResult.done("promoted");
+                }
+            }
+            // wait up to 5 s inside the server; the standby.signal file goes away with promotion
+            try (var rs = s.executeQuery("SELECT pg_promote(true, 5)")) {
+                rs.next();
+                return rs.getBoolean(1) ? StepResult.done("promoted") : StepResult.retry("promotion in progress");
+            }
+        } catch (SQLException e) {
+            return StepResult.failed("promote: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public StepResult setSynchronousStandby(Optional<SiteId> standby) {
+        String wanted = standby.map(s -> "FIRST 1 (" + s.name() + ")").orElse("");
+        if (wanted.equals(syncNames)) {
+            return StepResult.done();
+        }
+        if (!server.isRunning()) {
+            return StepResult.failed("PostgreSQL is not running");
+        }
+        try {
+            server.alterSystem(Map.of("synchronous_standby_names", wanted));
+            syncNames = wanted;
+            return StepResult.done(wanted.isEmpty() ? "async" : "sync with " + standby.get());
+        } catch (RuntimeException e) {
+            return StepResult.failed(e.getMessage());
+        }
+    }
+
+    @Override
+    public StepResult stopClean() {
+        server.stop(StopMode.FAST, Duration.ofSeconds(30));
+        return StepResult.done("stopped cleanly at " + stopLsn());
+    }
+
+    @Override
+    public StepResult stopNow() {
+        server.stopEscalating(Duration.ofSeconds(5), Duration.ofSeconds(5));
+        return StepResult.done("stopped");
+    }
+
+    @Override
+    public Lsn stopLsn() {
+        if (server.isRunning()) {
+            return Lsn.ZERO;
+        }
+        try {
+            ControlFile cf = ControlFile.read(server.dataDir());
+            return cf.cleanlyShutDown() ? cf.checkpoint() : Lsn.ZERO;
+        } catch (IOException e) {
+            return Lsn.ZERO;
+        }
+    }
+
+    @Override
+    public Connection connect() throws SQLException {
+        Connection c = server.connect();
+        try (Statement s = c.createStatement()) {
+            s.execute("SET statement_timeout = '2s'");
+        }
+        return c;
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+}

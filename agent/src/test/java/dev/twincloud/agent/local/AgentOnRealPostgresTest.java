@@ -1,0 +1,154 @@
+package dev.twincloud.agent.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.twincloud.agent.core.Agent;
+import dev.twincloud.agent.core.AgentListener;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.pgctl.PostgresServer;
+import dev.twincloud.pgctl.Replication;
+import dev.twincloud.pgctl.TempDirs;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two agents with the local driver on two real PostgreSQL servers in streaming replication, and
+ * the real decider in-process: the flows of docs/failover.md, step by step.
+ */
+class AgentOnRealPostgresTest {
+    static final SiteId GCP = SiteId.of("gcp");
+    static final SiteId AWS = SiteId.of("aws");
+    static final Duration TTL = Duration.ofMillis(1500);
+
+    Path base;
+    PostgresServer gcpPg;
+    PostgresServer awsPg;
+    InProcessArbiter arbiter;
+    Agent gcp;
+    Agent aws;
+
+    @BeforeEach
+    void twoSites() {
+        base = TempDirs.create("agent-it");
+        gcpPg = PostgresServer.builder(base.resolve("gcp")).settings(Map.of("twincloud.site", "gcp")).stopOnJvmExit(true).build();
+        gcpPg.initdb().start();
+        awsPg = PostgresServer.builder(base.resolve("aws")).settings(Map.of("twincloud.site", "aws")).stopOnJvmExit(true).build();
+        Replication.createStandby(gcpPg, awsPg, new Replication.StandbyOptions("aws", java.util.Optional.empty(), Replication.CloneMethod.AUTO));
+        awsPg.start();
+        gcpPg.execute("CREATE TABLE public.ecg(id int primary key, site text)");
+        arbiter = new InProcessArbiter(GCP, TTL);
+        gcp = new Agent(GCP, new LocalPostgresDriver(GCP, gcpPg, handle(awsPg)), arbiter.clientFor(GCP), List.of("public"), System::nanoTime, new AgentListener() { });
+        aws = new Agent(AWS, new LocalPostgresDriver(AWS, awsPg, handle(gcpPg)), arbiter.clientFor(AWS), List.of("public"), System::nanoTime, new AgentListener() { });
+    }
+
+    /** A second handle on a server, as the other site's driver sees it: connect only. */
+    static PostgresServer handle(PostgresServer s) {
+        return PostgresServer.builder(s.dataDir()).port(s.port()).binaries(s.binaries()).stopOnJvmExit(false).build();
+    }
+
+    @AfterEach
+    void stop() {
+        gcpPg.stop();
+        awsPg.stop();
+        TempDirs.deleteQuietly(base);
+    }
+
+    @Test
+    void writerGetsALeaseAndSyncReplicationAndTheGuardLetsItWrite() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        insert(gcpPg, 1, "gcp");
+        assertThat(gcpPg.show("synchronous_standby_names")).isEqualTo("FIRST 1 (aws)");
+        assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void fencedWriterRejectsWritesOnceItsLeaseEndsEvenWithADeadAgent() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC, gcp, aws);
+        insert(gcpPg, 1, "gcp");
+        // the gcp agent dies: nobody renews; PostgreSQL and its clients stay up
+        Instant died = Instant.now();
+        runUntil(() -> Duration.between(died, Instant.now()).compareTo(TTL.plusMillis(300)) > 0, aws);
+        assertThatThrownBy(() -> insert(gcpPg, 2, "gcp")).hasMessageContaining("fenced");
+    }
+
+    @Test
+    void promotesTheStandbyWhenTheWriterFallsSilentAndTheOldWriterRejoinsByRewind() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        insert(gcpPg, 1, "gcp");
+        arbiter.reachable.put(GCP, false); // gcp cut off from the arbiter, still running
+        runUntil(() -> aws.state() == SiteState.PRIMARY_ASYNC && arbiter.writer().equals(AWS), gcp, aws);
+        runUntil(() -> canWrite(awsPg, 2), gcp, aws);
+        assertThatThrownBy(() -> insert(gcpPg, 3, "gcp")).as("old writer fenced by its own lease").hasMessageContaining("fenced");
+        assertThat(count(awsPg)).as("the acknowledged write survived").isEqualTo(2);
+
+        arbiter.reachable.put(GCP, true);
+        runUntil(() -> gcp.state() == SiteState.STANDBY, gcp, aws);
+        runUntil(() -> arbiter.state.durable().standbyEligible(), gcp, aws);
+        assertThat(gcpPg.queryBoolean("SELECT pg_is_in_recovery()")).isTrue();
+        assertThat(arbiter.events).extracting(e -> e.kind()).contains("FAILOVER", "RESTORE_SYNC", "STANDBY_IN_SYNC");
+    }
+
+    @Test
+    void plannedSwitchoverLosesNothingAndNeedsNoRewind() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        insert(gcpPg, 1, "gcp");
+        arbiter.switchover(AWS);
+        runUntil(() -> arbiter.writer().equals(AWS) && aws.state() == SiteState.PRIMARY_ASYNC, gcp, aws);
+        runUntil(() -> canWrite(awsPg, 2), gcp, aws);
+        runUntil(() -> gcp.state() == SiteState.STANDBY, gcp, aws);
+        assertThat(gcp.message()).contains("no rewind needed");
+        assertThat(count(awsPg)).isEqualTo(2);
+        runUntil(() -> arbiter.state.durable().standbyEligible(), gcp, aws);
+    }
+
+    private void runUntil(BooleanSupplier done, Agent... agents) {
+        Instant deadline = Instant.now().plusSeconds(40);
+        while (!done.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out; gcp=" + gcp.state() + " (" + gcp.message() + ") aws=" + aws.state()
+                        + " (" + aws.message() + ") events=" + arbiter.events);
+            }
+            for (Agent a : agents) {
+                a.tick();
+            }
+            try {
+                Thread.sleep(50); // the heartbeat interval of this test
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static boolean canWrite(PostgresServer pg, int id) {
+        try {
+            insert(pg, id, "x");
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static void insert(PostgresServer pg, int id, String site) throws SQLException {
+        try (Connection c = pg.connect(); Statement s = c.createStatement()) {
+            s.execute("SET statement_timeout = '3s'");
+            s.execute("INSERT INTO ecg VALUES (" + id + ", '" + site + "')");
+        }
+    }
+
+    private static int count(PostgresServer pg) {
+        return Integer.parseInt(pg.queryString("SELECT count(*) FROM ecg"));
+    }
+}
