@@ -1,0 +1,54 @@
+package dev.twincloud.api.system;
+
+import java.net.URI;
+import java.util.List;
+
+import org.springframework.http.HttpStatus;
+
+/**
+ * A request the API refuses with a 4xx problem. Thrown by the features, rendered by {@link ProblemHandler}.
+ */
+public final class ApiProblem extends RuntimeException {
+
+    public static final String TYPE_BASE = "https://twincloud.dev/problems/";
+
+    private final HttpStatus status;
+    private final String type;
+    private final List<FieldError> errors;
+
+    private ApiProblem(HttpStatus status, String type, String detail, List<FieldError> errors) {
+        super(detail, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.errors = List.copyOf(errors);
+    }
+
+    public static ApiProblem notFound(String detail) {
+        return new ApiProblem(HttpStatus.NOT_FOUND, "not-found", detail, List.of());
+    }
+
+    public static ApiProblem invalid(List<FieldError> errors) {
+        return new ApiProblem(HttpStatus.BAD_REQUEST, "validation", "The request has invalid fields.", errors);
+    }
+
+    public static ApiProblem invalid(String field, String message) {
+        return invalid(List.of(new FieldError(field, message)));
+    }
+
+    public static ApiProblem idempotencyKeyReused() {
+        return new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, "idempotency-key-reused",
+                "This Idempotency-Key was already used with a different request.", List.of());
+    }
+
+    public HttpStatus status() {
+        return status;
+    }
+
+    public URI type() {
+        return URI.create(TYPE_BASE + type);
+    }
+
+    public List<FieldError> errors() {
+        return errors;
+    }
+}

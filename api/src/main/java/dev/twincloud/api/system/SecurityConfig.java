@@ -1,0 +1,85 @@
+package dev.twincloud.api.system;
+
+import java.io.IOException;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.access.AccessDeniedException;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
+import org.springframework.security.oauth2.server.resource.web.access.BearerTokenAccessDeniedHandler;
+import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.AccessDeniedHandler;
+
+/**
+ * OAuth2 resource server: JWT bearer tokens, scope {@code ecg:read} for GETs and {@code ecg:write}
+ * for POSTs under {@code /v1}; health, info, metrics and the OpenAPI document are open. 401 and
+ * 403 are problem+json like every other error, with the standard {@code WWW-Authenticate} header.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfig {
+
+    @Bean
+    SecurityFilterChain api(HttpSecurity http, ProblemWriter problems) throws Exception {
+        AuthenticationEntryPoint unauthorized = new ProblemEntryPoint(problems);
+        AccessDeniedHandler forbidden = new ProblemAccessDenied(problems);
+        http.authorizeHttpRequests(requests -> requests
+                        .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info",
+                                "/actuator/prometheus").permitAll()
+                        .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/error").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/v1/**").hasAuthority("SCOPE_ecg:read")
+                        .requestMatchers(HttpMethod.POST, "/v1/**").hasAuthority("SCOPE_ecg:write")
+                        .anyRequest().denyAll())
+                .oauth2ResourceServer(oauth -> oauth.jwt(Customizer.withDefaults())
+                        .authenticationEntryPoint(unauthorized)
+                        .accessDeniedHandler(forbidden))
+                .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .csrf(csrf -> csrf.disable()) // no cookies, no sessions: bearer tokens only
+                .requestCache(cache -> cache.disable());
+        return http.build();
+    }
+
+    /** Runs before security, so a flood of oversize bodies costs no token validation and no reading. */
+    @Bean
+    FilterRegistrationBean<BodySizeLimitFilter> bodySizeLimitFilter(ApiLimits limits, ProblemWriter problems) {
+        var registration = new FilterRegistrationBean<>(new BodySizeLimitFilter(limits, problems));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        registration.addUrlPatterns("/*");
+        return registration;
+    }
+
+    private record ProblemEntryPoint(ProblemWriter problems) implements AuthenticationEntryPoint {
+        private static final BearerTokenAuthenticationEntryPoint BEARER = new BearerTokenAuthenticationEntryPoint();
+
+        @Override
+        public void commence(HttpServletRequest request, HttpServletResponse response, AuthenticationException e)
+                throws IOException {
+            BEARER.commence(request, response, e); // sets 401 and WWW-Authenticate
+            problems.write(request, response, HttpStatus.UNAUTHORIZED, "unauthorized",
+                    "A valid bearer token is required: " + e.getMessage());
+        }
+    }
+
+    private record ProblemAccessDenied(ProblemWriter problems) implements AccessDeniedHandler {
+        private static final BearerTokenAccessDeniedHandler BEARER = new BearerTokenAccessDeniedHandler();
+
+        @Override
+        public void handle(HttpServletRequest request, HttpServletResponse response, AccessDeniedException e)
+                throws IOException {
+            BEARER.handle(request, response, e); // sets 403 and WWW-Authenticate: insufficient_scope
+            problems.write(request, response, HttpStatus.FORBIDDEN, "forbidden",
+                    "The token lacks the scope this request needs (ecg:read for GET, ecg:write for POST).");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.twincloud.api.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.twincloud.api.ApiTest;
+import dev.twincloud.api.Http;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Health groups, metrics, migrations, the write-lease guard's SQLSTATE, and the OpenAPI document. */
+class OperationsTest extends ApiTest {
+
+    @Autowired
+    Migrations migrations;
+
+    @Test
+    void onAPrimaryAllHealthGroupsAreUp() {
+        Http anonymous = api.withToken(null);
+        assertThat(anonymous.get("/actuator/health/liveness").json().path("status").asString()).isEqualTo("UP");
+        JsonNode readiness = anonymous.get("/actuator/health/readiness").json();
+        assertThat(readiness.path("status").asString()).isEqualTo("UP");
+        assertThat(readiness.path("components").path("database").path("status").asString()).isEqualTo("UP");
+        JsonNode writer = anonymous.get("/actuator/health/writer").json();
+        assertThat(writer.path("status").asString()).isEqualTo("UP");
+        assertThat(writer.path("components").path("writerState").path("details").path("role").asString()).isEqualTo("primary");
+    }
+
+    @Test
+    void migrationsApplyOnAnEmptyDatabase() {
+        assertThat(migrations.outcome()).isEqualTo(Migrations.Outcome.APPLIED);
+        assertThat(jdbc.sql("select count(*) from flyway_schema_history where success").query(Long.class).single())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(api.withToken(null).get("/actuator/info").json().path("migrations").asString()).isEqualTo("applied");
+    }
+
+    @Test
+    void writeRejectedByTheLeaseGuardIs503WithRetryAfterAndStoresNothing() {
+        // What the failover work's guard does when this site holds no valid write lease.
+        jdbc.sql("""
+                create or replace function test_lease_guard() returns trigger language plpgsql as $$
+                begin raise exception 'no valid write lease' using errcode = 'TCL01'; end $$""").update();
+        jdbc.sql("create trigger test_lease_guard before insert on ecg_recording for each statement execute function test_lease_guard()").update();
+        try {
+            var before = rowCounts();
+            Http.Response r = api.post("/v1/ecgs", newKey(), recording(newPatient()));
+
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.header("Retry-After")).isEqualTo("1");
+            assertThat(r.contentType()).isEqualTo("application/problem+json");
+            assertThat(r.json().path("type").asString()).endsWith("/write-unavailable");
+            assertThat(rowCounts()).isEqualTo(before);
+        } finally {
+            jdbc.sql("drop trigger test_lease_guard on ecg_recording").update();
+            jdbc.sql("drop function test_lease_guard()").update();
+        }
+        assertThat(api.withToken(null).get("/actuator/prometheus").body())
+                .contains("twincloud_db_errors_total{sqlstate_class=\"TC\"");
+    }
+
+    @Test
+    void prometheusShowsLatencyHistogramsAndPoolMetrics() {
+        api.get("/v1/ecgs?limit=1");
+        String metrics = api.withToken(null).get("/actuator/prometheus").body();
+        assertThat(metrics).contains("http_server_requests_seconds_bucket");
+        assertThat(metrics).contains("hikaricp_connections_active");
+    }
+
+    /** Run with -Dopenapi.regenerate=true to rewrite docs/openapi.json after an intended API change. */
+    @Test
+    void servedOpenApiDocumentMatchesTheCheckedInOne() throws Exception {
+        JsonMapper pretty = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+        Http.Response served = api.withToken(null).get("/v3/api-docs");
+        assertThat(served.status()).isEqualTo(200);
+        String document = pretty.writeValueAsString(pretty.readValue(served.body(), java.util.Map.class)) + "\n";
+        Path file = Path.of(System.getProperty("openapi.file", "../docs/openapi.json"));
+        if (Boolean.getBoolean("openapi.regenerate")) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, document);
+        }
+        assertThat(file).as("docs/openapi.json missing: run the api tests with -Dopenapi.regenerate=true").exists();
+        assertThat(document).as("served OpenAPI differs from " + file + "; regenerate with -Dopenapi.regenerate=true")
+                .isEqualTo(Files.readString(file));
+    }
+}

@@ -1,0 +1,119 @@
+package dev.twincloud.api.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+import dev.twincloud.api.Http;
+import dev.twincloud.api.TestTokens;
+import dev.twincloud.pgctl.junit.ReplicatedPostgresExtension;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The API pointed at a read-only streaming standby, as on the passive site:
+ * 1. a primary is migrated and holds one recording; 2. its standby has replayed it;
+ * 3. the API starts on the standby: it skips the migrations, serves reads, refuses writes with 503.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "twincloud.embedded-postgres.enabled=false",
+        "twincloud.api.data-dir=target/test-data"})
+class StandbyTest {
+
+    @RegisterExtension
+    static ReplicatedPostgresExtension pair = ReplicatedPostgresExtension.create();
+
+    static final UUID RECORDING = UUID.randomUUID();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    Migrations migrations;
+
+    Http api;
+
+    @BeforeAll
+    static void primaryWithOneRecording() throws Exception {
+        String url = pair.primary().createDatabase("api");
+        Flyway.configure().dataSource(url, pair.primary().superuser(), "").load().migrate();
+        try (Connection c = DriverManager.getConnection(url, pair.primary().superuser(), "");
+                PreparedStatement recording = c.prepareStatement("""
+                        insert into ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names)
+                        values (?, 'standby-patient', ?, 500, 2, array['I'])""");
+                PreparedStatement lead = c.prepareStatement(
+                        "insert into ecg_lead (recording_id, position, name, samples) values (?, 0, 'I', ?)")) {
+            recording.setObject(1, RECORDING);
+            recording.setObject(2, OffsetDateTime.parse("2026-01-01T00:00:00Z"));
+            recording.executeUpdate();
+            lead.setObject(1, RECORDING);
+            lead.setBytes(2, new byte[] {1, 0, -1, -1}); // samples 1, -1 (int16 little-endian)
+            lead.executeUpdate();
+        }
+        pair.pair().awaitCaughtUp(Duration.ofSeconds(30));
+    }
+
+    @DynamicPropertySource
+    static void standbyDatabase(DynamicPropertyRegistry registry) {
+        registry.add("spring.datasource.url", () -> pair.standby().jdbcUrl("api"));
+        registry.add("spring.datasource.username", () -> pair.standby().superuser());
+        registry.add("spring.security.oauth2.resourceserver.jwt.public-key-location", TestTokens::publicKeyLocation);
+    }
+
+    @BeforeEach
+    void client() {
+        api = new Http(port, TestTokens.readWrite());
+    }
+
+    @Test
+    void migrationsAreSkippedOnAStandby() {
+        assertThat(migrations.outcome()).isEqualTo(Migrations.Outcome.SKIPPED_STANDBY);
+        assertThat(api.get("/actuator/info").json().path("migrations").asString()).isEqualTo("skipped_standby");
+    }
+
+    @Test
+    void readsWorkOnTheStandby() {
+        Http.Response r = api.get("/v1/ecgs/" + RECORDING);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().path("leads").path("I").get(1).asInt()).isEqualTo(-1);
+        assertThat(api.get("/v1/ecgs?patientRef=standby-patient").json().path("items").size()).isEqualTo(1);
+    }
+
+    @Test
+    void writesAre503WithRetryAfter() {
+        Http.Response r = api.post("/v1/ecgs", UUID.randomUUID().toString(),
+                "{\"patientRef\":\"p\",\"recordedAt\":\"2026-01-01T00:00:00Z\",\"samplingRateHz\":500,\"leads\":{\"I\":[1,2]}}");
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.header("Retry-After")).isEqualTo("1");
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+
+        Http.Response annotation = api.post("/v1/ecgs/" + RECORDING + "/annotations", UUID.randomUUID().toString(),
+                "{\"label\":\"NSR\",\"onsetMs\":0,\"offsetMs\":1}");
+        assertThat(annotation.status()).isEqualTo(503);
+        assertThat(api.get("/actuator/prometheus").body()).contains("twincloud_db_errors_total{sqlstate_class=\"25\"");
+    }
+
+    @Test
+    void writerHealthIsDownWhileReadinessIsUp() {
+        Http.Response writer = api.get("/actuator/health/writer");
+        assertThat(writer.status()).isEqualTo(503);
+        assertThat(writer.json().path("status").asString()).isEqualTo("DOWN");
+        assertThat(writer.json().path("components").path("writerState").path("details").path("role").asString())
+                .isEqualTo("standby");
+        assertThat(api.get("/actuator/health/readiness").json().path("status").asString()).isEqualTo("UP");
+        assertThat(api.get("/actuator/health/liveness").json().path("status").asString()).isEqualTo("UP");
+    }
+}
