@@ -233,6 +233,11 @@ public final class Decider {
             if (!now.isAfter(st.leaseExpiresAt().plus(config.margin()))) {
                 return;
             }
+            if (d().leaseEpoch() != d().epoch() && healthyWriter().isPresent()) {
+                // A new writer (after a promotion or an arbiter restart) reports as primary of this epoch
+                // and waits for its first lease, which its next heartbeat gets: it has not been lost.
+                return;
+            }
             SiteId candidate = config.other(d().writer());
             Optional<String> notReady = standbyNotReady(reports, candidate, now, d());
             if (notReady.isEmpty()) {

@@ -185,6 +185,26 @@ class DeciderTest {
     }
 
     @Test
+    void newWriterWaitingForItsFirstLeaseIsNotFailedOverWhenTheOldLeaseEnds() {
+        var f = Fixture.syncWithGcpWriting();
+        f.state = f.decider.forcePromote(f.state, AWS, "alice", "drill", f.now).state().orElseThrow();
+        // gcp stands down and follows at once; aws runs sync with gcp confirmed, waiting out gcp's old lease.
+        // In each round gcp's heartbeat happens to arrive first.
+        boolean leased = false;
+        for (int i = 0; i < 30 && !leased; i++) {
+            f.advance(100);
+            f.heartbeat(f.standby(GCP, 100));
+            assertThat(f.state.durable().writer()).as("no failover away from a healthy writer awaiting its first lease")
+                    .isEqualTo(AWS);
+            leased = f.heartbeat(f.writer(AWS, f.currentWriterGoal(AWS), 100, streaming(GCP, 100, "sync")))
+                    .assignmentFor(AWS).lease().isPresent();
+        }
+        assertThat(f.state.durable().standbyEligible()).isTrue();
+        assertThat(leased).isTrue();
+        assertThat(f.epoch()).isEqualTo(2);
+    }
+
+    @Test
     void forcedPromotionNeedsAReasonAndAKnownSite() {
         var f = Fixture.syncWithGcpWriting();
         assertThat(f.decider.forcePromote(f.state, AWS, "bob", " ", f.now).error()).hasValueSatisfying(e -> assertThat(e).contains("reason"));
