@@ -1,0 +1,279 @@
+package dev.twincloud.arbiter.service;
+
+import dev.twincloud.arbiter.store.EventLog;
+import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.core.decide.ArbiterConfig;
+import dev.twincloud.core.decide.ClusterState;
+import dev.twincloud.core.decide.Decider;
+import dev.twincloud.core.decide.Decision;
+import dev.twincloud.core.decide.DurableState;
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.Observed;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.SiteId;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The arbiter's loop around the pure {@link Decider}: one lock around decide + store + answer, so
+ * decisions are serialized and every answer is given only after the state it depends on is on disk
+ * (DESIGN rule 3). Time comes from the injected {@link InstantSource}, never goes back within a run,
+ * and is read under the lock, after the request was received (so the arbiter's lease timer starts no
+ * earlier than the agent's own, rule 2).
+ *
+ * <p>Transitions to record come from the decider as {@link Event}s: each is logged as one line with
+ * site, epoch and why, counted, and appended to the history.
+ */
+public final class ArbiterService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ArbiterService.class);
+
+    private final Decider decider;
+    private final ArbiterConfig config;
+    private final StateStore store;
+    private final EventLog history;
+    private final InstantSource clock;
+    private final ArbiterMetrics metrics;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<SiteId, Observed> reports = new HashMap<>();
+    private final Map<SiteId, Assignment> lastSent = new HashMap<>();
+    /** Sites whose heartbeat was refused because they claim an epoch newer than ours. */
+    private final Map<SiteId, String> epochAlerts = new LinkedHashMap<>();
+    private final Alerts alerts = new Alerts();
+    private List<String> decisionAlerts = List.of();
+    private ClusterState state;
+    private Instant lastNow = Instant.MIN;
+    /** The last committed state, for gauges (read without the lock). */
+    private volatile ClusterState published;
+    private volatile int alertCount;
+
+    public ArbiterService(Decider decider, StateStore store, EventLog history, InstantSource clock, ArbiterMetrics metrics,
+                          Supplier<DurableState> initial) {
+        this.decider = decider;
+        this.config = decider.config();
+        this.store = store;
+        this.history = history;
+        this.clock = clock;
+        this.metrics = metrics;
+        lock.lock();
+        try {
+            DurableState durable = store.loadOrCreate(initial);
+            Instant now = now();
+            // The restart rule lives in the core: the lease timer restarts now, no new writer for one ttl.
+            state = ClusterState.loaded(durable, now, config);
+            published = state;
+            record(new Event(now, "ARBITER_STARTED", durable.epoch(), durable.writer(), "loaded epoch " + durable.epoch()
+                    + " (writer " + durable.writer() + ", " + durable.mode() + "); no new writer before "
+                    + state.leaseExpiresAt() + " (one lease ttl)"));
+        } finally {
+            lock.unlock();
+        }
+        metrics.bind(config.sites(), () -> published, () -> alertCount);
+    }
+
+    public ArbiterConfig config() {
+        return config;
+    }
+
+    public java.nio.file.Path stateDir() {
+        return store.dir();
+    }
+
+    /**
+     * A heartbeat from {@code report.site()}: decide with it, store the durable state if it changed,
+     * then return the site's assignment.
+     *
+     * @throws BadRequest      the site is unknown
+     * @throws Refused the site claims a newer epoch than the arbiter's (lost arbiter state?)
+     * @throws StateNotStored  the new state could not be stored; nothing is answered
+     */
+    public Assignment heartbeat(AgentReport report) {
+        SiteId site = report.site();
+        if (!config.knows(site)) {
+            throw new BadRequest("unknown site '" + site + "'; this arbiter knows " + config.sites());
+        }
+        lock.lock();
+        try {
+            Instant now = now();
+            long epoch = state.durable().epoch();
+            if (report.epoch() > epoch) {
+                // Epochs come only from the arbiter: a newer one means this arbiter's state was lost or
+                // replaced. Answering would tell the site to follow an older epoch. Do nothing (rule 6).
+                String alert = site + " reports epoch " + report.epoch() + " but the arbiter's is " + epoch
+                        + ": the arbiter's state may have been lost or restored from an old copy; heartbeats of "
+                        + site + " are refused until a human repairs " + store.file();
+                epochAlerts.put(site, alert);
+                refreshAlerts(now);
+                throw new Refused(alert);
+            }
+            if (epochAlerts.remove(site) != null) {
+                refreshAlerts(now);
+            }
+            metrics.heartbeat(site);
+            reports.put(site, new Observed(report, now));
+            Decision d = decideAndCommit(now, Optional.of(site));
+            Assignment a = d.assignmentFor(site);
+            if (a.lease().isPresent()) {
+                metrics.leaseGranted(site);
+            }
+            lastSent.put(site, a);
+            return a;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A decision without a heartbeat: alerts, failover, switchover timeouts happen even when no site reports. */
+    public void tick() {
+        lock.lock();
+        try {
+            decideAndCommit(now(), Optional.empty());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Decision decideAndCommit(Instant now, Optional<SiteId> requester) {
+        return metrics.decideTimer().record(() -> {
+            Decision d = decider.decide(state, Map.copyOf(reports), now, requester);
+            commit(d.state(), d.events());
+            decisionAlerts = d.alerts();
+            refreshAlerts(now);
+            return d;
+        });
+    }
+
+    /** Operator: planned switchover to {@code to}. */
+    public Event switchover(SiteId to) {
+        return operator(now -> decider.requestSwitchover(state, Map.copyOf(reports), known(to), now));
+    }
+
+    /** Operator: forced promotion of {@code site} (rule 6's human override), recorded with who and why. */
+    public Event forcePromote(SiteId site, String operator, String reason) {
+        return operator(now -> decider.forcePromote(state, known(site), operator, reason, now));
+    }
+
+    /** Operator: change the durability mode. */
+    public Event setMode(Durability mode) {
+        return operator(now -> decider.setMode(state, mode, now));
+    }
+
+    private Event operator(java.util.function.Function<Instant, Decider.Result> call) {
+        lock.lock();
+        try {
+            Instant now = now();
+            Decider.Result r = call.apply(now);
+            if (r.error().isPresent()) {
+                throw new Refused(r.error().get());
+            }
+            metrics.decideTimer().record(() -> commit(r.state().orElseThrow(), r.events()));
+            return r.events().getFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private SiteId known(SiteId site) {
+        if (!config.knows(site)) {
+            throw new BadRequest("unknown site '" + site + "'; this arbiter knows " + config.sites());
+        }
+        return site;
+    }
+
+    /** Stores the durable part when it changed (before anything else), then adopts the state and records the events. */
+    private void commit(ClusterState next, List<Event> events) {
+        if (!next.durable().equals(state.durable())) {
+            try {
+                store.save(next.durable());
+            } catch (UncheckedIOException e) {
+                log.error("NOT acting on epoch {} (writer {}): {}", next.durable().epoch(), next.durable().writer(), e.getMessage());
+                throw new StateNotStored(e.getMessage(), e);
+            }
+        }
+        state = next;
+        published = next;
+        for (Event e : events) {
+            record(e);
+        }
+    }
+
+    /** The decider's alerts of the last decision plus the arbiter's own; records what appeared or cleared. */
+    private void refreshAlerts(Instant now) {
+        List<String> all = new ArrayList<>(decisionAlerts);
+        all.addAll(epochAlerts.values());
+        Alerts.Change change = alerts.update(all);
+        alertCount = alerts.size();
+        DurableState d = state.durable();
+        for (String a : change.raised()) {
+            record(new Event(now, "ALERT", d.epoch(), d.writer(), a));
+        }
+        for (String a : change.cleared()) {
+            record(new Event(now, "ALERT_CLEARED", d.epoch(), d.writer(), a));
+        }
+    }
+
+    /** One log line, a metric and a history entry per event (STYLE habit 6). */
+    private void record(Event e) {
+        if (e.kind().equals("ALERT")) {
+            log.warn("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
+        } else {
+            log.info("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
+        }
+        metrics.event(e);
+        try {
+            history.append(e);
+        } catch (UncheckedIOException ex) {
+            // The state is already stored; losing one history line must not stop the arbiter.
+            log.error("could not record {} in the history: {}", e.kind(), ex.getMessage());
+        }
+    }
+
+    /** The clock's time, never earlier than a time already used. Call under the lock. */
+    private Instant now() {
+        Instant t = clock.instant();
+        if (t.isBefore(lastNow)) {
+            t = lastNow;
+        }
+        lastNow = t;
+        return t;
+    }
+
+    public Snapshot snapshot() {
+        lock.lock();
+        try {
+            return new Snapshot(now(), state, Map.copyOf(reports), Map.copyOf(lastSent), alerts.current(), config);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The last {@code limit} events of the history, oldest first. */
+    public List<Event> events(int limit) {
+        return history.last(limit);
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            DurableState d = state.durable();
+            record(new Event(now(), "ARBITER_STOPPED", d.epoch(), d.writer(), "arbiter shutting down at epoch " + d.epoch()));
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.twincloud.arbiter.web;
+
+import dev.twincloud.arbiter.ArbiterProperties;
+import dev.twincloud.arbiter.service.ArbiterService;
+import dev.twincloud.arbiter.service.BadRequest;
+import dev.twincloud.core.decide.Event;
+import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The operator's endpoints: status (agents may read it too), planned switchover, forced promotion,
+ * durability mode and the event history. Each action answers with the event it recorded; a request
+ * the decider refuses is a 409 problem with its reason.
+ */
+@RestController
+class OperatorController {
+
+    static final int MAX_EVENTS = 1000;
+
+    private final ArbiterService arbiter;
+    private final ArbiterProperties props;
+
+    OperatorController(ArbiterService arbiter, ArbiterProperties props) {
+        this.arbiter = arbiter;
+        this.props = props;
+    }
+
+    @GetMapping("/v1/status")
+    StatusView status() {
+        return StatusView.of(arbiter.snapshot(), props.tickInterval(), arbiter.stateDir().toString());
+    }
+
+    @PostMapping("/v1/switchover")
+    ResponseEntity<Event> switchover(@RequestBody OperatorRequests.Switchover body) {
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.switchover(body.target()));
+    }
+
+    @PostMapping("/v1/promote")
+    ResponseEntity<Event> promote(@RequestBody OperatorRequests.Promote body) {
+        body.check();
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.forcePromote(body.site(), body.operator(), body.reason()));
+    }
+
+    @PostMapping("/v1/mode")
+    Event mode(@RequestBody OperatorRequests.Mode body) {
+        return arbiter.setMode(body.value());
+    }
+
+    @GetMapping("/v1/events")
+    List<Event> events(@RequestParam(defaultValue = "100") int limit) {
+        if (limit < 1 || limit > MAX_EVENTS) {
+            throw new BadRequest("limit must be between 1 and " + MAX_EVENTS + ", got " + limit);
+        }
+        return arbiter.events(limit);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.twincloud.arbiter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.SiteId;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+
+class ArbiterPropertiesTest {
+
+    static ArbiterProperties props(List<String> sites, String writer, String agentToken, String operatorToken) {
+        return new ArbiterProperties(sites, writer, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(250),
+                Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16), Duration.ofSeconds(10),
+                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken);
+    }
+
+    @Test
+    void turnsIntoTheCoresConfig() {
+        var p = props(List.of("gcp", "aws"), "gcp", "agent-token-0123456789", "operator-token-0123456789");
+        assertThat(p.toConfig().sites()).containsExactly(SiteId.of("gcp"), SiteId.of("aws"));
+        assertThat(p.toConfig().maxLagBytes()).isEqualTo(16L * 1024 * 1024);
+        assertThat(p.toString()).doesNotContain("0123456789");
+    }
+
+    @Test
+    void refusesToStartWithoutTokensAndSaysWhichVariablesToSet() {
+        assertThatThrownBy(() -> props(List.of("gcp", "aws"), "gcp", "", null))
+                .isInstanceOf(StartupRefused.class)
+                .hasMessageContaining("agent-token is missing: set TWINCLOUD_AGENT_TOKEN (at least 16 characters)")
+                .hasMessageContaining("operator-token is missing: set TWINCLOUD_OPERATOR_TOKEN");
+    }
+
+    @Test
+    void refusesShortOrSharedTokens() {
+        assertThatThrownBy(() -> props(List.of("gcp", "aws"), "gcp", "short", "operator-token-0123456789"))
+                .hasMessageContaining("agent-token is too short (5 characters)");
+        assertThatThrownBy(() -> props(List.of("gcp", "aws"), "gcp", "same-token-0123456789", "same-token-0123456789"))
+                .hasMessageContaining("agent-token and operator-token must differ");
+    }
+
+    @Test
+    void refusesSitesThatAreNotTwoDistinctValidNames() {
+        assertThatThrownBy(() -> props(List.of("gcp"), "gcp", "agent-token-0123456789", "operator-token-0123456789"))
+                .hasMessageContaining("exactly two distinct sites");
+        assertThatThrownBy(() -> props(List.of("gcp", "AWS"), "gcp", "agent-token-0123456789", "operator-token-0123456789"))
+                .hasMessageContaining("invalid site name 'AWS'");
+        assertThatThrownBy(() -> props(List.of("gcp", "aws"), "azure", "agent-token-0123456789", "operator-token-0123456789"))
+                .hasMessageContaining("initial-writer must be one of [gcp, aws]");
+    }
+}

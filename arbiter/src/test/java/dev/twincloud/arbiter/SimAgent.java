@@ -1,0 +1,80 @@
+package dev.twincloud.arbiter;
+
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.ReplicaInfo;
+import dev.twincloud.core.protocol.SiteId;
+import java.util.List;
+
+/**
+ * A stand-in for one site's agent and its PostgreSQL: it reaches every goal at once and reports
+ * what it is, like the real agent would after its transition. Enough to drive the arbiter through
+ * its flows; the real agent and PostgreSQL are tested in their own modules and in the lab.
+ */
+public final class SimAgent {
+    public static final long SYSTEM_ID = 7_000_000_001L;
+
+    public final SiteId site;
+    public long epoch;
+    public SiteState state = SiteState.INIT;
+    public DbRole role;
+    public long lsn = 0x1000;
+    public long stopLsn;
+    /** A silent agent sends no heartbeats (dead, frozen or cut off). */
+    public boolean silent;
+    public Assignment last;
+
+    public SimAgent(SiteId site, DbRole role) {
+        this.site = site;
+        this.role = role;
+    }
+
+    public AgentReport report(SimAgent peer) {
+        List<ReplicaInfo> replicas = role == DbRole.PRIMARY && !peer.silent && peer.role == DbRole.STANDBY
+                ? List.of(new ReplicaInfo(peer.site.name(), "streaming", state == SiteState.PRIMARY_SYNC ? "sync" : "async",
+                        new Lsn(peer.lsn), new Lsn(peer.lsn)))
+                : List.of();
+        return new AgentReport(site, epoch, state, role, SYSTEM_ID, 1, new Lsn(lsn), new Lsn(lsn), replicas,
+                new Lsn(stopLsn), "");
+    }
+
+    /** Reach the assigned goal at once. */
+    public void apply(Assignment a) {
+        last = a;
+        epoch = a.epoch();
+        switch (a.goal()) {
+            case PRIMARY_SYNC, PRIMARY_ASYNC -> {
+                state = a.goal();
+                role = DbRole.PRIMARY;
+                stopLsn = 0;
+            }
+            case STANDBY -> {
+                state = SiteState.STANDBY;
+                role = DbRole.STANDBY;
+                stopLsn = 0;
+            }
+            case FENCED -> {
+                if (state != SiteState.FENCED) {
+                    stopLsn = lsn + 0x28; // the shutdown checkpoint record
+                    lsn = stopLsn;
+                }
+                state = SiteState.FENCED;
+                role = DbRole.DOWN;
+            }
+            case DEMOTED -> {
+                state = SiteState.DEMOTED;
+                role = DbRole.DOWN;
+            }
+            case INIT -> {
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return site + "[" + state + "/" + role + " epoch " + epoch + (silent ? ", silent" : "") + "]";
+    }
+}

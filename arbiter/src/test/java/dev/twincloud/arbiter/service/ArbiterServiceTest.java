@@ -1,0 +1,220 @@
+package dev.twincloud.arbiter.service;
+
+import static dev.twincloud.arbiter.SimCluster.AWS;
+import static dev.twincloud.arbiter.SimCluster.GCP;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.arbiter.SimCluster;
+import dev.twincloud.arbiter.TestClock;
+import dev.twincloud.arbiter.store.EventLog;
+import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.core.decide.ArbiterConfig;
+import dev.twincloud.core.decide.Decider;
+import dev.twincloud.core.decide.DurableState;
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.SiteId;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The arbiter's loop on real files with a hand-driven clock, no Spring: restart, storage failures, alerts. */
+class ArbiterServiceTest {
+
+    static final Duration TTL = Duration.ofMillis(2500);
+    static final Duration MARGIN = Duration.ofMillis(250);
+    static final ArbiterConfig CONFIG = new ArbiterConfig(List.of(GCP, AWS), TTL, MARGIN, Duration.ofMillis(1500),
+            Duration.ofMillis(1000), 16L << 20, Duration.ofSeconds(10));
+
+    @TempDir
+    Path dir;
+
+    final TestClock clock = new TestClock(Instant.parse("2026-11-28T12:00:00Z"));
+    StateStore store;
+    EventLog history;
+    ArbiterService arbiter;
+
+    ArbiterService start() {
+        store = StateStore.open(dir, CONFIG);
+        history = new EventLog(dir, 1000);
+        arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(new SimpleMeterRegistry()),
+                () -> DurableState.initial(GCP, Durability.SYNC));
+        return arbiter;
+    }
+
+    void stop() {
+        if (arbiter != null) {
+            arbiter.close();
+            history.close();
+            store.close();
+            arbiter = null;
+        }
+    }
+
+    @AfterEach
+    void tearDown() {
+        stop();
+    }
+
+    SimCluster cluster(SiteId writer) {
+        return new SimCluster(writer, r -> arbiter.heartbeat(r), clock, TTL, MARGIN,
+                () -> arbiter.snapshot().state().durable().standbyEligible());
+    }
+
+    List<String> kinds() {
+        return arbiter.events(1000).stream().map(Event::kind).toList();
+    }
+
+    @Test
+    void grantsTheFirstLeaseOnlyAfterOneTtl() {
+        Instant started = clock.instant();
+        start();
+        SimCluster c = cluster(GCP);
+
+        c.roundsUntil(() -> c.gcp.last.lease().isPresent(), 50);
+
+        assertThat(c.lastLeaseOf(GCP)).isAfter(started.plus(TTL));
+        assertThat(c.gcp.state.isWriter()).isTrue();
+        assertThat(kinds()).startsWith("ARBITER_STARTED").contains("LEASE_FIRST_GRANT");
+        c.steady(true);
+        assertThat(kinds()).contains("RESTORE_SYNC", "STANDBY_IN_SYNC");
+    }
+
+    @Test
+    void restartKeepsEpochAndWaitsOneTtlBeforeANewWriter() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        SimAgent aws = c.aws;
+
+        // The arbiter restarts, and at the same moment gcp falls silent.
+        stop();
+        Instant restarted = clock.instant();
+        start();
+        assertThat(arbiter.snapshot().state().durable()).satisfies(d -> {
+            assertThat(d.epoch()).isEqualTo(1);
+            assertThat(d.writer()).isEqualTo(GCP);
+            assertThat(d.standbyEligible()).as("eligibility is durable").isTrue();
+        });
+        c.gcp.silent = true;
+
+        int rounds = c.roundsUntil(() -> aws.state == SiteState.PRIMARY_ASYNC, 50);
+
+        Instant promotedAt = clock.instant().minusMillis(SimCluster.ROUND_MILLIS);
+        assertThat(promotedAt).as("aws promoted only after one full ttl + margin since the restart")
+                .isAfter(restarted.plus(TTL).plus(MARGIN));
+        assertThat(rounds).isGreaterThan((int) (TTL.toMillis() / SimCluster.ROUND_MILLIS));
+        assertThat(aws.epoch).isEqualTo(2);
+        c.roundsUntil(() -> aws.last.lease().isPresent(), 5);
+    }
+
+    @Test
+    void restartAfterAFailoverGrantsTheNewWriterNoLeaseForOneTtl() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        c.gcp.silent = true;
+        c.roundsUntil(() -> c.aws.last.goal() == SiteState.PRIMARY_ASYNC, 50); // epoch 2 stored, no lease yet
+
+        stop();
+        Instant restarted = clock.instant();
+        start();
+        assertThat(arbiter.snapshot().state().durable().epoch()).isEqualTo(2);
+        assertThat(arbiter.snapshot().state().durable().writer()).isEqualTo(AWS);
+
+        c.roundsUntil(() -> c.aws.last.lease().isPresent(), 50);
+        assertThat(c.lastLeaseOf(AWS)).isAfter(restarted.plus(TTL));
+    }
+
+    @Test
+    void answersNothingWhenTheNewEpochCannotBeStored() throws IOException {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        c.gcp.silent = true;
+        deleteRecursively(dir); // the disk is gone: the next save fails
+
+        StateNotStored failure = null;
+        for (int i = 0; i < 50 && failure == null; i++) {
+            clock.advanceMillis(SimCluster.ROUND_MILLIS);
+            try {
+                c.heartbeat(c.aws);
+            } catch (StateNotStored e) {
+                failure = e;
+            }
+        }
+
+        assertThat(failure).as("the failover could not be stored").isNotNull();
+        assertThat(c.aws.epoch).as("aws was never told about an unstored epoch").isEqualTo(1);
+        assertThat(arbiter.snapshot().state().durable().epoch()).isEqualTo(1);
+
+        Files.createDirectories(dir); // the disk is back
+        Assignment a = c.heartbeat(c.aws);
+        assertThat(a.epoch()).isEqualTo(2);
+        assertThat(Files.readString(dir.resolve(StateStore.STATE_FILE))).contains("\"epoch\" : 2", "\"writer\" : \"aws\"");
+    }
+
+    @Test
+    void refusesAHeartbeatThatClaimsANewerEpoch() {
+        start();
+        AgentReport fromTheFuture = new AgentReport(AWS, 7, SiteState.PRIMARY_ASYNC, DbRole.PRIMARY, SimAgent.SYSTEM_ID, 1,
+                null, null, null, null, "");
+
+        assertThatThrownBy(() -> arbiter.heartbeat(fromTheFuture)).isInstanceOf(Refused.class)
+                .hasMessageContaining("aws reports epoch 7 but the arbiter's is 1");
+        assertThat(arbiter.snapshot().alerts()).anyMatch(a -> a.contains("epoch 7"));
+        assertThat(kinds()).contains("ALERT");
+    }
+
+    @Test
+    void raisesEachAlertOnceNotEveryTick() {
+        start();
+        clock.advance(TTL.plus(MARGIN).plusMillis(1));
+        for (int i = 0; i < 20; i++) {
+            arbiter.tick();
+            clock.advanceMillis(100);
+        }
+
+        assertThat(arbiter.snapshot().alerts()).singleElement().asString().contains("keeping the current writer");
+        assertThat(kinds().stream().filter("ALERT"::equals)).hasSize(1);
+
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        assertThat(arbiter.snapshot().alerts()).isEmpty();
+        assertThat(kinds()).contains("ALERT_CLEARED");
+    }
+
+    @Test
+    void historySurvivesARestart() {
+        start();
+        arbiter.setMode(Durability.ASYNC);
+        stop();
+        start();
+
+        assertThat(kinds()).containsSubsequence("ARBITER_STARTED", "MODE_CHANGED", "ARBITER_STOPPED", "ARBITER_STARTED");
+        assertThat(arbiter.snapshot().state().durable().mode()).isEqualTo(Durability.ASYNC);
+    }
+
+    static void deleteRecursively(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

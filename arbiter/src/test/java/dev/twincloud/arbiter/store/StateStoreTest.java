@@ -1,0 +1,109 @@
+package dev.twincloud.arbiter.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.twincloud.arbiter.StartupRefused;
+import dev.twincloud.core.decide.ArbiterConfig;
+import dev.twincloud.core.decide.DurableState;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.SiteId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StateStoreTest {
+
+    static final SiteId GCP = SiteId.of("gcp");
+    static final SiteId AWS = SiteId.of("aws");
+    static final ArbiterConfig CONFIG = new ArbiterConfig(List.of(GCP, AWS), Duration.ofMillis(2500), Duration.ofMillis(250),
+            Duration.ofMillis(1500), Duration.ofMillis(1000), 1 << 20, Duration.ofSeconds(10));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void storesTheInitialStateOnFirstStart() {
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            DurableState s = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            assertThat(s.epoch()).isEqualTo(1);
+            assertThat(dir.resolve(StateStore.STATE_FILE)).exists();
+        }
+    }
+
+    @Test
+    void loadsWhatItStoredWhole() {
+        var switching = new DurableState(7, AWS, Durability.ASYNC, true, true,
+                Optional.of(new DurableState.Switchover(AWS, GCP, Instant.parse("2026-11-28T12:00:00.123456789Z"))),
+                42, 6, true);
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            store.save(switching);
+        }
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(switching);
+        }
+        assertThat(dir.resolve(StateStore.TEMP_FILE)).doesNotExist();
+    }
+
+    @Test
+    void refusesToStartOnACorruptStateFile() throws IOException {
+        Files.writeString(dir.resolve(StateStore.STATE_FILE), "{\"format\":1,\"state\":{\"epoch\":3,\"wri");
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
+                    .isInstanceOf(StartupRefused.class)
+                    .hasMessageContaining("the state file " + dir.resolve(StateStore.STATE_FILE).toAbsolutePath())
+                    .hasMessageContaining("is corrupt or unusable: it is not valid state JSON")
+                    .satisfies(e -> assertThat(((StartupRefused) e).action()).contains("Restore state.json"));
+        }
+        assertThat(Files.readString(dir.resolve(StateStore.STATE_FILE))).as("never overwritten").contains("\"epoch\":3");
+    }
+
+    @Test
+    void refusesAStateFileThatDoesNotFitTheConfiguredSites() throws IOException {
+        Files.writeString(dir.resolve(StateStore.STATE_FILE), """
+                {"format":1,"state":{"epoch":3,"writer":"azure","mode":"SYNC","writerSync":false,"standbyEligible":false,
+                 "switchover":null,"systemId":0,"leaseEpoch":3,"leaseReleased":false}}""");
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
+                    .isInstanceOf(StartupRefused.class)
+                    .hasMessageContaining("writer 'azure' is not one of the configured sites [gcp, aws]");
+        }
+    }
+
+    @Test
+    void refusesAnEmptyStateFile() throws IOException {
+        Files.writeString(dir.resolve(StateStore.STATE_FILE), "");
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
+                    .isInstanceOf(StartupRefused.class).hasMessageContaining("corrupt");
+        }
+    }
+
+    @Test
+    void ignoresASaveThatWasInterruptedBeforeItsRename() throws IOException {
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            store.loadOrCreate(() -> DurableState.initial(AWS, Durability.ASYNC));
+        }
+        Files.writeString(dir.resolve(StateStore.TEMP_FILE), "{\"format\":1,\"sta");
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)).writer()).isEqualTo(AWS);
+        }
+        assertThat(dir.resolve(StateStore.TEMP_FILE)).doesNotExist();
+    }
+
+    @Test
+    void refusesASecondArbiterOnTheSameDirectory() {
+        try (StateStore first = StateStore.open(dir, CONFIG)) {
+            assertThatThrownBy(() -> StateStore.open(dir, CONFIG))
+                    .isInstanceOf(StartupRefused.class).hasMessageContaining("another arbiter is using the state directory");
+        }
+        StateStore.open(dir, CONFIG).close(); // released on close
+    }
+}

@@ -1,0 +1,122 @@
+package dev.twincloud.arbiter.web;
+
+import dev.twincloud.arbiter.SimCluster;
+import dev.twincloud.arbiter.TestClock;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.SiteId;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Primary;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Base of the tests that share one arbiter: the real application on a random port, real files in
+ * a fresh state directory, a hand-driven clock, and no periodic tick (each test decides when time
+ * passes). The arbiter's state carries over from test to test, so each test starts from whatever
+ * writer and epoch it finds and first brings the cluster to a steady state. Subclasses must not add
+ * configuration, or they would start a second context.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "twincloud.arbiter.agent-token=" + ArbiterHttpTest.AGENT_TOKEN,
+        "twincloud.arbiter.operator-token=" + ArbiterHttpTest.OPERATOR_TOKEN,
+        "twincloud.arbiter.tick-interval=1h"})
+@Import(ArbiterHttpTest.ClockConfig.class)
+abstract class ArbiterHttpTest {
+
+    static final String AGENT_TOKEN = "agent-token-for-tests-0123";
+    static final String OPERATOR_TOKEN = "operator-token-for-tests-0123";
+    static final Instant START = Instant.parse("2026-11-28T12:00:00Z");
+    static final Duration TTL = Duration.ofMillis(2500);
+    static final Duration MARGIN = Duration.ofMillis(250);
+    static final Path STATE_DIR = tempDir();
+
+    @TestConfiguration(proxyBeanMethods = false)
+    static class ClockConfig {
+        @Bean
+        @Primary
+        TestClock testClock() {
+            return new TestClock(START);
+        }
+    }
+
+    @DynamicPropertySource
+    static void stateDir(DynamicPropertyRegistry registry) {
+        registry.add("twincloud.arbiter.state-dir", STATE_DIR::toString);
+    }
+
+    private static Path tempDir() {
+        try {
+            Path target = Path.of("target");
+            Files.createDirectories(target);
+            return Files.createTempDirectory(target.toAbsolutePath(), "arbiter-http-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    TestClock clock;
+
+    Http agent;
+    Http operator;
+    SimCluster cluster;
+
+    @BeforeEach
+    void clients() {
+        agent = new Http(port, AGENT_TOKEN);
+        operator = new Http(port, OPERATOR_TOKEN);
+        cluster = new SimCluster(SiteId.of(status().path("writer").asString()),
+                r -> agent.post("/v1/heartbeat", r).as(Assignment.class), clock, TTL, MARGIN,
+                () -> status().path("standbyEligible").asBoolean());
+    }
+
+    /** Brings the cluster to its steady state in the arbiter's current mode; returns the writer. */
+    dev.twincloud.arbiter.SimAgent steady() {
+        cluster.steady("SYNC".equals(status().path("mode").asString()));
+        return cluster.writer();
+    }
+
+    JsonNode status() {
+        Http.Response r = operator.get("/v1/status");
+        if (r.status() != 200) {
+            throw new AssertionError("status: " + r.status() + " " + r.body());
+        }
+        return r.json();
+    }
+
+    long epoch() {
+        return status().path("epoch").asLong();
+    }
+
+    JsonNode events(int limit) {
+        return operator.get("/v1/events?limit=" + limit).json();
+    }
+
+    String metrics() {
+        return new Http(port, null).get("/actuator/prometheus").body();
+    }
+
+    JsonNode storedState() {
+        try {
+            return Http.JSON.readTree(Files.readString(STATE_DIR.resolve("state.json"))).path("state");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

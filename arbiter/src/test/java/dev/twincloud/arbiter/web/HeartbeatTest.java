@@ -1,0 +1,72 @@
+package dev.twincloud.arbiter.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Assignment;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+class HeartbeatTest extends ArbiterHttpTest {
+
+    @Test
+    void reachesSteadyStateWithTheWriterLeasedAndTheStandbyInSync() {
+        SimAgent writer = steady();
+        SimAgent standby = cluster.peer(writer);
+
+        Assignment w = writer.last;
+        assertThat(w.goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+        assertThat(w.syncStandby()).contains(standby.site);
+        assertThat(w.lease()).hasValueSatisfying(l -> {
+            assertThat(l.epoch()).isEqualTo(w.epoch());
+            assertThat(l.ttlMillis()).isEqualTo(2500);
+        });
+        assertThat(standby.last.goal()).isEqualTo(SiteState.STANDBY);
+        assertThat(standby.last.lease()).isEmpty();
+
+        JsonNode s = status();
+        assertThat(s.path("writer").asString()).isEqualTo(writer.site.name());
+        assertThat(s.path("writerSync").asBoolean()).isTrue();
+        assertThat(s.path("standbyEligible").asBoolean()).isTrue();
+        assertThat(s.path("alerts").isEmpty()).isTrue();
+        assertThat(s.path("config").path("leaseTtlMillis").asLong()).isEqualTo(2500);
+        JsonNode ws = s.path("sites").path(writer.site.name());
+        assertThat(ws.path("writer").asBoolean()).isTrue();
+        assertThat(ws.path("fresh").asBoolean()).isTrue();
+        assertThat(ws.path("ageMillis").asLong()).isBetween(0L, 1500L);
+        assertThat(ws.path("lastAssignment").path("lease").path("ttlMillis").asLong()).isEqualTo(2500);
+        assertThat(s.path("sites").path(standby.site.name()).path("lastReport").path("state").asString()).isEqualTo("STANDBY");
+
+        assertThat(metrics()).contains(
+                "twincloud_arbiter_writer{site=\"" + writer.site + "\"} 1.0",
+                "twincloud_arbiter_writer{site=\"" + standby.site + "\"} 0.0",
+                "twincloud_arbiter_standby_eligible 1.0",
+                "twincloud_arbiter_epoch " + (double) s.path("epoch").asLong(),
+                "twincloud_arbiter_heartbeats_total{site=\"" + writer.site + "\"}",
+                "twincloud_arbiter_lease_grants_total{site=\"" + writer.site + "\"}",
+                "twincloud_arbiter_events_total{kind=\"STANDBY_IN_SYNC\"}",
+                "twincloud_arbiter_alerts 0.0",
+                "twincloud_arbiter_decide_seconds_count");
+    }
+
+    @Test
+    void grantedTheFirstLeaseOnlyOneTtlAfterStarting() {
+        steady();
+        Instant started = null;
+        Instant firstLease = null;
+        for (JsonNode e : events(1000)) {
+            if (started == null && e.path("kind").asString().equals("ARBITER_STARTED")) {
+                started = Instant.parse(e.path("at").asString());
+            }
+            if (firstLease == null && e.path("kind").asString().equals("LEASE_FIRST_GRANT")) {
+                firstLease = Instant.parse(e.path("at").asString());
+            }
+        }
+        assertThat(started).isEqualTo(START);
+        assertThat(firstLease).isNotNull();
+        assertThat(Duration.between(started, firstLease)).isGreaterThan(TTL);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.twincloud.arbiter.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.core.fsm.SiteState;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+class OperatorTest extends ArbiterHttpTest {
+
+    @Test
+    void switchoverMovesTheWriterWithoutWaitingOutTheLease() {
+        SimAgent old = steady();
+        SimAgent next = cluster.peer(old);
+        long epoch = epoch();
+        Instant oldLease = cluster.lastLeaseOf(old.site);
+
+        Http.Response r = operator.post("/v1/switchover", Map.of("to", next.site.name()));
+
+        assertThat(r.status()).isEqualTo(202);
+        assertThat(r.json().path("kind").asString()).isEqualTo("SWITCHOVER_STARTED");
+        assertThat(r.json().path("site").asString()).isEqualTo(next.site.name());
+        assertThat(status().path("switchover").path("to").asString()).isEqualTo(next.site.name());
+        Http.Response again = operator.post("/v1/switchover", Map.of("to", next.site.name()));
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("already in progress");
+
+        cluster.roundsUntil(() -> next.last.lease().isPresent(), 10);
+
+        assertThat(next.epoch).isEqualTo(epoch + 1);
+        assertThat(cluster.lastLeaseOf(next.site)).as("the old writer released its lease by fencing itself")
+                .isBefore(oldLease.plus(TTL));
+        assertThat(old.state).isIn(SiteState.FENCED, SiteState.STANDBY);
+        assertThat(steady()).isSameAs(next);
+        assertThat(old.state).isEqualTo(SiteState.STANDBY);
+        assertThat(kinds()).containsSubsequence("SWITCHOVER_STARTED", "SWITCHOVER_PROMOTE", "LEASE_FIRST_GRANT");
+    }
+
+    @Test
+    void refusesASwitchoverToTheCurrentWriterWithTheDecidersReason() {
+        SimAgent writer = steady();
+
+        Http.Response r = operator.post("/v1/switchover", Map.of("to", writer.site.name()));
+
+        assertThat(r.status()).isEqualTo(409);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        assertThat(r.json().path("detail").asString()).contains(writer.site + " is already the writer");
+    }
+
+    @Test
+    void forcedPromotionIsRecordedWithWhoAndWhy() {
+        SimAgent old = steady();
+        SimAgent next = cluster.peer(old);
+        long epoch = epoch();
+
+        Http.Response notForced = operator.post("/v1/promote", Map.of("site", next.site.name(), "force", false,
+                "reason", "testing", "operator", "alice"));
+        assertThat(notForced.status()).isEqualTo(400);
+        assertThat(notForced.json().path("detail").asString()).contains("only forced promotions", "the arbiter promotes automatically");
+
+        Http.Response r = operator.post("/v1/promote", Map.of("site", next.site.name(), "force", true,
+                "reason", "region lost, confirmed by the provider", "operator", "alice"));
+
+        assertThat(r.status()).isEqualTo(202);
+        assertThat(r.json().path("kind").asString()).isEqualTo("FORCED_PROMOTION");
+        assertThat(r.json().path("epoch").asLong()).isEqualTo(epoch + 1);
+        assertThat(r.json().path("why").asString()).contains("forced by alice", "region lost, confirmed by the provider");
+        assertThat(storedState().path("epoch").asLong()).isEqualTo(epoch + 1);
+        assertThat(storedState().path("writer").asString()).isEqualTo(next.site.name());
+        JsonNode last = events(1).get(0);
+        assertThat(last.path("kind").asString()).isEqualTo("FORCED_PROMOTION");
+        assertThat(last.path("why").asString()).contains("alice");
+
+        // Even forced, the new writer gets no lease while the old one may still hold one (checked by SimCluster).
+        assertThat(steady()).isSameAs(next);
+        assertThat(old.state).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void modeChangesAreStoredAndTheWriterFollows() {
+        SimAgent writer = steady();
+        assertThat(status().path("mode").asString()).isEqualTo("SYNC");
+
+        Http.Response r = operator.post("/v1/mode", Map.of("mode", "ASYNC"));
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().path("kind").asString()).isEqualTo("MODE_CHANGED");
+        assertThat(r.json().path("why").asString()).isEqualTo("durability SYNC -> ASYNC");
+        assertThat(storedState().path("mode").asString()).isEqualTo("ASYNC");
+        assertThat(status().path("standbyEligible").asBoolean()).isFalse();
+        cluster.round();
+        assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+
+        Http.Response same = operator.post("/v1/mode", Map.of("mode", "ASYNC"));
+        assertThat(same.status()).isEqualTo(409);
+        assertThat(same.json().path("detail").asString()).isEqualTo("durability mode is already ASYNC");
+        assertThat(operator.post("/v1/mode", Map.of("mode", "EVENTUAL")).status()).isEqualTo(400);
+
+        assertThat(operator.post("/v1/mode", Map.of("mode", "SYNC")).status()).isEqualTo(200);
+        steady();
+        assertThat(status().path("standbyEligible").asBoolean()).isTrue();
+        assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+    }
+
+    java.util.List<String> kinds() {
+        java.util.List<String> kinds = new java.util.ArrayList<>();
+        events(1000).forEach(e -> kinds.add(e.path("kind").asString()));
+        return kinds;
+    }
+}
