@@ -20,6 +20,7 @@ class AgentConfiguration {
         require(props);
         return switch (props.driver()) {
             case "local" -> localDriver(props);
+            case "cnpg" -> cnpgDriver(props);
             default -> throw new IllegalArgumentException("twincloud.agent.driver must be 'local' or 'cnpg', got '"
                     + props.driver() + "'");
         };
@@ -38,6 +39,27 @@ class AgentConfiguration {
         PostgresServer peer = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir() : l.dataDir().resolveSibling("peer-unknown"))
                 .binaries(bins).port(l.peerPort()).superuser(l.superuser()).stopOnJvmExit(false).build();
         return new LocalPostgresDriver(SiteId.of(props.site()), server, peer);
+    }
+
+    /**
+     * The CloudNativePG driver, acting through this site's {@code Cluster} resource (in-cluster
+     * credentials). Promotion tokens do not travel between the clusters yet: promotion goes without
+     * one, which stays safe because the arbiter promotes only after the stop position was received.
+     */
+    private static PostgresDriver cnpgDriver(AgentProperties props) {
+        AgentProperties.Cnpg c = props.cnpg();
+        if (c == null || blank(c.namespace()) || blank(c.cluster()) || blank(c.dbUrl()) || blank(c.dbUser())) {
+            throw new IllegalArgumentException("the cnpg driver needs twincloud.agent.cnpg.namespace, .cluster, .db-url and .db-user "
+                    + "(TWINCLOUD_CNPG_NAMESPACE, TWINCLOUD_CNPG_CLUSTER, TWINCLOUD_DB_URL, TWINCLOUD_DB_USER)");
+        }
+        var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
+        var target = new dev.twincloud.agent.cnpg.CnpgTarget(c.namespace(), c.cluster(), SiteId.of(props.site()), SiteId.of(props.peer()));
+        var sql = new dev.twincloud.agent.cnpg.JdbcSqlProbe(c.dbUrl(), c.dbUser(), c.dbPassword() == null ? "" : c.dbPassword());
+        return new dev.twincloud.agent.cnpg.CnpgDriver(client, target, sql, dev.twincloud.agent.cnpg.PromotionTokenSource.NONE);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     private static void require(AgentProperties p) {

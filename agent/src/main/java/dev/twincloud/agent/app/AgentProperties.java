@@ -19,6 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param driver            {@code local} (PostgreSQL processes on this machine) or {@code cnpg}
  * @param guardedSchemas    schemas whose tables the lease guard protects
  * @param local             settings of the local driver
+ * @param cnpg              settings of the CloudNativePG driver
  */
 @ConfigurationProperties("twincloud.agent")
 public record AgentProperties(
@@ -30,7 +31,18 @@ public record AgentProperties(
         @DefaultValue("500ms") Duration httpTimeout,
         @DefaultValue("local") String driver,
         @DefaultValue("public") List<String> guardedSchemas,
-        @DefaultValue Local local) {
+        @DefaultValue Local local,
+        @DefaultValue Cnpg cnpg) {
+
+    /**
+     * @param namespace   namespace of this site's CloudNativePG {@code Cluster}
+     * @param cluster     its name
+     * @param dbUrl       JDBC URL of the cluster's read-write service (superuser)
+     * @param dbUser      superuser name
+     * @param dbPassword  superuser password (from CloudNativePG's {@code <cluster>-superuser} secret)
+     */
+    public record Cnpg(String namespace, String cluster, String dbUrl, String dbUser, String dbPassword) {
+    }
 
     /**
      * @param dataDir     the site's PostgreSQL data directory

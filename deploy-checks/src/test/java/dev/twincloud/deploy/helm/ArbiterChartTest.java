@@ -1,0 +1,89 @@
+package dev.twincloud.deploy.helm;
+
+import static dev.twincloud.deploy.helm.Charts.one;
+import static dev.twincloud.deploy.helm.Charts.ofKind;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The arbiter's own release, for the third failure domain. */
+class ArbiterChartTest {
+    private static final Path VALUES = Charts.values("values-arbiter.yaml");
+
+    @Test
+    void lintsCleanInStrictMode(@TempDir Path work) {
+        LintResult lint = Charts.lint(Charts.ARBITER, VALUES, work);
+        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+    }
+
+    @Test
+    void oneArbiterOwnsItsStateVolumeAndNeedsNoKubernetesApi() {
+        List<Map<String, Object>> docs = Charts.render(Charts.ARBITER, VALUES);
+        docs.stream().filter(StrictModel::isCore).forEach(StrictModel::parse);
+        Deployment d = StrictModel.parse(one(docs, "Deployment", "twincloud-arbiter"), Deployment.class);
+        assertThat(d.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(d.getSpec().getStrategy().getType()).as("never two arbiters on one RWO volume").isEqualTo("Recreate");
+        assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
+        assertThat(ofKind(docs, "Role")).isEmpty();
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertThat(env(c, "TWINCLOUD_ARBITER_STATE_DIR").getValue()).isEqualTo("/var/lib/twincloud/arbiter");
+        assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/twincloud/arbiter"));
+        assertThat(env(c, "TWINCLOUD_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-arbiter-tokens");
+        assertThat(env(c, "TWINCLOUD_OPERATOR_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("operator-token");
+        assertThat(c.getEnv()).noneSatisfy(e -> assertThat(e.getName()).startsWith("TWINCLOUD_ARBITER_LEADER_ELECTION"));
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/liveness");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
+        assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        PersistentVolumeClaim pvc = StrictModel.parse(one(docs, "PersistentVolumeClaim", "twincloud-arbiter-state"), PersistentVolumeClaim.class);
+        assertThat(pvc.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
+        assertThat(ofKind(docs, "Secret")).isEmpty();
+        Map<String, Object> svc = one(docs, "Service", "twincloud-arbiter");
+        assertThat((List<String>) Charts.path(svc, "spec.loadBalancerSourceRanges")).isNotEmpty().doesNotContain("0.0.0.0/0");
+    }
+
+    @Test
+    void severalArbitersElectALeaderThroughOneLease() {
+        List<Map<String, Object>> docs = Charts.render(Charts.ARBITER, VALUES,
+                Map.of("replicas", 2, "persistence.accessMode", "ReadWriteMany"));
+        docs.stream().filter(StrictModel::isCore).forEach(StrictModel::parse);
+        Role role = StrictModel.parse(one(docs, "Role", "twincloud-arbiter-leader-election"), Role.class);
+        assertThat(role.getRules()).allSatisfy(r -> {
+            assertThat(r.getApiGroups()).containsExactly("coordination.k8s.io");
+            assertThat(r.getResources()).containsExactly("leases");
+        });
+        assertThat(role.getRules()).anySatisfy(r -> {
+            assertThat(r.getResourceNames()).containsExactly("twincloud-arbiter");
+            assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "update", "patch");
+        });
+        assertThat(role.getRules()).filteredOn(r -> r.getResourceNames().isEmpty())
+                .singleElement().satisfies(r -> assertThat(r.getVerbs()).containsExactly("create"));
+        Deployment d = StrictModel.parse(one(docs, "Deployment", "twincloud-arbiter"), Deployment.class);
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_ENABLED").getValue()).isEqualTo("true");
+        assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_LEASE_NAME").getValue()).isEqualTo("twincloud-arbiter");
+        assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_IDENTITY").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+        assertThat(one(docs, "PodDisruptionBudget", "twincloud-arbiter")).isNotNull();
+    }
+
+    @Test
+    void severalArbitersWithoutSharedStateAreRefused() {
+        assertThatThrownBy(() -> Charts.render(Charts.ARBITER, VALUES, Map.of("replicas", 2)))
+                .hasMessageContaining("ReadWriteMany");
+    }
+
+    private static EnvVar env(Container c, String name) {
+        return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no env " + name));
+    }
+}

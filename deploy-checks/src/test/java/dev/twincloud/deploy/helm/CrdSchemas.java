@@ -1,0 +1,87 @@
+package dev.twincloud.deploy.helm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Validates rendered custom resources against the openAPIV3Schema of their CRD in
+ * shared/schemas/ (the CloudNativePG CRDs). Stricter than the API server: where the schema lists
+ * properties and does not preserve unknown fields, an unknown field is an error here (the server
+ * would silently prune it, which hides typos such as {@code replica.primaryy}).
+ */
+final class CrdSchemas {
+    private static final ObjectMapper YAML = new YAMLMapper();
+    static final Path DIR = locateSchemas();
+
+    private CrdSchemas() {
+    }
+
+    private static Path locateSchemas() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            for (String candidate : new String[] {"shared/schemas/cloudnative-pg", "../shared/schemas/cloudnative-pg"}) {
+                Path p = dir.resolve(candidate).normalize();
+                if (Files.isDirectory(p)) {
+                    return p;
+                }
+            }
+            dir = dir.getParent();
+        }
+        throw new IllegalStateException("cannot find shared/schemas/cloudnative-pg above " + Path.of("").toAbsolutePath());
+    }
+
+    /** The schema of {@code group/version kind}, from the CRD file {@code <group>_<plural>.yaml}. */
+    static JsonSchema schemaFor(String crdFile, String version) {
+        try {
+            JsonNode crd = YAML.readTree(DIR.resolve(crdFile).toFile());
+            for (JsonNode v : crd.path("spec").path("versions")) {
+                if (version.equals(v.path("name").asText())) {
+                    ObjectNode schema = v.path("schema").path("openAPIV3Schema").deepCopy();
+                    closeObjects(schema);
+                    return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(schema);
+                }
+            }
+            throw new IllegalArgumentException(crdFile + " has no version " + version);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** additionalProperties: false wherever the schema lists properties and keeps no unknown fields. */
+    private static void closeObjects(JsonNode node) {
+        if (node instanceof ObjectNode o) {
+            if (o.has("properties") && !o.has("additionalProperties")
+                    && !o.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)) {
+                o.put("additionalProperties", false);
+            }
+            o.properties().forEach(e -> {
+                // "properties" maps names to schemas: recurse into the schemas, not the names
+                closeObjects(e.getValue());
+            });
+        } else if (node != null && node.isArray()) {
+            for (Iterator<JsonNode> it = node.elements(); it.hasNext(); ) {
+                closeObjects(it.next());
+            }
+        }
+    }
+
+    static Set<String> validate(JsonSchema schema, Map<String, Object> doc) {
+        JsonNode json = YAML.valueToTree(doc);
+        Set<ValidationMessage> errors = schema.validate(json);
+        return errors.stream().map(ValidationMessage::getMessage).collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+}
