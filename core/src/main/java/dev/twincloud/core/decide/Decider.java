@@ -103,7 +103,7 @@ public final class Decider {
         if (d.writer().equals(target) && d.switchover().isEmpty()) {
             return Result.error(target + " is already the writer (epoch " + d.epoch() + ")");
         }
-        var next = state.with(d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false));
+        var next = state.withNewEpoch(d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
         return Result.ok(next, new Event(now, "FORCED_PROMOTION", d.epoch() + 1, target,
                 "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")"));
     }
@@ -210,7 +210,7 @@ public final class Decider {
                         && standbyNotReady(reports, sw.to(), now, d()).isEmpty()) {
                     long epoch = d().epoch() + 1;
                     // The old writer fenced itself after its last grant: its lease is released.
-                    st = st.with(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true));
+                    st = st.withNewEpoch(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true), now);
                     event("SWITCHOVER_PROMOTE", sw.to(), sw.from() + " stopped cleanly at " + f.stopLsn()
                             + " and " + sw.to() + " has received up to " + t.receiveLsn() + ": promote " + sw.to());
                     return;
@@ -233,9 +233,11 @@ public final class Decider {
             if (!now.isAfter(st.leaseExpiresAt().plus(config.margin()))) {
                 return;
             }
-            if (d().leaseEpoch() != d().epoch() && healthyWriter().isPresent()) {
+            if (d().leaseEpoch() != d().epoch()
+                    && (healthyWriter().isPresent() || now.isBefore(st.epochSince().plus(config.reportTimeout())))) {
                 // A new writer (after a promotion or an arbiter restart) reports as primary of this epoch
-                // and waits for its first lease, which its next heartbeat gets: it has not been lost.
+                // and waits for its first lease, which its next heartbeat gets, or is still being
+                // promoted (given one report timeout): it has not been lost.
                 return;
             }
             SiteId candidate = config.other(d().writer());
@@ -250,7 +252,7 @@ public final class Decider {
                 return;
             }
             SiteId old = d().writer();
-            st = st.with(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), false));
+            st = st.withNewEpoch(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), false), now);
             event("FAILOVER", candidate, "lease of " + old + " ended at " + st.leaseExpiresAt() + " (+"
                     + config.margin().toMillis() + " ms margin) and " + candidate + " is eligible: promote " + candidate);
         }

@@ -43,6 +43,12 @@ class DeciderTest {
         assertThat(d.events()).extracting(Event::kind).contains("FAILOVER");
         assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(d.state().durable().standbyEligible()).as("old site ineligible until back in sync").isFalse();
+        assertThat(d.alerts()).as("no alarm while the new writer is being promoted").isEmpty();
+        f.advance(800);
+        assertThat(f.heartbeat(f.standby(AWS, 100)).alerts()).as("still promoting, within the report timeout").isEmpty();
+        f.advance(400);
+        assertThat(f.tick().alerts()).as("promotion taking longer than the report timeout")
+                .anySatisfy(a -> assertThat(a).contains("cannot be promoted"));
     }
 
     @Test
