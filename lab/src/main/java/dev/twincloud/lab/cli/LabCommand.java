@@ -1,0 +1,157 @@
+package dev.twincloud.lab.cli;
+
+import dev.twincloud.lab.supervisor.Http;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code twincloud lab ...}: the whole two-cloud system on this machine, and faults to inject into it. */
+@Command(name = "lab", mixinStandardHelpOptions = true,
+        description = "Run the two-cloud system on this machine and inject faults.",
+        subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
+                LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
+                LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class})
+public final class LabCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a lab command, e.g. 'lab up'");
+    }
+
+    /** Sends one verb to the running lab and prints its answer. */
+    abstract static class Verb implements Callable<Integer> {
+        @Mixin
+        LabOptions lab;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        Integer call(String method, String verb, String query) {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            String url = lab.controlUrl() + verb + (query.isEmpty() ? "" : "?" + query);
+            try {
+                Http.Response r = method.equals("POST") ? Http.post(url, null, "") : Http.get(url, null);
+                if (r.status() != 200) {
+                    err.println("lab " + verb + ": " + r.json().path("error").asString(r.body()));
+                    return 1;
+                }
+                out.println(Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.json().path("result")));
+                return 0;
+            } catch (IOException e) {
+                err.println("no lab is running at " + lab.layout().root() + " (control port "
+                        + lab.layout().labControlPort() + " does not answer): start one with 'twincloud lab up'");
+                return 1;
+            }
+        }
+
+        static String q(String key, String value) {
+            return key + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop every process of the running lab (data is kept).")
+    static final class Down extends Verb {
+        @Override
+        public Integer call() {
+            return call("POST", "down", "");
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Processes, links and ports of the running lab.")
+    static final class Status extends Verb {
+        @Override
+        public Integer call() {
+            return call("GET", "status", "");
+        }
+    }
+
+    @Command(name = "kill", mixinStandardHelpOptions = true,
+            description = "SIGKILL every process of a site (PostgreSQL, agent, api), or the arbiter or edge. "
+                    + "A component alone, e.g. gcp-agent, with --component.")
+    static final class Kill extends Verb {
+        @Parameters(paramLabel = "TARGET", description = "gcp, aws, arbiter or edge; with --component: e.g. gcp-agent")
+        String target;
+
+        @CommandLine.Option(names = "--component", description = "kill only the named component")
+        boolean component;
+
+        @Override
+        public Integer call() {
+            return component ? call("POST", "kill-component", q("name", target)) : call("POST", "kill", q("target", target));
+        }
+    }
+
+    @Command(name = "freeze", mixinStandardHelpOptions = true, description = "SIGSTOP every process of a site (or the arbiter).")
+    static final class Freeze extends Verb {
+        @Parameters(paramLabel = "TARGET")
+        String target;
+
+        @Override
+        public Integer call() {
+            return call("POST", "freeze", q("target", target));
+        }
+    }
+
+    @Command(name = "thaw", mixinStandardHelpOptions = true, description = "SIGCONT what 'freeze' stopped.")
+    static final class Thaw extends Verb {
+        @Parameters(paramLabel = "TARGET")
+        String target;
+
+        @Override
+        public Integer call() {
+            return call("POST", "thaw", q("target", target));
+        }
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true,
+            description = "Start again what 'kill' stopped; a site's agent re-joins its database as the arbiter assigns.")
+    static final class Start extends Verb {
+        @Parameters(paramLabel = "TARGET")
+        String target;
+
+        @Override
+        public Integer call() {
+            return call("POST", "start", q("target", target));
+        }
+    }
+
+    @Command(name = "partition", mixinStandardHelpOptions = true,
+            description = "Cut every link between two endpoints (gcp, aws, arbiter): real TCP failures.")
+    static final class Partition extends Verb {
+        @Parameters(index = "0", paramLabel = "A")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "B")
+        String b;
+
+        @Override
+        public Integer call() {
+            return call("POST", "partition", q("a", a) + "&" + q("b", b));
+        }
+    }
+
+    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link.")
+    static final class Heal extends Verb {
+        @Override
+        public Integer call() {
+            return call("POST", "heal", "");
+        }
+    }
+
+    @Command(name = "token", mixinStandardHelpOptions = true, description = "Print a fresh dev token for the API (12 h).")
+    static final class Token extends Verb {
+        @Override
+        public Integer call() {
+            return call("GET", "token", "");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.twincloud.lab.cli;
+
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.supervisor.Http;
+import dev.twincloud.lab.supervisor.Lab;
+import dev.twincloud.lab.supervisor.LabControlServer;
+import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code lab up}: start the whole two-cloud system on this machine. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = {"Start the lab: per site (gcp, aws) PostgreSQL with streaming replication, an agent and the API;",
+                "an arbiter; an edge (the global load balancer). Prints the entry URL and a dev token.",
+                "Runs in the foreground until Ctrl-C or 'twincloud lab down' (or use --detach)."})
+public final class LabUp implements Callable<Integer> {
+    private static final String PATH_SEPARATOR = System.getProperty("path.separator");
+    @Mixin
+    LabOptions lab;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--fresh", description = "Delete the lab's directory first (all its data).")
+    boolean fresh;
+
+    @Option(names = "--detach", description = "Start in the background and return once the lab is up.")
+    boolean detach;
+
+    @Option(names = "--mode", defaultValue = "SYNC", description = "Durability: SYNC or ASYNC. Default: ${DEFAULT-VALUE}")
+    Durability mode;
+
+    @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl in ms. Default: ${DEFAULT-VALUE}")
+    long leaseTtlMs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        LabLayout layout = lab.layout();
+        if (leaseTtlMs < 500 || leaseTtlMs > 600_000) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--lease-ttl-ms must be between 500 and 600000");
+        }
+        if (running(layout)) {
+            err.println("a lab is already running with control port " + layout.labControlPort()
+                    + " (see 'twincloud lab status'); stop it with 'twincloud lab down'");
+            return 1;
+        }
+        if (fresh) {
+            deleteTree(layout.root());
+        }
+        Files.createDirectories(layout.root());
+        if (detach) {
+            return detach(layout, out, err);
+        }
+        Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
+        LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs));
+        out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
+        out.flush();
+        long t0 = System.nanoTime();
+        Lab running;
+        try {
+            running = Lab.up(settings);
+        } catch (IllegalStateException e) {
+            err.println("the lab did not start: " + e.getMessage());
+            err.println("see the logs in " + layout.logs());
+            return 1;
+        }
+        try (Lab l = running; LabControlServer control = LabControlServer.start(l)) {
+            Thread hook = new Thread(l::close, "lab-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            printSummary(out, l, Duration.ofNanos(System.nanoTime() - t0));
+            control.awaitDown();
+            out.println("stopping the lab ...");
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        out.println("lab stopped; data kept in " + layout.root() + " ('lab up --fresh' starts over)");
+        return 0;
+    }
+
+    private static boolean running(LabLayout layout) {
+        try {
+            return Http.get("http://127.0.0.1:" + layout.labControlPort() + "/lab/status", null).status() == 200;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Re-runs this command in a background process and waits for its control port. */
+    private int detach(LabLayout layout, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String cp = System.getProperty("java.class.path");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Dtwincloud.home=" + System.getProperty("twincloud.home", ".")));
+        if (cp.endsWith(".jar") && !cp.contains(PATH_SEPARATOR)) {
+            cmd.addAll(List.of("-jar", cp)); // the runnable jar: its own launcher finds the classes
+        } else {
+            cmd.addAll(List.of("-cp", cp, "dev.twincloud.lab.TwincloudCli"));
+        }
+        cmd.addAll(List.of("lab", "up",
+                "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
+                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs)));
+        Files.createDirectories(layout.logs());
+        Path log = layout.logs().resolve("lab.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                err.println("the lab did not start; see " + log);
+                return 1;
+            }
+            if (Files.readString(log).contains("lab is up")) {
+                out.print(Files.readString(log).lines().dropWhile(l -> !l.startsWith("twincloud lab is up"))
+                        .reduce("", (a, b) -> a + b + "\n"));
+                return 0;
+            }
+            Thread.sleep(200);
+        }
+        err.println("the lab did not come up within 4 minutes; see " + log);
+        return 1;
+    }
+
+    private static void printSummary(PrintWriter out, Lab l, Duration took) {
+        LabLayout layout = l.layout();
+        String token = l.secrets().devToken(Duration.ofHours(12));
+        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms)%n", took.toMillis() / 1000.0,
+                l.settings().mode(), l.settings().leaseTtl().toMillis());
+        out.println();
+        out.println("  entry (edge):  " + layout.entryUrl());
+        for (SiteId s : LabLayout.SITES) {
+            out.printf("  %-4s          api %s  agent :%d  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s), layout.pgPort(s));
+        }
+        out.println("  arbiter:       " + l.arbiterUrl());
+        out.println("  logs:          " + layout.logs());
+        out.println();
+        out.println("  dev token (12 h):");
+        out.println("  " + token);
+        out.println();
+        out.println("  try:  curl -s -H \"Authorization: Bearer $TOKEN\" " + layout.entryUrl() + "/v1/ecgs?patientRef=p-1");
+        out.println("  then: twincloud lab status | lab kill gcp | lab start gcp | lab switchover aws | lab down");
+        out.flush();
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,388 @@
+package dev.twincloud.lab.supervisor;
+
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.link.LinkControlServer;
+import dev.twincloud.lab.link.LinkSpec;
+import dev.twincloud.lab.link.LinkStatus;
+import dev.twincloud.lab.link.Links;
+import dev.twincloud.pgctl.PgBinaries;
+import dev.twincloud.pgctl.PostgresServer;
+import dev.twincloud.pgctl.Replication;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole two-cloud system on this machine: per site a PostgreSQL, an agent and an API; an
+ * arbiter; an edge; and fault-injectable links for every cross-site and site-to-arbiter connection.
+ * This object is the supervisor: it owns the processes and the links for the lab's lifetime.
+ */
+public final class Lab implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Lab.class);
+    private static final Duration READY = Duration.ofSeconds(120);
+
+    private final LabSettings settings;
+    private final LabLayout layout;
+    private final LabSecrets secrets;
+    private final PgBinaries binaries;
+    private final Links links = new Links();
+    private LinkControlServer linkControl;
+    private final Map<String, ManagedProcess> processes = new LinkedHashMap<>();
+    private final Map<SiteId, PostgresServer> pg = new HashMap<>();
+
+    private Lab(LabSettings settings) throws IOException {
+        this.settings = settings;
+        this.layout = settings.layout();
+        Files.createDirectories(layout.logs());
+        this.secrets = LabSecrets.loadOrCreate(layout);
+        secrets.writePublicKeyPem(layout.publicKeyPem());
+        this.binaries = PgBinaries.locate();
+    }
+
+    /** Starts everything and returns once the edge routes to a writer. */
+    public static Lab up(LabSettings settings) throws IOException {
+        Lab lab = new Lab(settings);
+        try {
+            lab.start();
+            return lab;
+        } catch (IOException | RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    public LabLayout layout() {
+        return layout;
+    }
+
+    public LabSecrets secrets() {
+        return secrets;
+    }
+
+    public LabSettings settings() {
+        return settings;
+    }
+
+    public Links links() {
+        return links;
+    }
+
+    private void start() throws IOException {
+        log.info("lab root {}, PostgreSQL {} ({}) from {}", layout.root(), binaries.version(), binaries.kind(), binaries.binDir());
+        startLinks();
+        startDatabases();
+        startArbiter();
+        for (SiteId site : LabLayout.SITES) {
+            process(site.name() + "-agent").start();
+        }
+        awaitWhileAlive("a writer with a lease", arbiterUrl() + "/v1/status", secrets.operatorToken(),
+                r -> r.status() == 200 && leaseHolder(r).isPresent(), "arbiter", "gcp-agent", "aws-agent");
+        for (SiteId site : LabLayout.SITES) {
+            process(site.name() + "-api").start();
+            awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
+        }
+        process("edge").start();
+        awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
+                r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
+        log.info("lab is up: entry {}", layout.entryUrl());
+    }
+
+    private static Optional<String> leaseHolder(Http.Response status) {
+        var node = status.json();
+        String writer = node.path("writer").asString("");
+        var site = node.path("sites").path(writer).path("lastReport").path("state").asString("");
+        return site.startsWith("PRIMARY") ? Optional.of(writer) : Optional.empty();
+    }
+
+    private void startLinks() throws IOException {
+        for (SiteId site : LabLayout.SITES) {
+            SiteId peer = LabLayout.peer(site);
+            links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), layout.arbiterPort()));
+            links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
+        }
+        linkControl = LinkControlServer.start(links, layout.linkControlPort());
+    }
+
+    /** First start: gcp initialised as primary, aws cloned from it. Later starts reuse the data dirs. */
+    private void startDatabases() {
+        SiteId first = LabLayout.SITES.get(0);
+        SiteId second = LabLayout.SITES.get(1);
+        for (SiteId site : LabLayout.SITES) {
+            pg.put(site, PostgresServer.builder(layout.pgData(site)).binaries(binaries).port(layout.pgPort(site))
+                    .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on"))
+                    .logFile(layout.logs().resolve(site + "-postgres.log")).stopOnJvmExit(false).build());
+        }
+        PostgresServer primary = pg.get(first);
+        PostgresServer standby = pg.get(second);
+        if (!primary.isInitialized()) {
+            primary.initdb();
+            primary.start();
+            Replication.createStandby(primary, standby,
+                    new Replication.StandbyOptions(second.name(), Optional.empty(), Replication.CloneMethod.AUTO));
+            // stream through the link, so that a partition is a real TCP failure
+            Replication.follow(standby, "host=127.0.0.1 port=" + layout.peerPgLinkPort(second) + " user=postgres dbname=postgres",
+                    second.name(), Optional.empty());
+            standby.start();
+        }
+        // Otherwise the agents start their databases in whatever role the arbiter assigns.
+        registerProcesses();
+    }
+
+    private void registerProcesses() {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        var arbiterArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                "-jar", jar("arbiter").toString(),
+                "--server.port=" + layout.arbiterPort(), "--server.address=127.0.0.1",
+                "--twincloud.arbiter.state-dir=" + layout.arbiterState(),
+                "--twincloud.arbiter.mode=" + settings.mode(),
+                "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
+                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms"));
+        add("arbiter", arbiterArgs, Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
+                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken()));
+        for (SiteId site : LabLayout.SITES) {
+            SiteId peer = LabLayout.peer(site);
+            Map<String, String> env = new HashMap<>();
+            env.put("TWINCLOUD_AGENT_TOKEN", secrets.agentToken());
+            env.put("TWINCLOUD_PG_BINDIR", binaries.binDir().toString());
+            add(site + "-agent", List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                    "-jar", jar("agent").toString(),
+                    "--server.port=" + layout.agentPort(site),
+                    "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
+                    "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
+                    "--twincloud.agent.heartbeat-interval=" + settings.heartbeat().toMillis() + "ms",
+                    "--twincloud.agent.local.data-dir=" + layout.pgData(site),
+                    "--twincloud.agent.local.port=" + layout.pgPort(site),
+                    "--twincloud.agent.local.peer-port=" + layout.peerPgLinkPort(site),
+                    "--twincloud.agent.local.peer-data-dir=" + layout.pgData(peer)), env);
+            add(site + "-api", List.of(java, "-XX:+UseSerialGC", "-Xmx512m", "-jar", jar("api").toString(),
+                    "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
+                    "--twincloud.embedded-postgres.enabled=false",
+                    "--twincloud.api.require-lease=true",
+                    "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/postgres",
+                    "--spring.datasource.username=postgres", "--spring.datasource.password=",
+                    "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem()), Map.of());
+        }
+        var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),
+                "--port", Integer.toString(layout.edgePort()),
+                "--interval-ms", Long.toString(settings.edgeInterval().toMillis()),
+                "--timeout-ms", Long.toString(Math.max(50, settings.edgeInterval().toMillis() * 8 / 10)),
+                "--healthy-threshold", Integer.toString(settings.edgeHealthy()),
+                "--unhealthy-threshold", Integer.toString(settings.edgeUnhealthy())));
+        for (SiteId site : LabLayout.SITES) {
+            edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site)));
+        }
+        add("edge", edgeArgs, Map.of());
+    }
+
+    private void add(String name, List<String> cmd, Map<String, String> env) {
+        processes.put(name, new ManagedProcess(name, cmd, env, layout.logs().resolve(name + ".log")));
+    }
+
+    private ManagedProcess process(String name) {
+        ManagedProcess p = processes.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no lab component '" + name + "'; components: " + processes.keySet());
+        }
+        return p;
+    }
+
+    /** The runnable jar of an app module, built by {@code ./mvnw package}. */
+    private Path jar(String module) {
+        Path target = settings.home().resolve(module).resolve("target");
+        try (Stream<Path> s = Files.list(target)) {
+            return s.filter(p -> p.getFileName().toString().matches("twincloud-" + module + "-.*-exec\\.jar"))
+                    .findFirst().orElseThrow(() -> new IllegalStateException(missingJar(module)));
+        } catch (IOException e) {
+            throw new IllegalStateException(missingJar(module), e);
+        }
+    }
+
+    private String missingJar(String module) {
+        return "the " + module + " jar is not built in " + settings.home().resolve(module).resolve("target")
+                + ": run ./mvnw -DskipTests package (./twincloud does it for you)";
+    }
+
+    private void startArbiter() throws IOException {
+        process("arbiter").start();
+        awaitWhileAlive("the arbiter", arbiterUrl() + "/actuator/health", null, r -> r.status() == 200, "arbiter");
+    }
+
+    /** Waits for {@code url}, failing at once (with the log's tail) when a component it needs has died. */
+    private void awaitWhileAlive(String what, String url, String token, java.util.function.Predicate<Http.Response> ok,
+                                 String... components) {
+        Http.await(what, url, token, READY, r -> {
+            for (String c : components) {
+                if (!process(c).isAlive()) {
+                    throw new IllegalStateException(c + " exited while starting; the end of " + process(c).log() + ":\n"
+                            + tail(process(c).log(), 15));
+                }
+            }
+            return ok.test(r);
+        });
+    }
+
+    private static String tail(Path log, int lines) {
+        try (Stream<String> all = Files.lines(log)) {
+            List<String> l = all.filter(x -> !x.startsWith("\tat ")).toList();
+            return String.join("\n", l.subList(Math.max(0, l.size() - lines), l.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    public String arbiterUrl() {
+        return "http://127.0.0.1:" + layout.arbiterPort();
+    }
+
+    public String apiUrl(SiteId site) {
+        return "http://127.0.0.1:" + layout.apiPort(site);
+    }
+
+    // ------------------------------------------------------------------ faults
+
+    /** Names that faults may target: a site, or {@code arbiter}, or {@code edge}. */
+    private List<String> componentsOf(String target) {
+        return switch (target) {
+            case "arbiter", "edge" -> List.of(target);
+            default -> {
+                SiteId site = site(target);
+                yield List.of(site + "-agent", site + "-api");
+            }
+        };
+    }
+
+    private static SiteId site(String name) {
+        SiteId s;
+        try {
+            s = SiteId.of(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown target '" + name + "': use gcp, aws, arbiter or edge");
+        }
+        if (!LabLayout.SITES.contains(s)) {
+            throw new IllegalArgumentException("unknown target '" + name + "': use gcp, aws, arbiter or edge");
+        }
+        return s;
+    }
+
+    /** SIGKILL every process of a site (PostgreSQL with its backends, agent, api), or the arbiter/edge. */
+    public synchronized List<String> kill(String target) {
+        List<String> done = new ArrayList<>();
+        for (String c : componentsOf(target)) {
+            process(c).kill();
+            done.add(c);
+        }
+        if (!target.equals("arbiter") && !target.equals("edge")) {
+            Signals.postmaster(layout.pgData(site(target))).ifPresent(pid -> {
+                Signals.send("KILL", Signals.tree(pid));
+                done.add(target + "-postgres (pid " + pid + ")");
+            });
+        }
+        log.info("killed {}", done);
+        return done;
+    }
+
+    /** SIGKILL one component only, e.g. {@code gcp-agent}: its database and API stay up. */
+    public synchronized void killComponent(String name) {
+        process(name).kill();
+        log.info("killed {}", name);
+    }
+
+    /** SIGSTOP (freeze) or SIGCONT (thaw) every process of a target. */
+    public synchronized List<Long> signal(String target, boolean freeze) {
+        List<Long> pids = new ArrayList<>();
+        for (String c : componentsOf(target)) {
+            process(c).pid().ifPresent(pid -> pids.addAll(Signals.tree(pid)));
+        }
+        if (!target.equals("arbiter") && !target.equals("edge")) {
+            Signals.postmaster(layout.pgData(site(target))).ifPresent(pid -> pids.addAll(Signals.tree(pid)));
+        }
+        Signals.send(freeze ? "STOP" : "CONT", pids);
+        log.info("{} {} ({} processes)", freeze ? "froze" : "thawed", target, pids.size());
+        return pids;
+    }
+
+    /** (Re)starts whatever of a target is not running; a site's agent starts its own database. */
+    public synchronized List<String> revive(String target) throws IOException {
+        List<String> started = new ArrayList<>();
+        for (String c : componentsOf(target)) {
+            if (!process(c).isAlive()) {
+                process(c).start();
+                started.add(c);
+            }
+        }
+        log.info("started {}", started);
+        return started;
+    }
+
+    public synchronized void startComponent(String name) throws IOException {
+        process(name).start();
+    }
+
+    public List<LinkStatus> partition(String a, String b) {
+        return links.partition(a, b);
+    }
+
+    public List<LinkStatus> heal() {
+        return links.healAll();
+    }
+
+    public Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("root", layout.root().toString());
+        s.put("entry", layout.entryUrl());
+        Map<String, Object> procs = new LinkedHashMap<>();
+        processes.forEach((n, p) -> procs.put(n, p.pid().map(pid -> (Object) pid).orElse("down")));
+        for (SiteId site : LabLayout.SITES) {
+            procs.put(site + "-postgres", Signals.postmaster(layout.pgData(site)).map(pid -> (Object) pid).orElse("down"));
+        }
+        s.put("processes", procs);
+        s.put("links", links.status().stream().map(l -> l.name() + "=" + l.state()).toList());
+        return s;
+    }
+
+    /** Stops everything: the JVMs gracefully, then the databases (fast, then immediate). */
+    @Override
+    public synchronized void close() {
+        List<ManagedProcess> reverse = new ArrayList<>(processes.values());
+        java.util.Collections.reverse(reverse);
+        for (ManagedProcess p : reverse) {
+            try {
+                // a frozen process cannot act on SIGTERM
+                p.pid().ifPresent(pid -> Signals.send("CONT", Signals.tree(pid)));
+                p.stop();
+            } catch (RuntimeException e) {
+                log.warn("stopping {} failed: {}", p.name(), e.toString());
+            }
+        }
+        for (SiteId site : LabLayout.SITES) {
+            Signals.postmaster(layout.pgData(site)).ifPresent(pid -> Signals.send("CONT", Signals.tree(pid)));
+            PostgresServer server = pg.get(site);
+            if (server != null) {
+                try {
+                    server.stopEscalating(Duration.ofSeconds(20), Duration.ofSeconds(10));
+                } catch (RuntimeException e) {
+                    log.warn("stopping {} PostgreSQL failed: {}", site, e.toString());
+                }
+            }
+        }
+        if (linkControl != null) {
+            linkControl.close();
+        }
+        links.close();
+    }
+
+    static UncheckedIOException unchecked(IOException e) {
+        return new UncheckedIOException(e);
+    }
+}

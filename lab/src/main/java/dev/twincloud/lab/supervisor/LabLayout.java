@@ -1,0 +1,101 @@
+package dev.twincloud.lab.supervisor;
+
+import dev.twincloud.core.protocol.SiteId;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where everything of one lab lives: a self-contained root directory and deterministic ports
+ * derived from one base port (default 7400).
+ *
+ * <pre>
+ *   base+0  arbiter          base+10/20  gcp/aws PostgreSQL
+ *   base+1  edge (entry)     base+11/21  gcp/aws agent
+ *   base+2  link control     base+12/22  gcp/aws api
+ *   base+3  lab control      base+30..   links
+ * </pre>
+ */
+public record LabLayout(Path root, int basePort) {
+    public static final List<SiteId> SITES = List.of(SiteId.of("gcp"), SiteId.of("aws"));
+
+    public LabLayout {
+        root = root.toAbsolutePath().normalize();
+        if (basePort < 1024 || basePort > 65000) {
+            throw new IllegalArgumentException("base port must be between 1024 and 65000, got " + basePort);
+        }
+    }
+
+    public int arbiterPort() {
+        return basePort;
+    }
+
+    public int edgePort() {
+        return basePort + 1;
+    }
+
+    public int linkControlPort() {
+        return basePort + 2;
+    }
+
+    public int labControlPort() {
+        return basePort + 3;
+    }
+
+    private int siteBase(SiteId site) {
+        int i = SITES.indexOf(site);
+        if (i < 0) {
+            throw new IllegalArgumentException("unknown site '" + site + "'; sites are " + SITES);
+        }
+        return basePort + 10 * (i + 1);
+    }
+
+    public int pgPort(SiteId site) {
+        return siteBase(site);
+    }
+
+    public int agentPort(SiteId site) {
+        return siteBase(site) + 1;
+    }
+
+    public int apiPort(SiteId site) {
+        return siteBase(site) + 2;
+    }
+
+    /** The link a site's agent uses to reach the arbiter. */
+    public int arbiterLinkPort(SiteId site) {
+        return basePort + 30 + SITES.indexOf(site);
+    }
+
+    /** The link {@code from} uses to reach the other site's PostgreSQL (streaming, rewind). */
+    public int peerPgLinkPort(SiteId from) {
+        return basePort + 32 + SITES.indexOf(from);
+    }
+
+    public static SiteId peer(SiteId site) {
+        return SITES.get(1 - SITES.indexOf(site));
+    }
+
+    public Path pgData(SiteId site) {
+        return root.resolve("pg").resolve(site.name());
+    }
+
+    public Path logs() {
+        return root.resolve("logs");
+    }
+
+    public Path arbiterState() {
+        return root.resolve("arbiter");
+    }
+
+    public Path secretsFile() {
+        return root.resolve("secrets.properties");
+    }
+
+    public Path publicKeyPem() {
+        return root.resolve("jwt-public.pem");
+    }
+
+    public String entryUrl() {
+        return "http://127.0.0.1:" + edgePort();
+    }
+}

@@ -1,0 +1,34 @@
+package dev.twincloud.lab.supervisor;
+
+import dev.twincloud.core.protocol.Durability;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How to run one lab. The defaults are the lab's reference settings (docs/lab.md): they are what
+ * the RTO and switchover figures in docs/benchmarks.md were measured with.
+ *
+ * @param home              the twincloud checkout, where the apps' runnable jars are built
+ * @param leaseTtl          the arbiter's lease ttl
+ * @param margin            the arbiter's margin past a lease's end before another writer
+ * @param heartbeat         the agents' heartbeat interval
+ * @param edgeInterval      the edge's health-check interval
+ * @param edgeHealthy       consecutive successes before the edge sends traffic to a site
+ * @param edgeUnhealthy     consecutive failures before the edge stops
+ */
+public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
+                          Duration heartbeat, Duration edgeInterval, int edgeHealthy, int edgeUnhealthy) {
+
+    public static LabSettings defaults(LabLayout layout, Path home) {
+        return new LabSettings(layout, home, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(200),
+                Duration.ofMillis(100), Duration.ofMillis(100), 1, 2);
+    }
+
+    public LabSettings withMode(Durability m) {
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy);
+    }
+
+    public LabSettings withLeaseTtl(Duration ttl) {
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy);
+    }
+}

@@ -1,0 +1,205 @@
+package dev.twincloud.lab.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.supervisor.Http;
+import dev.twincloud.lab.supervisor.Lab;
+import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+
+/** A real lab (all processes) for end-to-end scenarios, with the probes the scenarios need. */
+final class LabHarness implements AutoCloseable {
+    static final Path HOME = Path.of(System.getProperty("twincloud.home", "..")).toAbsolutePath().normalize();
+
+    final Lab lab;
+    final LabClient edge;
+    final String token;
+
+    private LabHarness(Lab lab) {
+        this.lab = lab;
+        this.token = lab.secrets().devToken(Duration.ofHours(2));
+        this.edge = new LabClient(lab.layout().entryUrl(), token);
+    }
+
+    static LabHarness start(String name, int basePort) throws IOException {
+        Path root = HOME.resolve("lab").resolve("target").resolve(name);
+        deleteTree(root);
+        var layout = new LabLayout(root, basePort);
+        return new LabHarness(Lab.up(LabSettings.defaults(layout, HOME)));
+    }
+
+    LabClient site(SiteId s) {
+        return new LabClient(lab.apiUrl(s), token);
+    }
+
+    JsonNode status() {
+        try {
+            return Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).json();
+        } catch (IOException e) {
+            throw new AssertionError("arbiter unreachable", e);
+        }
+    }
+
+    JsonNode events() {
+        try {
+            return Http.get(lab.arbiterUrl() + "/v1/events?limit=1000", lab.secrets().operatorToken()).json();
+        } catch (IOException e) {
+            throw new AssertionError("arbiter unreachable", e);
+        }
+    }
+
+    List<String> eventKinds() {
+        List<String> kinds = new ArrayList<>();
+        JsonNode e = events();
+        JsonNode list = e.isArray() ? e : e.path("events");
+        list.forEach(n -> kinds.add(n.path("kind").asString()));
+        return kinds;
+    }
+
+    SiteId writer() {
+        return SiteId.of(status().path("writer").asString());
+    }
+
+    long epoch() {
+        return status().path("epoch").asLong();
+    }
+
+    String siteState(SiteId s) {
+        return status().path("sites").path(s.name()).path("lastReport").path("state").asString("");
+    }
+
+    /** Both sites healthy: writer PRIMARY_SYNC, standby streaming, eligible, edge on the writer. */
+    SiteId awaitSteady() {
+        await("steady state", Duration.ofSeconds(90), () -> {
+            try {
+                JsonNode s = Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).json();
+                String w = s.path("writer").asString();
+                String other = LabLayout.peer(SiteId.of(w)).name();
+                JsonNode edgeStatus = Http.get(lab.layout().entryUrl() + "/_edge/status", null).json();
+                return s.path("standbyEligible").asBoolean()
+                        && "PRIMARY_SYNC".equals(s.path("sites").path(w).path("lastReport").path("state").asString())
+                        && "STANDBY".equals(s.path("sites").path(other).path("lastReport").path("state").asString())
+                        && w.equals(edgeStatus.path("active").asString(""));
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        });
+        return writer();
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier done) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            sleep(100);
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Writes through {@code client} every {@code everyMs} until stopped, keeping every attempt. */
+    static final class Load implements AutoCloseable {
+        final List<LabClient.Write> attempts = new CopyOnWriteArrayList<>();
+        private final Thread thread;
+        private volatile boolean stop;
+
+        Load(LabClient client, String patient, long everyMs) {
+            thread = Thread.ofVirtual().start(() -> {
+                long end = System.nanoTime() + Duration.ofMinutes(3).toNanos(); // bounded whatever happens
+                while (!stop && System.nanoTime() < end) {
+                    attempts.add(client.write(patient));
+                    sleep(everyMs);
+                }
+            });
+        }
+
+        List<LabClient.Write> acked() {
+            return attempts.stream().filter(LabClient.Write::ok).toList();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(10_000);
+        }
+    }
+
+    Connection db(SiteId s) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + lab.layout().pgPort(s) + "/postgres", "postgres", "");
+    }
+
+    Set<String> recordingIds(SiteId s) throws SQLException {
+        Set<String> ids = new HashSet<>();
+        try (Connection c = db(s); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM ecg_recording")) {
+            while (rs.next()) {
+                ids.add(rs.getString(1));
+            }
+        }
+        return ids;
+    }
+
+    /** Asserts every acknowledged write of {@code load} is on {@code site}, exactly once. */
+    void assertNoAcknowledgedWriteLost(Load load, SiteId site) throws SQLException {
+        Set<String> present = recordingIds(site);
+        List<String> acked = load.acked().stream().map(LabClient.Write::id).toList();
+        assertThat(acked).as("acknowledged writes").isNotEmpty().doesNotHaveDuplicates();
+        assertThat(present).as("acknowledged writes present on " + site).containsAll(acked);
+    }
+
+    /** Appends a measured figure for docs/benchmarks.md (lab/target/e2e-figures.tsv). */
+    static void figure(String scenario, String metric, double value) {
+        Path f = HOME.resolve("lab").resolve("target").resolve("e2e-figures.tsv");
+        try {
+            Files.createDirectories(f.getParent());
+            Files.writeString(f, scenario + "\t" + metric + "\t" + value + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        System.out.printf("FIGURE %s %s %.0f%n", scenario, metric, value);
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        lab.close();
+    }
+}
