@@ -200,7 +200,7 @@ public final class PostgresServer implements AutoCloseable {
         // pg_ctl returns once postmaster.pid is gone; the process itself exits a moment later. Wait for that
         // too, so that "stopped" means no process is left and the port is free.
         boolean gone = Poll.until(r.ok() ? Duration.ofSeconds(10) : Duration.ZERO,
-                () -> ProcessHandle.of(live.get().pid()).map(h -> !h.isAlive()).orElse(true));
+                () -> !Processes.running(live.get().pid()));
         if (!gone) {
             throw new CommandFailedException(osUser.wrap(List.of("pg_ctl", "stop", "-m", mode.pgCtlName())),
                     r.exitCode(), r.output(), "Stopping PostgreSQL in " + dataDir + " (pid " + live.get().pid()

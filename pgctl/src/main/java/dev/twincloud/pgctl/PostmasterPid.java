@@ -29,7 +29,7 @@ record PostmasterPid(long pid, int port, String status) {
 
     /** The process is alive and is a postgres (guards against a stale file whose pid was reused). */
     boolean alive() {
-        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        return Processes.running(pid) && ProcessHandle.of(pid)
                 .filter(h -> h.info().command().map(c -> c.contains("postgres")).orElse(true))
                 .isPresent();
     }

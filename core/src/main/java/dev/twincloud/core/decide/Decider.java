@@ -50,6 +50,7 @@ public final class Decider {
      */
     public Decision decide(ClusterState state, Map<SiteId, Observed> reports, Instant now, Optional<SiteId> requester) {
         var run = new Run(state, reports, now);
+        run.trackReachability();
         run.learnFromWriter();
         run.advanceSwitchover();
         // Renew before judging the lease: a healthy writer that reports is kept, even if late.
@@ -186,6 +187,25 @@ public final class Decider {
             events.add(new Event(now, kind, d().epoch(), site, why));
         }
 
+        void trackReachability() {
+            Map<SiteId, ClusterState.Streak> streaks = new HashMap<>(st.reachable());
+            reports.forEach((site, o) -> {
+                ClusterState.Streak old = streaks.get(site);
+                if (old == null || o.receivedAt().isAfter(old.last().plus(config.reportTimeout()))) {
+                    streaks.put(site, new ClusterState.Streak(o.receivedAt(), o.receivedAt()));
+                } else if (o.receivedAt().isAfter(old.last())) {
+                    streaks.put(site, new ClusterState.Streak(old.since(), o.receivedAt()));
+                }
+            });
+            st = st.withReachable(streaks);
+        }
+
+        /** Whether the arbiter has only just (within a report timeout) started hearing from {@code site} again. */
+        boolean justReconnected(SiteId site) {
+            ClusterState.Streak s = st.reachable().get(site);
+            return s == null || now.isBefore(s.since().plus(config.reportTimeout()));
+        }
+
         void learnFromWriter() {
             healthyWriter().ifPresent(w -> {
                 st = st.withWriterLsn(w.writeLsn());
@@ -244,6 +264,11 @@ public final class Decider {
             Optional<String> notReady = standbyNotReady(reports, candidate, now, d());
             if (notReady.isEmpty()) {
                 notReady = ineligibility(candidate);
+            }
+            if (notReady.isEmpty() && justReconnected(candidate)) {
+                // After a partition of the arbiter heals, both sites come back at about the same time: let
+                // the writer's heartbeat renew its lease rather than fail over to whoever spoke first.
+                return;
             }
             if (notReady.isPresent()) {
                 alerts.add("writer " + d().writer() + " has no valid lease since " + st.leaseExpiresAt()

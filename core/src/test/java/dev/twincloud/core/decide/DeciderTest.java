@@ -54,14 +54,42 @@ class DeciderTest {
     @Test
     void promotedSiteGetsItsFirstLeaseOnceItReportsAsPrimaryOfTheNewEpoch() {
         var f = Fixture.syncWithGcpWriting();
-        f.advance(2300);
-        f.heartbeat(f.standby(AWS, 100));
+        f.keepReporting(2300, f.standby(AWS, 100));
         assertThat(f.state.durable().writer()).isEqualTo(AWS);
         f.advance(100);
         var stillStandby = f.heartbeat(f.standby(AWS, 100));
         assertThat(stillStandby.assignmentFor(AWS).lease()).isEmpty();
         var promoted = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
         assertThat(promoted.assignmentFor(AWS).lease()).hasValueSatisfying(l -> assertThat(l.epoch()).isEqualTo(f.epoch()));
+    }
+
+    @Test
+    void whenTheArbiterHearsFromBothSitesAgainTheWriterKeepsItsRoleEvenIfTheStandbySpeaksFirst() {
+        var f = Fixture.syncWithGcpWriting();
+        long epoch = f.epoch();
+        f.advance(5000); // the arbiter was cut off from both sites; the writer's lease ended meanwhile
+        var d = f.heartbeat(f.standby(AWS, 100));
+        assertThat(d.state().durable().writer()).as("standby spoke first, just after the partition healed").isEqualTo(GCP);
+        f.advance(100);
+        d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).lease()).isPresent();
+        for (int i = 0; i < 30; i++) {
+            f.advance(100);
+            f.heartbeat(f.standby(AWS, 100));
+            f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        }
+        assertThat(f.epoch()).isEqualTo(epoch);
+    }
+
+    @Test
+    void aWriterThatStaysSilentAfterThePartitionHealsIsReplacedOneReportTimeoutLater() {
+        var f = Fixture.syncWithGcpWriting();
+        f.advance(5000);
+        f.heartbeat(f.standby(AWS, 100));
+        f.advance(900);
+        assertThat(f.heartbeat(f.standby(AWS, 100)).state().durable().writer()).isEqualTo(GCP);
+        f.advance(200);
+        assertThat(f.heartbeat(f.standby(AWS, 100)).state().durable().writer()).isEqualTo(AWS);
     }
 
     @Test
@@ -95,8 +123,7 @@ class DeciderTest {
         long writerLsn = 10_000_000;
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, writerLsn, streaming(AWS, writerLsn - lag, "async")));
         f.heartbeat(f.standby(AWS, writerLsn - lag));
-        f.advance(2300);
-        f.heartbeat(f.standby(AWS, writerLsn - lag));
+        f.keepReporting(2300, f.standby(AWS, writerLsn - lag));
         assertThat(f.state.durable().writer()).isEqualTo(promoted ? AWS : GCP);
     }
 
@@ -135,8 +162,7 @@ class DeciderTest {
     @Test
     void oldWriterReportingAsPrimaryIsToldToDemote() {
         var f = Fixture.syncWithGcpWriting();
-        f.advance(2300);
-        f.heartbeat(f.standby(AWS, 100));
+        f.keepReporting(2300, f.standby(AWS, 100));
         long oldEpoch = f.epoch() - 1;
         var d = f.heartbeat(f.report(GCP, oldEpoch, SiteState.PRIMARY_SYNC, DbRole.PRIMARY, 120));
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.DEMOTED);
@@ -146,8 +172,7 @@ class DeciderTest {
     @Test
     void demotedSiteRejoinsOnlyOnceTheNewWriterRuns() {
         var f = Fixture.syncWithGcpWriting();
-        f.advance(2300);
-        f.heartbeat(f.standby(AWS, 100));
+        f.keepReporting(2300, f.standby(AWS, 100));
         var d = f.heartbeat(f.report(GCP, f.epoch() - 1, SiteState.DEMOTED, DbRole.DOWN, 120));
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.DEMOTED);
         f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
@@ -165,8 +190,7 @@ class DeciderTest {
         assertThat(d.assignmentFor(GCP).lease()).isPresent();
         // now the writer dies right after the restart: no promotion before a full ttl + margin
         f.heartbeat(f.standby(AWS, 100));
-        f.advance(2200);
-        f.heartbeat(f.standby(AWS, 100));
+        f.keepReporting(2200, f.standby(AWS, 100));
         assertThat(f.state.durable().writer()).isEqualTo(GCP);
         f.advance(100);
         f.heartbeat(f.standby(AWS, 100));

@@ -63,6 +63,15 @@ final class Fixture {
         return last;
     }
 
+    /** {@code millis} pass with {@code r} sent every 100 ms (a site heartbeating on its own). */
+    Decision keepReporting(long millis, AgentReport r) {
+        for (long t = 0; t < millis; t += 100) {
+            advance(Math.min(100, millis - t));
+            heartbeat(r);
+        }
+        return last;
+    }
+
     Decision tick() {
         last = decider.decide(state, reports, now, Optional.empty());
         assertEpochsOnlyGrow(last);
