@@ -33,8 +33,14 @@ class AgentConfiguration {
         }
         PgBinaries bins = Optional.ofNullable(l.binDir()).filter(s -> !s.isBlank())
                 .map(d -> PgBinaries.at(Path.of(d))).orElseGet(PgBinaries::locate);
-        PostgresServer server = PostgresServer.builder(l.dataDir()).binaries(bins).port(l.port())
-                .superuser(l.superuser()).stopOnJvmExit(false).build();
+        var settings = new java.util.HashMap<String, String>(l.settings() == null ? java.util.Map.of() : l.settings());
+        settings.put("twincloud.site", props.site()); // the lease guard's notion of "this site"
+        PostgresServer.Builder serverBuilder = PostgresServer.builder(l.dataDir()).binaries(bins).port(l.port())
+                .superuser(l.superuser()).settings(settings).stopOnJvmExit(false);
+        if (l.logFile() != null) {
+            serverBuilder.logFile(l.logFile());
+        }
+        PostgresServer server = serverBuilder.build();
         // Only connected to: the peer's own agent starts and stops it.
         PostgresServer peer = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir() : l.dataDir().resolveSibling("peer-unknown"))
                 .binaries(bins).port(l.peerPort()).superuser(l.superuser()).stopOnJvmExit(false).build();

@@ -52,8 +52,12 @@ public record AgentProperties(
      * @param peerHost    host to reach the other site's PostgreSQL (replication, rewind)
      * @param peerPort    port to reach it (in the lab: a fault-injectable link)
      * @param peerDataDir lab only: the other site's data directory, for re-cloning without pg_basebackup
+     * @param settings    server settings written at every start (with {@code twincloud.site} always
+     *                    this site: a rewind or re-clone copies the other site's configuration files)
+     * @param logFile     the server log (default: next to the data directory)
      */
     public record Local(Path dataDir, @DefaultValue("0") int port, String binDir, @DefaultValue("postgres") String superuser,
-                        @DefaultValue("127.0.0.1") String peerHost, @DefaultValue("0") int peerPort, Path peerDataDir) {
+                        @DefaultValue("127.0.0.1") String peerHost, @DefaultValue("0") int peerPort, Path peerDataDir,
+                        java.util.Map<String, String> settings, Path logFile) {
     }
 }

@@ -164,7 +164,10 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.agent.local.data-dir=" + layout.pgData(site),
                     "--twincloud.agent.local.port=" + layout.pgPort(site),
                     "--twincloud.agent.local.peer-port=" + layout.peerPgLinkPort(site),
-                    "--twincloud.agent.local.peer-data-dir=" + layout.pgData(peer)), env);
+                    "--twincloud.agent.local.peer-data-dir=" + layout.pgData(peer),
+                    "--twincloud.agent.local.log-file=" + layout.logs().resolve(site + "-postgres.log"),
+                    "--twincloud.agent.local.settings.max_connections=60",
+                    "--twincloud.agent.local.settings.track_commit_timestamp=on"), env);
             add(site + "-api", List.of(java, "-XX:+UseSerialGC", "-Xmx512m", "-jar", jar("api").toString(),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.embedded-postgres.enabled=false",

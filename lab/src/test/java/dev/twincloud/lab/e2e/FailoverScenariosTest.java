@@ -46,7 +46,8 @@ class FailoverScenariosTest {
     }
 
     @BeforeEach
-    void steady() {
+    void steady() throws Exception {
+        h.restoreAll();
         w = h.awaitSteady();
         s = LabLayout.peer(w);
     }

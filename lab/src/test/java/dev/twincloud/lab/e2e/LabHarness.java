@@ -88,6 +88,15 @@ final class LabHarness implements AutoCloseable {
         return status().path("sites").path(s.name()).path("lastReport").path("state").asString("");
     }
 
+    /** Undoes whatever faults an earlier (maybe failed) scenario left: links healed, everything running. */
+    void restoreAll() throws IOException {
+        lab.heal();
+        for (String target : List.of("arbiter", "gcp", "aws", "edge")) {
+            lab.signal(target, false);
+            lab.revive(target);
+        }
+    }
+
     /** Both sites healthy: writer PRIMARY_SYNC, standby streaming, eligible, edge on the writer. */
     SiteId awaitSteady() {
         await("steady state", Duration.ofSeconds(90), () -> {
