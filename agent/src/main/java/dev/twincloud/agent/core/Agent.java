@@ -42,6 +42,7 @@ public final class Agent {
     private Optional<Assignment> lastAssignment = Optional.empty();
     private boolean guardInstalled;
     private Lsn stopLsn = Lsn.ZERO;
+    private boolean progressed;
 
     public Agent(SiteId site, PostgresDriver driver, ArbiterClient arbiter, Collection<String> guardedSchemas,
                  LongSupplier nanoTime, AgentListener listener) {
@@ -69,8 +70,17 @@ public final class Agent {
         return message;
     }
 
+    /**
+     * Whether the last {@link #tick()} reached a new state: the arbiter should hear of it at once,
+     * so the next heartbeat should not wait for the interval.
+     */
+    public boolean progressed() {
+        return progressed;
+    }
+
     /** One heartbeat round. Returns the assignment received, if any. */
     public Optional<Assignment> tick() {
+        progressed = false;
         Observation obs = driver.observe();
         AgentReport report = new AgentReport(site, epoch, state, obs.role(), obs.systemId(), obs.timeline(),
                 obs.writeLsn(), obs.receiveLsn(), obs.replicas(), state == SiteState.FENCED ? stopLsn : Lsn.ZERO, message);
@@ -145,6 +155,7 @@ public final class Agent {
                 state = t.to();
                 epoch = Math.max(epoch, a.epoch());
                 message = done.detail();
+                progressed = true;
                 listener.transitioned(t, a.epoch(), done.detail());
             }
             case StepResult.Retry retry -> message = "waiting: " + retry.waitingFor();
