@@ -30,8 +30,14 @@ public final class Http {
     }
 
     public static Response post(String url, String token, String jsonBody) throws IOException {
-        return send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody == null ? "" : jsonBody)), token);
+        return post(url, token, jsonBody, java.util.Map.of());
+    }
+
+    public static Response post(String url, String token, String jsonBody, java.util.Map<String, String> headers) throws IOException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody == null ? "" : jsonBody));
+        headers.forEach(b::header);
+        return send(b, token);
     }
 
     private static Response send(HttpRequest.Builder b, String token) throws IOException {

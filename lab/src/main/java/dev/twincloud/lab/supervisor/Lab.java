@@ -92,10 +92,29 @@ public final class Lab implements AutoCloseable {
             process(site.name() + "-api").start();
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
         }
+        warmUpStandbyApi();
         process("edge").start();
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
         log.info("lab is up: entry {}", layout.entryUrl());
+    }
+
+    /**
+     * The edge sends nothing to the standby's API, so its JVM would meet its first write only after a
+     * failover — and spend a few hundred ms of the RTO loading classes. Exercise its paths now:
+     * writes (refused with 503 by a standby, so nothing is stored) and reads.
+     */
+    private void warmUpStandbyApi() throws IOException {
+        Http.Response status = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
+        SiteId standby = LabLayout.peer(SiteId.of(status.json().path("writer").asString()));
+        String token = secrets.devToken(Duration.ofMinutes(5));
+        String body = "{\"patientRef\":\"lab-warmup\",\"recordedAt\":\"2026-01-01T00:00:00Z\",\"samplingRateHz\":500,"
+                + "\"leads\":{\"I\":[1,2,3,4],\"II\":[4,3,2,1]}}";
+        for (int i = 0; i < 40; i++) {
+            Http.post(apiUrl(standby) + "/v1/ecgs", token, body, java.util.Map.of("Idempotency-Key", "warmup-" + i));
+            Http.get(apiUrl(standby) + "/v1/ecgs?limit=5", token);
+            Http.get(apiUrl(standby) + "/actuator/health/writer", null);
+        }
     }
 
     private static Optional<String> leaseHolder(Http.Response status) {
