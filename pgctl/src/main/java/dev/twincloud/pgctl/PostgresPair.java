@@ -1,5 +1,6 @@
 package dev.twincloud.pgctl;
 
+import dev.twincloud.core.protocol.Lsn;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Process liveness that does not count zombies: a stopped postmaster may wait a while for its reaper. */
-final class Processes {
+public final class Processes {
     private Processes() {
     }
 
     /** True while {@code pid} exists and has not exited (a zombie has exited). */
-    static boolean running(long pid) {
+    public static boolean running(long pid) {
         if (ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty()) {
             return false;
         }

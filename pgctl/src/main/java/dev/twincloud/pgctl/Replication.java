@@ -1,5 +1,6 @@
 package dev.twincloud.pgctl;
 
+import dev.twincloud.core.protocol.Lsn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -174,6 +175,11 @@ public final class Replication {
                 + slot + "' AND NOT active");
     }
 
+    /** Null-tolerant parse for nullable {@code pg_lsn} columns. */
+    private static Lsn lsnOrNull(String text) {
+        return text == null ? null : Lsn.parse(text);
+    }
+
     /** One consistent reading of the server's replication state. */
     public static ReplicationStatus status(PostgresServer server) {
         String sql = """
@@ -192,9 +198,9 @@ public final class Replication {
         try (Connection c = server.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return new ReplicationStatus(rs.getBoolean("rec"), rs.getLong("sysid"), rs.getInt("tli"),
-                    Optional.ofNullable(Lsn.parseOrNull(rs.getString("cur"))),
-                    Optional.ofNullable(Lsn.parseOrNull(rs.getString("recv"))),
-                    Optional.ofNullable(Lsn.parseOrNull(rs.getString("replay"))),
+                    Optional.ofNullable(lsnOrNull(rs.getString("cur"))),
+                    Optional.ofNullable(lsnOrNull(rs.getString("recv"))),
+                    Optional.ofNullable(lsnOrNull(rs.getString("replay"))),
                     Optional.ofNullable(rs.getString("receiver")));
         } catch (SQLException e) {
             throw new PgException("Cannot read replication status of " + server + ": " + e.getMessage(), e);
@@ -209,7 +215,7 @@ public final class Replication {
         try (Connection c = primary.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 out.add(new ReplicationPeer(rs.getString(1), rs.getString(2), rs.getString(3),
-                        Lsn.parseOrNull(rs.getString(4)), Lsn.parseOrNull(rs.getString(5))));
+                        lsnOrNull(rs.getString(4)), lsnOrNull(rs.getString(5))));
             }
         } catch (SQLException e) {
             throw new PgException("Cannot read pg_stat_replication on " + primary + ": " + e.getMessage(), e);

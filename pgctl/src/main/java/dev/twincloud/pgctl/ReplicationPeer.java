@@ -1,5 +1,6 @@
 package dev.twincloud.pgctl;
 
+import dev.twincloud.core.protocol.Lsn;
 /**
  * One row of pg_stat_replication on a primary: a connected standby (or pg_basebackup).
  *

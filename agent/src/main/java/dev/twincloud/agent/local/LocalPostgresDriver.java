@@ -62,7 +62,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
                 // read after the write position: a replica's flush >= write then covers all earlier commits
                 List<ReplicaInfo> replicas = Replication.peers(server).stream()
                         .map(p -> new ReplicaInfo(p.applicationName(), p.state(), p.syncState(),
-                                Lsn.parse(p.flushLsn().toString()), Lsn.parse(p.replayLsn().toString())))
+                                p.flushLsn(), p.replayLsn()))
                         .toList();
                 return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas);
             }
@@ -76,8 +76,8 @@ public final class LocalPostgresDriver implements PostgresDriver {
         }
     }
 
-    private static Lsn lsn(Optional<?> pgctlLsn) {
-        return pgctlLsn.map(x -> Lsn.parse(x.toString())).orElse(Lsn.ZERO);
+    private static Lsn lsn(Optional<Lsn> lsn) {
+        return lsn.orElse(Lsn.ZERO);
     }
 
     @Override

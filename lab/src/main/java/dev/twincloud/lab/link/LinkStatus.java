@@ -14,18 +14,7 @@ public record LinkStatus(
         long bytesForward,
         long bytesBackward) {
 
-    /** JSON object; names are ours (no quoting surprises beyond what {@link Json} handles). */
     public String toJson() {
-        return "{\"name\":" + Json.quote(name)
-                + ",\"from\":" + Json.quote(from)
-                + ",\"to\":" + Json.quote(to)
-                + ",\"listenPort\":" + listenPort
-                + ",\"targetPort\":" + targetPort
-                + ",\"state\":" + Json.quote(state.name())
-                + ",\"connectionsAccepted\":" + connectionsAccepted
-                + ",\"connectionsRejected\":" + connectionsRejected
-                + ",\"connectionsOpen\":" + connectionsOpen
-                + ",\"bytesForward\":" + bytesForward
-                + ",\"bytesBackward\":" + bytesBackward + "}";
+        return Json.write(this);
     }
 }

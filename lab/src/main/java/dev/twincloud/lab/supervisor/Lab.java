@@ -92,7 +92,8 @@ public final class Lab implements AutoCloseable {
             process(site.name() + "-api").start();
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
         }
-        warmUpStandbyApi();
+        Http.Response status = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
+        warmUp(LabLayout.peer(SiteId.of(status.json().path("writer").asString())));
         process("edge").start();
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
@@ -100,21 +101,51 @@ public final class Lab implements AutoCloseable {
     }
 
     /**
-     * The edge sends nothing to the standby's API, so its JVM would meet its first write only after a
-     * failover — and spend a few hundred ms of the RTO loading classes. Exercise its paths now:
-     * writes (refused with 503 by a standby, so nothing is stored) and reads.
+     * The edge sends nothing to a standby's API, so its JVM would meet its first write only after a
+     * failover — and spend hundreds of ms of the RTO loading classes. Exercise its paths while it is
+     * a standby: writes (refused with 503, so nothing is stored) and reads. Only while the site's
+     * database is a standby (writer health DOWN), so no warm-up write is ever stored.
      */
-    private void warmUpStandbyApi() throws IOException {
-        Http.Response status = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
-        SiteId standby = LabLayout.peer(SiteId.of(status.json().path("writer").asString()));
+    private void warmUp(SiteId standby) {
         String token = secrets.devToken(Duration.ofMinutes(5));
         String body = "{\"patientRef\":\"lab-warmup\",\"recordedAt\":\"2026-01-01T00:00:00Z\",\"samplingRateHz\":500,"
                 + "\"leads\":{\"I\":[1,2,3,4],\"II\":[4,3,2,1]}}";
-        for (int i = 0; i < 40; i++) {
-            Http.post(apiUrl(standby) + "/v1/ecgs", token, body, java.util.Map.of("Idempotency-Key", "warmup-" + i));
-            Http.get(apiUrl(standby) + "/v1/ecgs?limit=5", token);
-            Http.get(apiUrl(standby) + "/actuator/health/writer", null);
+        try {
+            for (int i = 0; i < 40; i++) {
+                if (Http.get(apiUrl(standby) + "/actuator/health/writer", null).status() == 200) {
+                    return; // it became the writer meanwhile: warm enough, and nothing must be stored
+                }
+                Http.post(apiUrl(standby) + "/v1/ecgs", token, body, java.util.Map.of("Idempotency-Key", "warmup-" + i));
+                Http.get(apiUrl(standby) + "/v1/ecgs?limit=5", token);
+            }
+        } catch (IOException e) {
+            log.debug("warm-up of {} api stopped: {}", standby, e.toString());
         }
+    }
+
+    /** Warms a (re)started API once its site runs as a standby again; bounded, in the background. */
+    private void warmUpWhenStandby(SiteId site) {
+        Thread.ofVirtual().name("warm-up-" + site).start(() -> {
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    Http.Response s = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
+                    boolean standby = s.status() == 200 && "STANDBY".equals(
+                            s.json().path("sites").path(site.name()).path("lastReport").path("state").asString(""));
+                    if (standby && Http.get(apiUrl(site) + "/actuator/health/readiness", null).status() == 200) {
+                        warmUp(site);
+                        return;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // not yet: keep polling until the deadline
+                }
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
     }
 
     private static Optional<String> leaseHolder(Http.Response status) {
@@ -300,15 +331,22 @@ public final class Lab implements AutoCloseable {
     /** SIGKILL every process of a site (PostgreSQL with its backends, agent, api), or the arbiter/edge. */
     public synchronized List<String> kill(String target) {
         List<String> done = new ArrayList<>();
+        List<Long> pids = new ArrayList<>();
         for (String c : componentsOf(target)) {
-            process(c).kill();
-            done.add(c);
+            process(c).pid().ifPresent(pid -> {
+                pids.add(pid);
+                done.add(c + " (pid " + pid + ")");
+            });
         }
         if (!target.equals("arbiter") && !target.equals("edge")) {
             Signals.postmaster(layout.pgData(site(target))).ifPresent(pid -> {
-                Signals.send("KILL", Signals.tree(pid));
+                pids.addAll(Signals.tree(pid));
                 done.add(target + "-postgres (pid " + pid + ")");
             });
+        }
+        Signals.send("KILL", pids); // one kill(1) for the whole target: it dies at once, as a host would
+        for (String c : componentsOf(target)) {
+            process(c).kill(); // reaps the JVMs (already dead)
         }
         log.info("killed {}", done);
         return done;
@@ -342,6 +380,9 @@ public final class Lab implements AutoCloseable {
                 process(c).start();
                 started.add(c);
             }
+        }
+        if (started.contains(target + "-api")) {
+            warmUpWhenStandby(site(target));
         }
         log.info("started {}", started);
         return started;

@@ -30,14 +30,16 @@ class FailoverBenchmark {
         try (LabHarness h = LabHarness.start("bench-failover", 47400)) {
             for (int i = 0; i < runs; i++) {
                 SiteId w = h.awaitSteady();
+                SiteId s = LabLayout.peer(w);
                 try (var load = new LabHarness.Load(h.edge, "p-bench", 10)) {
                     LabHarness.sleep(300);
                     long t0 = System.nanoTime();
                     h.lab.kill(w.name());
-                    LabHarness.await("a write after the kill", Duration.ofSeconds(30),
-                            () -> load.attempts.stream().anyMatch(a -> a.ok() && a.sentNanos() > t0));
-                    rto.add((load.attempts.stream().filter(a -> a.ok() && a.sentNanos() > t0).findFirst().orElseThrow()
-                            .ackNanos() - t0) / 1e6);
+                    // RTO: the fault, to the first write that the new writer acknowledged
+                    LabHarness.await("a write at " + s + " after the kill", Duration.ofSeconds(30),
+                            () -> load.attempts.stream().anyMatch(a -> a.ok() && a.site().equals(s.name()) && a.sentNanos() > t0));
+                    rto.add((load.attempts.stream().filter(a -> a.ok() && a.site().equals(s.name()) && a.sentNanos() > t0)
+                            .findFirst().orElseThrow().ackNanos() - t0) / 1e6);
                 }
                 h.lab.revive(w.name());
             }

@@ -49,32 +49,26 @@ public final class LeaseGuard {
      * (and, by an event trigger, to tables created later). Returns how many tables got a new guard.
      */
     public static int install(Connection c, Collection<String> schemas) throws SQLException {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL synchronous_commit = local");
-            s.execute("SELECT pg_advisory_xact_lock(7311)"); // one installer at a time
-            s.execute(SCRIPT);
-            try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO twincloud.guarded_schema(name) VALUES (?) ON CONFLICT DO NOTHING")) {
-                for (String schema : schemas) {
-                    p.setString(1, schema);
-                    p.executeUpdate();
+        int[] attached = new int[1];
+        inLocalCommitTx(c, () -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(7311)"); // one installer at a time
+                s.execute(SCRIPT);
+                try (PreparedStatement p = c.prepareStatement(
+                        "INSERT INTO twincloud.guarded_schema(name) VALUES (?) ON CONFLICT DO NOTHING")) {
+                    for (String schema : schemas) {
+                        p.setString(1, schema);
+                        p.executeUpdate();
+                    }
+                }
+                try (var rs = s.executeQuery("SELECT twincloud.attach_guards()")) {
+                    rs.next();
+                    attached[0] = rs.getInt(1);
                 }
             }
-            int attached;
-            try (var rs = s.executeQuery("SELECT twincloud.attach_guards()")) {
-                rs.next();
-                attached = rs.getInt(1);
-            }
-            c.commit();
-            return attached;
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
-        }
+            return true;
+        });
+        return attached[0];
     }
 
     /**
