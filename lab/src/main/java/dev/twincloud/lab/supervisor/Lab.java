@@ -40,6 +40,8 @@ public final class Lab implements AutoCloseable {
     private LinkControlServer linkControl;
     private final Map<String, ManagedProcess> processes = new LinkedHashMap<>();
     private final Map<SiteId, PostgresServer> pg = new HashMap<>();
+    /** Per site: done once its API has been warmed up (or needs none) since it last started. */
+    private final Map<SiteId, java.util.concurrent.CompletableFuture<Void>> warm = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Lab(LabSettings settings) throws IOException {
         this.settings = settings;
@@ -78,7 +80,23 @@ public final class Lab implements AutoCloseable {
         return links;
     }
 
+    /** Every port of the layout must be free before anything starts: two labs cannot share ports. */
+    private void checkPortsFree() {
+        List<Integer> ports = new ArrayList<>(List.of(layout.arbiterPort(), layout.edgePort(), layout.linkControlPort(),
+                layout.labControlPort()));
+        for (SiteId site : LabLayout.SITES) {
+            ports.addAll(List.of(layout.pgPort(site), layout.agentPort(site), layout.apiPort(site),
+                    layout.arbiterLinkPort(site), layout.peerPgLinkPort(site)));
+        }
+        List<Integer> taken = ports.stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
+        if (!taken.isEmpty()) {
+            throw new IllegalStateException("port(s) " + taken + " of this lab (base port " + layout.basePort()
+                    + ") are in use: is another lab running? Stop it ('twincloud lab down') or pick another --base-port");
+        }
+    }
+
     private void start() throws IOException {
+        checkPortsFree();
         log.info("lab root {}, PostgreSQL {} ({}) from {}", layout.root(), binaries.version(), binaries.kind(), binaries.binDir());
         startLinks();
         startDatabases();
@@ -93,7 +111,10 @@ public final class Lab implements AutoCloseable {
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
         }
         Http.Response status = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
-        warmUp(LabLayout.peer(SiteId.of(status.json().path("writer").asString())));
+        SiteId standby = LabLayout.peer(SiteId.of(status.json().path("writer").asString()));
+        warmUp(standby);
+        warm.put(standby, java.util.concurrent.CompletableFuture.completedFuture(null));
+        warm.put(LabLayout.peer(standby), java.util.concurrent.CompletableFuture.completedFuture(null));
         process("edge").start();
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
@@ -125,27 +146,51 @@ public final class Lab implements AutoCloseable {
 
     /** Warms a (re)started API once its site runs as a standby again; bounded, in the background. */
     private void warmUpWhenStandby(SiteId site) {
+        var done = new java.util.concurrent.CompletableFuture<Void>();
+        warm.put(site, done);
         Thread.ofVirtual().name("warm-up-" + site).start(() -> {
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            while (System.nanoTime() < deadline) {
-                try {
-                    Http.Response s = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
-                    boolean standby = s.status() == 200 && "STANDBY".equals(
-                            s.json().path("sites").path(site.name()).path("lastReport").path("state").asString(""));
-                    if (standby && Http.get(apiUrl(site) + "/actuator/health/readiness", null).status() == 200) {
-                        warmUp(site);
-                        return;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // not yet: keep polling until the deadline
-                }
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException e) {
-                    return;
-                }
+            try {
+                warmUpLoop(site);
+            } finally {
+                done.complete(null);
             }
         });
+    }
+
+    /** Waits until a (re)started site's API has been warmed up; false after {@code timeout}. */
+    public boolean awaitWarm(SiteId site, Duration timeout) {
+        try {
+            warm.getOrDefault(site, java.util.concurrent.CompletableFuture.completedFuture(null))
+                    .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void warmUpLoop(SiteId site) {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                Http.Response s = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
+                boolean standby = s.status() == 200 && "STANDBY".equals(
+                        s.json().path("sites").path(site.name()).path("lastReport").path("state").asString(""));
+                if (standby && Http.get(apiUrl(site) + "/actuator/health/readiness", null).status() == 200) {
+                    warmUp(site);
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                // not yet: keep polling until the deadline
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     private static Optional<String> leaseHolder(Http.Response status) {

@@ -113,7 +113,17 @@ final class LabHarness implements AutoCloseable {
                 return false;
             }
         });
-        return writer();
+        SiteId w = writer();
+        SiteId standby = LabLayout.peer(w);
+        await(standby + " api ready and warm", Duration.ofSeconds(90), () -> {
+            try {
+                return Http.get(lab.apiUrl(standby) + "/actuator/health/readiness", null).status() == 200
+                        && lab.awaitWarm(standby, Duration.ofSeconds(1));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        return w;
     }
 
     static void await(String what, Duration timeout, BooleanSupplier done) {
