@@ -269,6 +269,9 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.api.require-lease=true",
                     "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/postgres",
                     "--spring.datasource.username=postgres", "--spring.datasource.password=",
+                    // fail fast (503) while the database is being stopped or promoted, instead of holding a
+                    // request for the default 3 s: the client retries, and the edge moves it to the new writer
+                    "--spring.datasource.hikari.connection-timeout=500", "--spring.datasource.hikari.validation-timeout=250",
                     "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem()), Map.of());
         }
         var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),
