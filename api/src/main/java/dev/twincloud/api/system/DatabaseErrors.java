@@ -40,7 +40,19 @@ class DatabaseErrors {
         boolean fromDatabase = false;
         Kind kind = Kind.OTHER;
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof CannotGetJdbcConnectionException || t instanceof SQLTransientConnectionException) {
+            if (t instanceof org.springframework.transaction.TransactionSystemException tse && tse.getApplicationException() != null) {
+                // "rollback failed": the connection died (e.g. the server is shutting down for a switchover);
+                // what the request met first is the application exception
+                Optional<Kind> first = classify(tse.getApplicationException());
+                if (first.isPresent() && first.get() != Kind.OTHER) {
+                    return first;
+                }
+                fromDatabase = true;
+                kind = Kind.UNAVAILABLE;
+            }
+            if (t instanceof CannotGetJdbcConnectionException || t instanceof SQLTransientConnectionException
+                    || t instanceof org.springframework.dao.DataAccessResourceFailureException
+                    || t instanceof org.springframework.transaction.CannotCreateTransactionException) {
                 fromDatabase = true;
                 kind = Kind.UNAVAILABLE;
             }

@@ -27,7 +27,7 @@ class FailoverBenchmark {
         int runs = Integer.getInteger("bench.runs", 5);
         List<Double> rto = new ArrayList<>();
         List<Double> switchover = new ArrayList<>();
-        try (LabHarness h = LabHarness.start("bench-failover", 47400)) {
+        try (LabHarness h = LabHarness.start("bench-failover", 25400)) {
             for (int i = 0; i < runs; i++) {
                 SiteId w = h.awaitSteady();
                 SiteId s = LabLayout.peer(w);
