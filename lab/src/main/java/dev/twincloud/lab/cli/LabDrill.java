@@ -1,0 +1,222 @@
+package dev.twincloud.lab.cli;
+
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.lab.drill.Drill;
+import dev.twincloud.lab.drill.DrillReport;
+import dev.twincloud.lab.drill.DrillSettings;
+import dev.twincloud.lab.drill.DrillTarget;
+import dev.twincloud.lab.drill.EdgeTarget;
+import dev.twincloud.lab.drill.LabTarget;
+import dev.twincloud.lab.drill.Scenario;
+import dev.twincloud.lab.supervisor.Http;
+import dev.twincloud.lab.supervisor.Lab;
+import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lab drill}: a client workload through the edge while faults play; then the history is checked. */
+@Command(name = "drill", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Failover drills. Starts a fresh lab, runs writers (idempotency keys, retries, read-your-writes) and "
+                + "readers through the edge while a fault schedule plays, heals, waits for the system to settle, and checks the "
+                + "history and every site's database: lost acknowledged writes, split brain, duplicates, stale reads, async loss "
+                + "over its bound. Prints a summary table and writes drill-report.{json,md,html} and histories/ to --report-dir. "
+                + "Exit code 0 when every run passed.",
+                "",
+                "With --edge and --token it drills an existing deployment instead: the workload and the client-side checks only "
+                + "(kill, freeze and partition need the lab; a switchover runs when --arbiter and --operator-token are given).",
+                "",
+                "Scenarios: all, or a comma-separated list of kill-writer, freeze-writer, partition-writer-arbiter, "
+                + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, random, none "
+                + "(none is not in all). See docs/lab.md.", ""})
+public final class LabDrill implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--scenario", defaultValue = "all", paramLabel = "LIST",
+            description = "all, or a comma-separated list (see above). Default: ${DEFAULT-VALUE}")
+    String scenario;
+
+    @Option(names = "--runs", defaultValue = "1", description = "Runs of every scenario. Default: ${DEFAULT-VALUE}")
+    int runs;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random schedule (run i uses seed+i-1). Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--report-dir", paramLabel = "DIR", description = "Where the reports go. Default: <root>/report, or drill-report-<time> with --edge")
+    Path reportDir;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "The drill lab's directory (must be new or a lab root). Default: lab/target/drill-<time>")
+    Path root;
+
+    @Option(names = "--base-port", defaultValue = "7400", description = "First of the drill lab's ports. Default: ${DEFAULT-VALUE}")
+    int basePort;
+
+    @Option(names = "--mode", defaultValue = "SYNC", description = "SYNC or ASYNC. Default: ${DEFAULT-VALUE}")
+    Durability mode;
+
+    @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl of the drill lab. Default: ${DEFAULT-VALUE}")
+    long leaseTtlMs;
+
+    @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
+    int writers;
+
+    @Option(names = "--readers", defaultValue = "1", description = "Concurrent reading clients. Default: ${DEFAULT-VALUE}")
+    int readers;
+
+    @Option(names = "--settle-timeout-s", defaultValue = "90", description = "Wait for the steady state, per run. Default: ${DEFAULT-VALUE}")
+    int settleTimeoutS;
+
+    @Option(names = "--loss-bound-bytes", description = "ASYNC: the most acknowledged bytes a failover may lose. Default: the arbiter's max-lag")
+    Long lossBoundBytes;
+
+    @Option(names = "--edge", paramLabel = "URL", description = "Drill an existing deployment through this edge URL instead of a lab")
+    String edge;
+
+    @Option(names = "--token", paramLabel = "T", description = "With --edge: an API token with ecg:read and ecg:write")
+    String token;
+
+    @Option(names = "--arbiter", paramLabel = "URL", description = "With --edge: the arbiter, to read roles and events and to switch over")
+    String arbiter;
+
+    @Option(names = "--operator-token", paramLabel = "T", description = "With --arbiter: the operator token")
+    String operatorToken;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Scenario> scenarios;
+        try {
+            scenarios = Scenario.parse(scenario);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (runs < 1 || runs > 1000) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be between 1 and 1000");
+        }
+        String ts = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        DrillSettings settings = DrillSettings.defaults(scenarios, runs, seed).withClients(writers, readers)
+                .withSettleTimeout(Duration.ofSeconds(settleTimeoutS));
+        DrillTarget target;
+        Path reports;
+        if (edge != null) {
+            if (token == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--edge needs --token");
+            }
+            target = new EdgeTarget(edge, token, arbiter, operatorToken);
+            reports = reportDir != null ? reportDir : Path.of("drill-report-" + ts);
+            out.println("drilling " + target.describe() + ": only the workload and client-side checks (and a switchover with"
+                    + " --arbiter/--operator-token); kill, freeze and partition need the lab");
+        } else {
+            Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", ".")))
+                    .toAbsolutePath().normalize();
+            Path dir = root != null ? root : home.resolve("lab").resolve("target").resolve("drill-" + ts);
+            if (!prepareRoot(dir, err) || !portsFree(basePort, err)) {
+                return 1;
+            }
+            reports = reportDir != null ? reportDir : dir.resolve("report");
+            LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
+                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs));
+            out.println("starting a drill lab in " + dir + " (base port " + basePort + ") ...");
+            out.flush();
+            Lab lab;
+            try {
+                lab = Lab.up(ls);
+            } catch (IllegalStateException e) {
+                err.println("the lab did not start: " + e.getMessage());
+                return 1;
+            }
+            target = new LabTarget(lab, true);
+        }
+        if (mode == Durability.ASYNC || edge != null) {
+            long bound = lossBoundBytes != null ? lossBoundBytes : maxLag(target).orElse(16L * 1024 * 1024);
+            boolean sync = edge == null ? mode == Durability.SYNC : arbiterMode(target).map(m -> m.equals("SYNC")).orElse(true);
+            settings = settings.withMode(sync, bound);
+        }
+        Thread hook = new Thread(target::close, "drill-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        DrillReport report;
+        try {
+            out.println("drill: " + scenarios.stream().map(s -> s.id).toList() + " x " + runs + " run(s), seed " + seed);
+            out.flush();
+            report = new Drill(target, settings, out, reports.resolve("histories")).run();
+        } finally {
+            target.close();
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        out.println();
+        out.print(report.table());
+        for (Path p : report.write(reports)) {
+            out.println("report: " + p);
+        }
+        out.println(report.passed() ? "PASS" : "FAIL: " + report.runs().stream().filter(r -> !r.passed()).count() + " run(s) failed, "
+                + report.anomalyCount() + " anomalies");
+        return report.passed() ? 0 : 1;
+    }
+
+    private static java.util.Optional<Long> maxLag(DrillTarget t) {
+        return status(t).map(s -> s.path("config").path("maxLagBytes").asLong()).filter(v -> v > 0);
+    }
+
+    private static java.util.Optional<String> arbiterMode(DrillTarget t) {
+        return status(t).map(s -> s.path("mode").asString(""));
+    }
+
+    private static java.util.Optional<tools.jackson.databind.JsonNode> status(DrillTarget t) {
+        try {
+            if (t.arbiterUrl().isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(Http.get(t.arbiterUrl().get() + "/v1/status", t.operatorToken()).json());
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** A new directory, or an old drill lab's (it has a secrets file): deleted, so that every drill starts fresh. */
+    private static boolean prepareRoot(Path dir, PrintWriter err) throws IOException {
+        if (!Files.exists(dir)) {
+            return true;
+        }
+        boolean empty;
+        try (Stream<Path> s = Files.list(dir)) {
+            empty = s.findAny().isEmpty();
+        }
+        if (!empty && !Files.exists(dir.resolve("secrets.properties"))) {
+            err.println(dir + " exists and is not a lab root: choose another --root");
+            return false;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        return true;
+    }
+
+    private static boolean portsFree(int base, PrintWriter err) {
+        for (int p : new int[] {base, base + 1, base + 10, base + 20}) {
+            try (ServerSocket s = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
+                s.setReuseAddress(true);
+            } catch (IOException e) {
+                err.println("port " + p + " is in use (a lab running there?): choose another --base-port");
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.twincloud.lab.drill;
+
+/** One violation of what twincloud promises, found in a run's history and databases. */
+public record Anomaly(Kind kind, String detail, double atMs) {
+    public enum Kind {
+        /** an acknowledged write is missing from the writer's database (sync mode) */
+        LOST_WRITE,
+        /** a site committed or acknowledged a write while another site held the writer's epoch */
+        SPLIT_BRAIN,
+        /** one Idempotency-Key took effect more than once */
+        DUPLICATE,
+        /** a read served by the writer did not see a write acknowledged before it (sync mode) */
+        STALE_READ,
+        /** async mode: more acknowledged data lost than the configured bound */
+        ASYNC_LOSS_OVER_BOUND
+    }
+}

@@ -1,0 +1,177 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.lab.drill.Anomaly.Kind;
+import dev.twincloud.lab.drill.History.Op;
+import dev.twincloud.lab.drill.History.OpType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Judges one run: a pure function of the client history, the writer timeline (the arbiter's
+ * promotions) and the final database state on every site. No I/O, no clock.
+ *
+ * <ul>
+ *   <li>{@code LOST_WRITE} (sync): an acknowledged key is not in the final writer's database;</li>
+ *   <li>{@code DUPLICATE}: a key stored more than once on a site, stored under another id than the
+ *       one acknowledged, or acknowledged with two different ids;</li>
+ *   <li>{@code SPLIT_BRAIN}: a row whose {@code written_site} was not the writer at its commit time,
+ *       or a write acknowledged by a site that was not the writer at any time while it was in flight;</li>
+ *   <li>{@code STALE_READ} (sync): a 404 for a key acknowledged before the read was sent, served by a
+ *       site that was the writer throughout the read;</li>
+ *   <li>{@code ASYNC_LOSS_OVER_BOUND} (async): lost acknowledged bytes above the configured bound.</li>
+ * </ul>
+ */
+public final class Checker {
+
+    /**
+     * @param sync          sync mode (no loss allowed, read-your-writes promised)
+     * @param lossBoundBytes async mode: the most acknowledged bytes a failover may lose
+     * @param toleranceMs   clock tolerance between commit timestamps / client times and the arbiter's event times
+     */
+    public record Config(boolean sync, long lossBoundBytes, double toleranceMs) {
+    }
+
+    public record Input(History history, WriterTimeline timeline, List<DbSnapshot> snapshots, String finalWriter) {
+    }
+
+    /**
+     * @param notes what could not be checked, and why
+     */
+    public record Result(List<Anomaly> anomalies, int ackedWrites, int unknownWrites, int lostWrites, long lostBytes,
+                         List<String> notes) {
+        public boolean clean() {
+            return anomalies.isEmpty();
+        }
+
+        public long count(Kind k) {
+            return anomalies.stream().filter(a -> a.kind() == k).count();
+        }
+    }
+
+    private final Config config;
+
+    public Checker(Config config) {
+        this.config = config;
+    }
+
+    public Result check(Input in) {
+        List<Anomaly> found = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        List<Op> ops = in.history().ops();
+
+        // acknowledged keys: the first ack (time, id, bytes); two ids for one key is a duplicate effect
+        Map<String, Op> firstAck = new LinkedHashMap<>();
+        Map<String, Set<String>> ackedIds = new HashMap<>();
+        Set<String> unknown = new LinkedHashSet<>();
+        for (Op op : ops) {
+            if (op.type() != OpType.WRITE) {
+                continue;
+            }
+            if (op.ok()) {
+                firstAck.merge(op.key(), op, (a, b) -> a.completeMs() <= b.completeMs() ? a : b);
+                ackedIds.computeIfAbsent(op.key(), k -> new LinkedHashSet<>()).add(op.id());
+            } else if (op.outcome() == History.Outcome.INFO) {
+                unknown.add(op.key());
+            }
+        }
+        unknown.removeAll(firstAck.keySet());
+        ackedIds.forEach((key, ids) -> {
+            if (ids.size() > 1) {
+                found.add(new Anomaly(Kind.DUPLICATE, "key " + key + " acknowledged with " + ids.size() + " ids " + ids,
+                        firstAck.get(key).completeMs()));
+            }
+        });
+
+        // every site: a key at most once; rows committed only by the writer of the moment
+        for (DbSnapshot s : in.snapshots()) {
+            if (!s.available()) {
+                notes.add(s.site() + ": database not readable at the end; not checked there");
+                continue;
+            }
+            Map<String, List<DbSnapshot.Row>> byKey = new HashMap<>();
+            for (DbSnapshot.Row r : s.rows()) {
+                byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
+                if (in.timeline().known() && !Double.isNaN(r.commitMs()) && r.writtenSite() != null
+                        && !in.timeline().writerSometimeIn(r.writtenSite(), r.commitMs() - config.toleranceMs(),
+                        r.commitMs() + config.toleranceMs())) {
+                    String writer = in.timeline().at(r.commitMs()).map(p -> p.site() + " (epoch " + p.epoch() + ")").orElse("?");
+                    found.add(new Anomaly(Kind.SPLIT_BRAIN, "on " + s.site() + ": row " + r.id() + " (key " + r.key()
+                            + ") committed by " + r.writtenSite() + String.format(" at %.0f ms", r.commitMs())
+                            + " while the writer was " + writer, r.commitMs()));
+                }
+            }
+            byKey.forEach((key, rows) -> {
+                if (rows.size() > 1) {
+                    found.add(new Anomaly(Kind.DUPLICATE, "on " + s.site() + ": key " + key + " stored " + rows.size()
+                            + " times " + rows.stream().map(DbSnapshot.Row::id).toList(), Optional.ofNullable(firstAck.get(key))
+                            .map(Op::completeMs).orElse(0.0)));
+                }
+            });
+        }
+
+        // acknowledged writes on the final writer
+        int lost = 0;
+        long lostBytes = 0;
+        Optional<DbSnapshot> writer = in.snapshots().stream().filter(s -> s.site().equals(in.finalWriter()) && s.available()).findFirst();
+        if (writer.isEmpty()) {
+            notes.add("final writer " + in.finalWriter() + ": database not readable; acknowledged writes not checked");
+        } else {
+            Map<String, DbSnapshot.Row> stored = new HashMap<>();
+            writer.get().rows().forEach(r -> stored.putIfAbsent(r.key(), r));
+            for (Op ack : firstAck.values()) {
+                DbSnapshot.Row r = stored.get(ack.key());
+                if (r == null) {
+                    lost++;
+                    lostBytes += ack.bytes();
+                    if (config.sync()) {
+                        found.add(new Anomaly(Kind.LOST_WRITE, "key " + ack.key() + " (id " + ack.id() + ") acknowledged by "
+                                + ack.site() + String.format(" at %.0f ms", ack.completeMs()) + " is not on the writer "
+                                + in.finalWriter(), ack.completeMs()));
+                    }
+                } else if (ack.id() != null && !ack.id().equals(r.id())) {
+                    found.add(new Anomaly(Kind.DUPLICATE, "key " + ack.key() + " acknowledged as " + ack.id() + " but stored as "
+                            + r.id(), ack.completeMs()));
+                }
+            }
+            if (!config.sync() && lostBytes > config.lossBoundBytes()) {
+                found.add(new Anomaly(Kind.ASYNC_LOSS_OVER_BOUND, lost + " acknowledged writes (" + lostBytes
+                        + " bytes) lost, bound " + config.lossBoundBytes() + " bytes", 0));
+            }
+        }
+
+        // acknowledgements only from the writer of the moment
+        for (Op op : ops) {
+            if (op.type() == OpType.WRITE && op.ok() && !op.site().isEmpty() && !op.replayed()
+                    && !in.timeline().writerSometimeIn(op.site(), op.invokeMs() - config.toleranceMs(),
+                    op.completeMs() + config.toleranceMs())) {
+                found.add(new Anomaly(Kind.SPLIT_BRAIN, "key " + op.key() + " acknowledged by " + op.site()
+                        + String.format(" in [%.0f, %.0f] ms", op.invokeMs(), op.completeMs())
+                        + ", when it was not the writer", op.invokeMs()));
+            }
+        }
+
+        // read-your-writes (sync): a 404 from the writer for a key acknowledged before the read was sent
+        if (config.sync()) {
+            for (Op op : ops) {
+                if (op.type() != OpType.READ || op.status() != 404) {
+                    continue;
+                }
+                Op ack = firstAck.get(op.key());
+                if (ack != null && ack.completeMs() < op.invokeMs()
+                        && in.timeline().writerThroughout(op.site(), op.invokeMs(), op.completeMs())) {
+                    found.add(new Anomaly(Kind.STALE_READ, "client " + op.client() + " read " + op.id() + " (key " + op.key()
+                            + ") from the writer " + op.site() + String.format(" at %.0f ms: 404, acknowledged at %.0f ms",
+                            op.invokeMs(), ack.completeMs()), op.invokeMs()));
+                }
+            }
+        }
+        found.sort(java.util.Comparator.comparingDouble(Anomaly::atMs));
+        return new Result(List.copyOf(found), firstAck.size(), unknown.size(), lost, lostBytes, List.copyOf(notes));
+    }
+}

@@ -1,0 +1,369 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.lab.drill.FaultStep.Action;
+import dev.twincloud.lab.supervisor.Http;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The drill engine: for every run and scenario, bring the system to its steady state, start the
+ * workload through the edge, play the fault schedule, heal, wait for the system to settle, stop the
+ * workload, read every site's database and the arbiter's events, and judge the history.
+ */
+public final class Drill {
+    private final DrillTarget target;
+    private final DrillSettings settings;
+    private final PrintWriter progress;
+    private final java.nio.file.Path historyDir;
+
+    public Drill(DrillTarget target, DrillSettings settings, PrintWriter progress) {
+        this(target, settings, progress, null);
+    }
+
+    /** @param historyDir where each run's raw history goes ({@code <scenario>-<run>.jsonl}), or null */
+    public Drill(DrillTarget target, DrillSettings settings, PrintWriter progress, java.nio.file.Path historyDir) {
+        this.target = target;
+        this.settings = settings;
+        this.progress = progress;
+        this.historyDir = historyDir;
+    }
+
+    /** One JSON object a line: every operation, fault mark and role sample of the run, in time order of kind. */
+    private void writeHistory(String scenario, int run, History h, List<WriterTimeline.Promotion> promotions, List<DbSnapshot> dbs) {
+        if (historyDir == null) {
+            return;
+        }
+        try {
+            java.nio.file.Files.createDirectories(historyDir);
+            StringBuilder b = new StringBuilder();
+            var w = Http.JSON.writer();
+            for (History.Mark m : h.marks()) {
+                b.append("{\"mark\":").append(w.writeValueAsString(m)).append("}\n");
+            }
+            for (WriterTimeline.Promotion p : promotions) {
+                b.append("{\"promotion\":").append(w.writeValueAsString(p)).append("}\n");
+            }
+            for (History.RoleSample s : h.samples()) {
+                b.append("{\"role\":").append(w.writeValueAsString(s)).append("}\n");
+            }
+            for (History.Op o : h.ops()) {
+                b.append("{\"op\":").append(w.writeValueAsString(o)).append("}\n");
+            }
+            for (DbSnapshot d : dbs) {
+                b.append("{\"db\":").append(w.writeValueAsString(d)).append("}\n");
+            }
+            java.nio.file.Files.writeString(historyDir.resolve(scenario + "-" + run + ".jsonl"), b.toString());
+        } catch (IOException | RuntimeException e) {
+            say("could not write the history of %s run %d: %s", scenario, run, e.toString());
+        }
+    }
+
+    public DrillReport run() throws IOException {
+        Instant started = Instant.now();
+        String tag = Long.toString(System.currentTimeMillis(), 36);
+        List<RunResult> results = new ArrayList<>();
+        for (int run = 1; run <= settings.runs(); run++) {
+            for (Scenario s : settings.scenarios()) {
+                List<FaultStep> schedule = s.schedule(settings.seed() + run - 1);
+                List<String> cannot = schedule.stream().map(FaultStep::action).filter(a -> !target.canPlay(a)).distinct()
+                        .map(a -> a.name().toLowerCase()).toList();
+                if (!cannot.isEmpty()) {
+                    say("%-26s run %d: skipped: cannot play %s against %s", s.id, run, cannot, target.describe());
+                    continue;
+                }
+                RunResult r = runOnce(s, run, schedule, "drill-" + tag + "-" + s.id + "-" + run);
+                results.add(r);
+                say("%-26s run %d: %s  rto %s ms, writes unavailable %.0f ms, failovers %d (expected %s), anomalies %d%s",
+                        s.id, run, r.passed() ? "PASS" : "FAIL", fmt(r.figures().rtoMs()), r.figures().writeUnavailMs(),
+                        r.figures().failovers(), expected(r.figures()), r.anomalies().size(),
+                        r.settled() ? "" : " (did not settle)");
+                for (Anomaly a : r.anomalies().subList(0, Math.min(5, r.anomalies().size()))) {
+                    say("    %s %s", a.kind(), a.detail());
+                }
+            }
+        }
+        return DrillReport.of(started, target.describe(), settings, results);
+    }
+
+    static String expected(RunFigures f) {
+        return f.expectedMinFailovers() == f.expectedMaxFailovers() ? Integer.toString(f.expectedMinFailovers())
+                : f.expectedMinFailovers() + ".." + f.expectedMaxFailovers();
+    }
+
+    static String fmt(double d) {
+        return Double.isNaN(d) ? "-" : String.format("%.0f", d);
+    }
+
+    private RunResult runOnce(Scenario scenario, int run, List<FaultStep> schedule, String keyPrefix) throws IOException {
+        target.restoreAll();
+        List<String> notes = new ArrayList<>();
+        if (!awaitSteady(settings.settleTimeout())) {
+            notes.add("the system was not steady before the run (waited " + settings.settleTimeout().toSeconds() + " s)");
+        }
+        Optional<JsonNode> before = status();
+        String initialWriter = before.map(n -> n.path("writer").asString("")).orElse("");
+        long initialEpoch = before.map(n -> n.path("epoch").asLong(-1)).orElse(-1L);
+
+        long startNanos = System.nanoTime();
+        Instant wallStart = Instant.now();
+        double wallStartMillis = wallStart.getEpochSecond() * 1000.0 + wallStart.getNano() / 1e6;
+        History h = new History(startNanos);
+        Duration bound = Duration.ofSeconds(60).plus(settings.settleTimeout().multipliedBy(2));
+        RoleSampler sampler = target.arbiterUrl().map(a -> new RoleSampler(a, target.operatorToken(), target.edgeStatusUrl(), h, 100, bound))
+                .orElse(null);
+        Workload load = new Workload(target.edgeUrl(), target.token(), h, keyPrefix, settings.writers(), settings.readers(),
+                settings.paceMs(), bound, settings.seed() + run);
+        List<String> played = new ArrayList<>();
+        double faultAt;
+        double healAt;
+        boolean settled;
+        double endMs;
+        try {
+            sleep(Scenario.LEAD_IN_MS);
+            faultAt = h.now();
+            Map<String, String[]> bound0 = new HashMap<>();
+            for (FaultStep step : schedule) {
+                sleepUntil(h, faultAt + step.atMs());
+                String[] sites = resolve(step, h, bound0);
+                String label = step.action().name().toLowerCase().replace('_', '-') + " " + step.target()
+                        + (step.other().isEmpty() ? "" : "-" + step.other()) + " (" + sites[0] + (sites[1].isEmpty() ? "" : "-" + sites[1]) + ")";
+                try {
+                    target.play(step.action(), sites[0], sites[1]);
+                } catch (IOException | RuntimeException e) {
+                    label += " failed: " + e.getMessage();
+                    notes.add(label);
+                }
+                h.mark(label, step.action().fault);
+                played.add(String.format("+%.0f ms %s", h.now() - faultAt, label));
+            }
+            long phase = schedule.isEmpty() ? 6000 : schedule.get(schedule.size() - 1).atMs();
+            sleepUntil(h, faultAt + phase + 200);
+            target.restoreAll();
+            healAt = h.now();
+            h.mark("heal all", false);
+            settled = awaitSteady(settings.settleTimeout());
+            if (!settled) {
+                notes.add("not steady within " + settings.settleTimeout().toSeconds() + " s after the heal");
+            }
+            sleep(settings.tail().toMillis());
+        } finally {
+            load.close();
+            endMs = h.now();
+            if (sampler != null) {
+                sampler.close();
+            }
+        }
+
+        Optional<JsonNode> after = status();
+        String finalWriter = after.map(n -> n.path("writer").asString("")).orElse(initialWriter);
+        long finalEpoch = after.map(n -> n.path("epoch").asLong(-1)).orElse(-1L);
+        List<WriterTimeline.Promotion> promotions = promotions(wallStartMillis, endMs);
+        WriterTimeline timeline = target.arbiterUrl().isPresent() && !initialWriter.isEmpty()
+                ? WriterTimeline.of(initialWriter, initialEpoch, promotions) : WriterTimeline.unknown();
+        if (!timeline.known()) {
+            notes.add("no arbiter to read: split brain not checked; reads assumed served by the writer");
+        }
+        List<DbSnapshot> snapshots = snapshotsCaughtUp(keyPrefix, wallStartMillis, finalWriter);
+        if (snapshots.isEmpty()) {
+            notes.add("databases not readable from here: acknowledged writes, duplicates and commit times not checked in the databases");
+        }
+        Checker.Result check = new Checker(new Checker.Config(settings.sync(), settings.lossBoundBytes(), settings.toleranceMs()))
+                .check(new Checker.Input(h, timeline, snapshots, finalWriter));
+        notes.addAll(check.notes());
+        writeHistory(scenario.id, run, h, promotions, snapshots);
+        int max = scenario.maxFailovers(schedule);
+        RunFigures figures = RunFigures.measure(h, faultAt, healAt, endMs, initialWriter,
+                scenario.unplanned || (scenario == Scenario.RANDOM && promotions.stream().anyMatch(p -> p.kind().equals("FAILOVER"))),
+                scenario.minFailovers, max, promotions.size(), check);
+        return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
+                new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
+                notes, timelineOf(h, endMs));
+    }
+
+    /** Waits (bounded) for the standby to replay what the writer holds, then reads every database. */
+    private List<DbSnapshot> snapshotsCaughtUp(String keyPrefix, double wallStartMillis, String writer) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            List<DbSnapshot> s = target.snapshots(keyPrefix, wallStartMillis);
+            int w = s.stream().filter(x -> x.site().equals(writer)).mapToInt(x -> x.rows().size()).max().orElse(0);
+            boolean caughtUp = s.stream().filter(DbSnapshot::available).allMatch(x -> x.rows().size() >= w);
+            if (caughtUp || System.nanoTime() > deadline) {
+                return s;
+            }
+            sleep(200);
+        }
+    }
+
+    /** Binds a role to a site when a fault plays; its repair step undoes it on the same site. */
+    private String[] resolve(FaultStep step, History h, Map<String, String[]> bound) {
+        String pairKey = pair(step.action()) + ":" + step.target() + ":" + step.other();
+        if (!step.action().fault && bound.containsKey(pairKey)) {
+            return bound.remove(pairKey);
+        }
+        String writer = status().map(n -> n.path("writer").asString("")).filter(w -> !w.isEmpty())
+                .orElseGet(() -> h.samples().isEmpty() ? "gcp" : h.samples().get(h.samples().size() - 1).writer());
+        String[] sites = {role(step.target(), writer), role(step.other(), writer)};
+        if (step.action().fault) {
+            bound.put(pairKey, sites);
+        }
+        return sites;
+    }
+
+    private static String pair(Action a) {
+        return switch (a) {
+            case KILL, REVIVE -> "kill";
+            case FREEZE, THAW -> "freeze";
+            case PARTITION, HEAL -> "partition";
+            case KILL_AGENT, START_AGENT -> "agent";
+            case SWITCHOVER -> "switchover";
+        };
+    }
+
+    private static String role(String role, String writer) {
+        return switch (role) {
+            case "writer" -> writer;
+            case "standby" -> writer.equals("gcp") ? "aws" : "gcp";
+            default -> role;
+        };
+    }
+
+    private Optional<JsonNode> status() {
+        if (target.arbiterUrl().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/status", target.operatorToken());
+            return r.status() == 200 ? Optional.of(r.json()) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private List<WriterTimeline.Promotion> promotions(double wallStartMillis, double endMs) {
+        List<WriterTimeline.Promotion> out = new ArrayList<>();
+        if (target.arbiterUrl().isEmpty()) {
+            return out;
+        }
+        for (int attempt = 0; attempt < 50; attempt++) { // the arbiter may still be starting
+            try {
+                Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/events?limit=1000", target.operatorToken());
+                if (r.status() == 200) {
+                    for (JsonNode e : r.json()) {
+                        if (!WriterTimeline.PROMOTION_KINDS.contains(e.path("kind").asString(""))) {
+                            continue;
+                        }
+                        Instant at = Instant.parse(e.path("at").asString());
+                        double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
+                        if (ms >= 0 && ms <= endMs) {
+                            out.add(new WriterTimeline.Promotion(ms, e.path("kind").asString(), e.path("epoch").asLong(),
+                                    e.path("site").asString()));
+                        }
+                    }
+                    return out;
+                }
+            } catch (IOException | RuntimeException e) {
+                // retry
+            }
+            sleep(200);
+        }
+        return out;
+    }
+
+    private boolean awaitSteady(Duration timeout) {
+        if (target.arbiterUrl().isEmpty()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> s = status();
+            if (s.isPresent()) {
+                String edge = null;
+                if (target.edgeStatusUrl() != null) {
+                    try {
+                        JsonNode active = Http.get(target.edgeStatusUrl(), null).json().path("active");
+                        edge = active.isString() ? active.asString() : "";
+                    } catch (IOException | RuntimeException e) {
+                        edge = "";
+                    }
+                }
+                if (RoleSampler.of(s.get(), edge, 0).steady()) {
+                    return true;
+                }
+            }
+            sleep(200);
+        }
+        return false;
+    }
+
+    static RunResult.Timeline timelineOf(History h, double endMs) {
+        double bucket = 250;
+        int n = (int) Math.ceil(endMs / bucket) + 1;
+        int[][] c = new int[n][4];
+        for (History.Op o : h.ops()) {
+            int i = (int) Math.min(n - 1, Math.max(0, o.completeMs() / bucket));
+            int col = (o.type() == History.OpType.WRITE ? 0 : 2) + (o.ok() ? 0 : 1);
+            c[i][col]++;
+        }
+        List<RunResult.Timeline.Bucket> buckets = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            buckets.add(new RunResult.Timeline.Bucket(i * bucket, c[i][0], c[i][1], c[i][2], c[i][3]));
+        }
+        List<RunResult.Timeline.Role> roles = new ArrayList<>();
+        RunResult.Timeline.Role last = null;
+        for (History.RoleSample s : h.samples()) {
+            if (last == null || !last.writer().equals(s.writer()) || last.epoch() != s.epoch() || last.steady() != s.steady()) {
+                last = new RunResult.Timeline.Role(s.atMs(), s.writer(), s.epoch(), s.steady());
+                roles.add(last);
+            }
+        }
+        return new RunResult.Timeline(bucket, buckets, h.marks(), roles);
+    }
+
+    /** Asks the arbiter for a planned switchover to {@code to}. */
+    static void switchover(String arbiterUrl, String operatorToken, String to) throws IOException {
+        Http.Response r = Http.post(arbiterUrl + "/v1/switchover", operatorToken, "{\"to\":\"" + to + "\"}");
+        if (r.status() != 202) {
+            throw new IOException("switchover to " + to + " refused: " + r.status() + " " + r.body());
+        }
+    }
+
+    private static void sleepUntil(History h, double ms) {
+        double wait = ms - h.now();
+        if (wait > 0) {
+            sleep((long) Math.ceil(wait));
+        }
+    }
+
+    private void say(String fmt, Object... args) {
+        if (progress != null) {
+            progress.printf(fmt + "%n", args);
+            progress.flush();
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+        m.put("java", System.getProperty("java.version"));
+        return m;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.lab.drill.History.Op;
+import dev.twincloud.lab.drill.History.OpType;
+import dev.twincloud.lab.drill.History.Outcome;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** One drill client's calls to the ECG API through the edge, each recorded as an {@link Op}. */
+final class DrillClient {
+    static final int SAMPLES_PER_LEAD = 50;
+    static final int BYTES = 2 * 2 * SAMPLES_PER_LEAD; // two leads of int16 samples
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    private static final String LEADS;
+
+    static {
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < SAMPLES_PER_LEAD; i++) {
+            a.append(i == 0 ? "" : ",").append(i);
+            b.append(i == 0 ? "" : ",").append(-i);
+        }
+        LEADS = "{\"I\":[" + a + "],\"II\":[" + b + "]}";
+    }
+
+    private final String base;
+    private final String token;
+    private final History history;
+    private final Duration timeout;
+
+    DrillClient(String base, String token, History history, Duration timeout) {
+        this.base = base;
+        this.token = token;
+        this.history = history;
+        this.timeout = timeout;
+    }
+
+    /** The body for a key: the key is stored in {@code notes}, so the checker finds every effect of it. */
+    static String body(String key) {
+        return "{\"patientRef\":\"drill\",\"recordedAt\":\"2026-01-01T00:00:00Z\",\"samplingRateHz\":500,\"notes\":\"" + key
+                + "\",\"leads\":" + LEADS + "}";
+    }
+
+    Op write(int client, String key, int attempt) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ecgs")).timeout(timeout)
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body(key))).build();
+        double t0 = history.now();
+        int status = 0;
+        String site = "";
+        String id = null;
+        boolean replayed = false;
+        try {
+            HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+            status = r.statusCode();
+            site = r.headers().firstValue("X-Twincloud-Site").orElse("");
+            replayed = r.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase).orElse(false);
+            if (status == 200 || status == 201) {
+                id = r.headers().firstValue("Location").map(l -> l.substring(l.lastIndexOf('/') + 1)).orElse(null);
+            }
+        } catch (IOException e) {
+            status = 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // 503 is a refusal (the API stores nothing, the edge had no backend); no answer, or a proxy
+        // error mid-request, may or may not have committed
+        Outcome o = status == 200 || status == 201 ? Outcome.OK
+                : status == 0 || (status >= 500 && status != 503) ? Outcome.INFO : Outcome.FAIL;
+        Op op = new Op(client, OpType.WRITE, key, t0, history.now(), o, status, site, id, history.lastEpoch(), BYTES, attempt, replayed);
+        history.add(op);
+        return op;
+    }
+
+    Op read(int client, String key, String id) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ecgs/" + id)).timeout(timeout)
+                .header("Authorization", "Bearer " + token).GET().build();
+        double t0 = history.now();
+        int status = 0;
+        String site = "";
+        try {
+            HttpResponse<Void> r = HTTP.send(req, HttpResponse.BodyHandlers.discarding());
+            status = r.statusCode();
+            site = r.headers().firstValue("X-Twincloud-Site").orElse("");
+        } catch (IOException e) {
+            status = 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Outcome o = status == 200 ? Outcome.OK : status == 0 ? Outcome.INFO : Outcome.FAIL;
+        Op op = new Op(client, OpType.READ, key, t0, history.now(), o, status, site, id, history.lastEpoch(), 0, 1, false);
+        history.add(op);
+        return op;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.twincloud.lab.drill;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a drill runs against: the lab it started (every fault, every database), or a deployment
+ * reached only through its edge (the workload and the client-side checks; a planned switchover when
+ * the arbiter's URL and operator token are given).
+ */
+public interface DrillTarget extends AutoCloseable {
+    String describe();
+
+    String edgeUrl();
+
+    String token();
+
+    /** The arbiter, when the drill may read its status and events. */
+    Optional<String> arbiterUrl();
+
+    String operatorToken();
+
+    /** The edge's own status endpoint ({@code active} backend), or null when there is none to read. */
+    String edgeStatusUrl();
+
+    boolean canPlay(FaultStep.Action action);
+
+    /** Plays one step on resolved sites ({@code gcp}, {@code aws}, {@code arbiter}). */
+    void play(FaultStep.Action action, String target, String other) throws IOException;
+
+    /** Undoes every fault: links healed, frozen processes thawed, dead ones started. */
+    void restoreAll() throws IOException;
+
+    /**
+     * The run's recordings (keys starting with {@code keyPrefix}) on every site's database, with
+     * commit times on the run's axis ({@code wallStartMillis} = wall time at 0 ms); empty when the
+     * drill cannot read the databases.
+     */
+    List<DbSnapshot> snapshots(String keyPrefix, double wallStartMillis);
+
+    @Override
+    void close();
+}

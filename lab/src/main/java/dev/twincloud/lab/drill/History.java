@@ -1,0 +1,120 @@
+package dev.twincloud.lab.drill;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * What the clients of one drill run did and saw, and what the drill did to the system: every client
+ * operation (invoke and completion), every fault step, and samples of the arbiter's view. Times are
+ * milliseconds since the run began, from {@link System#nanoTime()} (monotonic). Thread-safe to record.
+ */
+public final class History {
+    /** How an operation ended: {@code OK} it happened, {@code FAIL} it certainly did not, {@code INFO} unknown (no answer). */
+    public enum Outcome { OK, FAIL, INFO }
+
+    public enum OpType { WRITE, READ }
+
+    /**
+     * One client operation.
+     *
+     * @param client     the client that ran it (one thread; its operations never overlap)
+     * @param type       write ({@code POST /v1/ecgs}) or read ({@code GET /v1/ecgs/{id}})
+     * @param key        the write's Idempotency-Key (also stored in the recording's {@code notes}); the read's target key
+     * @param invokeMs   when the request was sent
+     * @param completeMs when the answer (or the failure) came
+     * @param outcome    see {@link Outcome}
+     * @param status     HTTP status, 0 when there was no answer
+     * @param site       the site that served it ({@code X-Twincloud-Site}), empty when none
+     * @param id         the recording id (a write's {@code Location}, a read's target)
+     * @param epochSeen  the arbiter's epoch last sampled when the operation completed (-1 unknown)
+     * @param bytes      a write's payload size: sample bytes (2 per sample)
+     * @param attempt    1 for the first send of a key, 2.. for retries with the same key
+     * @param replayed   the answer carried {@code Idempotent-Replayed: true}
+     */
+    public record Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
+                     String site, String id, long epochSeen, int bytes, int attempt, boolean replayed) {
+        public boolean ok() {
+            return outcome == Outcome.OK;
+        }
+    }
+
+    /** A fault step (or heal) the drill played, e.g. {@code kill writer (gcp)}. */
+    public record Mark(double atMs, String label, boolean fault) {
+    }
+
+    /** The arbiter's view at one instant (absent while it does not answer). */
+    public record RoleSample(double atMs, long epoch, String writer, boolean writerSync, boolean standbyEligible,
+                             String writerState, String standbyState, String edgeActive) {
+        public boolean steady() {
+            return standbyEligible && "PRIMARY_SYNC".equals(writerState) && "STANDBY".equals(standbyState)
+                    && writer.equals(edgeActive);
+        }
+    }
+
+    private final ConcurrentLinkedQueue<Op> ops = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Mark> marks = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<RoleSample> samples = new ConcurrentLinkedQueue<>();
+    private final long startNanos;
+
+    public History(long startNanos) {
+        this.startNanos = startNanos;
+    }
+
+    /** A history built by hand (tests, or a report read back). */
+    public static History of(List<Op> ops, List<Mark> marks, List<RoleSample> samples) {
+        History h = new History(0);
+        h.ops.addAll(ops);
+        h.marks.addAll(marks);
+        h.samples.addAll(samples);
+        return h;
+    }
+
+    public double now() {
+        return (System.nanoTime() - startNanos) / 1e6;
+    }
+
+    public double toMs(long nanos) {
+        return (nanos - startNanos) / 1e6;
+    }
+
+    public void add(Op op) {
+        ops.add(op);
+    }
+
+    public void mark(String label, boolean fault) {
+        marks.add(new Mark(now(), label, fault));
+    }
+
+    public void sample(RoleSample s) {
+        samples.add(s);
+    }
+
+    /** The latest sampled epoch, -1 before the first sample. */
+    public long lastEpoch() {
+        long e = -1;
+        for (RoleSample s : samples) {
+            e = s.epoch();
+        }
+        return e;
+    }
+
+    public List<Op> ops() {
+        List<Op> l = new ArrayList<>(ops);
+        l.sort(Comparator.comparingDouble(Op::invokeMs));
+        return l;
+    }
+
+    public List<Mark> marks() {
+        List<Mark> l = new ArrayList<>(marks);
+        l.sort(Comparator.comparingDouble(Mark::atMs));
+        return l;
+    }
+
+    public List<RoleSample> samples() {
+        List<RoleSample> l = new ArrayList<>(samples);
+        l.sort(Comparator.comparingDouble(RoleSample::atMs));
+        return l;
+    }
+}

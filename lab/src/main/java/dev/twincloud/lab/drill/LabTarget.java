@@ -1,0 +1,140 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.link.LinkState;
+import dev.twincloud.lab.supervisor.Lab;
+import dev.twincloud.lab.supervisor.LabLayout;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The drill's own lab: every fault can be played, every database read. */
+public final class LabTarget implements DrillTarget {
+    private final Lab lab;
+    private final String token;
+    private final boolean owned;
+
+    /** @param owned close the lab with the drill */
+    public LabTarget(Lab lab, boolean owned) {
+        this.lab = lab;
+        this.owned = owned;
+        this.token = lab.secrets().devToken(Duration.ofHours(24));
+    }
+
+    public Lab lab() {
+        return lab;
+    }
+
+    @Override
+    public String describe() {
+        return "lab at " + lab.layout().root() + " (base port " + lab.layout().basePort() + ", " + lab.settings().mode()
+                + ", lease ttl " + lab.settings().leaseTtl().toMillis() + " ms)";
+    }
+
+    @Override
+    public String edgeUrl() {
+        return lab.layout().entryUrl();
+    }
+
+    @Override
+    public String token() {
+        return token;
+    }
+
+    @Override
+    public Optional<String> arbiterUrl() {
+        return Optional.of(lab.arbiterUrl());
+    }
+
+    @Override
+    public String operatorToken() {
+        return lab.secrets().operatorToken();
+    }
+
+    @Override
+    public String edgeStatusUrl() {
+        return lab.layout().entryUrl() + "/_edge/status";
+    }
+
+    @Override
+    public boolean canPlay(FaultStep.Action action) {
+        return true;
+    }
+
+    @Override
+    public void play(FaultStep.Action action, String target, String other) throws IOException {
+        switch (action) {
+            case KILL -> lab.kill(target);
+            case REVIVE -> lab.revive(target);
+            case FREEZE -> lab.signal(target, true);
+            case THAW -> lab.signal(target, false);
+            case PARTITION -> lab.partition(target, other);
+            case HEAL -> lab.links().partition(target, other, LinkState.UP);
+            case KILL_AGENT -> lab.killComponent(target + "-agent");
+            case START_AGENT -> lab.revive(target); // starts what of the site is not running: its agent
+            case SWITCHOVER -> Drill.switchover(lab.arbiterUrl(), operatorToken(), target);
+        }
+    }
+
+    @Override
+    public void restoreAll() throws IOException {
+        lab.heal();
+        for (String t : List.of("arbiter", "gcp", "aws", "edge")) {
+            lab.signal(t, false);
+            lab.revive(t);
+        }
+    }
+
+    @Override
+    public List<DbSnapshot> snapshots(String keyPrefix, double wallStartMillis) {
+        List<DbSnapshot> out = new ArrayList<>();
+        for (SiteId s : LabLayout.SITES) {
+            out.add(snapshot(s, keyPrefix, wallStartMillis));
+        }
+        return out;
+    }
+
+    private DbSnapshot snapshot(SiteId site, String keyPrefix, double wallStartMillis) {
+        String url = "jdbc:postgresql://127.0.0.1:" + lab.layout().pgPort(site) + "/postgres?connectTimeout=3&socketTimeout=20";
+        try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+            String role;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                role = rs.getBoolean(1) ? "standby" : "primary";
+            }
+            List<DbSnapshot.Row> rows = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT r.notes, r.id::text, r.written_site,
+                           extract(epoch FROM pg_xact_commit_timestamp(r.xmin)) * 1000,
+                           coalesce((SELECT sum(length(l.samples)) FROM ecg_lead l WHERE l.recording_id = r.id), 0)
+                    FROM ecg_recording r WHERE r.notes LIKE ? ORDER BY 4""")) {
+                ps.setString(1, keyPrefix + "%");
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        double commit = rs.getDouble(4);
+                        rows.add(new DbSnapshot.Row(rs.getString(1), rs.getString(2), rs.getString(3),
+                                rs.wasNull() ? Double.NaN : commit - wallStartMillis, rs.getLong(5)));
+                    }
+                }
+            }
+            return new DbSnapshot(site.name(), true, role, List.copyOf(rows));
+        } catch (SQLException e) {
+            return DbSnapshot.unavailable(site.name());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (owned) {
+            lab.close();
+        }
+    }
+}

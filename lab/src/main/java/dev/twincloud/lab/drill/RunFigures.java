@@ -1,0 +1,64 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.lab.drill.History.Op;
+import dev.twincloud.lab.drill.History.OpType;
+import java.util.List;
+
+/**
+ * The figures of one run, in ms unless named otherwise; NaN where a figure does not apply.
+ *
+ * @param rtoMs           unplanned RTO: first fault to the first write acknowledged through the edge by another site
+ * @param writeUnavailMs  longest time without an acknowledged write, from the first fault to the end
+ * @param readUnavailMs   the same for successful reads
+ * @param rejoinMs        heal to the other site reporting STANDBY
+ * @param inSyncMs        heal to the steady state (standby in sync and eligible again, edge on the writer)
+ */
+public record RunFigures(double rtoMs, double writeUnavailMs, double readUnavailMs, int failovers, int expectedMinFailovers,
+                         int expectedMaxFailovers, int lostWrites, long lostBytes, double rejoinMs, double inSyncMs,
+                         int writesAcked, int writeAttemptsFailed, int writesUnknown, int readsOk, int readsFailed) {
+
+    /** Pure: from the history, the run's promotions and the checker's loss accounting. */
+    public static RunFigures measure(History h, double faultAtMs, double healAtMs, double endMs, String initialWriter,
+                                     boolean measureRto, int minFailovers, int maxFailovers, int promotions,
+                                     Checker.Result check) {
+        List<Op> ops = h.ops();
+        double rto = Double.NaN;
+        if (measureRto) {
+            rto = ops.stream().filter(o -> o.type() == OpType.WRITE && o.ok() && o.invokeMs() >= faultAtMs
+                            && !o.site().isEmpty() && !o.site().equals(initialWriter))
+                    .mapToDouble(Op::completeMs).min().orElse(Double.NaN) - faultAtMs;
+        }
+        double rejoin = Double.NaN;
+        double inSync = Double.NaN;
+        for (History.RoleSample s : h.samples()) {
+            if (s.atMs() < healAtMs) {
+                continue;
+            }
+            if (Double.isNaN(rejoin) && "STANDBY".equals(s.standbyState())) {
+                rejoin = s.atMs() - healAtMs;
+            }
+            if (Double.isNaN(inSync) && s.steady()) {
+                inSync = s.atMs() - healAtMs;
+            }
+        }
+        return new RunFigures(rto, longestGap(ops, OpType.WRITE, faultAtMs, endMs), longestGap(ops, OpType.READ, faultAtMs, endMs),
+                promotions, minFailovers, maxFailovers, check.lostWrites(), check.lostBytes(), rejoin, inSync,
+                check.ackedWrites(),
+                (int) ops.stream().filter(o -> o.type() == OpType.WRITE && o.outcome() == History.Outcome.FAIL).count(),
+                check.unknownWrites(),
+                (int) ops.stream().filter(o -> o.type() == OpType.READ && o.ok()).count(),
+                (int) ops.stream().filter(o -> o.type() == OpType.READ && !o.ok()).count());
+    }
+
+    /** The longest stretch of {@code [from, to]} without a successful operation of {@code type} completing. */
+    static double longestGap(List<Op> ops, OpType type, double from, double to) {
+        double last = from;
+        double gap = 0;
+        for (double t : ops.stream().filter(o -> o.type() == type && o.ok() && o.completeMs() >= from && o.completeMs() <= to)
+                .mapToDouble(Op::completeMs).sorted().toArray()) {
+            gap = Math.max(gap, t - last);
+            last = t;
+        }
+        return Math.max(gap, to - last);
+    }
+}

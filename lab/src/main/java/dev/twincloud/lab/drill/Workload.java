@@ -1,0 +1,105 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.lab.drill.History.Op;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The client workload of one run, through the edge:
+ * <ul>
+ *   <li>writers: each sends writes with a fresh Idempotency-Key, retries a failed or unanswered one
+ *       with the <em>same</em> key until it is acknowledged (bounded), then reads it back
+ *       (read-your-writes); every 10th acknowledged key is sent once more to check the replay;</li>
+ *   <li>readers: read keys other clients had acknowledged (read availability, monotonic reads).</li>
+ * </ul>
+ * Every loop is bounded by {@code maxDuration}, whatever happens to {@link #close()}.
+ */
+final class Workload implements AutoCloseable {
+    private static final int MAX_ATTEMPTS_PER_KEY = 400;
+
+    record Acked(String key, String id) {
+    }
+
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<Acked> acked = new CopyOnWriteArrayList<>();
+    private volatile boolean stop;
+
+    Workload(String edgeUrl, String token, History history, String keyPrefix, int writers, int readers, long paceMs,
+             Duration maxDuration, long seed) {
+        long end = System.nanoTime() + maxDuration.toNanos();
+        Duration timeout = Duration.ofSeconds(2);
+        for (int c = 0; c < writers; c++) {
+            int client = c;
+            DrillClient http = new DrillClient(edgeUrl, token, history, timeout);
+            threads.add(Thread.ofVirtual().name("drill-writer-" + c).start(() -> {
+                int seq = 0;
+                while (!stop && System.nanoTime() < end) {
+                    String key = keyPrefix + "-c" + client + "-" + seq++;
+                    Op last = null;
+                    for (int attempt = 1; attempt <= MAX_ATTEMPTS_PER_KEY && !stop && System.nanoTime() < end; attempt++) {
+                        last = http.write(client, key, attempt);
+                        if (last.ok() || (last.status() >= 400 && last.status() < 500)) {
+                            break;
+                        }
+                        pause(paceMs);
+                    }
+                    if (last != null && last.ok() && last.id() != null) {
+                        acked.add(new Acked(key, last.id()));
+                        http.read(client, key, last.id());
+                        if (seq % 10 == 0) {
+                            http.write(client, key, 0); // attempt 0: a deliberate replay of an acknowledged key
+                        }
+                    }
+                    pause(paceMs);
+                }
+            }));
+        }
+        Random random = new Random(seed);
+        for (int c = 0; c < readers; c++) {
+            int client = writers + c;
+            DrillClient http = new DrillClient(edgeUrl, token, history, timeout);
+            threads.add(Thread.ofVirtual().name("drill-reader-" + c).start(() -> {
+                while (!stop && System.nanoTime() < end) {
+                    int n = acked.size();
+                    if (n > 0) {
+                        Acked a;
+                        synchronized (random) {
+                            // mostly recent keys: a stale replica shows first there
+                            a = acked.get(Math.max(0, n - 1 - random.nextInt(Math.min(n, 20))));
+                        }
+                        http.read(client, a.key(), a.id());
+                    }
+                    pause(paceMs * 2);
+                }
+            }));
+        }
+    }
+
+    int ackedCount() {
+        return acked.size();
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop = true;
+        for (Thread t : threads) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

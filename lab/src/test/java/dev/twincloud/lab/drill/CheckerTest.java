@@ -1,0 +1,174 @@
+package dev.twincloud.lab.drill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.lab.drill.Anomaly.Kind;
+import dev.twincloud.lab.drill.History.Op;
+import dev.twincloud.lab.drill.History.OpType;
+import dev.twincloud.lab.drill.History.Outcome;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The checker on hand-made histories: a failover from gcp (epoch 1) to aws (epoch 2) at 1000 ms,
+ * clean, and with each anomaly planted in it.
+ */
+class CheckerTest {
+    static final Checker SYNC = new Checker(new Checker.Config(true, 0, 50));
+    static final WriterTimeline FAILOVER_AT_1000 = WriterTimeline.of("gcp", 1,
+            List.of(new WriterTimeline.Promotion(1000, "FAILOVER", 2, "aws")));
+
+    static Op write(String key, double at, String site, String id) {
+        return new Op(0, OpType.WRITE, key, at, at + 10, Outcome.OK, 201, site, id, 1, 200, 1, false);
+    }
+
+    static Op failedWrite(String key, double at) {
+        return new Op(0, OpType.WRITE, key, at, at + 2000, Outcome.INFO, 0, "", null, 1, 200, 1, false);
+    }
+
+    static Op read(int client, String key, String id, double at, String site, int status) {
+        return new Op(client, OpType.READ, key, at, at + 5, status == 200 ? Outcome.OK : Outcome.FAIL, status, site, id, 2, 0, 1, false);
+    }
+
+    static DbSnapshot.Row row(String key, String id, String site, double commit) {
+        return new DbSnapshot.Row(key, id, site, commit, 200);
+    }
+
+    /** Clean: k1, k2 on gcp before the failover; k3 retried across it and acknowledged by aws; k4 on aws. */
+    static List<Op> cleanOps() {
+        return new ArrayList<>(List.of(
+                write("k1", 100, "gcp", "id1"),
+                write("k2", 500, "gcp", "id2"),
+                failedWrite("k3", 800),
+                write("k3", 2900, "aws", "id3"),
+                read(0, "k3", "id3", 2950, "aws", 200),
+                write("k4", 3000, "aws", "id4"),
+                read(1, "k1", "id1", 3100, "aws", 200)));
+    }
+
+    static List<DbSnapshot.Row> cleanRows() {
+        return new ArrayList<>(List.of(row("k1", "id1", "gcp", 105), row("k2", "id2", "gcp", 505),
+                row("k3", "id3", "aws", 2905), row("k4", "id4", "aws", 3005)));
+    }
+
+    static Checker.Result check(Checker c, List<Op> ops, List<DbSnapshot.Row> writerRows, List<DbSnapshot.Row> standbyRows) {
+        return c.check(new Checker.Input(History.of(ops, List.of(), List.of()), FAILOVER_AT_1000,
+                List.of(new DbSnapshot("aws", true, "primary", writerRows), new DbSnapshot("gcp", true, "standby", standbyRows)), "aws"));
+    }
+
+    @Test
+    void aCleanFailoverHistoryHasNoAnomaly() {
+        Checker.Result r = check(SYNC, cleanOps(), cleanRows(), cleanRows());
+        assertThat(r.anomalies()).isEmpty();
+        assertThat(r.ackedWrites()).isEqualTo(4);
+        assertThat(r.lostWrites()).isZero();
+    }
+
+    @Test
+    void anAcknowledgedWriteMissingFromTheNewWriterIsALostWrite() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.removeIf(x -> x.key().equals("k2"));
+        Checker.Result r = check(SYNC, cleanOps(), rows, rows);
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.LOST_WRITE);
+        assertThat(r.anomalies().get(0).detail()).contains("k2");
+        assertThat(r.lostWrites()).isEqualTo(1);
+        assertThat(r.lostBytes()).isEqualTo(200);
+    }
+
+    @Test
+    void theOldWriterCommittingAfterThePromotionIsASplitBrain() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("k9", "id9", "gcp", 1500)); // gcp committed 500 ms after aws got epoch 2
+        Checker.Result r = check(SYNC, cleanOps(), rows, rows);
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsOnly(Kind.SPLIT_BRAIN);
+        assertThat(r.anomalies().get(0).detail()).contains("gcp").contains("aws (epoch 2)");
+    }
+
+    @Test
+    void theNewWriterCommittingBeforeItsPromotionIsASplitBrain() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("k8", "id8", "aws", 600));
+        assertThat(check(SYNC, cleanOps(), rows, rows).anomalies()).extracting(Anomaly::kind).containsOnly(Kind.SPLIT_BRAIN);
+    }
+
+    @Test
+    void anAcknowledgementFromASiteThatWasNotTheWriterIsASplitBrain() {
+        List<Op> ops = cleanOps();
+        ops.add(write("k5", 2000, "gcp", "id5")); // the client saw gcp accept a write in aws's epoch
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("k5", "id5", "aws", 2005)); // even if the row ended up on aws: the ack came from gcp
+        assertThat(check(SYNC, ops, rows, rows).anomalies()).extracting(Anomaly::kind).containsExactly(Kind.SPLIT_BRAIN);
+    }
+
+    @Test
+    void aCommitWithinTheClockToleranceOfThePromotionIsNotASplitBrain() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("k7", "id7", "gcp", 1030));
+        assertThat(check(SYNC, cleanOps(), rows, rows).anomalies()).isEmpty();
+    }
+
+    @Test
+    void aRetriedKeyStoredTwiceIsADuplicate() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("k3", "id3b", "aws", 2950)); // the retry of k3 took effect a second time
+        Checker.Result r = check(SYNC, cleanOps(), rows, cleanRows());
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.DUPLICATE);
+        assertThat(r.anomalies().get(0).detail()).contains("on aws").contains("k3");
+    }
+
+    @Test
+    void aKeyAcknowledgedWithTwoDifferentIdsIsADuplicate() {
+        List<Op> ops = cleanOps();
+        ops.add(write("k1", 3200, "aws", "id1-again")); // a replay of k1 that created a new recording
+        Checker.Result r = check(SYNC, ops, cleanRows(), cleanRows());
+        assertThat(r.anomalies()).extracting(Anomaly::kind).contains(Kind.DUPLICATE);
+    }
+
+    @Test
+    void aNotFoundFromTheWriterForAnAcknowledgedWriteIsAStaleRead() {
+        List<Op> ops = cleanOps();
+        ops.add(read(1, "k2", "id2", 3300, "aws", 404));
+        Checker.Result r = check(SYNC, ops, cleanRows(), cleanRows());
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ);
+    }
+
+    @Test
+    void aNotFoundFromASiteThatWasNotTheWriterIsNoPromiseBroken() {
+        List<Op> ops = cleanOps();
+        ops.add(read(1, "k4", "id4", 3300, "gcp", 404)); // served by the standby: no read-your-writes promise there
+        ops.add(read(2, "k4", "id4", 2000, "aws", 404)); // sent before k4 was acknowledged
+        assertThat(check(SYNC, ops, cleanRows(), cleanRows()).anomalies()).isEmpty();
+    }
+
+    @Test
+    void asyncLossWithinTheBoundIsReportedButNoAnomalyAndOverTheBoundIsOne() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.removeIf(x -> x.key().equals("k2"));
+        Checker within = new Checker(new Checker.Config(false, 1000, 50));
+        Checker.Result r = check(within, cleanOps(), rows, rows);
+        assertThat(r.anomalies()).isEmpty();
+        assertThat(r.lostWrites()).isEqualTo(1);
+        assertThat(r.lostBytes()).isEqualTo(200);
+
+        Checker tight = new Checker(new Checker.Config(false, 100, 50));
+        assertThat(check(tight, cleanOps(), rows, rows).anomalies()).extracting(Anomaly::kind)
+                .containsExactly(Kind.ASYNC_LOSS_OVER_BOUND);
+    }
+
+    @Test
+    void anUnreadableWriterDatabaseIsANoteNotACleanBillOfHealth() {
+        Checker.Result r = SYNC.check(new Checker.Input(History.of(cleanOps(), List.of(), List.of()), FAILOVER_AT_1000,
+                List.of(DbSnapshot.unavailable("aws")), "aws"));
+        assertThat(r.notes()).anyMatch(n -> n.contains("not checked"));
+    }
+
+    @Test
+    void withoutAnArbiterTheTimelineIsUnknownAndOnlyClientSideChecksRun() {
+        List<Op> ops = cleanOps();
+        ops.add(write("k5", 2000, "gcp", "id5"));
+        ops.add(read(1, "k2", "id2", 3300, "aws", 404));
+        Checker.Result r = SYNC.check(new Checker.Input(History.of(ops, List.of(), List.of()), WriterTimeline.unknown(), List.of(), "aws"));
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.twincloud.lab.drill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.lab.supervisor.Lab;
+import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSettings;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * CI's short drill set: one real lab (root {@code lab/target/drill-short}), every scenario once, short
+ * settle waits. The reports land in {@code lab/target/drill-short/report}. Base port 17400
+ * ({@code -Ddrill.basePort=N}): below Linux's ephemeral range (32768-60999), where an outgoing
+ * connection can take one of the lab's ports before its server binds it.
+ */
+class DrillShortSetTest {
+    static final Path HOME = Path.of(System.getProperty("twincloud.home", "..")).toAbsolutePath().normalize();
+
+    @Test
+    @Timeout(value = 9, unit = TimeUnit.MINUTES)
+    void everyScenarioOnceLosesNothingSplitsNothingDuplicatesNothingAndFailsOverOnlyWhenItShould() throws Exception {
+        Path root = HOME.resolve("lab").resolve("target").resolve("drill-short");
+        deleteTree(root);
+        DrillReport report;
+        try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(new LabLayout(root, Integer.getInteger("drill.basePort", 17400)), HOME)), true)) {
+            DrillSettings settings = DrillSettings.defaults(Scenario.parse("all"), 1, 42).withSettleTimeout(Duration.ofSeconds(60));
+            report = new Drill(target, settings, new PrintWriter(System.out, true), root.resolve("report/histories")).run();
+        }
+        List<Path> files = report.write(root.resolve("report"));
+        System.out.println(report.table());
+
+        assertThat(files).allMatch(Files::isRegularFile);
+        assertThat(Files.readString(root.resolve("report/drill-report.html"))).contains("<svg");
+        assertThat(report.runs()).extracting(RunResult::scenario).containsExactlyElementsOf(
+                Scenario.parse("all").stream().map(s -> s.id).toList());
+        for (RunResult r : report.runs()) {
+            assertThat(r.anomalies()).as(r.scenario() + " anomalies").isEmpty();
+            assertThat(r.figures().writesAcked()).as(r.scenario() + " acknowledged writes").isPositive();
+            assertThat(r.failoversAsExpected()).as(r.scenario() + ": " + r.figures().failovers() + " failovers, expected "
+                    + Drill.expected(r.figures())).isTrue();
+            assertThat(r.settled()).as(r.scenario() + " settled: " + r.notes()).isTrue();
+        }
+    }
+
+    static void deleteTree(Path root) throws java.io.IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
