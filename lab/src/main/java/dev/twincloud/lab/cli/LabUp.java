@@ -115,6 +115,7 @@ public final class LabUp implements Callable<Integer> {
                 "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
+        long logStart = Files.exists(log) ? Files.size(log) : 0; // the log is appended to: read only this run's part
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
@@ -123,15 +124,21 @@ public final class LabUp implements Callable<Integer> {
                 err.println("the lab did not start; see " + log);
                 return 1;
             }
-            if (Files.readString(log).contains("lab is up")) {
-                out.print(Files.readString(log).lines().dropWhile(l -> !l.startsWith("twincloud lab is up"))
-                        .reduce("", (a, b) -> a + b + "\n"));
+            String run = newPart(log, logStart);
+            if (run.contains("twincloud lab is up")) {
+                out.print(run.lines().dropWhile(l -> !l.startsWith("twincloud lab is up")).reduce("", (a, b) -> a + b + "\n"));
+                out.flush();
                 return 0;
             }
             Thread.sleep(200);
         }
         err.println("the lab did not come up within 4 minutes; see " + log);
         return 1;
+    }
+
+    private static String newPart(Path log, long from) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) Math.min(from, all.length), (int) Math.max(0, all.length - from), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static void printSummary(PrintWriter out, Lab l, Duration took) {

@@ -218,6 +218,18 @@ public final class Lab implements AutoCloseable {
                     .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on"))
                     .logFile(layout.logs().resolve(site + "-postgres.log")).stopOnJvmExit(false).build());
         }
+        for (SiteId site : LabLayout.SITES) {
+            Path version = layout.pgData(site).resolve("PG_VERSION");
+            try {
+                if (Files.exists(version) && !Files.readString(version).trim().equals(Integer.toString(binaries.majorVersion()))) {
+                    throw new IllegalStateException("the data in " + layout.pgData(site) + " is for PostgreSQL " + Files.readString(version).trim()
+                            + " but the binaries found are " + binaries.majorVersion() + " (" + binaries.binDir()
+                            + "): use the same binaries (TWINCLOUD_PG_BINARIES / TWINCLOUD_PG_BINDIR) or start over with 'lab up --fresh'");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         PostgresServer primary = pg.get(first);
         PostgresServer standby = pg.get(second);
         if (!primary.isInitialized()) {

@@ -61,13 +61,13 @@ public final class LabControlServer implements AutoCloseable {
                 case "partition" -> requirePost(post, () -> lab.partition(required(q, "a"), required(q, "b"))
                         .stream().map(l -> l.name() + "=" + l.state()).toList());
                 case "heal" -> requirePost(post, () -> lab.heal().stream().map(l -> l.name() + "=" + l.state()).toList());
-                case "down" -> requirePost(post, () -> {
-                    down.countDown();
-                    return Map.of("stopping", true);
-                });
+                case "down" -> requirePost(post, () -> Map.of("stopping", true));
                 default -> throw new NotFound("no lab verb '" + verb + "'");
             };
             respond(ex, 200, Map.of("result", result));
+            if (verb.equals("down")) {
+                down.countDown(); // only after the answer is out: stopping closes this server
+            }
         } catch (NotFound e) {
             respond(ex, 404, Map.of("error", e.getMessage()));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {

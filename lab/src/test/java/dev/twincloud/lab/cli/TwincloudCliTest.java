@@ -1,0 +1,64 @@
+package dev.twincloud.lab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.lab.TwincloudCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The CLI in-process: bad input gets a message and a non-zero exit; no lab running is said plainly. */
+class TwincloudCliTest {
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new TwincloudCli());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String[] cmd : new String[][] {{"--help"}, {"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "kill", "--help"},
+                {"lab", "partition", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"}}) {
+            Run r = run(cmd);
+            assertThat(r.exit()).as(String.join(" ", cmd)).isZero();
+            assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage:");
+        }
+    }
+
+    @Test
+    void unknownCommandsAndMissingArgumentsExitWith2AndSayWhy() {
+        Run unknown = run("lab", "frobnicate");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("frobnicate");
+        Run noForce = run("ctl", "promote", "aws", "--token", "x".repeat(20));
+        assertThat(noForce.exit()).isEqualTo(2);
+        assertThat(noForce.err()).contains("--force");
+        Run badTtl = run("lab", "up", "--lease-ttl-ms", "10", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(badTtl.exit()).isEqualTo(2);
+        assertThat(badTtl.err()).contains("--lease-ttl-ms must be between 500 and 600000");
+        Run badMode = run("ctl", "mode", "MAYBE", "--token", "x".repeat(20));
+        assertThat(badMode.exit()).isEqualTo(2);
+    }
+
+    @Test
+    void verbsWithoutARunningLabSaySoAndFail() {
+        Run r = run("lab", "kill", "gcp", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("no lab is running").contains("19903");
+    }
+
+    @Test
+    void ctlWithoutATokenRefusesToCallTheArbiter() {
+        Run r = run("ctl", "status", "--arbiter", "http://127.0.0.1:19900", "--token", "");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("operator token is required");
+    }
+}
