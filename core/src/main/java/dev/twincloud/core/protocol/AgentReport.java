@@ -49,9 +49,4 @@ public record AgentReport(
     public java.util.Optional<ReplicaInfo> replica(SiteId standby) {
         return replicas.stream().filter(r -> r.name().equals(standby.name())).findFirst();
     }
-
-    /** The furthest WAL position this site has durably, whatever its role. */
-    public Lsn durableLsn() {
-        return receiveLsn.compareTo(writeLsn) > 0 ? receiveLsn : writeLsn;
-    }
 }

@@ -504,8 +504,4 @@ public final class Lab implements AutoCloseable {
         }
         links.close();
     }
-
-    static UncheckedIOException unchecked(IOException e) {
-        return new UncheckedIOException(e);
-    }
 }
