@@ -38,7 +38,7 @@ public final class SimAgent {
                         new Lsn(peer.lsn), new Lsn(peer.lsn)))
                 : List.of();
         return new AgentReport(site, epoch, state, role, SYSTEM_ID, 1, new Lsn(lsn), new Lsn(lsn), replicas,
-                new Lsn(stopLsn), "");
+                new Lsn(stopLsn), "", java.util.Optional.empty());
     }
 
     /** Reach the assigned goal at once. */

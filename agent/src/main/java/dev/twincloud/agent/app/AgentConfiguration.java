@@ -49,8 +49,8 @@ class AgentConfiguration {
 
     /**
      * The CloudNativePG driver, acting through this site's {@code Cluster} resource (in-cluster
-     * credentials). Promotion tokens do not travel between the clusters yet: promotion goes without
-     * one, which stays safe because the arbiter promotes only after the stop position was received.
+     * credentials). Demotion tokens travel between the clusters through the arbiter: the old writer's
+     * agent reports its token while FENCED, the switchover target's assignment carries it to promote.
      */
     private static PostgresDriver cnpgDriver(AgentProperties props) {
         AgentProperties.Cnpg c = props.cnpg();
@@ -61,7 +61,7 @@ class AgentConfiguration {
         var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
         var target = new dev.twincloud.agent.cnpg.CnpgTarget(c.namespace(), c.cluster(), SiteId.of(props.site()), SiteId.of(props.peer()));
         var sql = new dev.twincloud.agent.cnpg.JdbcSqlProbe(c.dbUrl(), c.dbUser(), c.dbPassword() == null ? "" : c.dbPassword());
-        return new dev.twincloud.agent.cnpg.CnpgDriver(client, target, sql, dev.twincloud.agent.cnpg.PromotionTokenSource.NONE);
+        return new dev.twincloud.agent.cnpg.CnpgDriver(client, target, sql);
     }
 
     private static boolean blank(String s) {

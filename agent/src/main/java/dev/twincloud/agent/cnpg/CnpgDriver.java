@@ -38,10 +38,14 @@ import tools.jackson.databind.json.JsonMapper;
  * <caption>How each step maps to CloudNativePG</caption>
  * <tr><th>step</th><th>patch of the Cluster</th><th>done when</th></tr>
  * <tr><td>stopClean (switchover)</td><td>{@code replica.primary} := the peer (demotion)</td>
- *     <td>{@code status.demotionToken} is set; its checkpoint is {@link #stopLsn()}</td></tr>
+ *     <td>{@code status.demotionToken} is set; its checkpoint is {@link #stopLsn()}, the token itself
+ *     {@link #demotionToken()}, which the agent reports to the arbiter while FENCED</td></tr>
  * <tr><td>promote</td><td>{@code replica.primary} := self, with {@code replica.promotionToken} :=
- *     the old primary's demotion token when there is one (planned), without (unplanned)</td>
- *     <td>PostgreSQL is out of recovery</td></tr>
+ *     the token of the assignment: the old primary's demotion token, relayed by the arbiter in a
+ *     planned switchover (refused if it is not a token of this database); none after an unplanned
+ *     failover</td>
+ *     <td>PostgreSQL is out of recovery (with a token, CloudNativePG first replays up to its
+ *     checkpoint)</td></tr>
  * <tr><td>stopNow</td><td>annotation {@code cnpg.io/fencedInstances: ["*"]}</td>
  *     <td>PostgreSQL no longer answers</td></tr>
  * <tr><td>followWriter (re-join)</td><td>{@code replica.primary} := the peer, fencing removed</td>
@@ -70,26 +74,24 @@ public final class CnpgDriver implements PostgresDriver {
     private final KubernetesClient client;
     private final CnpgTarget target;
     private final SqlProbe sql;
-    private final PromotionTokenSource tokens;
     private final Clock clock;
     private final Duration rejoinTimeout;
 
     private volatile Optional<SiteId> appliedSync;
     private volatile Lsn stopLsn = Lsn.ZERO;
+    private volatile Optional<String> demotionToken = Optional.empty();
     private volatile Instant followingSince;
 
-    public CnpgDriver(KubernetesClient client, CnpgTarget target, SqlProbe sql, PromotionTokenSource tokens,
-                      Clock clock, Duration rejoinTimeout) {
+    public CnpgDriver(KubernetesClient client, CnpgTarget target, SqlProbe sql, Clock clock, Duration rejoinTimeout) {
         this.client = Objects.requireNonNull(client, "client");
         this.target = Objects.requireNonNull(target, "target");
         this.sql = Objects.requireNonNull(sql, "sql");
-        this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.rejoinTimeout = Objects.requireNonNull(rejoinTimeout, "rejoinTimeout");
     }
 
-    public CnpgDriver(KubernetesClient client, CnpgTarget target, SqlProbe sql, PromotionTokenSource tokens) {
-        this(client, target, sql, tokens, Clock.systemUTC(), Duration.ofMinutes(5));
+    public CnpgDriver(KubernetesClient client, CnpgTarget target, SqlProbe sql) {
+        this(client, target, sql, Clock.systemUTC(), Duration.ofMinutes(5));
     }
 
     // ------------------------------------------------------------------ observe ---
@@ -136,6 +138,7 @@ public final class CnpgDriver implements PostgresDriver {
     @Override
     public StepResult startAsPrimary() {
         return guarded("start as primary", () -> {
+            demotionToken = Optional.empty();
             ClusterView c = cluster();
             Map<String, Object> patch = new LinkedHashMap<>();
             if (c.fenced()) {
@@ -156,19 +159,24 @@ public final class CnpgDriver implements PostgresDriver {
         });
     }
 
+    /**
+     * With a token (planned switchover), CloudNativePG promotes only once this replica has the same
+     * system identifier and has replayed up to the token's checkpoint; the system identifier is also
+     * checked here, so that a wrong token fails the step at once with a clear reason.
+     */
     @Override
-    public StepResult promote() {
+    public StepResult promote(Optional<String> promotionToken) {
         return guarded("promote", () -> {
+            demotionToken = Optional.empty();
             ClusterView c = cluster();
             if (c.isPrimaryCluster() && !c.fenced()) {
                 return outOfRecovery("promoted");
             }
             Map<String, Object> replica = new LinkedHashMap<>();
             replica.put("primary", c.self());
-            Optional<String> token = tokens.promotionToken();
             String how;
-            if (token.isPresent()) {
-                DemotionToken t = DemotionToken.parse(token.get())
+            if (promotionToken.isPresent()) {
+                DemotionToken t = DemotionToken.parse(promotionToken.get())
                         .orElseThrow(() -> new IllegalArgumentException("the promotion token is not a CloudNativePG demotion token"));
                 if (c.systemId().isPresent() && !c.systemId().get().equals(t.systemId())) {
                     return StepResult.failed("the demotion token belongs to system " + t.systemId() + ", this Cluster is "
@@ -197,6 +205,7 @@ public final class CnpgDriver implements PostgresDriver {
             return StepResult.failed("cannot follow this site itself");
         }
         return guarded("follow " + writer, () -> {
+            demotionToken = Optional.empty();
             ClusterView c = cluster();
             Map<String, Object> patch = new LinkedHashMap<>();
             if (c.isPrimaryCluster()) {
@@ -270,11 +279,13 @@ public final class CnpgDriver implements PostgresDriver {
                 replica.put("promotionToken", null);
                 patch(c, Map.of("spec", Map.of("replica", replica)));
                 stopLsn = Lsn.ZERO;
+                demotionToken = Optional.empty();
                 return StepResult.retry("CloudNativePG to demote " + target.cluster() + " and publish its demotion token");
             }
             Optional<DemotionToken> token = c.demotionToken().flatMap(DemotionToken::parse);
             if (token.isPresent()) {
                 stopLsn = token.get().redo();
+                demotionToken = Optional.of(token.get().encoded());
                 return StepResult.done("demoted cleanly at " + stopLsn + " (timeline " + token.get().timeline() + ")");
             }
             return StepResult.retry("the demotion token of " + target.cluster());
@@ -298,13 +309,13 @@ public final class CnpgDriver implements PostgresDriver {
         return stopLsn;
     }
 
-    /** This Cluster's demotion token, for the agent to hand to the arbiter (and so to the new primary). */
+    /**
+     * The demotion token {@link #stopClean()} found, as CloudNativePG wrote it; cleared by any later
+     * step that starts, promotes or re-joins the database.
+     */
+    @Override
     public Optional<String> demotionToken() {
-        try {
-            return cluster().demotionToken();
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
+        return demotionToken;
     }
 
     @Override

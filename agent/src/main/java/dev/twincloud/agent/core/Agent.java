@@ -42,6 +42,7 @@ public final class Agent {
     private Optional<Assignment> lastAssignment = Optional.empty();
     private boolean guardInstalled;
     private Lsn stopLsn = Lsn.ZERO;
+    private Optional<String> demotionToken = Optional.empty();
     private boolean progressed;
 
     public Agent(SiteId site, PostgresDriver driver, ArbiterClient arbiter, Collection<String> guardedSchemas,
@@ -82,8 +83,10 @@ public final class Agent {
     public Optional<Assignment> tick() {
         progressed = false;
         Observation obs = driver.observe();
+        boolean fenced = state == SiteState.FENCED;
         AgentReport report = new AgentReport(site, epoch, state, obs.role(), obs.systemId(), obs.timeline(),
-                obs.writeLsn(), obs.receiveLsn(), obs.replicas(), state == SiteState.FENCED ? stopLsn : Lsn.ZERO, message);
+                obs.writeLsn(), obs.receiveLsn(), obs.replicas(), fenced ? stopLsn : Lsn.ZERO, message,
+                fenced ? demotionToken : Optional.empty());
         // Rule 2: t0 is taken before the request leaves, so the lease ends here before it ends at the arbiter.
         long t0 = nanoTime.getAsLong();
         Assignment a;
@@ -171,7 +174,7 @@ public final class Agent {
         return switch (t.action()) {
             case START_AS_PRIMARY -> then(driver.startAsPrimary(), () -> driver.setSynchronousStandby(a.syncStandby()));
             case START_AS_STANDBY, REJOIN -> driver.followWriter(a.writer());
-            case PROMOTE -> then(driver.promote(), () -> driver.setSynchronousStandby(Optional.empty()));
+            case PROMOTE -> then(driver.promote(a.promotionToken()), () -> driver.setSynchronousStandby(Optional.empty()));
             case SET_ASYNC -> driver.setSynchronousStandby(Optional.empty());
             case SET_SYNC -> driver.setSynchronousStandby(a.syncStandby());
             case FENCE_AND_STOP_CLEAN -> {
@@ -179,6 +182,7 @@ public final class Agent {
                 StepResult r = driver.stopClean();
                 if (r instanceof StepResult.Done) {
                     stopLsn = driver.stopLsn();
+                    demotionToken = driver.demotionToken();
                 }
                 yield r;
             }

@@ -26,8 +26,15 @@ public interface PostgresDriver {
      */
     StepResult followWriter(SiteId writer);
 
-    /** Promote the local standby; done once it accepts writes (out of recovery). */
-    StepResult promote();
+    /**
+     * Promote the local standby; done once it accepts writes (out of recovery).
+     *
+     * @param promotionToken in a planned switchover, the old writer's {@link #demotionToken()} relayed by
+     *                       the arbiter: a driver that knows tokens promotes with it (CloudNativePG then
+     *                       checks it is the same database and replays up to its checkpoint first);
+     *                       empty after an unplanned failover or a forced promotion. Others ignore it.
+     */
+    StepResult promote(Optional<String> promotionToken);
 
     /** Name {@code standby} in synchronous_standby_names, or none (async). */
     StepResult setSynchronousStandby(Optional<SiteId> standby);
@@ -40,6 +47,15 @@ public interface PostgresDriver {
 
     /** The shutdown checkpoint position of the stopped server, or ZERO when unknown or running. */
     Lsn stopLsn();
+
+    /**
+     * The token the last {@link #stopClean()} produced (CloudNativePG's demotion token), for the agent
+     * to report while FENCED so that the arbiter can hand it to the switchover target; empty when the
+     * driver has no such thing, or once the database was started, promoted or made to follow again.
+     */
+    default Optional<String> demotionToken() {
+        return Optional.empty();
+    }
 
     /** A new connection to the local database as a superuser, for the lease guard. */
     Connection connect() throws SQLException;

@@ -88,7 +88,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
             syncNames = null;
         }
         if (server.queryBoolean("SELECT pg_is_in_recovery()")) {
-            return promote();
+            return promote(Optional.empty());
         }
         return StepResult.done();
     }
@@ -162,8 +162,9 @@ public final class LocalPostgresDriver implements PostgresDriver {
         }
     }
 
+    /** Plain {@code pg_promote}: the arbiter promotes only a standby it has proven safe; no token here. */
     @Override
-    public StepResult promote() {
+    public StepResult promote(Optional<String> promotionToken) {
         if (!server.isRunning()) {
             return StepResult.failed("PostgreSQL is not running; cannot promote");
         }

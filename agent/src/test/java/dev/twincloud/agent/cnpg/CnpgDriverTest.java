@@ -56,7 +56,7 @@ class CnpgDriverTest {
 
     @Test
     void switchoverHandsTheDemotionTokenToThePromotedClusterOnMockApiServerCrud() {
-        CnpgDriver gcp = driver(GCP, AWS, gcpDb, PromotionTokenSource.NONE);
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         gcpDb.primary(SYSTEM_ID, 1, "0/5000000");
 
         // 1. the writer is told to stop cleanly: CloudNativePG demotes it (replica.primary := the peer)
@@ -73,51 +73,61 @@ class CnpgDriverTest {
         assertThat(gcp.demotionToken()).contains(token);
 
         // 3. the standby site promotes with that token (handed over by the arbiter)
-        CnpgDriver aws = driver(AWS, GCP, awsDb, gcp::demotionToken);
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
         setStatus("aws", "twincloud-db-aws", Map.of("systemID", String.valueOf(SYSTEM_ID)));
         awsDb.standby(SYSTEM_ID, 1, "0/5000028", "0/5000028", true);
-        assertThat(aws.promote()).isInstanceOf(StepResult.Retry.class);
+        assertThat(aws.promote(gcp.demotionToken())).isInstanceOf(StepResult.Retry.class);
         assertThat(spec("aws", "twincloud-db-aws", "replica", "primary")).isEqualTo("twincloud-db-aws");
         assertThat(spec("aws", "twincloud-db-aws", "replica", "promotionToken")).isEqualTo(token);
 
         // 4. CloudNativePG verified the token and promoted: done once out of recovery
         awsDb.primary(SYSTEM_ID, 2, "0/5000100");
-        assertThat(aws.promote()).isInstanceOf(StepResult.Done.class);
+        assertThat(aws.promote(Optional.of(token))).isInstanceOf(StepResult.Done.class);
         assertThat(aws.observe().role()).isEqualTo(DbRole.PRIMARY);
 
-        // 5. the old writer follows without rewind
+        // 5. the old writer follows without rewind; its token is spent
         gcpDb.standby(SYSTEM_ID, 2, "0/5000100", "0/5000100", true);
         assertThat(gcp.followWriter(AWS)).isInstanceOf(StepResult.Done.class);
+        assertThat(gcp.demotionToken()).isEmpty();
     }
 
     @Test
     void promotionWithAnotherDatabasesTokenIsRefusedOnMockApiServerCrud() {
         String foreign = DemotionToken.encode("1111", 1, Lsn.parse("0/100"), "000000010000000000000001");
         setStatus("aws", "twincloud-db-aws", Map.of("systemID", String.valueOf(SYSTEM_ID)));
-        CnpgDriver aws = driver(AWS, GCP, awsDb, () -> Optional.of(foreign));
-        assertThat(aws.promote()).isInstanceOfSatisfying(StepResult.Failed.class,
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
+        assertThat(aws.promote(Optional.of(foreign))).isInstanceOfSatisfying(StepResult.Failed.class,
                 f -> assertThat(f.reason()).contains("not the same database"));
+        assertThat(spec("aws", "twincloud-db-aws", "replica", "primary")).isEqualTo("twincloud-db-gcp");
+        assertThat(spec("aws", "twincloud-db-aws", "replica", "promotionToken")).isNull();
+    }
+
+    @Test
+    void promotionWithSomethingThatIsNotADemotionTokenFailsOnMockApiServerCrud() {
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
+        assertThat(aws.promote(Optional.of("not-base64-json!"))).isInstanceOfSatisfying(StepResult.Failed.class,
+                f -> assertThat(f.reason()).contains("promote").contains("not a CloudNativePG demotion token"));
         assertThat(spec("aws", "twincloud-db-aws", "replica", "primary")).isEqualTo("twincloud-db-gcp");
     }
 
     @Test
     void failoverPromotesTheReplicaClusterWithoutATokenOnMockApiServerCrud() {
-        CnpgDriver aws = driver(AWS, GCP, awsDb, PromotionTokenSource.NONE);
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
         awsDb.standby(SYSTEM_ID, 1, "0/7000000", "0/7000010", false);
         assertThat(aws.observe().role()).isEqualTo(DbRole.STANDBY);
 
-        assertThat(aws.promote()).isInstanceOf(StepResult.Retry.class);
+        assertThat(aws.promote(Optional.empty())).isInstanceOf(StepResult.Retry.class);
         assertThat(spec("aws", "twincloud-db-aws", "replica", "primary")).isEqualTo("twincloud-db-aws");
         assertThat(spec("aws", "twincloud-db-aws", "replica", "promotionToken")).isNull();
 
-        assertThat(aws.promote()).as("still in recovery").isInstanceOf(StepResult.Retry.class);
+        assertThat(aws.promote(Optional.empty())).as("still in recovery").isInstanceOf(StepResult.Retry.class);
         awsDb.primary(SYSTEM_ID, 2, "0/7000100");
-        assertThat(aws.promote()).isInstanceOf(StepResult.Done.class);
+        assertThat(aws.promote(Optional.empty())).isInstanceOf(StepResult.Done.class);
     }
 
     @Test
     void fencingSetsCloudNativePgsAnnotationAndReportsDownOnMockApiServerCrud() {
-        CnpgDriver gcp = driver(GCP, AWS, gcpDb, PromotionTokenSource.NONE);
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         gcpDb.primary(SYSTEM_ID, 1, "0/9000000");
 
         assertThat(gcp.stopNow()).isInstanceOf(StepResult.Retry.class);
@@ -131,7 +141,7 @@ class CnpgDriverTest {
 
     @Test
     void rejoinMakesTheFencedOldPrimaryFollowTheNewOneOnMockApiServerCrud() {
-        CnpgDriver gcp = driver(GCP, AWS, gcpDb, PromotionTokenSource.NONE);
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         gcpDb.primary(SYSTEM_ID, 1, "0/9000000");
         gcp.stopNow();
         gcpDb.down();
@@ -152,7 +162,7 @@ class CnpgDriverTest {
 
     @Test
     void rejoinThatNeverStreamsFailsAskingForAReCloneOnMockApiServerCrud() {
-        CnpgDriver gcp = driver(GCP, AWS, gcpDb, PromotionTokenSource.NONE);
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         assertThat(gcp.followWriter(AWS)).isInstanceOf(StepResult.Retry.class);
         gcpDb.standby(SYSTEM_ID, 1, "0/9000000", "0/9000000", false);
         assertThat(gcp.followWriter(AWS)).isInstanceOf(StepResult.Retry.class);
@@ -163,7 +173,7 @@ class CnpgDriverTest {
 
     @Test
     void synchronousReplicationNamesOnlyTheOtherSiteOnMockApiServerCrud() {
-        CnpgDriver gcp = driver(GCP, AWS, gcpDb, PromotionTokenSource.NONE);
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         assertThat(gcp.setSynchronousStandby(Optional.of(AWS))).isInstanceOf(StepResult.Done.class);
         assertThat(spec("gcp", "twincloud-db-gcp", "postgresql", "synchronous")).isEqualTo(Map.of(
                 "method", "first", "number", 1, "maxStandbyNamesFromCluster", 0, "standbyNamesPre", List.of("aws")));
@@ -175,7 +185,7 @@ class CnpgDriverTest {
 
     @Test
     void observeReportsRoleLsnTimelineAndTheOtherSitesStandbyOnMockApiServerCrud() {
-        CnpgDriver gcp = driver(GCP, AWS, gcpDb, PromotionTokenSource.NONE);
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         setStatus("gcp", "twincloud-db-gcp", Map.of("instanceNames", List.of("twincloud-db-gcp-1", "twincloud-db-gcp-2"),
                 "timelineID", 3));
         gcpDb.primary(SYSTEM_ID, 3, "0/A000000",
@@ -195,10 +205,9 @@ class CnpgDriverTest {
 
     @Test
     void missingClusterIsAFailureAndObservesDownOnMockApiServerCrud() {
-        CnpgDriver nowhere = new CnpgDriver(client, new CnpgTarget("gcp", "no-such-cluster", GCP, AWS), gcpDb,
-                PromotionTokenSource.NONE);
+        CnpgDriver nowhere = new CnpgDriver(client, new CnpgTarget("gcp", "no-such-cluster", GCP, AWS), gcpDb);
         assertThat(nowhere.observe().role()).isEqualTo(DbRole.DOWN);
-        assertThat(nowhere.promote()).isInstanceOfSatisfying(StepResult.Failed.class,
+        assertThat(nowhere.promote(Optional.empty())).isInstanceOfSatisfying(StepResult.Failed.class,
                 f -> assertThat(f.reason()).contains("does not exist"));
     }
 
@@ -207,17 +216,17 @@ class CnpgDriverTest {
         server.expect().patch().withPath("/apis/postgresql.cnpg.io/v1/namespaces/aws/clusters/twincloud-db-aws")
                 .andReturn(409, new StatusBuilder().withCode(409).withReason("Conflict")
                         .withMessage("the object has been modified").build()).once();
-        CnpgDriver aws = driver(AWS, GCP, awsDb, PromotionTokenSource.NONE);
-        assertThat(aws.promote()).isInstanceOfSatisfying(StepResult.Retry.class,
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
+        assertThat(aws.promote(Optional.empty())).isInstanceOfSatisfying(StepResult.Retry.class,
                 r -> assertThat(r.waitingFor()).contains("conflict"));
         assertThat(spec("aws", "twincloud-db-aws", "replica", "primary")).isEqualTo("twincloud-db-gcp");
-        assertThat(aws.promote()).as("next attempt, fresh state").isInstanceOf(StepResult.Retry.class);
+        assertThat(aws.promote(Optional.empty())).as("next attempt, fresh state").isInstanceOf(StepResult.Retry.class);
         assertThat(spec("aws", "twincloud-db-aws", "replica", "primary")).isEqualTo("twincloud-db-aws");
     }
 
     @Test
     void staleResourceVersionIsAConflictOnMockApiServerCrud() {
-        CnpgDriver aws = driver(AWS, GCP, awsDb, PromotionTokenSource.NONE);
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
         GenericKubernetesResource stale = clusters("aws").withName("twincloud-db-aws").get();
         // someone else changes the Cluster after the agent read it ...
         clusters("aws").withName("twincloud-db-aws").edit(c -> {
@@ -232,7 +241,7 @@ class CnpgDriverTest {
                 () -> clusters("aws").withName("twincloud-db-aws").patch(
                         io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), json));
         assertThat(error.getCode()).isEqualTo(409);
-        assertThat(aws.promote()).isInstanceOf(StepResult.Retry.class);
+        assertThat(aws.promote(Optional.empty())).isInstanceOf(StepResult.Retry.class);
     }
 
     @Test
@@ -240,8 +249,8 @@ class CnpgDriverTest {
         server.expect().get().withPath("/apis/postgresql.cnpg.io/v1/namespaces/aws/clusters/twincloud-db-aws")
                 .andReturn(403, new StatusBuilder().withCode(403).withReason("Forbidden")
                         .withMessage("clusters.postgresql.cnpg.io is forbidden").build()).always();
-        CnpgDriver aws = driver(AWS, GCP, awsDb, PromotionTokenSource.NONE);
-        assertThat(aws.promote()).isInstanceOfSatisfying(StepResult.Failed.class,
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
+        assertThat(aws.promote(Optional.empty())).isInstanceOfSatisfying(StepResult.Failed.class,
                 f -> assertThat(f.reason()).contains("forbidden").contains("get and patch"));
         assertThat(aws.observe().role()).isEqualTo(DbRole.DOWN);
     }
@@ -260,16 +269,15 @@ class CnpgDriverTest {
         try (KubernetesClient impatient = new KubernetesClientBuilder()
                 .withConfig(new ConfigBuilder(client.getConfiguration()).withRequestTimeout(200).withRequestRetryBackoffLimit(0).build())
                 .build()) {
-            CnpgDriver aws = new CnpgDriver(impatient, new CnpgTarget("aws", "twincloud-db-aws", AWS, GCP), awsDb,
-                    PromotionTokenSource.NONE);
-            assertThat(aws.promote()).isInstanceOfSatisfying(StepResult.Retry.class,
+            CnpgDriver aws = new CnpgDriver(impatient, new CnpgTarget("aws", "twincloud-db-aws", AWS, GCP), awsDb);
+            assertThat(aws.promote(Optional.empty())).isInstanceOfSatisfying(StepResult.Retry.class,
                     r -> assertThat(r.waitingFor()).contains("Kubernetes API unavailable"));
         }
     }
 
     // ------------------------------------------------------------------ helpers ---
 
-    private CnpgDriver driver(SiteId site, SiteId peer, FakeDatabase db, PromotionTokenSource tokens) {
+    private CnpgDriver driver(SiteId site, SiteId peer, FakeDatabase db) {
         Clock clock = new Clock() {
             @Override
             public java.time.ZoneId getZone() {
@@ -286,7 +294,7 @@ class CnpgDriverTest {
                 return now.get();
             }
         };
-        return new CnpgDriver(client, new CnpgTarget(site.name(), "twincloud-db-" + site.name(), site, peer), db, tokens,
+        return new CnpgDriver(client, new CnpgTarget(site.name(), "twincloud-db-" + site.name(), site, peer), db,
                 clock, Duration.ofMinutes(5));
     }
 

@@ -173,7 +173,7 @@ class ArbiterServiceTest {
     void refusesAHeartbeatThatClaimsANewerEpoch() {
         start();
         AgentReport fromTheFuture = new AgentReport(AWS, 7, SiteState.PRIMARY_ASYNC, DbRole.PRIMARY, SimAgent.SYSTEM_ID, 1,
-                null, null, null, null, "");
+                null, null, null, null, "", null);
 
         assertThatThrownBy(() -> arbiter.heartbeat(fromTheFuture)).isInstanceOf(Refused.class)
                 .hasMessageContaining("aws reports epoch 7 but the arbiter's is 1");

@@ -21,7 +21,7 @@ class BadInputTest extends ArbiterHttpTest {
     @Test
     void refusesAHeartbeatFromAnUnknownSite() {
         var report = new AgentReport(SiteId.of("azure"), 1, SiteState.STANDBY, DbRole.STANDBY, SimAgent.SYSTEM_ID, 1,
-                null, null, null, null, "");
+                null, null, null, null, "", null);
         assertBadRequest(agent.post("/v1/heartbeat", report), "unknown site 'azure'; this arbiter knows [gcp, aws]");
     }
 

@@ -137,6 +137,11 @@ public final class Decider {
         return Optional.of(o.report());
     }
 
+    /** A site that fenced itself for a switchover and whose database is down (its stop position stands). */
+    private static boolean stoppedCleanly(AgentReport r) {
+        return r.state() == FENCED && r.dbRole() == DbRole.DOWN;
+    }
+
     /** Why {@code site} cannot be promoted now (empty when it can), rule 4 aside. */
     private Optional<String> standbyNotReady(Map<SiteId, Observed> reports, SiteId site, Instant now, DurableState d) {
         Optional<AgentReport> r = fresh(reports, site, now);
@@ -222,7 +227,7 @@ public final class Decider {
             Switchover sw = d().switchover().get();
             Optional<AgentReport> from = fresh(sw.from());
             Optional<AgentReport> to = fresh(sw.to());
-            boolean fromFenced = from.filter(r -> r.state() == FENCED && r.dbRole() == DbRole.DOWN).isPresent();
+            boolean fromFenced = from.filter(Decider::stoppedCleanly).isPresent();
             if (fromFenced && to.isPresent()) {
                 AgentReport f = from.get();
                 AgentReport t = to.get();
@@ -378,14 +383,14 @@ public final class Decider {
             if (site.equals(d.writer())) {
                 if (d.switchover().isPresent()) {
                     return new Assignment(d.epoch(), FENCED, d.writer(), Optional.empty(), Optional.empty(),
-                            "switchover to " + d.switchover().get().to() + ": fence now");
+                            "switchover to " + d.switchover().get().to() + ": fence now", Optional.empty());
                 }
                 SiteState goal = d.writerSync() ? PRIMARY_SYNC : PRIMARY_ASYNC;
                 Optional<LeaseGrant> lease = granted
                         ? Optional.of(new LeaseGrant(d.epoch(), config.leaseTtl().toMillis()))
                         : Optional.empty();
                 return new Assignment(d.epoch(), goal, d.writer(), d.writerSync() ? Optional.of(other) : Optional.empty(),
-                        lease, "writer of epoch " + d.epoch());
+                        lease, "writer of epoch " + d.epoch(), promotionToken());
             }
             Optional<AgentReport> r = Optional.ofNullable(reports.get(site)).map(Observed::report);
             SiteState current = r.map(AgentReport::state).orElse(INIT);
@@ -401,7 +406,24 @@ public final class Decider {
         }
 
         Assignment standDown(SiteId site, SiteState goal, String why) {
-            return new Assignment(d().epoch(), goal, d().writer(), Optional.empty(), Optional.empty(), why);
+            return new Assignment(d().epoch(), goal, d().writer(), Optional.empty(), Optional.empty(), why, Optional.empty());
+        }
+
+        /**
+         * The old writer's demotion token, for the new writer to promote with. Only while the current
+         * epoch comes from a planned switchover and its writer is still promoting: the old lease was
+         * released rather than waited out (which only SWITCHOVER_PROMOTE records), and the new writer
+         * has not had its first lease yet (it gets one once it reports as primary). Taken, like the
+         * stop position, from the old writer's current report, so it survives an arbiter restart and
+         * is repeated on every heartbeat until the promotion is done. An unplanned failover or a
+         * forced promotion never carries one: the target then promotes with the WAL it has.
+         */
+        Optional<String> promotionToken() {
+            DurableState d = d();
+            if (!d.leaseReleased() || d.leaseEpoch() == d.epoch()) {
+                return Optional.empty();
+            }
+            return fresh(config.other(d.writer())).filter(Decider::stoppedCleanly).flatMap(AgentReport::demotionToken);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.twincloud.core.protocol;
 import dev.twincloud.core.fsm.SiteState;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A heartbeat: what one site's agent observed, sent to the arbiter every heartbeat interval.
@@ -18,6 +19,11 @@ import java.util.Objects;
  * @param replicas          primary: its {@code pg_stat_replication} rows, read <em>after</em> writeLsn
  * @param stopLsn           FENCED: the shutdown checkpoint location of the cleanly stopped server
  * @param message           a human-readable note (last action error, etc.), may be empty
+ * @param demotionToken     FENCED: the token the driver produced when it demoted the database cleanly
+ *                          (CloudNativePG's {@code status.demotionToken}), for the arbiter to hand to
+ *                          the switchover target; opaque to the arbiter, at most 4096 characters;
+ *                          absent, null or blank (an older agent, the local driver)
+ *                          means none
  */
 public record AgentReport(
         SiteId site,
@@ -30,7 +36,8 @@ public record AgentReport(
         Lsn receiveLsn,
         List<ReplicaInfo> replicas,
         Lsn stopLsn,
-        String message) {
+        String message,
+        Optional<String> demotionToken) {
 
     public AgentReport {
         Objects.requireNonNull(site, "site");
@@ -44,9 +51,10 @@ public record AgentReport(
         replicas = replicas == null ? List.of() : List.copyOf(replicas);
         stopLsn = stopLsn == null ? Lsn.ZERO : stopLsn;
         message = message == null ? "" : message;
+        demotionToken = Tokens.normalize(demotionToken, "demotionToken");
     }
 
-    public java.util.Optional<ReplicaInfo> replica(SiteId standby) {
+    public Optional<ReplicaInfo> replica(SiteId standby) {
         return replicas.stream().filter(r -> r.name().equals(standby.name())).findFirst();
     }
 }

@@ -18,6 +18,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -77,6 +78,7 @@ class DeciderPropertiesTest {
         final Map<SiteId, Long> ackedUpTo = new HashMap<>();   // highest acknowledged write per writer site
         final Map<SiteState, Map<SiteState, Boolean>> seen = new EnumMap<>(SiteState.class);
         final Map<SiteId, Long> stopLsn = new HashMap<>();
+        final Map<Long, String> begunBy = new HashMap<>();     // epoch -> the event that started it
         boolean replicationCut;
         long highestAcked;
         long lostAcknowledged;
@@ -110,7 +112,9 @@ class DeciderPropertiesTest {
                 }
                 case FORCE_PROMOTE -> {
                     SiteId target = f.CONFIG.other(f.state.durable().writer());
-                    f.decider.forcePromote(f.state, target, "sim", "test", f.now).state().ifPresent(s -> f.state = s);
+                    var r = f.decider.forcePromote(f.state, target, "sim", "test", f.now);
+                    r.state().ifPresent(s -> f.state = s);
+                    r.events().forEach(e -> begunBy.putIfAbsent(e.epoch(), e.kind()));
                 }
                 case WRITE -> write();
             }
@@ -154,8 +158,10 @@ class DeciderPropertiesTest {
                 if (silent.get(s)) {
                     continue;
                 }
-                Assignment a = f.heartbeat(report(s)).assignmentFor(s);
-                act(s, a);
+                var d = f.heartbeat(report(s));
+                d.events().forEach(e -> begunBy.putIfAbsent(e.epoch(), e.kind()));
+                d.assignments().forEach(this::checkPromotionToken);
+                act(s, d.assignmentFor(s));
             }
         }
 
@@ -173,7 +179,13 @@ class DeciderPropertiesTest {
                         new Lsn(lsn.get(o)), new Lsn(lsn.get(o))));
             }
             return new AgentReport(s, epochOf.get(s), st, role, SYSID, 1, new Lsn(lsn.get(s)), new Lsn(lsn.get(s)),
-                    replicas, new Lsn(stopLsn.getOrDefault(s, 0L)), "");
+                    replicas, new Lsn(stopLsn.getOrDefault(s, 0L)), "",
+                    st == SiteState.FENCED ? Optional.of(demotionToken(s)) : Optional.empty());
+        }
+
+        /** What the site's CloudNativePG would publish for its last clean stop. */
+        String demotionToken(SiteId s) {
+            return s + "@" + stopLsn.getOrDefault(s, 0L);
         }
 
         void act(SiteId s, Assignment a) {
@@ -209,6 +221,20 @@ class DeciderPropertiesTest {
             a.lease().ifPresent(l -> {
                 assertThat(l.epoch()).isEqualTo(f.state.durable().epoch());
                 leaseUntil.put(s, f.now.plusMillis(l.ttlMillis()));
+            });
+        }
+
+        /**
+         * A promotion token goes only to the writer of an epoch begun by a planned switchover, is the
+         * old writer's demotion token of its last clean stop, and that stop has reached the writer.
+         */
+        void checkPromotionToken(SiteId s, Assignment a) {
+            a.promotionToken().ifPresent(token -> {
+                SiteId old = f.CONFIG.other(s);
+                assertThat(s).as("only the writer is told to promote").isEqualTo(f.state.durable().writer());
+                assertThat(begunBy.get(a.epoch())).as("epoch " + a.epoch() + " begun by").isEqualTo("SWITCHOVER_PROMOTE");
+                assertThat(token).isEqualTo(demotionToken(old));
+                assertThat(lsn.get(s)).as("the writer has the old writer's stop point").isGreaterThanOrEqualTo(stopLsn.get(old));
             });
         }
 

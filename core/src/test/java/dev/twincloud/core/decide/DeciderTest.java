@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.DbRole;
 import dev.twincloud.core.protocol.Durability;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,6 +44,7 @@ class DeciderTest {
         assertThat(d.state().durable().epoch()).isEqualTo(epoch + 1);
         assertThat(d.events()).extracting(Event::kind).contains("FAILOVER");
         assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.assignmentFor(AWS).promotionToken()).as("an unplanned failover promotes without a token").isEmpty();
         assertThat(d.state().durable().standbyEligible()).as("old site ineligible until back in sync").isFalse();
         assertThat(d.alerts()).as("no alarm while the new writer is being promoted").isEmpty();
         f.advance(800);
@@ -263,6 +266,91 @@ class DeciderTest {
         assertThat(d.assignmentFor(AWS).lease()).isPresent();
         d = f.heartbeat(f.fenced(GCP, 180));
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.STANDBY);
+    }
+
+    /** What a CloudNativePG site reports as its demotion token (opaque to the arbiter). */
+    static final Optional<String> GCP_TOKEN = Optional.of("eyJkYXRhYmFzZVN5c3RlbUlkZW50aWZpZXIiOiI3MDAwMDAwMDAxIn0=");
+
+    /** gcp writing in sync mode, a switchover to aws asked for, and gcp stopped cleanly at 180 reporting {@code token}. */
+    static Fixture gcpFencedForASwitchoverToAws(Optional<String> token) {
+        var f = Fixture.syncWithGcpWriting();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.FENCED);
+        assertThat(d.assignmentFor(GCP).promotionToken()).as("fence, not promote").isEmpty();
+        f.advance(100);
+        d = f.heartbeat(f.fenced(GCP, 180, token));
+        assertThat(d.assignmentFor(AWS).promotionToken()).as("not told to promote yet").isEmpty();
+        return f;
+    }
+
+    @Test
+    void switchoverTargetPromotesWithTheOldWritersDemotionTokenUntilItRunsAsPrimary() {
+        var f = gcpFencedForASwitchoverToAws(GCP_TOKEN);
+        var d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(d.events()).extracting(Event::kind).contains("SWITCHOVER_PROMOTE");
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.assignmentFor(AWS).promotionToken()).isEqualTo(GCP_TOKEN);
+        assertThat(d.assignmentFor(GCP).promotionToken()).as("only the target gets it").isEmpty();
+
+        // the promotion takes a few heartbeats (the agent retries): the token comes with each of them
+        for (int i = 0; i < 3; i++) {
+            f.advance(100);
+            d = f.heartbeat(f.fenced(GCP, 180, GCP_TOKEN));
+            assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.FENCED);
+            assertThat(d.assignmentFor(GCP).promotionToken()).isEmpty();
+            d = f.heartbeat(f.standby(AWS, 200));
+            assertThat(d.assignmentFor(AWS).promotionToken()).isEqualTo(GCP_TOKEN);
+        }
+        // an arbiter restart keeps it: it is read from the old writer's report, not remembered
+        f.state = ClusterState.loaded(f.state.durable(), f.now, CONFIG);
+        assertThat(f.heartbeat(f.standby(AWS, 200)).assignmentFor(AWS).promotionToken()).isEqualTo(GCP_TOKEN);
+
+        // promoted: the first lease, and no token any more
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 250));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+        assertThat(d.assignmentFor(AWS).promotionToken()).isEmpty();
+        f.advance(100);
+        d = f.heartbeat(f.fenced(GCP, 180, GCP_TOKEN));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.STANDBY);
+        assertThat(d.assignmentFor(AWS).promotionToken()).isEmpty();
+    }
+
+    @Test
+    void switchoverFromASiteWithoutADemotionTokenPromotesWithoutOne() {
+        var f = gcpFencedForASwitchoverToAws(Optional.empty()); // the local driver: a clean shutdown, no token
+        var d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.assignmentFor(AWS).promotionToken()).isEmpty();
+    }
+
+    @Test
+    void failoverAfterAnAbortedSwitchoverPromotesWithoutTheTokenTheOldWriterStillReports() {
+        var f = new Fixture(Durability.ASYNC);
+        f.steadySync();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        // gcp stopped cleanly and stays down; aws never receives the shutdown checkpoint
+        List<String> kinds = new ArrayList<>();
+        Decision d = null;
+        for (int i = 0; i < 120 && f.state.durable().writer().equals(GCP); i++) {
+            f.advance(100);
+            f.heartbeat(f.fenced(GCP, 180, GCP_TOKEN)).events().forEach(e -> kinds.add(e.kind()));
+            d = f.heartbeat(f.standby(AWS, 150));
+            d.events().forEach(e -> kinds.add(e.kind()));
+        }
+        assertThat(kinds).containsSubsequence("SWITCHOVER_ABORTED", "FAILOVER");
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.assignmentFor(AWS).promotionToken())
+                .as("unplanned: aws lacks WAL up to the token's checkpoint and must not wait for it").isEmpty();
+    }
+
+    @Test
+    void forcedPromotionDuringASwitchoverCarriesNoToken() {
+        var f = gcpFencedForASwitchoverToAws(GCP_TOKEN);
+        f.state = f.decider.forcePromote(f.state, AWS, "alice", "switchover stuck", f.now).state().orElseThrow();
+        var d = f.heartbeat(f.standby(AWS, 150));
+        assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(d.assignmentFor(AWS).promotionToken()).isEmpty();
     }
 
     @Test

@@ -90,19 +90,27 @@ final class Fixture {
     }
 
     AgentReport writer(SiteId site, SiteState st, long lsn, ReplicaInfo... replicas) {
-        return new AgentReport(site, epoch(), st, DbRole.PRIMARY, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(replicas), Lsn.ZERO, "");
+        return new AgentReport(site, epoch(), st, DbRole.PRIMARY, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(replicas), Lsn.ZERO, "",
+                Optional.empty());
     }
 
     AgentReport standby(SiteId site, long received) {
-        return new AgentReport(site, epoch(), SiteState.STANDBY, DbRole.STANDBY, SYSID, 1, new Lsn(received), new Lsn(received), List.of(), Lsn.ZERO, "");
+        return new AgentReport(site, epoch(), SiteState.STANDBY, DbRole.STANDBY, SYSID, 1, new Lsn(received), new Lsn(received), List.of(),
+                Lsn.ZERO, "", Optional.empty());
     }
 
     AgentReport report(SiteId site, long epoch, SiteState st, DbRole role, long lsn) {
-        return new AgentReport(site, epoch, st, role, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(), Lsn.ZERO, "");
+        return new AgentReport(site, epoch, st, role, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(), Lsn.ZERO, "", Optional.empty());
     }
 
     AgentReport fenced(SiteId site, long stopLsn) {
-        return new AgentReport(site, epoch(), SiteState.FENCED, DbRole.DOWN, SYSID, 1, new Lsn(stopLsn), new Lsn(stopLsn), List.of(), new Lsn(stopLsn), "");
+        return fenced(site, stopLsn, Optional.empty());
+    }
+
+    /** A site stopped cleanly for a switchover; {@code demotionToken} as a CloudNativePG site reports it. */
+    AgentReport fenced(SiteId site, long stopLsn, Optional<String> demotionToken) {
+        return new AgentReport(site, epoch(), SiteState.FENCED, DbRole.DOWN, SYSID, 1, new Lsn(stopLsn), new Lsn(stopLsn), List.of(),
+                new Lsn(stopLsn), "", demotionToken);
     }
 
     static ReplicaInfo streaming(SiteId site, long flush, String syncState) {
