@@ -1,21 +1,32 @@
 package dev.twincloud.arbiter;
 
+import dev.twincloud.arbiter.election.ElectedArbiter;
 import dev.twincloud.arbiter.service.ArbiterMetrics;
 import dev.twincloud.arbiter.service.ArbiterService;
+import dev.twincloud.arbiter.service.Leadership;
+import dev.twincloud.arbiter.service.OpenArbiter;
 import dev.twincloud.arbiter.service.Ticker;
 import dev.twincloud.arbiter.store.EventLog;
 import dev.twincloud.arbiter.store.StateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.InstantSource;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Wires the core's decider to the store, the history, the clock and the metrics. */
+/**
+ * Wires the core's decider to the store, the history, the clock and the metrics: one arbiter that
+ * always acts, or (leader election enabled) an {@link ElectedArbiter} that acts only while it holds
+ * the Kubernetes Lease.
+ */
 @Configuration(proxyBeanMethods = false)
 class ArbiterBeans {
 
@@ -39,36 +50,87 @@ class ArbiterBeans {
         return new Decider(config);
     }
 
-    @Bean(destroyMethod = "close")
-    StateStore stateStore(ArbiterProperties props, ArbiterConfig config) {
-        return StateStore.open(props.stateDir(), config);
-    }
-
-    @Bean(destroyMethod = "close")
-    EventLog eventLog(StateStore store) {
-        return new EventLog(store.dir(), HISTORY_IN_MEMORY);
-    }
-
     @Bean
     ArbiterMetrics arbiterMetrics(MeterRegistry registry) {
         return new ArbiterMetrics(registry);
     }
 
-    @Bean(destroyMethod = "close")
-    ArbiterService arbiterService(Decider decider, StateStore store, EventLog history, InstantSource clock,
-                                  ArbiterMetrics metrics, ArbiterProperties props) {
-        var arbiter = new ArbiterService(decider, store, history, clock, metrics,
-                () -> DurableState.initial(props.initialWriterId(), props.mode()));
-        var stored = arbiter.snapshot().state().durable().mode();
-        if (stored != props.mode()) {
-            log.warn("twincloud.arbiter.mode is {} but the stored mode is {}: the stored mode applies "
-                    + "(the setting only seeds a new state; change the mode with POST /v1/mode)", props.mode(), stored);
+    /** One replica: open the (locked) state directory now; start-up fails when it cannot be trusted. */
+    @Bean
+    Leadership leadership(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
+                          ObjectProvider<KubernetesClient> kubernetes) {
+        Leadership leadership;
+        if (props.leaderElection().enabled()) {
+            // A KubernetesClient bean wins (tests: the mock API server); else in-cluster or kubeconfig.
+            KubernetesClient client = kubernetes.getIfAvailable(() -> new KubernetesClientBuilder().build());
+            leadership = new ElectedArbiter(client, props.leaderElection(),
+                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note));
+        } else {
+            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, ""));
         }
-        return arbiter;
+        metrics.bind(decider.config().sites(), () -> leadership.leading().map(ArbiterService::published).orElse(null),
+                () -> leadership.leading().map(ArbiterService::alertCount).orElse(0),
+                () -> leadership.leading().isPresent());
+        return leadership;
+    }
+
+    static OpenArbiter open(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
+                            boolean shared, BooleanSupplier mayAct, String note) {
+        StateStore store = shared ? StateStore.openShared(props.stateDir(), decider.config())
+                : StateStore.open(props.stateDir(), decider.config());
+        EventLog history = null;
+        try {
+            history = new EventLog(store.dir(), HISTORY_IN_MEMORY);
+            var arbiter = new ArbiterService(decider, store, history, clock, metrics,
+                    () -> DurableState.initial(props.initialWriterId(), props.mode()), mayAct, note);
+            var stored = arbiter.snapshot().state().durable().mode();
+            if (stored != props.mode()) {
+                log.warn("twincloud.arbiter.mode is {} but the stored mode is {}: the stored mode applies "
+                        + "(the setting only seeds a new state; change the mode with POST /v1/mode)", props.mode(), stored);
+            }
+            return new OpenArbiter(arbiter, history, store);
+        } catch (RuntimeException e) {
+            if (history != null) {
+                history.close();
+            }
+            store.close();
+            throw e;
+        }
     }
 
     @Bean
-    Ticker ticker(ArbiterService arbiter, ArbiterProperties props) {
-        return new Ticker(arbiter::tick, props.tickInterval());
+    Ticker ticker(Leadership leadership, ArbiterProperties props) {
+        return new Ticker(() -> leadership.leading().ifPresent(ArbiterService::tick), props.tickInterval());
+    }
+
+    /** The one-replica case: the arbiter opened at start-up, closed (ARBITER_STOPPED) at shutdown. */
+    static final class SoleArbiter implements Leadership, AutoCloseable {
+        private final OpenArbiter arbiter;
+        private final Leadership sole;
+
+        SoleArbiter(OpenArbiter arbiter) {
+            this.arbiter = arbiter;
+            this.sole = Leadership.sole(arbiter.service());
+        }
+
+        @Override
+        public java.util.Optional<ArbiterService> leading() {
+            return sole.leading();
+        }
+
+        @Override
+        public String leader() {
+            return sole.leader();
+        }
+
+        @Override
+        public String describe() {
+            return sole.describe();
+        }
+
+        @Override
+        public void close() {
+            arbiter.close();
+        }
     }
 }

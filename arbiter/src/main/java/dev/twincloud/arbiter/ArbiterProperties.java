@@ -28,6 +28,7 @@ import org.springframework.util.unit.DataSize;
  * @param stateDir           where state.json and events.jsonl live
  * @param agentToken         bearer token of the agents (heartbeat, status)
  * @param operatorToken      bearer token of operators (status, switchover, promote, mode, events)
+ * @param leaderElection     several replicas: which one acts, elected through a Kubernetes Lease
  */
 @ConfigurationProperties("twincloud.arbiter")
 public record ArbiterProperties(
@@ -43,9 +44,60 @@ public record ArbiterProperties(
         Duration tickInterval,
         Path stateDir,
         String agentToken,
-        String operatorToken) {
+        String operatorToken,
+        LeaderElection leaderElection) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
+
+    /**
+     * {@code twincloud.arbiter.leader-election.*}: with {@code enabled}, the replicas compete for the
+     * {@code coordination.k8s.io} Lease {@code namespace/lease-name}; only the holder loads the state
+     * and answers. A holder stops acting {@code renew-deadline} after its last successful renewal; a
+     * candidate takes over {@code lease-duration} after the holder's last renewal, so the gap between
+     * the two is {@code lease-duration - renew-deadline} (it must cover the replicas' clock skew).
+     *
+     * @param enabled       compete for the Lease (the Helm chart sets it when replicas > 1)
+     * @param namespace     the Lease's namespace (the pod's own)
+     * @param leaseName     the Lease's name
+     * @param identity      this replica's name in the Lease (the pod name)
+     * @param leaseDuration how long a holder's renewal keeps the others out
+     * @param renewDeadline how long the holder keeps acting without a successful renewal
+     * @param retryPeriod   how often the holder renews and candidates try
+     */
+    public record LeaderElection(boolean enabled, String namespace, String leaseName, String identity,
+                                 Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+
+        public static final LeaderElection OFF = new LeaderElection(false, "", "twincloud-arbiter", "",
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+
+        void check(List<String> problems) {
+            if (!enabled) {
+                return;
+            }
+            String p = "leader-election.";
+            if (namespace == null || namespace.isBlank()) {
+                problems.add(p + "namespace must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_NAMESPACE)");
+            }
+            if (leaseName == null || leaseName.isBlank()) {
+                problems.add(p + "lease-name must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_LEASE_NAME)");
+            }
+            if (identity == null || identity.isBlank()) {
+                problems.add(p + "identity must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_IDENTITY, the pod name)");
+            }
+            positive(problems, p + "lease-duration", leaseDuration);
+            if (leaseDuration != null && leaseDuration.toMillis() % 1000 != 0) {
+                // the Lease stores whole seconds: 2500ms would let others take over after 2 s
+                problems.add(p + "lease-duration must be whole seconds (the Lease stores seconds), got " + leaseDuration);
+            }
+            positive(problems, p + "renew-deadline", renewDeadline);
+            positive(problems, p + "retry-period", retryPeriod);
+            if (leaseDuration != null && renewDeadline != null && retryPeriod != null
+                    && !(leaseDuration.compareTo(renewDeadline) > 0 && renewDeadline.compareTo(retryPeriod) > 0)) {
+                problems.add(p + "needs lease-duration > renew-deadline > retry-period (a holder must stop acting "
+                        + "before another may take over), got " + leaseDuration + ", " + renewDeadline + ", " + retryPeriod);
+            }
+        }
+    }
 
     public ArbiterProperties {
         List<String> problems = new ArrayList<>();
@@ -85,6 +137,8 @@ public record ArbiterProperties(
         if (agentToken != null && !agentToken.isBlank() && agentToken.equals(operatorToken)) {
             problems.add("agent-token and operator-token must differ: an agent must not be able to act as an operator");
         }
+        leaderElection = leaderElection == null ? LeaderElection.OFF : leaderElection;
+        leaderElection.check(problems);
         if (!problems.isEmpty()) {
             throw new StartupRefused("invalid settings under twincloud.arbiter:\n  - " + String.join("\n  - ", problems),
                     "Set the missing or invalid values (environment variables named above, or --twincloud.arbiter.<name>=...) and start again.");
@@ -127,6 +181,6 @@ public record ArbiterProperties(
                 + ", leaseTtl=" + leaseTtl + ", margin=" + margin + ", reportTimeout=" + reportTimeout
                 + ", standbyLossTimeout=" + standbyLossTimeout + ", maxLagBytes=" + maxLagBytes
                 + ", switchoverTimeout=" + switchoverTimeout + ", tickInterval=" + tickInterval
-                + ", stateDir=" + stateDir + ", agentToken=***, operatorToken=***]";
+                + ", stateDir=" + stateDir + ", agentToken=***, operatorToken=***, leaderElection=" + leaderElection + "]";
     }
 }

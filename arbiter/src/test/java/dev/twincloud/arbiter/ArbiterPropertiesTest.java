@@ -16,7 +16,7 @@ class ArbiterPropertiesTest {
     static ArbiterProperties props(List<String> sites, String writer, String agentToken, String operatorToken) {
         return new ArbiterProperties(sites, writer, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(250),
                 Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16), Duration.ofSeconds(10),
-                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken);
+                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null);
     }
 
     @Test
@@ -51,5 +51,32 @@ class ArbiterPropertiesTest {
                 .hasMessageContaining("invalid site name 'AWS'");
         assertThatThrownBy(() -> props(List.of("gcp", "aws"), "azure", "agent-token-0123456789", "operator-token-0123456789"))
                 .hasMessageContaining("initial-writer must be one of [gcp, aws]");
+    }
+
+    @Test
+    void leaderElectionNeedsItsNamesAndAHolderThatStopsBeforeAnotherMayStart() {
+        var p = props(List.of("gcp", "aws"), "gcp", "agent-token-0123456789", "operator-token-0123456789");
+        assertThat(p.leaderElection().enabled()).as("off unless asked for").isFalse();
+        assertThatThrownBy(() -> withElection(new ArbiterProperties.LeaderElection(true, "", "twincloud-arbiter", " ",
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2))))
+                .isInstanceOf(StartupRefused.class)
+                .hasMessageContaining("leader-election.namespace must be set")
+                .hasMessageContaining("leader-election.identity must be set");
+        assertThatThrownBy(() -> withElection(new ArbiterProperties.LeaderElection(true, "ns", "lease", "pod-0",
+                Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2))))
+                .hasMessageContaining("needs lease-duration > renew-deadline > retry-period");
+        assertThatThrownBy(() -> withElection(new ArbiterProperties.LeaderElection(true, "ns", "lease", "pod-0",
+                Duration.ofMillis(2500), Duration.ofSeconds(2), Duration.ofMillis(500))))
+                .hasMessageContaining("lease-duration must be whole seconds");
+        var ok = withElection(new ArbiterProperties.LeaderElection(true, "ns", "lease", "pod-0",
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2)));
+        assertThat(ok.leaderElection().identity()).isEqualTo("pod-0");
+    }
+
+    static ArbiterProperties withElection(ArbiterProperties.LeaderElection election) {
+        return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, Duration.ofMillis(2500),
+                Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16),
+                Duration.ofSeconds(10), Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789",
+                "operator-token-0123456789", election);
     }
 }

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -33,35 +34,55 @@ public final class ArbiterMetrics {
                 .register(registry);
     }
 
-    /** Registers the gauges, reading the published state and alerts whenever scraped. */
-    void bind(List<SiteId> sites, Supplier<ClusterState> state, Supplier<Integer> alertCount) {
-        Gauge.builder("twincloud.arbiter.epoch", () -> state.get().durable().epoch())
+    /**
+     * Registers the gauges, reading the published state and alerts whenever scraped. {@code state}
+     * gives null on a replica that is not the elected one: its state gauges are then NaN (no sample),
+     * so only the acting arbiter's values are summed or alerted on.
+     */
+    public void bind(List<SiteId> sites, Supplier<ClusterState> state, Supplier<Integer> alertCount,
+                     BooleanSupplier acting) {
+        Gauge.builder("twincloud.arbiter.acting", () -> acting.getAsBoolean() ? 1 : 0)
+                .description("1 on the arbiter replica that acts (the only one, or the elected one)").register(registry);
+        Gauge.builder("twincloud.arbiter.epoch", () -> orNaN(state, s -> s.durable().epoch()))
                 .description("the current epoch").register(registry);
         for (SiteId site : sites) {
-            Gauge.builder("twincloud.arbiter.writer", () -> state.get().durable().writer().equals(site) ? 1 : 0)
+            Gauge.builder("twincloud.arbiter.writer", () -> orNaN(state, s -> s.durable().writer().equals(site) ? 1 : 0))
                     .description("1 for the site that is the writer of the current epoch")
                     .tag("site", site.name()).register(registry);
-            heartbeats.put(site, Counter.builder("twincloud.arbiter.heartbeats").tag("site", site.name())
-                    .description("heartbeats accepted").register(registry));
-            grants.put(site, Counter.builder("twincloud.arbiter.lease.grants").tag("site", site.name())
-                    .description("write leases granted (first grants and renewals)").register(registry));
+            heartbeatCounter(site);
+            grantCounter(site);
         }
-        Gauge.builder("twincloud.arbiter.standby.eligible", () -> state.get().durable().standbyEligible() ? 1 : 0)
+        Gauge.builder("twincloud.arbiter.standby.eligible", () -> orNaN(state, s -> s.durable().standbyEligible() ? 1 : 0))
                 .description("1 when the standby may be promoted automatically in sync mode").register(registry);
         Gauge.builder("twincloud.arbiter.alerts", alertCount::get)
                 .description("alerts currently raised for a human").register(registry);
+    }
+
+    private static double orNaN(Supplier<ClusterState> state, java.util.function.ToDoubleFunction<ClusterState> f) {
+        ClusterState s = state.get();
+        return s == null ? Double.NaN : f.applyAsDouble(s);
     }
 
     Timer decideTimer() {
         return decideTimer;
     }
 
+    private Counter heartbeatCounter(SiteId site) {
+        return heartbeats.computeIfAbsent(site, s -> Counter.builder("twincloud.arbiter.heartbeats").tag("site", s.name())
+                .description("heartbeats accepted").register(registry));
+    }
+
+    private Counter grantCounter(SiteId site) {
+        return grants.computeIfAbsent(site, s -> Counter.builder("twincloud.arbiter.lease.grants").tag("site", s.name())
+                .description("write leases granted (first grants and renewals)").register(registry));
+    }
+
     void heartbeat(SiteId site) {
-        heartbeats.get(site).increment();
+        heartbeatCounter(site).increment();
     }
 
     void leaseGranted(SiteId site) {
-        grants.get(site).increment();
+        grantCounter(site).increment();
     }
 
     void event(Event e) {

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * (DESIGN rule 3). Time comes from the injected {@link InstantSource}, never goes back within a run,
  * and is read under the lock, after the request was received (so the arbiter's lease timer starts no
  * earlier than the agent's own, rule 2).
+ *
+ * <p>With several replicas ({@link Leadership}) the service exists only in the replica that holds the
+ * election, and {@code mayAct} says whether it still does: it is checked under the lock before a
+ * decision, before the state is stored and before the answer leaves, so a replica that lost the
+ * election stores and answers nothing more ({@link NotLeader}).
  *
  * <p>Transitions to record come from the decider as {@link Event}s: each is logged as one line with
  * site, epoch and why, counted, and appended to the history.
@@ -47,6 +53,7 @@ public final class ArbiterService implements AutoCloseable {
     private final EventLog history;
     private final InstantSource clock;
     private final ArbiterMetrics metrics;
+    private final BooleanSupplier mayAct;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<SiteId, Observed> reports = new HashMap<>();
@@ -63,6 +70,17 @@ public final class ArbiterService implements AutoCloseable {
 
     public ArbiterService(Decider decider, StateStore store, EventLog history, InstantSource clock, ArbiterMetrics metrics,
                           Supplier<DurableState> initial) {
+        this(decider, store, history, clock, metrics, initial, () -> true, "");
+    }
+
+    /**
+     * @param mayAct   whether this process may still act (the elected replica); checked before each
+     *                 decision, store and answer
+     * @param startNote appended to the ARBITER_STARTED event (e.g. which replica took over)
+     */
+    public ArbiterService(Decider decider, StateStore store, EventLog history, InstantSource clock, ArbiterMetrics metrics,
+                          Supplier<DurableState> initial, BooleanSupplier mayAct, String startNote) {
+        this.mayAct = mayAct;
         this.decider = decider;
         this.config = decider.config();
         this.store = store;
@@ -78,11 +96,27 @@ public final class ArbiterService implements AutoCloseable {
             published = state;
             record(new Event(now, "ARBITER_STARTED", durable.epoch(), durable.writer(), "loaded epoch " + durable.epoch()
                     + " (writer " + durable.writer() + ", " + durable.mode() + "); no new writer before "
-                    + state.leaseExpiresAt() + " (one lease ttl)"));
+                    + state.leaseExpiresAt() + " (one lease ttl)" + startNote));
         } finally {
             lock.unlock();
         }
-        metrics.bind(config.sites(), () -> published, () -> alertCount);
+    }
+
+    /** The last committed state (for gauges; no lock). */
+    public ClusterState published() {
+        return published;
+    }
+
+    /** How many alerts are raised (for gauges; no lock). */
+    public int alertCount() {
+        return alertCount;
+    }
+
+    /** @throws NotLeader when this process may no longer act. Call under the lock. */
+    private void checkMayAct() {
+        if (!mayAct.getAsBoolean()) {
+            throw new NotLeader("this arbiter replica is no longer the elected one");
+        }
     }
 
     public ArbiterConfig config() {
@@ -108,6 +142,7 @@ public final class ArbiterService implements AutoCloseable {
         }
         lock.lock();
         try {
+            checkMayAct();
             Instant now = now();
             long epoch = state.durable().epoch();
             if (report.epoch() > epoch) {
@@ -131,6 +166,7 @@ public final class ArbiterService implements AutoCloseable {
                 metrics.leaseGranted(site);
             }
             lastSent.put(site, a);
+            checkMayAct(); // the answer leaves only while this replica may still act
             return a;
         } finally {
             lock.unlock();
@@ -141,6 +177,7 @@ public final class ArbiterService implements AutoCloseable {
     public void tick() {
         lock.lock();
         try {
+            checkMayAct();
             decideAndCommit(now(), Optional.empty());
         } finally {
             lock.unlock();
@@ -175,12 +212,14 @@ public final class ArbiterService implements AutoCloseable {
     private Event operator(java.util.function.Function<Instant, Decider.Result> call) {
         lock.lock();
         try {
+            checkMayAct();
             Instant now = now();
             Decider.Result r = call.apply(now);
             if (r.error().isPresent()) {
                 throw new Refused(r.error().get());
             }
             metrics.decideTimer().record(() -> commit(r.state().orElseThrow(), r.events()));
+            checkMayAct();
             return r.events().getFirst();
         } finally {
             lock.unlock();
@@ -197,6 +236,7 @@ public final class ArbiterService implements AutoCloseable {
     /** Stores the durable part when it changed (before anything else), then adopts the state and records the events. */
     private void commit(ClusterState next, List<Event> events) {
         if (!next.durable().equals(state.durable())) {
+            checkMayAct();
             try {
                 store.save(next.durable());
             } catch (UncheckedIOException e) {
@@ -266,10 +306,14 @@ public final class ArbiterService implements AutoCloseable {
         return history.last(limit);
     }
 
+    /** A clean stop while this process may act: records ARBITER_STOPPED. */
     @Override
     public void close() {
         lock.lock();
         try {
+            if (!mayAct.getAsBoolean()) {
+                return; // not ours to record any more: the history belongs to the elected replica
+            }
             DurableState d = state.durable();
             record(new Event(now(), "ARBITER_STOPPED", d.epoch(), d.writer(), "arbiter shutting down at epoch " + d.epoch()));
         } finally {

@@ -32,7 +32,11 @@ import tools.jackson.databind.json.JsonMapper;
  * start-up: silently starting over at epoch 1 could hand out a second writer.
  *
  * <p>The directory is locked ({@code arbiter.lock}) while the store is open: two arbiters on one
- * state directory would each believe they own the epoch.
+ * state directory would each believe they own the epoch. With leader election the replicas share
+ * the directory on a network volume and the Kubernetes Lease is the lock ({@link #openShared}): file
+ * locks over NFS are not reliable, and a dead node's lock can outlive it. A shared store then checks
+ * before each save that state.json is still what it last read or wrote, and refuses to save over a
+ * state another replica stored.
  */
 public final class StateStore implements AutoCloseable {
 
@@ -53,6 +57,8 @@ public final class StateStore implements AutoCloseable {
     private final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private final FileChannel lockChannel;
     private final FileLock lock;
+    /** Shared store: the bytes of state.json as last read or written here (null: none yet). */
+    private byte[] lastSeen;
 
     private StateStore(Path dir, ArbiterConfig config, FileChannel lockChannel, FileLock lock) {
         this.dir = dir;
@@ -60,6 +66,25 @@ public final class StateStore implements AutoCloseable {
         this.config = config;
         this.lockChannel = lockChannel;
         this.lock = lock;
+    }
+
+    /**
+     * Opens (creating) {@code dir} without its file lock, for the elected replica of several that share
+     * the directory: the election is the lock. Each save first checks that nobody else changed the file.
+     */
+    public static StateStore openShared(Path dir, ArbiterConfig config) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(abs);
+        } catch (IOException e) {
+            throw new StartupRefused("cannot open the state directory " + abs + ": " + e,
+                    "Check that the shared volume is mounted and writable by this user.", e);
+        }
+        return new StateStore(abs, config, null, null);
+    }
+
+    private boolean shared() {
+        return lock == null;
     }
 
     /** Opens (creating) {@code dir} and takes its lock; refuses to start when another arbiter holds it. */
@@ -110,6 +135,7 @@ public final class StateStore implements AutoCloseable {
                 return fresh;
             }
             DurableState loaded = parse(bytes);
+            lastSeen = bytes;
             log.info("loaded state from {}: epoch {}, writer {}, mode {}", file, loaded.epoch(), loaded.writer(), loaded.mode());
             return loaded;
         } catch (IOException | UncheckedIOException e) {
@@ -177,6 +203,9 @@ public final class StateStore implements AutoCloseable {
     public void save(DurableState state) {
         Path tmp = dir.resolve(TEMP_FILE);
         try {
+            if (shared()) {
+                checkUnchangedElsewhere();
+            }
             byte[] bytes = json.writeValueAsBytes(new StoredState(FORMAT, Instant.now(), state));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE)) {
@@ -188,8 +217,23 @@ public final class StateStore implements AutoCloseable {
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             forceDirectory(dir);
+            lastSeen = bytes;
         } catch (IOException e) {
             throw new UncheckedIOException("could not store the arbiter state in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Shared store: state.json must still be what this replica last read or wrote. */
+    private void checkUnchangedElsewhere() throws IOException {
+        byte[] now;
+        try {
+            now = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            now = null;
+        }
+        if (!java.util.Arrays.equals(now, lastSeen)) {
+            throw new IOException("state.json was changed by another arbiter replica since this one loaded it; "
+                    + "not overwriting it (this replica is no longer the elected one?)");
         }
     }
 
@@ -207,6 +251,9 @@ public final class StateStore implements AutoCloseable {
 
     @Override
     public void close() {
+        if (shared()) {
+            return;
+        }
         try {
             lock.release();
         } catch (IOException e) {

@@ -1,6 +1,6 @@
 package dev.twincloud.arbiter.web;
 
-import dev.twincloud.arbiter.service.ArbiterService;
+import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.Assignment;
 import org.springframework.http.MediaType;
@@ -12,14 +12,14 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class HeartbeatController {
 
-    private final ArbiterService arbiter;
+    private final Leadership arbiter;
 
-    HeartbeatController(ArbiterService arbiter) {
+    HeartbeatController(Leadership arbiter) {
         this.arbiter = arbiter;
     }
 
     @PostMapping(path = "/v1/heartbeat", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     Assignment heartbeat(@RequestBody AgentReport report) {
-        return arbiter.heartbeat(report);
+        return arbiter.current().heartbeat(report);
     }
 }

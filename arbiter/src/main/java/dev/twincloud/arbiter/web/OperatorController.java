@@ -1,7 +1,7 @@
 package dev.twincloud.arbiter.web;
 
 import dev.twincloud.arbiter.ArbiterProperties;
-import dev.twincloud.arbiter.service.ArbiterService;
+import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.arbiter.service.BadRequest;
 import dev.twincloud.core.decide.Event;
 import java.util.List;
@@ -23,33 +23,34 @@ class OperatorController {
 
     static final int MAX_EVENTS = 1000;
 
-    private final ArbiterService arbiter;
+    private final Leadership arbiter;
     private final ArbiterProperties props;
 
-    OperatorController(ArbiterService arbiter, ArbiterProperties props) {
+    OperatorController(Leadership arbiter, ArbiterProperties props) {
         this.arbiter = arbiter;
         this.props = props;
     }
 
     @GetMapping("/v1/status")
     StatusView status() {
-        return StatusView.of(arbiter.snapshot(), props.tickInterval(), arbiter.stateDir().toString());
+        var a = arbiter.current();
+        return StatusView.of(a.snapshot(), props.tickInterval(), a.stateDir().toString());
     }
 
     @PostMapping("/v1/switchover")
     ResponseEntity<Event> switchover(@RequestBody OperatorRequests.Switchover body) {
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.switchover(body.target()));
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().switchover(body.target()));
     }
 
     @PostMapping("/v1/promote")
     ResponseEntity<Event> promote(@RequestBody OperatorRequests.Promote body) {
         body.check();
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.forcePromote(body.site(), body.operator(), body.reason()));
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().forcePromote(body.site(), body.operator(), body.reason()));
     }
 
     @PostMapping("/v1/mode")
     Event mode(@RequestBody OperatorRequests.Mode body) {
-        return arbiter.setMode(body.value());
+        return arbiter.current().setMode(body.value());
     }
 
     @GetMapping("/v1/events")
@@ -57,6 +58,6 @@ class OperatorController {
         if (limit < 1 || limit > MAX_EVENTS) {
             throw new BadRequest("limit must be between 1 and " + MAX_EVENTS + ", got " + limit);
         }
-        return arbiter.events(limit);
+        return arbiter.current().events(limit);
     }
 }

@@ -1,6 +1,7 @@
 package dev.twincloud.arbiter.web;
 
 import dev.twincloud.arbiter.service.BadRequest;
+import dev.twincloud.arbiter.service.NotLeader;
 import dev.twincloud.arbiter.service.Refused;
 import dev.twincloud.arbiter.service.StateNotStored;
 import org.slf4j.Logger;
@@ -18,7 +19,8 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 
 /**
  * Every failure as an RFC 9457 problem: bad input 400 (with what was wrong), refused operator
- * requests 409 (with the decider's reason), an unstored state 503, Spring MVC's own 4xx as they are.
+ * requests 409 (with the decider's reason), an unstored state 503, a replica that is not the elected
+ * arbiter 503 (naming the leader), Spring MVC's own 4xx as they are.
  */
 @RestControllerAdvice
 class ProblemHandler extends ResponseEntityExceptionHandler {
@@ -37,11 +39,22 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(StateNotStored.class)
     ResponseEntity<Object> notStored(StateNotStored e, WebRequest request) {
+        return unavailable("state-not-stored",
+                "The arbiter could not store its state, so it gives no answer that depends on it: " + e.getMessage(), request);
+    }
+
+    @ExceptionHandler(NotLeader.class)
+    ResponseEntity<Object> notLeader(NotLeader e, WebRequest request) {
+        return unavailable("not-leader",
+                "This arbiter replica does not act now, ask again (the Service routes to the elected one): " + e.getMessage(),
+                request);
+    }
+
+    /** 503 with {@code Retry-After: 1}: the agent's next heartbeat is the retry. */
+    private ResponseEntity<Object> unavailable(String type, String detail, WebRequest request) {
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, "1");
-        return problem(HttpStatus.SERVICE_UNAVAILABLE, "state-not-stored",
-                "The arbiter could not store its state, so it gives no answer that depends on it: " + e.getMessage(),
-                headers, request);
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, headers, request);
     }
 
     @ExceptionHandler(Exception.class)

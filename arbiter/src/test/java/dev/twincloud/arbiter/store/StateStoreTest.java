@@ -106,4 +106,24 @@ class StateStoreTest {
         }
         StateStore.open(dir, CONFIG).close(); // released on close
     }
+
+    @Test
+    void aSharedStoreRefusesToOverwriteAStateAnotherReplicaStored() {
+        StateStore old = StateStore.openShared(dir, CONFIG);
+        StateStore next = StateStore.openShared(dir, CONFIG); // no file lock: the election is the lock
+        DurableState first = old.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+        DurableState loaded = next.loadOrCreate(() -> DurableState.initial(AWS, Durability.SYNC));
+        assertThat(loaded).isEqualTo(first);
+        DurableState async = new DurableState(first.epoch(), GCP, Durability.ASYNC, first.writerSync(),
+                first.standbyEligible(), Optional.empty(), first.systemId(), first.leaseEpoch(), first.leaseReleased());
+        next.save(async);
+
+        var stale = new DurableState(first.epoch() + 1, AWS, Durability.SYNC, false, false, Optional.empty(), 0, 0, false);
+        assertThatThrownBy(() -> old.save(stale)).isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("changed by another arbiter replica");
+        try (StateStore check = StateStore.open(dir, CONFIG)) {
+            assertThat(check.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(async);
+        }
+        next.save(first); // the replica that stored last may go on
+    }
 }

@@ -1,0 +1,219 @@
+package dev.twincloud.arbiter.election;
+
+import dev.twincloud.arbiter.ArbiterProperties.LeaderElection;
+import dev.twincloud.arbiter.service.ArbiterService;
+import dev.twincloud.arbiter.service.Leadership;
+import dev.twincloud.arbiter.service.OpenArbiter;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Several arbiter replicas, one acting: the replicas compete for a {@code coordination.k8s.io} Lease
+ * with fabric8's {@code LeaderElector}. The winner opens the shared state directory, loads the
+ * stored epoch and starts like a restarted arbiter (the restart rule: no new writer for one lease
+ * ttl, the writer keeps renewing), then decides and answers. It stops acting as soon as its last
+ * successful renewal is older than the renew deadline ({@link RenewTrackingLock}), or the Lease
+ * names someone else, and drops its in-memory state; it then competes again as a candidate.
+ *
+ * <p>A replica that wins the Lease but cannot load the state (a corrupt file) gives the Lease back
+ * and waits one lease duration before competing again: the arbiter never starts over without its
+ * stored epoch.
+ */
+public final class ElectedArbiter implements Leadership, SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(ElectedArbiter.class);
+
+    private final KubernetesClient client;
+    private final LeaderElection settings;
+    private final BiFunction<BooleanSupplier, String, OpenArbiter> opener;
+    private final RenewTrackingLock lock;
+
+    private volatile OpenArbiter active;
+    private volatile String leader = "";
+    private volatile boolean running;
+    private volatile boolean openFailed;
+    private volatile CompletableFuture<?> election;
+    private Thread campaign;
+
+    /**
+     * @param opener opens the store, the history and the service for a replica that just won; its
+     *               arguments are "may this replica still act" and a note for the start event
+     */
+    public ElectedArbiter(KubernetesClient client, LeaderElection settings,
+                          BiFunction<BooleanSupplier, String, OpenArbiter> opener) {
+        this.client = client;
+        this.settings = settings;
+        this.opener = opener;
+        this.lock = new RenewTrackingLock(new LeaseLock(settings.namespace(), settings.leaseName(), settings.identity()),
+                settings.renewDeadline(), System::nanoTime, () -> ZonedDateTime.now(ZoneOffset.UTC));
+    }
+
+    @Override
+    public Optional<ArbiterService> leading() {
+        OpenArbiter a = active;
+        return a != null && lock.valid() ? Optional.of(a.service()) : Optional.empty();
+    }
+
+    @Override
+    public String leader() {
+        return leader;
+    }
+
+    @Override
+    public String describe() {
+        String lease = "Lease " + settings.namespace() + "/" + settings.leaseName();
+        if (leading().isPresent()) {
+            return "this replica (" + settings.identity() + ") is the elected arbiter (" + lease + ")";
+        }
+        return "this replica (" + settings.identity() + ") is not the elected arbiter; "
+                + (leader.isEmpty() ? "no leader is known yet" : "the leader is " + leader) + " (" + lease + ")";
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        campaign = Thread.ofVirtual().name("arbiter-election").start(this::campaign);
+        log.info("leader election: competing for {} as {} (lease {} ms, renew deadline {} ms, retry {} ms)",
+                lock.describe(), settings.identity(), settings.leaseDuration().toMillis(),
+                settings.renewDeadline().toMillis(), settings.retryPeriod().toMillis());
+    }
+
+    /** Compete, lead until the Lease is lost, compete again; until stopped. */
+    private void campaign() {
+        while (running) {
+            openFailed = false;
+            var config = new LeaderElectionConfigBuilder()
+                    .withName("twincloud-arbiter")
+                    .withLock(lock)
+                    .withLeaseDuration(settings.leaseDuration())
+                    .withRenewDeadline(settings.renewDeadline())
+                    .withRetryPeriod(settings.retryPeriod())
+                    .withReleaseOnCancel(true)
+                    .withLeaderCallbacks(new LeaderCallbacks(this::onStartLeading, this::onStopLeading, this::onNewLeader))
+                    .build();
+            CompletableFuture<?> f = client.leaderElector().withConfig(config).build().start();
+            election = f;
+            if (!running) { // stop() ran before the future was published
+                f.cancel(true);
+            }
+            try {
+                while (!f.isDone()) {
+                    if (openFailed) {
+                        f.cancel(true); // gives the Lease back
+                        break;
+                    }
+                    try {
+                        f.get(settings.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException e) {
+                        // still competing or leading
+                    }
+                }
+            } catch (CancellationException e) {
+                // stopped or gave the Lease back
+            } catch (ExecutionException e) {
+                log.warn("leader election ended with an error, competing again: {}", String.valueOf(e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            stepDown("the election round ended");
+            if (running && !sleep(openFailed ? settings.leaseDuration().toMillis() : settings.retryPeriod().toMillis())) {
+                return;
+            }
+        }
+    }
+
+    private static boolean sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void onStartLeading() {
+        try {
+            OpenArbiter opened = opener.apply(this::mayAct,
+                    "; elected replica " + settings.identity() + " (" + lock.describe() + ")");
+            active = opened;
+            log.info("elected: {} acts as the arbiter from now on", settings.identity());
+        } catch (RuntimeException e) {
+            log.error("elected, but the state cannot be loaded, so this replica gives the Lease back and waits {} s: {}",
+                    settings.leaseDuration().toSeconds(), e.getMessage());
+            lock.invalidate();
+            openFailed = true;
+        }
+    }
+
+    private boolean mayAct() {
+        return running && lock.valid();
+    }
+
+    private void onStopLeading() {
+        stepDown("lost the Lease");
+    }
+
+    private void onNewLeader(String identity) {
+        leader = identity == null ? "" : identity;
+        log.info("leader election: the leader is now {}", leader.isEmpty() ? "nobody" : leader);
+    }
+
+    private synchronized void stepDown(String why) {
+        lock.invalidate();
+        OpenArbiter a = active;
+        active = null;
+        if (a != null) {
+            log.warn("{} stops acting as the arbiter: {}", settings.identity(), why);
+            try {
+                a.close(); // records nothing: this replica may not act any more
+            } catch (RuntimeException e) {
+                log.warn("closing the arbiter's state after stepping down: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        OpenArbiter a = active;
+        if (a != null && lock.valid()) {
+            a.service().close(); // ARBITER_STOPPED, while still the elected replica
+        }
+        running = false;
+        stepDown("shutting down");
+        CompletableFuture<?> f = election;
+        if (f != null) {
+            f.cancel(true); // releases the Lease, so another replica takes over at once
+        }
+        Thread t = campaign;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(settings.retryPeriod().toMillis() * 2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}
