@@ -63,12 +63,15 @@ public record ArbiterProperties(
      * @param leaseDuration how long a holder's renewal keeps the others out
      * @param renewDeadline how long the holder keeps acting without a successful renewal
      * @param retryPeriod   how often the holder renews and candidates try
+     * @param labelPod      label this replica's pod (named {@code identity}) {@code twincloud.dev/arbiter-role:
+     *                      leader|follower} for a Service that selects the leader
      */
     public record LeaderElection(boolean enabled, String namespace, String leaseName, String identity,
-                                 Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+                                 Duration leaseDuration, Duration renewDeadline, Duration retryPeriod,
+                                 boolean labelPod) {
 
         public static final LeaderElection OFF = new LeaderElection(false, "", "twincloud-arbiter", "",
-                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+                Duration.ofSeconds(6), Duration.ofSeconds(4), Duration.ofSeconds(1), false);
 
         void check(List<String> problems) {
             if (!enabled) {

@@ -58,18 +58,18 @@ class ArbiterPropertiesTest {
         var p = props(List.of("gcp", "aws"), "gcp", "agent-token-0123456789", "operator-token-0123456789");
         assertThat(p.leaderElection().enabled()).as("off unless asked for").isFalse();
         assertThatThrownBy(() -> withElection(new ArbiterProperties.LeaderElection(true, "", "twincloud-arbiter", " ",
-                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2))))
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), false)))
                 .isInstanceOf(StartupRefused.class)
                 .hasMessageContaining("leader-election.namespace must be set")
                 .hasMessageContaining("leader-election.identity must be set");
         assertThatThrownBy(() -> withElection(new ArbiterProperties.LeaderElection(true, "ns", "lease", "pod-0",
-                Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2))))
+                Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2), false)))
                 .hasMessageContaining("needs lease-duration > renew-deadline > retry-period");
         assertThatThrownBy(() -> withElection(new ArbiterProperties.LeaderElection(true, "ns", "lease", "pod-0",
-                Duration.ofMillis(2500), Duration.ofSeconds(2), Duration.ofMillis(500))))
+                Duration.ofMillis(2500), Duration.ofSeconds(2), Duration.ofMillis(500), false)))
                 .hasMessageContaining("lease-duration must be whole seconds");
         var ok = withElection(new ArbiterProperties.LeaderElection(true, "ns", "lease", "pod-0",
-                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2)));
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), false));
         assertThat(ok.leaderElection().identity()).isEqualTo("pod-0");
     }
 

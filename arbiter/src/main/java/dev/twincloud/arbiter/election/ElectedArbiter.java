@@ -42,6 +42,8 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
     private final LeaderElection settings;
     private final BiFunction<BooleanSupplier, String, OpenArbiter> opener;
     private final RenewTrackingLock lock;
+    /** Present when the replica labels its pod for the Service (the Helm chart). */
+    private final java.util.Optional<PodLabel> podLabel;
 
     private volatile OpenArbiter active;
     private volatile String leader = "";
@@ -61,6 +63,9 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
         this.opener = opener;
         this.lock = new RenewTrackingLock(new LeaseLock(settings.namespace(), settings.leaseName(), settings.identity()),
                 settings.renewDeadline(), System::nanoTime, () -> ZonedDateTime.now(ZoneOffset.UTC));
+        this.podLabel = settings.labelPod()
+                ? java.util.Optional.of(new PodLabel(client, settings.namespace(), settings.identity()))
+                : java.util.Optional.empty();
     }
 
     @Override
@@ -87,6 +92,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
     @Override
     public void start() {
         running = true;
+        podLabel.ifPresent(l -> l.set(false)); // a restarted container keeps its pod's labels: clear a stale one
         campaign = Thread.ofVirtual().name("arbiter-election").start(this::campaign);
         log.info("leader election: competing for {} as {} (lease {} ms, renew deadline {} ms, retry {} ms)",
                 lock.describe(), settings.identity(), settings.leaseDuration().toMillis(),
@@ -154,6 +160,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
                     "; elected replica " + settings.identity() + " (" + lock.describe() + ")");
             active = opened;
             log.info("elected: {} acts as the arbiter from now on", settings.identity());
+            podLabel.ifPresent(l -> l.set(true));
         } catch (RuntimeException e) {
             log.error("elected, but the state cannot be loaded, so this replica gives the Lease back and waits {} s: {}",
                     settings.leaseDuration().toSeconds(), e.getMessage());
@@ -186,6 +193,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
             } catch (RuntimeException e) {
                 log.warn("closing the arbiter's state after stepping down: {}", e.toString());
             }
+            podLabel.ifPresent(l -> l.set(false));
         }
     }
 

@@ -6,8 +6,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code arbiterLeadership} in the readiness group: UP on the replica that acts, OUT_OF_SERVICE on
- * the others, so a Kubernetes Service sends the agents to the elected arbiter only.
+ * {@code arbiterLeadership} ({@code /actuator/health/leader}): UP on the replica that acts,
+ * OUT_OF_SERVICE (503) on the others. Not part of readiness: every replica stays ready, and the
+ * Service finds the one that acts by its pod label.
  */
 @Component("arbiterLeadership")
 class LeadershipHealth implements HealthIndicator {

@@ -39,22 +39,26 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(StateNotStored.class)
     ResponseEntity<Object> notStored(StateNotStored e, WebRequest request) {
-        return unavailable("state-not-stored",
-                "The arbiter could not store its state, so it gives no answer that depends on it: " + e.getMessage(), request);
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "state-not-stored",
+                "The arbiter could not store its state, so it gives no answer that depends on it: " + e.getMessage(),
+                unavailable(), request);
     }
 
     @ExceptionHandler(NotLeader.class)
     ResponseEntity<Object> notLeader(NotLeader e, WebRequest request) {
-        return unavailable("not-leader",
+        HttpHeaders headers = unavailable();
+        // A new connection for the retry: behind a Service it may reach the replica that acts.
+        headers.set(HttpHeaders.CONNECTION, "close");
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "not-leader",
                 "This arbiter replica does not act now, ask again (the Service routes to the elected one): " + e.getMessage(),
-                request);
+                headers, request);
     }
 
-    /** 503 with {@code Retry-After: 1}: the agent's next heartbeat is the retry. */
-    private ResponseEntity<Object> unavailable(String type, String detail, WebRequest request) {
+    /** Headers of a 503: {@code Retry-After: 1}, the agent's next heartbeat is the retry. */
+    private static HttpHeaders unavailable() {
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, "1");
-        return problem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, headers, request);
+        return headers;
     }
 
     @ExceptionHandler(Exception.class)

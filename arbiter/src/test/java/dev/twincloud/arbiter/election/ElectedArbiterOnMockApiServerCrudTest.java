@@ -40,7 +40,7 @@ class ElectedArbiterOnMockApiServerCrudTest {
     static final ArbiterConfig CONFIG = new ArbiterConfig(List.of(GCP, SiteId.of("aws")), Duration.ofMillis(2500),
             Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMillis(1000), 16L << 20, Duration.ofSeconds(10));
     static final LeaderElection ELECTION = new LeaderElection(true, "twincloud", "twincloud-arbiter", "arbiter-a",
-            Duration.ofSeconds(1), Duration.ofMillis(700), Duration.ofMillis(200));
+            Duration.ofSeconds(1), Duration.ofMillis(700), Duration.ofMillis(200), false);
 
     KubernetesMockServer server;
     KubernetesClient client;
@@ -115,14 +115,14 @@ class ElectedArbiterOnMockApiServerCrudTest {
     @Test
     void aCleanShutdownRecordsTheStopAndReleasesTheLeaseAtOnceOnMockApiServerCrud() throws Exception {
         var slow = new LeaderElection(true, "twincloud", "twincloud-arbiter", "arbiter-a",
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMillis(200));
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMillis(200), false);
         var elected = new ElectedArbiter(client, slow, this::open);
         elected.start();
         await(Duration.ofSeconds(10), () -> elected.leading().isPresent());
         ArbiterService service = elected.current();
         assertThat(service.events(10)).anySatisfy(e -> assertThat(e.why()).contains("elected replica arbiter-a"));
         var next = new ElectedArbiter(client, new LeaderElection(true, "twincloud", "twincloud-arbiter", "arbiter-b",
-                slow.leaseDuration(), slow.renewDeadline(), slow.retryPeriod()), this::open);
+                slow.leaseDuration(), slow.renewDeadline(), slow.retryPeriod(), false), this::open);
         next.start();
         try {
             Thread.sleep(1000);

@@ -50,6 +50,7 @@ class ArbiterChartTest {
         assertThat(ofKind(docs, "Secret")).isEmpty();
         Map<String, Object> svc = one(docs, "Service", "twincloud-arbiter");
         assertThat((List<String>) Charts.path(svc, "spec.loadBalancerSourceRanges")).isNotEmpty().doesNotContain("0.0.0.0/0");
+        assertThat((Map<String, Object>) Charts.path(svc, "spec.selector")).doesNotContainKey("twincloud.dev/arbiter-role");
     }
 
     @Test
@@ -58,21 +59,34 @@ class ArbiterChartTest {
                 Map.of("replicas", 2, "persistence.accessMode", "ReadWriteMany"));
         docs.stream().filter(StrictModel::isCore).forEach(StrictModel::parse);
         Role role = StrictModel.parse(one(docs, "Role", "twincloud-arbiter-leader-election"), Role.class);
-        assertThat(role.getRules()).allSatisfy(r -> {
+        var leaseRules = role.getRules().stream().filter(r -> r.getResources().contains("leases")).toList();
+        assertThat(leaseRules).allSatisfy(r -> {
             assertThat(r.getApiGroups()).containsExactly("coordination.k8s.io");
             assertThat(r.getResources()).containsExactly("leases");
         });
-        assertThat(role.getRules()).anySatisfy(r -> {
+        assertThat(leaseRules).anySatisfy(r -> {
             assertThat(r.getResourceNames()).containsExactly("twincloud-arbiter");
             assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "update", "patch");
         });
-        assertThat(role.getRules()).filteredOn(r -> r.getResourceNames().isEmpty())
+        assertThat(leaseRules).filteredOn(r -> r.getResourceNames().isEmpty())
                 .singleElement().satisfies(r -> assertThat(r.getVerbs()).containsExactly("create"));
+        // Labelling its own pod: read and patch pods, nothing else (no list, delete, exec, secrets).
+        assertThat(role.getRules()).filteredOn(r -> !r.getResources().contains("leases")).singleElement().satisfies(r -> {
+            assertThat(r.getApiGroups()).containsExactly("");
+            assertThat(r.getResources()).containsExactly("pods");
+            assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "patch");
+        });
+        // Every replica is ready; the Service selects the pod the elected one labelled.
+        Map<String, Object> svc = one(docs, "Service", "twincloud-arbiter");
+        assertThat((Map<String, Object>) Charts.path(svc, "spec.selector")).containsEntry("twincloud.dev/arbiter-role", "leader");
         Deployment d = StrictModel.parse(one(docs, "Deployment", "twincloud-arbiter"), Deployment.class);
         Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
         assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_ENABLED").getValue()).isEqualTo("true");
         assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_LEASE_NAME").getValue()).isEqualTo("twincloud-arbiter");
         assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_IDENTITY").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+        assertThat(env(c, "TWINCLOUD_ARBITER_LEADER_ELECTION_LABEL_POD").getValue()).isEqualTo("true");
+        assertThat(d.getSpec().getStrategy().getType()).as("replicas replaced one by one").isEqualTo("RollingUpdate");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
         assertThat(one(docs, "PodDisruptionBudget", "twincloud-arbiter")).isNotNull();
     }
 
