@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import dev.twincloud.api.ApiTest;
 import dev.twincloud.api.Http;
+import dev.twincloud.api.TestTokens;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
@@ -87,5 +88,34 @@ class OperationsTest extends ApiTest {
         assertThat(file).as("docs/openapi.json missing: run the api tests with -Dopenapi.regenerate=true").exists();
         assertThat(document).as("served OpenAPI differs from " + file + "; regenerate with -Dopenapi.regenerate=true")
                 .isEqualTo(Files.readString(file));
+    }
+
+    /** The statuses the API really answers with a problem are the ones its OpenAPI document lists, as problem+json. */
+    @Test
+    void problemResponsesTheApiGivesAreInItsOpenApiDocument() {
+        JsonNode paths = api.withToken(null).get("/v3/api-docs").json().path("paths");
+        String big = "{\"x\":\"" + "x".repeat(9 * 1024 * 1024) + "\"}";
+        String key = newKey();
+        api.post("/v1/ecgs", key, recording(newPatient()));
+        record Case(String path, String method, Http.Response answer) {
+        }
+        var cases = java.util.List.of(
+                new Case("/v1/ecgs", "post", api.post("/v1/ecgs", newKey(), "{\"patientRef\":\"\"}")),
+                new Case("/v1/ecgs", "post", api.withToken(null).post("/v1/ecgs", newKey(), recording(newPatient()))),
+                new Case("/v1/ecgs", "post", api.withToken(TestTokens.withScope("ecg:read")).post("/v1/ecgs", newKey(),
+                        recording(newPatient()))),
+                new Case("/v1/ecgs", "post", api.post("/v1/ecgs", newKey(), big)),
+                new Case("/v1/ecgs", "post", api.post("/v1/ecgs", key, recording(newPatient()))),
+                new Case("/v1/ecgs", "get", api.get("/v1/ecgs?limit=0")),
+                new Case("/v1/ecgs/{id}", "get", api.get("/v1/ecgs/" + java.util.UUID.randomUUID())),
+                new Case("/v1/patients/{patientRef}/summary", "get", api.get("/v1/patients/" + newPatient() + "/summary")));
+        assertThat(cases).extracting(c -> c.answer().status()).containsExactly(400, 401, 403, 413, 422, 400, 404, 404);
+        for (Case c : cases) {
+            JsonNode documented = paths.path(c.path()).path(c.method()).path("responses").path(String.valueOf(c.answer().status()));
+            assertThat(documented.isMissingNode()).as("%s %s answers %s: documented", c.method(), c.path(), c.answer().status())
+                    .isFalse();
+            assertThat(documented.path("content").has("application/problem+json")).isTrue();
+            assertThat(c.answer().contentType()).isEqualTo("application/problem+json");
+        }
     }
 }
