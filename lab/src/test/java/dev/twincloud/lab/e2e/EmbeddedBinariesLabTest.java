@@ -1,0 +1,69 @@
+package dev.twincloud.lab.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.supervisor.LabLayout;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The lab of a newcomer with a JDK and nothing else: PostgreSQL from the embedded binaries on Maven
+ * Central (forced with {@code twincloud.pg.binaries=embedded}, as {@code TWINCLOUD_PG_BINARIES=embedded}
+ * does), which have no pg_basebackup and no pg_rewind. The standby is cloned with the low-level
+ * backup API; after the writer is killed and failed over, the old writer re-joins by re-cloning.
+ */
+class EmbeddedBinariesLabTest {
+
+    static LabHarness h;
+
+    @BeforeAll
+    static void up() throws Exception {
+        System.setProperty("twincloud.pg.binaries", "embedded");
+        try {
+            h = LabHarness.start("e2e-embedded", 29400); // the supervisor resolves the binaries once, here
+        } finally {
+            System.clearProperty("twincloud.pg.binaries");
+        }
+    }
+
+    @AfterAll
+    static void down() {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @Test
+    void embeddedPostgresLabFailsOverAndTheOldWriterRejoinsByRecloning() throws Exception {
+        SiteId w = h.awaitSteady();
+        SiteId s = LabLayout.peer(w);
+        try (Connection c = h.db(w); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT current_setting('server_version_num')::int")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the embedded PostgreSQL 17, not the system's 15").isGreaterThanOrEqualTo(170000);
+        }
+        long epoch = h.epoch();
+        try (var load = new LabHarness.Load(h.edge, "p-embedded", 20)) {
+            LabHarness.sleep(500);
+            long t0 = System.nanoTime();
+            h.lab.kill(w.name());
+            LabHarness.await("a write acknowledged by " + s, Duration.ofSeconds(30),
+                    () -> load.attempts.stream().anyMatch(a -> a.ok() && a.site().equals(s.name()) && a.sentNanos() > t0));
+            LabHarness.sleep(300);
+            load.close();
+            h.assertNoAcknowledgedWriteLost(load, s);
+        }
+        assertThat(h.epoch()).isEqualTo(epoch + 1);
+        h.lab.revive(w.name());
+        assertThat(h.awaitSteady()).as("the old writer back as an in-sync standby").isEqualTo(s);
+        assertThat(h.recordingIds(w)).as("the re-cloned standby has the new writer's data").containsAll(h.recordingIds(s));
+        String agentLog = java.nio.file.Files.readString(h.lab.layout().logs().resolve(w.name() + "-agent.log"));
+        assertThat(agentLog).as("re-joined by re-cloning (no pg_rewind in the embedded binaries)").containsIgnoringCase("re-clon");
+    }
+}
