@@ -44,12 +44,27 @@ public final class History {
     public record Mark(double atMs, String label, boolean fault) {
     }
 
-    /** The arbiter's view at one instant (absent while it does not answer). */
+    /**
+     * The arbiter's view at one instant (absent while it does not answer).
+     *
+     * @param async the arbiter's durability mode is ASYNC (the writer then runs PRIMARY_ASYNC for good)
+     */
     public record RoleSample(double atMs, long epoch, String writer, boolean writerSync, boolean standbyEligible,
-                             String writerState, String standbyState, String edgeActive) {
+                             String writerState, String standbyState, String edgeActive, boolean async) {
+
+        public RoleSample(double atMs, long epoch, String writer, boolean writerSync, boolean standbyEligible,
+                          String writerState, String standbyState, String edgeActive) {
+            this(atMs, epoch, writer, writerSync, standbyEligible, writerState, standbyState, edgeActive, false);
+        }
+
+        /**
+         * Back to normal: the standby follows, the edge sends traffic to the writer, and the writer runs
+         * sync with an eligible standby (SYNC mode) or async (ASYNC mode).
+         */
         public boolean steady() {
-            return standbyEligible && "PRIMARY_SYNC".equals(writerState) && "STANDBY".equals(standbyState)
-                    && writer.equals(edgeActive);
+            boolean writerSteady = async ? "PRIMARY_ASYNC".equals(writerState)
+                    : standbyEligible && "PRIMARY_SYNC".equals(writerState);
+            return writerSteady && "STANDBY".equals(standbyState) && writer.equals(edgeActive);
         }
     }
 

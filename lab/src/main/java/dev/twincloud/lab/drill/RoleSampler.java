@@ -56,7 +56,7 @@ final class RoleSampler implements AutoCloseable {
         }
         return new History.RoleSample(at, s.path("epoch").asLong(-1), w, s.path("writerSync").asBoolean(),
                 s.path("standbyEligible").asBoolean(), s.path("sites").path(w).path("lastReport").path("state").asString(""),
-                standby, edgeActive == null ? w : edgeActive);
+                standby, edgeActive == null ? w : edgeActive, "ASYNC".equals(s.path("mode").asString("")));
     }
 
     @Override

@@ -50,4 +50,17 @@ class FiguresTest {
         assertThat(f.inSyncMs()).isEqualTo(500);
         assertThat(f.writeAttemptsFailed()).isEqualTo(1);
     }
+
+    @Test
+    void steadyMeansSyncWithAnEligibleStandbyInSyncModeAndAsyncInAsyncMode() {
+        assertThat(new History.RoleSample(0, 2, "aws", true, true, "PRIMARY_SYNC", "STANDBY", "aws", false).steady()).isTrue();
+        assertThat(new History.RoleSample(0, 2, "aws", false, false, "PRIMARY_ASYNC", "STANDBY", "aws", false).steady())
+                .as("sync mode, writer dropped to async").isFalse();
+        assertThat(new History.RoleSample(0, 2, "aws", false, false, "PRIMARY_ASYNC", "STANDBY", "aws", true).steady())
+                .as("async mode: async is the normal state").isTrue();
+        assertThat(new History.RoleSample(0, 2, "aws", false, false, "PRIMARY_ASYNC", "DEMOTED", "aws", true).steady())
+                .as("standby not following").isFalse();
+        assertThat(new History.RoleSample(0, 2, "aws", false, false, "PRIMARY_ASYNC", "STANDBY", "gcp", true).steady())
+                .as("edge not on the writer").isFalse();
+    }
 }
