@@ -100,18 +100,18 @@ public final class Agent {
             return Optional.empty();
         }
         lastAssignment = Optional.of(a);
-        a.lease().ifPresent(l -> writeLease(l, obs, Duration.ofNanos(nanoTime.getAsLong() - t0)));
+        a.lease().ifPresent(l -> writeLease(l, obs, t0));
         reconcile(a, obs);
         return Optional.of(a);
     }
 
-    private void writeLease(LeaseGrant grant, Observation obs, Duration elapsed) {
+    private void writeLease(LeaseGrant grant, Observation obs, long t0) {
         if (!state.isWriter() || obs.role() != DbRole.PRIMARY || grant.epoch() != epoch) {
             return; // a grant we cannot honour yet; the arbiter's timer covers it either way
         }
         try (Connection c = driver.connect()) {
             ensureGuard(c);
-            boolean applied = LeaseGuard.writeLease(c, grant.epoch(), site.name(), elapsed, Duration.ofMillis(grant.ttlMillis()));
+            boolean applied = LeaseGuard.writeLease(c, grant.epoch(), site.name(), t0, Duration.ofMillis(grant.ttlMillis()), nanoTime);
             listener.leaseWritten(grant.epoch(), applied);
         } catch (SQLException e) {
             message = "lease write failed: " + e.getMessage();

@@ -24,6 +24,13 @@ import java.util.Optional;
  *                          the switchover target; opaque to the arbiter, at most 4096 characters;
  *                          absent, null or blank (an older agent, the local driver)
  *                          means none
+ * @param incarnation       identifies one run of the agent process (its start time in epoch
+ *                          milliseconds): a restarted agent reports a larger one; 0 from an older agent
+ * @param sequence          grows by one with every report of one incarnation: with the incarnation,
+ *                          the arbiter orders reports and ignores one older than the newest it has seen
+ * @param writesRefused     the agent proves that its database refuses writes now and will on a
+ *                          restart (postmaster gone and configured so that the guard refuses every
+ *                          write): the arbiter may fail over without waiting out the lease (fast path)
  */
 public record AgentReport(
         SiteId site,
@@ -37,7 +44,17 @@ public record AgentReport(
         List<ReplicaInfo> replicas,
         Lsn stopLsn,
         String message,
-        Optional<String> demotionToken) {
+        Optional<String> demotionToken,
+        long incarnation,
+        long sequence,
+        boolean writesRefused) {
+
+    /** A report without ordering (incarnation and sequence 0) and without a proof of refused writes. */
+    public AgentReport(SiteId site, long epoch, SiteState state, DbRole dbRole, long systemId, int timeline, Lsn writeLsn,
+                       Lsn receiveLsn, List<ReplicaInfo> replicas, Lsn stopLsn, String message, Optional<String> demotionToken) {
+        this(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn, message, demotionToken,
+                0, 0, false);
+    }
 
     public AgentReport {
         Objects.requireNonNull(site, "site");
@@ -52,6 +69,35 @@ public record AgentReport(
         stopLsn = stopLsn == null ? Lsn.ZERO : stopLsn;
         message = message == null ? "" : message;
         demotionToken = Tokens.normalize(demotionToken, "demotionToken");
+        if (incarnation < 0 || sequence < 0) {
+            throw new IllegalArgumentException("incarnation and sequence must be >= 0");
+        }
+        if (writesRefused && dbRole == DbRole.PRIMARY) {
+            throw new IllegalArgumentException("a running primary cannot prove that it refuses writes");
+        }
+    }
+
+    /** This report stamped with its place in the agent's stream of reports. */
+    public AgentReport withOrder(long incarnation, long sequence) {
+        return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
+                message, demotionToken, incarnation, sequence, writesRefused);
+    }
+
+    /** This report with the fast-path proof that the database refuses writes. */
+    public AgentReport withWritesRefused(boolean refused) {
+        return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
+                message, demotionToken, incarnation, sequence, refused);
+    }
+
+    /**
+     * Whether this report comes after {@code other} in the agent's stream: a later incarnation, or
+     * the same incarnation and a larger sequence. Reports without ordering (0/0) are never "after".
+     */
+    public boolean isNewerThan(AgentReport other) {
+        if (incarnation != other.incarnation) {
+            return incarnation > other.incarnation;
+        }
+        return sequence > other.sequence;
     }
 
     public Optional<ReplicaInfo> replica(SiteId standby) {

@@ -9,8 +9,10 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * The write-lease guard inside PostgreSQL (DESIGN.md rule 1): install it, write a granted lease with
@@ -72,27 +74,56 @@ public final class LeaseGuard {
     }
 
     /**
-     * Writes a lease granted by the arbiter: {@code valid_until = db_now - elapsed + ttl}, where
-     * {@code elapsed} is the time since the agent noted t0, before it sent the request. Never lowers
-     * the epoch: a grant older than the epoch floor changes nothing and returns false.
+     * Writes a lease granted by the arbiter so that it ends, by the database's clock, no later than
+     * {@code ttl} after {@code t0Nanos}: the agent's monotonic time noted before the heartbeat that
+     * asked for it left. The arbiter times the same lease from when that heartbeat <em>arrived</em>,
+     * so the database's lease always ends first (rule 2).
+     *
+     * <p>Every delay on this side shortens the lease, never lengthens it: the database's clock is
+     * read in one round trip, and the time since {@code t0Nanos} is measured only after that round
+     * trip came back, so connecting, installing the guard, the round trips themselves and a pause of
+     * the whole agent anywhere before that point all count against the lease. The row then gets
+     * the absolute end {@code db_now + ttl - (t_after - t0)}; a pause after that point cannot move it.
+     *
+     * <p>Never lowers the epoch: a grant older than the epoch floor changes nothing and returns false.
+     * Returns false too, writing nothing, when the lease would already have ended.
      */
-    public static boolean writeLease(Connection c, long epoch, String site, Duration elapsed, Duration ttl) throws SQLException {
+    public static boolean writeLease(Connection c, long epoch, String site, long t0Nanos, Duration ttl,
+                                     LongSupplier nanoTime) throws SQLException {
         return inLocalCommitTx(c, () -> {
+            OffsetDateTime dbNow;
+            try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT clock_timestamp()")) {
+                rs.next();
+                dbNow = rs.getObject(1, OffsetDateTime.class);
+            }
+            long left = ttl.toNanos() - (nanoTime.getAsLong() - t0Nanos);
+            if (left <= 0) {
+                return false;
+            }
             try (PreparedStatement p = c.prepareStatement("""
                     INSERT INTO twincloud.lease AS l (singleton, epoch, site, valid_until, epoch_floor, updated_at)
-                    VALUES (true, ?, ?, clock_timestamp() - make_interval(secs => ?) + make_interval(secs => ?), ?, clock_timestamp())
+                    VALUES (true, ?, ?, ? + make_interval(secs => ?), ?, clock_timestamp())
                     ON CONFLICT (singleton) DO UPDATE
                        SET epoch = excluded.epoch, site = excluded.site, valid_until = excluded.valid_until,
                            epoch_floor = greatest(l.epoch_floor, excluded.epoch), updated_at = excluded.updated_at
                      WHERE l.epoch_floor <= excluded.epoch""")) {
                 p.setLong(1, epoch);
                 p.setString(2, site);
-                p.setDouble(3, elapsed.toNanos() / 1e9);
-                p.setDouble(4, ttl.toNanos() / 1e9);
+                p.setObject(3, dbNow);
+                // Whole microseconds, rounded down: the database cannot store finer, and never longer.
+                p.setDouble(4, (left / 1_000) / 1e6);
                 p.setLong(5, epoch);
                 return p.executeUpdate() == 1;
             }
         });
+    }
+
+    /**
+     * {@link #writeLease(Connection, long, String, long, Duration, LongSupplier)} for a grant whose
+     * request left {@code elapsed} ago, by {@link System#nanoTime()}.
+     */
+    public static boolean writeLease(Connection c, long epoch, String site, Duration elapsed, Duration ttl) throws SQLException {
+        return writeLease(c, epoch, site, System.nanoTime() - elapsed.toNanos(), ttl, System::nanoTime);
     }
 
     /** Ends the lease now and raises the epoch floor: no write commits here after this returns. */

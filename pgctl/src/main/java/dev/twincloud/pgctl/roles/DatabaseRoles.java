@@ -1,0 +1,127 @@
+package dev.twincloud.pgctl.roles;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The production database roles (docs/design.md, rule 1): the application runs as a role that owns
+ * nothing, so it cannot disable, drop or bypass the lease guard; migrations run as the owner of the
+ * application's tables; the guard itself belongs to the superuser the agent connects as.
+ *
+ * <ul>
+ *   <li><b>owner</b> ({@code twincloud_owner} by default): LOGIN, no superuser, no replication, no
+ *       BYPASSRLS; may create in the application schema; owns the tables its migrations create.</li>
+ *   <li><b>app</b> ({@code twincloud_app}): LOGIN, no superuser; USAGE on the schema and
+ *       SELECT/INSERT/UPDATE/DELETE on its tables (now and, by default privileges, on every table
+ *       the owner creates later); no TRUNCATE, no ownership, so no ALTER/DROP of a table or trigger.
+ *       {@code session_replication_role} is settable by superusers only.</li>
+ * </ul>
+ * Idempotent: run by the agent (as superuser) on every start on a primary.
+ */
+public final class DatabaseRoles {
+
+    private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    /** A role and its password; an empty password leaves the role's password as it is. */
+    public record Role(String name, Optional<String> password) {
+        public Role {
+            Objects.requireNonNull(name, "name");
+            if (!NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("role name '" + name + "' must match " + NAME.pattern());
+            }
+            password = password == null ? Optional.empty() : password.filter(p -> !p.isEmpty());
+        }
+
+        public static Role of(String name) {
+            return new Role(name, Optional.empty());
+        }
+    }
+
+    /**
+     * @param schema                the application schema (e.g. {@code public})
+     * @param idleInTransaction     the app role's default {@code idle_in_transaction_session_timeout}
+     */
+    public record Spec(String schema, Role owner, Role app, Duration idleInTransaction) {
+        public Spec {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(app, "app");
+            if (schema == null || !NAME.matcher(schema).matches()) {
+                throw new IllegalArgumentException("schema '" + schema + "' must match " + NAME.pattern());
+            }
+            if (owner.name().equals(app.name())) {
+                throw new IllegalArgumentException("the owner and the app role must differ: the app role must own nothing");
+            }
+            if (idleInTransaction == null || idleInTransaction.isNegative() || idleInTransaction.isZero()) {
+                throw new IllegalArgumentException("idleInTransaction must be positive");
+            }
+        }
+
+        public static Spec defaults(String schema) {
+            return new Spec(schema, Role.of("twincloud_owner"), Role.of("twincloud_app"), Duration.ofSeconds(10));
+        }
+    }
+
+    private DatabaseRoles() {
+    }
+
+    /** Creates or updates both roles and their privileges in the database {@code superuser} is connected to. */
+    public static void ensure(Connection superuser, Spec spec) throws SQLException {
+        boolean auto = superuser.getAutoCommit();
+        superuser.setAutoCommit(false);
+        try (Statement s = superuser.createStatement()) {
+            s.execute("SELECT pg_advisory_xact_lock(7312)"); // one installer at a time
+            for (Role r : new Role[] {spec.owner(), spec.app()}) {
+                s.execute("""
+                        DO $$ BEGIN
+                          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%1$s') THEN
+                            CREATE ROLE %1$s LOGIN;
+                          END IF;
+                        END $$""".formatted(r.name()));
+                s.execute("ALTER ROLE " + r.name() + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS");
+                if (r.password().isPresent()) {
+                    s.execute("ALTER ROLE " + r.name() + " PASSWORD " + literal(r.password().get()));
+                }
+                s.execute("GRANT CONNECT ON DATABASE " + quotedDatabase(s) + " TO " + r.name());
+            }
+            String schema = spec.schema();
+            String owner = spec.owner().name();
+            String app = spec.app().name();
+            s.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+            s.execute("REVOKE CREATE ON SCHEMA " + schema + " FROM PUBLIC");
+            s.execute("GRANT USAGE, CREATE ON SCHEMA " + schema + " TO " + owner);
+            s.execute("REVOKE CREATE ON SCHEMA " + schema + " FROM " + app);
+            s.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + app);
+            s.execute("REVOKE ALL ON ALL TABLES IN SCHEMA " + schema + " FROM " + app);
+            s.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + app);
+            s.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + schema + " TO " + app);
+            s.execute("ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + schema
+                    + " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + app);
+            s.execute("ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + schema
+                    + " GRANT USAGE, SELECT ON SEQUENCES TO " + app);
+            s.execute("ALTER ROLE " + app + " SET idle_in_transaction_session_timeout = "
+                    + literal(spec.idleInTransaction().toMillis() + "ms"));
+            superuser.commit();
+        } catch (SQLException e) {
+            superuser.rollback();
+            throw e;
+        } finally {
+            superuser.setAutoCommit(auto);
+        }
+    }
+
+    private static String quotedDatabase(Statement s) throws SQLException {
+        try (var rs = s.executeQuery("SELECT quote_ident(current_database())")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+}
