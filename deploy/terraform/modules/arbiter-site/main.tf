@@ -3,7 +3,7 @@
 # mutual TLS; the firewall admits only the sites' NAT addresses. Its epoch lives
 # on a separate persistent disk, so the VM can be recreated without losing it.
 #
-# Caveat (see DESIGN.md): this puts the arbiter in GCP. If GCP as a whole is lost,
+# Caveat (see docs/design.md, "Where it runs"): this puts the arbiter in GCP. If GCP as a whole is lost,
 # the AWS site cannot be promoted automatically. Run the same container in a third
 # provider if that case must be automatic.
 

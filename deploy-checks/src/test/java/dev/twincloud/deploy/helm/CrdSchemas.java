@@ -10,7 +10,6 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
@@ -18,8 +17,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Validates rendered custom resources against the openAPIV3Schema of their CRD in
- * shared/schemas/ (the CloudNativePG CRDs). Stricter than the API server: where the schema lists
+ * Validates rendered custom resources against the openAPIV3Schema of their CRD, vendored in
+ * src/test/resources/crds/ (the CloudNativePG CRDs; upstream versions in its README). Stricter than the API server: where the schema lists
  * properties and does not preserve unknown fields, an unknown field is an error here (the server
  * would silently prune it, which hides typos such as {@code replica.primaryy}).
  */
@@ -30,18 +29,17 @@ final class CrdSchemas {
     private CrdSchemas() {
     }
 
+    /** The vendored CRDs (src/test/resources/crds, see its README for versions), from the test classpath. */
     private static Path locateSchemas() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            for (String candidate : new String[] {"shared/schemas/cloudnative-pg", "../shared/schemas/cloudnative-pg"}) {
-                Path p = dir.resolve(candidate).normalize();
-                if (Files.isDirectory(p)) {
-                    return p;
-                }
-            }
-            dir = dir.getParent();
+        var url = CrdSchemas.class.getResource("/crds/cloudnative-pg");
+        if (url == null) {
+            throw new IllegalStateException("the vendored CRDs (src/test/resources/crds/cloudnative-pg) are not on the test classpath");
         }
-        throw new IllegalStateException("cannot find shared/schemas/cloudnative-pg above " + Path.of("").toAbsolutePath());
+        try {
+            return Path.of(url.toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The schema of {@code group/version kind}, from the CRD file {@code <group>_<plural>.yaml}. */
