@@ -21,6 +21,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * so the database decides the race: of N concurrent requests with one key, one inserts the key and
  * writes; the others wait on the key's unique index until that transaction ends, then read the
  * stored response (same request hash) or get a 422 (different request).
+ *
+ * <p>A replay answers only after its own transaction committed a write of the key's row: in
+ * synchronous mode that COMMIT waits for the synchronous standby up to a position after the original
+ * write, so a replay never acknowledges a write a failover could still lose. On a site whose guard
+ * refuses writes (no valid lease, or a standby) the replay's writes are refused, and it is a 503.
  */
 @Component
 public class Idempotency {
@@ -55,7 +60,19 @@ public class Idempotency {
                     .update();
             if (claimed == 0) {
                 replayed[0] = true;
-                return previous(key, requestHash);
+                StoredResponse stored = previous(key, requestHash);
+                // docs/design.md rules 4 and 8: a replay is as durable as a first answer. The original
+                // write may be committed here but not yet on the synchronous standby (its wait was
+                // cancelled, or the primary restarted after a crash). PostgreSQL waits for synchronous
+                // replication only at the COMMIT of a transaction that has an xid AND wrote WAL before
+                // its commit record (RecordTransactionCommit: wrote_xlog && markXidCommitted); a bare
+                // pg_current_xact_id() does not wait. So the replay rewrites its key row: an xid, WAL,
+                // and a COMMIT that waits until the synchronous standby has flushed past the original.
+                // The row write also goes through the lease guard, so a fenced site cannot replay.
+                jdbc.sql("update idempotency_key set response_status = response_status where key = ?")
+                        .param(key)
+                        .update();
+                return stored;
             }
             StoredResponse fresh = write.get();
             jdbc.sql("update idempotency_key set response_status = ?, location = ?, response_body = ? where key = ?")
