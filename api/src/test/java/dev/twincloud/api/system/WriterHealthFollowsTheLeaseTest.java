@@ -88,6 +88,15 @@ class WriterHealthFollowsTheLeaseTest {
             assertNotServed(api.get("/v1/ecgs"));
             assertNotServed(api.get("/v1/patients/p-lease/summary"));
             assertThat(anonymous.get("/actuator/health/readiness").status()).as("the database still answers").isEqualTo(200);
+
+            var paths = anonymous.get("/v3/api-docs").json().path("paths");
+            for (String path : new String[] {"/v1/ecgs", "/v1/ecgs/{id}", "/v1/patients/{patientRef}/summary"}) {
+                var responses = paths.path(path).path("get").path("responses");
+                assertThat(responses.path("503").path("description").asString()).as(path).contains("not-leased-writer");
+                assertThat(responses.path("503").path("headers").has("Retry-After")).as(path).isTrue();
+                assertThat(responses.path("200").path("headers").has("Twincloud-Role")).as(path).isTrue();
+                assertThat(responses.path("200").path("headers").has("Twincloud-Staleness-Ms")).as(path).isTrue();
+            }
         }
     }
 
