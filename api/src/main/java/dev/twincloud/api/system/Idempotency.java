@@ -3,16 +3,24 @@ package dev.twincloud.api.system;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.util.Arrays;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -26,6 +34,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * synchronous mode that COMMIT waits for the synchronous standby up to a position after the original
  * write, so a replay never acknowledges a write a failover could still lose. On a site whose guard
  * refuses writes (no valid lease, or a standby) the replay's writes are refused, and it is a 503.
+ * A write (first or replay) whose COMMIT's wait for the synchronous standby was cancelled (PostgreSQL
+ * then keeps the local commit and only warns) is not acknowledged either: 503 {@code write-unconfirmed},
+ * and the client's retry is a replay that answers once the standby has it (docs/design.md rule 4).
  */
 @Component
 public class Idempotency {
@@ -35,10 +46,12 @@ public class Idempotency {
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
+    private final DataSource dataSource;
 
-    Idempotency(JdbcClient jdbc, TransactionTemplate tx) {
+    Idempotency(JdbcClient jdbc, TransactionTemplate tx, DataSource dataSource) {
         this.jdbc = jdbc;
         this.tx = tx;
+        this.dataSource = dataSource;
     }
 
     /** The response a write produced: stored with its key and replayed byte for byte. */
@@ -54,7 +67,20 @@ public class Idempotency {
             throw ApiProblem.invalid(HEADER, "must be 1 to 255 visible ASCII characters");
         }
         boolean[] replayed = {false};
+        boolean[] unconfirmed = {false};
         StoredResponse response = tx.execute(status -> {
+            Connection connection = DataSourceUtils.getConnection(dataSource);
+            try {
+                connection.clearWarnings(); // only this COMMIT's warnings count
+            } catch (SQLException e) {
+                throw new org.springframework.jdbc.UncategorizedSQLException("clear warnings", null, e);
+            }
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    unconfirmed[0] = synchronousReplicationWaitCancelled(DataSourceUtils.getConnection(dataSource));
+                }
+            });
             int claimed = jdbc.sql("insert into idempotency_key (key, request_hash) values (?, ?) on conflict do nothing")
                     .params(key, requestHash)
                     .update();
@@ -80,6 +106,11 @@ public class Idempotency {
                     .update();
             return fresh;
         });
+        if (unconfirmed[0]) {
+            throw ApiProblem.unavailable("write-unconfirmed", "The write committed on this site, but the wait for its "
+                    + "synchronous standby was cancelled, so it is not acknowledged. Retry with the same Idempotency-Key: "
+                    + "the retry answers once the standby has it.");
+        }
         HttpHeaders headers = new HttpHeaders();
         if (response.location() != null) {
             headers.set(HttpHeaders.LOCATION, response.location());
@@ -89,6 +120,26 @@ public class Idempotency {
         }
         headers.setContentType(MediaType.APPLICATION_JSON);
         return new ResponseEntity<>(response.body(), headers, HttpStatus.valueOf(response.status()));
+    }
+
+    /**
+     * True when the COMMIT just run came back with PostgreSQL's warning that its wait for synchronous
+     * replication was cancelled ("canceling wait for synchronous replication ..."; the transaction is
+     * committed locally but maybe not on the standby). Matched on the server's English message text:
+     * keep {@code lc_messages} English on the database.
+     */
+    static boolean synchronousReplicationWaitCancelled(Connection c) {
+        try {
+            boolean cancelled = false;
+            for (SQLWarning w = c.getWarnings(); w != null; w = w.getNextWarning()) {
+                String message = w.getMessage();
+                cancelled |= message != null && message.contains("wait for synchronous replication");
+            }
+            c.clearWarnings();
+            return cancelled;
+        } catch (SQLException e) {
+            return true; // cannot tell: do not acknowledge (docs/design.md rule 6)
+        }
     }
 
     private StoredResponse previous(String key, byte[] requestHash) {

@@ -73,8 +73,10 @@ class OpenApiConfig {
                                 + "or whose data may be staler than its bound (standby-too-stale), or the database is down "
                                 + "(database-unavailable); retry after Retry-After seconds, through the edge"
                         : "The database cannot take the request now: this site is not the writer or has no "
-                                + "valid write lease (write-unavailable), or the database is down (database-unavailable); "
-                                + "retry after Retry-After seconds, through the edge");
+                                + "valid write lease (write-unavailable), the database is down (database-unavailable), "
+                                + "or the write committed here but its synchronous standby's confirmation was cancelled "
+                                + "(write-unconfirmed: not acknowledged); retry with the same Idempotency-Key after "
+                                + "Retry-After seconds, through the edge");
                 problems.forEach((code, why) -> add(op, code, why));
                 if (method == PathItem.HttpMethod.GET) {
                     for (String served : new String[] {"200", "404"}) {

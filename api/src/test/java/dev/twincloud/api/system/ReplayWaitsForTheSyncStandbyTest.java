@@ -104,6 +104,49 @@ class ReplayWaitsForTheSyncStandbyTest {
         }
     }
 
+    /**
+     * docs/design.md rule 4 for the first answer: when the wait for the synchronous standby is cancelled
+     * (pg_cancel_backend, a statement_timeout on COMMIT), PostgreSQL keeps the local commit and only
+     * warns. The API must not turn that into a 201; a 503 makes the client retry, and the retry is a
+     * replay that answers once the standby has the write.
+     */
+    @Test
+    void aWriteWhoseStandbyConfirmationWasCancelledIsNotAcknowledged() throws Exception {
+        Http api = new Http(port, TestTokens.readWrite());
+        String body = ApiTestBodies.small();
+        String key = UUID.randomUUID().toString();
+        String walReceiver = pair.standby().queryString("select pid from pg_stat_wal_receiver");
+        signal("STOP", walReceiver);
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<Http.Response> write = threads.submit(() -> api.post("/v1/ecgs", key, body));
+            String waiting = null;
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); waiting == null && System.nanoTime() < deadline; ) {
+                Thread.sleep(50);
+                waiting = pair.primary().queryString("select pid from pg_stat_activity where usename = '"
+                        + ProductionDatabase.APP + "' and wait_event = 'SyncRep'");
+            }
+            assertThat(waiting).as("the write waits for the synchronous standby").isNotNull();
+            assertThat(pair.primary().queryBoolean("select pg_cancel_backend(" + waiting + ")")).isTrue();
+
+            Http.Response answer = write.get(30, TimeUnit.SECONDS);
+            assertThat(answer.status()).as("committed locally only: no acknowledgement").isEqualTo(503);
+            assertThat(answer.header("Retry-After")).isEqualTo("1");
+            assertThat(answer.json().path("type").asString()).endsWith("/write-unconfirmed");
+
+            Future<Http.Response> retry = threads.submit(() -> api.post("/v1/ecgs", key, body));
+            assertThatThrownBy(() -> {
+                Http.Response early = retry.get(2, TimeUnit.SECONDS);
+                throw new AssertionError("answered early: " + early.status() + " " + early.body());
+            }).isInstanceOf(TimeoutException.class);
+            signal("CONT", walReceiver);
+            Http.Response replayed = retry.get(30, TimeUnit.SECONDS);
+            assertThat(replayed.status()).isEqualTo(201);
+            assertThat(replayed.header("Idempotent-Replayed")).isEqualTo("true");
+        } finally {
+            signal("CONT", walReceiver);
+        }
+    }
+
     private static void signal(String signal, String pid) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + signal, pid).redirectErrorStream(true).start();
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
