@@ -95,6 +95,20 @@ class OperationsTest extends ApiTest {
         assertThat(rowCounts()).isEqualTo(before);
     }
 
+    @Autowired
+    ReadFence readFence;
+
+    /** The read runs on the connection and in the snapshot the fence checked: one read-only REPEATABLE READ transaction. */
+    @Test
+    void readsRunInTheFencesTransaction() {
+        String inside = readFence.serve(() -> jdbc.sql("""
+                        select current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only')
+                               || ' ' || pg_backend_pid()""").query(String.class).single());
+        assertThat(inside).startsWith("repeatable read on ");
+        String outside = jdbc.sql("select current_setting('transaction_isolation')").query(String.class).single();
+        assertThat(outside).isEqualTo("read committed");
+    }
+
     @Test
     void prometheusShowsLatencyHistogramsAndPoolMetrics() {
         api.get("/v1/ecgs?limit=1");
