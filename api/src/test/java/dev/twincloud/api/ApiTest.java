@@ -16,11 +16,14 @@ import org.springframework.test.context.DynamicPropertySource;
  * Base of the tests that share one Spring context: the real jar's configuration on a random port,
  * against {@link SharedPostgres}, trusting {@link TestTokens}. Subclasses must not add
  * configuration, or they would start a second context.
+ *
+ * <p>Production roles: the API connects as {@value ProductionDatabase#APP} (owns nothing, DML only),
+ * Flyway as {@value ProductionDatabase#OWNER}; the guard is installed and this site holds a lease, so
+ * the lease is required as in production. {@link #jdbc} is the API's own role: anything it may not do
+ * (DDL, TRUNCATE) goes through {@link SharedPostgres#superuser()}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "twincloud.embedded-postgres.enabled=false",
-        // no agent here: writer health follows the role alone (WriterHealthFollowsTheLeaseTest covers the lease)
-        "twincloud.api.require-lease=false",
         "twincloud.api.data-dir=target/test-data"})
 public abstract class ApiTest {
 
@@ -35,8 +38,9 @@ public abstract class ApiTest {
     @DynamicPropertySource
     static void sharedDatabase(DynamicPropertyRegistry registry) {
         registry.add("spring.datasource.url", SharedPostgres::jdbcUrl);
-        registry.add("spring.datasource.username", () -> SharedPostgres.server().username());
-        registry.add("spring.datasource.password", () -> SharedPostgres.server().password());
+        registry.add("spring.datasource.username", () -> ProductionDatabase.APP);
+        registry.add("spring.datasource.password", () -> "");
+        registry.add("twincloud.api.migrations.user", () -> ProductionDatabase.OWNER);
         registry.add("spring.security.oauth2.resourceserver.jwt.public-key-location", TestTokens::publicKeyLocation);
     }
 

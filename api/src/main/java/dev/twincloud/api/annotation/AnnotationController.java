@@ -5,6 +5,7 @@ import java.util.UUID;
 import dev.twincloud.api.system.ApiLimits;
 import dev.twincloud.api.system.ApiProblem;
 import dev.twincloud.api.system.Idempotency;
+import dev.twincloud.api.system.ReadFence;
 import dev.twincloud.api.system.UuidV7;
 import dev.twincloud.api.system.Violations;
 import io.swagger.v3.oas.annotations.Operation;
@@ -33,8 +34,11 @@ class AnnotationController {
     private final Idempotency idempotency;
     private final ApiLimits limits;
     private final JsonMapper json;
+    private final ReadFence reads;
 
-    AnnotationController(AnnotationRepository repository, Idempotency idempotency, ApiLimits limits, JsonMapper json) {
+    AnnotationController(AnnotationRepository repository, Idempotency idempotency, ApiLimits limits, JsonMapper json,
+                         ReadFence reads) {
+        this.reads = reads;
         this.repository = repository;
         this.idempotency = idempotency;
         this.limits = limits;
@@ -66,15 +70,17 @@ class AnnotationController {
     @Operation(summary = "A recording's annotations, in onset order")
     @GetMapping
     AnnotationList list(@PathVariable UUID recordingId) {
-        repository.findRecording(recordingId).orElseThrow(() -> notFound(recordingId));
-        return new AnnotationList(repository.findAll(recordingId));
+        return reads.serve(() -> {
+            repository.findRecording(recordingId).orElseThrow(() -> notFound(recordingId));
+            return new AnnotationList(repository.findAll(recordingId));
+        });
     }
 
     @Operation(summary = "One annotation")
     @GetMapping("/{id}")
     Annotation get(@PathVariable UUID recordingId, @PathVariable UUID id) {
-        return repository.find(recordingId, id).orElseThrow(() ->
-                ApiProblem.notFound("No annotation " + id + " on ECG recording " + recordingId + "."));
+        return reads.serve(() -> repository.find(recordingId, id).orElseThrow(() ->
+                ApiProblem.notFound("No annotation " + id + " on ECG recording " + recordingId + ".")));
     }
 
     /** The rules that need no database; the duration check runs inside the write's transaction. */

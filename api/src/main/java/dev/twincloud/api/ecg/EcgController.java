@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.UUID;
 
 import dev.twincloud.api.system.Idempotency;
+import dev.twincloud.api.system.ReadFence;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -24,9 +25,11 @@ import org.springframework.web.bind.annotation.RestController;
 class EcgController {
 
     private final EcgService ecgs;
+    private final ReadFence reads;
 
-    EcgController(EcgService ecgs) {
+    EcgController(EcgService ecgs, ReadFence reads) {
         this.ecgs = ecgs;
+        this.reads = reads;
     }
 
     @Operation(summary = "Store a recording",
@@ -43,14 +46,14 @@ class EcgController {
     @Operation(summary = "A recording with all its samples")
     @GetMapping("/{id}")
     Recording get(@PathVariable UUID id) {
-        return ecgs.get(id);
+        return reads.serve(() -> ecgs.get(id));
     }
 
     @Operation(summary = "Samples [from, to) of one lead")
     @GetMapping("/{id}/leads/{lead}")
     LeadSamples lead(@PathVariable UUID id, @PathVariable String lead,
             @RequestParam(required = false) Integer from, @RequestParam(required = false) Integer to) {
-        return ecgs.lead(id, lead, from, to);
+        return reads.serve(() -> ecgs.lead(id, lead, from, to));
     }
 
     @Operation(summary = "Recordings in (recordedAt, id) order, a page at a time",
@@ -59,6 +62,6 @@ class EcgController {
     RecordingPage list(@RequestParam(required = false) String patientRef,
             @RequestParam(required = false) Instant from, @RequestParam(required = false) Instant to,
             @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
-        return ecgs.list(patientRef, from, to, limit, cursor);
+        return reads.serve(() -> ecgs.list(patientRef, from, to, limit, cursor));
     }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import dev.twincloud.api.system.ApiLimits;
 import dev.twincloud.api.system.ApiProblem;
+import dev.twincloud.api.system.ReadFence;
 import io.swagger.v3.oas.annotations.Operation;
 import org.springframework.http.MediaType;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -19,15 +20,21 @@ class PatientController {
 
     private final JdbcClient jdbc;
     private final ApiLimits limits;
+    private final ReadFence reads;
 
-    PatientController(JdbcClient jdbc, ApiLimits limits) {
+    PatientController(JdbcClient jdbc, ApiLimits limits, ReadFence reads) {
         this.jdbc = jdbc;
         this.limits = limits;
+        this.reads = reads;
     }
 
     @Operation(summary = "Counts, time span and label counts of a patient's recordings")
     @GetMapping(path = "/v1/patients/{patientRef}/summary", produces = MediaType.APPLICATION_JSON_VALUE)
     PatientSummary summary(@PathVariable String patientRef) {
+        return reads.serve(() -> summaryOf(patientRef));
+    }
+
+    private PatientSummary summaryOf(String patientRef) {
         if (!limits.isPatientRef(patientRef)) {
             throw ApiProblem.invalid("patientRef", "must match " + limits.patientRefPattern());
         }

@@ -6,7 +6,7 @@ import java.util.List;
 import org.springframework.http.HttpStatus;
 
 /**
- * A request the API refuses with a 4xx problem. Thrown by the features, rendered by {@link ProblemHandler}.
+ * A request the API refuses with a 4xx problem, or a 503 when this site may not serve it now. Thrown by the features, rendered by {@link ProblemHandler}.
  */
 public final class ApiProblem extends RuntimeException {
 
@@ -38,6 +38,11 @@ public final class ApiProblem extends RuntimeException {
     public static ApiProblem idempotencyKeyReused() {
         return new ApiProblem(HttpStatus.UNPROCESSABLE_CONTENT, "idempotency-key-reused",
                 "This Idempotency-Key was already used with a different request.", List.of());
+    }
+
+    /** 503 with {@code Retry-After}: this site cannot serve the request now (e.g. a read outside the fence). */
+    public static ApiProblem unavailable(String type, String detail) {
+        return new ApiProblem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, List.of());
     }
 
     public HttpStatus status() {

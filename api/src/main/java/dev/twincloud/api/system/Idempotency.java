@@ -3,16 +3,24 @@ package dev.twincloud.api.system;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.util.Arrays;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -21,6 +29,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * so the database decides the race: of N concurrent requests with one key, one inserts the key and
  * writes; the others wait on the key's unique index until that transaction ends, then read the
  * stored response (same request hash) or get a 422 (different request).
+ *
+ * <p>A replay answers only after its own transaction committed a write of the key's row: in
+ * synchronous mode that COMMIT waits for the synchronous standby up to a position after the original
+ * write, so a replay never acknowledges a write a failover could still lose. On a site whose guard
+ * refuses writes (no valid lease, or a standby) the replay's writes are refused, and it is a 503.
+ * A write (first or replay) whose COMMIT's wait for the synchronous standby was cancelled (PostgreSQL
+ * then keeps the local commit and only warns) is not acknowledged either: 503 {@code write-unconfirmed},
+ * and the client's retry is a replay that answers once the standby has it (docs/design.md rule 4).
  */
 @Component
 public class Idempotency {
@@ -30,10 +46,12 @@ public class Idempotency {
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
+    private final DataSource dataSource;
 
-    Idempotency(JdbcClient jdbc, TransactionTemplate tx) {
+    Idempotency(JdbcClient jdbc, TransactionTemplate tx, DataSource dataSource) {
         this.jdbc = jdbc;
         this.tx = tx;
+        this.dataSource = dataSource;
     }
 
     /** The response a write produced: stored with its key and replayed byte for byte. */
@@ -49,13 +67,38 @@ public class Idempotency {
             throw ApiProblem.invalid(HEADER, "must be 1 to 255 visible ASCII characters");
         }
         boolean[] replayed = {false};
+        boolean[] unconfirmed = {false};
         StoredResponse response = tx.execute(status -> {
+            Connection connection = DataSourceUtils.getConnection(dataSource);
+            try {
+                connection.clearWarnings(); // only this COMMIT's warnings count
+            } catch (SQLException e) {
+                throw new org.springframework.jdbc.UncategorizedSQLException("clear warnings", null, e);
+            }
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    unconfirmed[0] = synchronousReplicationWaitCancelled(DataSourceUtils.getConnection(dataSource));
+                }
+            });
             int claimed = jdbc.sql("insert into idempotency_key (key, request_hash) values (?, ?) on conflict do nothing")
                     .params(key, requestHash)
                     .update();
             if (claimed == 0) {
                 replayed[0] = true;
-                return previous(key, requestHash);
+                StoredResponse stored = previous(key, requestHash);
+                // docs/design.md rules 4 and 8: a replay is as durable as a first answer. The original
+                // write may be committed here but not yet on the synchronous standby (its wait was
+                // cancelled, or the primary restarted after a crash). PostgreSQL waits for synchronous
+                // replication only at the COMMIT of a transaction that has an xid AND wrote WAL before
+                // its commit record (RecordTransactionCommit: wrote_xlog && markXidCommitted); a bare
+                // pg_current_xact_id() does not wait. So the replay rewrites its key row: an xid, WAL,
+                // and a COMMIT that waits until the synchronous standby has flushed past the original.
+                // The row write also goes through the lease guard, so a fenced site cannot replay.
+                jdbc.sql("update idempotency_key set response_status = response_status where key = ?")
+                        .param(key)
+                        .update();
+                return stored;
             }
             StoredResponse fresh = write.get();
             jdbc.sql("update idempotency_key set response_status = ?, location = ?, response_body = ? where key = ?")
@@ -63,6 +106,11 @@ public class Idempotency {
                     .update();
             return fresh;
         });
+        if (unconfirmed[0]) {
+            throw ApiProblem.unavailable("write-unconfirmed", "The write committed on this site, but the wait for its "
+                    + "synchronous standby was cancelled, so it is not acknowledged. Retry with the same Idempotency-Key: "
+                    + "the retry answers once the standby has it.");
+        }
         HttpHeaders headers = new HttpHeaders();
         if (response.location() != null) {
             headers.set(HttpHeaders.LOCATION, response.location());
@@ -72,6 +120,26 @@ public class Idempotency {
         }
         headers.setContentType(MediaType.APPLICATION_JSON);
         return new ResponseEntity<>(response.body(), headers, HttpStatus.valueOf(response.status()));
+    }
+
+    /**
+     * True when the COMMIT just run came back with PostgreSQL's warning that its wait for synchronous
+     * replication was cancelled ("canceling wait for synchronous replication ..."; the transaction is
+     * committed locally but maybe not on the standby). Matched on the server's English message text:
+     * keep {@code lc_messages} English on the database.
+     */
+    static boolean synchronousReplicationWaitCancelled(Connection c) {
+        try {
+            boolean cancelled = false;
+            for (SQLWarning w = c.getWarnings(); w != null; w = w.getNextWarning()) {
+                String message = w.getMessage();
+                cancelled |= message != null && message.contains("wait for synchronous replication");
+            }
+            c.clearWarnings();
+            return cancelled;
+        } catch (SQLException e) {
+            return true; // cannot tell: do not acknowledge (docs/design.md rule 6)
+        }
     }
 
     private StoredResponse previous(String key, byte[] requestHash) {

@@ -67,12 +67,41 @@ class OpenApiConfig {
                     problems.put("413", "Body larger than the limit (type body-too-large)");
                     problems.put("422", "Idempotency-Key already used with a different body (type idempotency-key-reused)");
                 }
-                problems.put("503", "The database cannot take the request now: this site is not the writer or has no "
-                        + "valid write lease (write-unavailable), or the database is down (database-unavailable); "
-                        + "retry after Retry-After seconds, through the edge");
+                problems.put("503", method == PathItem.HttpMethod.GET
+                        ? "This site may not serve reads now (docs/design.md rule 8): its database is a primary without a "
+                                + "valid write lease (not-leased-writer), a standby that is not streaming (standby-not-streaming) "
+                                + "or whose data may be staler than its bound (standby-too-stale), or the database is down "
+                                + "(database-unavailable); retry after Retry-After seconds, through the edge"
+                        : "The database cannot take the request now: this site is not the writer or has no "
+                                + "valid write lease (write-unavailable), the database is down (database-unavailable), "
+                                + "or the write committed here but its synchronous standby's confirmation was cancelled "
+                                + "(write-unconfirmed: not acknowledged); retry with the same Idempotency-Key after "
+                                + "Retry-After seconds, through the edge");
                 problems.forEach((code, why) -> add(op, code, why));
+                if (method == PathItem.HttpMethod.GET) {
+                    for (String served : new String[] {"200", "404"}) {
+                        ApiResponse r = op.getResponses().get(served);
+                        if (r != null) {
+                            readHeaders(r);
+                        }
+                    }
+                }
             }));
         };
+    }
+
+    /** What every read this site served says about who served it (docs/design.md rule 8). */
+    private static void readHeaders(ApiResponse r) {
+        r.addHeaderObject(ReadFence.SITE_HEADER, new Header().description("The site that served the read")
+                .schema(new StringSchema()));
+        r.addHeaderObject(ReadFence.ROLE_HEADER, new Header()
+                .description("writer: this site holds the write lease; standby: a standby within its staleness bound")
+                .schema(new StringSchema()._enum(List.of("writer", "standby"))));
+        r.addHeaderObject(ReadFence.STALENESS_HEADER, new Header()
+                .description("An upper bound, in milliseconds, of how stale the data may be: 0 on the writer; on a standby "
+                        + "the time since the last transaction it replayed was committed (every write acknowledged "
+                        + "before that is included); never above twincloud.api.reads.max-staleness")
+                .schema(new IntegerSchema().format("int64").minimum(java.math.BigDecimal.ZERO)));
     }
 
     private static void add(Operation op, String code, String why) {

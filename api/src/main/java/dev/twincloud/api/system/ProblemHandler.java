@@ -46,7 +46,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         if (!e.errors().isEmpty()) {
             body.setProperty("errors", e.errors());
         }
-        return createResponseEntity(body, new HttpHeaders(), e.status(), request);
+        HttpHeaders headers = new HttpHeaders();
+        if (e.status() == HttpStatus.SERVICE_UNAVAILABLE) {
+            headers.set(HttpHeaders.RETRY_AFTER, "1");
+            log.warn("{} {}: {}", method(request), path(request), e.getMessage());
+        }
+        return createResponseEntity(body, headers, e.status(), request);
     }
 
     /** Everything else: database failures by SQLSTATE, oversize bodies, and the unexpected (500). */

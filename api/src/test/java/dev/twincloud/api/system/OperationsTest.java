@@ -1,12 +1,17 @@
 package dev.twincloud.api.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 
 import dev.twincloud.api.ApiTest;
 import dev.twincloud.api.Http;
+import dev.twincloud.api.ProductionDatabase;
+import dev.twincloud.api.SharedPostgres;
 import dev.twincloud.api.TestTokens;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -41,27 +46,67 @@ class OperationsTest extends ApiTest {
     }
 
     @Test
-    void writeRejectedByTheLeaseGuardIs503WithRetryAfterAndStoresNothing() {
-        // What the failover work's guard does when this site holds no valid write lease.
-        jdbc.sql("""
-                create or replace function test_lease_guard() returns trigger language plpgsql as $$
-                begin raise exception 'no valid write lease' using errcode = 'TCL01'; end $$""").update();
-        jdbc.sql("create trigger test_lease_guard before insert on ecg_recording for each statement execute function test_lease_guard()").update();
-        try {
-            var before = rowCounts();
-            Http.Response r = api.post("/v1/ecgs", newKey(), recording(newPatient()));
+    void writeRejectedByTheLeaseGuardIs503WithRetryAfterAndStoresNothing() throws Exception {
+        // What the guard does when this site holds no valid write lease; a trigger of its own, so that
+        // the shared database keeps its lease. DDL: the API's role may not, the superuser does it.
+        try (Connection su = SharedPostgres.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    create or replace function test_lease_guard() returns trigger language plpgsql as $$
+                    begin raise exception 'no valid write lease' using errcode = 'TCL01'; end $$""");
+            s.execute("create trigger test_lease_guard before insert on ecg_recording for each statement execute function test_lease_guard()");
+            try {
+                var before = rowCounts();
+                Http.Response r = api.post("/v1/ecgs", newKey(), recording(newPatient()));
 
-            assertThat(r.status()).isEqualTo(503);
-            assertThat(r.header("Retry-After")).isEqualTo("1");
-            assertThat(r.contentType()).isEqualTo("application/problem+json");
-            assertThat(r.json().path("type").asString()).endsWith("/write-unavailable");
-            assertThat(rowCounts()).isEqualTo(before);
-        } finally {
-            jdbc.sql("drop trigger test_lease_guard on ecg_recording").update();
-            jdbc.sql("drop function test_lease_guard()").update();
+                assertThat(r.status()).isEqualTo(503);
+                assertThat(r.header("Retry-After")).isEqualTo("1");
+                assertThat(r.contentType()).isEqualTo("application/problem+json");
+                assertThat(r.json().path("type").asString()).endsWith("/write-unavailable");
+                assertThat(rowCounts()).isEqualTo(before);
+            } finally {
+                s.execute("drop trigger test_lease_guard on ecg_recording");
+                s.execute("drop function test_lease_guard()");
+            }
         }
         assertThat(api.withToken(null).get("/actuator/prometheus").body())
                 .contains("twincloud_db_errors_total{sqlstate_class=\"TC\"");
+    }
+
+    /** docs/design.md rule 1: the API's role owns nothing, so it cannot drop, disable or truncate past the guard. */
+    @Test
+    void migrationsRunAsTheOwnerAndTheApiRoleOwnsNothing() {
+        assertThat(jdbc.sql("select current_user").query(String.class).single()).isEqualTo(ProductionDatabase.APP);
+        assertThat(jdbc.sql("select distinct tableowner from pg_tables where schemaname = 'public'").query(String.class).list())
+                .containsExactly(ProductionDatabase.OWNER);
+        assertThat(jdbc.sql("select count(*) from pg_class where relowner = (select oid from pg_roles where rolname = current_user)")
+                .query(Long.class).single()).isZero();
+        assertThat(jdbc.sql("""
+                        select count(*) from pg_tables t where schemaname = 'public' and tablename <> 'flyway_schema_history'
+                           and not exists (select 1 from pg_trigger g where g.tgrelid = (quote_ident(t.tablename))::regclass
+                                              and g.tgname = 'twincloud_guard')""")
+                .query(Long.class).single()).as("every application table is guarded").isZero();
+        var before = rowCounts();
+        for (String forbidden : new String[] {"truncate ecg_annotation", "alter table ecg_recording disable trigger all",
+                "drop trigger twincloud_guard on ecg_recording", "create table app_owned (x int)"}) {
+            assertThatThrownBy(() -> jdbc.sql(forbidden).update()).as(forbidden)
+                    .hasRootCauseInstanceOf(java.sql.SQLException.class)
+                    .rootCause().satisfies(e -> assertThat(((java.sql.SQLException) e).getSQLState()).isEqualTo("42501"));
+        }
+        assertThat(rowCounts()).isEqualTo(before);
+    }
+
+    @Autowired
+    ReadFence readFence;
+
+    /** The read runs on the connection and in the snapshot the fence checked: one read-only REPEATABLE READ transaction. */
+    @Test
+    void readsRunInTheFencesTransaction() {
+        String inside = readFence.serve(() -> jdbc.sql("""
+                        select current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only')
+                               || ' ' || pg_backend_pid()""").query(String.class).single());
+        assertThat(inside).startsWith("repeatable read on ");
+        String outside = jdbc.sql("select current_setting('transaction_isolation')").query(String.class).single();
+        assertThat(outside).isEqualTo("read committed");
     }
 
     @Test

@@ -10,12 +10,16 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 import dev.twincloud.api.Http;
+import dev.twincloud.api.ProductionDatabase;
 import dev.twincloud.api.TestTokens;
 import dev.twincloud.pgctl.junit.ReplicatedPostgresExtension;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -24,14 +28,21 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * The API pointed at a read-only streaming standby, as on the passive site:
- * 1. a primary is migrated and holds one recording; 2. its standby has replayed it;
- * 3. the API starts on the standby: it skips the migrations, serves reads, refuses writes with 503.
+ * The API pointed at a read-only streaming standby, as on the passive site, with the production
+ * roles: 1. a primary is prepared like the agent does, migrated as the owner, and holds one
+ * recording; 2. its standby has replayed it; 3. the API starts on the standby as the app role: it
+ * skips the migrations, serves reads while its data is within the staleness bound (here
+ * {@value #BOUND_MS} ms; each test first commits a heartbeat on the primary, as the writer's lease
+ * renewals do in production), refuses writes with 503, and refuses reads (503) beyond its bound.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "twincloud.embedded-postgres.enabled=false",
+        "twincloud.api.reads.max-staleness=" + StandbyTest.BOUND_MS + "ms",
         "twincloud.api.data-dir=target/test-data"})
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandbyTest {
+
+    static final long BOUND_MS = 5000;
 
     @RegisterExtension
     static ReplicatedPostgresExtension pair = ReplicatedPostgresExtension.create();
@@ -49,7 +60,8 @@ class StandbyTest {
     @BeforeAll
     static void primaryWithOneRecording() throws Exception {
         String url = pair.primary().createDatabase("api");
-        Flyway.configure().dataSource(url, pair.primary().superuser(), "").load().migrate();
+        ProductionDatabase.prepare(url, pair.primary().superuser(), "", "aws", true);
+        Flyway.configure().dataSource(url, ProductionDatabase.OWNER, "").load().migrate();
         try (Connection c = DriverManager.getConnection(url, pair.primary().superuser(), "");
                 PreparedStatement recording = c.prepareStatement("""
                         insert into ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names)
@@ -69,13 +81,23 @@ class StandbyTest {
     @DynamicPropertySource
     static void standbyDatabase(DynamicPropertyRegistry registry) {
         registry.add("spring.datasource.url", () -> pair.standby().jdbcUrl("api"));
-        registry.add("spring.datasource.username", () -> pair.standby().superuser());
+        registry.add("spring.datasource.username", () -> ProductionDatabase.APP);
+        registry.add("spring.datasource.password", () -> "");
+        registry.add("twincloud.api.migrations.user", () -> ProductionDatabase.OWNER);
         registry.add("spring.security.oauth2.resourceserver.jwt.public-key-location", TestTokens::publicKeyLocation);
     }
 
     @BeforeEach
     void client() {
         api = new Http(port, TestTokens.readWrite());
+    }
+
+    /** A commit on the primary, replayed here: what the writer's lease renewals do every heartbeat. */
+    static void heartbeat() {
+        // a row written, so the commit is flushed at once (an xid alone commits asynchronously)
+        pair.primary().execute("create table if not exists test_heartbeat (at timestamptz); "
+                + "insert into test_heartbeat values (clock_timestamp())");
+        pair.pair().awaitCaughtUp(Duration.ofSeconds(30));
     }
 
     @Test
@@ -85,11 +107,57 @@ class StandbyTest {
     }
 
     @Test
-    void readsWorkOnTheStandby() {
+    void readsWithinTheBoundAreServedAndSaySo() {
+        heartbeat();
         Http.Response r = api.get("/v1/ecgs/" + RECORDING);
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().path("leads").path("I").get(1).asInt()).isEqualTo(-1);
-        assertThat(api.get("/v1/ecgs?patientRef=standby-patient").json().path("items").size()).isEqualTo(1);
+        assertThat(r.header("Twincloud-Role")).isEqualTo("standby");
+        assertThat(r.header("Twincloud-Site")).isEqualTo("aws");
+        long staleness = Long.parseLong(r.header("Twincloud-Staleness-Ms"));
+        assertThat(staleness).isBetween(0L, BOUND_MS);
+        Http.Response list = api.get("/v1/ecgs?patientRef=standby-patient");
+        assertThat(list.json().path("items").size()).isEqualTo(1);
+        assertThat(list.header("Twincloud-Role")).isEqualTo("standby");
+        assertThat(api.get("/v1/patients/standby-patient/summary").header("Twincloud-Role")).isEqualTo("standby");
+    }
+
+    /**
+     * With commits upstream every 100 ms — what the writer's agent does by renewing its lease every
+     * heartbeat (default 100 ms) — the bound the standby states stays well under the default
+     * max-staleness of 1 s. Prints the figures.
+     */
+    @Test
+    void withLeaseRenewalsUpstreamTheStatedStalenessStaysNearTheHeartbeatInterval() throws Exception {
+        heartbeat();
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread renewals = Thread.ofVirtual().start(() -> {
+            while (running.get()) {
+                pair.primary().execute("insert into test_heartbeat values (clock_timestamp())");
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        java.util.List<Long> stated = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                Http.Response r = api.get("/v1/ecgs/" + RECORDING);
+                assertThat(r.status()).isEqualTo(200);
+                stated.add(Long.parseLong(r.header("Twincloud-Staleness-Ms")));
+                Thread.sleep(50);
+            }
+        } finally {
+            running.set(false);
+            renewals.join();
+        }
+        java.util.Collections.sort(stated);
+        System.out.println("Twincloud-Staleness-Ms with a commit upstream every 100 ms, 40 reads: min " + stated.getFirst()
+                + ", median " + stated.get(stated.size() / 2) + ", p90 " + stated.get(stated.size() * 9 / 10)
+                + ", max " + stated.getLast());
+        assertThat(stated.get(stated.size() / 2)).as("median, ms (default bound 1000)").isLessThan(1000L);
     }
 
     @Test
@@ -115,5 +183,42 @@ class StandbyTest {
                 .isEqualTo("standby");
         assertThat(api.get("/actuator/health/readiness").json().path("status").asString()).isEqualTo("UP");
         assertThat(api.get("/actuator/health/liveness").json().path("status").asString()).isEqualTo("UP");
+    }
+
+    /** Nothing committed upstream for longer than the bound: the standby cannot vouch for its data. */
+    @Test
+    @Order(100)
+    void beyondItsBoundTheStandbyAnswers503() throws Exception {
+        heartbeat();
+        assertThat(api.get("/v1/ecgs/" + RECORDING).status()).isEqualTo(200);
+        Thread.sleep(BOUND_MS + 1000);
+        assertNotServed(api.get("/v1/ecgs/" + RECORDING), "standby-too-stale");
+        heartbeat();
+        assertThat(api.get("/v1/ecgs/" + RECORDING).status()).as("back within its bound").isEqualTo(200);
+    }
+
+    /** Last: the upstream is gone; the standby answers 503 at once (not streaming), not after the bound. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void withItsUpstreamGoneTheStandbyAnswers503() throws Exception {
+        heartbeat();
+        assertThat(api.get("/v1/ecgs/" + RECORDING).status()).isEqualTo(200);
+        pair.primary().stop();
+        long deadline = System.nanoTime() + Duration.ofSeconds(BOUND_MS / 1000).toNanos();
+        Http.Response r = api.get("/v1/ecgs/" + RECORDING);
+        while (r.status() == 200 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            r = api.get("/v1/ecgs/" + RECORDING);
+        }
+        assertNotServed(r, "standby-not-streaming");
+        assertNotServed(api.get("/v1/ecgs?patientRef=standby-patient"), "standby-not-streaming");
+    }
+
+    private static void assertNotServed(Http.Response r, String type) {
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.header("Retry-After")).isEqualTo("1");
+        assertThat(r.contentType()).isEqualTo("application/problem+json");
+        assertThat(r.json().path("type").asString()).endsWith("/" + type);
+        assertThat(r.header("Twincloud-Role")).isNull();
     }
 }
