@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The arbiter's loop around the pure {@link Decider}: one lock around decide + store + answer, so
  * decisions are serialized and every answer is given only after the state it depends on is on disk
- * (DESIGN rule 3). Time comes from the injected {@link InstantSource}, never goes back within a run,
+ * (docs/design.md rule 3). Time comes from the injected {@link InstantSource}, never goes back within a run,
  * and is read under the lock, after the request was received (so the arbiter's lease timer starts no
  * earlier than the agent's own, rule 2).
  *
