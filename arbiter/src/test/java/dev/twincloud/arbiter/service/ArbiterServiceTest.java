@@ -45,6 +45,7 @@ class ArbiterServiceTest {
     Path dir;
 
     final TestClock clock = new TestClock(Instant.parse("2026-11-28T12:00:00Z"));
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     StateStore store;
     EventLog history;
     ArbiterService arbiter;
@@ -52,7 +53,7 @@ class ArbiterServiceTest {
     ArbiterService start() {
         store = StateStore.open(dir, CONFIG);
         history = new EventLog(dir, 1000);
-        arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(new SimpleMeterRegistry()),
+        arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(registry),
                 () -> DurableState.initial(GCP, Durability.SYNC));
         return arbiter;
     }
@@ -208,6 +209,107 @@ class ArbiterServiceTest {
 
         assertThat(kinds()).containsSubsequence("ARBITER_STARTED", "MODE_CHANGED", "ARBITER_STOPPED", "ARBITER_STARTED");
         assertThat(arbiter.snapshot().state().durable().mode()).isEqualTo(Durability.ASYNC);
+    }
+
+    double ignored(SiteId site) {
+        var c = registry.find("twincloud.arbiter.reports.ignored").tag("site", site.name()).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void aWriterReportDeliveredLateAfterADropToAsyncIsIgnoredAndAStandbyLackingWritesIsNeverPromoted() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        // sent while aws is 'sync' and caught up, then held up on the way (behind a slow fsync, a slow link)
+        AgentReport late = c.gcp.report(c.aws);
+        assertThat(late.replicas()).singleElement().satisfies(r -> assertThat(r.isSync()).isTrue());
+
+        // aws stops streaming: gcp drops to async and goes on acknowledging writes that aws does not get
+        c.aws.silent = true;
+        c.roundsUntil(() -> c.gcp.state == SiteState.PRIMARY_ASYNC, 40);
+        assertThat(kinds()).contains("DROP_TO_ASYNC");
+        c.gcp.lsn += 0x10000;
+        c.round();
+
+        Assignment answer = arbiter.heartbeat(late);
+        assertThat(answer.lease()).as("a late report is not answered with a lease").isEmpty();
+        assertThat(answer.epoch()).isEqualTo(1);
+        assertThat(arbiter.snapshot().reports().get(GCP).report().sequence()).as("not stored").isGreaterThan(late.sequence());
+        assertThat(ignored(GCP)).isEqualTo(1);
+        clock.advanceMillis(50);
+        arbiter.tick(); // the ticker decides every 100 ms on what is stored
+        assertThat(arbiter.snapshot().state().durable().standbyEligible()).isFalse();
+
+        // gcp dies; aws comes back, without gcp's async writes: it must never be promoted
+        c.gcp.silent = true;
+        c.aws.silent = false;
+        for (int i = 0; i < 60; i++) {
+            c.round();
+            arbiter.tick();
+        }
+        assertThat(arbiter.snapshot().state().durable().writer()).isEqualTo(GCP);
+        assertThat(kinds()).doesNotContain("FAILOVER");
+        assertThat(kinds().stream().filter("STANDBY_IN_SYNC"::equals)).as("only the first confirmation").hasSize(1);
+        assertThat(c.aws.state).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void reorderedAndDuplicatedReportsAreIgnoredCountedAndAnsweredWithoutALease() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        AgentReport first = c.gcp.report(c.aws);
+        AgentReport second = c.gcp.report(c.aws);
+        assertThat(arbiter.heartbeat(second).lease()).isPresent();
+
+        Assignment reordered = arbiter.heartbeat(first);
+        assertThat(reordered.lease()).isEmpty();
+        assertThat(reordered.goal()).as("still told what to be").isEqualTo(SiteState.PRIMARY_SYNC);
+        assertThat(arbiter.heartbeat(second).lease()).as("a duplicate").isEmpty();
+        assertThat(ignored(GCP)).isEqualTo(2);
+        assertThat(arbiter.snapshot().reports().get(GCP).report()).isEqualTo(second);
+
+        // the agent restarts: a new incarnation starts its sequence over
+        c.gcp.incarnation += 1000;
+        c.gcp.sequence = 0;
+        assertThat(c.heartbeat(c.gcp).lease()).isPresent();
+        assertThat(ignored(GCP)).isEqualTo(2);
+    }
+
+    @Test
+    void reportsOfAnOlderAgentWithoutOrderAreTakenInArrivalOrder() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.gcp.incarnation = 0;
+        c.aws.incarnation = 0;
+        c.steady(true);
+        AgentReport r = c.gcp.report(c.aws);
+        assertThat(r.sequence()).isZero();
+        assertThat(arbiter.heartbeat(r).lease()).isPresent();
+        assertThat(arbiter.heartbeat(r).lease()).as("indistinguishable from a new report").isPresent();
+        assertThat(ignored(GCP)).isZero();
+        c.gcp.silent = true;
+        c.roundsUntil(() -> c.aws.state == SiteState.PRIMARY_ASYNC, 50);
+        assertThat(kinds()).contains("FAILOVER");
+    }
+
+    @Test
+    void fastPathPromotesTheStandbyWithoutWaitingOutTheLeaseOfAWriterThatProvesItsDatabaseRefusesWrites() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        Instant leaseEnd = c.lastLeaseOf(GCP).plus(TTL);
+        // gcp's postmaster is gone and its data directory refuses writes; its agent says so
+        c.gcp.role = DbRole.DOWN;
+        c.gcp.writesRefused = true;
+        int rounds = c.roundsUntil(() -> c.aws.last.lease().isPresent(), 10);
+
+        assertThat(clock.instant()).as("aws writes before gcp's lease would have ended").isBefore(leaseEnd);
+        assertThat(rounds).isLessThanOrEqualTo(3);
+        assertThat(arbiter.events(1000)).filteredOn(e -> e.kind().equals("FAILOVER")).singleElement()
+                .satisfies(e -> assertThat(e.why()).startsWith("fast path:"));
+        assertThat(c.gcp.state).isEqualTo(SiteState.DEMOTED);
     }
 
     static void deleteRecursively(Path root) throws IOException {
