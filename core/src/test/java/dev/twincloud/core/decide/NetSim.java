@@ -80,6 +80,13 @@ final class NetSim {
     long replicationCutUntil;
     /** Until then the standby receives slower than the writer commits: its lag grows past max_lag. */
     long replicationSlowUntil;
+    /**
+     * A combined fault that makes a late report matter: the writer's link starts holding messages,
+     * then replication is cut (the writer drops to async and acknowledges what the standby lacks),
+     * then the writer is cut off from the arbiter while its held reports are still on the way.
+     */
+    long comboStart = -1;
+    SiteId comboSite;
 
     /** Highest acknowledged commit of the current history (reset to what a failover keeps in async mode). */
     long highestAcked;
@@ -266,7 +273,7 @@ final class NetSim {
             }
             long delay = rnd.nextInt(40);
             if (t < heldUntil) {
-                delay += 200 + rnd.nextInt(2500); // the link holds bytes: late and out of step
+                delay += 200 + rnd.nextInt(3000); // the link holds bytes: late and out of step
             } else if (rnd.nextDouble() < 0.03) {
                 delay += rnd.nextInt(1500);
             }
@@ -334,8 +341,26 @@ final class NetSim {
         if (t >= replicationCutUntil) {
             replicationCut = false;
         }
+        if (comboStart >= 0) {
+            long dt = t - comboStart;
+            Agent w = agents.get(comboSite);
+            if (dt == 100) {
+                replicationCut = true;
+                replicationCutUntil = t + 8000;
+                log("combo: replication cut until %d", replicationCutUntil);
+            } else if (dt == 2500) {
+                w.cutUntil = t + 8000;
+                log("combo: %s cut off from the arbiter until %d", w.site, w.cutUntil);
+                comboStart = -1;
+            }
+        } else if (steady() && rnd.nextDouble() < 0.001) {
+            comboStart = t;
+            comboSite = state.durable().writer();
+            agents.get(comboSite).heldUntil = t + 300;
+            log("combo: %s link holds messages until %d", comboSite, t + 300);
+        }
         for (Agent a : agents.values()) {
-            double p = rnd.nextDouble();
+            double p = rnd.nextDouble() * 2;
             if (p < 0.0008) {
                 a.cutUntil = t + 500 + rnd.nextInt(5000);
                 log("%s cut off from the arbiter until %d", a.site, a.cutUntil);
@@ -370,6 +395,12 @@ final class NetSim {
                 log("operator: switchover to %s", target);
             });
         }
+    }
+
+    /** The writer commits under its lease and its standby follows. */
+    boolean steady() {
+        Agent w = agents.get(state.durable().writer());
+        return w.mayCommit() && w.peer().state == SiteState.STANDBY && !replicationCut;
     }
 
     void arbiterReceives(Msg m) {
