@@ -30,7 +30,10 @@ import java.util.Optional;
  *   <li>a planned switchover completes only when the old writer has fenced itself and the target
  *       has received its shutdown checkpoint (zero loss, no rewind), or is aborted after a timeout;</li>
  *   <li>an unplanned failover happens only when the writer's lease has ended by the arbiter's clock
- *       plus a margin, and the standby is eligible (rule 4); otherwise nothing changes (rule 6);</li>
+ *       plus a margin, and the standby is eligible (rule 4); otherwise nothing changes (rule 6). The
+ *       fast path: when the writer's fresh report proves that its database refuses writes (and is
+ *       newer than the report its lease answered), its lease counts as released now — the same
+ *       eligibility applies, and the new writer's first lease need not wait for the old lease;</li>
  *   <li>in sync mode the writer drops to async only by the arbiter's decision, which first makes the
  *       standby ineligible; sync is restored, then eligibility, once the standby has caught up;</li>
  *   <li>a lease is granted only to the writer of the current epoch, reporting as primary in that
