@@ -312,6 +312,69 @@ class ArbiterServiceTest {
         assertThat(c.gcp.state).isEqualTo(SiteState.DEMOTED);
     }
 
+    /**
+     * Rule 7 on the real service, random schedules: reports held up and delivered late, delivered
+     * twice, the writer falling silent. A report not newer than the newest delivered from its site is
+     * never stored and never answered with a lease; the SimCluster checks that no two leases may be
+     * valid at once and the epochs only grow.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    void lateAndDuplicatedReportsAreNeverStoredNorLeased(long seed) {
+        var rnd = new java.util.Random(seed);
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        List<AgentReport> inFlight = new java.util.ArrayList<>();
+        java.util.Map<SiteId, AgentReport> newest = new java.util.HashMap<>();
+        long epoch = 1;
+        int late = 0;
+        for (int round = 0; round < 400; round++) {
+            if (rnd.nextInt(60) == 0) {
+                SimAgent w = c.writer();
+                w.silent = !w.silent;
+            }
+            for (SimAgent a : List.of(c.gcp, c.aws)) {
+                if (a.silent) {
+                    continue;
+                }
+                if (rnd.nextInt(5) == 0) {
+                    inFlight.add(a.report(c.peer(a))); // held up on the way; the agent gives up on it
+                    continue;
+                }
+                Assignment answer = c.heartbeat(a);
+                newest.merge(a.site, arbiter.snapshot().reports().get(a.site).report(), (x, y) -> y);
+                assertThat(answer.epoch()).isGreaterThanOrEqualTo(epoch);
+                epoch = answer.epoch();
+            }
+            while (!inFlight.isEmpty() && rnd.nextInt(3) == 0) {
+                AgentReport r = inFlight.remove(rnd.nextInt(inFlight.size()));
+                if (rnd.nextInt(4) == 0) {
+                    inFlight.add(r); // and delivered again later
+                }
+                AgentReport before = newest.get(r.site());
+                Assignment answer;
+                try {
+                    answer = arbiter.heartbeat(r);
+                } catch (Refused e) {
+                    continue; // an old epoch's agent after a reset: not this test's concern
+                }
+                AgentReport stored = arbiter.snapshot().reports().get(r.site()).report();
+                if (before != null && !r.isNewerThan(before)) {
+                    late++;
+                    assertThat(answer.lease()).as("lease for a late report %s", r).isEmpty();
+                    assertThat(stored).as("stored after a late report").isEqualTo(before);
+                } else {
+                    newest.put(r.site(), r);
+                }
+            }
+            clock.advanceMillis(SimCluster.ROUND_MILLIS);
+            arbiter.tick();
+        }
+        assertThat(late).as("late deliveries exercised").isGreaterThan(10);
+        assertThat(ignored(GCP) + ignored(AWS)).isEqualTo(late);
+    }
+
     static void deleteRecursively(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
