@@ -375,6 +375,28 @@ class ArbiterServiceTest {
         assertThat(ignored(GCP) + ignored(AWS)).isEqualTo(late);
     }
 
+    @Test
+    void anAgentWhoseReportsAreAllIgnoredRaisesAnAlert() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        c.aws.incarnation -= 1; // restarted with its clock set back: every report looks older
+        c.aws.sequence = 0;
+        for (int i = 0; i < 5; i++) {
+            c.round();
+        }
+        assertThat(arbiter.snapshot().alerts()).as("not yet: within the report timeout").isEmpty();
+        for (int i = 0; i < 15; i++) {
+            c.round();
+        }
+        assertThat(arbiter.snapshot().alerts()).singleElement().asString()
+                .contains("reports of aws are ignored").contains("smaller incarnation");
+        c.aws.incarnation += 1000; // restarted again, clock fixed
+        c.round();
+        assertThat(arbiter.snapshot().alerts()).isEmpty();
+        assertThat(kinds()).contains("ALERT", "ALERT_CLEARED");
+    }
+
     static void deleteRecursively(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
