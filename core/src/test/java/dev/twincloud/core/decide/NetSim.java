@@ -235,8 +235,7 @@ final class NetSim {
                         if (streaming(this)) {
                             o.lsn = Math.max(o.lsn, lsn);
                         }
-                        ackedUpTo = Math.max(ackedUpTo, pendingWritesAckedOnStop());
-                        dbDown = false;
+                        dbDown = false; // a clean stop acknowledges nothing more; the database is down as FENCED
                     }
                     case DEMOTED -> validUntil = Double.NEGATIVE_INFINITY;
                     case PRIMARY_ASYNC -> {
@@ -261,10 +260,6 @@ final class NetSim {
                 throw violation(site + " was told epoch " + a.epoch() + " after " + epoch);
             }
             epoch = Math.max(epoch, a.epoch());
-        }
-
-        long pendingWritesAckedOnStop() {
-            return ackedUpTo; // a clean stop acknowledges nothing more
         }
 
         void send(Msg m) {
