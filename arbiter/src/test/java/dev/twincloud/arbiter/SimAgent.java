@@ -26,6 +26,15 @@ public final class SimAgent {
     /** A silent agent sends no heartbeats (dead, frozen or cut off). */
     public boolean silent;
     public Assignment last;
+    /** Each new simulated agent is a new agent process: a larger incarnation than any before it. */
+    private static final java.util.concurrent.atomic.AtomicLong INCARNATIONS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** This agent process's run (0: an older agent that does not order its reports). */
+    public long incarnation = INCARNATIONS.incrementAndGet();
+    /** The sequence number of the last report built. */
+    public long sequence;
+    /** The fast path: the database is down and refuses writes (set with {@code role = DOWN}). */
+    public boolean writesRefused;
 
     public SimAgent(SiteId site, DbRole role) {
         this.site = site;
@@ -37,8 +46,9 @@ public final class SimAgent {
                 ? List.of(new ReplicaInfo(peer.site.name(), "streaming", state == SiteState.PRIMARY_SYNC ? "sync" : "async",
                         new Lsn(peer.lsn), new Lsn(peer.lsn)))
                 : List.of();
-        return new AgentReport(site, epoch, state, role, SYSTEM_ID, 1, new Lsn(lsn), new Lsn(lsn), replicas,
-                new Lsn(stopLsn), "", java.util.Optional.empty());
+        AgentReport r = new AgentReport(site, epoch, state, role, SYSTEM_ID, 1, new Lsn(lsn), new Lsn(lsn), replicas,
+                new Lsn(stopLsn), "", java.util.Optional.empty()).withWritesRefused(writesRefused);
+        return incarnation == 0 ? r : r.withOrder(incarnation, ++sequence);
     }
 
     /** Reach the assigned goal at once. */

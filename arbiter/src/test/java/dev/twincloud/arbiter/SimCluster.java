@@ -78,6 +78,9 @@ public final class SimCluster {
         if (a.state == dev.twincloud.core.fsm.SiteState.FENCED && a.role == DbRole.DOWN) {
             mayBeValid.remove(a.site); // the agent expired its lease row before it reported FENCED
         }
+        if (a.writesRefused && a.role == DbRole.DOWN) {
+            mayBeValid.remove(a.site); // the fast path: its database refuses every write, lease or not
+        }
         Assignment answer = arbiter.apply(a.report(peer(a)));
         Instant now = clock.instant();
         answer.lease().ifPresent(l -> {

@@ -15,8 +15,8 @@ import java.util.function.Supplier;
 
 /**
  * The arbiter's meters ({@code /actuator/prometheus}): epoch, writer per site, standby eligibility
- * and alert count as gauges over the last committed state; events by kind, heartbeats and lease
- * grants per site as counters; a timer around decide + persist.
+ * and alert count as gauges over the last committed state; events by kind, heartbeats, lease
+ * grants and ignored (late, reordered, duplicated) reports per site as counters; a timer around decide + persist.
  */
 public final class ArbiterMetrics {
 
@@ -24,6 +24,7 @@ public final class ArbiterMetrics {
     private final Timer decideTimer;
     private final Map<SiteId, Counter> heartbeats = new ConcurrentHashMap<>();
     private final Map<SiteId, Counter> grants = new ConcurrentHashMap<>();
+    private final Map<SiteId, Counter> ignored = new ConcurrentHashMap<>();
     private final Map<String, Counter> events = new ConcurrentHashMap<>();
 
     public ArbiterMetrics(MeterRegistry registry) {
@@ -51,9 +52,11 @@ public final class ArbiterMetrics {
                     .tag("site", site.name()).register(registry);
             heartbeatCounter(site);
             grantCounter(site);
+            ignoredCounter(site);
         }
         Gauge.builder("twincloud.arbiter.standby.eligible", () -> orNaN(state, s -> s.durable().standbyEligible() ? 1 : 0))
-                .description("1 when the standby may be promoted automatically in sync mode").register(registry);
+                .description("1 when the standby may be promoted automatically (sync: confirmed in sync; "
+                        + "async: streaming within max_lag by the writer's last report)").register(registry);
         Gauge.builder("twincloud.arbiter.alerts", alertCount::get)
                 .description("alerts currently raised for a human").register(registry);
     }
@@ -75,6 +78,16 @@ public final class ArbiterMetrics {
     private Counter grantCounter(SiteId site) {
         return grants.computeIfAbsent(site, s -> Counter.builder("twincloud.arbiter.lease.grants").tag("site", s.name())
                 .description("write leases granted (first grants and renewals)").register(registry));
+    }
+
+    private Counter ignoredCounter(SiteId site) {
+        return ignored.computeIfAbsent(site, s -> Counter.builder("twincloud.arbiter.reports.ignored").tag("site", s.name())
+                .description("reports ignored as not newer than the newest from the site (late, reordered or duplicated)")
+                .register(registry));
+    }
+
+    void reportIgnored(SiteId site) {
+        ignoredCounter(site).increment();
     }
 
     void heartbeat(SiteId site) {

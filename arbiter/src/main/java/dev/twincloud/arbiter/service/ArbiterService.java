@@ -9,6 +9,7 @@ import dev.twincloud.core.decide.Decision;
 import dev.twincloud.core.decide.DurableState;
 import dev.twincloud.core.decide.Event;
 import dev.twincloud.core.decide.Observed;
+import dev.twincloud.core.decide.ReportMark;
 import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.Assignment;
 import dev.twincloud.core.protocol.Durability;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The arbiter's loop around the pure {@link Decider}: one lock around decide + store + answer, so
  * decisions are serialized and every answer is given only after the state it depends on is on disk
- * (DESIGN rule 3). Time comes from the injected {@link InstantSource}, never goes back within a run,
+ * (docs/design.md rule 3). Time comes from the injected {@link InstantSource}, never goes back within a run,
  * and is read under the lock, after the request was received (so the arbiter's lease timer starts no
  * earlier than the agent's own, rule 2).
  *
@@ -39,6 +40,12 @@ import org.slf4j.LoggerFactory;
  * election, and {@code mayAct} says whether it still does: it is checked under the lock before a
  * decision, before the state is stored and before the answer leaves, so a replica that lost the
  * election stores and answers nothing more ({@link NotLeader}).
+ *
+ * <p>Reports are ordered (docs/design.md rule 7): a heartbeat whose report is not newer than the
+ * newest one stored for its site ({@link ReportMark#supersedes}: by incarnation and sequence; an older
+ * agent's 0/0 reports in arrival order) was sent earlier and delivered late, or twice. It is neither
+ * stored nor decided on, and is answered with the site's current assignment without a lease (the
+ * decision of a tick); it is counted ({@code twincloud.arbiter.reports.ignored}).
  *
  * <p>Transitions to record come from the decider as {@link Event}s: each is logged as one line with
  * site, epoch and why, counted, and appended to the history.
@@ -60,6 +67,8 @@ public final class ArbiterService implements AutoCloseable {
     private final Map<SiteId, Assignment> lastSent = new HashMap<>();
     /** Sites whose heartbeat was refused because they claim an epoch newer than ours. */
     private final Map<SiteId, String> epochAlerts = new LinkedHashMap<>();
+    /** Sites whose reports are all ignored as old while the newest stored one has gone stale. */
+    private final Map<SiteId, String> orderAlerts = new LinkedHashMap<>();
     private final Alerts alerts = new Alerts();
     private List<String> decisionAlerts = List.of();
     private ClusterState state;
@@ -158,6 +167,13 @@ public final class ArbiterService implements AutoCloseable {
             if (epochAlerts.remove(site) != null) {
                 refreshAlerts(now);
             }
+            Observed stored = reports.get(site);
+            if (stored != null && !ReportMark.supersedes(report, stored.report())) {
+                return ignore(report, stored, now);
+            }
+            if (orderAlerts.remove(site) != null) {
+                refreshAlerts(now);
+            }
             metrics.heartbeat(site);
             reports.put(site, new Observed(report, now));
             Decision d = decideAndCommit(now, Optional.of(site));
@@ -171,6 +187,35 @@ public final class ArbiterService implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A report not newer than the newest stored from its site: late, reordered or duplicated. Not
+     * stored, not decided on; the answer is what a tick decides for the site now, which never holds a
+     * lease (a lease is timed from a report received now, and this one was sent before the newest).
+     * Under the lock.
+     */
+    private Assignment ignore(AgentReport report, Observed stored, Instant now) {
+        SiteId site = report.site();
+        metrics.reportIgnored(site);
+        AgentReport newest = stored.report();
+        if (stored.receivedAt().plus(config.reportTimeout()).isBefore(now)) {
+            // Everything from this site is ignored and what is stored has gone stale: an agent that
+            // restarted with a smaller incarnation (its clock set back) is never heard again.
+            String alert = "reports of " + site + " are ignored: not newer than its newest (incarnation "
+                    + newest.incarnation() + ", sequence " + newest.sequence() + ", received " + stored.receivedAt()
+                    + "); if its agent restarted with a smaller incarnation (clock set back), restart the arbiter";
+            if (orderAlerts.put(site, alert) == null) {
+                refreshAlerts(now);
+            }
+        }
+        log.debug("site={} ignored a report (incarnation {}, sequence {}) not newer than the stored one ({}, {})", site,
+                report.incarnation(), report.sequence(), newest.incarnation(), newest.sequence());
+        Decision d = decideAndCommit(now, Optional.empty());
+        Assignment a = d.assignmentFor(site);
+        lastSent.put(site, a);
+        checkMayAct();
+        return a;
     }
 
     /** A decision without a heartbeat: alerts, failover, switchover timeouts happen even when no site reports. */
@@ -255,6 +300,7 @@ public final class ArbiterService implements AutoCloseable {
     private void refreshAlerts(Instant now) {
         List<String> all = new ArrayList<>(decisionAlerts);
         all.addAll(epochAlerts.values());
+        all.addAll(orderAlerts.values());
         Alerts.Change change = alerts.update(all);
         alertCount = alerts.size();
         DurableState d = state.durable();

@@ -47,6 +47,7 @@ class HeartbeatTest extends ArbiterHttpTest {
                 "twincloud_arbiter_epoch " + (double) s.path("epoch").asLong(),
                 "twincloud_arbiter_heartbeats_total{site=\"" + writer.site + "\"}",
                 "twincloud_arbiter_lease_grants_total{site=\"" + writer.site + "\"}",
+                "twincloud_arbiter_reports_ignored_total{site=\"" + writer.site + "\"}",
                 "twincloud_arbiter_events_total{kind=\"STANDBY_IN_SYNC\"}",
                 "twincloud_arbiter_alerts 0.0",
                 "twincloud_arbiter_decide_seconds_count");
@@ -68,5 +69,20 @@ class HeartbeatTest extends ArbiterHttpTest {
         assertThat(started).isEqualTo(START);
         assertThat(firstLease).isNotNull();
         assertThat(Duration.between(started, firstLease)).isGreaterThan(TTL);
+    }
+
+    @Test
+    void acceptsTheHeartbeatOfAnOlderAgentWithoutOrderOrProof() {
+        SimAgent writer = steady();
+        SimAgent standby = cluster.peer(writer);
+        Http.Response r = agent.postJson("/v1/heartbeat", """
+                {"site":"%s","epoch":%d,"state":"STANDBY","dbRole":"STANDBY","systemId":%d,"timeline":1,
+                 "writeLsn":"0/1000","receiveLsn":"0/1000"}""".formatted(standby.site, epoch(), SimAgent.SYSTEM_ID));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.json().path("goal").asString()).isEqualTo("STANDBY");
+        JsonNode stored = status().path("sites").path(standby.site.name()).path("lastReport");
+        assertThat(stored.path("sequence").asLong()).isZero();
+        assertThat(stored.path("writesRefused").asBoolean()).isFalse();
+        steady(); // the agent's ordered reports take over again
     }
 }

@@ -14,7 +14,10 @@ import java.util.Objects;
  * @param reportTimeout      a site whose last heartbeat is older than this is not "fresh"
  * @param standbyLossTimeout how long the writer may miss its synchronous standby before the arbiter
  *                           lets it drop to async (sync mode)
- * @param maxLagBytes        async mode: the largest lag (bytes) with which a standby stays eligible
+ * @param maxLagBytes        async mode: the largest lag (bytes) with which a standby stays eligible, as
+ *                           the writer's own replication row shows it ({@code writeLsn - flushLsn}) on
+ *                           each of its reports; a failover then loses at most this plus what the
+ *                           writer commits during one lease ttl
  * @param switchoverTimeout  a planned switchover that has not completed by then is aborted
  */
 public record ArbiterConfig(

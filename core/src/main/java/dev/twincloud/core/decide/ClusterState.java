@@ -1,9 +1,11 @@
 package dev.twincloud.core.decide;
 
 import dev.twincloud.core.protocol.Lsn;
-import java.time.Instant;
 import dev.twincloud.core.protocol.SiteId;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -11,11 +13,21 @@ import java.util.Optional;
  *
  * @param leaseExpiresAt      arbiter-clock end of the last lease granted; after a restart, restart
  *                            time + ttl (no new writer until one full ttl has passed)
- * @param writerLsn           the writer's last reported WAL position (ZERO = unknown)
+ * @param writerLsn           the highest WAL position the writer of the current epoch has reported
+ *                            (ZERO = unknown: none yet in this epoch or since the arbiter started)
  * @param standbyMissingSince since when the writer has reported its standby as not streaming
  * @param epochSince          when this arbiter assigned the current epoch (or loaded it)
  * @param reachable           per site, the current run of heartbeats without a gap longer than the
  *                            report timeout
+ * @param newest              per site, the newest report the decider has seen (docs/design.md rule 7)
+ * @param barrier             the eligibility barrier: the writer's newest report when the last event
+ *                            happened that could have made the standby fall behind (drop to async,
+ *                            restore of sync, async ineligibility, mode change, new epoch, aborted
+ *                            switchover); eligibility is judged only from a writer report after it.
+ *                            After an arbiter restart: any report received since the restart
+ * @param leaseMark           the writer report that the newest lease of this arbiter run answered
+ *                            (empty after a restart until the first grant): a proof of refused
+ *                            writes (fast path) counts only when it is newer
  */
 public record ClusterState(
         DurableState durable,
@@ -23,7 +35,10 @@ public record ClusterState(
         Lsn writerLsn,
         Optional<Instant> standbyMissingSince,
         Instant epochSince,
-        Map<SiteId, Streak> reachable) {
+        Map<SiteId, Streak> reachable,
+        Map<SiteId, ReportMark> newest,
+        ReportMark barrier,
+        Optional<ReportMark> leaseMark) {
 
     /** Heartbeats from a site arriving since {@code since}, the last at {@code last}. */
     public record Streak(Instant since, Instant last) {
@@ -31,35 +46,73 @@ public record ClusterState(
 
     public ClusterState {
         reachable = Map.copyOf(reachable);
+        newest = Map.copyOf(newest);
+        Objects.requireNonNull(barrier, "barrier");
+        Objects.requireNonNull(leaseMark, "leaseMark");
     }
 
     /** The state right after the arbiter (re)starts with {@code durable} loaded from disk. */
     public static ClusterState loaded(DurableState durable, Instant now, ArbiterConfig config) {
-        return new ClusterState(durable, now.plus(config.leaseTtl()), Lsn.ZERO, Optional.empty(), now, Map.of());
+        // Any report received from now on passes the barrier (the instant just before now, so that a
+        // heartbeat handled at the very instant of the start counts as received after it).
+        return new ClusterState(durable, now.plus(config.leaseTtl()), Lsn.ZERO, Optional.empty(), now, Map.of(), Map.of(),
+                ReportMark.arrivalAfter(now.minusNanos(1)), Optional.empty());
     }
 
     ClusterState with(DurableState d) {
-        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable);
+        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
     }
 
-    /** A new epoch assigned at {@code now}. */
+    /** A new epoch assigned at {@code now}: the new writer's position is not known yet. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
-        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, now, reachable);
+        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
-        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable);
+        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
-        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable);
+        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark);
+    }
+
+    /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
+    ClusterState withSeen(SiteId site, Observed observed) {
+        ReportMark old = newest.get(site);
+        if (old != null && !old.isBefore(observed)) {
+            return this;
+        }
+        Map<SiteId, ReportMark> n = new HashMap<>(newest);
+        n.put(site, ReportMark.of(observed));
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark);
+    }
+
+    /**
+     * The barrier raised at {@code now}: only a report of the (current) writer newer than the newest
+     * seen from it so far — or, where that report or the newer one has no order (an older agent),
+     * one received after {@code now} — can show the standby eligible again.
+     */
+    ClusterState withBarrierAt(Instant now) {
+        ReportMark seen = newest.get(durable.writer());
+        ReportMark b = seen == null ? ReportMark.arrivalAfter(now) : new ReportMark(seen.incarnation(), seen.sequence(), now);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, b, leaseMark);
+    }
+
+    ClusterState withLeaseMark(ReportMark m) {
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier,
+                Optional.of(m));
+    }
+
+    /** Whether {@code writerReport} (of the current writer) comes after the eligibility barrier. */
+    public boolean afterBarrier(Observed writerReport) {
+        return barrier.isBefore(writerReport);
     }
 }

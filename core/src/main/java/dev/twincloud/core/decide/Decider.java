@@ -20,12 +20,20 @@ import java.util.Optional;
 
 /**
  * The arbiter's decision as a pure function: {@code decide(view, now, requester) -> decision}. No I/O,
- * no clock of its own. The safety rules of DESIGN.md, in the order they are applied:
+ * no clock of its own. The safety rules of docs/design.md, in the order they are applied:
  * <ol>
+ *   <li>reports are ordered (rule 7): the decider judges the standby eligible only from a writer
+ *       report newer than the last event that could have made it fall behind (the barrier of
+ *       {@link ClusterState}); in async mode the standby is eligible only while the writer's own
+ *       replication row shows it streaming within max_lag, and that is re-judged on every writer
+ *       report before its lease is renewed;</li>
  *   <li>a planned switchover completes only when the old writer has fenced itself and the target
  *       has received its shutdown checkpoint (zero loss, no rewind), or is aborted after a timeout;</li>
  *   <li>an unplanned failover happens only when the writer's lease has ended by the arbiter's clock
- *       plus a margin, and the standby is eligible (rule 4); otherwise nothing changes (rule 6);</li>
+ *       plus a margin, and the standby is eligible (rule 4); otherwise nothing changes (rule 6). The
+ *       fast path: when the writer's fresh report proves that its database refuses writes (and is
+ *       newer than the report its lease answered), its lease counts as released now — the same
+ *       eligibility applies, and the new writer's first lease need not wait for the old lease;</li>
  *   <li>in sync mode the writer drops to async only by the arbiter's decision, which first makes the
  *       standby ineligible; sync is restored, then eligibility, once the standby has caught up;</li>
  *   <li>a lease is granted only to the writer of the current epoch, reporting as primary in that
@@ -52,6 +60,7 @@ public final class Decider {
         var run = new Run(state, reports, now);
         run.trackReachability();
         run.learnFromWriter();
+        run.assessAsyncStandby();
         run.advanceSwitchover();
         // Renew before judging the lease: a healthy writer that reports is kept, even if late.
         requester.ifPresent(run::grantLeaseTo);
@@ -104,7 +113,7 @@ public final class Decider {
         if (d.writer().equals(target) && d.switchover().isEmpty()) {
             return Result.error(target + " is already the writer (epoch " + d.epoch() + ")");
         }
-        var next = state.withNewEpoch(d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
+        var next = adopt(state, d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
         return Result.ok(next, new Event(now, "FORCED_PROMOTION", d.epoch() + 1, target,
                 "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")"));
     }
@@ -115,8 +124,22 @@ public final class Decider {
         if (d.mode() == mode) {
             return Result.error("durability mode is already " + mode);
         }
-        return Result.ok(state.with(d.withMode(mode)), new Event(now, "MODE_CHANGED", d.epoch(), d.writer(),
+        return Result.ok(adopt(state, d.withMode(mode), now), new Event(now, "MODE_CHANGED", d.epoch(), d.writer(),
                 "durability " + d.mode() + " -> " + mode));
+    }
+
+    /**
+     * {@code st} with the durable state {@code next}, raising the eligibility barrier when the change
+     * may leave the standby behind what the writer acknowledges: a new epoch, a new mode, the writer's
+     * sync goal changed, or eligibility withdrawn.
+     */
+    static ClusterState adopt(ClusterState st, DurableState next, Instant now) {
+        DurableState d = st.durable();
+        boolean newEpoch = next.epoch() != d.epoch();
+        boolean mayFallBehind = newEpoch || next.mode() != d.mode() || next.writerSync() != d.writerSync()
+                || (d.standbyEligible() && !next.standbyEligible());
+        ClusterState s = newEpoch ? st.withNewEpoch(next, now) : st.with(next);
+        return mayFallBehind ? s.withBarrierAt(now) : s;
     }
 
     public record Result(Optional<ClusterState> state, List<Event> events, Optional<String> error) {
@@ -203,6 +226,20 @@ public final class Decider {
                 }
             });
             st = st.withReachable(streaks);
+            for (Map.Entry<SiteId, Observed> e : reports.entrySet()) {
+                st = st.withSeen(e.getKey(), e.getValue());
+            }
+        }
+
+        /** Adopts {@code next} as the durable state (see {@link Decider#adopt}). */
+        void update(DurableState next) {
+            st = adopt(st, next, now);
+        }
+
+        /** Whether the writer's current report comes after the eligibility barrier. */
+        boolean afterBarrier() {
+            Observed o = reports.get(d().writer());
+            return o != null && st.afterBarrier(o);
         }
 
         /** Whether the arbiter has only just (within a report timeout) started hearing from {@code site} again. */
@@ -213,11 +250,49 @@ public final class Decider {
 
         void learnFromWriter() {
             healthyWriter().ifPresent(w -> {
-                st = st.withWriterLsn(w.writeLsn());
+                // The highest position of this epoch's writer: a report delivered late cannot lower it.
+                if (w.writeLsn().compareTo(st.writerLsn()) > 0) {
+                    st = st.withWriterLsn(w.writeLsn());
+                }
                 if (d().systemId() == 0 && w.systemId() != 0) {
                     st = st.with(d().withSystemId(w.systemId()));
                 }
             });
+        }
+
+        /**
+         * Async mode: the standby is eligible only while the writer's own replication row shows it
+         * streaming within max_lag ({@code writeLsn - flushLsn}). Judged on every writer report, before
+         * the lease is renewed in the same decision: a lagging standby is made ineligible (stored before
+         * the answer leaves), so the writer keeps writing but no failover can lose more than max_lag plus
+         * what the writer commits during one lease. Eligible again only from a report after the barrier
+         * (the ineligibility raised it).
+         */
+        void assessAsyncStandby() {
+            if (d().mode() != Durability.ASYNC) {
+                return;
+            }
+            Optional<AgentReport> writer = healthyWriter();
+            if (writer.isEmpty()) {
+                return;
+            }
+            AgentReport w = writer.get();
+            SiteId standby = config.other(d().writer());
+            Optional<ReplicaInfo> row = w.replica(standby).filter(ReplicaInfo::isStreaming);
+            long lag = row.map(r -> w.writeLsn().bytesAfter(r.flushLsn())).orElse(-1L);
+            boolean within = row.isPresent() && lag <= config.maxLagBytes();
+            if (!within && d().standbyEligible()) {
+                update(d().withStandbyEligible(false));
+                event("STANDBY_INELIGIBLE", standby, row.isEmpty()
+                        ? d().writer() + " reports " + standby + " not streaming: ineligible for promotion"
+                        : d().writer() + " reports " + standby + " lagging " + lag + " bytes (written " + w.writeLsn()
+                                + ", flushed " + row.get().flushLsn() + ") > max_lag " + config.maxLagBytes()
+                                + ": ineligible for promotion");
+            } else if (within && !d().standbyEligible() && afterBarrier()) {
+                update(d().withStandbyEligible(true));
+                event("STANDBY_ELIGIBLE", standby, d().writer() + " reports " + standby + " streaming, lagging " + lag
+                        + " bytes <= max_lag " + config.maxLagBytes() + ": eligible for promotion");
+            }
         }
 
         void advanceSwitchover() {
@@ -235,7 +310,7 @@ public final class Decider {
                         && standbyNotReady(reports, sw.to(), now, d()).isEmpty()) {
                     long epoch = d().epoch() + 1;
                     // The old writer fenced itself after its last grant: its lease is released.
-                    st = st.withNewEpoch(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true), now);
+                    update(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true));
                     event("SWITCHOVER_PROMOTE", sw.to(), sw.from() + " stopped cleanly at " + f.stopLsn()
                             + " and " + sw.to() + " has received up to " + t.receiveLsn() + ": promote " + sw.to());
                     return;
@@ -243,22 +318,47 @@ public final class Decider {
             }
             if (sw.startedAt().plus(config.switchoverTimeout()).isBefore(now)) {
                 // Resume on the old writer; it may have served async-acknowledged writes meanwhile? No:
-                // it was fenced. Still, sync must be re-confirmed before the standby is eligible again.
-                st = st.with(d().withSwitchover(Optional.empty()).withWriterSync(false).withStandbyEligible(false));
+                // it was fenced. Still, in sync mode sync must be re-confirmed before the standby is
+                // eligible again. In async mode eligibility stays what the writer's last report showed:
+                // the writer got no lease renewal during the switchover.
+                boolean keep = d().mode() == Durability.ASYNC && d().standbyEligible();
+                update(d().withSwitchover(Optional.empty()).withWriterSync(false).withStandbyEligible(keep));
                 event("SWITCHOVER_ABORTED", sw.from(), "switchover to " + sw.to() + " did not complete within "
                         + config.switchoverTimeout().toMillis() + " ms; " + sw.from() + " resumes as writer");
                 alerts.add("switchover from " + sw.from() + " to " + sw.to() + " aborted after timeout");
             }
         }
 
+        /**
+         * The writer's fresh report when it proves that its database refuses writes (fast path): of
+         * the current epoch, still in a writer state with its database down and {@code writesRefused},
+         * holding the lease of this epoch, and newer than the report that lease answered — so no lease
+         * was granted on a report sent after this proof (the agent may have restarted its database
+         * since: a later report without the proof cancels the fast path). After an arbiter restart
+         * there is no fast path until this arbiter has granted the writer a lease.
+         */
+        Optional<AgentReport> refusingWriter() {
+            Observed o = reports.get(d().writer());
+            if (o == null || fresh(d().writer()).isEmpty() || st.leaseMark().isEmpty()) {
+                return Optional.empty();
+            }
+            AgentReport r = o.report();
+            boolean proof = r.writesRefused() && r.dbRole() == DbRole.DOWN && r.state().isWriter() && r.epoch() == d().epoch();
+            if (!proof || d().leaseEpoch() != d().epoch() || !st.leaseMark().get().isBefore(o)) {
+                return Optional.empty();
+            }
+            return Optional.of(r);
+        }
+
         void failoverIfLeaseLapsed() {
             if (d().switchover().isPresent()) {
                 return;
             }
-            if (!now.isAfter(st.leaseExpiresAt().plus(config.margin()))) {
+            boolean fast = refusingWriter().isPresent();
+            if (!fast && !now.isAfter(st.leaseExpiresAt().plus(config.margin()))) {
                 return;
             }
-            if (d().leaseEpoch() != d().epoch()
+            if (!fast && d().leaseEpoch() != d().epoch()
                     && (healthyWriter().isPresent() || now.isBefore(st.epochSince().plus(config.reportTimeout())))) {
                 // A new writer (after a promotion or an arbiter restart) reports as primary of this epoch
                 // and waits for its first lease, which its next heartbeat gets, or is still being
@@ -270,29 +370,45 @@ public final class Decider {
             if (notReady.isEmpty()) {
                 notReady = ineligibility(candidate);
             }
-            if (notReady.isEmpty() && justReconnected(candidate)) {
+            if (!fast && notReady.isEmpty() && justReconnected(candidate)) {
                 // After a partition of the arbiter heals, both sites come back at about the same time: let
                 // the writer's heartbeat renew its lease rather than fail over to whoever spoke first.
                 return;
             }
             if (notReady.isPresent()) {
-                alerts.add("writer " + d().writer() + " has no valid lease since " + st.leaseExpiresAt()
+                alerts.add((fast
+                        ? "writer " + d().writer() + " reports its database down and refusing writes (fast path)"
+                        : "writer " + d().writer() + " has no valid lease since " + st.leaseExpiresAt())
                         + " and " + candidate + " cannot be promoted: " + notReady.get()
                         + "; keeping the current writer (rule 6)");
                 return;
             }
             SiteId old = d().writer();
-            st = st.withNewEpoch(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), false), now);
-            event("FAILOVER", candidate, "lease of " + old + " ended at " + st.leaseExpiresAt() + " (+"
-                    + config.margin().toMillis() + " ms margin) and " + candidate + " is eligible: promote " + candidate);
+            Instant leaseEnd = st.leaseExpiresAt();
+            // Fast path: the old writer's lease counts as released (its database refuses writes), so the
+            // new writer's first lease need not wait for the old lease's end.
+            update(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), fast));
+            event("FAILOVER", candidate, fast
+                    ? "fast path: " + old + " proved its database refuses writes (postmaster gone, guard set to refuse; "
+                            + "its lease would end at " + leaseEnd + ") and " + candidate + " is eligible: promote " + candidate
+                    : "lease of " + old + " ended at " + leaseEnd + " (+" + config.margin().toMillis() + " ms margin) and "
+                            + candidate + " is eligible: promote " + candidate);
         }
 
-        /** Rule 4: sync mode needs the eligibility flag; async mode a lag within max_lag. */
+        /**
+         * Rule 4: sync mode needs the eligibility flag; async mode needs the flag (the writer's last
+         * report showed the standby streaming within max_lag) and the standby's own received position
+         * within max_lag of the writer's highest reported one.
+         */
         Optional<String> ineligibility(SiteId candidate) {
             AgentReport s = fresh(candidate).orElseThrow();
             if (d().mode() == Durability.SYNC) {
                 return d().standbyEligible() ? Optional.empty()
                         : Optional.of(candidate + " has not been confirmed in sync since the writer last ran async");
+            }
+            if (!d().standbyEligible()) {
+                return Optional.of(candidate + " has not been shown streaming within max_lag " + config.maxLagBytes()
+                        + " bytes by a report of the writer since it last fell behind (or since the epoch, mode or arbiter started)");
             }
             if (st.writerLsn().value() == 0) {
                 return Optional.of("the writer's last WAL position is unknown (arbiter restarted), so the lag of "
@@ -314,7 +430,7 @@ public final class Decider {
             Optional<ReplicaInfo> replica = w.replica(standby).filter(ReplicaInfo::isStreaming);
             if (d().mode() == Durability.ASYNC) {
                 if (d().writerSync()) {
-                    st = st.with(d().withWriterSync(false));
+                    update(d().withWriterSync(false));
                 }
                 return;
             }
@@ -323,7 +439,7 @@ public final class Decider {
                 st = st.withStandbyMissingSince(Optional.of(since));
                 if (d().writerSync() && !since.plus(config.standbyLossTimeout()).isAfter(now)) {
                     // Ineligible first, then async: both in the same stored state, before the writer hears of it.
-                    st = st.with(d().withStandbyEligible(false).withWriterSync(false));
+                    update(d().withStandbyEligible(false).withWriterSync(false));
                     event("DROP_TO_ASYNC", d().writer(), standby + " not streaming for "
                             + config.standbyLossTimeout().toMillis() + " ms: writer drops to async, "
                             + standby + " ineligible until back in sync");
@@ -332,17 +448,21 @@ public final class Decider {
             }
             st = st.withStandbyMissingSince(Optional.empty());
             ReplicaInfo r = replica.get();
+            if (!afterBarrier()) {
+                return; // rule 7: judge catching up and sync only from a report sent after the last change
+            }
             if (!d().writerSync()) {
                 if (w.writeLsn().bytesAfter(r.flushLsn()) <= config.maxLagBytes()) {
-                    st = st.with(d().withWriterSync(true));
+                    update(d().withWriterSync(true));
                     event("RESTORE_SYNC", d().writer(), standby + " streaming and caught up: restore synchronous replication");
                 }
                 return;
             }
             // Eligible once the writer runs sync with this standby as 'sync' and it has flushed all WAL
             // the writer had written before the replication row was read (so async-era commits too).
+            // Like the restore above, only from a report after the barrier (rule 7).
             if (!d().standbyEligible() && w.state() == PRIMARY_SYNC && r.isSync() && r.flushLsn().isAtLeast(w.writeLsn())) {
-                st = st.with(d().withStandbyEligible(true));
+                update(d().withStandbyEligible(true));
                 event("STANDBY_IN_SYNC", standby, standby + " confirmed synchronous at " + r.flushLsn() + ": eligible for promotion");
             }
         }
@@ -363,7 +483,8 @@ public final class Decider {
             if (!sameEpoch) {
                 event("LEASE_FIRST_GRANT", site, "first lease of epoch " + d().epoch() + " to " + site);
             }
-            st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()));
+            st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()))
+                    .withLeaseMark(ReportMark.of(reports.get(site)));
             granted = true;
         }
 

@@ -12,8 +12,13 @@ import java.util.Optional;
  * @param writer          the site assigned to write in this epoch
  * @param mode            durability mode
  * @param writerSync      whether the writer's goal is PRIMARY_SYNC (else PRIMARY_ASYNC)
- * @param standbyEligible sync mode: the standby has had every acknowledged commit since the writer
- *                        last confirmed it in sync; cleared before the writer may drop to async
+ * @param standbyEligible whether the standby may be promoted automatically. Sync mode: it has had
+ *                        every acknowledged commit since the writer last confirmed it in sync; cleared
+ *                        before the writer may drop to async. Async mode: the writer's newest report
+ *                        showed it streaming within max_lag; cleared (STANDBY_INELIGIBLE) in the
+ *                        decision of the first writer report that shows otherwise, before that
+ *                        report's lease renewal. Set again only from a writer report newer than the
+ *                        last event that could have left the standby behind (docs/design.md rule 7)
  * @param switchover      a planned switchover in progress
  * @param systemId        the PostgreSQL system identifier both sites must share (0 = not yet known)
  * @param leaseEpoch      the epoch of the last lease granted

@@ -1,5 +1,7 @@
 package dev.twincloud.core.protocol;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.twincloud.core.fsm.SiteState;
 import java.util.List;
 import java.util.Objects;
@@ -54,6 +56,32 @@ public record AgentReport(
                        Lsn receiveLsn, List<ReplicaInfo> replicas, Lsn stopLsn, String message, Optional<String> demotionToken) {
         this(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn, message, demotionToken,
                 0, 0, false);
+    }
+
+    /**
+     * From JSON: an older agent sends no {@code incarnation}, {@code sequence} or {@code writesRefused};
+     * they default to 0, 0 and false (a report without order, without a proof), not to an error.
+     */
+    @JsonCreator
+    static AgentReport fromJson(
+            @JsonProperty("site") SiteId site,
+            @JsonProperty("epoch") long epoch,
+            @JsonProperty("state") SiteState state,
+            @JsonProperty("dbRole") DbRole dbRole,
+            @JsonProperty("systemId") long systemId,
+            @JsonProperty("timeline") int timeline,
+            @JsonProperty("writeLsn") Lsn writeLsn,
+            @JsonProperty("receiveLsn") Lsn receiveLsn,
+            @JsonProperty("replicas") List<ReplicaInfo> replicas,
+            @JsonProperty("stopLsn") Lsn stopLsn,
+            @JsonProperty("message") String message,
+            @JsonProperty("demotionToken") Optional<String> demotionToken,
+            @JsonProperty("incarnation") Long incarnation,
+            @JsonProperty("sequence") Long sequence,
+            @JsonProperty("writesRefused") Boolean writesRefused) {
+        return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
+                message, demotionToken, incarnation == null ? 0 : incarnation, sequence == null ? 0 : sequence,
+                writesRefused != null && writesRefused);
     }
 
     public AgentReport {

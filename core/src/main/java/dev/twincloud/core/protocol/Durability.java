@@ -1,6 +1,6 @@
 package dev.twincloud.core.protocol;
 
-/** The cluster's durability mode (DESIGN.md rule 4). */
+/** The cluster's durability mode (docs/design.md rule 4). */
 public enum Durability {
     /** The writer commits with the other site as synchronous standby; no acknowledged write is lost. */
     SYNC,

@@ -26,7 +26,10 @@ final class Fixture {
     Instant now = Instant.parse("2026-11-28T12:00:00Z");
     ClusterState state;
     final Map<SiteId, Observed> reports = new HashMap<>();
+    final Map<SiteId, Long> sequences = new HashMap<>();
     Decision last;
+    /** Every event of every decision, oldest first. */
+    final List<Event> history = new java.util.ArrayList<>();
 
     Fixture(Durability mode) {
         state = ClusterState.loaded(DurableState.initial(GCP, mode), now, CONFIG);
@@ -47,6 +50,10 @@ final class Fixture {
         }
     }
 
+    List<String> kinds() {
+        return history.stream().map(Event::kind).toList();
+    }
+
     SiteState currentWriterGoal(SiteId site) {
         return last == null ? SiteState.PRIMARY_ASYNC : last.assignmentFor(site).goal();
     }
@@ -55,11 +62,33 @@ final class Fixture {
         now = now.plusMillis(millis);
     }
 
+    /**
+     * A heartbeat from a current agent: a report built without ordering is stamped with the site's
+     * next sequence number (incarnation 1), as the agent does before it sends it.
+     */
     Decision heartbeat(AgentReport r) {
+        return deliver(stamp(r));
+    }
+
+    /** {@code r} stamped with its site's next sequence number, unless it carries an order already. */
+    AgentReport stamp(AgentReport r) {
+        if (r.incarnation() != 0 || r.sequence() != 0) {
+            return r;
+        }
+        return r.withOrder(1, sequences.merge(r.site(), 1L, Long::sum));
+    }
+
+    /**
+     * {@code r} exactly as given reaches the decider now, as the newest report of its site: a report
+     * of an older agent (no order), or one that was sent earlier and delivered late (the arbiter's
+     * service drops those; the decider must stay safe if one gets through).
+     */
+    Decision deliver(AgentReport r) {
         reports.put(r.site(), new Observed(r, now));
         last = decider.decide(state, reports, now, Optional.of(r.site()));
         assertEpochsOnlyGrow(last);
         state = last.state();
+        history.addAll(last.events());
         return last;
     }
 
@@ -76,6 +105,7 @@ final class Fixture {
         last = decider.decide(state, reports, now, Optional.empty());
         assertEpochsOnlyGrow(last);
         state = last.state();
+        history.addAll(last.events());
         return last;
     }
 
@@ -111,6 +141,12 @@ final class Fixture {
     AgentReport fenced(SiteId site, long stopLsn, Optional<String> demotionToken) {
         return new AgentReport(site, epoch(), SiteState.FENCED, DbRole.DOWN, SYSID, 1, new Lsn(stopLsn), new Lsn(stopLsn), List.of(),
                 new Lsn(stopLsn), "", demotionToken);
+    }
+
+    /** The writer's report once its postmaster is gone and its data directory refuses writes (fast path). */
+    AgentReport refusing(SiteId site, SiteState st, long lsn) {
+        return new AgentReport(site, epoch(), st, DbRole.DOWN, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(), Lsn.ZERO, "",
+                Optional.empty()).withWritesRefused(true);
     }
 
     static ReplicaInfo streaming(SiteId site, long flush, String syncState) {

@@ -1,0 +1,75 @@
+package dev.twincloud.core.decide;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.core.protocol.Durability;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model checks what the code assumes (docs/design.md rules 1, 3, 4 and 7): the real decider
+ * behind a network that delays, reorders, duplicates and loses messages, agents on drifting clocks
+ * that pause and compute their database lease from {@code t0} as the real agent does, databases
+ * that crash and are restarted — see {@link NetSim}. Assumption: drift × ttl &lt; margin
+ * (2 % × 2000 ms = 40 ms &lt; 250 ms).
+ *
+ * <p>Mutants these properties catch (300 seeds per mode and configuration, 60 s each): the decider
+ * without its eligibility barrier, with late reports reaching it (lost acknowledged writes in sync
+ * mode, ~6 % of runs); the fast path without its lease-mark check, with late reports reaching the
+ * decider (two valid database leases, ~0.5 %); an agent that times its lease from the answer instead
+ * of {@code t0} (two valid leases, ~5 %); an async failover without eligibility flag and lag check
+ * (loss beyond the bound, ~80 %). The service's ordering alone, the barrier alone, or the lease mark
+ * alone suffices in this model: removing only one of them is caught by the example tests
+ * (ArbiterServiceTest, DeciderOrderingTest), not here.
+ */
+class DeciderNetworkPropertiesTest {
+
+    static final long RUN_MILLIS = 60_000;
+
+    static NetSim run(long seed, Durability mode, boolean arbiterOrders) {
+        var sim = new NetSim(seed, mode, arbiterOrders, true);
+        sim.run(RUN_MILLIS);
+        return sim;
+    }
+
+    @Property(tries = 60)
+    void syncNeverTwoLeasesNeverALostAcknowledgedWriteEpochsOnlyGrow(@ForAll long seed) {
+        NetSim sim = run(seed, Durability.SYNC, true);
+        assertThat(sim.lostAcknowledged).isZero();
+    }
+
+    @Property(tries = 60)
+    void asyncNeverTwoLeasesAndAFailoverLosesAtMostMaxLagPlusOneTtlOfWrites(@ForAll long seed) {
+        NetSim sim = run(seed, Durability.ASYNC, true);
+        assertThat(sim.worstAsyncLoss).isLessThanOrEqualTo(NetSim.ASYNC_LOSS_BOUND);
+    }
+
+    /** Defence in depth: with late, reordered and duplicated reports reaching the decider itself. */
+    @Property(tries = 150)
+    void theDeciderAloneStaysSafeWhenLateReportsReachIt(@ForAll long seed, @ForAll boolean sync) {
+        run(seed, sync ? Durability.SYNC : Durability.ASYNC, false);
+    }
+
+    /** The faults are not vacuous: over a few runs there are failovers, fast paths and ignored reports. */
+    @Test
+    void theSimulationExercisesFailoversFastPathsAndLateReports() {
+        int failovers = 0;
+        int fastPaths = 0;
+        long ignored = 0;
+        double worstAsync = 0;
+        for (long seed = 1; seed <= 12; seed++) {
+            NetSim s = new NetSim(seed, seed % 2 == 0 ? Durability.SYNC : Durability.ASYNC, true, true);
+            s.run(RUN_MILLIS);
+            failovers += s.failovers;
+            fastPaths += s.fastPaths;
+            ignored += s.ignored;
+            worstAsync = Math.max(worstAsync, s.worstAsyncLoss);
+        }
+        System.out.printf("12 runs of 60 s: %d failovers (%d fast path), %d reports ignored, worst async loss %.0f bytes "
+                + "(bound %.0f)%n", failovers, fastPaths, ignored, worstAsync, NetSim.ASYNC_LOSS_BOUND);
+        assertThat(failovers).isPositive();
+        assertThat(fastPaths).isPositive();
+        assertThat(ignored).isPositive();
+    }
+}

@@ -1,0 +1,506 @@
+package dev.twincloud.core.decide;
+
+import static dev.twincloud.core.decide.Fixture.AWS;
+import static dev.twincloud.core.decide.Fixture.GCP;
+import static dev.twincloud.core.decide.Fixture.SYSID;
+
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.fsm.TransitionTable;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.DbRole;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.ReplicaInfo;
+import dev.twincloud.core.protocol.SiteId;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Random;
+
+/**
+ * A simulated two-site cluster and its arbiter at the level of messages and clocks, in steps of
+ * 10 ms of real time:
+ * <ul>
+ *   <li>heartbeats and answers travel over a network that delays (sometimes by seconds: "held"
+ *       links), reorders, duplicates and loses them, or cuts a site off;</li>
+ *   <li>each agent runs on its own clock (bounded drift), sends one request at a time, times out
+ *       after one second, and may pause as a whole (its database keeps running); it computes its
+ *       database lease the way the real agent does: {@code t0} taken on its own clock before the
+ *       request leaves, {@code valid_until = t0 + ttl} on that same clock (the database's clock is the
+ *       host's);</li>
+ *   <li>each database commits at a bounded rate while it holds a valid lease, waits for its
+ *       synchronous standby in PRIMARY_SYNC, crashes and is restarted by its agent (which first makes
+ *       it refuse writes and says so: the fast path);</li>
+ *   <li>the arbiter is the pure {@link Decider} with the service's ordering of reports
+ *       ({@link ReportMark#supersedes}) — or without it, to check that the decider alone stays safe
+ *       when late reports reach it — a tick every 100 ms, and an occasional restart.</li>
+ * </ul>
+ * The invariants are checked as it runs; a violation throws {@link AssertionError} with the seed.
+ */
+final class NetSim {
+
+    static final ArbiterConfig CONFIG = Fixture.CONFIG;
+    static final long STEP = 10;
+    static final long TTL = CONFIG.leaseTtl().toMillis();
+    static final long TIMEOUT = 1000;
+    static final long INTERVAL = 100;
+    /** Largest clock drift rate of an agent against real time (the arbiter's clock). */
+    static final double MAX_DRIFT = 0.02;
+    /** Bytes one commit adds; at most one commit per step: the write rate is at most COMMIT / STEP bytes/ms. */
+    static final long COMMIT = 16 * 1024;
+    static final double RATE = (double) COMMIT / STEP;
+
+    /** Loss allowed by a failover in async mode: max_lag plus one ttl of writes on the writer's clock. */
+    static final double ASYNC_LOSS_BOUND = CONFIG.maxLagBytes() + RATE * TTL / (1 - MAX_DRIFT) + COMMIT;
+
+    final Random rnd;
+    final long seed;
+    final Durability mode;
+    final boolean arbiterOrders;
+    final boolean operatorSwitchovers;
+    final Instant origin = Instant.parse("2026-11-28T12:00:00Z");
+    long t;
+
+    final Decider decider = new Decider(CONFIG);
+    ClusterState state;
+    final Map<SiteId, Observed> reports = new HashMap<>();
+    long ignored;
+    long arbiterEpoch;
+
+    final Map<SiteId, Agent> agents = new HashMap<>();
+    final PriorityQueue<Msg> net = new PriorityQueue<>((a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.order, b.order));
+    long msgOrder;
+    boolean replicationCut;
+    long replicationCutUntil;
+    /** Until then the standby receives slower than the writer commits: its lag grows past max_lag. */
+    long replicationSlowUntil;
+    /**
+     * A combined fault that makes a late report matter: the writer's link starts holding messages,
+     * then replication is cut (the writer drops to async and acknowledges what the standby lacks),
+     * then the writer is cut off from the arbiter while its held reports are still on the way.
+     */
+    long comboStart = -1;
+    SiteId comboSite;
+
+    /** Highest acknowledged commit of the current history (reset to what a failover keeps in async mode). */
+    long highestAcked;
+    long lostAcknowledged;
+    double worstAsyncLoss;
+    int failovers;
+    int fastPaths;
+    final List<String> log = new ArrayList<>();
+
+    record Msg(long at, long order, SiteId site, boolean toArbiter, AgentReport report, Assignment answer, long reqSeq) {
+    }
+
+    final class Agent {
+        final SiteId site;
+        final double rate;
+        final double offset;
+        long incarnation = 1;
+        long seq;
+        SiteState state = SiteState.INIT;
+        long epoch;
+        long lsn = 100;
+        long ackedUpTo = 100;
+        long stopLsn;
+        /** The lease row's valid_until, on this agent's (= its database host's) clock. */
+        double validUntil = Double.NEGATIVE_INFINITY;
+        boolean dbDown;
+        long dbDownUntil;
+        long pausedUntil;
+        long cutUntil;
+        long heldUntil;
+        long pendingSeq = -1;
+        double pendingT0;
+        double nextSendAt;
+        final List<Msg> inbox = new ArrayList<>();
+
+        Agent(SiteId site) {
+            this.site = site;
+            this.rate = 1 + (rnd.nextDouble() * 2 - 1) * MAX_DRIFT;
+            this.offset = rnd.nextDouble() * 1e6;
+        }
+
+        double clock() {
+            return offset + t * rate;
+        }
+
+        boolean paused() {
+            return t < pausedUntil;
+        }
+
+        DbRole role() {
+            if (dbDown) {
+                return DbRole.DOWN;
+            }
+            return switch (state) {
+                case PRIMARY_SYNC, PRIMARY_ASYNC -> DbRole.PRIMARY;
+                case STANDBY -> DbRole.STANDBY;
+                default -> DbRole.DOWN;
+            };
+        }
+
+        /** The database would commit now: running as primary with a lease row valid by its clock. */
+        boolean mayCommit() {
+            return role() == DbRole.PRIMARY && clock() < validUntil;
+        }
+
+        Agent peer() {
+            return agents.get(CONFIG.other(site));
+        }
+
+        /** One tick of the agent process: restart a crashed database, send the next heartbeat. */
+        void act() {
+            if (paused()) {
+                return;
+            }
+            for (Msg m : List.copyOf(inbox)) {
+                inbox.remove(m);
+                receive(m);
+            }
+            if (pendingSeq >= 0 && clock() > pendingT0 + TIMEOUT) {
+                pendingSeq = -1; // timed out: a late answer will be dropped
+                nextSendAt = clock();
+            }
+            if (pendingSeq >= 0 || clock() < nextSendAt) {
+                return;
+            }
+            boolean refused = false;
+            if (dbDown && t >= dbDownUntil) {
+                dbDown = false; // the agent restarts its database (its lease row stays as it was)
+            } else if (dbDown && state.isWriter()) {
+                // Before it claims the fast path, the agent makes the stopped database refuse every
+                // write even if started: the lease row is voided.
+                validUntil = Double.NEGATIVE_INFINITY;
+                refused = true;
+            }
+            AgentReport r = observe().withOrder(incarnation, ++seq).withWritesRefused(refused);
+            pendingSeq = r.sequence();
+            pendingT0 = clock(); // rule 2: t0 before the request leaves
+            send(new Msg(0, 0, site, true, r, null, r.sequence()));
+            if (rnd.nextDouble() < 0.05) {
+                send(new Msg(0, 0, site, true, r, null, r.sequence())); // duplicated on the way
+            }
+        }
+
+        AgentReport observe() {
+            List<ReplicaInfo> rows = new ArrayList<>();
+            if (role() == DbRole.PRIMARY && streaming(this)) {
+                Agent o = peer();
+                rows.add(new ReplicaInfo(o.site.name(), "streaming", state == SiteState.PRIMARY_SYNC ? "sync" : "async",
+                        new Lsn(o.lsn), new Lsn(o.lsn)));
+            }
+            return new AgentReport(site, epoch, state, role(), SYSID, 1, new Lsn(lsn), new Lsn(lsn), rows,
+                    new Lsn(state == SiteState.FENCED ? stopLsn : 0), "", Optional.empty());
+        }
+
+        void receive(Msg m) {
+            if (m.reqSeq != pendingSeq) {
+                return; // an answer to a request this agent gave up on
+            }
+            double t0 = pendingT0;
+            pendingSeq = -1;
+            nextSendAt = clock() + INTERVAL;
+            Assignment a = m.answer;
+            reach(a);
+            a.lease().ifPresent(l -> {
+                if (state.isWriter() && role() == DbRole.PRIMARY && l.epoch() == epoch) {
+                    double until = t0 + l.ttlMillis();
+                    if (until > clock()) {
+                        validUntil = until; // LeaseGuard.writeLease: nothing written when already ended
+                    }
+                }
+            });
+        }
+
+        void reach(Assignment a) {
+            SiteState cur = state;
+            if (a.goal() != cur) {
+                if (TransitionTable.find(cur, a.goal()).isEmpty()) {
+                    return; // the agent logs "no transition" and ignores the goal
+                }
+                Agent o = peer();
+                switch (a.goal()) {
+                    case FENCED -> {
+                        validUntil = Double.NEGATIVE_INFINITY;
+                        stopLsn = lsn + 1;
+                        lsn = stopLsn;
+                        if (streaming(this)) {
+                            o.lsn = Math.max(o.lsn, lsn);
+                        }
+                        dbDown = false; // a clean stop acknowledges nothing more; the database is down as FENCED
+                    }
+                    case DEMOTED -> validUntil = Double.NEGATIVE_INFINITY;
+                    case PRIMARY_ASYNC -> {
+                        if (cur == SiteState.STANDBY) {
+                            promoted(this);
+                        } else if (cur == SiteState.PRIMARY_SYNC) {
+                            ackedUpTo = lsn; // commits waiting for the standby are released, acknowledged
+                            acked(ackedUpTo);
+                        }
+                    }
+                    case STANDBY -> {
+                        lsn = o.lsn; // rewind / re-clone onto the writer's history
+                        ackedUpTo = lsn;
+                        validUntil = Double.NEGATIVE_INFINITY;
+                    }
+                    default -> { }
+                }
+                state = a.goal();
+                log("%s %s -> %s (epoch %d)", site, cur, a.goal(), a.epoch());
+            }
+            if (a.epoch() < epoch) {
+                throw violation(site + " was told epoch " + a.epoch() + " after " + epoch);
+            }
+            epoch = Math.max(epoch, a.epoch());
+        }
+
+        void send(Msg m) {
+            if (t < cutUntil || rnd.nextDouble() < 0.02) {
+                return; // cut off, or lost
+            }
+            long delay = rnd.nextInt(40);
+            if (t < heldUntil) {
+                delay += 200 + rnd.nextInt(3000); // the link holds bytes: late and out of step
+            } else if (rnd.nextDouble() < 0.03) {
+                delay += rnd.nextInt(1500);
+            }
+            net.add(new Msg(t + delay, msgOrder++, m.site, m.toArbiter, m.report, m.answer, m.reqSeq));
+        }
+    }
+
+    NetSim(long seed, Durability mode, boolean arbiterOrders, boolean operatorSwitchovers) {
+        this.seed = seed;
+        this.rnd = new Random(seed);
+        this.mode = mode;
+        this.arbiterOrders = arbiterOrders;
+        this.operatorSwitchovers = operatorSwitchovers;
+        state = ClusterState.loaded(DurableState.initial(GCP, mode), now(), CONFIG);
+        arbiterEpoch = state.durable().epoch();
+        agents.put(GCP, new Agent(GCP));
+        agents.put(AWS, new Agent(AWS));
+    }
+
+    Instant now() {
+        return origin.plusMillis(t);
+    }
+
+    AssertionError violation(String what) {
+        int from = Math.max(0, log.size() - 40);
+        return new AssertionError("seed " + seed + " (" + mode + (arbiterOrders ? "" : ", arbiter without ordering")
+                + ") at t=" + t + " ms: " + what + "\n" + String.join("\n", log.subList(from, log.size())));
+    }
+
+    void log(String format, Object... args) {
+        log.add(t + " " + String.format(format, args));
+    }
+
+    /** Runs {@code millis} of real time. */
+    void run(long millis) {
+        long end = t + millis;
+        while (t < end) {
+            step();
+        }
+    }
+
+    void step() {
+        t += STEP;
+        faults();
+        while (!net.isEmpty() && net.peek().at <= t) {
+            Msg m = net.poll();
+            if (m.toArbiter) {
+                arbiterReceives(m);
+            } else {
+                agents.get(m.site).inbox.add(m);
+            }
+        }
+        if (t % 100 == 0) {
+            adopt(decider.decide(state, reports, now(), Optional.empty()));
+        }
+        for (Agent a : agents.values()) {
+            a.act();
+        }
+        replicate();
+        commit();
+        checkOneLease();
+    }
+
+    void faults() {
+        if (t >= replicationCutUntil) {
+            replicationCut = false;
+        }
+        if (comboStart >= 0) {
+            long dt = t - comboStart;
+            Agent w = agents.get(comboSite);
+            if (dt == 100) {
+                replicationCut = true;
+                replicationCutUntil = t + 8000;
+                log("combo: replication cut until %d", replicationCutUntil);
+            } else if (dt == 2500) {
+                w.cutUntil = t + 8000;
+                log("combo: %s cut off from the arbiter until %d", w.site, w.cutUntil);
+                comboStart = -1;
+            }
+        } else if (steady() && rnd.nextDouble() < 0.001) {
+            comboStart = t;
+            comboSite = state.durable().writer();
+            agents.get(comboSite).heldUntil = t + 300;
+            log("combo: %s link holds messages until %d", comboSite, t + 300);
+        }
+        for (Agent a : agents.values()) {
+            double p = rnd.nextDouble() * 2;
+            if (p < 0.0008) {
+                a.cutUntil = t + 500 + rnd.nextInt(5000);
+                log("%s cut off from the arbiter until %d", a.site, a.cutUntil);
+            } else if (p < 0.0016) {
+                a.heldUntil = t + 500 + rnd.nextInt(4000);
+                log("%s link holds messages until %d", a.site, a.heldUntil);
+            } else if (p < 0.0022) {
+                a.pausedUntil = t + 200 + rnd.nextInt(4000);
+                log("%s agent paused until %d", a.site, a.pausedUntil);
+            } else if (p < 0.0026 && !a.dbDown) {
+                a.dbDown = true;
+                a.dbDownUntil = t + 200 + rnd.nextInt(rnd.nextBoolean() ? 1000 : 8000);
+                log("%s database crashed, back after %d", a.site, a.dbDownUntil);
+            }
+        }
+        double p = rnd.nextDouble();
+        if (p < 0.0008) {
+            replicationCut = true;
+            replicationCutUntil = t + 300 + rnd.nextInt(5000);
+            log("replication cut until %d", replicationCutUntil);
+        } else if (p < 0.0014) {
+            replicationSlowUntil = t + 1000 + rnd.nextInt(9000);
+            log("replication slow until %d", replicationSlowUntil);
+        } else if (p < 0.0016) {
+            state = ClusterState.loaded(state.durable(), now(), CONFIG);
+            reports.clear();
+            log("arbiter restarted");
+        } else if (p < 0.0018 && operatorSwitchovers) {
+            SiteId target = CONFIG.other(state.durable().writer());
+            decider.requestSwitchover(state, reports, target, now()).state().ifPresent(s -> {
+                state = s;
+                log("operator: switchover to %s", target);
+            });
+        }
+    }
+
+    /** The writer commits under its lease and its standby follows. */
+    boolean steady() {
+        Agent w = agents.get(state.durable().writer());
+        return w.mayCommit() && w.peer().state == SiteState.STANDBY && !replicationCut;
+    }
+
+    void arbiterReceives(Msg m) {
+        AgentReport r = m.report;
+        Observed stored = reports.get(m.site);
+        Decision d;
+        if (arbiterOrders && stored != null && !ReportMark.supersedes(r, stored.report())) {
+            ignored++;
+            d = decider.decide(state, reports, now(), Optional.empty());
+        } else {
+            reports.put(m.site, new Observed(r, now()));
+            d = decider.decide(state, reports, now(), Optional.of(m.site));
+        }
+        adopt(d);
+        Assignment a = d.assignmentFor(m.site);
+        agents.get(m.site).send(new Msg(0, 0, m.site, false, null, a, m.reqSeq));
+    }
+
+    void adopt(Decision d) {
+        long e = d.state().durable().epoch();
+        if (e < arbiterEpoch) {
+            throw violation("the arbiter's epoch went back: " + arbiterEpoch + " -> " + e);
+        }
+        arbiterEpoch = e;
+        for (Event ev : d.events()) {
+            log("arbiter %s %s epoch %d: %s", ev.kind(), ev.site(), ev.epoch(), ev.why());
+            if (ev.kind().equals("FAILOVER")) {
+                failovers++;
+                if (ev.why().startsWith("fast path:")) {
+                    fastPaths++;
+                }
+            }
+        }
+        state = d.state();
+    }
+
+    boolean streaming(Agent writer) {
+        Agent s = writer.peer();
+        return !replicationCut && writer.role() == DbRole.PRIMARY && s.role() == DbRole.STANDBY;
+    }
+
+    void replicate() {
+        for (Agent w : agents.values()) {
+            if (!streaming(w)) {
+                continue;
+            }
+            Agent s = w.peer();
+            if (w.state == SiteState.PRIMARY_SYNC) {
+                s.lsn = Math.max(s.lsn, w.lsn);
+                w.ackedUpTo = w.lsn; // the waiting commits are confirmed by the synchronous standby
+                acked(w.ackedUpTo);
+            } else {
+                // async: the standby catches up at a varying pace, sometimes too slow for max_lag
+                long pace = t < replicationSlowUntil ? rnd.nextInt((int) COMMIT / 4)
+                        : rnd.nextInt(8) == 0 ? rnd.nextInt((int) COMMIT) : rnd.nextInt((int) (3 * COMMIT));
+                s.lsn = Math.min(w.lsn, s.lsn + pace);
+            }
+        }
+    }
+
+    void commit() {
+        for (Agent a : agents.values()) {
+            if (!a.mayCommit() || rnd.nextInt(4) == 0) {
+                continue;
+            }
+            a.lsn += COMMIT;
+            if (a.state == SiteState.PRIMARY_ASYNC) {
+                a.ackedUpTo = a.lsn;
+                acked(a.ackedUpTo);
+            } else if (streaming(a)) {
+                a.peer().lsn = a.lsn;
+                a.ackedUpTo = a.lsn;
+                acked(a.ackedUpTo);
+            } // PRIMARY_SYNC without its standby: the commit waits, not acknowledged
+        }
+    }
+
+    void acked(long lsn) {
+        highestAcked = Math.max(highestAcked, lsn);
+    }
+
+    /** Rule 1: at no instant of real time may two databases commit. */
+    void checkOneLease() {
+        if (agents.get(GCP).mayCommit() && agents.get(AWS).mayCommit()) {
+            throw violation("both sites hold a valid database lease");
+        }
+    }
+
+    /** {@code a} was promoted from standby: what acknowledged writes does it lack? */
+    void promoted(Agent a) {
+        long lost = Math.max(0, highestAcked - a.lsn);
+        log("%s promoted with %d, highest acknowledged %d: %d bytes lost", a.site, a.lsn, highestAcked, lost);
+        if (mode == Durability.SYNC) {
+            if (lost > 0) {
+                lostAcknowledged += lost;
+                throw violation(a.site + " promoted without " + lost + " bytes of acknowledged writes (sync mode)");
+            }
+        } else {
+            worstAsyncLoss = Math.max(worstAsyncLoss, lost);
+            if (lost > ASYNC_LOSS_BOUND) {
+                throw violation(a.site + " promoted without " + lost + " bytes of acknowledged writes, more than max_lag + "
+                        + "one ttl of writes = " + (long) ASYNC_LOSS_BOUND + " (async mode)");
+            }
+            highestAcked = a.lsn; // the new history; what it lacks is lost, within the bound
+        }
+        a.ackedUpTo = a.lsn;
+    }
+}
