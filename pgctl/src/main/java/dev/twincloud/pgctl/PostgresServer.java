@@ -119,6 +119,7 @@ public final class PostgresServer implements AutoCloseable {
         if (live.isPresent()) {
             throw new DataDirInUseException(dataDir, live.get().pid());
         }
+        killLeftovers();
         if (!Ports.isFree(port)) {
             if (!portChosenByUs) {
                 throw portInUse("");
@@ -248,6 +249,31 @@ public final class PostgresServer implements AutoCloseable {
         Reaper.unregister(this);
     }
 
+    /**
+     * SIGKILLs postgres processes left running in the data directory by a postmaster that is gone
+     * (killed): they hold its shared memory, so a new postmaster would refuse to start, and an
+     * orphaned backend may still commit. No-op while a postmaster runs. Returns how many were killed.
+     */
+    public int killLeftovers() {
+        if (PostmasterPid.live(dataDir).isPresent()) {
+            return 0;
+        }
+        List<ProcessHandle> left = Processes.postgresIn(dataDir).pids().stream()
+                .flatMap(pid -> ProcessHandle.of(pid).stream()).toList();
+        left.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : left) {
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warning("left-over process " + h.pid() + " of " + dataDir + " did not exit after SIGKILL");
+            }
+        }
+        if (!left.isEmpty()) {
+            LOG.info("killed " + left.size() + " left-over postgres processes of " + dataDir);
+        }
+        return left.size();
+    }
+
     /** Same as {@link #stop()}. */
     @Override
     public void close() {
@@ -296,6 +322,30 @@ public final class PostgresServer implements AutoCloseable {
             st.execute("SELECT pg_reload_conf()");
         } catch (SQLException e) {
             throw new PgException("ALTER SYSTEM " + changes + " on " + dataDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The settings in postgresql.auto.conf, read from the file (also while stopped). */
+    public Map<String, String> autoConf() {
+        return ConfFile.read(dataDir.resolve("postgresql.auto.conf"));
+    }
+
+    /**
+     * Sets (a null value: removes) settings in postgresql.auto.conf of a stopped server, and forces
+     * the file to disk: the settings every later start reads last, whoever starts it (they override
+     * postgresql.conf and twincloud.conf). Use {@link #alterSystem(Map)} on a running server.
+     */
+    public void editAutoConf(Map<String, String> changes) {
+        if (isRunning()) {
+            throw new PgException("PostgreSQL in " + dataDir + " is running; use ALTER SYSTEM");
+        }
+        changes.keySet().forEach(PostgresServer::requireIdentifier);
+        Path file = dataDir.resolve("postgresql.auto.conf");
+        ConfFile.merge(file, changes, osUser);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot flush " + file, e);
         }
     }
 

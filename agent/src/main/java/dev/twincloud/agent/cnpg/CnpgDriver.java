@@ -258,7 +258,7 @@ public final class CnpgDriver implements PostgresDriver {
     /**
      * {@code FIRST 1 (peer)}: the writer waits for the other site only. No local pods
      * (maxStandbyNamesFromCluster 0): a local replica acknowledging instead would let the writer
-     * drop to async on its own, which only the arbiter may decide (DESIGN.md, rule 4).
+     * drop to async on its own, which only the arbiter may decide (docs/design.md rule 4).
      */
     static Map<String, Object> synchronousFor(String applicationName) {
         Map<String, Object> s = new LinkedHashMap<>();
