@@ -120,6 +120,7 @@ public final class PostgresServer implements AutoCloseable {
             throw new DataDirInUseException(dataDir, live.get().pid());
         }
         killLeftovers();
+        removeStaleLockFile();
         if (!Ports.isFree(port)) {
             if (!portChosenByUs) {
                 throw portInUse("");
@@ -261,10 +262,10 @@ public final class PostgresServer implements AutoCloseable {
         List<ProcessHandle> left = Processes.postgresIn(dataDir).pids().stream()
                 .flatMap(pid -> ProcessHandle.of(pid).stream()).toList();
         left.forEach(ProcessHandle::destroyForcibly);
+        // Exited is enough (a zombie holds no shared memory and commits nothing): not onExit(), which
+        // waits until a parent reaps them, and an init that reaps late makes that take seconds.
         for (ProcessHandle h : left) {
-            try {
-                h.onExit().get(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            if (!Poll.until(Duration.ofSeconds(10), () -> !Processes.running(h.pid()))) {
                 LOG.warning("left-over process " + h.pid() + " of " + dataDir + " did not exit after SIGKILL");
             }
         }
@@ -272,6 +273,26 @@ public final class PostgresServer implements AutoCloseable {
             LOG.info("killed " + left.size() + " left-over postgres processes of " + dataDir);
         }
         return left.size();
+    }
+
+    /**
+     * Removes postmaster.pid when its process is gone or a zombie and no postgres process is left in
+     * the data directory. PostgreSQL itself refuses to start while the pid in the file answers
+     * {@code kill(pid, 0)}, which a zombie does: a postmaster killed with SIGKILL stays one until
+     * its parent reaps it, and where that parent is an init that reaps late (containers, micro-VMs)
+     * the restart would wait seconds for it.
+     */
+    private void removeStaleLockFile() {
+        Optional<PostmasterPid> pid = PostmasterPid.read(dataDir);
+        if (pid.isEmpty() || pid.get().alive() || !Processes.postgresIn(dataDir).provablyNone()) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(dataDir.resolve("postmaster.pid"));
+            LOG.info("removed the stale postmaster.pid of " + dataDir + " (pid " + pid.get().pid() + " is gone)");
+        } catch (IOException e) {
+            LOG.warning("cannot remove the stale postmaster.pid of " + dataDir + ": " + e.getMessage());
+        }
     }
 
     /** Same as {@link #stop()}. */
