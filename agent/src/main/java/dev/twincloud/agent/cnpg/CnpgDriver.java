@@ -310,6 +310,25 @@ public final class CnpgDriver implements PostgresDriver {
     }
 
     /**
+     * No: CloudNativePG's instance manager restarts a crashed PostgreSQL itself, and a Cluster that
+     * does not answer may be fenced on purpose (by an operator); starting it would undo that.
+     */
+    @Override
+    public boolean restartsCrashedDatabase() {
+        return false;
+    }
+
+    /**
+     * Never proven here: the operator may start an instance at any time, from a configuration this
+     * agent does not control, so the fast path is not available under CloudNativePG (the arbiter
+     * waits out the lease).
+     */
+    @Override
+    public boolean refuseWritesOnStart(long epoch) {
+        return false;
+    }
+
+    /**
      * The demotion token {@link #stopClean()} found, as CloudNativePG wrote it; cleared by any later
      * step that starts, promotes or re-joins the database.
      */

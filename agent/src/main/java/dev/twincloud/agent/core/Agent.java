@@ -231,7 +231,7 @@ public final class Agent {
     private void reconcile(Assignment a, Observation obs) {
         if (a.goal() == state) {
             epoch = Math.max(epoch, a.epoch());
-            if (obs.role() == DbRole.DOWN && (state.isWriter() || state == SiteState.STANDBY)) {
+            if (obs.role() == DbRole.DOWN && (state.isWriter() || state == SiteState.STANDBY) && driver.restartsCrashedDatabase()) {
                 restart(a, obs);
             } else if (state.isWriter()) {
                 keepSyncSetting(a);

@@ -59,6 +59,15 @@ public interface PostgresDriver {
     }
 
     /**
+     * Whether the agent should start this database again when it finds it down while its assigned
+     * state stays (a crash): true for a driver that runs the processes itself; false where something
+     * else restarts crashed instances and a stopped database may be stopped on purpose.
+     */
+    default boolean restartsCrashedDatabase() {
+        return true;
+    }
+
+    /**
      * The fast path's proof (docs/design.md rule 1): make sure that the stopped database refuses
      * every write if anyone starts it, and that no process of it runs; true only when both hold,
      * checked after the change. {@code epoch} is recorded with the change, so that only the writer of
