@@ -363,8 +363,10 @@ public final class Agent {
         OptionalLong refused = driver.writesRefusedOnStart();
         if (refused.isPresent()) {
             if (!mayLiftProof(a, refused.getAsLong())) {
-                return StepResult.failed("the data directory refuses writes since the fast path of epoch "
-                        + refused.getAsLong() + "; not lifted for a " + a.goal() + " goal of epoch " + a.epoch());
+                // not a failed start: nothing was started (and the refusal keeps its epoch)
+                return StepResult.retry("the data directory refuses writes since the fast path of epoch "
+                        + refused.getAsLong() + "; lifted only on an answer to a report without the proof naming this "
+                        + "site the writer of that epoch (goal " + a.goal() + ", epoch " + a.epoch() + ")");
             }
             driver.allowWritesOnStart();
             log.info("site={} epoch={} the arbiter still names this site the writer: data directory accepts writes again",

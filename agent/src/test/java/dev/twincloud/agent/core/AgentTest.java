@@ -317,7 +317,11 @@ class AgentTest {
         Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, new AgentListener() { });
         next = goal(5, SiteState.PRIMARY_ASYNC); // writer again, but of a later epoch (e.g. forced)
         w.tick();
-        assertThat(calls).doesNotContain("allowWritesOnStart");
+        nanos += 1_000_000_000L;
+        w.tick();
+        assertThat(calls).doesNotContain("allowWritesOnStart", "startAsPrimary", "refuseWritesOnStart 5");
+        assertThat(refusedEpoch).as("the refusal keeps its epoch").hasValue(3);
+        assertThat(w.message()).contains("refuses writes since the fast path of epoch 3");
         assertThat(w.state()).isEqualTo(SiteState.INIT);
         next = goal(3, SiteState.PRIMARY_ASYNC);
         w.tick();

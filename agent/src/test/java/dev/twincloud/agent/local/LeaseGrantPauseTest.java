@@ -82,7 +82,6 @@ class LeaseGrantPauseTest {
         base = TempDirs.create("lease-pause");
         pg = PostgresServer.builder(base.resolve("gcp")).settings(Map.of("twincloud.site", "gcp")).stopOnJvmExit(true).build();
         pg.initdb().start();
-        pg.execute("CREATE TABLE public.ecg(id int primary key)");
     }
 
     @AfterAll
@@ -91,9 +90,14 @@ class LeaseGrantPauseTest {
         TempDirs.deleteQuietly(base);
     }
 
+    static int databases;
+    /** Each test's own database: the guard and the lease row start from nothing. */
+    static String db;
+
     @BeforeEach
-    void freshGuard() {
-        pg.execute("DROP SCHEMA IF EXISTS twincloud CASCADE");
+    void freshDatabase() {
+        db = "lease_" + (++databases);
+        pg.createDatabase(db);
     }
 
     @ParameterizedTest
@@ -136,7 +140,7 @@ class LeaseGrantPauseTest {
         pauseFor = longPause;
         agent.tick();
         assertThat(leaseWrites).containsExactly(false);
-        try (Connection c = pg.connect(); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM twincloud.lease")) {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM twincloud.lease")) {
             rs.next();
             assertThat(rs.getInt(1)).isZero();
         }
@@ -146,8 +150,10 @@ class LeaseGrantPauseTest {
     void oneConnectionCarriesEveryLeaseWriteAndTheGuardIsInPlaceBeforeTheFirstGrant() throws Exception {
         Agent agent = agent();
         agent.tick();
-        assertThat(pg.queryString("SELECT to_regclass('twincloud.lease')")).as("guard installed on becoming the writer")
-                .isEqualTo("twincloud.lease");
+        try (Connection c = pg.connect(db); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT to_regclass('twincloud.lease')")) {
+            rs.next();
+            assertThat(rs.getString(1)).as("guard installed on becoming the writer").isEqualTo("twincloud.lease");
+        }
         assertThat(connects.get()).isEqualTo(1);
         grant = true;
         for (int i = 0; i < 5; i++) {
@@ -186,7 +192,11 @@ class LeaseGrantPauseTest {
                 if (armed && pause == Pause.INSIDE_CONNECT) {
                     sleep();
                 }
-                return pausing(local.connect());
+                Connection c = pg.connect(db);
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET statement_timeout = '2s'"); // as LocalPostgresDriver.connect
+                }
+                return pausing(c);
             }
         };
         ArbiterClient arbiter = report -> {
@@ -264,7 +274,7 @@ class LeaseGrantPauseTest {
     }
 
     static OffsetDateTime dbNow() {
-        try (Connection c = pg.connect(); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT clock_timestamp()")) {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT clock_timestamp()")) {
             rs.next();
             return rs.getObject(1, OffsetDateTime.class);
         } catch (SQLException e) {
@@ -273,7 +283,7 @@ class LeaseGrantPauseTest {
     }
 
     static OffsetDateTime validUntil() throws SQLException {
-        try (Connection c = pg.connect(); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT valid_until FROM twincloud.lease")) {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement(); var rs = s.executeQuery("SELECT valid_until FROM twincloud.lease")) {
             assertThat(rs.next()).as("a lease row").isTrue();
             return rs.getObject(1, OffsetDateTime.class);
         }
