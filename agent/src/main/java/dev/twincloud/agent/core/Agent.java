@@ -308,8 +308,11 @@ public final class Agent {
             }
             case StepResult.Retry retry -> message = "restart waiting: " + retry.waitingFor();
             case StepResult.Failed failed -> {
-                message = "restart (" + row.action() + ") failed: " + failed.reason();
-                log.warn("site={} epoch={} database down, restart failed: {}", site, epoch, failed.reason());
+                String m = "restart (" + row.action() + ") failed: " + failed.reason();
+                if (!m.equals(message)) { // once per distinct reason, not every heartbeat
+                    log.warn("site={} epoch={} database down, restart failed: {}", site, epoch, failed.reason());
+                }
+                message = m;
                 listener.actionFailed(row, failed.reason());
             }
         }

@@ -52,6 +52,8 @@ class AgentKeepsItsDatabaseRunningTest {
     final List<String> proofViolations = new CopyOnWriteArrayList<>();
     final List<Thread> loops = new ArrayList<>();
     volatile boolean running = true;
+    /** Stop both agents right after gcp's first report with the proof (before any re-join wipes its data). */
+    volatile boolean stopOnProof;
 
     @BeforeEach
     void twoSites() {
@@ -71,6 +73,9 @@ class AgentKeepsItsDatabaseRunningTest {
                 checkProof(report);
             }
             gcpReports.add(report);
+            if (report.writesRefused() && stopOnProof) {
+                running = false;
+            }
             return toArbiter.heartbeat(report);
         };
         gcp = new Agent(GCP, new LocalPostgresDriver(GCP, gcpPg, AgentOnRealPostgresTest.handle(awsPg)), gcpClient,
@@ -170,6 +175,7 @@ class AgentKeepsItsDatabaseRunningTest {
         Path version = gcpPg.dataDir().resolve("PG_VERSION");
         Path hidden = gcpPg.dataDir().resolve("PG_VERSION.hidden");
 
+        stopOnProof = true; // an arbiter with the fast path fails over at once, and gcp would re-join (re-clone)
         Files.move(version, hidden); // damage: the data directory cannot be started
         Instant killed = kill9Postmaster(gcpPg);
         await(Duration.ofSeconds(15), () -> gcpReports.stream().anyMatch(AgentReport::writesRefused), "gcp reports writesRefused=true");
