@@ -301,6 +301,7 @@ public final class Agent {
                         done.detail().isEmpty() ? "" : ", " + done.detail());
                 message = "database restarted after a crash";
                 progressed = true;
+                listener.databaseRestarted(state);
                 if (state.isWriter()) {
                     closeLeaseConnection(); // broken by the crash: open the next one off the timed path
                     prepareLeaseConnection();
@@ -334,6 +335,7 @@ public final class Agent {
         if (driver.refuseWritesOnStart(a.epoch())) {
             writesRefused = true;
             writesRefusedSinceNanos = now;
+            listener.writesRefused(a.epoch(), true);
             progressed = true; // tell the arbiter now: it may fail over without waiting out the lease
             log.warn("site={} epoch={} database cannot be started ({} attempts): it refuses writes on any start; "
                     + "telling the arbiter (fast path)", site, a.epoch(), failedStarts);
@@ -348,7 +350,14 @@ public final class Agent {
     private void withdrawProofForARetry(Observation obs) {
         if (writesRefused && (obs.role() != DbRole.DOWN
                 || nanoTime.getAsLong() - writesRefusedSinceNanos >= RETRY_START_AFTER_PROOF.toNanos())) {
+            endProof();
+        }
+    }
+
+    private void endProof() {
+        if (writesRefused) {
             writesRefused = false;
+            listener.writesRefused(epoch, false);
         }
     }
 
@@ -383,7 +392,7 @@ public final class Agent {
         }
         if (started instanceof StepResult.Done d) {
             failedStarts = 0;
-            writesRefused = false;
+            endProof();
             return merge(d, driver.setSynchronousStandby(a.syncStandby()));
         }
         if (started instanceof StepResult.Failed && a.writer().equals(site) && a.goal().isWriter()) {
@@ -396,7 +405,7 @@ public final class Agent {
         return switch (t.action()) {
             case START_AS_PRIMARY -> startAsPrimary(a);
             case START_AS_STANDBY, REJOIN -> {
-                writesRefused = false; // following lifts the refusal (it starts a standby): the proof ends here
+                endProof(); // following lifts the refusal (it starts a standby): the proof ends here
                 yield driver.followWriter(a.writer());
             }
             case PROMOTE -> then(driver.promote(a.promotionToken()), () -> driver.setSynchronousStandby(Optional.empty()));

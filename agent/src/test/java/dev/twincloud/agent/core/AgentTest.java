@@ -214,9 +214,22 @@ class AgentTest {
         assertThat(sent.getLast().isNewerThan(sent.get(4))).isTrue();
     }
 
+    final List<String> heard = new ArrayList<>();
+    final AgentListener listener = new AgentListener() {
+        @Override
+        public void databaseRestarted(SiteState state) {
+            heard.add("restarted " + state);
+        }
+
+        @Override
+        public void writesRefused(long epoch, boolean refused) {
+            heard.add("writesRefused " + epoch + " " + refused);
+        }
+    };
+
     /** An agent on the writer site, timed by a clock the test moves. */
     Agent writer() {
-        Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, new AgentListener() { });
+        Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, listener);
         next = goal(3, SiteState.PRIMARY_ASYNC);
         role = DbRole.DOWN;
         w.tick();
@@ -234,6 +247,7 @@ class AgentTest {
         assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(w.message()).contains("restarted");
         assertThat(sent).noneMatch(AgentReport::writesRefused);
+        assertThat(heard).containsExactly("restarted PRIMARY_ASYNC");
     }
 
     @Test
@@ -273,6 +287,7 @@ class AgentTest {
         assertThat(sent.getLast().writesRefused()).isFalse();
         assertThat(calls).containsExactly("allowWritesOnStart", "startAsPrimary", "sync none");
         assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(heard).containsExactly("writesRefused 3 true", "writesRefused 3 false", "restarted PRIMARY_ASYNC");
     }
 
     @Test
