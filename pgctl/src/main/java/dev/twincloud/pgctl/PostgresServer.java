@@ -119,6 +119,8 @@ public final class PostgresServer implements AutoCloseable {
         if (live.isPresent()) {
             throw new DataDirInUseException(dataDir, live.get().pid());
         }
+        killLeftovers();
+        removeStaleLockFile();
         if (!Ports.isFree(port)) {
             if (!portChosenByUs) {
                 throw portInUse("");
@@ -248,6 +250,51 @@ public final class PostgresServer implements AutoCloseable {
         Reaper.unregister(this);
     }
 
+    /**
+     * SIGKILLs postgres processes left running in the data directory by a postmaster that is gone
+     * (killed): they hold its shared memory, so a new postmaster would refuse to start, and an
+     * orphaned backend may still commit. No-op while a postmaster runs. Returns how many were killed.
+     */
+    public int killLeftovers() {
+        if (PostmasterPid.live(dataDir).isPresent()) {
+            return 0;
+        }
+        List<ProcessHandle> left = Processes.postgresIn(dataDir).pids().stream()
+                .flatMap(pid -> ProcessHandle.of(pid).stream()).toList();
+        left.forEach(ProcessHandle::destroyForcibly);
+        // Exited is enough (a zombie holds no shared memory and commits nothing): not onExit(), which
+        // waits until a parent reaps them, and an init that reaps late makes that take seconds.
+        for (ProcessHandle h : left) {
+            if (!Poll.until(Duration.ofSeconds(10), () -> !Processes.running(h.pid()))) {
+                LOG.warning("left-over process " + h.pid() + " of " + dataDir + " did not exit after SIGKILL");
+            }
+        }
+        if (!left.isEmpty()) {
+            LOG.info("killed " + left.size() + " left-over postgres processes of " + dataDir);
+        }
+        return left.size();
+    }
+
+    /**
+     * Removes postmaster.pid when its process is gone or a zombie and no postgres process is left in
+     * the data directory. PostgreSQL itself refuses to start while the pid in the file answers
+     * {@code kill(pid, 0)}, which a zombie does: a postmaster killed with SIGKILL stays one until
+     * its parent reaps it, and where that parent is an init that reaps late (containers, micro-VMs)
+     * the restart would wait seconds for it.
+     */
+    private void removeStaleLockFile() {
+        Optional<PostmasterPid> pid = PostmasterPid.read(dataDir);
+        if (pid.isEmpty() || pid.get().alive() || !Processes.postgresIn(dataDir).provablyNone()) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(dataDir.resolve("postmaster.pid"));
+            LOG.info("removed the stale postmaster.pid of " + dataDir + " (pid " + pid.get().pid() + " is gone)");
+        } catch (IOException e) {
+            LOG.warning("cannot remove the stale postmaster.pid of " + dataDir + ": " + e.getMessage());
+        }
+    }
+
     /** Same as {@link #stop()}. */
     @Override
     public void close() {
@@ -296,6 +343,30 @@ public final class PostgresServer implements AutoCloseable {
             st.execute("SELECT pg_reload_conf()");
         } catch (SQLException e) {
             throw new PgException("ALTER SYSTEM " + changes + " on " + dataDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The settings in postgresql.auto.conf, read from the file (also while stopped). */
+    public Map<String, String> autoConf() {
+        return ConfFile.read(dataDir.resolve("postgresql.auto.conf"));
+    }
+
+    /**
+     * Sets (a null value: removes) settings in postgresql.auto.conf of a stopped server, and forces
+     * the file to disk: the settings every later start reads last, whoever starts it (they override
+     * postgresql.conf and twincloud.conf). Use {@link #alterSystem(Map)} on a running server.
+     */
+    public void editAutoConf(Map<String, String> changes) {
+        if (isRunning()) {
+            throw new PgException("PostgreSQL in " + dataDir + " is running; use ALTER SYSTEM");
+        }
+        changes.keySet().forEach(PostgresServer::requireIdentifier);
+        Path file = dataDir.resolve("postgresql.auto.conf");
+        ConfFile.merge(file, changes, osUser);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot flush " + file, e);
         }
     }
 

@@ -120,4 +120,53 @@ class PostgresServerTest {
         assertThatThrownBy(broken::start).isInstanceOf(StartFailedException.class)
                 .hasMessageContaining("server log (tail)").hasMessageContaining("shared_buffers");
     }
+
+    /**
+     * A postmaster killed with SIGKILL leaves its children and a postmaster.pid whose process may stay
+     * a zombie for seconds (an init that reaps late): start() kills the left-overs and starts at once.
+     */
+    @Test
+    void startsAgainAtOnceAfterItsPostmasterWasKilledWithSigkill() throws Exception {
+        Path dir = base.resolve("killed");
+        PostgresServer s = PostgresServer.builder(dir).setting("fsync", "off").stopOnJvmExit(true).initdbNoSync(true).build();
+        s.initdb().start();
+        try (Connection busy = s.connect()) { // a backend that lives on after its postmaster
+            long pid = s.status().pid().orElseThrow();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            assertThat(Poll.until(java.time.Duration.ofSeconds(10), () -> !Processes.running(pid))).isTrue();
+            assertThat(s.isRunning()).isFalse();
+            long t = System.nanoTime();
+            s.start();
+            long ms = (System.nanoTime() - t) / 1_000_000;
+            System.out.println("restart after SIGKILL of the postmaster took " + ms + " ms");
+            assertThat(s.queryBoolean("SELECT pg_is_in_recovery()")).isFalse();
+            assertThat(ms).as("no wait for the old postmaster to be reaped").isLessThan(5000);
+        } finally {
+            s.stop();
+        }
+    }
+
+    @Test
+    void autoConfIsEditedOnlyWhileStoppedAndReadLastAtTheNextStart() {
+        Path dir = base.resolve("autoconf");
+        PostgresServer s = PostgresServer.builder(dir).setting("fsync", "off").setting("twincloud.site", "gcp")
+                .stopOnJvmExit(true).initdbNoSync(true).build();
+        s.initdb().start();
+        try {
+            assertThatThrownBy(() -> s.editAutoConf(java.util.Map.of("twincloud.site", ""))).hasMessageContaining("running");
+            s.stop();
+            s.editAutoConf(java.util.Map.of("twincloud.site", ""));
+            assertThat(s.autoConf()).containsEntry("twincloud.site", "");
+            s.start(); // twincloud.conf says gcp again; postgresql.auto.conf wins
+            assertThat(s.queryString("SELECT current_setting('twincloud.site')")).isEmpty();
+            s.stop();
+            var lift = new java.util.HashMap<String, String>();
+            lift.put("twincloud.site", null);
+            s.editAutoConf(lift);
+            s.start();
+            assertThat(s.queryString("SELECT current_setting('twincloud.site')")).isEqualTo("gcp");
+        } finally {
+            s.stop();
+        }
+    }
 }

@@ -35,6 +35,9 @@ class AgentConfiguration {
                 .map(d -> PgBinaries.at(Path.of(d))).orElseGet(PgBinaries::locate);
         var settings = new java.util.HashMap<String, String>(l.settings() == null ? java.util.Map.of() : l.settings());
         settings.put("twincloud.site", props.site()); // the lease guard's notion of "this site"
+        // A standby reconnects to a writer restarted after a crash within half a second (default 5 s),
+        // so a synchronous writer's commits wait that long at most, not until the arbiter drops to async.
+        settings.putIfAbsent("wal_retrieve_retry_interval", "500ms");
         PostgresServer.Builder serverBuilder = PostgresServer.builder(l.dataDir()).binaries(bins).port(l.port())
                 .superuser(l.superuser()).settings(settings).stopOnJvmExit(false);
         if (l.logFile() != null) {

@@ -1,6 +1,7 @@
 package dev.twincloud.agent.app;
 
 import dev.twincloud.agent.core.AgentListener;
+import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.fsm.Transition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,12 +18,14 @@ class AgentMetrics implements AgentListener {
     private final MeterRegistry registry;
     private final Counter heartbeatFailures;
     private final AtomicLong leaseEpoch = new AtomicLong();
+    private final AtomicLong writesRefused = new AtomicLong();
     private volatile String lastFailure = "";
 
     AgentMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.heartbeatFailures = Counter.builder("twincloud.agent.heartbeat.failures").register(registry);
         registry.gauge("twincloud.agent.lease.epoch", leaseEpoch);
+        registry.gauge("twincloud.agent.writes.refused", writesRefused);
     }
 
     @Override
@@ -46,6 +49,19 @@ class AgentMetrics implements AgentListener {
             leaseEpoch.set(epoch);
         }
         lastFailure = "";
+    }
+
+    @Override
+    public void databaseRestarted(SiteState state) {
+        registry.counter("twincloud.agent.database.restarts", "state", state.name()).increment();
+    }
+
+    @Override
+    public void writesRefused(long epoch, boolean refused) {
+        writesRefused.set(refused ? 1 : 0);
+        if (refused) {
+            registry.counter("twincloud.agent.fast.path.proofs").increment();
+        }
     }
 
     @Override

@@ -18,11 +18,18 @@ class AgentStatusController {
         this.props = props;
     }
 
-    record Status(String site, SiteState state, long epoch, String message, Optional<Assignment> lastAssignment) {
+    /**
+     * @param incarnation   this run of the agent (its start in epoch ms), as in its reports
+     * @param writesRefused whether it currently reports that its stopped database refuses writes on
+     *                      any start (the fast path's proof)
+     */
+    record Status(String site, SiteState state, long epoch, String message, Optional<Assignment> lastAssignment,
+                  long incarnation, boolean writesRefused) {
     }
 
     @GetMapping("/v1/agent/status")
     Status status() {
-        return new Status(props.site(), agent.state(), agent.epoch(), agent.message(), agent.lastAssignment());
+        return new Status(props.site(), agent.state(), agent.epoch(), agent.message(), agent.lastAssignment(),
+                agent.incarnation(), agent.writesRefused());
     }
 }

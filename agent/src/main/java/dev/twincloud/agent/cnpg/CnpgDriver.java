@@ -258,7 +258,7 @@ public final class CnpgDriver implements PostgresDriver {
     /**
      * {@code FIRST 1 (peer)}: the writer waits for the other site only. No local pods
      * (maxStandbyNamesFromCluster 0): a local replica acknowledging instead would let the writer
-     * drop to async on its own, which only the arbiter may decide (DESIGN.md, rule 4).
+     * drop to async on its own, which only the arbiter may decide (docs/design.md rule 4).
      */
     static Map<String, Object> synchronousFor(String applicationName) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -307,6 +307,25 @@ public final class CnpgDriver implements PostgresDriver {
     @Override
     public Lsn stopLsn() {
         return stopLsn;
+    }
+
+    /**
+     * No: CloudNativePG's instance manager restarts a crashed PostgreSQL itself, and a Cluster that
+     * does not answer may be fenced on purpose (by an operator); starting it would undo that.
+     */
+    @Override
+    public boolean restartsCrashedDatabase() {
+        return false;
+    }
+
+    /**
+     * Never proven here: the operator may start an instance at any time, from a configuration this
+     * agent does not control, so the fast path is not available under CloudNativePG (the arbiter
+     * waits out the lease).
+     */
+    @Override
+    public boolean refuseWritesOnStart(long epoch) {
+        return false;
     }
 
     /**

@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +47,31 @@ public final class Agent {
     private Optional<String> demotionToken = Optional.empty();
     private boolean progressed;
 
+    /** docs/design.md rule 7: this run of the agent, and its place in the stream of reports. */
+    private final long incarnation;
+    private long sequence;
+
+    /** The one connection lease writes go through; reopened only after it failed. */
+    private Connection leaseConnection;
+
+    /** Failed starts of the writer's database since it last ran, and when the first of them failed. */
+    private int failedStarts;
+    private long firstFailedStartNanos;
+    /** The fast path's proof is in place (data directory refuses writes, nothing runs) and reported. */
+    private boolean writesRefused;
+    private long writesRefusedSinceNanos;
+    /** What this tick's report said, for the handshake that lifts the proof. */
+    private boolean reportedWritesRefused;
+
+    /** A crashed writer's database is given up (the fast path) after this many failed starts... */
+    static final int FAST_PATH_AFTER_FAILED_STARTS = 2;
+    /** ...spread over at least this long: a plain crash (a start that succeeds) never takes the fast path. */
+    static final Duration FAST_PATH_AFTER = Duration.ofMillis(500);
+    /** With the proof out, the agent withdraws it and tries to start its database again this often. */
+    static final Duration RETRY_START_AFTER_PROOF = Duration.ofSeconds(5);
+
+    private static final AtomicLong LAST_INCARNATION = new AtomicLong();
+
     public Agent(SiteId site, PostgresDriver driver, ArbiterClient arbiter, Collection<String> guardedSchemas,
                  LongSupplier nanoTime, AgentListener listener) {
         this.site = site;
@@ -53,6 +80,18 @@ public final class Agent {
         this.guardedSchemas = List.copyOf(guardedSchemas);
         this.nanoTime = nanoTime;
         this.listener = listener;
+        // The start time in epoch ms; strictly growing within one JVM, where tests create agents anew.
+        long now = System.currentTimeMillis();
+        this.incarnation = LAST_INCARNATION.updateAndGet(last -> Math.max(last + 1, now));
+    }
+
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /** Whether the agent currently reports that its database refuses writes on any start (fast path). */
+    public boolean writesRefused() {
+        return writesRefused;
     }
 
     public SiteState state() {
@@ -84,10 +123,15 @@ public final class Agent {
         progressed = false;
         Observation obs = driver.observe();
         boolean fenced = state == SiteState.FENCED;
+        withdrawProofForARetry(obs);
+        reportedWritesRefused = writesRefused && obs.role() == DbRole.DOWN;
         AgentReport report = new AgentReport(site, epoch, state, obs.role(), obs.systemId(), obs.timeline(),
                 obs.writeLsn(), obs.receiveLsn(), obs.replicas(), fenced ? stopLsn : Lsn.ZERO, message,
-                fenced ? demotionToken : Optional.empty());
-        // Rule 2: t0 is taken before the request leaves, so the lease ends here before it ends at the arbiter.
+                fenced ? demotionToken : Optional.empty())
+                .withOrder(incarnation, ++sequence)
+                .withWritesRefused(reportedWritesRefused);
+        // docs/design.md rule 2: t0 is taken before the request leaves, so the lease ends here before
+        // it ends at the arbiter, whose timer starts when the request arrives.
         long t0 = nanoTime.getAsLong();
         Assignment a;
         try {
@@ -105,17 +149,74 @@ public final class Agent {
         return Optional.of(a);
     }
 
+    /**
+     * Mirrors a grant into the database over the kept connection. Everything between t0 and the
+     * database clock's reading counts against the lease (LeaseGuard.writeLease), so a pause anywhere
+     * here shortens it; a kept connection that broke (e.g. the server restarted) is replaced once,
+     * still timed from the same t0.
+     */
     private void writeLease(LeaseGrant grant, Observation obs, long t0) {
         if (!state.isWriter() || obs.role() != DbRole.PRIMARY || grant.epoch() != epoch) {
             return; // a grant we cannot honour yet; the arbiter's timer covers it either way
         }
-        try (Connection c = driver.connect()) {
-            ensureGuard(c);
-            boolean applied = LeaseGuard.writeLease(c, grant.epoch(), site.name(), t0, Duration.ofMillis(grant.ttlMillis()), nanoTime);
-            listener.leaseWritten(grant.epoch(), applied);
-        } catch (SQLException e) {
-            message = "lease write failed: " + e.getMessage();
-            log.warn("site={} epoch={} lease write failed: {}", site, grant.epoch(), e.getMessage());
+        for (int attempt = 1; ; attempt++) {
+            boolean kept = leaseConnection != null;
+            try {
+                Connection c = leaseConnection();
+                boolean applied = LeaseGuard.writeLease(c, grant.epoch(), site.name(), t0, Duration.ofMillis(grant.ttlMillis()), nanoTime);
+                listener.leaseWritten(grant.epoch(), applied);
+                return;
+            } catch (SQLException e) {
+                closeLeaseConnection();
+                if (kept && attempt == 1) {
+                    continue;
+                }
+                message = "lease write failed: " + e.getMessage();
+                log.warn("site={} epoch={} lease write failed: {}", site, grant.epoch(), e.getMessage());
+                return;
+            }
+        }
+    }
+
+    /** The kept lease connection, opened (with the guard installed, once) when there is none. */
+    private Connection leaseConnection() throws SQLException {
+        if (leaseConnection == null) {
+            Connection c = driver.connect();
+            try {
+                ensureGuard(c);
+            } catch (SQLException | RuntimeException e) {
+                close(c);
+                throw e;
+            }
+            leaseConnection = c;
+        }
+        return leaseConnection;
+    }
+
+    /**
+     * Opens the lease connection and installs the guard as soon as this site runs as the writer,
+     * before its first grant arrives, so neither is on the path a grant is timed on.
+     */
+    private void prepareLeaseConnection() {
+        try {
+            leaseConnection();
+        } catch (SQLException | RuntimeException e) {
+            log.warn("site={} could not prepare the lease connection (retried with the first grant): {}", site, e.getMessage());
+        }
+    }
+
+    private void closeLeaseConnection() {
+        if (leaseConnection != null) {
+            close(leaseConnection);
+            leaseConnection = null;
+        }
+    }
+
+    private static void close(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException ignored) {
+            // a broken connection; nothing to keep
         }
     }
 
@@ -130,7 +231,9 @@ public final class Agent {
     private void reconcile(Assignment a, Observation obs) {
         if (a.goal() == state) {
             epoch = Math.max(epoch, a.epoch());
-            if (state == SiteState.PRIMARY_SYNC || state == SiteState.PRIMARY_ASYNC) {
+            if (obs.role() == DbRole.DOWN && (state.isWriter() || state == SiteState.STANDBY) && driver.restartsCrashedDatabase()) {
+                restart(a, obs);
+            } else if (state.isWriter()) {
                 keepSyncSetting(a);
             }
             return;
@@ -153,6 +256,9 @@ public final class Agent {
         }
         switch (r) {
             case StepResult.Done done -> {
+                if (t.to().isWriter()) {
+                    prepareLeaseConnection();
+                }
                 log.info("site={} epoch={} FSM transition from \"{}\" to \"{}\": {}{}", site, a.epoch(), t.from(), t.to(),
                         t.why(), done.detail().isEmpty() ? "" : " (" + done.detail() + ")");
                 state = t.to();
@@ -170,10 +276,138 @@ public final class Agent {
         }
     }
 
+    /**
+     * The assigned state stays, its database crashed (docs/design.md: the agent keeps its database
+     * running): start it again the way an agent (re)start reaches that state, the table's row from
+     * INIT. A writer of its epoch starts as primary (crash recovery keeps the lease row; renewals go
+     * on once it reports as primary again); a standby follows the writer again.
+     */
+    private void restart(Assignment a, Observation obs) {
+        Transition row = TransitionTable.find(SiteState.INIT, state).orElseThrow();
+        if (state.isWriter() && writesRefused) {
+            message = "database down, writes refused on any start (fast path); retrying a start every "
+                    + RETRY_START_AFTER_PROOF.toSeconds() + " s";
+            return;
+        }
+        StepResult r;
+        try {
+            r = act(row, a, obs);
+        } catch (RuntimeException e) {
+            r = StepResult.failed(e.toString());
+        }
+        switch (r) {
+            case StepResult.Done done -> {
+                log.warn("site={} epoch={} {} database was down: started again ({}{})", site, epoch, state, row.action(),
+                        done.detail().isEmpty() ? "" : ", " + done.detail());
+                message = "database restarted after a crash";
+                progressed = true;
+                listener.databaseRestarted(state);
+                if (state.isWriter()) {
+                    closeLeaseConnection(); // broken by the crash: open the next one off the timed path
+                    prepareLeaseConnection();
+                }
+            }
+            case StepResult.Retry retry -> message = "restart waiting: " + retry.waitingFor();
+            case StepResult.Failed failed -> {
+                String m = "restart (" + row.action() + ") failed: " + failed.reason();
+                if (!m.equals(message)) { // once per distinct reason, not every heartbeat
+                    log.warn("site={} epoch={} database down, restart failed: {}", site, epoch, failed.reason());
+                }
+                message = m;
+                listener.actionFailed(row, failed.reason());
+            }
+        }
+    }
+
+    /**
+     * Counts a failed start of the writer's database; after {@link #FAST_PATH_AFTER_FAILED_STARTS}
+     * over at least {@link #FAST_PATH_AFTER}, makes the data directory refuse writes on any start
+     * and, once the driver has proven that and that nothing runs, says so in the next report (at once).
+     */
+    private void writerStartFailed(Assignment a) {
+        long now = nanoTime.getAsLong();
+        if (failedStarts++ == 0) {
+            firstFailedStartNanos = now;
+        }
+        if (failedStarts < FAST_PATH_AFTER_FAILED_STARTS || now - firstFailedStartNanos < FAST_PATH_AFTER.toNanos()) {
+            return;
+        }
+        if (driver.refuseWritesOnStart(a.epoch())) {
+            writesRefused = true;
+            writesRefusedSinceNanos = now;
+            listener.writesRefused(a.epoch(), true);
+            progressed = true; // tell the arbiter now: it may fail over without waiting out the lease
+            log.warn("site={} epoch={} database cannot be started ({} attempts): it refuses writes on any start; "
+                    + "telling the arbiter (fast path)", site, a.epoch(), failedStarts);
+        }
+    }
+
+    /**
+     * With the proof out for a while, withdraw it to try a start again: this tick reports
+     * writesRefused=false, and only an answer to it naming this site the writer of the same epoch
+     * lifts the proof ({@link #mayLiftProof}).
+     */
+    private void withdrawProofForARetry(Observation obs) {
+        if (writesRefused && (obs.role() != DbRole.DOWN
+                || nanoTime.getAsLong() - writesRefusedSinceNanos >= RETRY_START_AFTER_PROOF.toNanos())) {
+            endProof();
+        }
+    }
+
+    private void endProof() {
+        if (writesRefused) {
+            writesRefused = false;
+            listener.writesRefused(epoch, false);
+        }
+    }
+
+    /**
+     * Whether the data directory's refusal of writes may be lifted to start it as the writer: the
+     * report just answered said writesRefused=false, and the answer names this site the writer of
+     * the epoch the refusal was made in. An arbiter that took the fast path names another writer or
+     * a newer epoch; one that has not will not take it on an older report (reports are ordered).
+     */
+    private boolean mayLiftProof(Assignment a, long refusedEpoch) {
+        return !reportedWritesRefused && a.writer().equals(site) && a.goal().isWriter() && a.epoch() == refusedEpoch;
+    }
+
+    private StepResult startAsPrimary(Assignment a) {
+        OptionalLong refused = driver.writesRefusedOnStart();
+        if (refused.isPresent()) {
+            if (!mayLiftProof(a, refused.getAsLong())) {
+                // not a failed start: nothing was started (and the refusal keeps its epoch)
+                return StepResult.retry("the data directory refuses writes since the fast path of epoch "
+                        + refused.getAsLong() + "; lifted only on an answer to a report without the proof naming this "
+                        + "site the writer of that epoch (goal " + a.goal() + ", epoch " + a.epoch() + ")");
+            }
+            driver.allowWritesOnStart();
+            log.info("site={} epoch={} the arbiter still names this site the writer: data directory accepts writes again",
+                    site, a.epoch());
+        }
+        StepResult started;
+        try {
+            started = driver.startAsPrimary();
+        } catch (RuntimeException e) {
+            started = StepResult.failed(e.toString());
+        }
+        if (started instanceof StepResult.Done d) {
+            failedStarts = 0;
+            endProof();
+            return merge(d, driver.setSynchronousStandby(a.syncStandby()));
+        }
+        if (started instanceof StepResult.Failed && a.writer().equals(site) && a.goal().isWriter()) {
+            writerStartFailed(a);
+        }
+        return started;
+    }
+
     private StepResult act(Transition t, Assignment a, Observation obs) {
         return switch (t.action()) {
-            case START_AS_PRIMARY -> then(driver.startAsPrimary(), () -> driver.setSynchronousStandby(a.syncStandby()));
-            case START_AS_STANDBY, REJOIN -> driver.followWriter(a.writer());
+            case START_AS_PRIMARY -> startAsPrimary(a);
+            case START_AS_STANDBY, REJOIN -> {
+                endProof(); // following lifts the refusal (it starts a standby): the proof ends here
+                yield driver.followWriter(a.writer());
+            }
             case PROMOTE -> then(driver.promote(a.promotionToken()), () -> driver.setSynchronousStandby(Optional.empty()));
             case SET_ASYNC -> driver.setSynchronousStandby(Optional.empty());
             case SET_SYNC -> driver.setSynchronousStandby(a.syncStandby());
@@ -196,13 +430,21 @@ public final class Agent {
     /** Ends the lease in the database first, so no write commits while PostgreSQL shuts down. */
     private void fence(Observation obs, long floor) {
         if (obs.role() != DbRole.PRIMARY) {
+            closeLeaseConnection();
             return;
         }
-        try (Connection c = driver.connect()) {
-            ensureGuard(c);
-            LeaseGuard.fence(c, floor);
+        try {
+            LeaseGuard.fence(leaseConnection(), floor);
         } catch (SQLException e) {
-            log.warn("site={} could not fence the lease row before stopping: {}", site, e.getMessage());
+            closeLeaseConnection();
+            try (Connection c = driver.connect()) {
+                ensureGuard(c);
+                LeaseGuard.fence(c, floor);
+            } catch (SQLException e2) {
+                log.warn("site={} could not fence the lease row before stopping: {}", site, e2.getMessage());
+            }
+        } finally {
+            closeLeaseConnection(); // the server stops next
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.twincloud.agent.core;
 
+import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.fsm.Transition;
 
 /** Observes what the agent does, for logs and metrics. All methods default to nothing. */
@@ -14,5 +15,13 @@ public interface AgentListener {
     }
 
     default void actionFailed(Transition t, String reason) {
+    }
+
+    /** The database was found down in an assigned state that stays, and was started again. */
+    default void databaseRestarted(SiteState state) {
+    }
+
+    /** The fast path's proof is in place (true) or was withdrawn or ended (false). */
+    default void writesRefused(long epoch, boolean refused) {
     }
 }

@@ -5,6 +5,7 @@ import dev.twincloud.core.protocol.SiteId;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * How an agent controls its site's PostgreSQL. One implementation drives local processes (the lab,
@@ -55,6 +56,35 @@ public interface PostgresDriver {
      */
     default Optional<String> demotionToken() {
         return Optional.empty();
+    }
+
+    /**
+     * Whether the agent should start this database again when it finds it down while its assigned
+     * state stays (a crash): true for a driver that runs the processes itself; false where something
+     * else restarts crashed instances and a stopped database may be stopped on purpose.
+     */
+    default boolean restartsCrashedDatabase() {
+        return true;
+    }
+
+    /**
+     * The fast path's proof (docs/design.md rule 1): make sure that the stopped database refuses
+     * every write if anyone starts it, and that no process of it runs; true only when both hold,
+     * checked after the change. {@code epoch} is recorded with the change, so that only the writer of
+     * that epoch lifts it ({@link #allowWritesOnStart()}). A driver that cannot prove it returns false
+     * (the default: e.g. CloudNativePG, whose operator may start the instance at any time).
+     */
+    default boolean refuseWritesOnStart(long epoch) {
+        return false;
+    }
+
+    /** The epoch of a {@link #refuseWritesOnStart(long)} still in place, or empty when there is none. */
+    default OptionalLong writesRefusedOnStart() {
+        return OptionalLong.empty();
+    }
+
+    /** Lifts {@link #refuseWritesOnStart(long)}: only once the arbiter confirmed this site as the writer. */
+    default void allowWritesOnStart() {
     }
 
     /** A new connection to the local database as a superuser, for the lease guard. */

@@ -9,6 +9,7 @@ import dev.twincloud.core.protocol.ReplicaInfo;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.pgctl.PgTool;
 import dev.twincloud.pgctl.PostgresServer;
+import dev.twincloud.pgctl.Processes;
 import dev.twincloud.pgctl.Replication;
 import dev.twincloud.pgctl.ReplicationStatus;
 import dev.twincloud.pgctl.StopMode;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +35,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalPostgresDriver implements PostgresDriver {
     private static final Logger log = LoggerFactory.getLogger(LocalPostgresDriver.class);
+
+    /** The lease guard's notion of "this site"; an empty value makes it refuse every write. */
+    static final String SITE = "twincloud.site";
+    /** Recorded with the fast-path fence: the epoch whose writer may lift it. */
+    static final String FENCE_EPOCH = "twincloud.fenced_epoch";
 
     private final SiteId site;
     private final PostgresServer server;
@@ -83,6 +90,12 @@ public final class LocalPostgresDriver implements PostgresDriver {
     @Override
     public StepResult startAsPrimary() {
         if (!server.isRunning()) {
+            OptionalLong fence = writesRefusedOnStart();
+            if (fence.isPresent()) {
+                // the agent lifts it first, and only when the arbiter still names this site the writer
+                return StepResult.failed("the data directory refuses writes since the fast path of epoch "
+                        + fence.getAsLong() + "; not starting it as a primary");
+            }
             deleteQuietly(server.dataDir().resolve("standby.signal"));
             server.start();
             syncNames = null;
@@ -115,6 +128,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
             how = "cloned";
         }
         Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+        allowWritesOnStart(); // starts as a standby: a fast-path fence would only break a later promotion
         server.start();
         syncNames = null;
         return StepResult.done(how + ", following " + writer);
@@ -226,6 +240,58 @@ public final class LocalPostgresDriver implements PostgresDriver {
         } catch (IOException e) {
             return Lsn.ZERO;
         }
+    }
+
+    /**
+     * Writes {@code twincloud.site = ''} into postgresql.auto.conf (read last at every start, by
+     * whoever starts the server), so the lease guard's {@code write_lease_problem()} refuses every
+     * write whatever the lease row says; kills processes orphaned by a dead postmaster; then checks
+     * that no postmaster and no postgres process runs in the data directory and that the file says
+     * so. Assumes nobody sets twincloud.site per database, per role or on the command line.
+     */
+    @Override
+    public boolean refuseWritesOnStart(long epoch) {
+        if (server.isRunning()) {
+            return false;
+        }
+        try {
+            server.killLeftovers();
+            server.editAutoConf(Map.of(SITE, "", FENCE_EPOCH, Long.toString(epoch)));
+            boolean written = "".equals(server.autoConf().get(SITE));
+            boolean nothingRuns = !server.isRunning() && Processes.postgresIn(server.dataDir()).provablyNone();
+            log.info("site={} epoch={} writes refused on any start of {}: setting written={}, no process runs={}",
+                    site, epoch, server.dataDir(), written, nothingRuns);
+            return written && nothingRuns;
+        } catch (RuntimeException e) {
+            log.warn("site={} cannot make {} refuse writes: {}", site, server.dataDir(), e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public OptionalLong writesRefusedOnStart() {
+        try {
+            Map<String, String> auto = server.autoConf();
+            if (!"".equals(auto.get(SITE))) {
+                return OptionalLong.empty();
+            }
+            String e = auto.getOrDefault(FENCE_EPOCH, "0");
+            return OptionalLong.of(e.matches("\\d+") ? Long.parseLong(e) : 0);
+        } catch (RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    @Override
+    public void allowWritesOnStart() {
+        if (writesRefusedOnStart().isEmpty()) {
+            return;
+        }
+        Map<String, String> lift = new java.util.HashMap<>();
+        lift.put(SITE, null);
+        lift.put(FENCE_EPOCH, null);
+        server.editAutoConf(lift);
+        log.info("site={} writes allowed again on start of {}", site, server.dataDir());
     }
 
     @Override

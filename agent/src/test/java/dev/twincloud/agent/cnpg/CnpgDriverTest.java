@@ -139,6 +139,36 @@ class CnpgDriverTest {
         assertThat(gcp.stopNow()).isInstanceOf(StepResult.Done.class);
     }
 
+    /**
+     * Under CloudNativePG the agent neither restarts a writer's Cluster it finds down (the operator
+     * restarts crashed instances; one fenced by hand stays fenced) nor claims the fast path's proof.
+     */
+    @Test
+    void anAgentLeavesADownWritersClusterAloneAndNeverClaimsRefusedWritesOnMockApiServerCrud() {
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
+        gcpDb.primary(SYSTEM_ID, 1, "0/9000000");
+        java.util.List<dev.twincloud.core.protocol.AgentReport> sent = new java.util.ArrayList<>();
+        var writer = new dev.twincloud.core.protocol.Assignment(1, dev.twincloud.core.fsm.SiteState.PRIMARY_ASYNC, GCP,
+                Optional.empty(), Optional.empty(), "writer", Optional.empty());
+        var agent = new dev.twincloud.agent.core.Agent(GCP, gcp, r -> { sent.add(r); return writer; }, java.util.List.of(),
+                System::nanoTime, new dev.twincloud.agent.core.AgentListener() { });
+        agent.tick();
+        assertThat(agent.state()).isEqualTo(dev.twincloud.core.fsm.SiteState.PRIMARY_ASYNC);
+
+        assertThat(gcp.stopNow()).isInstanceOf(StepResult.Retry.class); // an operator fences the Cluster by hand
+        gcpDb.down();
+        for (int i = 0; i < 5; i++) {
+            agent.tick();
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        assertThat(annotations("gcp", "twincloud-db-gcp")).containsEntry(CnpgDriver.FENCING_ANNOTATION, "[\"*\"]");
+        assertThat(sent).noneMatch(dev.twincloud.core.protocol.AgentReport::writesRefused);
+    }
+
     @Test
     void rejoinMakesTheFencedOldPrimaryFollowTheNewOneOnMockApiServerCrud() {
         CnpgDriver gcp = driver(GCP, AWS, gcpDb);

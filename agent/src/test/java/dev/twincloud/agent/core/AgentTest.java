@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /** The agent's loop without PostgreSQL: a scripted driver and a scripted arbiter. */
@@ -25,12 +26,36 @@ class AgentTest {
     Assignment next;
     final List<AgentReport> sent = new ArrayList<>();
 
+    DbRole role = DbRole.STANDBY;
+    StepResult startResult = StepResult.done();
+    boolean canRefuseWrites = true;
+    OptionalLong refusedEpoch = OptionalLong.empty();
+    long nanos = 1_000_000_000L;
+
     final PostgresDriver driver = new PostgresDriver() {
         public Observation observe() {
-            return new Observation(DbRole.STANDBY, 1, 1, Lsn.ZERO, Lsn.ZERO, List.of());
+            return new Observation(role, 1, 1, Lsn.ZERO, Lsn.ZERO, List.of());
         }
-        public StepResult startAsPrimary() { calls.add("startAsPrimary"); return StepResult.done(); }
-        public StepResult followWriter(SiteId w) { calls.add("follow " + w); return StepResult.done(); }
+        public StepResult startAsPrimary() {
+            calls.add("startAsPrimary");
+            if (refusedEpoch.isPresent()) {
+                return StepResult.failed("refuses writes");
+            }
+            if (startResult instanceof StepResult.Done) {
+                role = DbRole.PRIMARY;
+            }
+            return startResult;
+        }
+        public boolean refuseWritesOnStart(long epoch) {
+            calls.add("refuseWritesOnStart " + epoch);
+            if (canRefuseWrites) {
+                refusedEpoch = OptionalLong.of(epoch);
+            }
+            return canRefuseWrites;
+        }
+        public OptionalLong writesRefusedOnStart() { return refusedEpoch; }
+        public void allowWritesOnStart() { calls.add("allowWritesOnStart"); refusedEpoch = OptionalLong.empty(); }
+        public StepResult followWriter(SiteId w) { calls.add("follow " + w); role = DbRole.STANDBY; return StepResult.done(); }
         public StepResult promote(Optional<String> token) {
             calls.add("promote" + token.map(t -> " with " + t).orElse(""));
             return promoteResult;
@@ -162,5 +187,160 @@ class AgentTest {
         assertThat(lonely.tick()).isEmpty();
         assertThat(lonely.state()).isEqualTo(SiteState.INIT);
         assertThat(calls).isEmpty();
+    }
+
+    /** docs/design.md rule 7: every report says which run of the agent sent it and where in its stream. */
+    @Test
+    void reportsCarryTheAgentsIncarnationAndASequenceThatGrowsByOne() {
+        long before = System.currentTimeMillis();
+        Agent fresh = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), System::nanoTime, new AgentListener() { });
+        next = goal(1, SiteState.STANDBY);
+        fresh.tick();
+        fresh.tick();
+        fresh.tick();
+        assertThat(sent).extracting(AgentReport::sequence).containsExactly(1L, 2L, 3L);
+        assertThat(sent).extracting(AgentReport::incarnation).containsOnly(fresh.incarnation());
+        assertThat(fresh.incarnation()).as("start time in epoch ms").isBetween(before, System.currentTimeMillis() + 1000);
+
+        Agent unreachable = new Agent(AWS, driver, r -> { sent.add(r); throw new java.io.IOException("lost"); },
+                List.of("public"), System::nanoTime, new AgentListener() { });
+        unreachable.tick();
+        unreachable.tick();
+        Agent restarted = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), System::nanoTime, new AgentListener() { });
+        restarted.tick();
+        assertThat(sent.get(3).isNewerThan(sent.get(2))).as("a lost report still takes a number").isTrue();
+        assertThat(sent.get(4).sequence()).isEqualTo(2);
+        assertThat(sent.getLast().incarnation()).as("a restarted agent is a newer incarnation").isGreaterThan(unreachable.incarnation());
+        assertThat(sent.getLast().isNewerThan(sent.get(4))).isTrue();
+    }
+
+    final List<String> heard = new ArrayList<>();
+    final AgentListener listener = new AgentListener() {
+        @Override
+        public void databaseRestarted(SiteState state) {
+            heard.add("restarted " + state);
+        }
+
+        @Override
+        public void writesRefused(long epoch, boolean refused) {
+            heard.add("writesRefused " + epoch + " " + refused);
+        }
+    };
+
+    /** An agent on the writer site, timed by a clock the test moves. */
+    Agent writer() {
+        Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, listener);
+        next = goal(3, SiteState.PRIMARY_ASYNC);
+        role = DbRole.DOWN;
+        w.tick();
+        assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        calls.clear();
+        return w;
+    }
+
+    @Test
+    void aCrashedWritersDatabaseIsStartedAgainAsPrimaryWithoutAnyNewGoal() {
+        Agent w = writer();
+        role = DbRole.DOWN; // postmaster killed
+        w.tick();
+        assertThat(calls).containsExactly("startAsPrimary", "sync none");
+        assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(w.message()).contains("restarted");
+        assertThat(sent).noneMatch(AgentReport::writesRefused);
+        assertThat(heard).containsExactly("restarted PRIMARY_ASYNC");
+    }
+
+    @Test
+    void aCrashedStandbyFollowsTheWriterAgain() {
+        next = goal(1, SiteState.STANDBY);
+        agent.tick();
+        calls.clear();
+        role = DbRole.DOWN;
+        agent.tick();
+        assertThat(calls).containsExactly("follow gcp");
+        assertThat(agent.state()).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void aWriterWhoseDatabaseCannotStartProvesItRefusesWritesThenSaysSo() {
+        Agent w = writer();
+        role = DbRole.DOWN;
+        startResult = StepResult.failed("PG_VERSION missing");
+        w.tick();
+        nanos += 300_000_000L;
+        w.tick();
+        assertThat(calls).as("two failed starts within 500 ms: keep trying").containsExactly("startAsPrimary", "startAsPrimary");
+        nanos += 300_000_000L;
+        w.tick();
+        assertThat(calls).containsExactly("startAsPrimary", "startAsPrimary", "startAsPrimary", "refuseWritesOnStart 3");
+        assertThat(sent).as("nothing claimed before the proof").noneMatch(AgentReport::writesRefused);
+        assertThat(w.progressed()).as("the arbiter hears of it at once").isTrue();
+        w.tick();
+        assertThat(sent.getLast().writesRefused()).isTrue();
+        assertThat(calls).as("no start while the proof is out").endsWith("refuseWritesOnStart 3");
+
+        // Later: withdraw the proof, and lift it only on an answer that still names this site the writer.
+        nanos += 5_000_000_000L;
+        calls.clear();
+        startResult = StepResult.done();
+        w.tick();
+        assertThat(sent.getLast().writesRefused()).isFalse();
+        assertThat(calls).containsExactly("allowWritesOnStart", "startAsPrimary", "sync none");
+        assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(heard).containsExactly("writesRefused 3 true", "writesRefused 3 false", "restarted PRIMARY_ASYNC");
+    }
+
+    @Test
+    void theRefusalIsNotLiftedWhenTheArbiterMovedOn() {
+        Agent w = writer();
+        role = DbRole.DOWN;
+        startResult = StepResult.failed("PG_VERSION missing");
+        w.tick();
+        nanos += 600_000_000L;
+        w.tick();
+        assertThat(refusedEpoch).hasValue(3);
+        w.tick();
+        assertThat(sent.getLast().writesRefused()).isTrue();
+        // the arbiter took the fast path: a new writer in epoch 4; this site is told to stand down
+        nanos += 5_000_000_000L;
+        calls.clear();
+        next = new Assignment(4, SiteState.DEMOTED, GCP, Optional.empty(), Optional.empty(), "stand down", Optional.empty());
+        w.tick();
+        assertThat(calls).doesNotContain("allowWritesOnStart", "startAsPrimary");
+        assertThat(refusedEpoch).hasValue(3);
+        assertThat(w.state()).isEqualTo(SiteState.DEMOTED);
+    }
+
+    @Test
+    void aDriverThatCannotProveItNeverClaimsRefusedWrites() {
+        canRefuseWrites = false; // e.g. CloudNativePG
+        Agent w = writer();
+        role = DbRole.DOWN;
+        startResult = StepResult.failed("cannot start");
+        for (int i = 0; i < 5; i++) {
+            w.tick();
+            nanos += 300_000_000L;
+        }
+        assertThat(calls).contains("refuseWritesOnStart 3");
+        assertThat(sent).noneMatch(AgentReport::writesRefused);
+    }
+
+    @Test
+    void aNewAgentFindingTheRefusalLiftsItOnlyAsTheWriterOfThatEpoch() {
+        refusedEpoch = OptionalLong.of(3);
+        role = DbRole.DOWN;
+        Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, new AgentListener() { });
+        next = goal(5, SiteState.PRIMARY_ASYNC); // writer again, but of a later epoch (e.g. forced)
+        w.tick();
+        nanos += 1_000_000_000L;
+        w.tick();
+        assertThat(calls).doesNotContain("allowWritesOnStart", "startAsPrimary", "refuseWritesOnStart 5");
+        assertThat(refusedEpoch).as("the refusal keeps its epoch").hasValue(3);
+        assertThat(w.message()).contains("refuses writes since the fast path of epoch 3");
+        assertThat(w.state()).isEqualTo(SiteState.INIT);
+        next = goal(3, SiteState.PRIMARY_ASYNC);
+        w.tick();
+        assertThat(calls).containsSubsequence("allowWritesOnStart", "startAsPrimary");
+        assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
     }
 }

@@ -56,6 +56,14 @@ final class InProcessArbiter {
         events.addAll(r.events());
     }
 
+    synchronized ClusterState state() {
+        return state;
+    }
+
+    synchronized List<Event> events() {
+        return List.copyOf(events);
+    }
+
     synchronized SiteId writer() {
         return state.durable().writer();
     }
