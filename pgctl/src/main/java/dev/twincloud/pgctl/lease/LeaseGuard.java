@@ -15,8 +15,8 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * The write-lease guard inside PostgreSQL (DESIGN.md rule 1): install it, write a granted lease with
- * the lease math of rule 2, fence at once. Plain SQL, so it works unchanged under CloudNativePG.
+ * The write-lease guard inside PostgreSQL (docs/design.md rule 1): install it, write a granted lease with
+ * the lease math of docs/design.md rule 2, fence at once. Plain SQL, so it works unchanged under CloudNativePG.
  * Lease writes commit with {@code synchronous_commit = local}: a lease must never wait for a lost
  * synchronous standby.
  */
@@ -101,11 +101,13 @@ public final class LeaseGuard {
                 return false;
             }
             try (PreparedStatement p = c.prepareStatement("""
-                    INSERT INTO twincloud.lease AS l (singleton, epoch, site, valid_until, epoch_floor, updated_at)
-                    VALUES (true, ?, ?, ? + make_interval(secs => ?), ?, clock_timestamp())
+                    INSERT INTO twincloud.lease AS l (singleton, epoch, site, valid_until, epoch_floor, updated_at,
+                                                      postmaster_start)
+                    VALUES (true, ?, ?, ? + make_interval(secs => ?), ?, clock_timestamp(), pg_postmaster_start_time())
                     ON CONFLICT (singleton) DO UPDATE
                        SET epoch = excluded.epoch, site = excluded.site, valid_until = excluded.valid_until,
-                           epoch_floor = greatest(l.epoch_floor, excluded.epoch), updated_at = excluded.updated_at
+                           epoch_floor = greatest(l.epoch_floor, excluded.epoch), updated_at = excluded.updated_at,
+                           postmaster_start = excluded.postmaster_start
                      WHERE l.epoch_floor <= excluded.epoch""")) {
                 p.setLong(1, epoch);
                 p.setString(2, site);
