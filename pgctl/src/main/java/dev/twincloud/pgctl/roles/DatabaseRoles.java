@@ -17,13 +17,20 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li><b>owner</b> ({@code twincloud_owner} by default): LOGIN, no superuser, no replication, no
- *       BYPASSRLS; may create in the application schema; owns the tables its migrations create.</li>
- *   <li><b>app</b> ({@code twincloud_app}): LOGIN, no superuser; USAGE on the schema and
- *       SELECT/INSERT/UPDATE/DELETE on its tables (now and, by default privileges, on every table
- *       the owner creates later); no TRUNCATE, no ownership, so no ALTER/DROP of a table or trigger.
- *       {@code session_replication_role} is settable by superusers only.</li>
+ *       BYPASSRLS, no CREATEDB/CREATEROLE; USAGE and CREATE on the application schema; owns the tables
+ *       its migrations create, and every table, view and sequence already in the schema (handed over
+ *       by {@link #ensure}). As a table owner it could alter the guard's triggers, but the guard's event
+ *       trigger undoes a dropped guard and refuses a disabled one ({@code LeaseGuard}).</li>
+ *   <li><b>app</b> ({@code twincloud_app}): LOGIN, none of the above powers, member of no role; USAGE
+ *       on the schema and SELECT/INSERT/UPDATE/DELETE on its tables, USAGE/SELECT on its sequences (now
+ *       and, by default privileges, on every table and sequence the owner creates later); no CREATE,
+ *       no TRUNCATE, no ownership, so no ALTER/DROP of a table or trigger. {@code
+ *       session_replication_role} is settable by superusers only. Role defaults: {@code
+ *       idle_in_transaction_session_timeout} and, on PostgreSQL 17+, {@code transaction_timeout}.</li>
  * </ul>
- * Idempotent: run by the agent (as superuser) on every start on a primary.
+ * The guard's own schema {@code twincloud} is the superuser's: everyone has USAGE on it and may call
+ * {@code twincloud.write_lease_valid()} / {@code write_lease_problem()}, nothing more (see
+ * {@code lease-guard.sql}). Idempotent: run by the agent (as superuser) on every start on a primary.
  */
 public final class DatabaseRoles {
 
@@ -47,8 +54,13 @@ public final class DatabaseRoles {
     /**
      * @param schema                the application schema (e.g. {@code public})
      * @param idleInTransaction     the app role's default {@code idle_in_transaction_session_timeout}
+     * @param transactionTimeout    the app role's default {@code transaction_timeout}, set where the server
+     *                              has it (PostgreSQL 17 and later)
      */
-    public record Spec(String schema, Role owner, Role app, Duration idleInTransaction) {
+    public record Spec(String schema, Role owner, Role app, Duration idleInTransaction, Duration transactionTimeout) {
+        /** Default app-role {@code transaction_timeout}. */
+        public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
+
         public Spec {
             Objects.requireNonNull(owner, "owner");
             Objects.requireNonNull(app, "app");
@@ -61,6 +73,14 @@ public final class DatabaseRoles {
             if (idleInTransaction == null || idleInTransaction.isNegative() || idleInTransaction.isZero()) {
                 throw new IllegalArgumentException("idleInTransaction must be positive");
             }
+            if (transactionTimeout == null || transactionTimeout.isNegative() || transactionTimeout.isZero()) {
+                throw new IllegalArgumentException("transactionTimeout must be positive");
+            }
+        }
+
+        /** With the default {@link #DEFAULT_TRANSACTION_TIMEOUT}. */
+        public Spec(String schema, Role owner, Role app, Duration idleInTransaction) {
+            this(schema, owner, app, idleInTransaction, DEFAULT_TRANSACTION_TIMEOUT);
         }
 
         public static Spec defaults(String schema) {
@@ -117,6 +137,10 @@ public final class DatabaseRoles {
                     + " GRANT USAGE, SELECT ON SEQUENCES TO " + app);
             s.execute("ALTER ROLE " + app + " SET idle_in_transaction_session_timeout = "
                     + literal(spec.idleInTransaction().toMillis() + "ms"));
+            if (serverVersion(s) >= 170000) {
+                s.execute("ALTER ROLE " + app + " SET transaction_timeout = "
+                        + literal(spec.transactionTimeout().toMillis() + "ms"));
+            }
             superuser.commit();
         } catch (SQLException e) {
             superuser.rollback();
@@ -156,6 +180,13 @@ public final class DatabaseRoles {
 
     private static String unquoted(String ident) {
         return ident.substring(1, ident.length() - 1);
+    }
+
+    private static int serverVersion(Statement s) throws SQLException {
+        try (var rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     private static String quotedDatabase(Statement s) throws SQLException {

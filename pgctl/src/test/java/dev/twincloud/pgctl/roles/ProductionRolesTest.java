@@ -69,6 +69,9 @@ class ProductionRolesTest {
         assertThat(string(superuser, "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member"
                 + " WHERE r.rolname = 'twincloud_app'")).as("the app role is a member of no role").isEqualTo("0");
         assertThat(string(app, "SHOW idle_in_transaction_session_timeout")).isEqualTo("10s");
+        if (pgVersion() >= 170000) {
+            assertThat(string(app, "SHOW transaction_timeout")).isEqualTo("1min");
+        }
         assertThat(string(superuser, "SELECT relowner::regrole FROM pg_class WHERE oid = 'public.ecg'::regclass")).isEqualTo("twincloud_owner");
     }
 
