@@ -39,6 +39,12 @@ BEGIN
     IF me IS NULL OR me = '' THEN
         RETURN 'the server setting twincloud.site is not set';
     END IF;
+    -- PREPARE TRANSACTION runs the commit check at PREPARE, and COMMIT PREPARED may come any time later:
+    -- with prepared transactions enabled the guard could not decide at commit, so it refuses every write.
+    IF pg_catalog.current_setting('max_prepared_transactions') <> '0' THEN
+        RETURN pg_catalog.format('max_prepared_transactions is %s: a prepared transaction could commit after'
+                                 ' the lease ended; set it to 0', pg_catalog.current_setting('max_prepared_transactions'));
+    END IF;
     SELECT * INTO l FROM twincloud.lease WHERE singleton;
     IF NOT FOUND THEN
         RETURN 'no write lease has been granted to this site';
@@ -92,7 +98,8 @@ BEGIN
        AND l.site = pg_catalog.current_setting('twincloud.site', true)
        AND l.postmaster_start = pg_catalog.pg_postmaster_start_time()
        AND l.epoch >= l.epoch_floor
-       AND l.valid_until > pg_catalog.clock_timestamp();
+       AND l.valid_until > pg_catalog.clock_timestamp()
+       AND pg_catalog.current_setting('max_prepared_transactions') = '0';
     IF NOT FOUND THEN
         problem := COALESCE(twincloud.write_lease_problem(), 'the lease ended while committing');
         RAISE EXCEPTION 'twincloud: writes are fenced on this site, the transaction cannot commit: %', problem
@@ -104,7 +111,7 @@ END
 $$;
 
 -- Attach both guards to every ordinary or partitioned table of the guarded schemas that lacks one
--- (so an older install gets the commit guard on upgrade). Returns how many triggers it created.
+-- (so an older install gets the commit guard on upgrade). Returns how many tables got a new trigger.
 CREATE OR REPLACE FUNCTION twincloud.attach_guards() RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -125,13 +132,14 @@ BEGIN
         IF t.needs_statement THEN
             EXECUTE pg_catalog.format('CREATE TRIGGER twincloud_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE'
                                       ' ON %s FOR EACH STATEMENT EXECUTE FUNCTION twincloud.guard_write()', t.rel);
-            n := n + 1;
         END IF;
         -- On a partitioned table the constraint trigger is cloned to its partitions by PostgreSQL.
         IF t.needs_commit THEN
             EXECUTE pg_catalog.format('CREATE CONSTRAINT TRIGGER twincloud_commit_guard AFTER INSERT OR UPDATE OR DELETE'
                                       ' ON %s DEFERRABLE INITIALLY DEFERRED FOR EACH ROW'
                                       ' EXECUTE FUNCTION twincloud.guard_commit()', t.rel);
+        END IF;
+        IF t.needs_statement OR t.needs_commit THEN
             n := n + 1;
         END IF;
     END LOOP;
