@@ -111,7 +111,8 @@ END
 $$;
 
 -- Attach both guards to every ordinary or partitioned table of the guarded schemas that lacks one
--- (so an older install gets the commit guard on upgrade). Returns how many tables got a new trigger.
+-- (so an older install gets the commit guard on upgrade). A guard is known by its function, whatever
+-- its trigger's name. Returns how many tables got a new trigger.
 CREATE OR REPLACE FUNCTION twincloud.attach_guards() RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -120,10 +121,10 @@ DECLARE
 BEGIN
     FOR t IN
         SELECT c.oid::regclass AS rel, c.relkind,
-               NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
-                            WHERE tg.tgrelid = c.oid AND tg.tgname = 'twincloud_guard') AS needs_statement,
-               NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
-                            WHERE tg.tgrelid = c.oid AND tg.tgname = 'twincloud_commit_guard') AS needs_commit
+               NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = c.oid
+                              AND tg.tgfoid = 'twincloud.guard_write()'::pg_catalog.regprocedure) AS needs_statement,
+               NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = c.oid
+                              AND tg.tgfoid = 'twincloud.guard_commit()'::pg_catalog.regprocedure) AS needs_commit
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p')
           AND ns.nspname IN (SELECT g.name FROM twincloud.guarded_schema g)
@@ -157,8 +158,8 @@ BEGIN
     PERFORM twincloud.attach_guards();
     SELECT pg_catalog.string_agg(pg_catalog.format('%s on %s', tg.tgname, tg.tgrelid::regclass), ', ') INTO bad
       FROM pg_catalog.pg_trigger tg
-     WHERE tg.tgname IN ('twincloud_guard', 'twincloud_commit_guard')
-       AND tg.tgenabled NOT IN ('O', 'A');
+     WHERE tg.tgfoid IN ('twincloud.guard_write()'::pg_catalog.regprocedure, 'twincloud.guard_commit()'::pg_catalog.regprocedure)
+       AND tg.tgenabled NOT IN ('O', 'A'); -- 'D' disabled, 'R' fires only under session_replication_role = replica
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'twincloud: the lease guard must stay enabled (%)', bad
             USING ERRCODE = 'TCL02',
@@ -169,7 +170,7 @@ $$;
 
 DROP EVENT TRIGGER IF EXISTS twincloud_guard_new_tables;
 CREATE EVENT TRIGGER twincloud_guard_new_tables ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP TRIGGER')
+    WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE', 'DROP TRIGGER', 'ALTER TRIGGER')
     EXECUTE FUNCTION twincloud.guard_new_tables();
 
 -- Privileges: the guard belongs to the superuser that runs this script. Everyone may ask whether this

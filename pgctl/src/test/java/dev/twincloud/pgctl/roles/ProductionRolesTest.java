@@ -218,6 +218,11 @@ class ProductionRolesTest {
         exec(owner, "DROP TRIGGER twincloud_guard ON ecg");
         assertThat(string(superuser, "SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger"
                 + " WHERE tgrelid = 'public.ecg'::regclass AND NOT tgisinternal")).isEqualTo("twincloud_commit_guard:O,twincloud_guard:O");
+        exec(owner, "ALTER TRIGGER twincloud_commit_guard ON ecg RENAME TO renamed"); // a guard under another name
+        assertThatThrownBy(() -> exec(owner, "ALTER TABLE ecg DISABLE TRIGGER renamed")).hasMessageContaining("must stay enabled");
+        assertThat(string(superuser, "SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger"
+                + " WHERE tgrelid = 'public.ecg'::regclass AND NOT tgisinternal"))
+                .isEqualTo("renamed:O,twincloud_guard:O");
         exec(owner, "ALTER TABLE ecg ADD COLUMN note text"); // ordinary migrations still work
         assertFenced(() -> exec(app, "INSERT INTO ecg(v) VALUES ('x')"), "no write lease");
     }
