@@ -33,8 +33,8 @@ import java.util.function.LongSupplier;
  * </ul>
  * Both fail with SQLSTATE {@value #FENCED_SQLSTATE}. Known limits (see the tests): {@code SET CONSTRAINTS
  * ALL IMMEDIATE} moves the commit check to that moment; the guard refuses every write while prepared
- * transactions are enabled (PREPARE would move the check earlier); TRUNCATE is checked at
- * statement time only.
+ * transactions are enabled (PREPARE would move the check earlier). TRUNCATE, which fires no row
+ * trigger, queues the same commit check through a marker row in {@code twincloud.commit_check}.
  */
 public final class LeaseGuard {
 

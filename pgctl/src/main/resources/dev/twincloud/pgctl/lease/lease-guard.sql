@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS twincloud.guarded_schema (
     name text PRIMARY KEY
 );
 
+-- TRUNCATE fires no row trigger, so its statement guard queues the commit check through this table:
+-- it inserts a row (whose deferred trigger checks the lease at COMMIT) and deletes it again at once.
+CREATE TABLE IF NOT EXISTS twincloud.commit_check (
+    id bigserial PRIMARY KEY
+);
+
 -- NULL when this server may write now, else why not.
 CREATE OR REPLACE FUNCTION twincloud.write_lease_problem() RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -75,11 +81,16 @@ CREATE OR REPLACE FUNCTION twincloud.guard_write() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     problem text := twincloud.write_lease_problem();
+    marker  bigint;
 BEGIN
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'twincloud: writes are fenced on this site: %', problem
             USING ERRCODE = 'TCL01',
                   HINT = 'The service is failing over or this site is not the writer; retry shortly.';
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO twincloud.commit_check DEFAULT VALUES RETURNING id INTO marker;
+        DELETE FROM twincloud.commit_check WHERE id = marker; -- the queued commit check stays
     END IF;
     RETURN NULL;
 END
@@ -107,6 +118,16 @@ BEGIN
                   HINT = 'The service is failing over or this site is not the writer; retry the transaction shortly.';
     END IF;
     RETURN NULL;
+END
+$$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                    WHERE tgrelid = 'twincloud.commit_check'::pg_catalog.regclass AND tgname = 'twincloud_commit_guard') THEN
+        CREATE CONSTRAINT TRIGGER twincloud_commit_guard AFTER INSERT ON twincloud.commit_check
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION twincloud.guard_commit();
+    END IF;
 END
 $$;
 
@@ -178,7 +199,8 @@ CREATE EVENT TRIGGER twincloud_guard_new_tables ON ddl_command_end
 -- installer's functions. Triggers fire without an EXECUTE check, so the trigger functions need no grant.
 REVOKE ALL ON SCHEMA twincloud FROM PUBLIC;
 GRANT USAGE ON SCHEMA twincloud TO PUBLIC;
-REVOKE ALL ON TABLE twincloud.lease, twincloud.guarded_schema FROM PUBLIC;
+REVOKE ALL ON TABLE twincloud.lease, twincloud.guarded_schema, twincloud.commit_check FROM PUBLIC;
+REVOKE ALL ON SEQUENCE twincloud.commit_check_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION twincloud.guard_write(), twincloud.guard_commit(), twincloud.attach_guards(),
     twincloud.guard_new_tables() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION twincloud.write_lease_problem(), twincloud.write_lease_valid() TO PUBLIC;

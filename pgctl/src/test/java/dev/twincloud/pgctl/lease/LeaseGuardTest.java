@@ -170,6 +170,24 @@ class LeaseGuardTest {
     }
 
     @Test
+    void aTruncateCannotCommitAfterTheLeaseEndedEither() throws Exception {
+        LeaseGuard.writeLease(agent, 3, "gcp", Duration.ZERO, TTL);
+        exec(client, "INSERT INTO ecg VALUES (1, 'x')");
+        leaseFor(Duration.ofMillis(1_500));
+        client.setAutoCommit(false);
+        exec(client, "TRUNCATE ecg"); // no row trigger fires for TRUNCATE: the statement guard queues the check
+        sleepPastTheLease();
+        assertCommitFenced(client, "ended at");
+        assertThat(count("SELECT count(*) FROM ecg")).isEqualTo(1);
+        client.setAutoCommit(true);
+
+        leaseFor(Duration.ofSeconds(30));
+        exec(client, "TRUNCATE ecg");
+        assertThat(count("SELECT count(*) FROM ecg")).isZero();
+        assertThat(count("SELECT count(*) FROM twincloud.commit_check")).as("no marker left behind").isZero();
+    }
+
+    @Test
     void aTransactionThatOnlyReadsStillCommitsAfterTheLeaseEnded() throws Exception {
         LeaseGuard.writeLease(agent, 3, "gcp", Duration.ZERO, TTL);
         exec(client, "INSERT INTO ecg VALUES (1, 'x')");
