@@ -119,6 +119,13 @@ class LeaseGuardTest {
         assertThatThrownBy(() -> exec(client, "INSERT INTO ecg VALUES (1, 'x')")).hasMessageContaining("fenced");
     }
 
+    @Test
+    void aGuardDisabledByASuperuserDoesNotBlockTheInstaller() throws SQLException {
+        exec(agent, "ALTER TABLE ecg DISABLE TRIGGER twincloud_guard"); // a DBA's maintenance
+        assertThat(LeaseGuard.install(agent, List.of("public"))).isZero();
+        assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgname = 'twincloud_guard' AND tgenabled = 'D'")).isEqualTo(1);
+    }
+
     // ---- the guard decides at COMMIT, by the database's clock ----
 
     @Test
