@@ -106,7 +106,7 @@ DECLARE
 BEGIN
     PERFORM FROM twincloud.lease l
      WHERE l.singleton
-       AND l.site = pg_catalog.current_setting('twincloud.site', true)
+       AND l.site = pg_catalog.current_setting('twincloud.site', true) AND l.site <> ''
        AND l.postmaster_start = pg_catalog.pg_postmaster_start_time()
        AND l.epoch >= l.epoch_floor
        AND l.valid_until > pg_catalog.clock_timestamp()
