@@ -15,10 +15,26 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * The write-lease guard inside PostgreSQL (DESIGN.md rule 1): install it, write a granted lease with
- * the lease math of rule 2, fence at once. Plain SQL, so it works unchanged under CloudNativePG.
+ * The write-lease guard inside PostgreSQL (docs/design.md rule 1): install it, write a granted lease with
+ * the lease math of docs/design.md rule 2, fence at once. Plain SQL, so it works unchanged under CloudNativePG.
  * Lease writes commit with {@code synchronous_commit = local}: a lease must never wait for a lost
  * synchronous standby.
+ *
+ * <p>What the installed guard checks, always by the database's clock ({@code clock_timestamp()}): the
+ * row of {@code twincloud.lease} names this server's {@code twincloud.site}, was written by this very
+ * server since it started ({@code pg_postmaster_start_time()}, so a replicated or pre-restart lease
+ * authorizes nothing), has an epoch not below the epoch floor, and ends after now. It checks it
+ * <ul>
+ *   <li>when a write statement runs ({@code twincloud_guard}, BEFORE INSERT/UPDATE/DELETE/TRUNCATE FOR EACH
+ *       STATEMENT): the early error;</li>
+ *   <li>when the transaction commits ({@code twincloud_commit_guard}, a constraint trigger AFTER
+ *       INSERT/UPDATE/DELETE FOR EACH ROW, DEFERRABLE INITIALLY DEFERRED), for every written row: a
+ *       transaction begun under the lease cannot commit after it.</li>
+ * </ul>
+ * Both fail with SQLSTATE {@value #FENCED_SQLSTATE}. Known limits (see the tests): {@code SET CONSTRAINTS
+ * ALL IMMEDIATE} moves the commit check to that moment; the guard refuses every write while prepared
+ * transactions are enabled (PREPARE would move the check earlier). TRUNCATE, which fires no row
+ * trigger, queues the same commit check through a marker row in {@code twincloud.commit_check}.
  */
 public final class LeaseGuard {
 
@@ -48,7 +64,8 @@ public final class LeaseGuard {
 
     /**
      * Installs or refreshes the guard on a primary and attaches it to every table of {@code schemas}
-     * (and, by an event trigger, to tables created later). Returns how many tables got a new guard.
+     * (and, by an event trigger, to tables created later). Returns how many tables got a new guard
+     * trigger (on an upgrade from an older install: those that lacked the commit guard).
      */
     public static int install(Connection c, Collection<String> schemas) throws SQLException {
         int[] attached = new int[1];
@@ -101,11 +118,13 @@ public final class LeaseGuard {
                 return false;
             }
             try (PreparedStatement p = c.prepareStatement("""
-                    INSERT INTO twincloud.lease AS l (singleton, epoch, site, valid_until, epoch_floor, updated_at)
-                    VALUES (true, ?, ?, ? + make_interval(secs => ?), ?, clock_timestamp())
+                    INSERT INTO twincloud.lease AS l (singleton, epoch, site, valid_until, epoch_floor, updated_at,
+                                                      postmaster_start)
+                    VALUES (true, ?, ?, ? + make_interval(secs => ?), ?, clock_timestamp(), pg_postmaster_start_time())
                     ON CONFLICT (singleton) DO UPDATE
                        SET epoch = excluded.epoch, site = excluded.site, valid_until = excluded.valid_until,
-                           epoch_floor = greatest(l.epoch_floor, excluded.epoch), updated_at = excluded.updated_at
+                           epoch_floor = greatest(l.epoch_floor, excluded.epoch), updated_at = excluded.updated_at,
+                           postmaster_start = excluded.postmaster_start
                      WHERE l.epoch_floor <= excluded.epoch""")) {
                 p.setLong(1, epoch);
                 p.setString(2, site);
