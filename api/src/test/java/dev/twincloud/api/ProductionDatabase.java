@@ -33,25 +33,11 @@ public final class ProductionDatabase {
             }
             DatabaseRoles.ensure(c, DatabaseRoles.Spec.defaults("public"));
             LeaseGuard.install(c, List.of("public"));
-            grantGuardAccess(c);
             if (lease) {
                 LeaseGuard.writeLease(c, 1, site, Duration.ZERO, Duration.ofHours(1));
             }
         } catch (SQLException e) {
             throw new IllegalStateException("preparing " + url + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * What the roles need from the guard's schema and the guard does not grant yet (its functions run
-     * as the caller): the API role reads the lease ({@code twincloud.write_lease_problem()}, also from
-     * the guard trigger), the owner's CREATE TABLE fires the event trigger that attaches the guard.
-     * Harmless once the guard grants this itself (SECURITY DEFINER functions, USAGE on its schema).
-     */
-    static void grantGuardAccess(Connection superuser) throws SQLException {
-        try (Statement s = superuser.createStatement()) {
-            s.execute("GRANT USAGE ON SCHEMA twincloud TO " + OWNER + ", " + APP);
-            s.execute("GRANT SELECT ON twincloud.lease, twincloud.guarded_schema TO " + OWNER + ", " + APP);
         }
     }
 
