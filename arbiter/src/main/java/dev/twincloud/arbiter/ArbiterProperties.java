@@ -1,6 +1,7 @@
 package dev.twincloud.arbiter;
 
 import dev.twincloud.core.decide.ArbiterConfig;
+import dev.twincloud.core.decide.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.nio.file.Path;
@@ -11,9 +12,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
 /**
- * The arbiter's settings, {@code twincloud.arbiter.*}; defaults and environment variables are in
- * application.yml. Validated when bound: the arbiter does not start with an invalid or missing
- * setting, and says which.
+ * The arbiter's settings, {@code twincloud.arbiter.*}; environment variables are named in
+ * application.yml. Timing settings left unset take the reference values of {@link Timing} (the one
+ * place they are written). Validated when bound: the arbiter does not start with an invalid or
+ * missing setting, and says which.
  *
  * @param sites              the two sites (failure domains)
  * @param initialWriter      the writer of epoch 1, used only when no state file exists yet
@@ -103,6 +105,12 @@ public record ArbiterProperties(
     }
 
     public ArbiterProperties {
+        leaseTtl = leaseTtl == null ? Timing.LEASE_TTL : leaseTtl;
+        margin = margin == null ? Timing.MARGIN : margin;
+        reportTimeout = reportTimeout == null ? Timing.REPORT_TIMEOUT : reportTimeout;
+        standbyLossTimeout = standbyLossTimeout == null ? Timing.STANDBY_LOSS_TIMEOUT : standbyLossTimeout;
+        maxLagBytes = maxLagBytes == null ? DataSize.ofBytes(Timing.MAX_LAG_BYTES) : maxLagBytes;
+        switchoverTimeout = switchoverTimeout == null ? Timing.SWITCHOVER_TIMEOUT : switchoverTimeout;
         List<String> problems = new ArrayList<>();
         sites = sites == null ? List.of() : List.copyOf(sites);
         if (sites.size() != 2 || sites.get(0).equals(sites.get(1))) {

@@ -3,12 +3,16 @@ package dev.twincloud.arbiter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.twincloud.core.decide.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import java.util.Map;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.util.unit.DataSize;
 
 class ArbiterPropertiesTest {
@@ -25,6 +29,30 @@ class ArbiterPropertiesTest {
         assertThat(p.toConfig().sites()).containsExactly(SiteId.of("gcp"), SiteId.of("aws"));
         assertThat(p.toConfig().maxLagBytes()).isEqualTo(16L * 1024 * 1024);
         assertThat(p.toString()).doesNotContain("0123456789");
+    }
+
+    @Test
+    void unsetTimingTakesTheReferenceValuesOfTheCore() {
+        var p = new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
+                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null);
+        assertThat(p.toConfig()).isEqualTo(Timing.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
+    }
+
+    @Test
+    void emptyTimingValuesAsApplicationYmlPassesThemBindToTheReferenceValues() {
+        var values = new java.util.HashMap<String, String>(Map.of("twincloud.arbiter.sites", "gcp,aws",
+                "twincloud.arbiter.initial-writer", "gcp", "twincloud.arbiter.mode", "SYNC",
+                "twincloud.arbiter.tick-interval", "100ms", "twincloud.arbiter.state-dir", "state",
+                "twincloud.arbiter.agent-token", "agent-token-0123456789",
+                "twincloud.arbiter.operator-token", "operator-token-0123456789"));
+        for (String k : List.of("lease-ttl", "margin", "report-timeout", "standby-loss-timeout", "max-lag-bytes", "switchover-timeout")) {
+            values.put("twincloud.arbiter." + k, "");
+        }
+        var p = new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("twincloud.arbiter", ArbiterProperties.class);
+        assertThat(p.toConfig()).isEqualTo(Timing.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
+        values.put("twincloud.arbiter.lease-ttl", "4s");
+        var q = new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("twincloud.arbiter", ArbiterProperties.class);
+        assertThat(q.leaseTtl()).isEqualTo(Duration.ofSeconds(4));
     }
 
     @Test

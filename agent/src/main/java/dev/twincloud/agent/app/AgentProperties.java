@@ -2,6 +2,7 @@ package dev.twincloud.agent.app;
 
 import java.net.URI;
 import java.nio.file.Path;
+import dev.twincloud.core.decide.Timing;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -27,12 +28,16 @@ public record AgentProperties(
         String peer,
         URI arbiterUrl,
         String token,
-        @DefaultValue("100ms") Duration heartbeatInterval,
+        @DefaultValue(Timing.HEARTBEAT_INTERVAL_MS + "ms") Duration heartbeatInterval,
         @DefaultValue("500ms") Duration httpTimeout,
         @DefaultValue("local") String driver,
         @DefaultValue("public") List<String> guardedSchemas,
         @DefaultValue Local local,
         @DefaultValue Cnpg cnpg) {
+
+    public AgentProperties {
+        heartbeatInterval = heartbeatInterval == null ? Timing.HEARTBEAT_INTERVAL : heartbeatInterval;
+    }
 
     /**
      * @param namespace   namespace of this site's CloudNativePG {@code Cluster}
