@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
         description = "Run the two-cloud system on this machine and inject faults.",
         subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
-                LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class})
+                LabCommand.Delay.class, LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -139,7 +139,30 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link.")
+    @Command(name = "delay", mixinStandardHelpOptions = true,
+            description = {"Hold every byte on every link between two endpoints (gcp, aws, arbiter) for MS milliseconds "
+                    + "before delivering it, both directions, order kept: heartbeats, reports and WAL arrive late. "
+                    + "0 clears it; 'lab heal' clears every delay."})
+    static final class Delay extends Verb {
+        @Parameters(index = "0", paramLabel = "A")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "B")
+        String b;
+
+        @Parameters(index = "2", paramLabel = "MS", description = "milliseconds, 0..600000")
+        long ms;
+
+        @Override
+        public Integer call() {
+            if (ms < 0 || ms > 600_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "MS must be between 0 and 600000, got " + ms);
+            }
+            return call("POST", "delay", q("a", a) + "&" + q("b", b) + "&" + q("ms", Long.toString(ms)));
+        }
+    }
+
+    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link (state UP, no delay).")
     static final class Heal extends Verb {
         @Override
         public Integer call() {

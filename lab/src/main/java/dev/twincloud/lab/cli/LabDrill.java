@@ -71,6 +71,10 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl of the drill lab. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
+    @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the drill lab's APIs "
+            + "(see 'lab up --help'). Default: ${DEFAULT-VALUE}")
+    LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
+
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
     int writers;
 
@@ -130,7 +134,7 @@ public final class LabDrill implements Callable<Integer> {
             }
             reports = reportDir != null ? reportDir : dir.resolve("report");
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
-                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs));
+                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ") ...");
             out.flush();
             Lab lab;
