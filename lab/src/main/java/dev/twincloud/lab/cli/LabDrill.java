@@ -40,8 +40,9 @@ import picocli.CommandLine.Option;
                 + "(kill, freeze and partition need the lab; a switchover runs when --arbiter and --operator-token are given).",
                 "",
                 "Scenarios: all, or a comma-separated list of kill-writer, freeze-writer, partition-writer-arbiter, "
-                + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, random, none "
-                + "(none is not in all). See docs/lab.md.", ""})
+                + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, pause-writer-agent, "
+                + "pause-writer-api, pause-writer-postmaster, kill-writer-postmaster, kill-standby-postmaster, long-txns-deposed, "
+                + "delay-writer-arbiter, slow-writer-arbiter, delay-replication, random, none (none is not in all). See docs/lab.md.", ""})
 public final class LabDrill implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -87,6 +88,10 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--loss-bound-bytes", description = "ASYNC: the most acknowledged bytes a failover may lose. Default: the arbiter's max-lag")
     Long lossBoundBytes;
 
+    @Option(names = "--staleness-bound-ms", defaultValue = "5000", description = "The most a standby may lag and still serve "
+            + "reads (the API's bound): a read answered as a standby with a larger Twincloud-Staleness-Ms is stale. Default: ${DEFAULT-VALUE}")
+    long stalenessBoundMs;
+
     @Option(names = "--edge", paramLabel = "URL", description = "Drill an existing deployment through this edge URL instead of a lab")
     String edge;
 
@@ -114,7 +119,10 @@ public final class LabDrill implements Callable<Integer> {
         }
         String ts = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         DrillSettings settings = DrillSettings.defaults(scenarios, runs, seed).withClients(writers, readers)
-                .withSettleTimeout(Duration.ofSeconds(settleTimeoutS));
+                .withSettleTimeout(Duration.ofSeconds(settleTimeoutS)).withStalenessBound(stalenessBoundMs);
+        if (stalenessBoundMs < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--staleness-bound-ms must not be negative");
+        }
         DrillTarget target;
         Path reports;
         if (edge != null) {

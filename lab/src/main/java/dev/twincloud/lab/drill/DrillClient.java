@@ -32,11 +32,19 @@ final class DrillClient {
     private final History history;
     private final Duration timeout;
 
+    /** The site this client talks to straight (its API), or empty when it goes through the edge. */
+    private final String directSite;
+
     DrillClient(String base, String token, History history, Duration timeout) {
+        this(base, token, history, timeout, "");
+    }
+
+    DrillClient(String base, String token, History history, Duration timeout, String directSite) {
         this.base = base;
         this.token = token;
         this.history = history;
         this.timeout = timeout;
+        this.directSite = directSite;
     }
 
     /** The body for a key: the key is stored in {@code notes}, so the checker finds every effect of it. */
@@ -76,9 +84,9 @@ final class DrillClient {
         return op;
     }
 
-    /** {@code Twincloud-Site}, or the older {@code X-Twincloud-Site}. */
-    private static String site(HttpResponse<?> r) {
-        return r.headers().firstValue("Twincloud-Site").or(() -> r.headers().firstValue("X-Twincloud-Site")).orElse("");
+    /** {@code Twincloud-Site}, or the edge's {@code X-Twincloud-Site}, or the site asked straight. */
+    private String site(HttpResponse<?> r) {
+        return r.headers().firstValue("Twincloud-Site").or(() -> r.headers().firstValue("X-Twincloud-Site")).orElse(directSite);
     }
 
     private static long parseLong(String v) {

@@ -477,6 +477,48 @@ public final class Lab implements AutoCloseable {
         return pids;
     }
 
+    /**
+     * SIGSTOP ({@code pause}) or SIGCONT one component of a site only: {@code agent} or {@code api} (its
+     * JVM), or {@code postgres}: the postmaster process alone, from {@code postmaster.pid} — not its
+     * backends or auxiliary processes, which keep serving the connections they have (new connections
+     * hang in the postmaster's listen queue).
+     *
+     * @return the pids signalled
+     */
+    public synchronized List<Long> pauseComponent(String site, String component, boolean pause) {
+        SiteId s = site(site);
+        List<Long> pids = new ArrayList<>();
+        switch (component) {
+            case "agent", "api" -> process(s + "-" + component).pid().ifPresent(pids::add);
+            case "postgres" -> Signals.postmaster(layout.pgData(s)).ifPresent(pids::add);
+            default -> throw new IllegalArgumentException("unknown component '" + component + "': use agent, api or postgres");
+        }
+        if (pids.isEmpty() && pause) {
+            throw new IllegalStateException(site + "-" + component + " is not running");
+        }
+        Signals.send(pause ? "STOP" : "CONT", pids);
+        log.info("{} {}-{} ({})", pause ? "paused" : "resumed", site, component, pids);
+        return pids;
+    }
+
+    /** SIGKILL a site's postmaster process alone (its backends notice and exit); agent and API live. */
+    public synchronized Optional<Long> killPostmaster(String site) {
+        Optional<Long> pid = Signals.postmaster(layout.pgData(site(site)));
+        pid.ifPresent(p -> Signals.send("KILL", List.of(p)));
+        log.info("killed the postmaster of {} ({})", site, pid.map(String::valueOf).orElse("none running"));
+        return pid;
+    }
+
+    public boolean postmasterRunning(String site) {
+        return Signals.postmaster(layout.pgData(site(site))).isPresent();
+    }
+
+    /** SIGKILL a site's agent and start it again: on start it brings its database up in the role the arbiter assigns. */
+    public synchronized void restartAgent(String site) throws IOException {
+        killComponent(site(site) + "-agent");
+        revive(site);
+    }
+
     /** (Re)starts whatever of a target is not running; a site's agent starts its own database. */
     public synchronized List<String> revive(String target) throws IOException {
         List<String> started = new ArrayList<>();

@@ -1,0 +1,182 @@
+package dev.twincloud.lab.drill;
+
+import dev.twincloud.lab.drill.History.Op;
+import dev.twincloud.lab.drill.History.OpType;
+import dev.twincloud.lab.drill.History.Outcome;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Transactions opened straight on one site's database, as the API's role would: {@code BEGIN;
+ * INSERT} a recording whose {@code notes} is a unique key; hold. The first is committed at once
+ * (under the lease: it must succeed, and then survive every failover in sync mode); the others are
+ * held until {@link #commitAll()}, which a schedule plays after the site was deposed. Every
+ * {@code COMMIT} is recorded as a {@link OpType#TXN} operation: OK when the database answered COMMIT
+ * (even with a warning such as "committed locally" after a cancelled wait for the synchronous standby),
+ * FAIL when it refused with an error, INFO when the answer is unknown (connection lost, no answer).
+ *
+ * <p>Each session sets {@code statement_timeout} ({@link #STATEMENT_TIMEOUT_MS}), as an application
+ * would: a {@code COMMIT} waiting for a synchronous standby that was promoted is cancelled by it, and
+ * PostgreSQL then answers COMMIT with a warning — the transaction is committed locally and visible.
+ */
+final class LongTransactions implements AutoCloseable {
+    static final int CLIENT_BASE = Workload.DIRECT_CLIENT_BASE + 100;
+    static final long STATEMENT_TIMEOUT_MS = 500;
+    /** How long {@link #commitAll()} waits for the answers before it goes on (the rest are recorded when they come). */
+    static final long COMMIT_WAIT_MS = 2000;
+
+    private record Held(int client, String key, Connection connection, String id) {
+    }
+
+    private final String site;
+    private final History history;
+    private final List<Held> held = new ArrayList<>();
+    private final List<Thread> committers = new ArrayList<>();
+    private final List<String> problems = new ArrayList<>();
+
+    private LongTransactions(String site, History history) {
+        this.site = site;
+        this.history = history;
+    }
+
+    /**
+     * Opens {@code count} transactions on {@code jdbcUrl} as {@code user}; commits the first at once.
+     * A transaction that cannot be opened is recorded as a failed TXN with the reason.
+     */
+    static LongTransactions open(String jdbcUrl, String user, String site, String keyPrefix, History history, int count) {
+        LongTransactions t = new LongTransactions(site, history);
+        for (int i = 0; i < count; i++) {
+            String key = keyPrefix + "-txn-" + i;
+            int client = CLIENT_BASE + i;
+            double t0 = history.now();
+            try {
+                Connection c = DriverManager.getConnection(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?")
+                        + "connectTimeout=2&socketTimeout=15&ApplicationName=twincloud-drill-txn", user, "");
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET statement_timeout = " + STATEMENT_TIMEOUT_MS);
+                }
+                c.setAutoCommit(false); // BEGIN
+                String id;
+                try (PreparedStatement ps = c.prepareStatement("""
+                        INSERT INTO ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names, notes)
+                        VALUES (gen_random_uuid(), 'drill-txn', now(), 500, 0, '{}', ?) RETURNING id::text""")) {
+                    ps.setString(1, key);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        id = rs.getString(1);
+                    }
+                }
+                Held h = new Held(client, key, c, id);
+                if (i == 0) {
+                    t.commit(h); // under the lease: must succeed
+                } else {
+                    t.held.add(h);
+                }
+            } catch (SQLException e) {
+                t.problems.add(key + ": " + e.getSQLState() + " " + e.getMessage());
+                history.add(new Op(client, OpType.TXN, key, t0, history.now(), Outcome.FAIL, 0, site, null, history.lastEpoch(), 0, 1,
+                        false, "", -1, "BEGIN/INSERT refused: " + e.getSQLState() + " " + firstLine(e.getMessage())));
+            }
+        }
+        return t;
+    }
+
+    /** Why some transactions could not be opened (empty when all were). */
+    List<String> problems() {
+        return List.copyOf(problems);
+    }
+
+    int heldCount() {
+        return held.size();
+    }
+
+    /** COMMITs every held transaction at once; waits up to {@link #COMMIT_WAIT_MS} for the answers. */
+    void commitAll() {
+        CountDownLatch done = new CountDownLatch(held.size());
+        for (Held h : held) {
+            committers.add(Thread.ofVirtual().name("drill-txn-commit-" + h.client()).start(() -> {
+                try {
+                    commit(h);
+                } finally {
+                    done.countDown();
+                }
+            }));
+        }
+        held.clear();
+        try {
+            done.await(COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void commit(Held h) {
+        double t0 = history.now();
+        Outcome outcome;
+        String detail;
+        try {
+            h.connection().commit();
+            outcome = Outcome.OK;
+            detail = "COMMIT" + warnings(h.connection().getWarnings());
+        } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            // a refusal is an error the server raised while the session lived; a lost connection (08),
+            // an operator's termination (57) or no SQLSTATE at all leave the outcome unknown
+            outcome = state.isEmpty() || state.startsWith("08") || state.startsWith("57") ? Outcome.INFO : Outcome.FAIL;
+            detail = state + " " + firstLine(e.getMessage());
+        }
+        history.add(new Op(h.client(), OpType.TXN, h.key(), t0, history.now(), outcome, 0, site, h.id(), history.lastEpoch(), 0, 1,
+                false, "", -1, detail));
+        closeQuietly(h.connection());
+    }
+
+    private static String warnings(SQLWarning w) {
+        StringBuilder b = new StringBuilder();
+        for (; w != null; w = w.getNextWarning()) {
+            b.append(" (warning: ").append(firstLine(w.getMessage())).append(')');
+        }
+        return b.toString();
+    }
+
+    private static String firstLine(String m) {
+        if (m == null) {
+            return "";
+        }
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // the session is over either way
+        }
+    }
+
+    /** Waits (bounded) for the answers still outstanding; rolls back whatever was never committed. */
+    @Override
+    public void close() {
+        for (Thread t : committers) {
+            try {
+                t.join(20_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        for (Held h : held) {
+            closeQuietly(h.connection());
+        }
+        held.clear();
+    }
+}
