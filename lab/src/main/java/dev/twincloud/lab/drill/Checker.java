@@ -25,7 +25,8 @@ import java.util.Set;
  *   <li>{@code SPLIT_BRAIN}: a row (final, or on a deposed writer before it re-joined) whose
  *       {@code written_site} was not the writer at its commit time; or a write acknowledged — by the
  *       API, or a {@code COMMIT} answered by a database — by a site that was not the writer at any time
- *       while it was in flight;</li>
+ *       while it was in flight; or a {@code COMMIT} answered OK after the site's own lease had ended by
+ *       its database's clock (docs/design.md rule 1, seen even when nobody was promoted);</li>
  *   <li>{@code STALE_READ}: a read answered with {@code Twincloud-Role: writer} by a site that was not
  *       the writer during the read; a read answered with {@code Twincloud-Role: standby} whose
  *       {@code Twincloud-Staleness-Ms} is missing or above the configured bound; (sync) a 404 for a key
@@ -193,6 +194,15 @@ public final class Checker {
                 found.add(new Anomaly(Kind.SPLIT_BRAIN, what + String.format(" in [%.0f, %.0f] ms", op.invokeMs(), op.completeMs())
                         + ", when it was not the writer" + in.timeline().at(op.invokeMs())
                         .map(p -> " (" + p.site() + " was, epoch " + p.epoch() + ")").orElse(""), op.invokeMs()));
+            }
+        }
+
+        // docs/design.md rule 1 by the database's own clock: no transaction commits after its site's lease ended
+        for (Op op : ops) {
+            if (op.type() == OpType.TXN && op.ok() && !Double.isNaN(op.leaseLeftMs()) && op.leaseLeftMs() < -config.toleranceMs()) {
+                found.add(new Anomaly(Kind.SPLIT_BRAIN, "COMMIT of a transaction straight on " + op.site() + "'s database (key "
+                        + op.key() + String.format(") answered OK at %.0f ms: committed %.0f ms after its lease ended",
+                        op.completeMs(), -op.leaseLeftMs()) + " (by the database's clock)", op.invokeMs()));
             }
         }
 

@@ -41,10 +41,21 @@ public final class History {
      * @param role       a read's {@code Twincloud-Role} ({@code writer} or {@code standby}), empty when absent
      * @param stalenessMs a read's {@code Twincloud-Staleness-Ms} (how stale the site says its data may be), -1 when absent
      * @param detail     free text (a TXN's SQLSTATE and message), empty when none
+     * @param leaseLeftMs a committed TXN: how long the site's lease still had to run when the transaction
+     *                    committed, by the database's clock (its {@code twincloud.lease.valid_until}, the
+     *                    later of the values read just before the COMMIT and just after, minus the row's
+     *                    commit timestamp); negative: committed after the lease ended; NaN when unknown
      */
     public record Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
                      String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
-                     long stalenessMs, String detail) {
+                     long stalenessMs, String detail, double leaseLeftMs) {
+
+        public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
+                  String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
+                  long stalenessMs, String detail) {
+            this(client, type, key, invokeMs, completeMs, outcome, status, site, id, epochSeen, bytes, attempt, replayed, role,
+                    stalenessMs, detail, Double.NaN);
+        }
 
         public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
                   String site, String id, long epochSeen, int bytes, int attempt, boolean replayed) {

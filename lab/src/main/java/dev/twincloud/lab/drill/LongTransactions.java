@@ -39,13 +39,59 @@ final class LongTransactions implements AutoCloseable {
 
     private final String site;
     private final History history;
+    /** A superuser session on the same database, to read the site's lease around each COMMIT; null when it cannot be had. */
+    private final Connection observer;
     private final List<Held> held = new ArrayList<>();
     private final List<Thread> committers = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
 
-    private LongTransactions(String site, History history) {
+    private LongTransactions(String site, History history, Connection observer) {
         this.site = site;
         this.history = history;
+        this.observer = observer;
+    }
+
+    private static Connection observer(String jdbcUrl) {
+        try {
+            return DriverManager.getConnection(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?")
+                    + "connectTimeout=2&socketTimeout=5&ApplicationName=twincloud-drill-observer", "postgres", "");
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
+    /** The site's lease end by the database's clock, in epoch ms (-inf when fenced); NaN when unknown. */
+    private synchronized double leaseEnd() {
+        if (observer == null) {
+            return Double.NaN;
+        }
+        try (Statement s = observer.createStatement();
+             ResultSet rs = s.executeQuery("SELECT CASE WHEN valid_until = '-infinity' THEN '-Infinity'::float8 "
+                     + "ELSE extract(epoch FROM valid_until)::float8 * 1000 END FROM twincloud.lease")) {
+            return rs.next() ? rs.getDouble(1) : Double.NaN;
+        } catch (SQLException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** The commit time of recording {@code id}, in epoch ms; NaN when it is not there. */
+    private synchronized double commitTime(String id) {
+        if (observer == null || id == null) {
+            return Double.NaN;
+        }
+        try (PreparedStatement ps = observer.prepareStatement(
+                "SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin))::float8 * 1000 FROM ecg_recording WHERE id = ?::uuid")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    double v = rs.getDouble(1);
+                    return rs.wasNull() ? Double.NaN : v;
+                }
+                return Double.NaN;
+            }
+        } catch (SQLException e) {
+            return Double.NaN;
+        }
     }
 
     /**
@@ -53,7 +99,7 @@ final class LongTransactions implements AutoCloseable {
      * A transaction that cannot be opened is recorded as a failed TXN with the reason.
      */
     static LongTransactions open(String jdbcUrl, String user, String site, String keyPrefix, History history, int count) {
-        LongTransactions t = new LongTransactions(site, history);
+        LongTransactions t = new LongTransactions(site, history, observer(jdbcUrl));
         for (int i = 0; i < count; i++) {
             String key = keyPrefix + "-txn-" + i;
             int client = CLIENT_BASE + i;
@@ -120,13 +166,22 @@ final class LongTransactions implements AutoCloseable {
     }
 
     private void commit(Held h) {
+        double leaseBefore = leaseEnd();
         double t0 = history.now();
         Outcome outcome;
         String detail;
+        double leaseLeft = Double.NaN;
         try {
             h.connection().commit();
             outcome = Outcome.OK;
             detail = "COMMIT" + warnings(h.connection().getWarnings());
+            // the lease only moves forward (or is fenced to -infinity): the later of the two reads is the most it can have been
+            double leaseAfter = leaseEnd();
+            double lease = Double.isNaN(leaseBefore) ? leaseAfter : Double.isNaN(leaseAfter) ? leaseBefore : Math.max(leaseBefore, leaseAfter);
+            leaseLeft = lease - commitTime(h.id());
+            if (!Double.isNaN(leaseLeft)) {
+                detail += String.format(" (lease left at commit: %.0f ms)", leaseLeft);
+            }
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             // a refusal is an error the server raised while the session lived; a lost connection (08),
@@ -135,7 +190,7 @@ final class LongTransactions implements AutoCloseable {
             detail = state + " " + firstLine(e.getMessage());
         }
         history.add(new Op(h.client(), OpType.TXN, h.key(), t0, history.now(), outcome, 0, site, h.id(), history.lastEpoch(), 0, 1,
-                false, "", -1, detail));
+                false, "", -1, detail, leaseLeft));
         closeQuietly(h.connection());
     }
 
@@ -178,5 +233,8 @@ final class LongTransactions implements AutoCloseable {
             closeQuietly(h.connection());
         }
         held.clear();
+        if (observer != null) {
+            closeQuietly(observer);
+        }
     }
 }

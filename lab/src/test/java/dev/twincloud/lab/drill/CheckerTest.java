@@ -282,6 +282,23 @@ class CheckerTest {
     }
 
     @Test
+    void aCommitAfterTheSitesLeaseEndedByTheDatabasesClockIsASplitBrainEvenWithoutAPromotion() {
+        List<Op> ops = cleanOps();
+        // aws is the writer throughout (from 1000 on) but its own lease had ended 900 ms before the row committed
+        ops.add(new Op(-1, OpType.TXN, "t5", 4000, 4010, Outcome.OK, 0, "aws", "idt5", 2, 0, 1, false, "", -1, "COMMIT", -900));
+        // committed with 1.2 s of lease left: fine; unknown: not judged
+        ops.add(new Op(-1, OpType.TXN, "t6", 4100, 4110, Outcome.OK, 0, "aws", "idt6", 2, 0, 1, false, "", -1, "COMMIT", 1200));
+        ops.add(new Op(-1, OpType.TXN, "t7", 4200, 4210, Outcome.OK, 0, "aws", "idt7", 2, 0, 1, false, "", -1, "COMMIT", Double.NaN));
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("t5", "idt5", "aws", 4005));
+        rows.add(row("t6", "idt6", "aws", 4105));
+        rows.add(row("t7", "idt7", "aws", 4205));
+        Checker.Result r = check(SYNC, ops, rows, rows);
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.SPLIT_BRAIN);
+        assertThat(r.anomalies().get(0).detail()).contains("t5").contains("900 ms after its lease ended");
+    }
+
+    @Test
     void anUnreadableWriterDatabaseIsANoteNotACleanBillOfHealth() {
         Checker.Result r = SYNC.check(new Checker.Input(History.of(cleanOps(), List.of(), List.of()), FAILOVER_AT_1000,
                 List.of(DbSnapshot.unavailable("aws")), "aws"));
