@@ -14,6 +14,8 @@ import java.util.Set;
  * The drill scenarios: a fault schedule in roles ({@code writer}, {@code standby}, {@code arbiter}),
  * and how many promotions a correct system performs under it. Fault times are relative to the start
  * of the fault phase; every schedule ends with its own repair, and the drill heals everything after it.
+ * In {@code all} the postmaster-only kills come last of the fixed scenarios: a site whose agent does not
+ * start its PostgreSQL again leaves the lab unsteady for what follows.
  */
 public enum Scenario {
     KILL_WRITER("kill-writer", "SIGKILL every process of the writer site; revive it after 6 s", 1, 1, true),
@@ -31,10 +33,6 @@ public enum Scenario {
             + "fine, so nobody is promoted (writes wait for the API)", 0, 0, false),
     PAUSE_WRITER_POSTMASTER("pause-writer-postmaster", "SIGSTOP the writer's postmaster process alone (not its backends) for 5 s, "
             + "then SIGCONT: open connections keep working, new ones hang; a failover is allowed, not required", 0, 1, false),
-    KILL_WRITER_POSTMASTER("kill-writer-postmaster", "SIGKILL the writer's postmaster alone; its agent must start PostgreSQL "
-            + "again within its lease (no failover); checked after 6 s", 0, 0, false),
-    KILL_STANDBY_POSTMASTER("kill-standby-postmaster", "SIGKILL the standby's postmaster alone; its agent must start it again "
-            + "and sync replication come back (no failover); checked after 6 s", 0, 0, false),
     LONG_TXNS_DEPOSED("long-txns-deposed", "BEGIN; INSERT; hold: transactions straight on the writer's database as the API's "
             + "role (one committed at once), then cut the writer from the arbiter; COMMIT the held ones after the failover, "
             + "before the heal: every COMMIT must be refused", 1, 1, true),
@@ -44,6 +42,10 @@ public enum Scenario {
             + "the agent's request timeout): heartbeats and reports arrive late and out of step; a failover is allowed", 0, 1, false),
     DELAY_REPLICATION("delay-replication", "delay the replication link between the sites by 300 ms each way for 5 s: sync "
             + "commits slow down, nothing is lost, nobody is promoted", 0, 0, false),
+    KILL_WRITER_POSTMASTER("kill-writer-postmaster", "SIGKILL the writer's postmaster alone; its agent must start PostgreSQL "
+            + "again within its lease (no failover); checked after 6 s", 0, 0, false),
+    KILL_STANDBY_POSTMASTER("kill-standby-postmaster", "SIGKILL the standby's postmaster alone; its agent must start it again "
+            + "and sync replication come back (no failover); checked after 6 s", 0, 0, false),
     NONE("none", "no fault: the workload alone for 6 s (not part of 'all'; what a deployment's edge allows)", 0, 0, false),
     RANDOM("random", "2-3 faults drawn from a seeded random generator, at random times and for random durations", 0, -1, false);
 
