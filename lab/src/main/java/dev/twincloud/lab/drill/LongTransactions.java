@@ -25,16 +25,20 @@ import java.util.concurrent.TimeUnit;
  * FAIL when it refused with an error, INFO when the answer is unknown (connection lost, no answer).
  *
  * <p>Each session sets {@code statement_timeout} ({@link #STATEMENT_TIMEOUT_MS}), as an application
- * would: a {@code COMMIT} waiting for a synchronous standby that was promoted is cancelled by it, and
- * PostgreSQL then answers COMMIT with a warning — the transaction is committed locally and visible.
+ * would; it does not cover a {@code COMMIT}'s wait for the synchronous standby (PostgreSQL disables it
+ * before committing), so a {@code COMMIT} still waiting after {@link #CANCEL_AFTER_MS} is cancelled
+ * explicitly, as a client's own timeout would: PostgreSQL then answers COMMIT with a warning, and the
+ * transaction is committed locally and visible — unless the guard refused it at commit.
  */
 final class LongTransactions implements AutoCloseable {
     static final int CLIENT_BASE = Workload.DIRECT_CLIENT_BASE + 100;
     static final long STATEMENT_TIMEOUT_MS = 500;
     /** How long {@link #commitAll()} waits for the answers before it goes on (the rest are recorded when they come). */
     static final long COMMIT_WAIT_MS = 2000;
+    /** A COMMIT unanswered this long is cancelled (see {@link #commitAll()}). */
+    static final long CANCEL_AFTER_MS = 1000;
 
-    private record Held(int client, String key, Connection connection, String id) {
+    private record Held(int client, String key, Connection connection, String id, int pid) {
     }
 
     private final String site;
@@ -107,8 +111,13 @@ final class LongTransactions implements AutoCloseable {
             try {
                 Connection c = DriverManager.getConnection(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?")
                         + "connectTimeout=2&socketTimeout=15&ApplicationName=twincloud-drill-txn", user, "");
+                int pid;
                 try (Statement s = c.createStatement()) {
                     s.execute("SET statement_timeout = " + STATEMENT_TIMEOUT_MS);
+                    try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                        rs.next();
+                        pid = rs.getInt(1);
+                    }
                 }
                 c.setAutoCommit(false); // BEGIN
                 String id;
@@ -121,7 +130,7 @@ final class LongTransactions implements AutoCloseable {
                         id = rs.getString(1);
                     }
                 }
-                Held h = new Held(client, key, c, id);
+                Held h = new Held(client, key, c, id, pid);
                 if (i == 0) {
                     t.commit(h); // under the lease: must succeed
                 } else {
@@ -145,9 +154,15 @@ final class LongTransactions implements AutoCloseable {
         return held.size();
     }
 
-    /** COMMITs every held transaction at once; waits up to {@link #COMMIT_WAIT_MS} for the answers. */
+    /**
+     * COMMITs every held transaction at once. A COMMIT still unanswered after {@link #CANCEL_AFTER_MS}
+     * is waiting for a synchronous standby (which may have been promoted meanwhile): the drill cancels
+     * that wait as a client's timeout would ({@code pg_cancel_backend}); PostgreSQL then answers COMMIT
+     * with a warning — committed locally. Waits up to {@link #COMMIT_WAIT_MS} for the answers in all.
+     */
     void commitAll() {
         CountDownLatch done = new CountDownLatch(held.size());
+        List<Held> pending = List.copyOf(held);
         for (Held h : held) {
             committers.add(Thread.ofVirtual().name("drill-txn-commit-" + h.client()).start(() -> {
                 try {
@@ -159,9 +174,27 @@ final class LongTransactions implements AutoCloseable {
         }
         held.clear();
         try {
-            done.await(COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+            if (!done.await(CANCEL_AFTER_MS, TimeUnit.MILLISECONDS)) {
+                cancel(pending);
+            }
+            done.await(COMMIT_WAIT_MS - CANCEL_AFTER_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Cancels what the backends of {@code txns} are waiting for (a COMMIT's wait for the synchronous standby). */
+    private synchronized void cancel(List<Held> txns) {
+        if (observer == null) {
+            return;
+        }
+        for (Held h : txns) {
+            try (PreparedStatement ps = observer.prepareStatement("SELECT pg_cancel_backend(?)")) {
+                ps.setInt(1, h.pid());
+                ps.execute();
+            } catch (SQLException e) {
+                problems.add(h.key() + ": could not cancel its COMMIT's wait: " + e.getMessage());
+            }
         }
     }
 
