@@ -55,10 +55,10 @@ final class LongTransactions implements AutoCloseable {
         this.observer = observer;
     }
 
-    private static Connection observer(String jdbcUrl) {
+    private static Connection observer(String jdbcUrl, String superuser) {
         try {
             return DriverManager.getConnection(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?")
-                    + "connectTimeout=2&socketTimeout=5&ApplicationName=twincloud-drill-observer", "postgres", "");
+                    + "connectTimeout=2&socketTimeout=5&ApplicationName=twincloud-drill-observer", superuser, "");
         } catch (SQLException e) {
             return null;
         }
@@ -100,10 +100,12 @@ final class LongTransactions implements AutoCloseable {
 
     /**
      * Opens {@code count} transactions on {@code jdbcUrl} as {@code user}; commits the first at once.
-     * A transaction that cannot be opened is recorded as a failed TXN with the reason.
+     * A transaction that cannot be opened is recorded as a failed TXN with the reason. {@code superuser}
+     * reads the site's lease around each COMMIT and cancels a COMMIT's wait.
      */
-    static LongTransactions open(String jdbcUrl, String user, String site, String keyPrefix, History history, int count) {
-        LongTransactions t = new LongTransactions(site, history, observer(jdbcUrl));
+    static LongTransactions open(String jdbcUrl, String user, String superuser, String site, String keyPrefix, History history,
+                                 int count) {
+        LongTransactions t = new LongTransactions(site, history, observer(jdbcUrl, superuser));
         for (int i = 0; i < count; i++) {
             String key = keyPrefix + "-txn-" + i;
             int client = CLIENT_BASE + i;
