@@ -70,7 +70,7 @@ public final class LabControlServer implements AutoCloseable {
             if (verb.equals("down")) {
                 down.countDown(); // only after the answer is out: stopping closes this server
             }
-        } catch (NotFound e) {
+        } catch (NotFound | dev.twincloud.lab.link.UnknownLinkException e) {
             respond(ex, 404, Map.of("error", e.getMessage()));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             respond(ex, 400, Map.of("error", e.getMessage()));
