@@ -76,7 +76,7 @@ public final class LabCommand implements Runnable {
 
     @Command(name = "kill", mixinStandardHelpOptions = true,
             description = "SIGKILL every process of a site (PostgreSQL, agent, api), or the arbiter or edge. "
-                    + "A component alone, e.g. gcp-agent, with --component.")
+                    + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone).")
     static final class Kill extends Verb {
         @Parameters(paramLabel = "TARGET", description = "gcp, aws, arbiter or edge; with --component: e.g. gcp-agent")
         String target;
@@ -90,25 +90,32 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "freeze", mixinStandardHelpOptions = true, description = "SIGSTOP every process of a site (or the arbiter).")
+    @Command(name = "freeze", mixinStandardHelpOptions = true, description = "SIGSTOP every process of a site (or the arbiter). "
+            + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone, not its backends).")
     static final class Freeze extends Verb {
         @Parameters(paramLabel = "TARGET")
         String target;
 
+        @CommandLine.Option(names = "--component", description = "freeze only the named component")
+        boolean component;
+
         @Override
         public Integer call() {
-            return call("POST", "freeze", q("target", target));
+            return component ? call("POST", "freeze-component", q("name", target)) : call("POST", "freeze", q("target", target));
         }
     }
 
-    @Command(name = "thaw", mixinStandardHelpOptions = true, description = "SIGCONT what 'freeze' stopped.")
+    @Command(name = "thaw", mixinStandardHelpOptions = true, description = "SIGCONT what 'freeze' stopped (with --component: one component).")
     static final class Thaw extends Verb {
         @Parameters(paramLabel = "TARGET")
         String target;
 
+        @CommandLine.Option(names = "--component", description = "thaw only the named component")
+        boolean component;
+
         @Override
         public Integer call() {
-            return call("POST", "thaw", q("target", target));
+            return component ? call("POST", "thaw-component", q("name", target)) : call("POST", "thaw", q("target", target));
         }
     }
 

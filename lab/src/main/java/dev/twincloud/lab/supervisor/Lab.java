@@ -457,10 +457,29 @@ public final class Lab implements AutoCloseable {
         return done;
     }
 
-    /** SIGKILL one component only, e.g. {@code gcp-agent}: its database and API stay up. */
+    /**
+     * SIGKILL one component only, e.g. {@code gcp-agent} (its database and API stay up), or
+     * {@code gcp-postgres}: the postmaster process alone.
+     */
     public synchronized void killComponent(String name) {
+        if (name.endsWith("-postgres")) {
+            String site = name.substring(0, name.length() - "-postgres".length());
+            if (killPostmaster(site).isEmpty()) {
+                throw new IllegalStateException("no postmaster is running on " + site);
+            }
+            return;
+        }
         process(name).kill();
         log.info("killed {}", name);
+    }
+
+    /** SIGSTOP or SIGCONT one component, named {@code <site>-agent}, {@code <site>-api} or {@code <site>-postgres} (the postmaster alone). */
+    public List<Long> pauseComponent(String name, boolean pause) {
+        int dash = name.lastIndexOf('-');
+        if (dash <= 0) {
+            throw new IllegalArgumentException("name a component as <site>-agent, <site>-api or <site>-postgres, got '" + name + "'");
+        }
+        return pauseComponent(name.substring(0, dash), name.substring(dash + 1), pause);
     }
 
     /** SIGSTOP (freeze) or SIGCONT (thaw) every process of a target. */

@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 
 /**
  * The running lab's control surface on loopback, used by the {@code lab} CLI verbs from other
- * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component?name=},
+ * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component|freeze-component|thaw-component?name=},
  * {@code /lab/partition?a=&b=}, {@code /lab/delay?a=&b=&ms=}, {@code /lab/heal}, {@code /lab/down}; {@code GET /lab/status},
  * {@code GET /lab/token}.
  */
@@ -55,6 +55,8 @@ public final class LabControlServer implements AutoCloseable {
                     lab.killComponent(required(q, "name"));
                     return Map.of("killed", q.get("name"));
                 });
+                case "freeze-component" -> requirePost(post, () -> lab.pauseComponent(required(q, "name"), true));
+                case "thaw-component" -> requirePost(post, () -> lab.pauseComponent(required(q, "name"), false));
                 case "freeze" -> requirePost(post, () -> lab.signal(required(q, "target"), true));
                 case "thaw" -> requirePost(post, () -> lab.signal(required(q, "target"), false));
                 case "start" -> requirePost(post, () -> lab.revive(required(q, "target")));
