@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
         description = "Run the two-cloud system on this machine and inject faults.",
         subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
-                LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class})
+                LabCommand.Delay.class, LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -76,7 +76,7 @@ public final class LabCommand implements Runnable {
 
     @Command(name = "kill", mixinStandardHelpOptions = true,
             description = "SIGKILL every process of a site (PostgreSQL, agent, api), or the arbiter or edge. "
-                    + "A component alone, e.g. gcp-agent, with --component.")
+                    + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone).")
     static final class Kill extends Verb {
         @Parameters(paramLabel = "TARGET", description = "gcp, aws, arbiter or edge; with --component: e.g. gcp-agent")
         String target;
@@ -90,25 +90,32 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "freeze", mixinStandardHelpOptions = true, description = "SIGSTOP every process of a site (or the arbiter).")
+    @Command(name = "freeze", mixinStandardHelpOptions = true, description = "SIGSTOP every process of a site (or the arbiter). "
+            + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone, not its backends).")
     static final class Freeze extends Verb {
         @Parameters(paramLabel = "TARGET")
         String target;
 
+        @CommandLine.Option(names = "--component", description = "freeze only the named component")
+        boolean component;
+
         @Override
         public Integer call() {
-            return call("POST", "freeze", q("target", target));
+            return component ? call("POST", "freeze-component", q("name", target)) : call("POST", "freeze", q("target", target));
         }
     }
 
-    @Command(name = "thaw", mixinStandardHelpOptions = true, description = "SIGCONT what 'freeze' stopped.")
+    @Command(name = "thaw", mixinStandardHelpOptions = true, description = "SIGCONT what 'freeze' stopped (with --component: one component).")
     static final class Thaw extends Verb {
         @Parameters(paramLabel = "TARGET")
         String target;
 
+        @CommandLine.Option(names = "--component", description = "thaw only the named component")
+        boolean component;
+
         @Override
         public Integer call() {
-            return call("POST", "thaw", q("target", target));
+            return component ? call("POST", "thaw-component", q("name", target)) : call("POST", "thaw", q("target", target));
         }
     }
 
@@ -139,7 +146,30 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link.")
+    @Command(name = "delay", mixinStandardHelpOptions = true,
+            description = {"Hold every byte on every link between two endpoints (gcp, aws, arbiter) for MS milliseconds "
+                    + "before delivering it, both directions, order kept: heartbeats, reports and WAL arrive late. "
+                    + "0 clears it; 'lab heal' clears every delay."})
+    static final class Delay extends Verb {
+        @Parameters(index = "0", paramLabel = "A")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "B")
+        String b;
+
+        @Parameters(index = "2", paramLabel = "MS", description = "milliseconds, 0..600000")
+        long ms;
+
+        @Override
+        public Integer call() {
+            if (ms < 0 || ms > 600_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "MS must be between 0 and 600000, got " + ms);
+            }
+            return call("POST", "delay", q("a", a) + "&" + q("b", b) + "&" + q("ms", Long.toString(ms)));
+        }
+    }
+
+    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link (state UP, no delay).")
     static final class Heal extends Verb {
         @Override
         public Integer call() {

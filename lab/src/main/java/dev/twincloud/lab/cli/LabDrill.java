@@ -40,8 +40,9 @@ import picocli.CommandLine.Option;
                 + "(kill, freeze and partition need the lab; a switchover runs when --arbiter and --operator-token are given).",
                 "",
                 "Scenarios: all, or a comma-separated list of kill-writer, freeze-writer, partition-writer-arbiter, "
-                + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, random, none "
-                + "(none is not in all). See docs/lab.md.", ""})
+                + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, pause-writer-agent, "
+                + "pause-writer-api, pause-writer-postmaster, kill-writer-postmaster, kill-standby-postmaster, long-txns-deposed, "
+                + "delay-writer-arbiter, slow-writer-arbiter, delay-replication, random, none (none is not in all). See docs/lab.md.", ""})
 public final class LabDrill implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -71,6 +72,10 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl of the drill lab. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
+    @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the drill lab's APIs "
+            + "(see 'lab up --help'). Default: ${DEFAULT-VALUE}")
+    LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
+
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
     int writers;
 
@@ -82,6 +87,10 @@ public final class LabDrill implements Callable<Integer> {
 
     @Option(names = "--loss-bound-bytes", description = "ASYNC: the most acknowledged bytes a failover may lose. Default: the arbiter's max-lag")
     Long lossBoundBytes;
+
+    @Option(names = "--staleness-bound-ms", defaultValue = "5000", description = "The most a standby may lag and still serve "
+            + "reads (the API's bound): a read answered as a standby with a larger Twincloud-Staleness-Ms is stale. Default: ${DEFAULT-VALUE}")
+    long stalenessBoundMs;
 
     @Option(names = "--edge", paramLabel = "URL", description = "Drill an existing deployment through this edge URL instead of a lab")
     String edge;
@@ -110,7 +119,10 @@ public final class LabDrill implements Callable<Integer> {
         }
         String ts = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         DrillSettings settings = DrillSettings.defaults(scenarios, runs, seed).withClients(writers, readers)
-                .withSettleTimeout(Duration.ofSeconds(settleTimeoutS));
+                .withSettleTimeout(Duration.ofSeconds(settleTimeoutS)).withStalenessBound(stalenessBoundMs);
+        if (stalenessBoundMs < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--staleness-bound-ms must not be negative");
+        }
         DrillTarget target;
         Path reports;
         if (edge != null) {
@@ -130,7 +142,7 @@ public final class LabDrill implements Callable<Integer> {
             }
             reports = reportDir != null ? reportDir : dir.resolve("report");
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
-                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs));
+                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ") ...");
             out.flush();
             Lab lab;

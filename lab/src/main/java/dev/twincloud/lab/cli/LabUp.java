@@ -47,6 +47,10 @@ public final class LabUp implements Callable<Integer> {
     @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl in ms. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
+    @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the APIs: PRODUCTION "
+            + "(twincloud_app at run time, twincloud_owner for migrations) or SUPERUSER (postgres). Default: ${DEFAULT-VALUE}")
+    LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -68,7 +72,8 @@ public final class LabUp implements Callable<Integer> {
             return detach(layout, out, err);
         }
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
-        LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs));
+        LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
+                .withDbRoles(dbRoles);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -112,7 +117,7 @@ public final class LabUp implements Callable<Integer> {
         }
         cmd.addAll(List.of("lab", "up",
                 "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
-                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs)));
+                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name()));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
         long logStart = Files.exists(log) ? Files.size(log) : 0; // the log is appended to: read only this run's part
@@ -144,8 +149,8 @@ public final class LabUp implements Callable<Integer> {
     private static void printSummary(PrintWriter out, Lab l, Duration took) {
         LabLayout layout = l.layout();
         String token = l.secrets().devToken(Duration.ofHours(12));
-        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms)%n", took.toMillis() / 1000.0,
-                l.settings().mode(), l.settings().leaseTtl().toMillis());
+        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles)%n", took.toMillis() / 1000.0,
+                l.settings().mode(), l.settings().leaseTtl().toMillis(), l.settings().dbRoles().name().toLowerCase());
         out.println();
         out.println("  entry (edge):  " + layout.entryUrl());
         for (SiteId s : LabLayout.SITES) {

@@ -14,16 +14,25 @@ import java.util.Set;
 
 /**
  * Judges one run: a pure function of the client history, the writer timeline (the arbiter's
- * promotions) and the final database state on every site. No I/O, no clock.
+ * promotions), the final database state on every site, and the databases of deposed writers as they
+ * were <em>before</em> they re-joined (their commits are evidence a rewind would erase). No I/O, no clock.
  *
  * <ul>
- *   <li>{@code LOST_WRITE} (sync): an acknowledged key is not in the final writer's database;</li>
+ *   <li>{@code LOST_WRITE} (sync): an acknowledged key (an API write, or a {@code COMMIT} a database
+ *       answered) is not in the final writer's database;</li>
  *   <li>{@code DUPLICATE}: a key stored more than once on a site, stored under another id than the
  *       one acknowledged, or acknowledged with two different ids;</li>
- *   <li>{@code SPLIT_BRAIN}: a row whose {@code written_site} was not the writer at its commit time,
- *       or a write acknowledged by a site that was not the writer at any time while it was in flight;</li>
- *   <li>{@code STALE_READ} (sync): a 404 for a key acknowledged before the read was sent, served by a
- *       site that was the writer throughout the read;</li>
+ *   <li>{@code SPLIT_BRAIN}: a row (final, or on a deposed writer before it re-joined) whose
+ *       {@code written_site} was not the writer at its commit time; or a write acknowledged — by the
+ *       API, or a {@code COMMIT} answered by a database — by a site that was not the writer at any time
+ *       while it was in flight; or a {@code COMMIT} answered OK after the site's own lease had ended by
+ *       its database's clock (docs/design.md rule 1, seen even when nobody was promoted);</li>
+ *   <li>{@code STALE_READ}: a read answered with {@code Twincloud-Role: writer} by a site that was not
+ *       the writer during the read; a read answered with {@code Twincloud-Role: standby} whose
+ *       {@code Twincloud-Staleness-Ms} is missing or above the configured bound; (sync) a 404 for a key
+ *       acknowledged before the read was sent, from a site answering as the writer (or, without the
+ *       role header, from the writer of the whole read), or from a standby for a key acknowledged
+ *       longer ago than the staleness it stated;</li>
  *   <li>{@code ASYNC_LOSS_OVER_BOUND} (async): lost acknowledged bytes above the configured bound.</li>
  * </ul>
  */
@@ -33,11 +42,26 @@ public final class Checker {
      * @param sync          sync mode (no loss allowed, read-your-writes promised)
      * @param lossBoundBytes async mode: the most acknowledged bytes a failover may lose
      * @param toleranceMs   clock tolerance between commit timestamps / client times and the arbiter's event times
+     * @param stalenessBoundMs the most a standby may lag behind and still serve reads (what the API is configured with)
      */
-    public record Config(boolean sync, long lossBoundBytes, double toleranceMs) {
+    public record Config(boolean sync, long lossBoundBytes, double toleranceMs, long stalenessBoundMs) {
+        public Config(boolean sync, long lossBoundBytes, double toleranceMs) {
+            this(sync, lossBoundBytes, toleranceMs, DEFAULT_STALENESS_BOUND_MS);
+        }
     }
 
-    public record Input(History history, WriterTimeline timeline, List<DbSnapshot> snapshots, String finalWriter) {
+    /** The staleness bound assumed when none is configured. */
+    public static final long DEFAULT_STALENESS_BOUND_MS = 5000;
+
+    /**
+     * @param snapshots    every site's database at the end
+     * @param beforeRejoin deposed writers' databases read after the fault and before they re-joined
+     */
+    public record Input(History history, WriterTimeline timeline, List<DbSnapshot> snapshots, String finalWriter,
+                        List<DbSnapshot> beforeRejoin) {
+        public Input(History history, WriterTimeline timeline, List<DbSnapshot> snapshots, String finalWriter) {
+            this(history, timeline, snapshots, finalWriter, List.of());
+        }
     }
 
     /**
@@ -70,7 +94,7 @@ public final class Checker {
         Map<String, Set<String>> ackedIds = new HashMap<>();
         Set<String> unknown = new LinkedHashSet<>();
         for (Op op : ops) {
-            if (op.type() != OpType.WRITE) {
+            if (!op.isWrite()) {
                 continue;
             }
             if (op.ok()) {
@@ -88,10 +112,18 @@ public final class Checker {
             }
         });
 
-        // every site: a key at most once; rows committed only by the writer of the moment
-        for (DbSnapshot s : in.snapshots()) {
+        // every site: a key at most once; rows committed only by the writer of the moment; the same on
+        // the deposed writers' databases as they were before they re-joined
+        Set<String> seen = new java.util.HashSet<>();
+        List<DbSnapshot> all = new ArrayList<>(in.snapshots());
+        all.addAll(in.beforeRejoin());
+        for (DbSnapshot s : all) {
+            boolean early = in.beforeRejoin().contains(s) && !in.snapshots().contains(s);
+            String where = s.site() + (early ? " (before it re-joined)" : "");
             if (!s.available()) {
-                notes.add(s.site() + ": database not readable at the end; not checked there");
+                if (!early) {
+                    notes.add(s.site() + ": database not readable at the end; not checked there");
+                }
                 continue;
             }
             Map<String, List<DbSnapshot.Row>> byKey = new HashMap<>();
@@ -99,16 +131,17 @@ public final class Checker {
                 byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
                 if (in.timeline().known() && !Double.isNaN(r.commitMs()) && r.writtenSite() != null
                         && !in.timeline().writerSometimeIn(r.writtenSite(), r.commitMs() - config.toleranceMs(),
-                        r.commitMs() + config.toleranceMs())) {
+                        r.commitMs() + config.toleranceMs())
+                        && seen.add("split:" + s.site() + ":" + r.id())) {
                     String writer = in.timeline().at(r.commitMs()).map(p -> p.site() + " (epoch " + p.epoch() + ")").orElse("?");
-                    found.add(new Anomaly(Kind.SPLIT_BRAIN, "on " + s.site() + ": row " + r.id() + " (key " + r.key()
+                    found.add(new Anomaly(Kind.SPLIT_BRAIN, "on " + where + ": row " + r.id() + " (key " + r.key()
                             + ") committed by " + r.writtenSite() + String.format(" at %.0f ms", r.commitMs())
                             + " while the writer was " + writer, r.commitMs()));
                 }
             }
             byKey.forEach((key, rows) -> {
-                if (rows.size() > 1) {
-                    found.add(new Anomaly(Kind.DUPLICATE, "on " + s.site() + ": key " + key + " stored " + rows.size()
+                if (rows.size() > 1 && seen.add("dup:" + s.site() + ":" + key + ":" + rows.size())) {
+                    found.add(new Anomaly(Kind.DUPLICATE, "on " + where + ": key " + key + " stored " + rows.size()
                             + " times " + rows.stream().map(DbSnapshot.Row::id).toList(), Optional.ofNullable(firstAck.get(key))
                             .map(Op::completeMs).orElse(0.0)));
                 }
@@ -130,9 +163,14 @@ public final class Checker {
                     lost++;
                     lostBytes += ack.bytes();
                     if (config.sync()) {
+                        String evidence = in.beforeRejoin().stream().filter(DbSnapshot::available)
+                                .filter(b -> b.rows().stream().anyMatch(x -> x.key().equals(ack.key())))
+                                .map(b -> "; it was on " + b.site() + " before " + b.site() + " re-joined (discarded)")
+                                .findFirst().orElse("");
                         found.add(new Anomaly(Kind.LOST_WRITE, "key " + ack.key() + " (id " + ack.id() + ") acknowledged by "
-                                + ack.site() + String.format(" at %.0f ms", ack.completeMs()) + " is not on the writer "
-                                + in.finalWriter(), ack.completeMs()));
+                                + (ack.type() == OpType.TXN ? "a COMMIT on " : "") + ack.site()
+                                + String.format(" at %.0f ms", ack.completeMs()) + " is not on the writer "
+                                + in.finalWriter() + evidence, ack.completeMs()));
                     }
                 } else if (ack.id() != null && !ack.id().equals(r.id())) {
                     found.add(new Anomaly(Kind.DUPLICATE, "key " + ack.key() + " acknowledged as " + ack.id() + " but stored as "
@@ -145,29 +183,71 @@ public final class Checker {
             }
         }
 
-        // acknowledgements only from the writer of the moment
+        // acknowledgements (API writes, COMMITs answered by a database) only from the writer of the moment
         for (Op op : ops) {
-            if (op.type() == OpType.WRITE && op.ok() && !op.site().isEmpty() && !op.replayed()
+            if (op.isWrite() && op.ok() && !op.site().isEmpty() && !op.replayed()
                     && !in.timeline().writerSometimeIn(op.site(), op.invokeMs() - config.toleranceMs(),
                     op.completeMs() + config.toleranceMs())) {
-                found.add(new Anomaly(Kind.SPLIT_BRAIN, "key " + op.key() + " acknowledged by " + op.site()
-                        + String.format(" in [%.0f, %.0f] ms", op.invokeMs(), op.completeMs())
-                        + ", when it was not the writer", op.invokeMs()));
+                String what = op.type() == OpType.TXN
+                        ? "COMMIT of a transaction straight on " + op.site() + "'s database (key " + op.key() + ") answered OK"
+                        : "key " + op.key() + " acknowledged by " + op.site();
+                found.add(new Anomaly(Kind.SPLIT_BRAIN, what + String.format(" in [%.0f, %.0f] ms", op.invokeMs(), op.completeMs())
+                        + ", when it was not the writer" + in.timeline().at(op.invokeMs())
+                        .map(p -> " (" + p.site() + " was, epoch " + p.epoch() + ")").orElse(""), op.invokeMs()));
             }
         }
 
-        // read-your-writes (sync): a 404 from the writer for a key acknowledged before the read was sent
-        if (config.sync()) {
-            for (Op op : ops) {
-                if (op.type() != OpType.READ || op.status() != 404) {
-                    continue;
+        // docs/design.md rule 1 by the database's own clock: no transaction commits after its site's lease ended
+        for (Op op : ops) {
+            if (op.type() == OpType.TXN && op.ok() && !Double.isNaN(op.leaseLeftMs()) && op.leaseLeftMs() < -config.toleranceMs()) {
+                found.add(new Anomaly(Kind.SPLIT_BRAIN, "COMMIT of a transaction straight on " + op.site() + "'s database (key "
+                        + op.key() + String.format(") answered OK at %.0f ms: committed %.0f ms after its lease ended",
+                        op.completeMs(), -op.leaseLeftMs()) + " (by the database's clock)", op.invokeMs()));
+            }
+        }
+
+        // reads: the role a site claims, the staleness it states, read-your-writes
+        for (Op op : ops) {
+            if (op.type() != OpType.READ || op.status() == 0) {
+                continue;
+            }
+            Op ack = firstAck.get(op.key());
+            boolean ackedBefore = ack != null && ack.completeMs() < op.invokeMs();
+            boolean notFound = op.status() == 404;
+            String who = "client " + op.client() + " read " + op.id() + " (key " + op.key() + ") from " + op.site();
+            switch (op.role()) {
+                case "writer" -> {
+                    if (op.status() < 500 && !in.timeline().writerSometimeIn(op.site(), op.invokeMs() - config.toleranceMs(),
+                            op.completeMs() + config.toleranceMs())) {
+                        found.add(new Anomaly(Kind.STALE_READ, who + String.format(" at %.0f ms: answered %d as the writer",
+                                op.invokeMs(), op.status()) + in.timeline().at(op.invokeMs())
+                                .map(p -> " while " + p.site() + " was (epoch " + p.epoch() + ")").orElse(""), op.invokeMs()));
+                    } else if (config.sync() && notFound && ackedBefore) {
+                        found.add(new Anomaly(Kind.STALE_READ, who + String.format(" (as the writer) at %.0f ms: 404, acknowledged at %.0f ms",
+                                op.invokeMs(), ack.completeMs()), op.invokeMs()));
+                    }
                 }
-                Op ack = firstAck.get(op.key());
-                if (ack != null && ack.completeMs() < op.invokeMs()
-                        && in.timeline().writerThroughout(op.site(), op.invokeMs(), op.completeMs())) {
-                    found.add(new Anomaly(Kind.STALE_READ, "client " + op.client() + " read " + op.id() + " (key " + op.key()
-                            + ") from the writer " + op.site() + String.format(" at %.0f ms: 404, acknowledged at %.0f ms",
-                            op.invokeMs(), ack.completeMs()), op.invokeMs()));
+                case "standby" -> {
+                    if (op.status() >= 500) {
+                        continue;
+                    }
+                    if (op.stalenessMs() < 0 || op.stalenessMs() > config.stalenessBoundMs()) {
+                        found.add(new Anomaly(Kind.STALE_READ, who + String.format(" at %.0f ms: answered %d as a standby ", op.invokeMs(),
+                                op.status()) + (op.stalenessMs() < 0 ? "without Twincloud-Staleness-Ms"
+                                : "with staleness " + (op.stalenessMs() == Long.MAX_VALUE ? "unreadable" : op.stalenessMs() + " ms"))
+                                + ", bound " + config.stalenessBoundMs() + " ms", op.invokeMs()));
+                    } else if (config.sync() && notFound && ack != null
+                            && ack.completeMs() < op.invokeMs() - op.stalenessMs() - config.toleranceMs()) {
+                        found.add(new Anomaly(Kind.STALE_READ, who + String.format(" (as a standby, staleness %d ms) at %.0f ms: 404, "
+                                + "acknowledged at %.0f ms", op.stalenessMs(), op.invokeMs(), ack.completeMs()), op.invokeMs()));
+                    }
+                }
+                default -> {
+                    // no role header (an API without the read fence): read-your-writes from the writer of the whole read
+                    if (config.sync() && notFound && ackedBefore && in.timeline().writerThroughout(op.site(), op.invokeMs(), op.completeMs())) {
+                        found.add(new Anomaly(Kind.STALE_READ, who + String.format(" (the writer) at %.0f ms: 404, acknowledged at %.0f ms",
+                                op.invokeMs(), ack.completeMs()), op.invokeMs()));
+                    }
                 }
             }
         }

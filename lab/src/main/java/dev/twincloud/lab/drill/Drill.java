@@ -20,6 +20,7 @@ import tools.jackson.databind.JsonNode;
  * workload, read every site's database and the arbiter's events, and judge the history.
  */
 public final class Drill {
+    private static final java.util.concurrent.ExecutorService SNAPSHOTS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     private final DrillTarget target;
     private final DrillSettings settings;
     private final PrintWriter progress;
@@ -121,23 +122,51 @@ public final class Drill {
         RoleSampler sampler = target.arbiterUrl().map(a -> new RoleSampler(a, target.operatorToken(), target.edgeStatusUrl(), h, 100, bound))
                 .orElse(null);
         Workload load = new Workload(target.edgeUrl(), target.token(), h, keyPrefix, settings.writers(), settings.readers(),
-                settings.paceMs(), bound, settings.seed() + run);
+                settings.paceMs(), bound, settings.seed() + run, target.siteApiUrls());
         List<String> played = new ArrayList<>();
         double faultAt;
         double healAt;
         boolean settled;
+        boolean selfHealed = true;
         double endMs;
+        Map<String, java.util.concurrent.CompletableFuture<Optional<DbSnapshot>>> beforeRejoin = new LinkedHashMap<>();
+        List<LongTransactions> txns = new ArrayList<>();
         try {
             sleep(Scenario.LEAD_IN_MS);
             faultAt = h.now();
             Map<String, String[]> bound0 = new HashMap<>();
             for (FaultStep step : schedule) {
                 sleepUntil(h, faultAt + step.atMs());
+                if (!step.action().fault) {
+                    keepDeposedWriters(keyPrefix, wallStartMillis, beforeRejoin); // their commits, before a repair lets them re-join
+                }
                 String[] sites = resolve(step, h, bound0);
                 String label = step.action().name().toLowerCase().replace('_', '-') + " " + step.target()
-                        + (step.other().isEmpty() ? "" : "-" + step.other()) + " (" + sites[0] + (sites[1].isEmpty() ? "" : "-" + sites[1]) + ")";
+                        + (step.other().isEmpty() ? "" : "-" + step.other()) + " (" + sites[0] + (sites[1].isEmpty() ? "" : "-" + sites[1]) + ")"
+                        + (step.ms() == 0 ? "" : " " + step.ms() + " ms");
                 try {
-                    target.play(step.action(), sites[0], sites[1]);
+                    switch (step.action()) {
+                        case OPEN_TXNS -> {
+                            LongTransactions t = LongTransactions.open(target.jdbcUrl(sites[0]).orElseThrow(
+                                            () -> new IOException("the database of " + sites[0] + " cannot be reached from here")),
+                                    target.databaseUser(), "postgres", sites[0], keyPrefix, h, 3);
+                            txns.add(t);
+                            label += ": " + t.heldCount() + " held";
+                            if (!t.problems().isEmpty()) {
+                                notes.add("long transactions on " + sites[0] + ": " + t.problems());
+                            }
+                        }
+                        case COMMIT_TXNS -> {
+                            for (LongTransactions t : txns) {
+                                t.commitAll();
+                            }
+                        }
+                        default -> target.play(step.action(), sites[0], sites[1], step.ms());
+                    }
+                } catch (FaultStep.NotSelfHealed e) {
+                    selfHealed = false;
+                    label += ": " + e.getMessage();
+                    notes.add("not self-healed: " + e.getMessage());
                 } catch (IOException | RuntimeException e) {
                     label += " failed: " + e.getMessage();
                     notes.add(label);
@@ -147,6 +176,7 @@ public final class Drill {
             }
             long phase = schedule.isEmpty() ? 6000 : schedule.get(schedule.size() - 1).atMs();
             sleepUntil(h, faultAt + phase + 200);
+            keepDeposedWriters(keyPrefix, wallStartMillis, beforeRejoin);
             target.restoreAll();
             healAt = h.now();
             h.mark("heal all", false);
@@ -154,12 +184,26 @@ public final class Drill {
             if (!settled) {
                 notes.add("not steady within " + settings.settleTimeout().toSeconds() + " s after the heal");
             }
+            settled &= selfHealed;
             sleep(settings.tail().toMillis());
         } finally {
             load.close();
+            for (LongTransactions t : txns) {
+                t.close();
+            }
             endMs = h.now();
             if (sampler != null) {
                 sampler.close();
+            }
+        }
+        List<DbSnapshot> deposed = new ArrayList<>();
+        for (var f : beforeRejoin.values()) {
+            try {
+                f.get(10, java.util.concurrent.TimeUnit.SECONDS).ifPresent(deposed::add);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                notes.add("a deposed writer's database could not be read before it re-joined: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
@@ -176,17 +220,42 @@ public final class Drill {
         if (snapshots.isEmpty()) {
             notes.add("databases not readable from here: acknowledged writes, duplicates and commit times not checked in the databases");
         }
-        Checker.Result check = new Checker(new Checker.Config(settings.sync(), settings.lossBoundBytes(), settings.toleranceMs()))
-                .check(new Checker.Input(h, timeline, snapshots, finalWriter));
+        Checker.Result check = new Checker(new Checker.Config(settings.sync(), settings.lossBoundBytes(), settings.toleranceMs(),
+                settings.stalenessBoundMs())).check(new Checker.Input(h, timeline, snapshots, finalWriter, deposed));
         notes.addAll(check.notes());
-        writeHistory(scenario.id, run, h, promotions, snapshots);
+        List<DbSnapshot> recorded = new ArrayList<>(snapshots);
+        deposed.forEach(d -> recorded.add(new DbSnapshot(d.site(), d.available(), d.role() + " before re-join", d.rows())));
+        writeHistory(scenario.id, run, h, promotions, recorded);
         int max = scenario.maxFailovers(schedule);
         RunFigures figures = RunFigures.measure(h, faultAt, healAt, endMs, initialWriter,
-                scenario.unplanned || (scenario == Scenario.RANDOM && promotions.stream().anyMatch(p -> p.kind().equals("FAILOVER"))),
+                scenario.unplanned || promotions.stream().anyMatch(p -> p.kind().equals("FAILOVER")),
                 scenario.minFailovers, max, promotions.size(), check);
         return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
                 new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
                 notes, timelineOf(h, endMs));
+    }
+
+    /**
+     * Starts reading, in the background, the database of every site that is a primary while the arbiter
+     * names another writer (a deposed writer not yet demoted): what it committed is evidence that its
+     * re-join (rewind) would erase. A later read of the same site replaces an earlier one when it succeeds.
+     */
+    private void keepDeposedWriters(String keyPrefix, double wallStartMillis,
+                                    Map<String, java.util.concurrent.CompletableFuture<Optional<DbSnapshot>>> kept) {
+        String writer = status().map(n -> n.path("writer").asString("")).orElse("");
+        if (writer.isEmpty()) {
+            return;
+        }
+        for (String site : target.siteApiUrls().keySet()) {
+            if (site.equals(writer)) {
+                continue;
+            }
+            var previous = kept.get(site);
+            var next = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> target.quickSnapshot(site, keyPrefix, wallStartMillis).filter(s -> s.role().equals("primary")),
+                    SNAPSHOTS);
+            kept.put(site, previous == null ? next : next.thenCombine(previous, (n, p) -> n.isPresent() ? n : p));
+        }
     }
 
     /** Waits (bounded) for the standby to replay what the writer holds, then reads every database. */
@@ -225,6 +294,10 @@ public final class Drill {
             case PARTITION, HEAL -> "partition";
             case KILL_AGENT, START_AGENT -> "agent";
             case SWITCHOVER -> "switchover";
+            case PAUSE, RESUME -> "pause";
+            case KILL_POSTGRES, CHECK_POSTGRES -> "postgres";
+            case DELAY, UNDELAY -> "delay";
+            case OPEN_TXNS, COMMIT_TXNS -> "txns";
         };
     }
 
@@ -309,6 +382,9 @@ public final class Drill {
         int n = (int) Math.ceil(endMs / bucket) + 1;
         int[][] c = new int[n][4];
         for (History.Op o : h.ops()) {
+            if (o.type() == History.OpType.TXN || o.client() >= Workload.DIRECT_CLIENT_BASE) {
+                continue; // the chart shows the edge's clients
+            }
             int i = (int) Math.min(n - 1, Math.max(0, o.completeMs() / bucket));
             int col = (o.type() == History.OpType.WRITE ? 0 : 2) + (o.ok() ? 0 : 1);
             c[i][col]++;

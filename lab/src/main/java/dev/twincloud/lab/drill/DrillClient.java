@@ -32,11 +32,19 @@ final class DrillClient {
     private final History history;
     private final Duration timeout;
 
+    /** The site this client talks to straight (its API), or empty when it goes through the edge. */
+    private final String directSite;
+
     DrillClient(String base, String token, History history, Duration timeout) {
+        this(base, token, history, timeout, "");
+    }
+
+    DrillClient(String base, String token, History history, Duration timeout, String directSite) {
         this.base = base;
         this.token = token;
         this.history = history;
         this.timeout = timeout;
+        this.directSite = directSite;
     }
 
     /** The body for a key: the key is stored in {@code notes}, so the checker finds every effect of it. */
@@ -57,7 +65,7 @@ final class DrillClient {
         try {
             HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
             status = r.statusCode();
-            site = r.headers().firstValue("X-Twincloud-Site").orElse("");
+            site = site(r);
             replayed = r.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase).orElse(false);
             if (status == 200 || status == 201) {
                 id = r.headers().firstValue("Location").map(l -> l.substring(l.lastIndexOf('/') + 1)).orElse(null);
@@ -76,23 +84,41 @@ final class DrillClient {
         return op;
     }
 
+    /** {@code Twincloud-Site}, or the edge's {@code X-Twincloud-Site}, or the site asked straight. */
+    private String site(HttpResponse<?> r) {
+        return r.headers().firstValue("Twincloud-Site").or(() -> r.headers().firstValue("X-Twincloud-Site")).orElse(directSite);
+    }
+
+    private static long parseLong(String v) {
+        try {
+            return Math.max(0, Long.parseLong(v.trim()));
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE; // a bound nobody can check is no bound
+        }
+    }
+
     Op read(int client, String key, String id) {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ecgs/" + id)).timeout(timeout)
                 .header("Authorization", "Bearer " + token).GET().build();
         double t0 = history.now();
         int status = 0;
         String site = "";
+        String role = "";
+        long staleness = -1;
         try {
             HttpResponse<Void> r = HTTP.send(req, HttpResponse.BodyHandlers.discarding());
             status = r.statusCode();
-            site = r.headers().firstValue("X-Twincloud-Site").orElse("");
+            site = site(r);
+            role = r.headers().firstValue("Twincloud-Role").orElse("").trim().toLowerCase(java.util.Locale.ROOT);
+            staleness = r.headers().firstValue("Twincloud-Staleness-Ms").map(DrillClient::parseLong).orElse(-1L);
         } catch (IOException e) {
             status = 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         Outcome o = status == 200 ? Outcome.OK : status == 0 ? Outcome.INFO : Outcome.FAIL;
-        Op op = new Op(client, OpType.READ, key, t0, history.now(), o, status, site, id, history.lastEpoch(), 0, 1, false);
+        Op op = new Op(client, OpType.READ, key, t0, history.now(), o, status, site, id, history.lastEpoch(), 0, 1, false,
+                role, staleness, "");
         history.add(op);
         return op;
     }

@@ -14,9 +14,17 @@ import java.util.List;
  * @param tail            traffic kept running once the system is steady again
  * @param sync            sync mode (no loss allowed); false: async, loss bounded by {@code lossBoundBytes}
  * @param toleranceMs     clock tolerance between databases, clients and the arbiter's events
+ * @param stalenessBoundMs the most a standby may lag and still serve reads (the API's configured bound)
  */
 public record DrillSettings(List<Scenario> scenarios, int runs, long seed, int writers, int readers, long paceMs,
-                            Duration settleTimeout, Duration tail, boolean sync, long lossBoundBytes, double toleranceMs) {
+                            Duration settleTimeout, Duration tail, boolean sync, long lossBoundBytes, double toleranceMs,
+                            long stalenessBoundMs) {
+
+    public DrillSettings(List<Scenario> scenarios, int runs, long seed, int writers, int readers, long paceMs,
+                         Duration settleTimeout, Duration tail, boolean sync, long lossBoundBytes, double toleranceMs) {
+        this(scenarios, runs, seed, writers, readers, paceMs, settleTimeout, tail, sync, lossBoundBytes, toleranceMs,
+                Checker.DEFAULT_STALENESS_BOUND_MS);
+    }
 
     public DrillSettings {
         scenarios = List.copyOf(scenarios);
@@ -33,15 +41,20 @@ public record DrillSettings(List<Scenario> scenarios, int runs, long seed, int w
                 16L * 1024 * 1024, 50);
     }
 
+    public DrillSettings withStalenessBound(long ms) {
+        return new DrillSettings(scenarios, runs, seed, writers, readers, paceMs, settleTimeout, tail, sync, lossBoundBytes, toleranceMs, ms);
+    }
+
     public DrillSettings withSettleTimeout(Duration d) {
-        return new DrillSettings(scenarios, runs, seed, writers, readers, paceMs, d, tail, sync, lossBoundBytes, toleranceMs);
+        return new DrillSettings(scenarios, runs, seed, writers, readers, paceMs, d, tail, sync, lossBoundBytes, toleranceMs, stalenessBoundMs);
     }
 
     public DrillSettings withMode(boolean syncMode, long boundBytes) {
-        return new DrillSettings(scenarios, runs, seed, writers, readers, paceMs, settleTimeout, tail, syncMode, boundBytes, toleranceMs);
+        return new DrillSettings(scenarios, runs, seed, writers, readers, paceMs, settleTimeout, tail, syncMode, boundBytes, toleranceMs,
+                stalenessBoundMs);
     }
 
     public DrillSettings withClients(int w, int r) {
-        return new DrillSettings(scenarios, runs, seed, w, r, paceMs, settleTimeout, tail, sync, lossBoundBytes, toleranceMs);
+        return new DrillSettings(scenarios, runs, seed, w, r, paceMs, settleTimeout, tail, sync, lossBoundBytes, toleranceMs, stalenessBoundMs);
     }
 }

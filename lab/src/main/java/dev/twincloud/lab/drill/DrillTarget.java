@@ -29,6 +29,34 @@ public interface DrillTarget extends AutoCloseable {
     /** Plays one step on resolved sites ({@code gcp}, {@code aws}, {@code arbiter}). */
     void play(FaultStep.Action action, String target, String other) throws IOException;
 
+    /** Plays one step with its length ({@code ms}: a delay's); by default as {@link #play(FaultStep.Action, String, String)}. */
+    default void play(FaultStep.Action action, String target, String other, long ms) throws IOException {
+        play(action, target, other);
+    }
+
+    /** A JDBC URL of a site's application database, when the drill can reach it straight. */
+    default Optional<String> jdbcUrl(String site) {
+        return Optional.empty();
+    }
+
+    /** The database role the API runs as: transactions opened straight on a database use it too. */
+    default String databaseUser() {
+        return "postgres";
+    }
+
+    /** Each site's API base URL, when the drill may read from the sites straight (bypassing the edge); else empty. */
+    default java.util.Map<String, String> siteApiUrls() {
+        return java.util.Map.of();
+    }
+
+    /**
+     * One site's recordings of the run now, quickly (short timeouts: the site may be frozen); used to
+     * keep a deposed writer's commits as evidence before it re-joins. Empty when it cannot be read.
+     */
+    default Optional<DbSnapshot> quickSnapshot(String site, String keyPrefix, double wallStartMillis) {
+        return Optional.empty();
+    }
+
     /** Undoes every fault: links healed, frozen processes thawed, dead ones started. */
     void restoreAll() throws IOException;
 

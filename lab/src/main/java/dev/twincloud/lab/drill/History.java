@@ -14,7 +14,13 @@ public final class History {
     /** How an operation ended: {@code OK} it happened, {@code FAIL} it certainly did not, {@code INFO} unknown (no answer). */
     public enum Outcome { OK, FAIL, INFO }
 
-    public enum OpType { WRITE, READ }
+    /**
+     * {@code WRITE} and {@code READ} through the API; {@code TXN}: a transaction opened straight on a
+     * site's database (BEGIN; INSERT a recording with the key in {@code notes}; hold), whose outcome is
+     * its {@code COMMIT}'s: OK when the database answered COMMIT, FAIL when it refused, INFO when no
+     * answer came. The checker treats an OK {@code TXN} as an acknowledged write of that site.
+     */
+    public enum OpType { WRITE, READ, TXN }
 
     /**
      * One client operation.
@@ -32,11 +38,37 @@ public final class History {
      * @param bytes      a write's payload size: sample bytes (2 per sample)
      * @param attempt    1 for the first send of a key, 2.. for retries with the same key
      * @param replayed   the answer carried {@code Idempotent-Replayed: true}
+     * @param role       a read's {@code Twincloud-Role} ({@code writer} or {@code standby}), empty when absent
+     * @param stalenessMs a read's {@code Twincloud-Staleness-Ms} (how stale the site says its data may be), -1 when absent
+     * @param detail     free text (a TXN's SQLSTATE and message), empty when none
+     * @param leaseLeftMs a committed TXN: how long the site's lease still had to run when the transaction
+     *                    committed, by the database's clock (its {@code twincloud.lease.valid_until}, the
+     *                    later of the values read just before the COMMIT and just after, minus the row's
+     *                    commit timestamp); negative: committed after the lease ended; NaN when unknown
      */
     public record Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
-                     String site, String id, long epochSeen, int bytes, int attempt, boolean replayed) {
+                     String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
+                     long stalenessMs, String detail, double leaseLeftMs) {
+
+        public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
+                  String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
+                  long stalenessMs, String detail) {
+            this(client, type, key, invokeMs, completeMs, outcome, status, site, id, epochSeen, bytes, attempt, replayed, role,
+                    stalenessMs, detail, Double.NaN);
+        }
+
+        public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
+                  String site, String id, long epochSeen, int bytes, int attempt, boolean replayed) {
+            this(client, type, key, invokeMs, completeMs, outcome, status, site, id, epochSeen, bytes, attempt, replayed, "", -1, "");
+        }
+
         public boolean ok() {
             return outcome == Outcome.OK;
+        }
+
+        /** A write through the API or a transaction straight on a database: both may store a row. */
+        public boolean isWrite() {
+            return type == OpType.WRITE || type == OpType.TXN;
         }
     }
 

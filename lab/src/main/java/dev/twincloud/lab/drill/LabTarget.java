@@ -71,6 +71,11 @@ public final class LabTarget implements DrillTarget {
 
     @Override
     public void play(FaultStep.Action action, String target, String other) throws IOException {
+        play(action, target, other, 0);
+    }
+
+    @Override
+    public void play(FaultStep.Action action, String target, String other, long ms) throws IOException {
         switch (action) {
             case KILL -> lab.kill(target);
             case REVIVE -> lab.revive(target);
@@ -81,7 +86,49 @@ public final class LabTarget implements DrillTarget {
             case KILL_AGENT -> lab.killComponent(target + "-agent");
             case START_AGENT -> lab.revive(target); // starts what of the site is not running: its agent
             case SWITCHOVER -> Drill.switchover(lab.arbiterUrl(), operatorToken(), target);
+            case PAUSE -> lab.pauseComponent(target, other, true);
+            case RESUME -> lab.pauseComponent(target, other, false);
+            case KILL_POSTGRES -> {
+                if (lab.killPostmaster(target).isEmpty()) {
+                    throw new IOException("no postmaster running on " + target);
+                }
+            }
+            case CHECK_POSTGRES -> {
+                if (!lab.postmasterRunning(target)) {
+                    lab.restartAgent(target);
+                    throw new FaultStep.NotSelfHealed("the postmaster of " + target + " was not running " + Scenario.POSTMASTER_CHECK_MS
+                            + " ms after its kill: its agent did not start it again (the drill restarted the agent)");
+                }
+            }
+            case DELAY -> lab.delay(target, other, Duration.ofMillis(ms));
+            case UNDELAY -> lab.delay(target, other, Duration.ZERO);
+            case OPEN_TXNS, COMMIT_TXNS -> throw new IllegalStateException(action + " is played by the drill itself");
         }
+    }
+
+    @Override
+    public Optional<String> jdbcUrl(String site) {
+        return Optional.of("jdbc:postgresql://127.0.0.1:" + lab.layout().pgPort(SiteId.of(site)) + "/" + Lab.APP_DATABASE);
+    }
+
+    @Override
+    public String databaseUser() {
+        return lab.settings().dbRoles() == dev.twincloud.lab.supervisor.LabSettings.DbRoles.PRODUCTION ? Lab.APP_ROLE : "postgres";
+    }
+
+    @Override
+    public java.util.Map<String, String> siteApiUrls() {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        for (SiteId s : LabLayout.SITES) {
+            m.put(s.name(), lab.apiUrl(s));
+        }
+        return m;
+    }
+
+    @Override
+    public Optional<DbSnapshot> quickSnapshot(String site, String keyPrefix, double wallStartMillis) {
+        DbSnapshot s = snapshot(SiteId.of(site), keyPrefix, wallStartMillis, "loginTimeout=2&connectTimeout=2&socketTimeout=4");
+        return s.available() ? Optional.of(s) : Optional.empty();
     }
 
     @Override
@@ -103,7 +150,11 @@ public final class LabTarget implements DrillTarget {
     }
 
     private DbSnapshot snapshot(SiteId site, String keyPrefix, double wallStartMillis) {
-        String url = "jdbc:postgresql://127.0.0.1:" + lab.layout().pgPort(site) + "/postgres?connectTimeout=3&socketTimeout=20";
+        return snapshot(site, keyPrefix, wallStartMillis, "connectTimeout=3&socketTimeout=20");
+    }
+
+    private DbSnapshot snapshot(SiteId site, String keyPrefix, double wallStartMillis, String timeouts) {
+        String url = "jdbc:postgresql://127.0.0.1:" + lab.layout().pgPort(site) + "/" + Lab.APP_DATABASE + "?" + timeouts;
         try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
             String role;
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {

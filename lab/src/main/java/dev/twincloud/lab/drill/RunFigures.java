@@ -21,7 +21,8 @@ public record RunFigures(double rtoMs, double writeUnavailMs, double readUnavail
     public static RunFigures measure(History h, double faultAtMs, double healAtMs, double endMs, String initialWriter,
                                      boolean measureRto, int minFailovers, int maxFailovers, int promotions,
                                      Checker.Result check) {
-        List<Op> ops = h.ops();
+        // the figures are the edge's clients': reads straight from a site's API and transactions straight on a database are not
+        List<Op> ops = h.ops().stream().filter(o -> o.client() >= 0 && o.client() < Workload.DIRECT_CLIENT_BASE).toList();
         double rto = Double.NaN;
         if (measureRto) {
             rto = ops.stream().filter(o -> o.type() == OpType.WRITE && o.ok() && o.invokeMs() >= faultAtMs

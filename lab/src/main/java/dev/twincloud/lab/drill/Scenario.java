@@ -14,6 +14,8 @@ import java.util.Set;
  * The drill scenarios: a fault schedule in roles ({@code writer}, {@code standby}, {@code arbiter}),
  * and how many promotions a correct system performs under it. Fault times are relative to the start
  * of the fault phase; every schedule ends with its own repair, and the drill heals everything after it.
+ * In {@code all} the postmaster-only kills come last of the fixed scenarios: a site whose agent does not
+ * start its PostgreSQL again leaves the lab unsteady for what follows.
  */
 public enum Scenario {
     KILL_WRITER("kill-writer", "SIGKILL every process of the writer site; revive it after 6 s", 1, 1, true),
@@ -25,6 +27,25 @@ public enum Scenario {
     KILL_WRITER_AGENT("kill-writer-agent", "SIGKILL the writer's agent only (database and API stay up); restart it after 6 s", 1, 1, true),
     SWITCHOVER("switchover", "planned switchover to the standby", 1, 1, false),
     FLAPPING_LINK("flapping-link", "cut the writer-arbiter link 5 times for 700 ms, 700 ms apart (shorter than the report timeout)", 0, 0, false),
+    PAUSE_WRITER_AGENT("pause-writer-agent", "SIGSTOP the writer's agent alone for 5 s (longer than the lease ttl), then SIGCONT: "
+            + "no heartbeat, no renewal, so the lease ends and the standby is promoted; the agent wakes up deposed", 1, 1, true),
+    PAUSE_WRITER_API("pause-writer-api", "SIGSTOP the writer's API alone for 5 s, then SIGCONT: the agent and the database are "
+            + "fine, so nobody is promoted (writes wait for the API)", 0, 0, false),
+    PAUSE_WRITER_POSTMASTER("pause-writer-postmaster", "SIGSTOP the writer's postmaster process alone (not its backends) for 5 s, "
+            + "then SIGCONT: open connections keep working, new ones hang; a failover is allowed, not required", 0, 1, false),
+    LONG_TXNS_DEPOSED("long-txns-deposed", "BEGIN; INSERT; hold: transactions straight on the writer's database as the API's "
+            + "role (one committed at once), then cut the writer from the arbiter; COMMIT the held ones after the failover, "
+            + "before the heal: every COMMIT must be refused", 1, 1, true),
+    DELAY_WRITER_ARBITER("delay-writer-arbiter", "delay every byte between the writer and the arbiter by 200 ms each way for 5 s "
+            + "(above the heartbeat interval, a round trip under the agent's 500 ms request timeout): no failover", 0, 0, false),
+    SLOW_WRITER_ARBITER("slow-writer-arbiter", "delay the writer-arbiter link by 1000 ms each way for 5 s (under the ttl, above "
+            + "the agent's request timeout): heartbeats and reports arrive late and out of step; a failover is allowed", 0, 1, false),
+    DELAY_REPLICATION("delay-replication", "delay the replication link between the sites by 300 ms each way for 5 s: sync "
+            + "commits slow down, nothing is lost, nobody is promoted", 0, 0, false),
+    KILL_WRITER_POSTMASTER("kill-writer-postmaster", "SIGKILL the writer's postmaster alone; its agent must start PostgreSQL "
+            + "again within its lease (no failover); checked after 6 s", 0, 0, false),
+    KILL_STANDBY_POSTMASTER("kill-standby-postmaster", "SIGKILL the standby's postmaster alone; its agent must start it again "
+            + "and sync replication come back (no failover); checked after 6 s", 0, 0, false),
     NONE("none", "no fault: the workload alone for 6 s (not part of 'all'; what a deployment's edge allows)", 0, 0, false),
     RANDOM("random", "2-3 faults drawn from a seeded random generator, at random times and for random durations", 0, -1, false);
 
@@ -100,14 +121,45 @@ public enum Scenario {
                 }
                 yield List.copyOf(l);
             }
+            case PAUSE_WRITER_AGENT -> pause("agent");
+            case PAUSE_WRITER_API -> pause("api");
+            case PAUSE_WRITER_POSTMASTER -> pause("postgres");
+            case KILL_WRITER_POSTMASTER -> List.of(FaultStep.of(0, Action.KILL_POSTGRES, "writer"),
+                    FaultStep.of(POSTMASTER_CHECK_MS, Action.CHECK_POSTGRES, "writer"));
+            case KILL_STANDBY_POSTMASTER -> List.of(FaultStep.of(0, Action.KILL_POSTGRES, "standby"),
+                    FaultStep.of(POSTMASTER_CHECK_MS, Action.CHECK_POSTGRES, "standby"));
+            case LONG_TXNS_DEPOSED -> List.of(FaultStep.of(0, Action.OPEN_TXNS, "writer"),
+                    FaultStep.of(300, Action.PARTITION, "writer", "arbiter"),
+                    FaultStep.of(5500, Action.COMMIT_TXNS, "writer"),
+                    FaultStep.of(6500, Action.HEAL, "writer", "arbiter"));
+            case DELAY_WRITER_ARBITER -> List.of(FaultStep.delay(0, "writer", "arbiter", 200),
+                    FaultStep.of(5000, Action.UNDELAY, "writer", "arbiter"));
+            case SLOW_WRITER_ARBITER -> List.of(FaultStep.delay(0, "writer", "arbiter", 1000),
+                    FaultStep.of(5000, Action.UNDELAY, "writer", "arbiter"));
+            case DELAY_REPLICATION -> List.of(FaultStep.delay(0, "writer", "standby", 300),
+                    FaultStep.of(5000, Action.UNDELAY, "writer", "standby"));
             case NONE -> List.of();
             case RANDOM -> random(seed);
         };
     }
 
+    /** How long after a postmaster-only kill the drill checks that its agent started it again. */
+    public static final long POSTMASTER_CHECK_MS = 6000;
+    /** How long a pause of one component lasts: longer than the lab's lease ttl (2.5 s). */
+    public static final long PAUSE_MS = 5000;
+
+    private static List<FaultStep> pause(String component) {
+        return List.of(FaultStep.of(0, Action.PAUSE, "writer", component), FaultStep.of(PAUSE_MS, Action.RESUME, "writer", component));
+    }
+
     /** The scenarios a random schedule draws from (not itself, not flapping: that is many steps). */
     private static final List<Scenario> DRAWN = List.of(KILL_WRITER, FREEZE_WRITER, PARTITION_WRITER_ARBITER, PARTITION_SITES,
-            KILL_STANDBY, KILL_ARBITER, KILL_WRITER_AGENT, SWITCHOVER);
+            KILL_STANDBY, KILL_ARBITER, KILL_WRITER_AGENT, SWITCHOVER, PAUSE_WRITER_AGENT, PAUSE_WRITER_API, PAUSE_WRITER_POSTMASTER,
+            KILL_WRITER_POSTMASTER, KILL_STANDBY_POSTMASTER, LONG_TXNS_DEPOSED, DELAY_WRITER_ARBITER, SLOW_WRITER_ARBITER,
+            DELAY_REPLICATION);
+
+    /** Drawn with their own timing (a check, or several steps in a set order), shifted as a whole. */
+    private static final List<Scenario> FIXED_TIMING = List.of(KILL_WRITER_POSTMASTER, KILL_STANDBY_POSTMASTER, LONG_TXNS_DEPOSED);
 
     private static List<FaultStep> random(long seed) {
         Random r = new Random(seed);
@@ -118,9 +170,15 @@ public enum Scenario {
             Scenario s = DRAWN.get(r.nextInt(DRAWN.size()));
             long hold = 1000 + r.nextInt(5000);
             List<FaultStep> base = s.schedule(seed);
-            steps.add(base.get(0).shifted(at));
-            if (base.size() > 1) {
-                steps.add(new FaultStep(at + hold, base.get(1).action(), base.get(1).target(), base.get(1).other()));
+            if (FIXED_TIMING.contains(s)) {
+                for (FaultStep b : base) {
+                    steps.add(b.shifted(at));
+                }
+            } else {
+                steps.add(base.get(0).shifted(at));
+                if (base.size() > 1) {
+                    steps.add(base.get(1).at(at + hold));
+                }
             }
             at += 500 + r.nextInt(4000); // the next fault may come while this one still holds
         }
@@ -133,6 +191,7 @@ public enum Scenario {
         if (maxFailovers >= 0) {
             return maxFailovers;
         }
-        return (int) schedule.stream().filter(s -> s.action().fault && (s.target().equals("writer") || s.action() == Action.SWITCHOVER)).count();
+        return (int) schedule.stream().filter(s -> s.action().fault && s.action() != Action.OPEN_TXNS
+                && (s.target().equals("writer") || s.action() == Action.SWITCHOVER)).count();
     }
 }

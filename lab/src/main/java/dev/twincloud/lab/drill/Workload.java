@@ -13,12 +13,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li>writers: each sends writes with a fresh Idempotency-Key, retries a failed or unanswered one
  *       with the <em>same</em> key until it is acknowledged (bounded), then reads it back
  *       (read-your-writes); every 10th acknowledged key is sent once more to check the replay;</li>
- *   <li>readers: read keys other clients had acknowledged (read availability, monotonic reads).</li>
+ *   <li>readers: read keys other clients had acknowledged (read availability, monotonic reads);</li>
+ *   <li>direct readers (when the sites' API URLs are known): read recently acknowledged keys straight
+ *       from each site's API in turn, bypassing the edge, so that reads served by a standby or a
+ *       deposed writer are judged too (client ids from {@link #DIRECT_CLIENT_BASE}, left out of the figures).</li>
  * </ul>
  * Every loop is bounded by {@code maxDuration}, whatever happens to {@link #close()}.
  */
 final class Workload implements AutoCloseable {
     private static final int MAX_ATTEMPTS_PER_KEY = 400;
+    /** Client ids of the direct readers start here. */
+    static final int DIRECT_CLIENT_BASE = 1000;
 
     record Acked(String key, String id) {
     }
@@ -29,6 +34,12 @@ final class Workload implements AutoCloseable {
 
     Workload(String edgeUrl, String token, History history, String keyPrefix, int writers, int readers, long paceMs,
              Duration maxDuration, long seed) {
+        this(edgeUrl, token, history, keyPrefix, writers, readers, paceMs, maxDuration, seed, java.util.Map.of());
+    }
+
+    /** @param siteApis site name to its API's base URL, for the direct reader; empty: none */
+    Workload(String edgeUrl, String token, History history, String keyPrefix, int writers, int readers, long paceMs,
+             Duration maxDuration, long seed, java.util.Map<String, String> siteApis) {
         long end = System.nanoTime() + maxDuration.toNanos();
         Duration timeout = Duration.ofSeconds(2);
         for (int c = 0; c < writers; c++) {
@@ -71,6 +82,21 @@ final class Workload implements AutoCloseable {
                             a = acked.get(Math.max(0, n - 1 - random.nextInt(Math.min(n, 20))));
                         }
                         http.read(client, a.key(), a.id());
+                    }
+                    pause(paceMs * 2);
+                }
+            }));
+        }
+        if (!siteApis.isEmpty()) {
+            List<java.util.Map.Entry<String, String>> sites = List.copyOf(new java.util.TreeMap<>(siteApis).entrySet());
+            List<DrillClient> direct = sites.stream().map(e -> new DrillClient(e.getValue(), token, history, timeout, e.getKey())).toList();
+            threads.add(Thread.ofVirtual().name("drill-direct-reader").start(() -> {
+                int i = 0;
+                while (!stop && System.nanoTime() < end) {
+                    int n = acked.size();
+                    if (n > 0) {
+                        Acked a = acked.get(n - 1); // the newest: a lagging or deposed site shows first there
+                        direct.get(i++ % direct.size()).read(DIRECT_CLIENT_BASE, a.key(), a.id());
                     }
                     pause(paceMs * 2);
                 }

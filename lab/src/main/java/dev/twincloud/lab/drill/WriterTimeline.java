@@ -8,7 +8,7 @@ import java.util.Optional;
 /**
  * Which site was the writer when, from the arbiter's promotion events ({@code FAILOVER},
  * {@code SWITCHOVER_PROMOTE}, {@code FORCED_PROMOTION}) on the run's time axis. A promotion is
- * decided only after the old writer's lease ended in its database (rule 2), so a site that commits a
+ * decided only after the old writer's lease ended in its database (docs/design.md rule 2), so a site that commits a
  * write outside its own period overlapped another writer. An unknown timeline (no arbiter to ask)
  * answers "maybe" to everything.
  */

@@ -19,9 +19,13 @@ import java.util.logging.Logger;
  * A TCP forwarder {@code 127.0.0.1:listenPort -> 127.0.0.1:targetPort} whose path can be cut or
  * frozen, so that a lab partition is a real TCP failure seen by PostgreSQL, agents and the edge.
  *
- * <p>Blocking sockets on virtual threads: one acceptor, two pumps per connection. That is cheap for
- * a lab's handful of links and makes {@link LinkState#BLACKHOLE} simple: a pump that has read a chunk
- * waits before writing it, and TCP back-pressure freezes the sender.
+ * <p>Blocking sockets on virtual threads: one acceptor, and per connection and direction a reader and
+ * a writer joined by a bounded FIFO queue. That is cheap for a lab's handful of links and makes
+ * {@link LinkState#BLACKHOLE} simple: a reader that has read a chunk waits before queueing it, and
+ * TCP back-pressure freezes the sender. A <em>delay</em> ({@link #setDelay}) holds every chunk in the
+ * queue until {@code delay} after it was read, in both directions, keeping the order of the bytes
+ * within a connection (heartbeats and reports arrive late, not reordered); clearing the delay (or
+ * {@link #heal()}) releases what is held at once.
  *
  * <p>Thread-safe. Every wait is bounded by {@link #POLL} and re-checks the state and closed flag.
  */
@@ -40,6 +44,8 @@ public final class Link implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Object stateChanged = new Object();
     private volatile LinkState state = LinkState.UP;
+    /** How long every chunk is held before it is delivered, in nanoseconds (0: none). */
+    private volatile long delayNanos;
     private volatile boolean closed;
 
     private final AtomicLong accepted = new AtomicLong();
@@ -87,8 +93,33 @@ public final class Link implements AutoCloseable {
         setState(LinkState.CUT);
     }
 
+    /** Back to normal: {@code UP}, and no delay. */
     public void heal() {
+        setDelay(Duration.ZERO);
         setState(LinkState.UP);
+    }
+
+    /**
+     * Holds every chunk this link forwards for {@code delay} before delivering it, in both directions
+     * (0: deliver at once). Applies to the chunks already held too: a shorter delay releases them sooner.
+     */
+    public void setDelay(Duration delay) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("a link delay cannot be negative: " + delay.toMillis() + " ms");
+        }
+        long prev;
+        synchronized (stateChanged) {
+            prev = delayNanos;
+            delayNanos = delay.toNanos();
+            stateChanged.notifyAll();
+        }
+        if (prev != delay.toNanos()) {
+            log.info(() -> "link " + spec.name() + " delay " + Duration.ofNanos(prev).toMillis() + " ms -> " + delay.toMillis() + " ms");
+        }
+    }
+
+    public Duration delay() {
+        return Duration.ofNanos(delayNanos);
     }
 
     public void blackhole() {
@@ -115,7 +146,8 @@ public final class Link implements AutoCloseable {
 
     public LinkStatus status() {
         return new LinkStatus(spec.name(), spec.from(), spec.to(), listenPort(), spec.targetPort(), state,
-                accepted.get(), rejected.get(), connections.size(), bytesForward.get(), bytesBackward.get());
+                accepted.get(), rejected.get(), connections.size(), bytesForward.get(), bytesBackward.get(),
+                Duration.ofNanos(delayNanos).toMillis());
     }
 
     @Override
@@ -244,18 +276,58 @@ public final class Link implements AutoCloseable {
             pump(client, t, bytesForward);
         }
 
+        /** A chunk read from one side, and when; {@code data == null} is the end of the stream (FIN). */
+        private record Chunk(byte[] data, long readNanos) {
+        }
+
+        /** Up to {@code QUEUED} chunks (of at most {@code BUFFER} bytes) wait per direction; then the reader blocks. */
+        private static final int QUEUED = 256;
+
         private void pump(Socket from, Socket to, AtomicLong counter) {
+            java.util.concurrent.BlockingQueue<Chunk> queue = new java.util.concurrent.ArrayBlockingQueue<>(QUEUED);
+            Thread.ofVirtual().name("link-" + spec.name() + "-deliver").start(() -> deliver(queue, to, counter));
             byte[] buf = new byte[BUFFER];
             try {
                 InputStream in = from.getInputStream();
-                OutputStream out = to.getOutputStream();
                 while (true) {
                     int n = in.read(buf);
                     if (!awaitPassable()) {
                         reset();
                         return;
                     }
+                    Chunk c = new Chunk(n < 0 ? null : java.util.Arrays.copyOf(buf, n), System.nanoTime());
+                    while (!queue.offer(c, POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        if (dead || closed) {
+                            return;
+                        }
+                    }
                     if (n < 0) {
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                // One side reset or failed: reset the other too, as a real broken path would.
+                reset();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reset();
+            }
+        }
+
+        /** Writes the queued chunks in order, each once the link's delay after it was read has passed. */
+        private void deliver(java.util.concurrent.BlockingQueue<Chunk> queue, Socket to, AtomicLong counter) {
+            try {
+                OutputStream out = to.getOutputStream();
+                while (!dead && !closed) {
+                    Chunk c = queue.poll(POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    if (c == null) {
+                        continue;
+                    }
+                    if (!awaitDue(c.readNanos()) || !awaitPassable()) {
+                        reset();
+                        return;
+                    }
+                    if (c.data() == null) {
                         // Pass the FIN on; the connection ends when both directions have.
                         to.shutdownOutput();
                         if (halfClosed.incrementAndGet() == 2) {
@@ -263,12 +335,31 @@ public final class Link implements AutoCloseable {
                         }
                         return;
                     }
-                    out.write(buf, 0, n);
-                    counter.addAndGet(n);
+                    out.write(c.data());
+                    counter.addAndGet(c.data().length);
                 }
             } catch (IOException e) {
-                // One side reset or failed: reset the other too, as a real broken path would.
                 reset();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reset();
+            }
+        }
+
+        /** Waits until {@code delay} after {@code readNanos} (the delay read afresh at every wake-up); false when cut or closed. */
+        private boolean awaitDue(long readNanos) throws InterruptedException {
+            while (true) {
+                if (dead || closed || state == LinkState.CUT) {
+                    return false;
+                }
+                long wait = readNanos + delayNanos - System.nanoTime();
+                if (wait <= 0) {
+                    return true;
+                }
+                synchronized (stateChanged) {
+                    long ms = Math.max(1, Math.min(POLL.toMillis(), java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(wait)));
+                    stateChanged.wait(ms);
+                }
             }
         }
 

@@ -48,6 +48,11 @@ public final class LinkControlClient implements AutoCloseable {
         return call("POST", "/isolate?endpoint=" + enc(endpoint) + "&mode=" + mode.name().toLowerCase());
     }
 
+    /** Holds every byte between {@code a} and {@code b} for {@code ms} milliseconds; 0 clears the delay. */
+    public String delay(String a, String b, long ms) throws IOException, InterruptedException {
+        return call("POST", "/delay?a=" + enc(a) + "&b=" + enc(b) + "&ms=" + ms);
+    }
+
     public String healAll() throws IOException, InterruptedException {
         return call("POST", "/heal-all");
     }

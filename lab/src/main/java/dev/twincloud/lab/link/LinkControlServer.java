@@ -24,7 +24,8 @@ import java.util.concurrent.Executors;
  * POST /links/{name}/cut|heal|blackhole
  * POST /partition?a=gcp&amp;b=arbiter[&amp;mode=cut|blackhole]   every link between a and b
  * POST /isolate?endpoint=gcp[&amp;mode=cut|blackhole]         every link touching gcp
- * POST /heal-all
+ * POST /delay?a=gcp&amp;b=arbiter&amp;ms=800                      hold every byte between a and b 800 ms (0 clears)
+ * POST /heal-all                                                 every link UP, no delay
  * </pre>
  *
  * Link names contain {@code >}, which must be percent-encoded in a URL ({@code gcp-%3Earbiter});
@@ -124,6 +125,11 @@ public final class LinkControlServer implements AutoCloseable {
                     send(ex, 200, Json.links(links.isolate(required(q, "endpoint"), mode(q))));
                 }
             }
+            case "/delay" -> {
+                if (requireMethod(ex, method, "POST")) {
+                    send(ex, 200, Json.links(links.delay(required(q, "a"), required(q, "b"), java.time.Duration.ofMillis(millis(q)))));
+                }
+            }
             case "/heal-all" -> {
                 if (requireMethod(ex, method, "POST")) {
                     send(ex, 200, Json.links(links.healAll()));
@@ -140,6 +146,20 @@ public final class LinkControlServer implements AutoCloseable {
             case "blackhole" -> LinkState.BLACKHOLE;
             default -> throw new IllegalArgumentException("mode must be cut or blackhole, got: " + m);
         };
+    }
+
+    private static long millis(Map<String, String> q) {
+        String v = required(q, "ms");
+        long ms;
+        try {
+            ms = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ms must be a whole number of milliseconds, got: " + v);
+        }
+        if (ms < 0 || ms > 600_000) {
+            throw new IllegalArgumentException("ms must be between 0 and 600000, got: " + ms);
+        }
+        return ms;
     }
 
     private static String required(Map<String, String> q, String key) {

@@ -1,6 +1,6 @@
 package dev.twincloud.lab.link;
 
-/** A snapshot of one link, as the control API reports it. */
+/** A snapshot of one link, as the control API reports it ({@code delayMs}: how long it holds each chunk). */
 public record LinkStatus(
         String name,
         String from,
@@ -12,7 +12,8 @@ public record LinkStatus(
         long connectionsRejected,
         int connectionsOpen,
         long bytesForward,
-        long bytesBackward) {
+        long bytesBackward,
+        long delayMs) {
 
     public String toJson() {
         return Json.write(this);

@@ -10,7 +10,8 @@ import java.util.function.Predicate;
 
 /**
  * The lab's named links, and the fault commands on them: cut, blackhole or heal one link, partition
- * two endpoints (every link between them, both directions), isolate one endpoint, heal everything.
+ * or delay two endpoints (every link between them, both directions), isolate one endpoint, heal
+ * everything (states and delays).
  * Thread-safe.
  */
 public final class Links implements AutoCloseable {
@@ -53,8 +54,30 @@ public final class Links implements AutoCloseable {
         return set(name, LinkState.CUT);
     }
 
+    /** Back to {@code UP}, with no delay. */
     public LinkStatus heal(String name) {
-        return set(name, LinkState.UP);
+        Link l = get(name);
+        l.heal();
+        return l.status();
+    }
+
+    /**
+     * Holds every byte on every link between {@code a} and {@code b} (both directions) for {@code delay}
+     * before delivering it; {@link java.time.Duration#ZERO} clears it.
+     *
+     * @throws UnknownLinkException when no link joins them
+     */
+    public List<LinkStatus> delay(String a, String b, java.time.Duration delay) {
+        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(a, b)).toList();
+        if (hit.isEmpty()) {
+            throw new UnknownLinkException("no link between '" + a + "' and '" + b + "'");
+        }
+        List<LinkStatus> out = new ArrayList<>();
+        for (Link l : hit) {
+            l.setDelay(delay);
+            out.add(l.status());
+        }
+        return out;
     }
 
     public LinkStatus blackhole(String name) {

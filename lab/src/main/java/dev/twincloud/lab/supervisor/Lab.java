@@ -106,6 +106,9 @@ public final class Lab implements AutoCloseable {
         }
         awaitWhileAlive("a writer with a lease", arbiterUrl() + "/v1/status", secrets.operatorToken(),
                 r -> r.status() == 200 && leaseHolder(r).isPresent(), "arbiter", "gcp-agent", "aws-agent");
+        if (settings.dbRoles() == LabSettings.DbRoles.PRODUCTION) {
+            ensureRoles();
+        }
         for (SiteId site : LabLayout.SITES) {
             process(site.name() + "-api").start();
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
@@ -119,6 +122,44 @@ public final class Lab implements AutoCloseable {
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
         log.info("lab is up: entry {}", layout.entryUrl());
+    }
+
+    /** The application database's name (the APIs' and the drill's). */
+    public static final String APP_DATABASE = "postgres";
+    public static final String APP_ROLE = "twincloud_app";
+    public static final String OWNER_ROLE = "twincloud_owner";
+
+    /**
+     * The production roles, created (or brought up to date) in the writer's application database as
+     * superuser before the APIs start; they reach the standby by physical replication.
+     */
+    private void ensureRoles() {
+        String writer;
+        try {
+            writer = leaseHolder(Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken())).orElseThrow();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot tell the writer to create the database roles on: " + e, e);
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + layout.pgPort(SiteId.of(writer)) + "/" + APP_DATABASE + "?connectTimeout=5";
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
+                dev.twincloud.pgctl.roles.DatabaseRoles.ensure(c, dev.twincloud.pgctl.roles.DatabaseRoles.Spec.defaults("public"));
+                log.info("database roles {} and {} ensured on {}", OWNER_ROLE, APP_ROLE, writer);
+                return;
+            } catch (java.sql.SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot create the database roles on " + writer + ": " + e.getMessage(), e);
+                }
+                log.debug("roles not yet ensured on {}: {}", writer, e.toString());
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", ie);
+                }
+            }
+        }
     }
 
     /**
@@ -275,16 +316,20 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.agent.local.log-file=" + layout.logs().resolve(site + "-postgres.log"),
                     "--twincloud.agent.local.settings.max_connections=60",
                     "--twincloud.agent.local.settings.track_commit_timestamp=on"), env);
+            // the database roles come by environment, as in a deployment (DATABASE_USER, DATABASE_MIGRATION_USER)
+            Map<String, String> apiEnv = settings.dbRoles() == LabSettings.DbRoles.PRODUCTION
+                    ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
+                    "DATABASE_MIGRATION_USER", OWNER_ROLE, "DATABASE_MIGRATION_PASSWORD", "")
+                    : Map.of("DATABASE_USER", "postgres", "DATABASE_PASSWORD", "");
             add(site + "-api", List.of(java, "-XX:+UseSerialGC", "-Xmx512m", "-jar", jar("api").toString(),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.embedded-postgres.enabled=false",
                     "--twincloud.api.require-lease=true",
-                    "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/postgres",
-                    "--spring.datasource.username=postgres", "--spring.datasource.password=",
+                    "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/" + APP_DATABASE,
                     // fail fast (503) while the database is being stopped or promoted, instead of holding a
                     // request for the default 3 s: the client retries, and the edge moves it to the new writer
                     "--spring.datasource.hikari.connection-timeout=500", "--spring.datasource.hikari.validation-timeout=250",
-                    "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem()), Map.of());
+                    "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem()), apiEnv);
         }
         var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),
                 "--port", Integer.toString(layout.edgePort()),
@@ -412,10 +457,29 @@ public final class Lab implements AutoCloseable {
         return done;
     }
 
-    /** SIGKILL one component only, e.g. {@code gcp-agent}: its database and API stay up. */
+    /**
+     * SIGKILL one component only, e.g. {@code gcp-agent} (its database and API stay up), or
+     * {@code gcp-postgres}: the postmaster process alone.
+     */
     public synchronized void killComponent(String name) {
+        if (name.endsWith("-postgres")) {
+            String site = name.substring(0, name.length() - "-postgres".length());
+            if (killPostmaster(site).isEmpty()) {
+                throw new IllegalStateException("no postmaster is running on " + site);
+            }
+            return;
+        }
         process(name).kill();
         log.info("killed {}", name);
+    }
+
+    /** SIGSTOP or SIGCONT one component, named {@code <site>-agent}, {@code <site>-api} or {@code <site>-postgres} (the postmaster alone). */
+    public List<Long> pauseComponent(String name, boolean pause) {
+        int dash = name.lastIndexOf('-');
+        if (dash <= 0) {
+            throw new IllegalArgumentException("name a component as <site>-agent, <site>-api or <site>-postgres, got '" + name + "'");
+        }
+        return pauseComponent(name.substring(0, dash), name.substring(dash + 1), pause);
     }
 
     /** SIGSTOP (freeze) or SIGCONT (thaw) every process of a target. */
@@ -430,6 +494,48 @@ public final class Lab implements AutoCloseable {
         Signals.send(freeze ? "STOP" : "CONT", pids);
         log.info("{} {} ({} processes)", freeze ? "froze" : "thawed", target, pids.size());
         return pids;
+    }
+
+    /**
+     * SIGSTOP ({@code pause}) or SIGCONT one component of a site only: {@code agent} or {@code api} (its
+     * JVM), or {@code postgres}: the postmaster process alone, from {@code postmaster.pid} — not its
+     * backends or auxiliary processes, which keep serving the connections they have (new connections
+     * hang in the postmaster's listen queue).
+     *
+     * @return the pids signalled
+     */
+    public synchronized List<Long> pauseComponent(String site, String component, boolean pause) {
+        SiteId s = site(site);
+        List<Long> pids = new ArrayList<>();
+        switch (component) {
+            case "agent", "api" -> process(s + "-" + component).pid().ifPresent(pids::add);
+            case "postgres" -> Signals.postmaster(layout.pgData(s)).ifPresent(pids::add);
+            default -> throw new IllegalArgumentException("unknown component '" + component + "': use agent, api or postgres");
+        }
+        if (pids.isEmpty() && pause) {
+            throw new IllegalStateException(site + "-" + component + " is not running");
+        }
+        Signals.send(pause ? "STOP" : "CONT", pids);
+        log.info("{} {}-{} ({})", pause ? "paused" : "resumed", site, component, pids);
+        return pids;
+    }
+
+    /** SIGKILL a site's postmaster process alone (its backends notice and exit); agent and API live. */
+    public synchronized Optional<Long> killPostmaster(String site) {
+        Optional<Long> pid = Signals.postmaster(layout.pgData(site(site)));
+        pid.ifPresent(p -> Signals.send("KILL", List.of(p)));
+        log.info("killed the postmaster of {} ({})", site, pid.map(String::valueOf).orElse("none running"));
+        return pid;
+    }
+
+    public boolean postmasterRunning(String site) {
+        return Signals.postmaster(layout.pgData(site(site))).isPresent();
+    }
+
+    /** SIGKILL a site's agent and start it again: on start it brings its database up in the role the arbiter assigns. */
+    public synchronized void restartAgent(String site) throws IOException {
+        killComponent(site(site) + "-agent");
+        revive(site);
     }
 
     /** (Re)starts whatever of a target is not running; a site's agent starts its own database. */
@@ -456,6 +562,12 @@ public final class Lab implements AutoCloseable {
         return links.partition(a, b);
     }
 
+    /** Holds every byte between {@code a} and {@code b} (gcp, aws, arbiter) for {@code delay}; ZERO clears it. */
+    public List<LinkStatus> delay(String a, String b, Duration delay) {
+        return links.delay(a, b, delay);
+    }
+
+    /** Every link UP, with no delay. */
     public List<LinkStatus> heal() {
         return links.healAll();
     }

@@ -14,8 +14,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The running lab's control surface on loopback, used by the {@code lab} CLI verbs from other
- * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component?name=},
- * {@code /lab/partition?a=&b=}, {@code /lab/heal}, {@code /lab/down}; {@code GET /lab/status},
+ * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component|freeze-component|thaw-component?name=},
+ * {@code /lab/partition?a=&b=}, {@code /lab/delay?a=&b=&ms=}, {@code /lab/heal}, {@code /lab/down}; {@code GET /lab/status},
  * {@code GET /lab/token}.
  */
 public final class LabControlServer implements AutoCloseable {
@@ -55,11 +55,15 @@ public final class LabControlServer implements AutoCloseable {
                     lab.killComponent(required(q, "name"));
                     return Map.of("killed", q.get("name"));
                 });
+                case "freeze-component" -> requirePost(post, () -> lab.pauseComponent(required(q, "name"), true));
+                case "thaw-component" -> requirePost(post, () -> lab.pauseComponent(required(q, "name"), false));
                 case "freeze" -> requirePost(post, () -> lab.signal(required(q, "target"), true));
                 case "thaw" -> requirePost(post, () -> lab.signal(required(q, "target"), false));
                 case "start" -> requirePost(post, () -> lab.revive(required(q, "target")));
                 case "partition" -> requirePost(post, () -> lab.partition(required(q, "a"), required(q, "b"))
                         .stream().map(l -> l.name() + "=" + l.state()).toList());
+                case "delay" -> requirePost(post, () -> lab.delay(required(q, "a"), required(q, "b"), millis(required(q, "ms")))
+                        .stream().map(l -> l.name() + "=" + l.state() + " delay " + l.delayMs() + " ms").toList());
                 case "heal" -> requirePost(post, () -> lab.heal().stream().map(l -> l.name() + "=" + l.state()).toList());
                 case "down" -> requirePost(post, () -> Map.of("stopping", true));
                 default -> throw new NotFound("no lab verb '" + verb + "'");
@@ -68,7 +72,7 @@ public final class LabControlServer implements AutoCloseable {
             if (verb.equals("down")) {
                 down.countDown(); // only after the answer is out: stopping closes this server
             }
-        } catch (NotFound e) {
+        } catch (NotFound | dev.twincloud.lab.link.UnknownLinkException e) {
             respond(ex, 404, Map.of("error", e.getMessage()));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             respond(ex, 400, Map.of("error", e.getMessage()));
@@ -92,6 +96,19 @@ public final class LabControlServer implements AutoCloseable {
         NotFound(String m) {
             super(m);
         }
+    }
+
+    private static Duration millis(String v) {
+        long ms;
+        try {
+            ms = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ms must be a whole number of milliseconds, got '" + v + "'");
+        }
+        if (ms < 0 || ms > 600_000) {
+            throw new IllegalArgumentException("ms must be between 0 and 600000, got " + ms);
+        }
+        return Duration.ofMillis(ms);
     }
 
     private static String required(Map<String, String> q, String key) {

@@ -15,20 +15,43 @@ import java.time.Duration;
  * @param edgeInterval      the edge's health-check interval
  * @param edgeHealthy       consecutive successes before the edge sends traffic to a site
  * @param edgeUnhealthy     consecutive failures before the edge stops
+ * @param dbRoles           which database roles the APIs connect as
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
-                          Duration heartbeat, Duration edgeInterval, int edgeHealthy, int edgeUnhealthy) {
+                          Duration heartbeat, Duration edgeInterval, int edgeHealthy, int edgeUnhealthy, DbRoles dbRoles) {
+
+    /**
+     * The roles the APIs use. {@code PRODUCTION}: the lab creates {@code twincloud_owner} and
+     * {@code twincloud_app} ({@code DatabaseRoles.ensure}) in the writer's database before the APIs
+     * start, and starts each API with {@code DATABASE_USER=twincloud_app} and
+     * {@code DATABASE_MIGRATION_USER=twincloud_owner}. {@code SUPERUSER}: the APIs connect (and
+     * migrate) as {@code postgres}, as before production roles existed.
+     */
+    public enum DbRoles {
+        PRODUCTION, SUPERUSER;
+
+        /**
+         * The lab's default. SUPERUSER until the API runs Flyway as DATABASE_MIGRATION_USER and the
+         * guard grants the app role what it needs (USAGE on schema twincloud, EXECUTE on its
+         * functions); with both merged, flip this to PRODUCTION.
+         */
+        public static final DbRoles DEFAULT = SUPERUSER;
+    }
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofMillis(100), 1, 2);
+                Duration.ofMillis(100), Duration.ofMillis(100), 1, 2, DbRoles.DEFAULT);
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, dbRoles);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, dbRoles);
+    }
+
+    public LabSettings withDbRoles(DbRoles r) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, r);
     }
 }

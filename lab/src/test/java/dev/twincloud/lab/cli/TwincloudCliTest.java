@@ -26,7 +26,7 @@ class TwincloudCliTest {
     @Test
     void everyCommandHasHelp() {
         for (String[] cmd : new String[][] {{"--help"}, {"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "kill", "--help"},
-                {"lab", "partition", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"}}) {
+                {"lab", "partition", "--help"}, {"lab", "delay", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"}}) {
             Run r = run(cmd);
             assertThat(r.exit()).as(String.join(" ", cmd)).isZero();
             assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage:");
@@ -44,6 +44,14 @@ class TwincloudCliTest {
         Run badTtl = run("lab", "up", "--lease-ttl-ms", "10", "--root", "target/cli-test-lab", "--base-port", "19900");
         assertThat(badTtl.exit()).isEqualTo(2);
         assertThat(badTtl.err()).contains("--lease-ttl-ms must be between 500 and 600000");
+        Run badDelay = run("lab", "delay", "gcp", "arbiter", "-5", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(badDelay.exit()).isEqualTo(2);
+        assertThat(badDelay.err()).contains("MS must be between 0 and 600000");
+        Run noDelay = run("lab", "delay", "gcp", "arbiter");
+        assertThat(noDelay.exit()).isEqualTo(2);
+        assertThat(noDelay.err()).contains("MS");
+        Run badDbRoles = run("lab", "up", "--db-roles", "root", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(badDbRoles.exit()).isEqualTo(2);
         Run badMode = run("ctl", "mode", "MAYBE", "--token", "x".repeat(20));
         assertThat(badMode.exit()).isEqualTo(2);
     }

@@ -31,6 +31,23 @@ class CheckerTest {
         return new Op(client, OpType.READ, key, at, at + 5, status == 200 ? Outcome.OK : Outcome.FAIL, status, site, id, 2, 0, 1, false);
     }
 
+    /** A transaction straight on {@code site}'s database whose COMMIT was sent at {@code at}. */
+    static Op commit(String key, double at, String site, String id, Outcome outcome) {
+        return new Op(-1, OpType.TXN, key, at, at + 20, outcome, 0, site, id, 1, 0, 1, false, "", -1,
+                outcome == Outcome.FAIL ? "P0001 lease ended" : "");
+    }
+
+    static Op fencedRead(int client, String key, String id, double at, String site, int status, String role, long staleness) {
+        return new Op(client, OpType.READ, key, at, at + 5, status == 200 ? Outcome.OK : Outcome.FAIL, status, site, id, 2, 0, 1,
+                false, role, staleness, "");
+    }
+
+    static Checker.Result checkWithRejoin(Checker c, List<Op> ops, List<DbSnapshot.Row> writerRows, List<DbSnapshot.Row> oldWriterBefore) {
+        return c.check(new Checker.Input(History.of(ops, List.of(), List.of()), FAILOVER_AT_1000,
+                List.of(new DbSnapshot("aws", true, "primary", writerRows), new DbSnapshot("gcp", true, "standby", writerRows)), "aws",
+                List.of(new DbSnapshot("gcp", true, "primary", oldWriterBefore))));
+    }
+
     static DbSnapshot.Row row(String key, String id, String site, double commit) {
         return new DbSnapshot.Row(key, id, site, commit, 200);
     }
@@ -154,6 +171,131 @@ class CheckerTest {
         Checker tight = new Checker(new Checker.Config(false, 100, 50));
         assertThat(check(tight, cleanOps(), rows, rows).anomalies()).extracting(Anomaly::kind)
                 .containsExactly(Kind.ASYNC_LOSS_OVER_BOUND);
+    }
+
+    @Test
+    void aCommitAnsweredOkOnTheDeposedWriterAfterThePromotionIsASplitBrain() {
+        List<Op> ops = cleanOps();
+        ops.add(commit("t1", 1400, "gcp", "idt1", Outcome.OK)); // gcp answered COMMIT 400 ms after aws got epoch 2
+        Checker.Result r = check(SYNC, ops, cleanRows(), cleanRows());
+        // and it is an acknowledged write missing from the final writer too
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactlyInAnyOrder(Kind.SPLIT_BRAIN, Kind.LOST_WRITE);
+        assertThat(r.anomalies()).anyMatch(a -> a.kind() == Kind.SPLIT_BRAIN && a.detail().contains("COMMIT")
+                && a.detail().contains("gcp") && a.detail().contains("aws was, epoch 2"));
+    }
+
+    @Test
+    void aRefusedOrUnansweredCommitOnTheDeposedWriterIsNoAnomaly() {
+        List<Op> ops = cleanOps();
+        ops.add(commit("t1", 1400, "gcp", "idt1", Outcome.FAIL));
+        ops.add(commit("t2", 1400, "gcp", "idt2", Outcome.INFO));
+        assertThat(check(SYNC, ops, cleanRows(), cleanRows()).anomalies()).isEmpty();
+    }
+
+    @Test
+    void aCommitAnsweredOkUnderTheLeaseMustSurviveTheFailoverInSyncMode() {
+        List<Op> ops = cleanOps();
+        ops.add(commit("t0", 300, "gcp", "idt0", Outcome.OK));
+        Checker.Result lost = check(SYNC, ops, cleanRows(), cleanRows());
+        assertThat(lost.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.LOST_WRITE);
+        assertThat(lost.anomalies().get(0).detail()).contains("a COMMIT on gcp");
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("t0", "idt0", "gcp", 320));
+        assertThat(check(SYNC, ops, rows, rows).anomalies()).isEmpty();
+    }
+
+    @Test
+    void aRowTheDeposedWriterCommittedAfterThePromotionIsASplitBrainEvenIfTheRewindErasedIt() {
+        List<DbSnapshot.Row> before = new ArrayList<>(cleanRows().subList(0, 2));
+        before.add(row("t1", "idt1", "gcp", 1600)); // on gcp before it re-joined; gone from every final database
+        Checker.Result r = checkWithRejoin(SYNC, cleanOps(), cleanRows(), before);
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.SPLIT_BRAIN);
+        assertThat(r.anomalies().get(0).detail()).contains("gcp (before it re-joined)").contains("t1");
+        // the final snapshots alone do not see it
+        assertThat(check(SYNC, cleanOps(), cleanRows(), cleanRows()).anomalies()).isEmpty();
+    }
+
+    @Test
+    void aRowSeenBothBeforeTheRejoinAndAtTheEndIsReportedOnce() {
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("k9", "id9", "gcp", 1500));
+        Checker.Result r = c(rows);
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.SPLIT_BRAIN, Kind.SPLIT_BRAIN); // aws, gcp
+    }
+
+    private static Checker.Result c(List<DbSnapshot.Row> rows) {
+        return SYNC.check(new Checker.Input(History.of(cleanOps(), List.of(), List.of()), FAILOVER_AT_1000,
+                List.of(new DbSnapshot("aws", true, "primary", rows), new DbSnapshot("gcp", true, "standby", rows)), "aws",
+                List.of(new DbSnapshot("gcp", true, "primary", rows))));
+    }
+
+    @Test
+    void anAcknowledgedWriteFoundOnlyOnTheOldWriterBeforeItRejoinedIsALostWriteWithTheEvidence() {
+        List<DbSnapshot.Row> fin = cleanRows();
+        fin.removeIf(x -> x.key().equals("k2"));
+        Checker.Result r = checkWithRejoin(SYNC, cleanOps(), fin, cleanRows().subList(0, 2));
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.LOST_WRITE);
+        assertThat(r.anomalies().get(0).detail()).contains("k2").contains("it was on gcp before gcp re-joined");
+    }
+
+    @Test
+    void aSiteAnsweringAsTheWriterWhenItWasNotIsAStaleRead() {
+        List<Op> ops = cleanOps();
+        ops.add(fencedRead(1, "k1", "id1", 2000, "gcp", 200, "writer", 0)); // gcp deposed at 1000
+        ops.add(fencedRead(1, "k1", "id1", 2100, "aws", 200, "writer", 0));
+        ops.add(fencedRead(1, "k1", "id1", 2200, "gcp", 503, "", -1)); // the fence: refused
+        Checker.Result r = check(SYNC, ops, cleanRows(), cleanRows());
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ);
+        assertThat(r.anomalies().get(0).detail()).contains("from gcp").contains("as the writer").contains("aws");
+    }
+
+    @Test
+    void aStandbyReadOutsideTheConfiguredBoundIsAStaleRead() {
+        Checker bound1s = new Checker(new Checker.Config(true, 0, 50, 1000));
+        List<Op> ops = cleanOps();
+        ops.add(fencedRead(1, "k4", "id4", 3300, "gcp", 200, "standby", 800)); // within: fine
+        assertThat(check(bound1s, ops, cleanRows(), cleanRows()).anomalies()).isEmpty();
+        ops.add(fencedRead(1, "k4", "id4", 3400, "gcp", 200, "standby", 1500)); // states more than the bound
+        ops.add(fencedRead(1, "k4", "id4", 3500, "gcp", 200, "standby", -1)); // states nothing
+        Checker.Result r = check(bound1s, ops, cleanRows(), cleanRows());
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ, Kind.STALE_READ);
+        assertThat(r.anomalies().get(0).detail()).contains("staleness 1500 ms").contains("bound 1000 ms");
+        assertThat(r.anomalies().get(1).detail()).contains("without Twincloud-Staleness-Ms");
+    }
+
+    @Test
+    void aStandbyMissingAWriteOlderThanTheStalenessItStatedIsAStaleRead() {
+        List<Op> ops = cleanOps();
+        ops.add(fencedRead(1, "k4", "id4", 3100, "gcp", 404, "standby", 500)); // k4 acked at 3010: within 500 ms, fine
+        assertThat(check(SYNC, ops, cleanRows(), cleanRows()).anomalies()).isEmpty();
+        ops.add(fencedRead(1, "k4", "id4", 4000, "gcp", 404, "standby", 500)); // 990 ms after the ack: beyond what it stated
+        Checker.Result r = check(SYNC, ops, cleanRows(), cleanRows());
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ);
+        assertThat(r.anomalies().get(0).detail()).contains("staleness 500 ms");
+    }
+
+    @Test
+    void aNotFoundFromASiteAnsweringAsTheWriterForAnAcknowledgedWriteIsAStaleRead() {
+        List<Op> ops = cleanOps();
+        ops.add(fencedRead(1, "k3", "id3", 3000, "aws", 404, "writer", 0));
+        assertThat(check(SYNC, ops, cleanRows(), cleanRows()).anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ);
+    }
+
+    @Test
+    void aCommitAfterTheSitesLeaseEndedByTheDatabasesClockIsASplitBrainEvenWithoutAPromotion() {
+        List<Op> ops = cleanOps();
+        // aws is the writer throughout (from 1000 on) but its own lease had ended 900 ms before the row committed
+        ops.add(new Op(-1, OpType.TXN, "t5", 4000, 4010, Outcome.OK, 0, "aws", "idt5", 2, 0, 1, false, "", -1, "COMMIT", -900));
+        // committed with 1.2 s of lease left: fine; unknown: not judged
+        ops.add(new Op(-1, OpType.TXN, "t6", 4100, 4110, Outcome.OK, 0, "aws", "idt6", 2, 0, 1, false, "", -1, "COMMIT", 1200));
+        ops.add(new Op(-1, OpType.TXN, "t7", 4200, 4210, Outcome.OK, 0, "aws", "idt7", 2, 0, 1, false, "", -1, "COMMIT", Double.NaN));
+        List<DbSnapshot.Row> rows = cleanRows();
+        rows.add(row("t5", "idt5", "aws", 4005));
+        rows.add(row("t6", "idt6", "aws", 4105));
+        rows.add(row("t7", "idt7", "aws", 4205));
+        Checker.Result r = check(SYNC, ops, rows, rows);
+        assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.SPLIT_BRAIN);
+        assertThat(r.anomalies().get(0).detail()).contains("t5").contains("900 ms after its lease ended");
     }
 
     @Test

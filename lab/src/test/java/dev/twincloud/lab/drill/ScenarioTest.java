@@ -44,4 +44,63 @@ class ScenarioTest {
         assertThat(max).isBetween(0, 3);
         assertThat(Scenario.KILL_WRITER.maxFailovers(Scenario.KILL_WRITER.schedule(0))).isEqualTo(1);
     }
+
+    @Test
+    void theStrongerNemesisPausesOneComponentLongerThanATtlKillsOnlyAPostmasterHoldsTransactionsAndDelaysLinks() {
+        long ttl = 2500;
+        FaultStep agent = Scenario.PAUSE_WRITER_AGENT.schedule(0).get(0);
+        assertThat(agent.action()).isEqualTo(FaultStep.Action.PAUSE);
+        assertThat(agent.other()).isEqualTo("agent");
+        assertThat(Scenario.PAUSE_WRITER_AGENT.schedule(0).get(1).atMs()).isGreaterThan(ttl);
+        assertThat(Scenario.PAUSE_WRITER_API.schedule(0).get(0).other()).isEqualTo("api");
+        assertThat(Scenario.PAUSE_WRITER_POSTMASTER.schedule(0).get(0).other()).isEqualTo("postgres");
+        assertThat(Scenario.PAUSE_WRITER_POSTMASTER.schedule(0).get(1).atMs()).isGreaterThan(ttl);
+
+        // expected promotions: what a correct system does
+        assertThat(expected(Scenario.PAUSE_WRITER_AGENT)).containsExactly(1, 1);
+        assertThat(expected(Scenario.PAUSE_WRITER_API)).containsExactly(0, 0);
+        assertThat(expected(Scenario.PAUSE_WRITER_POSTMASTER)).containsExactly(0, 1);
+        assertThat(expected(Scenario.KILL_WRITER_POSTMASTER)).containsExactly(0, 0);
+        assertThat(expected(Scenario.KILL_STANDBY_POSTMASTER)).containsExactly(0, 0);
+        assertThat(expected(Scenario.LONG_TXNS_DEPOSED)).containsExactly(1, 1);
+        assertThat(expected(Scenario.DELAY_WRITER_ARBITER)).containsExactly(0, 0);
+        assertThat(expected(Scenario.DELAY_REPLICATION)).containsExactly(0, 0);
+
+        assertThat(Scenario.KILL_STANDBY_POSTMASTER.schedule(0)).extracting(FaultStep::action, FaultStep::target)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(FaultStep.Action.KILL_POSTGRES, "standby"),
+                        org.assertj.core.groups.Tuple.tuple(FaultStep.Action.CHECK_POSTGRES, "standby"));
+
+        // the held transactions are committed after the writer was cut off for longer than a ttl, before the heal
+        List<FaultStep> txns = Scenario.LONG_TXNS_DEPOSED.schedule(0);
+        assertThat(txns).extracting(FaultStep::action).containsExactly(FaultStep.Action.OPEN_TXNS, FaultStep.Action.PARTITION,
+                FaultStep.Action.COMMIT_TXNS, FaultStep.Action.HEAL);
+        assertThat(txns.get(2).atMs() - txns.get(1).atMs()).isGreaterThan(ttl + 1500);
+        assertThat(txns.get(3).atMs()).isGreaterThan(txns.get(2).atMs());
+
+        FaultStep d = Scenario.DELAY_WRITER_ARBITER.schedule(0).get(0);
+        assertThat(d.action()).isEqualTo(FaultStep.Action.DELAY);
+        assertThat(d.ms()).isGreaterThan(100).isLessThan(250); // above the heartbeat, a round trip under the agent's 500 ms timeout
+        assertThat(Scenario.SLOW_WRITER_ARBITER.schedule(0).get(0).ms()).isGreaterThan(250).isLessThan(ttl);
+        assertThat(Scenario.DELAY_REPLICATION.schedule(0).get(0).other()).isEqualTo("standby");
+        assertThat(d.toString()).contains("delay writer arbiter 200 ms");
+    }
+
+    @Test
+    void randomDrawsTheNewFaultsTooAndKeepsAPostmasterCheckAfterItsKill() {
+        java.util.Set<FaultStep.Action> seen = java.util.EnumSet.noneOf(FaultStep.Action.class);
+        for (long seed = 0; seed < 300; seed++) {
+            List<FaultStep> steps = Scenario.RANDOM.schedule(seed);
+            steps.forEach(x -> seen.add(x.action()));
+            for (FaultStep k : steps.stream().filter(x -> x.action() == FaultStep.Action.KILL_POSTGRES).toList()) {
+                assertThat(steps).anyMatch(c -> c.action() == FaultStep.Action.CHECK_POSTGRES && c.target().equals(k.target())
+                        && c.atMs() - k.atMs() == Scenario.POSTMASTER_CHECK_MS);
+            }
+        }
+        assertThat(seen).contains(FaultStep.Action.PAUSE, FaultStep.Action.KILL_POSTGRES, FaultStep.Action.OPEN_TXNS,
+                FaultStep.Action.COMMIT_TXNS, FaultStep.Action.DELAY, FaultStep.Action.UNDELAY);
+    }
+
+    private static List<Integer> expected(Scenario s) {
+        return List.of(s.minFailovers, s.maxFailovers(s.schedule(0)));
+    }
 }

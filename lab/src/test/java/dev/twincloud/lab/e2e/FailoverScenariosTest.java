@@ -266,7 +266,7 @@ class FailoverScenariosTest {
                     () -> "STANDBY".equals(h.siteState(w)));
 
             // 2. Replication cut, the writer writes more than max_lag (16 MiB of WAL), then dies: the standby
-            //    is too far behind, so nobody is promoted (rule 4), an alert says why, and writes wait for
+            //    is too far behind, so nobody is promoted (docs/design.md rule 4), an alert says why, and writes wait for
             //    the same writer to come back.
             SiteId writer = s;
             SiteId behind = w;

@@ -88,6 +88,21 @@ class LinkControlServerTest {
     }
 
     @Test
+    void delayBetweenTwoEndpointsAndHealAllClearsIt() throws Exception {
+        HttpResponse<String> r = call("POST", "/delay?a=gcp&b=aws&ms=400");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("gcp->aws:pg", "aws->gcp:pg", "\"delayMs\":400").doesNotContain("gcp->arbiter");
+        assertThat(links.get("gcp->aws:pg").status().delayMs()).isEqualTo(400);
+        assertThat(links.get("gcp->arbiter").status().delayMs()).isZero();
+        assertThat(client.delay("gcp", "arbiter", 250)).contains("\"delayMs\":250");
+        assertThat(call("POST", "/delay?a=gcp&b=aws&ms=-5").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/delay?a=gcp&b=aws&ms=soon").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/delay?a=gcp&b=mars&ms=5").statusCode()).isEqualTo(404);
+        client.healAll();
+        assertThat(links.status()).allSatisfy(s -> assertThat(s.delayMs()).isZero());
+    }
+
+    @Test
     void errorsAreJson() throws Exception {
         HttpResponse<String> r = call("POST", "/links/nope/cut");
         assertThat(r.statusCode()).isEqualTo(404);

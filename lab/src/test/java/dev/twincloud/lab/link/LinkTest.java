@@ -197,6 +197,81 @@ class LinkTest {
     }
 
     @Test
+    void delayHoldsBytesInBothDirectionsKeepsTheirOrderAndHealClearsIt() throws Exception {
+        try (Socket s = connect()) {
+            assertThat(roundTrip(s, "warm")).isEqualTo("warm");
+            link.setDelay(Duration.ofMillis(300));
+            assertThat(link.status().delayMs()).isEqualTo(300);
+            // a round trip crosses the link twice: at least 2 x 300 ms
+            long t0 = System.nanoTime();
+            assertThat(roundTrip(s, "slow")).isEqualTo("slow");
+            long rtt = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+            assertThat(rtt).isBetween(550L, 3_000L);
+
+            // many small writes in a row arrive whole and in order, each held
+            StringBuilder sent = new StringBuilder();
+            for (int i = 0; i < 50; i++) {
+                String m = "<" + i + ">";
+                sent.append(m);
+                s.getOutputStream().write(m.getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream().flush();
+            }
+            s.setSoTimeout(200);
+            assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketTimeoutException.class); // still held
+            s.setSoTimeout(5_000);
+            byte[] back = s.getInputStream().readNBytes(sent.length());
+            assertThat(new String(back, StandardCharsets.UTF_8)).isEqualTo(sent.toString());
+
+            link.heal(); // heal clears the delay
+            assertThat(link.status().delayMs()).isZero();
+            t0 = System.nanoTime();
+            assertThat(roundTrip(s, "fast")).isEqualTo("fast");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(250);
+        }
+    }
+
+    @Test
+    void clearingTheDelayReleasesHeldBytesAtOnce() throws Exception {
+        try (Socket s = connect()) {
+            link.setDelay(Duration.ofSeconds(20));
+            s.getOutputStream().write("held".getBytes(StandardCharsets.UTF_8));
+            s.setSoTimeout(300);
+            assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+            long t0 = System.nanoTime();
+            link.setDelay(Duration.ZERO);
+            s.setSoTimeout(5_000);
+            assertThat(new String(s.getInputStream().readNBytes(4), StandardCharsets.UTF_8)).isEqualTo("held");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(1_000);
+        }
+    }
+
+    @Test
+    void aDelayedLinkStillCarriesMegabytesIntactAndCutStillResets() throws Exception {
+        link.setDelay(Duration.ofMillis(50));
+        byte[] data = new byte[2 * 1024 * 1024];
+        new Random(11).nextBytes(data);
+        try (Socket s = connect()) {
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    s.getOutputStream().write(data);
+                } catch (IOException ignored) {
+                    // the read side fails the test
+                }
+            });
+            byte[] back = s.getInputStream().readNBytes(data.length);
+            writer.join(Duration.ofSeconds(5));
+            assertThat(Arrays.equals(back, data)).isTrue();
+            link.cut();
+            assertThat(endsWithin(s, Duration.ofSeconds(2))).isTrue();
+        }
+    }
+
+    @Test
+    void aNegativeDelayIsRefused() {
+        assertThatThrownBy(() -> link.setDelay(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void closeFreesThePort() throws Exception {
         int port = link.listenPort();
         link.close();

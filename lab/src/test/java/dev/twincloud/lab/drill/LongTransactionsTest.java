@@ -1,0 +1,84 @@
+package dev.twincloud.lab.drill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.lab.drill.History.Op;
+import dev.twincloud.lab.drill.History.OpType;
+import dev.twincloud.lab.drill.History.Outcome;
+import dev.twincloud.pgctl.junit.PostgresExtension;
+import dev.twincloud.pgctl.lease.LeaseGuard;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Transactions straight on a real PostgreSQL with the lease guard: the first commits under the lease,
+ * the held ones are committed after it ended; every COMMIT is recorded with how much lease it had left
+ * by the database's clock.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LongTransactionsTest {
+
+    @RegisterExtension
+    static PostgresExtension pg = PostgresExtension.create().withSetting("twincloud.site", "gcp")
+            .withSetting("track_commit_timestamp", "on");
+
+    @Test
+    void recordsEveryCommitWithTheLeaseItHadLeftAndARefusalAsAFailure() throws Exception {
+        String url = pg.createDatabase("txns_" + System.nanoTime());
+        try (Connection agent = DriverManager.getConnection(url, pg.username(), pg.password()); Statement s = agent.createStatement()) {
+            s.execute("""
+                    CREATE TABLE ecg_recording (id uuid PRIMARY KEY, patient_ref text NOT NULL, recorded_at timestamptz NOT NULL,
+                        sampling_rate_hz int NOT NULL, sample_count int NOT NULL, lead_names text[] NOT NULL, notes text,
+                        written_site text DEFAULT nullif(current_setting('twincloud.site', true), ''))""");
+            LeaseGuard.install(agent, List.of("public"));
+            assertThat(LeaseGuard.writeLease(agent, 1, "gcp", Duration.ZERO, Duration.ofMillis(1500))).isTrue();
+
+            History h = new History(System.nanoTime());
+            LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", h, 3);
+            assertThat(t.problems()).isEmpty();
+            assertThat(t.heldCount()).isEqualTo(2);
+            Thread.sleep(2000); // the lease ends while they are held
+            t.commitAll();
+            t.close();
+
+            List<Op> txns = h.ops().stream().filter(o -> o.type() == OpType.TXN).toList();
+            assertThat(txns).extracting(Op::key).containsExactlyInAnyOrder("k-txn-0", "k-txn-1", "k-txn-2");
+            Op first = txns.stream().filter(o -> o.key().equals("k-txn-0")).findFirst().orElseThrow();
+            assertThat(first.outcome()).isEqualTo(Outcome.OK);
+            assertThat(first.site()).isEqualTo("gcp");
+            assertThat(first.id()).isNotNull();
+            assertThat(first.leaseLeftMs()).isBetween(1.0, 1500.0);
+            for (Op late : txns.stream().filter(o -> !o.key().equals("k-txn-0")).toList()) {
+                // a guard that decides at COMMIT refuses with its SQLSTATE; a statement-time guard lets it commit,
+                // and then the recorded lease left is negative: the checker's split brain
+                if (late.outcome() == Outcome.OK) {
+                    assertThat(late.leaseLeftMs()).as(late.detail()).isLessThan(-200.0);
+                } else {
+                    assertThat(late.outcome()).isEqualTo(Outcome.FAIL);
+                    assertThat(late.detail()).contains(LeaseGuard.FENCED_SQLSTATE);
+                }
+            }
+            Checker.Result r = new Checker(new Checker.Config(true, 0, 50)).check(new Checker.Input(h, WriterTimeline.unknown(),
+                    List.of(), "gcp"));
+            long committedLate = txns.stream().filter(o -> o.ok() && !o.key().equals("k-txn-0")).count();
+            assertThat(r.count(Anomaly.Kind.SPLIT_BRAIN)).isEqualTo(committedLate);
+        }
+    }
+
+    @Test
+    void aTransactionThatCannotBeOpenedIsRecordedAsAFailureWithTheReason() {
+        String url = pg.createDatabase("txns_" + System.nanoTime()); // no ecg_recording table here
+        History h = new History(System.nanoTime());
+        LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", h, 2);
+        t.close();
+        assertThat(t.problems()).hasSize(2).allMatch(p -> p.contains("42P01"));
+        assertThat(h.ops()).hasSize(2).allMatch(o -> o.outcome() == Outcome.FAIL && o.detail().contains("BEGIN/INSERT refused"));
+    }
+}
