@@ -1,5 +1,7 @@
 package dev.twincloud.lab.cli;
 
+import dev.twincloud.core.decide.Timing;
+import dev.twincloud.lab.drill.Checker;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.lab.drill.Drill;
 import dev.twincloud.lab.drill.DrillReport;
@@ -69,7 +71,7 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "SYNC", description = "SYNC or ASYNC. Default: ${DEFAULT-VALUE}")
     Durability mode;
 
-    @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl of the drill lab. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--lease-ttl-ms", defaultValue = "" + Timing.LEASE_TTL_MS, description = "Write lease ttl of the drill lab. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
     @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the drill lab's APIs "
@@ -88,7 +90,7 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--loss-bound-bytes", description = "ASYNC: the most acknowledged bytes a failover may lose. Default: the arbiter's max-lag")
     Long lossBoundBytes;
 
-    @Option(names = "--staleness-bound-ms", defaultValue = "5000", description = "The most a standby may lag and still serve "
+    @Option(names = "--staleness-bound-ms", defaultValue = "" + Checker.DEFAULT_STALENESS_BOUND_MS, description = "The most a standby may lag and still serve "
             + "reads (the API's bound): a read answered as a standby with a larger Twincloud-Staleness-Ms is stale. Default: ${DEFAULT-VALUE}")
     long stalenessBoundMs;
 

@@ -1,5 +1,6 @@
 package dev.twincloud.lab.cli;
 
+import dev.twincloud.core.decide.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
@@ -44,7 +45,7 @@ public final class LabUp implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "SYNC", description = "Durability: SYNC or ASYNC. Default: ${DEFAULT-VALUE}")
     Durability mode;
 
-    @Option(names = "--lease-ttl-ms", defaultValue = "2500", description = "Write lease ttl in ms. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--lease-ttl-ms", defaultValue = "" + Timing.LEASE_TTL_MS, description = "Write lease ttl in ms. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
     @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the APIs: PRODUCTION "

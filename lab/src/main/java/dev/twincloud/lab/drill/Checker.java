@@ -50,8 +50,8 @@ public final class Checker {
         }
     }
 
-    /** The staleness bound assumed when none is configured. */
-    public static final long DEFAULT_STALENESS_BOUND_MS = 5000;
+    /** The staleness bound assumed when none is configured: the API's default {@code twincloud.api.reads.max-staleness}. */
+    public static final long DEFAULT_STALENESS_BOUND_MS = 1000;
 
     /**
      * @param snapshots    every site's database at the end

@@ -2,6 +2,7 @@ package dev.twincloud.lab.supervisor;
 
 import dev.twincloud.core.protocol.Durability;
 import java.nio.file.Path;
+import dev.twincloud.core.decide.Timing;
 import java.time.Duration;
 
 /**
@@ -30,17 +31,13 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
     public enum DbRoles {
         PRODUCTION, SUPERUSER;
 
-        /**
-         * The lab's default. SUPERUSER until the API runs Flyway as DATABASE_MIGRATION_USER and the
-         * guard grants the app role what it needs (USAGE on schema twincloud, EXECUTE on its
-         * functions); with both merged, flip this to PRODUCTION.
-         */
-        public static final DbRoles DEFAULT = SUPERUSER;
+        /** The lab's default: the roles production uses (docs/fencing.md, "The production roles"). */
+        public static final DbRoles DEFAULT = PRODUCTION;
     }
 
     public static LabSettings defaults(LabLayout layout, Path home) {
-        return new LabSettings(layout, home, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofMillis(100), 1, 2, DbRoles.DEFAULT);
+        return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
+                Timing.HEARTBEAT_INTERVAL, Duration.ofMillis(100), 1, 2, DbRoles.DEFAULT);
     }
 
     public LabSettings withMode(Durability m) {
