@@ -1,7 +1,7 @@
 package dev.twincloud.arbiter;
 
 import dev.twincloud.core.decide.ArbiterConfig;
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.nio.file.Path;

@@ -3,7 +3,8 @@ package dev.twincloud.arbiter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.decide.ArbiterConfig;
+import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ class ArbiterPropertiesTest {
     void unsetTimingTakesTheReferenceValuesOfTheCore() {
         var p = new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
                 Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null);
-        assertThat(p.toConfig()).isEqualTo(Timing.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
+        assertThat(p.toConfig()).isEqualTo(ArbiterConfig.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
     }
 
     @Test
@@ -49,7 +50,7 @@ class ArbiterPropertiesTest {
             values.put("twincloud.arbiter." + k, "");
         }
         var p = new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("twincloud.arbiter", ArbiterProperties.class);
-        assertThat(p.toConfig()).isEqualTo(Timing.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
+        assertThat(p.toConfig()).isEqualTo(ArbiterConfig.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
         values.put("twincloud.arbiter.lease-ttl", "4s");
         var q = new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("twincloud.arbiter", ArbiterProperties.class);
         assertThat(q.leaseTtl()).isEqualTo(Duration.ofSeconds(4));

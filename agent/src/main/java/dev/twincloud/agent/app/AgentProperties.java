@@ -2,7 +2,7 @@ package dev.twincloud.agent.app;
 
 import java.net.URI;
 import java.nio.file.Path;
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.protocol.Timing;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;

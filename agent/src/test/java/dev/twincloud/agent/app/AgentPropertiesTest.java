@@ -2,7 +2,7 @@ package dev.twincloud.agent.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.protocol.Timing;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.twincloud.core.decide;
 
 import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.core.protocol.Timing;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -51,6 +52,12 @@ public record ArbiterConfig(
         if (d == null || d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException(name + " must be positive");
         }
+    }
+
+    /** Every setting at its reference value ({@link Timing}), for {@code sites}. */
+    public static ArbiterConfig defaults(List<SiteId> sites) {
+        return new ArbiterConfig(sites, Timing.LEASE_TTL, Timing.MARGIN, Timing.REPORT_TIMEOUT, Timing.STANDBY_LOSS_TIMEOUT,
+                Timing.MAX_LAG_BYTES, Timing.SWITCHOVER_TIMEOUT);
     }
 
     public SiteId other(SiteId site) {

@@ -1,6 +1,6 @@
 package dev.twincloud.lab.cli;
 
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.lab.drill.Checker;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.lab.drill.Drill;

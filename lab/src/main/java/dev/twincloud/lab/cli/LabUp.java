@@ -1,6 +1,6 @@
 package dev.twincloud.lab.cli;
 
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;

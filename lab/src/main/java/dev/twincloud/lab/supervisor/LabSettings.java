@@ -2,7 +2,7 @@ package dev.twincloud.lab.supervisor;
 
 import dev.twincloud.core.protocol.Durability;
 import java.nio.file.Path;
-import dev.twincloud.core.decide.Timing;
+import dev.twincloud.core.protocol.Timing;
 import java.time.Duration;
 
 /**

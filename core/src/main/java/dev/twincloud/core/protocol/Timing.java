@@ -1,8 +1,6 @@
-package dev.twincloud.core.decide;
+package dev.twincloud.core.protocol;
 
-import dev.twincloud.core.protocol.SiteId;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The reference timing of a twincloud system: the one place its defaults are written. The arbiter
@@ -39,11 +37,5 @@ public final class Timing {
     public static final Duration SWITCHOVER_TIMEOUT = Duration.ofMillis(SWITCHOVER_TIMEOUT_MS);
 
     private Timing() {
-    }
-
-    /** The arbiter's configuration with every default, for {@code sites}. */
-    public static ArbiterConfig defaults(List<SiteId> sites) {
-        return new ArbiterConfig(sites, LEASE_TTL, MARGIN, REPORT_TIMEOUT, STANDBY_LOSS_TIMEOUT, MAX_LAG_BYTES,
-                SWITCHOVER_TIMEOUT);
     }
 }
