@@ -7,7 +7,9 @@ import dev.twincloud.arbiter.service.OpenArbiter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Optional;
@@ -216,6 +218,31 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
                 t.join(settings.retryPeriod().toMillis() * 2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        ensureReleased();
+    }
+
+    /**
+     * fabric8 releases the Lease when its election is cancelled, but once and without a retry: a
+     * release that did not reach the API server (a conflict, a timeout, a cancel racing its last
+     * renewal) keeps the other replicas out for a whole lease duration. If this replica still holds
+     * the Lease, release it again: no holder, a 1 s duration, renewed now.
+     */
+    private void ensureReleased() {
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try {
+                LeaderElectionRecord r = lock.get(client);
+                if (r == null || !settings.identity().equals(r.getHolderIdentity())
+                        || r.getLeaseDuration().compareTo(Duration.ofSeconds(1)) <= 0) {
+                    return; // released, or held by another
+                }
+                ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+                lock.update(client, new LeaderElectionRecord("", Duration.ofSeconds(1), now, now, r.getLeaderTransitions()));
+                log.info("leader election: released {} (the election's own release had not)", lock.describe());
+                return;
+            } catch (RuntimeException e) {
+                log.warn("leader election: releasing {} failed (attempt {}): {}", lock.describe(), attempt, e.getMessage());
             }
         }
     }
