@@ -1,5 +1,7 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.lab.drill.FaultStep.Action;
 import dev.twincloud.lab.supervisor.Http;
 import java.io.IOException;
@@ -228,7 +230,7 @@ public final class Drill {
         writeHistory(scenario.id, run, h, promotions, recorded);
         int max = scenario.maxFailovers(schedule);
         RunFigures figures = RunFigures.measure(h, faultAt, healAt, endMs, initialWriter,
-                scenario.unplanned || promotions.stream().anyMatch(p -> p.kind().equals("FAILOVER")),
+                scenario.unplanned || promotions.stream().anyMatch(p -> p.kind() == EventKind.FAILOVER),
                 scenario.minFailovers, max, promotions.size(), check);
         return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
                 new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
@@ -330,15 +332,20 @@ public final class Drill {
             try {
                 Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/events?limit=1000", target.operatorToken());
                 if (r.status() == 200) {
-                    for (JsonNode e : r.json()) {
-                        if (!WriterTimeline.PROMOTION_KINDS.contains(e.path("kind").asString(""))) {
+                    for (JsonNode n : r.json()) {
+                        Event e;
+                        try {
+                            e = Http.JSON.treeToValue(n, Event.class);
+                        } catch (RuntimeException unknown) {
+                            continue; // a kind this drill does not know (a newer arbiter): not a promotion it can use
+                        }
+                        if (!e.kind().isPromotion()) {
                             continue;
                         }
-                        Instant at = Instant.parse(e.path("at").asString());
+                        Instant at = e.at();
                         double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
                         if (ms >= 0 && ms <= endMs) {
-                            out.add(new WriterTimeline.Promotion(ms, e.path("kind").asString(), e.path("epoch").asLong(),
-                                    e.path("site").asString()));
+                            out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site().name()));
                         }
                     }
                     return out;

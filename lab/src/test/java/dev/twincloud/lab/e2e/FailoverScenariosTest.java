@@ -2,6 +2,7 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.LabLayout;
@@ -79,7 +80,7 @@ class FailoverScenariosTest {
         // 3. a new epoch, and no acknowledged write lost (above)
         assertThat(h.writer()).isEqualTo(s);
         assertThat(h.epoch()).isEqualTo(epoch + 1);
-        assertThat(h.eventKinds()).contains("FAILOVER");
+        assertThat(h.eventKinds()).contains(EventKind.FAILOVER);
         // 4. the old site comes back as a standby and sync replication is restored
         long back = System.nanoTime();
         h.lab.revive(w.name());
@@ -186,7 +187,7 @@ class FailoverScenariosTest {
         assertThat(st.path("writer").asString()).isEqualTo(w.name());
         assertThat(st.path("writerSync").asBoolean()).isFalse();
         assertThat(st.path("standbyEligible").asBoolean()).isFalse();
-        assertThat(h.eventKinds()).contains("DROP_TO_ASYNC");
+        assertThat(h.eventKinds()).contains(EventKind.DROP_TO_ASYNC);
         h.lab.revive(s.name());
         h.awaitSteady();
         assertThat(h.status().path("standbyEligible").asBoolean()).isTrue();
@@ -196,14 +197,14 @@ class FailoverScenariosTest {
     @Order(6)
     void arbiterKilledAndRestartedCausesNoFailoverAndKeepsItsState() throws Exception {
         long epoch = h.epoch();
-        int failovers = (int) h.eventKinds().stream().filter(k -> k.equals("FAILOVER")).count();
+        int failovers = (int) h.eventKinds().stream().filter(k -> k == EventKind.FAILOVER).count();
         h.lab.kill("arbiter");
         LabHarness.sleep(1000);
         h.lab.revive("arbiter");
         Http.await("the arbiter back", h.lab.arbiterUrl() + "/actuator/health", null, Duration.ofSeconds(60), r -> r.status() == 200);
         assertThat(h.awaitSteady()).isEqualTo(w);
         assertThat(h.epoch()).isEqualTo(epoch);
-        assertThat(h.eventKinds().stream().filter(k -> k.equals("FAILOVER")).count()).isEqualTo(failovers);
+        assertThat(h.eventKinds().stream().filter(k -> k == EventKind.FAILOVER).count()).isEqualTo(failovers);
         assertThat(h.edge.write("p-arbiter").ok()).isTrue();
     }
 

@@ -2,6 +2,7 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
@@ -68,11 +69,11 @@ final class LabHarness implements AutoCloseable {
         }
     }
 
-    List<String> eventKinds() {
-        List<String> kinds = new ArrayList<>();
+    List<EventKind> eventKinds() {
+        List<EventKind> kinds = new ArrayList<>();
         JsonNode e = events();
         JsonNode list = e.isArray() ? e : e.path("events");
-        list.forEach(n -> kinds.add(n.path("kind").asString()));
+        list.forEach(n -> kinds.add(EventKind.valueOf(n.path("kind").asString())));
         return kinds;
     }
 
