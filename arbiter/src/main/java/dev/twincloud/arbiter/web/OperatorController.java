@@ -4,6 +4,7 @@ import dev.twincloud.arbiter.ArbiterProperties;
 import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.arbiter.service.BadRequest;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -32,7 +33,7 @@ class OperatorController {
     }
 
     @GetMapping("/v1/status")
-    StatusView status() {
+    ArbiterStatus status() {
         var a = arbiter.current();
         return StatusView.of(a.snapshot(), props.tickInterval(), a.stateDir().toString());
     }

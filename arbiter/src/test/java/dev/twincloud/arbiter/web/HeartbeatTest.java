@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.arbiter.SimAgent;
 import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.Assignment;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 class HeartbeatTest extends ArbiterHttpTest {
 
@@ -84,5 +86,28 @@ class HeartbeatTest extends ArbiterHttpTest {
         assertThat(stored.path("sequence").asLong()).isZero();
         assertThat(stored.path("writesRefused").asBoolean()).isFalse();
         steady(); // the agent's ordered reports take over again
+    }
+
+    /** The status keeps its JSON shape, and a client reads it into the core record without losing anything. */
+    @Test
+    void statusKeepsItsShapeAndReadsBackIntoTheContract() {
+        SimAgent writer = steady();
+        Http.Response r = operator.get("/v1/status");
+        JsonNode s = r.json();
+        assertThat(s.propertyNames()).containsExactly("now", "epoch", "writer", "mode", "writerSync", "standbyEligible",
+                "switchover", "systemId", "leaseEpoch", "leaseExpiresAt", "sites", "alerts", "config");
+        assertThat(s.path("config").propertyNames()).containsExactly("sites", "leaseTtlMillis", "marginMillis",
+                "reportTimeoutMillis", "standbyLossTimeoutMillis", "maxLagBytes", "switchoverTimeoutMillis", "tickIntervalMillis",
+                "stateDir");
+        assertThat(s.path("sites").path(writer.site.name()).propertyNames()).containsExactly("writer", "lastReport",
+                "receivedAt", "ageMillis", "fresh", "lastAssignment");
+
+        ArbiterStatus status = JsonMapper.builder().build().readValue(r.body(), ArbiterStatus.class);
+        assertThat(Http.JSON.readTree(Http.JSON.writeValueAsString(status))).as("nothing lost reading it back").isEqualTo(s);
+        assertThat(status.writer()).isEqualTo(writer.site);
+        assertThat(status.writerState()).contains(SiteState.PRIMARY_SYNC);
+        assertThat(status.standby()).contains(cluster.peer(writer).site);
+        assertThat(status.standbyState()).contains(SiteState.STANDBY);
+        assertThat(status.config().leaseTtlMillis()).isEqualTo(2500);
     }
 }

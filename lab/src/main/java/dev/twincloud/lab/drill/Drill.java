@@ -1,5 +1,6 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.decide.Event;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.lab.drill.FaultStep.Action;
@@ -112,9 +113,9 @@ public final class Drill {
         if (!awaitSteady(settings.settleTimeout())) {
             notes.add("the system was not steady before the run (waited " + settings.settleTimeout().toSeconds() + " s)");
         }
-        Optional<JsonNode> before = status();
-        String initialWriter = before.map(n -> n.path("writer").asString("")).orElse("");
-        long initialEpoch = before.map(n -> n.path("epoch").asLong(-1)).orElse(-1L);
+        Optional<ArbiterStatus> before = status();
+        String initialWriter = before.map(s -> s.writer().name()).orElse("");
+        long initialEpoch = before.map(ArbiterStatus::epoch).orElse(-1L);
 
         long startNanos = System.nanoTime();
         Instant wallStart = Instant.now();
@@ -209,9 +210,9 @@ public final class Drill {
             }
         }
 
-        Optional<JsonNode> after = status();
-        String finalWriter = after.map(n -> n.path("writer").asString("")).orElse(initialWriter);
-        long finalEpoch = after.map(n -> n.path("epoch").asLong(-1)).orElse(-1L);
+        Optional<ArbiterStatus> after = status();
+        String finalWriter = after.map(s -> s.writer().name()).orElse(initialWriter);
+        long finalEpoch = after.map(ArbiterStatus::epoch).orElse(-1L);
         List<WriterTimeline.Promotion> promotions = promotions(wallStartMillis, endMs);
         WriterTimeline timeline = target.arbiterUrl().isPresent() && !initialWriter.isEmpty()
                 ? WriterTimeline.of(initialWriter, initialEpoch, promotions) : WriterTimeline.unknown();
@@ -244,7 +245,7 @@ public final class Drill {
      */
     private void keepDeposedWriters(String keyPrefix, double wallStartMillis,
                                     Map<String, java.util.concurrent.CompletableFuture<Optional<DbSnapshot>>> kept) {
-        String writer = status().map(n -> n.path("writer").asString("")).orElse("");
+        String writer = status().map(s -> s.writer().name()).orElse("");
         if (writer.isEmpty()) {
             return;
         }
@@ -280,7 +281,7 @@ public final class Drill {
         if (!step.action().fault && bound.containsKey(pairKey)) {
             return bound.remove(pairKey);
         }
-        String writer = status().map(n -> n.path("writer").asString("")).filter(w -> !w.isEmpty())
+        String writer = status().map(s -> s.writer().name())
                 .orElseGet(() -> h.samples().isEmpty() ? "gcp" : h.samples().get(h.samples().size() - 1).writer());
         String[] sites = {role(step.target(), writer), role(step.other(), writer)};
         if (step.action().fault) {
@@ -311,13 +312,13 @@ public final class Drill {
         };
     }
 
-    private Optional<JsonNode> status() {
+    private Optional<ArbiterStatus> status() {
         if (target.arbiterUrl().isEmpty()) {
             return Optional.empty();
         }
         try {
             Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/status", target.operatorToken());
-            return r.status() == 200 ? Optional.of(r.json()) : Optional.empty();
+            return r.status() == 200 ? Optional.of(r.as(ArbiterStatus.class)) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -364,7 +365,7 @@ public final class Drill {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            Optional<JsonNode> s = status();
+            Optional<ArbiterStatus> s = status();
             if (s.isPresent()) {
                 String edge = null;
                 if (target.edgeStatusUrl() != null) {

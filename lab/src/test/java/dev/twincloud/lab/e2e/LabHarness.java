@@ -2,6 +2,8 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
@@ -53,9 +56,9 @@ final class LabHarness implements AutoCloseable {
         return new LabClient(lab.apiUrl(s), token);
     }
 
-    JsonNode status() {
+    ArbiterStatus status() {
         try {
-            return Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).json();
+            return Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).as(ArbiterStatus.class);
         } catch (IOException e) {
             throw new AssertionError("arbiter unreachable", e);
         }
@@ -78,15 +81,16 @@ final class LabHarness implements AutoCloseable {
     }
 
     SiteId writer() {
-        return SiteId.of(status().path("writer").asString());
+        return status().writer();
     }
 
     long epoch() {
-        return status().path("epoch").asLong();
+        return status().epoch();
     }
 
-    String siteState(SiteId s) {
-        return status().path("sites").path(s.name()).path("lastReport").path("state").asString("");
+    /** The state {@code s} last reported, empty before its first report. */
+    Optional<SiteState> siteState(SiteId s) {
+        return status().stateOf(s);
     }
 
     /** Undoes whatever faults an earlier (maybe failed) scenario left: links healed, everything running. */
