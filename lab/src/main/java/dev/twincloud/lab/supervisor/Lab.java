@@ -1,5 +1,6 @@
 package dev.twincloud.lab.supervisor;
 
+import dev.twincloud.core.decide.ClusterHealth;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.SiteId;
@@ -236,9 +237,10 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /** The writer, when it holds a lease by the arbiter's account ({@link ClusterHealth#writerHoldsLease}). */
     private static Optional<String> leaseHolder(Http.Response status) {
         ArbiterStatus s = status.as(ArbiterStatus.class);
-        return s.writerState().filter(SiteState::isWriter).map(x -> s.writer().name());
+        return ClusterHealth.writerHoldsLease(s) ? Optional.of(s.writer().name()) : Optional.empty();
     }
 
     private void startLinks() throws IOException {

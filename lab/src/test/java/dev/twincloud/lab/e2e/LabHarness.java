@@ -1,5 +1,6 @@
 package dev.twincloud.lab.e2e;
 
+import dev.twincloud.core.decide.ClusterHealth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.core.fsm.SiteState;
@@ -102,18 +103,16 @@ final class LabHarness implements AutoCloseable {
         }
     }
 
-    /** Both sites healthy: writer PRIMARY_SYNC, standby streaming, eligible, edge on the writer. */
+    /**
+     * Both sites healthy ({@link ClusterHealth#steady}: in SYNC mode writer PRIMARY_SYNC with the standby
+     * following and eligible) and the edge on the writer.
+     */
     SiteId awaitSteady() {
         await("steady state", Duration.ofSeconds(90), () -> {
             try {
-                JsonNode s = Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).json();
-                String w = s.path("writer").asString();
-                String other = LabLayout.peer(SiteId.of(w)).name();
+                ArbiterStatus s = Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).as(ArbiterStatus.class);
                 JsonNode edgeStatus = Http.get(lab.layout().entryUrl() + "/_edge/status", null).json();
-                return s.path("standbyEligible").asBoolean()
-                        && "PRIMARY_SYNC".equals(s.path("sites").path(w).path("lastReport").path("state").asString())
-                        && "STANDBY".equals(s.path("sites").path(other).path("lastReport").path("state").asString())
-                        && w.equals(edgeStatus.path("active").asString(""));
+                return ClusterHealth.steady(s) && s.writer().name().equals(edgeStatus.path("active").asString(""));
             } catch (IOException | RuntimeException e) {
                 return false;
             }
