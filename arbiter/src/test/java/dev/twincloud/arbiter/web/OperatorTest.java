@@ -3,7 +3,10 @@ package dev.twincloud.arbiter.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.OperatorRequest;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,13 +21,13 @@ class OperatorTest extends ArbiterHttpTest {
         long epoch = epoch();
         Instant oldLease = cluster.lastLeaseOf(old.site);
 
-        Http.Response r = operator.post("/v1/switchover", Map.of("to", next.site.name()));
+        Http.Response r = operator.post("/v1/switchover", new OperatorRequest.Switchover(next.site));
 
         assertThat(r.status()).isEqualTo(202);
-        assertThat(r.json().path("kind").asString()).isEqualTo("SWITCHOVER_STARTED");
+        assertThat(r.json().path("kind").asString()).isEqualTo(EventKind.SWITCHOVER_STARTED.name());
         assertThat(r.json().path("site").asString()).isEqualTo(next.site.name());
         assertThat(status().path("switchover").path("to").asString()).isEqualTo(next.site.name());
-        Http.Response again = operator.post("/v1/switchover", Map.of("to", next.site.name()));
+        Http.Response again = operator.post("/v1/switchover", new OperatorRequest.Switchover(next.site));
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.json().path("detail").asString()).contains("already in progress");
 
@@ -43,7 +46,7 @@ class OperatorTest extends ArbiterHttpTest {
     void refusesASwitchoverToTheCurrentWriterWithTheDecidersReason() {
         SimAgent writer = steady();
 
-        Http.Response r = operator.post("/v1/switchover", Map.of("to", writer.site.name()));
+        Http.Response r = operator.post("/v1/switchover", new OperatorRequest.Switchover(writer.site));
 
         assertThat(r.status()).isEqualTo(409);
         assertThat(r.contentType()).startsWith("application/problem+json");
@@ -56,13 +59,13 @@ class OperatorTest extends ArbiterHttpTest {
         SimAgent next = cluster.peer(old);
         long epoch = epoch();
 
-        Http.Response notForced = operator.post("/v1/promote", Map.of("site", next.site.name(), "force", false,
-                "reason", "testing", "operator", "alice"));
+        Http.Response notForced = operator.post("/v1/promote", new OperatorRequest.Promote(next.site, false,
+                "testing", "alice"));
         assertThat(notForced.status()).isEqualTo(400);
         assertThat(notForced.json().path("detail").asString()).contains("only forced promotions", "the arbiter promotes automatically");
 
-        Http.Response r = operator.post("/v1/promote", Map.of("site", next.site.name(), "force", true,
-                "reason", "region lost, confirmed by the provider", "operator", "alice"));
+        Http.Response r = operator.post("/v1/promote", OperatorRequest.Promote.forced(next.site,
+                "region lost, confirmed by the provider", "alice"));
 
         assertThat(r.status()).isEqualTo(202);
         assertThat(r.json().path("kind").asString()).isEqualTo("FORCED_PROMOTION");
@@ -84,7 +87,7 @@ class OperatorTest extends ArbiterHttpTest {
         SimAgent writer = steady();
         assertThat(status().path("mode").asString()).isEqualTo("SYNC");
 
-        Http.Response r = operator.post("/v1/mode", Map.of("mode", "ASYNC"));
+        Http.Response r = operator.post("/v1/mode", new OperatorRequest.Mode(Durability.ASYNC));
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().path("kind").asString()).isEqualTo("MODE_CHANGED");
@@ -94,12 +97,12 @@ class OperatorTest extends ArbiterHttpTest {
         cluster.round();
         assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
 
-        Http.Response same = operator.post("/v1/mode", Map.of("mode", "ASYNC"));
+        Http.Response same = operator.post("/v1/mode", new OperatorRequest.Mode(Durability.ASYNC));
         assertThat(same.status()).isEqualTo(409);
         assertThat(same.json().path("detail").asString()).isEqualTo("durability mode is already ASYNC");
         assertThat(operator.post("/v1/mode", Map.of("mode", "EVENTUAL")).status()).isEqualTo(400);
 
-        assertThat(operator.post("/v1/mode", Map.of("mode", "SYNC")).status()).isEqualTo(200);
+        assertThat(operator.post("/v1/mode", new OperatorRequest.Mode(Durability.SYNC)).status()).isEqualTo(200);
         steady();
         assertThat(status().path("standbyEligible").asBoolean()).isTrue();
         assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_SYNC);

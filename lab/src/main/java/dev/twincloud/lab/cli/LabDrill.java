@@ -1,9 +1,9 @@
 package dev.twincloud.lab.cli;
 
-import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.decide.Timing;
-import dev.twincloud.lab.drill.Checker;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.lab.drill.Checker;
 import dev.twincloud.lab.drill.Drill;
 import dev.twincloud.lab.drill.DrillReport;
 import dev.twincloud.lab.drill.DrillSettings;

@@ -1,8 +1,10 @@
 package dev.twincloud.lab.drill;
 
-import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.decide.Event;
 import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.OperatorRequest;
+import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.drill.FaultStep.Action;
 import dev.twincloud.lab.supervisor.Http;
 import java.io.IOException;
@@ -414,7 +416,8 @@ public final class Drill {
 
     /** Asks the arbiter for a planned switchover to {@code to}. */
     static void switchover(String arbiterUrl, String operatorToken, String to) throws IOException {
-        Http.Response r = Http.post(arbiterUrl + "/v1/switchover", operatorToken, "{\"to\":\"" + to + "\"}");
+        Http.Response r = Http.post(arbiterUrl + "/v1/switchover", operatorToken,
+                Http.JSON.writeValueAsString(new OperatorRequest.Switchover(SiteId.of(to))));
         if (r.status() != 202) {
             throw new IOException("switchover to " + to + " refused: " + r.status() + " " + r.body());
         }

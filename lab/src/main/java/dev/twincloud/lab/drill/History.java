@@ -1,12 +1,12 @@
 package dev.twincloud.lab.drill;
 
-import dev.twincloud.core.protocol.Durability;
-import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.decide.ClusterHealth;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Durability;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 

@@ -2,9 +2,10 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.twincloud.core.protocol.Durability;
-import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.LabLayout;
@@ -13,8 +14,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,7 +159,8 @@ class FailoverScenariosTest {
         long epoch = h.epoch();
         try (var load = new LabHarness.Load(h.edge, "p-switch", 10)) {
             LabHarness.sleep(500);
-            var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(), "{\"to\":\"" + s + "\"}");
+            var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(),
+                    Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
             assertThat(r.status()).as(r.body()).isEqualTo(202);
             LabHarness.await("writes at the new writer", Duration.ofSeconds(30),
                     () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
@@ -235,7 +237,7 @@ class FailoverScenariosTest {
     @Test
     @Order(8)
     void asyncModePromotesACaughtUpStandbyButNeverOneBeyondTheLagBound() throws Exception {
-        mode("ASYNC");
+        mode(Durability.ASYNC);
         try {
             LabHarness.await(w + " running async", Duration.ofSeconds(20), () -> h.siteState(w).equals(Optional.of(SiteState.PRIMARY_ASYNC)));
 
@@ -294,14 +296,15 @@ class FailoverScenariosTest {
             assertThat(h.writer()).isEqualTo(writer);
         } finally {
             h.restoreAll();
-            mode("SYNC");
+            mode(Durability.SYNC);
         }
         h.awaitSteady();
         assertThat(h.status().mode()).isEqualTo(Durability.SYNC);
     }
 
-    private static void mode(String mode) throws java.io.IOException {
-        var r = Http.post(h.lab.arbiterUrl() + "/v1/mode", h.lab.secrets().operatorToken(), "{\"mode\":\"" + mode + "\"}");
+    private static void mode(Durability mode) throws java.io.IOException {
+        var r = Http.post(h.lab.arbiterUrl() + "/v1/mode", h.lab.secrets().operatorToken(),
+                Http.JSON.writeValueAsString(new OperatorRequest.Mode(mode)));
         assertThat(r.status()).as("POST /v1/mode %s: %s", mode, r.body()).isEqualTo(200);
     }
 }
