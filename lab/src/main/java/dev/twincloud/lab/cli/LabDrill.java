@@ -158,7 +158,7 @@ public final class LabDrill implements Callable<Integer> {
             target = new LabTarget(lab, true);
         }
         if (mode == Durability.ASYNC || edge != null) {
-            long bound = lossBoundBytes != null ? lossBoundBytes : maxLag(target).orElse(16L * 1024 * 1024);
+            long bound = lossBoundBytes != null ? lossBoundBytes : maxLag(target).orElse(Timing.MAX_LAG_BYTES);
             boolean sync = edge == null ? mode == Durability.SYNC : arbiterMode(target).map(m -> m == Durability.SYNC).orElse(true);
             settings = settings.withMode(sync, bound);
         }

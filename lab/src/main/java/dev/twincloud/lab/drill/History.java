@@ -104,6 +104,11 @@ public final class History {
                     state(standbyState)) && writer.equals(edgeActive);
         }
 
+        /** The standby reported STANDBY: it follows the writer again. */
+        public boolean standbyFollows() {
+            return state(standbyState).equals(Optional.of(SiteState.STANDBY));
+        }
+
         private static Optional<SiteState> state(String name) {
             return Arrays.stream(SiteState.values()).filter(s -> s.name().equals(name)).findFirst();
         }
