@@ -184,7 +184,7 @@ public final class LabDrill implements Callable<Integer> {
     }
 
     private static java.util.Optional<Long> maxLag(DrillTarget t) {
-        return status(t).map(s -> s.config().maxLagBytes()).filter(v -> v > 0);
+        return status(t).map(ArbiterStatus::config).map(ArbiterStatus.Config::maxLagBytes).filter(v -> v > 0);
     }
 
     private static java.util.Optional<Durability> arbiterMode(DrillTarget t) {

@@ -348,7 +348,7 @@ public final class Drill {
                         Instant at = e.at();
                         double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
                         if (ms >= 0 && ms <= endMs) {
-                            out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site().name()));
+                            out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site() == null ? "" : e.site().name()));
                         }
                     }
                     return out;
