@@ -7,6 +7,7 @@ import dev.twincloud.agent.core.Agent;
 import dev.twincloud.agent.core.AgentListener;
 import dev.twincloud.agent.core.ArbiterClient;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.SiteId;
@@ -144,7 +145,7 @@ class AgentKeepsItsDatabaseRunningTest {
         assertThat(back).as("writes back within a couple of seconds (wide margin on a shared machine)").isLessThan(Duration.ofSeconds(8));
         assertThat(arbiter.writer()).isEqualTo(GCP);
         assertThat(arbiter.epoch()).as("no failover").isEqualTo(epoch);
-        assertThat(arbiter.events()).extracting(Event::kind).doesNotContain("FAILOVER");
+        assertThat(arbiter.events()).extracting(Event::kind).doesNotContain(EventKind.FAILOVER);
         assertThat(gcpReports).noneMatch(AgentReport::writesRefused);
         assertThat(gcpPg.queryString("SELECT epoch FROM twincloud.lease")).as("the lease row survived crash recovery").isEqualTo(Long.toString(epoch));
         await(Duration.ofSeconds(20), () -> arbiter.state().durable().standbyEligible() && gcp.state() == SiteState.PRIMARY_SYNC,

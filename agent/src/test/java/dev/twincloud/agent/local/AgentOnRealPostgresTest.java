@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.twincloud.agent.core.Agent;
 import dev.twincloud.agent.core.AgentListener;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.pgctl.PostgresServer;
@@ -97,7 +98,7 @@ class AgentOnRealPostgresTest {
         runUntil(() -> gcp.state() == SiteState.STANDBY, gcp, aws);
         runUntil(() -> arbiter.state.durable().standbyEligible(), gcp, aws);
         assertThat(gcpPg.queryBoolean("SELECT pg_is_in_recovery()")).isTrue();
-        assertThat(arbiter.events).extracting(e -> e.kind()).contains("FAILOVER", "RESTORE_SYNC", "STANDBY_IN_SYNC");
+        assertThat(arbiter.events).extracting(e -> e.kind()).contains(EventKind.FAILOVER, EventKind.RESTORE_SYNC, EventKind.STANDBY_IN_SYNC);
     }
 
     @Test

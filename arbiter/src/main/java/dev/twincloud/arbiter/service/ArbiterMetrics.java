@@ -2,6 +2,7 @@ package dev.twincloud.arbiter.service;
 
 import dev.twincloud.core.decide.ClusterState;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.protocol.SiteId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -25,7 +26,7 @@ public final class ArbiterMetrics {
     private final Map<SiteId, Counter> heartbeats = new ConcurrentHashMap<>();
     private final Map<SiteId, Counter> grants = new ConcurrentHashMap<>();
     private final Map<SiteId, Counter> ignored = new ConcurrentHashMap<>();
-    private final Map<String, Counter> events = new ConcurrentHashMap<>();
+    private final Map<EventKind, Counter> events = new ConcurrentHashMap<>();
 
     public ArbiterMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -99,7 +100,7 @@ public final class ArbiterMetrics {
     }
 
     void event(Event e) {
-        events.computeIfAbsent(e.kind(), k -> Counter.builder("twincloud.arbiter.events").tag("kind", k)
+        events.computeIfAbsent(e.kind(), k -> Counter.builder("twincloud.arbiter.events").tag("kind", k.name())
                 .description("events recorded in the history, by kind").register(registry)).increment();
     }
 }

@@ -8,6 +8,7 @@ import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.Decision;
 import dev.twincloud.core.decide.DurableState;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.decide.Observed;
 import dev.twincloud.core.decide.ReportMark;
 import dev.twincloud.core.protocol.AgentReport;
@@ -103,7 +104,7 @@ public final class ArbiterService implements AutoCloseable {
             // The restart rule lives in the core: the lease timer restarts now, no new writer for one ttl.
             state = ClusterState.loaded(durable, now, config);
             published = state;
-            record(new Event(now, "ARBITER_STARTED", durable.epoch(), durable.writer(), "loaded epoch " + durable.epoch()
+            record(new Event(now, EventKind.ARBITER_STARTED, durable.epoch(), durable.writer(), "loaded epoch " + durable.epoch()
                     + " (writer " + durable.writer() + ", " + durable.mode() + "); no new writer before "
                     + state.leaseExpiresAt() + " (one lease ttl)" + startNote));
         } finally {
@@ -305,16 +306,16 @@ public final class ArbiterService implements AutoCloseable {
         alertCount = alerts.size();
         DurableState d = state.durable();
         for (String a : change.raised()) {
-            record(new Event(now, "ALERT", d.epoch(), d.writer(), a));
+            record(new Event(now, EventKind.ALERT, d.epoch(), d.writer(), a));
         }
         for (String a : change.cleared()) {
-            record(new Event(now, "ALERT_CLEARED", d.epoch(), d.writer(), a));
+            record(new Event(now, EventKind.ALERT_CLEARED, d.epoch(), d.writer(), a));
         }
     }
 
     /** One log line, a metric and a history entry per event (STYLE habit 6). */
     private void record(Event e) {
-        if (e.kind().equals("ALERT")) {
+        if (e.kind() == EventKind.ALERT) {
             log.warn("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
         } else {
             log.info("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
@@ -361,7 +362,7 @@ public final class ArbiterService implements AutoCloseable {
                 return; // not ours to record any more: the history belongs to the elected replica
             }
             DurableState d = state.durable();
-            record(new Event(now(), "ARBITER_STOPPED", d.epoch(), d.writer(), "arbiter shutting down at epoch " + d.epoch()));
+            record(new Event(now(), EventKind.ARBITER_STOPPED, d.epoch(), d.writer(), "arbiter shutting down at epoch " + d.epoch()));
         } finally {
             lock.unlock();
         }

@@ -1,9 +1,11 @@
 package dev.twincloud.arbiter.web;
 
 import dev.twincloud.arbiter.ArbiterProperties;
-import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.arbiter.service.BadRequest;
+import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.OperatorRequest;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -32,25 +34,25 @@ class OperatorController {
     }
 
     @GetMapping("/v1/status")
-    StatusView status() {
+    ArbiterStatus status() {
         var a = arbiter.current();
         return StatusView.of(a.snapshot(), props.tickInterval(), a.stateDir().toString());
     }
 
     @PostMapping("/v1/switchover")
-    ResponseEntity<Event> switchover(@RequestBody OperatorRequests.Switchover body) {
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().switchover(body.target()));
+    ResponseEntity<Event> switchover(@RequestBody OperatorRequest.Switchover body) {
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().switchover(OperatorRequests.checked(body).to()));
     }
 
     @PostMapping("/v1/promote")
-    ResponseEntity<Event> promote(@RequestBody OperatorRequests.Promote body) {
-        body.check();
+    ResponseEntity<Event> promote(@RequestBody OperatorRequest.Promote body) {
+        OperatorRequests.checked(body);
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().forcePromote(body.site(), body.operator(), body.reason()));
     }
 
     @PostMapping("/v1/mode")
-    Event mode(@RequestBody OperatorRequests.Mode body) {
-        return arbiter.current().setMode(body.value());
+    Event mode(@RequestBody OperatorRequest.Mode body) {
+        return arbiter.current().setMode(OperatorRequests.checked(body).mode());
     }
 
     @GetMapping("/v1/events")

@@ -14,6 +14,7 @@ import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.Assignment;
@@ -77,7 +78,7 @@ class ArbiterServiceTest {
                 () -> arbiter.snapshot().state().durable().standbyEligible());
     }
 
-    List<String> kinds() {
+    List<EventKind> kinds() {
         return arbiter.events(1000).stream().map(Event::kind).toList();
     }
 
@@ -91,9 +92,9 @@ class ArbiterServiceTest {
 
         assertThat(c.lastLeaseOf(GCP)).isAfter(started.plus(TTL));
         assertThat(c.gcp.state.isWriter()).isTrue();
-        assertThat(kinds()).startsWith("ARBITER_STARTED").contains("LEASE_FIRST_GRANT");
+        assertThat(kinds()).startsWith(EventKind.ARBITER_STARTED).contains(EventKind.LEASE_FIRST_GRANT);
         c.steady(true);
-        assertThat(kinds()).contains("RESTORE_SYNC", "STANDBY_IN_SYNC");
+        assertThat(kinds()).contains(EventKind.RESTORE_SYNC, EventKind.STANDBY_IN_SYNC);
     }
 
     @Test
@@ -179,7 +180,7 @@ class ArbiterServiceTest {
         assertThatThrownBy(() -> arbiter.heartbeat(fromTheFuture)).isInstanceOf(Refused.class)
                 .hasMessageContaining("aws reports epoch 7 but the arbiter's is 1");
         assertThat(arbiter.snapshot().alerts()).anyMatch(a -> a.contains("epoch 7"));
-        assertThat(kinds()).contains("ALERT");
+        assertThat(kinds()).contains(EventKind.ALERT);
     }
 
     @Test
@@ -192,12 +193,12 @@ class ArbiterServiceTest {
         }
 
         assertThat(arbiter.snapshot().alerts()).singleElement().asString().contains("keeping the current writer");
-        assertThat(kinds().stream().filter("ALERT"::equals)).hasSize(1);
+        assertThat(kinds().stream().filter(EventKind.ALERT::equals)).hasSize(1);
 
         SimCluster c = cluster(GCP);
         c.steady(true);
         assertThat(arbiter.snapshot().alerts()).isEmpty();
-        assertThat(kinds()).contains("ALERT_CLEARED");
+        assertThat(kinds()).contains(EventKind.ALERT_CLEARED);
     }
 
     @Test
@@ -207,7 +208,7 @@ class ArbiterServiceTest {
         stop();
         start();
 
-        assertThat(kinds()).containsSubsequence("ARBITER_STARTED", "MODE_CHANGED", "ARBITER_STOPPED", "ARBITER_STARTED");
+        assertThat(kinds()).containsSubsequence(EventKind.ARBITER_STARTED, EventKind.MODE_CHANGED, EventKind.ARBITER_STOPPED, EventKind.ARBITER_STARTED);
         assertThat(arbiter.snapshot().state().durable().mode()).isEqualTo(Durability.ASYNC);
     }
 
@@ -228,7 +229,7 @@ class ArbiterServiceTest {
         // aws stops streaming: gcp drops to async and goes on acknowledging writes that aws does not get
         c.aws.silent = true;
         c.roundsUntil(() -> c.gcp.state == SiteState.PRIMARY_ASYNC, 40);
-        assertThat(kinds()).contains("DROP_TO_ASYNC");
+        assertThat(kinds()).contains(EventKind.DROP_TO_ASYNC);
         c.gcp.lsn += 0x10000;
         c.round();
 
@@ -249,8 +250,8 @@ class ArbiterServiceTest {
             arbiter.tick();
         }
         assertThat(arbiter.snapshot().state().durable().writer()).isEqualTo(GCP);
-        assertThat(kinds()).doesNotContain("FAILOVER");
-        assertThat(kinds().stream().filter("STANDBY_IN_SYNC"::equals)).as("only the first confirmation").hasSize(1);
+        assertThat(kinds()).doesNotContain(EventKind.FAILOVER);
+        assertThat(kinds().stream().filter(EventKind.STANDBY_IN_SYNC::equals)).as("only the first confirmation").hasSize(1);
         assertThat(c.aws.state).isEqualTo(SiteState.STANDBY);
     }
 
@@ -291,7 +292,7 @@ class ArbiterServiceTest {
         assertThat(ignored(GCP)).isZero();
         c.gcp.silent = true;
         c.roundsUntil(() -> c.aws.state == SiteState.PRIMARY_ASYNC, 50);
-        assertThat(kinds()).contains("FAILOVER");
+        assertThat(kinds()).contains(EventKind.FAILOVER);
     }
 
     @Test
@@ -307,7 +308,7 @@ class ArbiterServiceTest {
 
         assertThat(clock.instant()).as("aws writes before gcp's lease would have ended").isBefore(leaseEnd);
         assertThat(rounds).isLessThanOrEqualTo(3);
-        assertThat(arbiter.events(1000)).filteredOn(e -> e.kind().equals("FAILOVER")).singleElement()
+        assertThat(arbiter.events(1000)).filteredOn(e -> e.kind() == EventKind.FAILOVER).singleElement()
                 .satisfies(e -> assertThat(e.why()).startsWith("fast path:"));
         assertThat(c.gcp.state).isEqualTo(SiteState.DEMOTED);
     }
@@ -394,7 +395,7 @@ class ArbiterServiceTest {
         c.aws.incarnation += 1000; // restarted again, clock fixed
         c.round();
         assertThat(arbiter.snapshot().alerts()).isEmpty();
-        assertThat(kinds()).contains("ALERT", "ALERT_CLEARED");
+        assertThat(kinds()).contains(EventKind.ALERT, EventKind.ALERT_CLEARED);
     }
 
     static void deleteRecursively(Path root) throws IOException {

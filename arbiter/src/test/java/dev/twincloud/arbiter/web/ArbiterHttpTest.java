@@ -2,14 +2,17 @@ package dev.twincloud.arbiter.web;
 
 import dev.twincloud.arbiter.SimCluster;
 import dev.twincloud.arbiter.TestClock;
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.Assignment;
-import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.core.protocol.Durability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -81,31 +84,36 @@ abstract class ArbiterHttpTest {
     void clients() {
         agent = new Http(port, AGENT_TOKEN);
         operator = new Http(port, OPERATOR_TOKEN);
-        cluster = new SimCluster(SiteId.of(status().path("writer").asString()),
+        cluster = new SimCluster(status().writer(),
                 r -> agent.post("/v1/heartbeat", r).as(Assignment.class), clock, TTL, MARGIN,
-                () -> status().path("standbyEligible").asBoolean());
+                () -> status().standbyEligible());
     }
 
     /** Brings the cluster to its steady state in the arbiter's current mode; returns the writer. */
     dev.twincloud.arbiter.SimAgent steady() {
-        cluster.steady("SYNC".equals(status().path("mode").asString()));
+        cluster.steady(status().mode() == Durability.SYNC);
         return cluster.writer();
     }
 
-    JsonNode status() {
+    /** {@code GET /v1/status} read into the contract its clients use. */
+    ArbiterStatus status() {
+        return statusResponse().as(ArbiterStatus.class);
+    }
+
+    Http.Response statusResponse() {
         Http.Response r = operator.get("/v1/status");
         if (r.status() != 200) {
             throw new AssertionError("status: " + r.status() + " " + r.body());
         }
-        return r.json();
+        return r;
     }
 
     long epoch() {
-        return status().path("epoch").asLong();
+        return status().epoch();
     }
 
-    JsonNode events(int limit) {
-        return operator.get("/v1/events?limit=" + limit).json();
+    List<Event> events(int limit) {
+        return List.of(operator.get("/v1/events?limit=" + limit).as(Event[].class));
     }
 
     String metrics() {

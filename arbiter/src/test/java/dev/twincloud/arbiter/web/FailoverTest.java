@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.arbiter.SimAgent;
 import dev.twincloud.arbiter.SimCluster;
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.Assignment;
 import java.time.Instant;
@@ -34,10 +36,10 @@ class FailoverTest extends ArbiterHttpTest {
         assertThat(steady()).isSameAs(next);
         assertThat(old.state).isEqualTo(SiteState.STANDBY);
 
-        JsonNode failover = lastEvent("FAILOVER");
-        assertThat(failover.path("site").asString()).isEqualTo(next.site.name());
-        assertThat(failover.path("epoch").asLong()).isEqualTo(epoch + 1);
-        assertThat(failover.path("why").asString()).contains("lease of " + old.site + " ended");
+        Event failover = lastEvent(EventKind.FAILOVER);
+        assertThat(failover.site()).isEqualTo(next.site);
+        assertThat(failover.epoch()).isEqualTo(epoch + 1);
+        assertThat(failover.why()).contains("lease of " + old.site + " ended");
         assertThat(metrics()).contains("twincloud_arbiter_events_total{kind=\"FAILOVER\"}");
     }
 
@@ -67,10 +69,10 @@ class FailoverTest extends ArbiterHttpTest {
         assertThat(steady()).isSameAs(next);
     }
 
-    JsonNode lastEvent(String kind) {
-        JsonNode found = null;
-        for (JsonNode e : events(1000)) {
-            if (e.path("kind").asString().equals(kind)) {
+    Event lastEvent(EventKind kind) {
+        Event found = null;
+        for (Event e : events(1000)) {
+            if (e.kind() == kind) {
                 found = e;
             }
         }

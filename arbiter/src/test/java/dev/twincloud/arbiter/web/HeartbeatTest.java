@@ -3,12 +3,19 @@ package dev.twincloud.arbiter.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.core.decide.ClusterHealth;
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.LeaseGrant;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 class HeartbeatTest extends ArbiterHttpTest {
 
@@ -27,24 +34,26 @@ class HeartbeatTest extends ArbiterHttpTest {
         assertThat(standby.last.goal()).isEqualTo(SiteState.STANDBY);
         assertThat(standby.last.lease()).isEmpty();
 
-        JsonNode s = status();
-        assertThat(s.path("writer").asString()).isEqualTo(writer.site.name());
-        assertThat(s.path("writerSync").asBoolean()).isTrue();
-        assertThat(s.path("standbyEligible").asBoolean()).isTrue();
-        assertThat(s.path("alerts").isEmpty()).isTrue();
-        assertThat(s.path("config").path("leaseTtlMillis").asLong()).isEqualTo(2500);
-        JsonNode ws = s.path("sites").path(writer.site.name());
-        assertThat(ws.path("writer").asBoolean()).isTrue();
-        assertThat(ws.path("fresh").asBoolean()).isTrue();
-        assertThat(ws.path("ageMillis").asLong()).isBetween(0L, 1500L);
-        assertThat(ws.path("lastAssignment").path("lease").path("ttlMillis").asLong()).isEqualTo(2500);
-        assertThat(s.path("sites").path(standby.site.name()).path("lastReport").path("state").asString()).isEqualTo("STANDBY");
+        ArbiterStatus s = status();
+        assertThat(s.writer()).isEqualTo(writer.site);
+        assertThat(s.writerSync()).isTrue();
+        assertThat(s.standbyEligible()).isTrue();
+        assertThat(s.alerts()).isEmpty();
+        assertThat(s.config().leaseTtlMillis()).isEqualTo(2500);
+        ArbiterStatus.Site ws = s.site(writer.site).orElseThrow();
+        assertThat(ws.writer()).isTrue();
+        assertThat(ws.fresh()).isTrue();
+        assertThat(ws.ageMillis()).hasValueSatisfying(age -> assertThat(age).isBetween(0L, 1500L));
+        assertThat(ws.lastAssignment().flatMap(Assignment::lease).map(LeaseGrant::ttlMillis)).contains(2500L);
+        assertThat(s.stateOf(standby.site)).contains(SiteState.STANDBY);
+        assertThat(ClusterHealth.steady(s)).isTrue();
+        assertThat(ClusterHealth.writerHoldsLease(s)).isTrue();
 
         assertThat(metrics()).contains(
                 "twincloud_arbiter_writer{site=\"" + writer.site + "\"} 1.0",
                 "twincloud_arbiter_writer{site=\"" + standby.site + "\"} 0.0",
                 "twincloud_arbiter_standby_eligible 1.0",
-                "twincloud_arbiter_epoch " + (double) s.path("epoch").asLong(),
+                "twincloud_arbiter_epoch " + (double) s.epoch(),
                 "twincloud_arbiter_heartbeats_total{site=\"" + writer.site + "\"}",
                 "twincloud_arbiter_lease_grants_total{site=\"" + writer.site + "\"}",
                 "twincloud_arbiter_reports_ignored_total{site=\"" + writer.site + "\"}",
@@ -58,12 +67,12 @@ class HeartbeatTest extends ArbiterHttpTest {
         steady();
         Instant started = null;
         Instant firstLease = null;
-        for (JsonNode e : events(1000)) {
-            if (started == null && e.path("kind").asString().equals("ARBITER_STARTED")) {
-                started = Instant.parse(e.path("at").asString());
+        for (Event e : events(1000)) {
+            if (started == null && e.kind() == EventKind.ARBITER_STARTED) {
+                started = e.at();
             }
-            if (firstLease == null && e.path("kind").asString().equals("LEASE_FIRST_GRANT")) {
-                firstLease = Instant.parse(e.path("at").asString());
+            if (firstLease == null && e.kind() == EventKind.LEASE_FIRST_GRANT) {
+                firstLease = e.at();
             }
         }
         assertThat(started).isEqualTo(START);
@@ -80,9 +89,32 @@ class HeartbeatTest extends ArbiterHttpTest {
                  "writeLsn":"0/1000","receiveLsn":"0/1000"}""".formatted(standby.site, epoch(), SimAgent.SYSTEM_ID));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(r.json().path("goal").asString()).isEqualTo("STANDBY");
-        JsonNode stored = status().path("sites").path(standby.site.name()).path("lastReport");
-        assertThat(stored.path("sequence").asLong()).isZero();
-        assertThat(stored.path("writesRefused").asBoolean()).isFalse();
+        AgentReport stored = status().site(standby.site).flatMap(ArbiterStatus.Site::lastReport).orElseThrow();
+        assertThat(stored.sequence()).isZero();
+        assertThat(stored.writesRefused()).isFalse();
         steady(); // the agent's ordered reports take over again
+    }
+
+    /** The status keeps its JSON shape, and a client reads it into the core record without losing anything. */
+    @Test
+    void statusKeepsItsShapeAndReadsBackIntoTheContract() {
+        SimAgent writer = steady();
+        Http.Response r = statusResponse();
+        JsonNode s = r.json();
+        assertThat(s.propertyNames()).containsExactly("now", "epoch", "writer", "mode", "writerSync", "standbyEligible",
+                "switchover", "systemId", "leaseEpoch", "leaseExpiresAt", "sites", "alerts", "config");
+        assertThat(s.path("config").propertyNames()).containsExactly("sites", "leaseTtlMillis", "marginMillis",
+                "reportTimeoutMillis", "standbyLossTimeoutMillis", "maxLagBytes", "switchoverTimeoutMillis", "tickIntervalMillis",
+                "stateDir");
+        assertThat(s.path("sites").path(writer.site.name()).propertyNames()).containsExactly("writer", "lastReport",
+                "receivedAt", "ageMillis", "fresh", "lastAssignment");
+
+        ArbiterStatus status = JsonMapper.builder().build().readValue(r.body(), ArbiterStatus.class);
+        assertThat(Http.JSON.readTree(Http.JSON.writeValueAsString(status))).as("nothing lost reading it back").isEqualTo(s);
+        assertThat(status.writer()).isEqualTo(writer.site);
+        assertThat(status.writerState()).contains(SiteState.PRIMARY_SYNC);
+        assertThat(status.standby()).contains(cluster.peer(writer).site);
+        assertThat(status.standbyState()).contains(SiteState.STANDBY);
+        assertThat(status.config().leaseTtlMillis()).isEqualTo(2500);
     }
 }

@@ -3,11 +3,15 @@ package dev.twincloud.arbiter.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.OperatorRequest;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 class OperatorTest extends ArbiterHttpTest {
 
@@ -18,13 +22,13 @@ class OperatorTest extends ArbiterHttpTest {
         long epoch = epoch();
         Instant oldLease = cluster.lastLeaseOf(old.site);
 
-        Http.Response r = operator.post("/v1/switchover", Map.of("to", next.site.name()));
+        Http.Response r = operator.post("/v1/switchover", new OperatorRequest.Switchover(next.site));
 
         assertThat(r.status()).isEqualTo(202);
-        assertThat(r.json().path("kind").asString()).isEqualTo("SWITCHOVER_STARTED");
+        assertThat(r.json().path("kind").asString()).isEqualTo(EventKind.SWITCHOVER_STARTED.name());
         assertThat(r.json().path("site").asString()).isEqualTo(next.site.name());
-        assertThat(status().path("switchover").path("to").asString()).isEqualTo(next.site.name());
-        Http.Response again = operator.post("/v1/switchover", Map.of("to", next.site.name()));
+        assertThat(status().switchover().map(ArbiterStatus.Switchover::to)).contains(next.site);
+        Http.Response again = operator.post("/v1/switchover", new OperatorRequest.Switchover(next.site));
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.json().path("detail").asString()).contains("already in progress");
 
@@ -36,14 +40,14 @@ class OperatorTest extends ArbiterHttpTest {
         assertThat(old.state).isIn(SiteState.FENCED, SiteState.STANDBY);
         assertThat(steady()).isSameAs(next);
         assertThat(old.state).isEqualTo(SiteState.STANDBY);
-        assertThat(kinds()).containsSubsequence("SWITCHOVER_STARTED", "SWITCHOVER_PROMOTE", "LEASE_FIRST_GRANT");
+        assertThat(kinds()).containsSubsequence(EventKind.SWITCHOVER_STARTED, EventKind.SWITCHOVER_PROMOTE, EventKind.LEASE_FIRST_GRANT);
     }
 
     @Test
     void refusesASwitchoverToTheCurrentWriterWithTheDecidersReason() {
         SimAgent writer = steady();
 
-        Http.Response r = operator.post("/v1/switchover", Map.of("to", writer.site.name()));
+        Http.Response r = operator.post("/v1/switchover", new OperatorRequest.Switchover(writer.site));
 
         assertThat(r.status()).isEqualTo(409);
         assertThat(r.contentType()).startsWith("application/problem+json");
@@ -56,23 +60,23 @@ class OperatorTest extends ArbiterHttpTest {
         SimAgent next = cluster.peer(old);
         long epoch = epoch();
 
-        Http.Response notForced = operator.post("/v1/promote", Map.of("site", next.site.name(), "force", false,
-                "reason", "testing", "operator", "alice"));
+        Http.Response notForced = operator.post("/v1/promote", new OperatorRequest.Promote(next.site, false,
+                "testing", "alice"));
         assertThat(notForced.status()).isEqualTo(400);
         assertThat(notForced.json().path("detail").asString()).contains("only forced promotions", "the arbiter promotes automatically");
 
-        Http.Response r = operator.post("/v1/promote", Map.of("site", next.site.name(), "force", true,
-                "reason", "region lost, confirmed by the provider", "operator", "alice"));
+        Http.Response r = operator.post("/v1/promote", OperatorRequest.Promote.forced(next.site,
+                "region lost, confirmed by the provider", "alice"));
 
         assertThat(r.status()).isEqualTo(202);
-        assertThat(r.json().path("kind").asString()).isEqualTo("FORCED_PROMOTION");
+        assertThat(r.json().path("kind").asString()).isEqualTo(EventKind.FORCED_PROMOTION.name());
         assertThat(r.json().path("epoch").asLong()).isEqualTo(epoch + 1);
         assertThat(r.json().path("why").asString()).contains("forced by alice", "region lost, confirmed by the provider");
         assertThat(storedState().path("epoch").asLong()).isEqualTo(epoch + 1);
         assertThat(storedState().path("writer").asString()).isEqualTo(next.site.name());
-        JsonNode last = events(1).get(0);
-        assertThat(last.path("kind").asString()).isEqualTo("FORCED_PROMOTION");
-        assertThat(last.path("why").asString()).contains("alice");
+        Event last = events(1).get(0);
+        assertThat(last.kind()).isEqualTo(EventKind.FORCED_PROMOTION);
+        assertThat(last.why()).contains("alice");
 
         // Even forced, the new writer gets no lease while the old one may still hold one (checked by SimCluster).
         assertThat(steady()).isSameAs(next);
@@ -82,32 +86,30 @@ class OperatorTest extends ArbiterHttpTest {
     @Test
     void modeChangesAreStoredAndTheWriterFollows() {
         SimAgent writer = steady();
-        assertThat(status().path("mode").asString()).isEqualTo("SYNC");
+        assertThat(status().mode()).isEqualTo(Durability.SYNC);
 
-        Http.Response r = operator.post("/v1/mode", Map.of("mode", "ASYNC"));
+        Http.Response r = operator.post("/v1/mode", new OperatorRequest.Mode(Durability.ASYNC));
 
         assertThat(r.status()).isEqualTo(200);
-        assertThat(r.json().path("kind").asString()).isEqualTo("MODE_CHANGED");
+        assertThat(r.json().path("kind").asString()).isEqualTo(EventKind.MODE_CHANGED.name());
         assertThat(r.json().path("why").asString()).isEqualTo("durability SYNC -> ASYNC");
         assertThat(storedState().path("mode").asString()).isEqualTo("ASYNC");
-        assertThat(status().path("standbyEligible").asBoolean()).isFalse();
+        assertThat(status().standbyEligible()).isFalse();
         cluster.round();
         assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
 
-        Http.Response same = operator.post("/v1/mode", Map.of("mode", "ASYNC"));
+        Http.Response same = operator.post("/v1/mode", new OperatorRequest.Mode(Durability.ASYNC));
         assertThat(same.status()).isEqualTo(409);
         assertThat(same.json().path("detail").asString()).isEqualTo("durability mode is already ASYNC");
         assertThat(operator.post("/v1/mode", Map.of("mode", "EVENTUAL")).status()).isEqualTo(400);
 
-        assertThat(operator.post("/v1/mode", Map.of("mode", "SYNC")).status()).isEqualTo(200);
+        assertThat(operator.post("/v1/mode", new OperatorRequest.Mode(Durability.SYNC)).status()).isEqualTo(200);
         steady();
-        assertThat(status().path("standbyEligible").asBoolean()).isTrue();
+        assertThat(status().standbyEligible()).isTrue();
         assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_SYNC);
     }
 
-    java.util.List<String> kinds() {
-        java.util.List<String> kinds = new java.util.ArrayList<>();
-        events(1000).forEach(e -> kinds.add(e.path("kind").asString()));
-        return kinds;
+    java.util.List<EventKind> kinds() {
+        return events(1000).stream().map(Event::kind).toList();
     }
 }

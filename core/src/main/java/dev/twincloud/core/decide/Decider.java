@@ -94,7 +94,7 @@ public final class Decider {
             return Result.error("cannot switch over to " + target + ": it is not streaming from " + d.writer());
         }
         var next = state.with(d.withSwitchover(Optional.of(new Switchover(d.writer(), target, now))));
-        return Result.ok(next, new Event(now, "SWITCHOVER_STARTED", d.epoch(), target,
+        return Result.ok(next, new Event(now, EventKind.SWITCHOVER_STARTED, d.epoch(), target,
                 "operator asked to move the writer from " + d.writer() + " to " + target + "; fencing " + d.writer()));
     }
 
@@ -114,7 +114,7 @@ public final class Decider {
             return Result.error(target + " is already the writer (epoch " + d.epoch() + ")");
         }
         var next = adopt(state, d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
-        return Result.ok(next, new Event(now, "FORCED_PROMOTION", d.epoch() + 1, target,
+        return Result.ok(next, new Event(now, EventKind.FORCED_PROMOTION, d.epoch() + 1, target,
                 "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")"));
     }
 
@@ -124,7 +124,7 @@ public final class Decider {
         if (d.mode() == mode) {
             return Result.error("durability mode is already " + mode);
         }
-        return Result.ok(adopt(state, d.withMode(mode), now), new Event(now, "MODE_CHANGED", d.epoch(), d.writer(),
+        return Result.ok(adopt(state, d.withMode(mode), now), new Event(now, EventKind.MODE_CHANGED, d.epoch(), d.writer(),
                 "durability " + d.mode() + " -> " + mode));
     }
 
@@ -211,7 +211,7 @@ public final class Decider {
             return fresh(d().writer()).filter(r -> r.dbRole() == DbRole.PRIMARY && r.epoch() == d().epoch() && r.state().isWriter());
         }
 
-        void event(String kind, SiteId site, String why) {
+        void event(EventKind kind, SiteId site, String why) {
             events.add(new Event(now, kind, d().epoch(), site, why));
         }
 
@@ -283,14 +283,14 @@ public final class Decider {
             boolean within = row.isPresent() && lag <= config.maxLagBytes();
             if (!within && d().standbyEligible()) {
                 update(d().withStandbyEligible(false));
-                event("STANDBY_INELIGIBLE", standby, row.isEmpty()
+                event(EventKind.STANDBY_INELIGIBLE, standby, row.isEmpty()
                         ? d().writer() + " reports " + standby + " not streaming: ineligible for promotion"
                         : d().writer() + " reports " + standby + " lagging " + lag + " bytes (written " + w.writeLsn()
                                 + ", flushed " + row.get().flushLsn() + ") > max_lag " + config.maxLagBytes()
                                 + ": ineligible for promotion");
             } else if (within && !d().standbyEligible() && afterBarrier()) {
                 update(d().withStandbyEligible(true));
-                event("STANDBY_ELIGIBLE", standby, d().writer() + " reports " + standby + " streaming, lagging " + lag
+                event(EventKind.STANDBY_ELIGIBLE, standby, d().writer() + " reports " + standby + " streaming, lagging " + lag
                         + " bytes <= max_lag " + config.maxLagBytes() + ": eligible for promotion");
             }
         }
@@ -311,7 +311,7 @@ public final class Decider {
                     long epoch = d().epoch() + 1;
                     // The old writer fenced itself after its last grant: its lease is released.
                     update(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true));
-                    event("SWITCHOVER_PROMOTE", sw.to(), sw.from() + " stopped cleanly at " + f.stopLsn()
+                    event(EventKind.SWITCHOVER_PROMOTE, sw.to(), sw.from() + " stopped cleanly at " + f.stopLsn()
                             + " and " + sw.to() + " has received up to " + t.receiveLsn() + ": promote " + sw.to());
                     return;
                 }
@@ -323,7 +323,7 @@ public final class Decider {
                 // the writer got no lease renewal during the switchover.
                 boolean keep = d().mode() == Durability.ASYNC && d().standbyEligible();
                 update(d().withSwitchover(Optional.empty()).withWriterSync(false).withStandbyEligible(keep));
-                event("SWITCHOVER_ABORTED", sw.from(), "switchover to " + sw.to() + " did not complete within "
+                event(EventKind.SWITCHOVER_ABORTED, sw.from(), "switchover to " + sw.to() + " did not complete within "
                         + config.switchoverTimeout().toMillis() + " ms; " + sw.from() + " resumes as writer");
                 alerts.add("switchover from " + sw.from() + " to " + sw.to() + " aborted after timeout");
             }
@@ -388,7 +388,7 @@ public final class Decider {
             // Fast path: the old writer's lease counts as released (its database refuses writes), so the
             // new writer's first lease need not wait for the old lease's end.
             update(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), fast));
-            event("FAILOVER", candidate, fast
+            event(EventKind.FAILOVER, candidate, fast
                     ? "fast path: " + old + " proved its database refuses writes (postmaster gone, guard set to refuse; "
                             + "its lease would end at " + leaseEnd + ") and " + candidate + " is eligible: promote " + candidate
                     : "lease of " + old + " ended at " + leaseEnd + " (+" + config.margin().toMillis() + " ms margin) and "
@@ -440,7 +440,7 @@ public final class Decider {
                 if (d().writerSync() && !since.plus(config.standbyLossTimeout()).isAfter(now)) {
                     // Ineligible first, then async: both in the same stored state, before the writer hears of it.
                     update(d().withStandbyEligible(false).withWriterSync(false));
-                    event("DROP_TO_ASYNC", d().writer(), standby + " not streaming for "
+                    event(EventKind.DROP_TO_ASYNC, d().writer(), standby + " not streaming for "
                             + config.standbyLossTimeout().toMillis() + " ms: writer drops to async, "
                             + standby + " ineligible until back in sync");
                 }
@@ -454,7 +454,7 @@ public final class Decider {
             if (!d().writerSync()) {
                 if (w.writeLsn().bytesAfter(r.flushLsn()) <= config.maxLagBytes()) {
                     update(d().withWriterSync(true));
-                    event("RESTORE_SYNC", d().writer(), standby + " streaming and caught up: restore synchronous replication");
+                    event(EventKind.RESTORE_SYNC, d().writer(), standby + " streaming and caught up: restore synchronous replication");
                 }
                 return;
             }
@@ -463,7 +463,7 @@ public final class Decider {
             // Like the restore above, only from a report after the barrier (rule 7).
             if (!d().standbyEligible() && w.state() == PRIMARY_SYNC && r.isSync() && r.flushLsn().isAtLeast(w.writeLsn())) {
                 update(d().withStandbyEligible(true));
-                event("STANDBY_IN_SYNC", standby, standby + " confirmed synchronous at " + r.flushLsn() + ": eligible for promotion");
+                event(EventKind.STANDBY_IN_SYNC, standby, standby + " confirmed synchronous at " + r.flushLsn() + ": eligible for promotion");
             }
         }
 
@@ -481,7 +481,7 @@ public final class Decider {
                 return; // rule 2: the old writer's lease may still be valid
             }
             if (!sameEpoch) {
-                event("LEASE_FIRST_GRANT", site, "first lease of epoch " + d().epoch() + " to " + site);
+                event(EventKind.LEASE_FIRST_GRANT, site, "first lease of epoch " + d().epoch() + " to " + site);
             }
             st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()))
                     .withLeaseMark(ReportMark.of(reports.get(site)));

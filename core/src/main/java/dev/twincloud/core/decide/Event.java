@@ -2,7 +2,15 @@ package dev.twincloud.core.decide;
 
 import dev.twincloud.core.protocol.SiteId;
 import java.time.Instant;
+import java.util.Objects;
 
-/** One entry of the arbiter's history: every decision that changes something is recorded. */
-public record Event(Instant at, String kind, long epoch, SiteId site, String why) {
+/**
+ * One entry of the arbiter's history: every decision that changes something is recorded. In JSON
+ * {@code kind} is the {@link EventKind}'s name.
+ */
+public record Event(Instant at, EventKind kind, long epoch, SiteId site, String why) {
+
+    public Event {
+        Objects.requireNonNull(kind, "kind");
+    }
 }

@@ -30,7 +30,7 @@ class DeciderOrderingTest {
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
         f.advance(500);
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
-        assertThat(f.kinds()).contains("DROP_TO_ASYNC");
+        assertThat(f.kinds()).contains(EventKind.DROP_TO_ASYNC);
         f.advance(100);
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300));
         int before = f.history.size();
@@ -43,7 +43,7 @@ class DeciderOrderingTest {
             assertThat(f.state.durable().standbyEligible()).as("eligible from a report older than the drop").isFalse();
         }
         assertThat(f.history.subList(before, f.history.size())).extracting(Event::kind)
-                .doesNotContain("RESTORE_SYNC", "STANDBY_IN_SYNC");
+                .doesNotContain(EventKind.RESTORE_SYNC, EventKind.STANDBY_IN_SYNC);
 
         // gcp dies; aws, which lacks 100..300, keeps reporting: it must not be promoted
         f.keepReporting(4000, f.standby(AWS, 100));
@@ -59,11 +59,11 @@ class DeciderOrderingTest {
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
         f.advance(100);
         var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
-        assertThat(d.events()).extracting(Event::kind).containsExactly("RESTORE_SYNC");
+        assertThat(d.events()).extracting(Event::kind).containsExactly(EventKind.RESTORE_SYNC);
         // the restore is itself a barrier: the same report, seen again, does not confirm sync
         assertThat(f.tick().state().durable().standbyEligible()).isFalse();
         d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 300, streaming(AWS, 300, "sync")));
-        assertThat(d.events()).extracting(Event::kind).containsExactly("STANDBY_IN_SYNC");
+        assertThat(d.events()).extracting(Event::kind).containsExactly(EventKind.STANDBY_IN_SYNC);
     }
 
     @Test
@@ -107,7 +107,7 @@ class DeciderOrderingTest {
         }
         assertThat(f.last.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(f.state.durable().standbyEligible()).isTrue();
-        assertThat(f.kinds()).contains("STANDBY_ELIGIBLE");
+        assertThat(f.kinds()).contains(EventKind.STANDBY_ELIGIBLE);
         return f;
     }
 
@@ -117,7 +117,7 @@ class DeciderOrderingTest {
         var f = asyncSteady(w);
         var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, w + 5 * MIB, streaming(AWS, w, "async")));
         assertThat(d.events()).singleElement().satisfies(e -> {
-            assertThat(e.kind()).isEqualTo("STANDBY_INELIGIBLE");
+            assertThat(e.kind()).isEqualTo(EventKind.STANDBY_INELIGIBLE);
             assertThat(e.why()).contains(String.valueOf(5 * MIB));
         });
         assertThat(d.state().durable().standbyEligible()).isFalse();
@@ -134,7 +134,7 @@ class DeciderOrderingTest {
     void asyncStandbyNotStreamingIsIneligible() {
         var f = asyncSteady(10 * MIB);
         var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 10 * MIB));
-        assertThat(d.events()).extracting(Event::kind).containsExactly("STANDBY_INELIGIBLE");
+        assertThat(d.events()).extracting(Event::kind).containsExactly(EventKind.STANDBY_INELIGIBLE);
         f.keepReporting(4000, f.standby(AWS, 10 * MIB));
         assertThat(f.state.durable().writer()).isEqualTo(GCP);
     }
@@ -150,7 +150,7 @@ class DeciderOrderingTest {
         assertThat(f.tick().state().durable().standbyEligible()).as("a report older than the ineligibility").isFalse();
         f.advance(100);
         var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, w + 6 * MIB, streaming(AWS, w + 5 * MIB, "async")));
-        assertThat(d.events()).extracting(Event::kind).containsExactly("STANDBY_ELIGIBLE");
+        assertThat(d.events()).extracting(Event::kind).containsExactly(EventKind.STANDBY_ELIGIBLE);
         f.keepReporting(2400, f.standby(AWS, w + 6 * MIB));
         assertThat(f.state.durable().writer()).isEqualTo(AWS);
     }
@@ -189,7 +189,7 @@ class DeciderOrderingTest {
         assertThat(d.state().durable().writer()).isEqualTo(AWS);
         assertThat(d.state().durable().epoch()).isEqualTo(epoch + 1);
         assertThat(d.events()).singleElement().satisfies(e -> {
-            assertThat(e.kind()).isEqualTo("FAILOVER");
+            assertThat(e.kind()).isEqualTo(EventKind.FAILOVER);
             assertThat(e.why()).startsWith("fast path:");
         });
         assertThat(f.now).isBefore(leaseEnd);
@@ -213,7 +213,7 @@ class DeciderOrderingTest {
         var d = f.heartbeat(f.refusing(GCP, SiteState.PRIMARY_ASYNC, 300));
         f.heartbeat(f.standby(AWS, 100));
         assertThat(f.state.durable().writer()).isEqualTo(GCP);
-        assertThat(d.events()).extracting(Event::kind).doesNotContain("FAILOVER");
+        assertThat(d.events()).extracting(Event::kind).doesNotContain(EventKind.FAILOVER);
         assertThat(d.alerts()).anySatisfy(a -> assertThat(a).contains("fast path").contains("rule 6"));
         // gcp restarts its database: the fast path is off, its lease is renewed
         f.advance(100);
@@ -248,7 +248,7 @@ class DeciderOrderingTest {
         assertThat(f.state.durable().writer()).as("a lease granted before the restart may still be valid").isEqualTo(GCP);
         f.keepReporting(2500, f.standby(AWS, 100));
         assertThat(f.state.durable().writer()).as("the normal path, once ttl + margin passed").isEqualTo(AWS);
-        assertThat(f.history).filteredOn(e -> e.kind().equals("FAILOVER")).singleElement()
+        assertThat(f.history).filteredOn(e -> e.kind() == EventKind.FAILOVER).singleElement()
                 .satisfies(e -> assertThat(e.why()).doesNotStartWith("fast path"));
     }
 }

@@ -78,7 +78,7 @@ class DeciderPropertiesTest {
         final Map<SiteId, Long> ackedUpTo = new HashMap<>();   // highest acknowledged write per writer site
         final Map<SiteState, Map<SiteState, Boolean>> seen = new EnumMap<>(SiteState.class);
         final Map<SiteId, Long> stopLsn = new HashMap<>();
-        final Map<Long, String> begunBy = new HashMap<>();     // epoch -> the event that started it
+        final Map<Long, EventKind> begunBy = new HashMap<>();     // epoch -> the event that started it
         boolean replicationCut;
         long highestAcked;
         long lostAcknowledged;
@@ -232,7 +232,7 @@ class DeciderPropertiesTest {
             a.promotionToken().ifPresent(token -> {
                 SiteId old = f.CONFIG.other(s);
                 assertThat(s).as("only the writer is told to promote").isEqualTo(f.state.durable().writer());
-                assertThat(begunBy.get(a.epoch())).as("epoch " + a.epoch() + " begun by").isEqualTo("SWITCHOVER_PROMOTE");
+                assertThat(begunBy.get(a.epoch())).as("epoch " + a.epoch() + " begun by").isEqualTo(EventKind.SWITCHOVER_PROMOTE);
                 assertThat(token).isEqualTo(demotionToken(old));
                 assertThat(lsn.get(s)).as("the writer has the old writer's stop point").isGreaterThanOrEqualTo(stopLsn.get(old));
             });

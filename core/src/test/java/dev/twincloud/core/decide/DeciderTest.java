@@ -42,7 +42,7 @@ class DeciderTest {
         var d = f.heartbeat(f.standby(AWS, 100));
         assertThat(d.state().durable().writer()).isEqualTo(AWS);
         assertThat(d.state().durable().epoch()).isEqualTo(epoch + 1);
-        assertThat(d.events()).extracting(Event::kind).contains("FAILOVER");
+        assertThat(d.events()).extracting(Event::kind).contains(EventKind.FAILOVER);
         assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(d.assignmentFor(AWS).promotionToken()).as("an unplanned failover promotes without a token").isEmpty();
         assertThat(d.state().durable().standbyEligible()).as("old site ineligible until back in sync").isFalse();
@@ -141,7 +141,7 @@ class DeciderTest {
         assertThat(d.state().durable().writerSync()).isFalse();
         assertThat(d.state().durable().standbyEligible()).isFalse();
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
-        assertThat(d.events()).extracting(Event::kind).containsExactly("DROP_TO_ASYNC");
+        assertThat(d.events()).extracting(Event::kind).containsExactly(EventKind.DROP_TO_ASYNC);
     }
 
     @Test
@@ -206,7 +206,7 @@ class DeciderTest {
         var r = f.decider.forcePromote(f.state, AWS, "alice", "gcp region lost", f.now);
         assertThat(r.error()).isEmpty();
         assertThat(r.events()).singleElement().satisfies(e -> {
-            assertThat(e.kind()).isEqualTo("FORCED_PROMOTION");
+            assertThat(e.kind()).isEqualTo(EventKind.FORCED_PROMOTION);
             assertThat(e.why()).contains("alice").contains("gcp region lost");
         });
         f.state = r.state().orElseThrow();
@@ -288,7 +288,7 @@ class DeciderTest {
     void switchoverTargetPromotesWithTheOldWritersDemotionTokenUntilItRunsAsPrimary() {
         var f = gcpFencedForASwitchoverToAws(GCP_TOKEN);
         var d = f.heartbeat(f.standby(AWS, 200));
-        assertThat(d.events()).extracting(Event::kind).contains("SWITCHOVER_PROMOTE");
+        assertThat(d.events()).extracting(Event::kind).contains(EventKind.SWITCHOVER_PROMOTE);
         assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(d.assignmentFor(AWS).promotionToken()).isEqualTo(GCP_TOKEN);
         assertThat(d.assignmentFor(GCP).promotionToken()).as("only the target gets it").isEmpty();
@@ -330,7 +330,7 @@ class DeciderTest {
         f.steadySync();
         f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
         // gcp stopped cleanly and stays down; aws never receives the shutdown checkpoint
-        List<String> kinds = new ArrayList<>();
+        List<EventKind> kinds = new ArrayList<>();
         Decision d = null;
         for (int i = 0; i < 120 && f.state.durable().writer().equals(GCP); i++) {
             f.advance(100);
@@ -338,7 +338,7 @@ class DeciderTest {
             d = f.heartbeat(f.standby(AWS, 150));
             d.events().forEach(e -> kinds.add(e.kind()));
         }
-        assertThat(kinds).containsSubsequence("SWITCHOVER_ABORTED", "FAILOVER");
+        assertThat(kinds).containsSubsequence(EventKind.SWITCHOVER_ABORTED, EventKind.FAILOVER);
         assertThat(d.assignmentFor(AWS).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(d.assignmentFor(AWS).promotionToken())
                 .as("unplanned: aws lacks WAL up to the token's checkpoint and must not wait for it").isEmpty();

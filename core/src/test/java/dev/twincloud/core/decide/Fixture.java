@@ -50,7 +50,7 @@ final class Fixture {
         }
     }
 
-    List<String> kinds() {
+    List<EventKind> kinds() {
         return history.stream().map(Event::kind).toList();
     }
 

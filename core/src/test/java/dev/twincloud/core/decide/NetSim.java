@@ -422,7 +422,7 @@ final class NetSim {
         arbiterEpoch = e;
         for (Event ev : d.events()) {
             log("arbiter %s %s epoch %d: %s", ev.kind(), ev.site(), ev.epoch(), ev.why());
-            if (ev.kind().equals("FAILOVER")) {
+            if (ev.kind() == EventKind.FAILOVER) {
                 failovers++;
                 if (ev.why().startsWith("fast path:")) {
                     fastPaths++;

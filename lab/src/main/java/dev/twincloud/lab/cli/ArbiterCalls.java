@@ -1,9 +1,11 @@
 package dev.twincloud.lab.cli;
 
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.OperatorRequest;
+import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.Map;
 
 /** The operator verbs against an arbiter's HTTP API; shared by {@code ctl} and {@code lab}. */
 final class ArbiterCalls {
@@ -28,16 +30,16 @@ final class ArbiterCalls {
     }
 
     int switchover(String to) {
-        return print(() -> Http.post(base + "/v1/switchover", token, json(Map.of("to", to))));
+        return print(() -> Http.post(base + "/v1/switchover", token, json(new OperatorRequest.Switchover(SiteId.of(to)))));
     }
 
     int promote(String site, String reason, String operator) {
         return print(() -> Http.post(base + "/v1/promote", token,
-                json(Map.of("site", site, "force", true, "reason", reason, "operator", operator))));
+                json(OperatorRequest.Promote.forced(SiteId.of(site), reason, operator))));
     }
 
-    int mode(String mode) {
-        return print(() -> Http.post(base + "/v1/mode", token, json(Map.of("mode", mode))));
+    int mode(Durability mode) {
+        return print(() -> Http.post(base + "/v1/mode", token, json(new OperatorRequest.Mode(mode))));
     }
 
     private static String json(Object o) {
@@ -49,18 +51,22 @@ final class ArbiterCalls {
     }
 
     private int print(Call call) {
+        Http.Response r;
         try {
-            Http.Response r = call.run();
-            if (r.status() / 100 != 2) {
-                String detail = r.body().isBlank() ? "" : r.json().path("detail").asString(r.body());
-                err.println("arbiter answered " + r.status() + ": " + detail);
-                return 1;
-            }
-            out.println(r.body().isBlank() ? "ok" : Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.json()));
-            return 0;
+            r = call.run();
+        } catch (IllegalArgumentException e) { // a site name the arbiter could not know: said before asking it
+            err.println(e.getMessage());
+            return 2;
         } catch (IOException e) {
             err.println("cannot reach the arbiter at " + base + ": " + e.getMessage());
             return 1;
         }
+        if (r.status() / 100 != 2) {
+            String detail = r.body().isBlank() ? "" : r.json().path("detail").asString(r.body());
+            err.println("arbiter answered " + r.status() + ": " + detail);
+            return 1;
+        }
+        out.println(r.body().isBlank() ? "ok" : Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.json()));
+        return 0;
     }
 }

@@ -116,7 +116,7 @@ public final class CtlCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return arbiter().mode(mode.name());
+            return arbiter().mode(mode);
         }
     }
 

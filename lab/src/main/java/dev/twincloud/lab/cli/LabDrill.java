@@ -1,8 +1,9 @@
 package dev.twincloud.lab.cli;
 
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.Timing;
-import dev.twincloud.lab.drill.Checker;
 import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.lab.drill.Checker;
 import dev.twincloud.lab.drill.Drill;
 import dev.twincloud.lab.drill.DrillReport;
 import dev.twincloud.lab.drill.DrillSettings;
@@ -157,8 +158,8 @@ public final class LabDrill implements Callable<Integer> {
             target = new LabTarget(lab, true);
         }
         if (mode == Durability.ASYNC || edge != null) {
-            long bound = lossBoundBytes != null ? lossBoundBytes : maxLag(target).orElse(16L * 1024 * 1024);
-            boolean sync = edge == null ? mode == Durability.SYNC : arbiterMode(target).map(m -> m.equals("SYNC")).orElse(true);
+            long bound = lossBoundBytes != null ? lossBoundBytes : maxLag(target).orElse(Timing.MAX_LAG_BYTES);
+            boolean sync = edge == null ? mode == Durability.SYNC : arbiterMode(target).map(m -> m == Durability.SYNC).orElse(true);
             settings = settings.withMode(sync, bound);
         }
         Thread hook = new Thread(target::close, "drill-shutdown");
@@ -183,19 +184,19 @@ public final class LabDrill implements Callable<Integer> {
     }
 
     private static java.util.Optional<Long> maxLag(DrillTarget t) {
-        return status(t).map(s -> s.path("config").path("maxLagBytes").asLong()).filter(v -> v > 0);
+        return status(t).map(ArbiterStatus::config).map(ArbiterStatus.Config::maxLagBytes).filter(v -> v > 0);
     }
 
-    private static java.util.Optional<String> arbiterMode(DrillTarget t) {
-        return status(t).map(s -> s.path("mode").asString(""));
+    private static java.util.Optional<Durability> arbiterMode(DrillTarget t) {
+        return status(t).map(ArbiterStatus::mode);
     }
 
-    private static java.util.Optional<tools.jackson.databind.JsonNode> status(DrillTarget t) {
+    private static java.util.Optional<ArbiterStatus> status(DrillTarget t) {
         try {
             if (t.arbiterUrl().isEmpty()) {
                 return java.util.Optional.empty();
             }
-            return java.util.Optional.of(Http.get(t.arbiterUrl().get() + "/v1/status", t.operatorToken()).json());
+            return java.util.Optional.of(Http.get(t.arbiterUrl().get() + "/v1/status", t.operatorToken()).as(ArbiterStatus.class));
         } catch (IOException | RuntimeException e) {
             return java.util.Optional.empty();
         }

@@ -1,5 +1,10 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.OperatorRequest;
+import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.drill.FaultStep.Action;
 import dev.twincloud.lab.supervisor.Http;
 import java.io.IOException;
@@ -110,9 +115,9 @@ public final class Drill {
         if (!awaitSteady(settings.settleTimeout())) {
             notes.add("the system was not steady before the run (waited " + settings.settleTimeout().toSeconds() + " s)");
         }
-        Optional<JsonNode> before = status();
-        String initialWriter = before.map(n -> n.path("writer").asString("")).orElse("");
-        long initialEpoch = before.map(n -> n.path("epoch").asLong(-1)).orElse(-1L);
+        Optional<ArbiterStatus> before = status();
+        String initialWriter = before.map(s -> s.writer().name()).orElse("");
+        long initialEpoch = before.map(ArbiterStatus::epoch).orElse(-1L);
 
         long startNanos = System.nanoTime();
         Instant wallStart = Instant.now();
@@ -207,9 +212,9 @@ public final class Drill {
             }
         }
 
-        Optional<JsonNode> after = status();
-        String finalWriter = after.map(n -> n.path("writer").asString("")).orElse(initialWriter);
-        long finalEpoch = after.map(n -> n.path("epoch").asLong(-1)).orElse(-1L);
+        Optional<ArbiterStatus> after = status();
+        String finalWriter = after.map(s -> s.writer().name()).orElse(initialWriter);
+        long finalEpoch = after.map(ArbiterStatus::epoch).orElse(-1L);
         List<WriterTimeline.Promotion> promotions = promotions(wallStartMillis, endMs);
         WriterTimeline timeline = target.arbiterUrl().isPresent() && !initialWriter.isEmpty()
                 ? WriterTimeline.of(initialWriter, initialEpoch, promotions) : WriterTimeline.unknown();
@@ -228,7 +233,7 @@ public final class Drill {
         writeHistory(scenario.id, run, h, promotions, recorded);
         int max = scenario.maxFailovers(schedule);
         RunFigures figures = RunFigures.measure(h, faultAt, healAt, endMs, initialWriter,
-                scenario.unplanned || promotions.stream().anyMatch(p -> p.kind().equals("FAILOVER")),
+                scenario.unplanned || promotions.stream().anyMatch(p -> p.kind() == EventKind.FAILOVER),
                 scenario.minFailovers, max, promotions.size(), check);
         return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
                 new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
@@ -242,7 +247,7 @@ public final class Drill {
      */
     private void keepDeposedWriters(String keyPrefix, double wallStartMillis,
                                     Map<String, java.util.concurrent.CompletableFuture<Optional<DbSnapshot>>> kept) {
-        String writer = status().map(n -> n.path("writer").asString("")).orElse("");
+        String writer = status().map(s -> s.writer().name()).orElse("");
         if (writer.isEmpty()) {
             return;
         }
@@ -278,7 +283,7 @@ public final class Drill {
         if (!step.action().fault && bound.containsKey(pairKey)) {
             return bound.remove(pairKey);
         }
-        String writer = status().map(n -> n.path("writer").asString("")).filter(w -> !w.isEmpty())
+        String writer = status().map(s -> s.writer().name())
                 .orElseGet(() -> h.samples().isEmpty() ? "gcp" : h.samples().get(h.samples().size() - 1).writer());
         String[] sites = {role(step.target(), writer), role(step.other(), writer)};
         if (step.action().fault) {
@@ -309,13 +314,13 @@ public final class Drill {
         };
     }
 
-    private Optional<JsonNode> status() {
+    private Optional<ArbiterStatus> status() {
         if (target.arbiterUrl().isEmpty()) {
             return Optional.empty();
         }
         try {
             Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/status", target.operatorToken());
-            return r.status() == 200 ? Optional.of(r.json()) : Optional.empty();
+            return r.status() == 200 ? Optional.of(r.as(ArbiterStatus.class)) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -330,15 +335,20 @@ public final class Drill {
             try {
                 Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/events?limit=1000", target.operatorToken());
                 if (r.status() == 200) {
-                    for (JsonNode e : r.json()) {
-                        if (!WriterTimeline.PROMOTION_KINDS.contains(e.path("kind").asString(""))) {
+                    for (JsonNode n : r.json()) {
+                        Event e;
+                        try {
+                            e = Http.JSON.treeToValue(n, Event.class);
+                        } catch (RuntimeException unknown) {
+                            continue; // a kind this drill does not know (a newer arbiter): not a promotion it can use
+                        }
+                        if (!e.kind().isPromotion()) {
                             continue;
                         }
-                        Instant at = Instant.parse(e.path("at").asString());
+                        Instant at = e.at();
                         double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
                         if (ms >= 0 && ms <= endMs) {
-                            out.add(new WriterTimeline.Promotion(ms, e.path("kind").asString(), e.path("epoch").asLong(),
-                                    e.path("site").asString()));
+                            out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site() == null ? "" : e.site().name()));
                         }
                     }
                     return out;
@@ -357,7 +367,7 @@ public final class Drill {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            Optional<JsonNode> s = status();
+            Optional<ArbiterStatus> s = status();
             if (s.isPresent()) {
                 String edge = null;
                 if (target.edgeStatusUrl() != null) {
@@ -406,7 +416,8 @@ public final class Drill {
 
     /** Asks the arbiter for a planned switchover to {@code to}. */
     static void switchover(String arbiterUrl, String operatorToken, String to) throws IOException {
-        Http.Response r = Http.post(arbiterUrl + "/v1/switchover", operatorToken, "{\"to\":\"" + to + "\"}");
+        Http.Response r = Http.post(arbiterUrl + "/v1/switchover", operatorToken,
+                Http.JSON.writeValueAsString(new OperatorRequest.Switchover(SiteId.of(to))));
         if (r.status() != 202) {
             throw new IOException("switchover to " + to + " refused: " + r.status() + " " + r.body());
         }

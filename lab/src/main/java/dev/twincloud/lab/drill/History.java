@@ -1,8 +1,13 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.decide.ClusterHealth;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Durability;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -90,13 +95,22 @@ public final class History {
         }
 
         /**
-         * Back to normal: the standby follows, the edge sends traffic to the writer, and the writer runs
-         * sync with an eligible standby (SYNC mode) or async (ASYNC mode).
+         * Back to normal: the arbiter's side is {@link ClusterHealth#steady} (the standby follows, the writer
+         * runs sync with an eligible standby in SYNC mode or async in ASYNC mode), and the edge sends
+         * traffic to the writer.
          */
         public boolean steady() {
-            boolean writerSteady = async ? "PRIMARY_ASYNC".equals(writerState)
-                    : standbyEligible && "PRIMARY_SYNC".equals(writerState);
-            return writerSteady && "STANDBY".equals(standbyState) && writer.equals(edgeActive);
+            return ClusterHealth.steady(async ? Durability.ASYNC : Durability.SYNC, standbyEligible, state(writerState),
+                    state(standbyState)) && writer.equals(edgeActive);
+        }
+
+        /** The standby reported STANDBY: it follows the writer again. */
+        public boolean standbyFollows() {
+            return state(standbyState).equals(Optional.of(SiteState.STANDBY));
+        }
+
+        private static Optional<SiteState> state(String name) {
+            return Arrays.stream(SiteState.values()).filter(s -> s.name().equals(name)).findFirst();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.decide.EventKind;
 import java.util.List;
 
 /**
@@ -129,9 +130,9 @@ final class HtmlReport {
         for (WriterTimeline.Promotion p : run.promotions()) {
             double px = x.applyAsDouble(p.atMs());
             s.append(String.format("<line x1=\"%.1f\" y1=\"26\" x2=\"%.1f\" y2=\"202\" stroke=\"#7b3fb0\" stroke-width=\"2\"><title>%s epoch %d → %s</title></line>",
-                    px, px, esc(p.kind()), p.epoch(), esc(p.site())));
+                    px, px, p.kind(), p.epoch(), esc(p.site())));
             s.append(String.format("<text x=\"%.1f\" y=\"58\" fill=\"#7b3fb0\">%s e%d→%s</text>", px + 3,
-                    p.kind().equals("FAILOVER") ? "failover" : p.kind().startsWith("SWITCH") ? "switchover" : "forced", p.epoch(), esc(p.site())));
+                    p.kind() == EventKind.FAILOVER ? "failover" : p.kind() == EventKind.SWITCHOVER_PROMOTE ? "switchover" : "forced", p.epoch(), esc(p.site())));
         }
         // time axis
         double step = end > 60_000 ? 10_000 : end > 20_000 ? 5000 : 2000;

@@ -1,5 +1,7 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.lab.supervisor.Http;
 import java.io.IOException;
 import java.time.Duration;
@@ -30,7 +32,7 @@ final class RoleSampler implements AutoCloseable {
     private java.util.Optional<History.RoleSample> sample(String arbiterUrl, String token, String edgeStatusUrl) {
         double at = history.now();
         try {
-            JsonNode s = Http.get(arbiterUrl + "/v1/status", token).json();
+            ArbiterStatus s = Http.get(arbiterUrl + "/v1/status", token).as(ArbiterStatus.class);
             String edge = null; // no edge status to read (a real deployment): assume it follows the writer
             if (edgeStatusUrl != null) {
                 try {
@@ -46,17 +48,11 @@ final class RoleSampler implements AutoCloseable {
         }
     }
 
-    static History.RoleSample of(JsonNode s, String edgeActive, double at) {
-        String w = s.path("writer").asString("");
-        String standby = "";
-        for (var name : s.path("sites").propertyNames()) {
-            if (!name.equals(w)) {
-                standby = s.path("sites").path(name).path("lastReport").path("state").asString("");
-            }
-        }
-        return new History.RoleSample(at, s.path("epoch").asLong(-1), w, s.path("writerSync").asBoolean(),
-                s.path("standbyEligible").asBoolean(), s.path("sites").path(w).path("lastReport").path("state").asString(""),
-                standby, edgeActive == null ? w : edgeActive, "ASYNC".equals(s.path("mode").asString("")));
+    static History.RoleSample of(ArbiterStatus s, String edgeActive, double at) {
+        String w = s.writer().name();
+        return new History.RoleSample(at, s.epoch(), w, s.writerSync(), s.standbyEligible(),
+                s.writerState().map(Enum::name).orElse(""), s.standbyState().map(Enum::name).orElse(""),
+                edgeActive == null ? w : edgeActive, s.mode() == Durability.ASYNC);
     }
 
     @Override

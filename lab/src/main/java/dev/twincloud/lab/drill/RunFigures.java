@@ -35,7 +35,7 @@ public record RunFigures(double rtoMs, double writeUnavailMs, double readUnavail
             if (s.atMs() < healAtMs) {
                 continue;
             }
-            if (Double.isNaN(rejoin) && "STANDBY".equals(s.standbyState())) {
+            if (Double.isNaN(rejoin) && s.standbyFollows()) {
                 rejoin = s.atMs() - healAtMs;
             }
             if (Double.isNaN(inSync) && s.steady()) {

@@ -8,7 +8,7 @@ import java.util.List;
  * @param schedule      the fault steps as played, with the sites they resolved to
  * @param faultAtMs     when the first fault played (run axis)
  * @param healAtMs      when the drill healed everything
- * @param settled       the system was back in its steady state (standby following, edge on the writer, writer PRIMARY_SYNC with the standby eligible, or PRIMARY_ASYNC in ASYNC mode) before the settle timeout
+ * @param settled       the system was back in its steady state ({@link History.RoleSample#steady()}: the arbiter's {@code ClusterHealth.steady} and the edge on the writer) before the settle timeout
  * @param promotions    the arbiter's promotions during the run
  * @param epochs        the arbiter's epoch at start and end
  */

@@ -1,5 +1,6 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.decide.EventKind;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -18,10 +19,8 @@ public final class WriterTimeline {
     }
 
     /** A promotion as the arbiter recorded it. */
-    public record Promotion(double atMs, String kind, long epoch, String site) {
+    public record Promotion(double atMs, EventKind kind, long epoch, String site) {
     }
-
-    public static final List<String> PROMOTION_KINDS = List.of("FAILOVER", "SWITCHOVER_PROMOTE", "FORCED_PROMOTION");
 
     private final List<Period> periods;
 

@@ -23,6 +23,11 @@ public final class Http {
         public JsonNode json() {
             return JSON.readTree(body);
         }
+
+        /** The body read into {@code type} (a record of the arbiter's contract, e.g. {@code ArbiterStatus}). */
+        public <T> T as(Class<T> type) {
+            return JSON.readValue(body, type);
+        }
     }
 
     public static Response get(String url, String token) throws IOException {

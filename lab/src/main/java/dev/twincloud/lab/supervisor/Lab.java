@@ -1,5 +1,8 @@
 package dev.twincloud.lab.supervisor;
 
+import dev.twincloud.core.decide.ClusterHealth;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.link.LinkControlServer;
 import dev.twincloud.lab.link.LinkSpec;
@@ -114,7 +117,7 @@ public final class Lab implements AutoCloseable {
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
         }
         Http.Response status = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
-        SiteId standby = LabLayout.peer(SiteId.of(status.json().path("writer").asString()));
+        SiteId standby = LabLayout.peer(status.as(ArbiterStatus.class).writer());
         warmUp(standby);
         warm.put(standby, java.util.concurrent.CompletableFuture.completedFuture(null));
         warm.put(LabLayout.peer(standby), java.util.concurrent.CompletableFuture.completedFuture(null));
@@ -217,8 +220,8 @@ public final class Lab implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             try {
                 Http.Response s = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
-                boolean standby = s.status() == 200 && "STANDBY".equals(
-                        s.json().path("sites").path(site.name()).path("lastReport").path("state").asString(""));
+                boolean standby = s.status() == 200
+                        && s.as(ArbiterStatus.class).stateOf(site).equals(Optional.of(SiteState.STANDBY));
                 if (standby && Http.get(apiUrl(site) + "/actuator/health/readiness", null).status() == 200) {
                     warmUp(site);
                     return;
@@ -234,11 +237,10 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /** The writer, when it holds a lease by the arbiter's account ({@link ClusterHealth#writerHoldsLease}). */
     private static Optional<String> leaseHolder(Http.Response status) {
-        var node = status.json();
-        String writer = node.path("writer").asString("");
-        var site = node.path("sites").path(writer).path("lastReport").path("state").asString("");
-        return site.startsWith("PRIMARY") ? Optional.of(writer) : Optional.empty();
+        ArbiterStatus s = status.as(ArbiterStatus.class);
+        return ClusterHealth.writerHoldsLease(s) ? Optional.of(s.writer().name()) : Optional.empty();
     }
 
     private void startLinks() throws IOException {

@@ -54,6 +54,14 @@ class TwincloudCliTest {
         assertThat(badDbRoles.exit()).isEqualTo(2);
         Run badMode = run("ctl", "mode", "MAYBE", "--token", "x".repeat(20));
         assertThat(badMode.exit()).isEqualTo(2);
+        // nothing listens on port 1: a site name no arbiter can know is refused before any call
+        Run badSite = run("ctl", "switchover", "Azure!", "--arbiter", "http://127.0.0.1:1", "--token", "x".repeat(20));
+        assertThat(badSite.exit()).isEqualTo(2);
+        assertThat(badSite.err()).contains("invalid site name 'Azure!'").doesNotContain("cannot reach");
+        Run badPromote = run("ctl", "promote", "Azure!", "--force", "--reason", "drill", "--arbiter", "http://127.0.0.1:1",
+                "--token", "x".repeat(20));
+        assertThat(badPromote.exit()).isEqualTo(2);
+        assertThat(badPromote.err()).contains("invalid site name 'Azure!'");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.twincloud.lab.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.lab.drill.Anomaly.Kind;
 import dev.twincloud.lab.drill.History.Op;
 import dev.twincloud.lab.drill.History.OpType;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class CheckerTest {
     static final Checker SYNC = new Checker(new Checker.Config(true, 0, 50));
     static final WriterTimeline FAILOVER_AT_1000 = WriterTimeline.of("gcp", 1,
-            List.of(new WriterTimeline.Promotion(1000, "FAILOVER", 2, "aws")));
+            List.of(new WriterTimeline.Promotion(1000, EventKind.FAILOVER, 2, "aws")));
 
     static Op write(String key, double at, String site, String id) {
         return new Op(0, OpType.WRITE, key, at, at + 10, Outcome.OK, 201, site, id, 1, 200, 1, false);

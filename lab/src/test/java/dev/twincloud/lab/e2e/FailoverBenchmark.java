@@ -2,6 +2,7 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.LabLayout;
@@ -48,7 +49,8 @@ class FailoverBenchmark {
                 SiteId s = LabLayout.peer(w);
                 try (var load = new LabHarness.Load(h.edge, "p-bench", 10)) {
                     LabHarness.sleep(300);
-                    var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(), "{\"to\":\"" + s + "\"}");
+                    var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(),
+                            Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
                     assertThat(r.status()).as(r.body()).isEqualTo(202);
                     LabHarness.await("writes at " + s, Duration.ofSeconds(30),
                             () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));

@@ -2,6 +2,10 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.LabLayout;
@@ -11,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,7 +84,7 @@ class FailoverScenariosTest {
         // 3. a new epoch, and no acknowledged write lost (above)
         assertThat(h.writer()).isEqualTo(s);
         assertThat(h.epoch()).isEqualTo(epoch + 1);
-        assertThat(h.eventKinds()).contains("FAILOVER");
+        assertThat(h.eventKinds()).contains(EventKind.FAILOVER);
         // 4. the old site comes back as a standby and sync replication is restored
         long back = System.nanoTime();
         h.lab.revive(w.name());
@@ -154,7 +159,8 @@ class FailoverScenariosTest {
         long epoch = h.epoch();
         try (var load = new LabHarness.Load(h.edge, "p-switch", 10)) {
             LabHarness.sleep(500);
-            var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(), "{\"to\":\"" + s + "\"}");
+            var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(),
+                    Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
             assertThat(r.status()).as(r.body()).isEqualTo(202);
             LabHarness.await("writes at the new writer", Duration.ofSeconds(30),
                     () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
@@ -183,27 +189,27 @@ class FailoverScenariosTest {
         LabHarness.await("writes continuing without the standby", Duration.ofSeconds(20), () -> h.edge.write("p-standby").ok());
         LabHarness.figure("kill-standby", "writes_blocked_ms", (System.nanoTime() - t0) / 1e6);
         var st = h.status();
-        assertThat(st.path("writer").asString()).isEqualTo(w.name());
-        assertThat(st.path("writerSync").asBoolean()).isFalse();
-        assertThat(st.path("standbyEligible").asBoolean()).isFalse();
-        assertThat(h.eventKinds()).contains("DROP_TO_ASYNC");
+        assertThat(st.writer()).isEqualTo(w);
+        assertThat(st.writerSync()).isFalse();
+        assertThat(st.standbyEligible()).isFalse();
+        assertThat(h.eventKinds()).contains(EventKind.DROP_TO_ASYNC);
         h.lab.revive(s.name());
         h.awaitSteady();
-        assertThat(h.status().path("standbyEligible").asBoolean()).isTrue();
+        assertThat(h.status().standbyEligible()).isTrue();
     }
 
     @Test
     @Order(6)
     void arbiterKilledAndRestartedCausesNoFailoverAndKeepsItsState() throws Exception {
         long epoch = h.epoch();
-        int failovers = (int) h.eventKinds().stream().filter(k -> k.equals("FAILOVER")).count();
+        int failovers = (int) h.eventKinds().stream().filter(k -> k == EventKind.FAILOVER).count();
         h.lab.kill("arbiter");
         LabHarness.sleep(1000);
         h.lab.revive("arbiter");
         Http.await("the arbiter back", h.lab.arbiterUrl() + "/actuator/health", null, Duration.ofSeconds(60), r -> r.status() == 200);
         assertThat(h.awaitSteady()).isEqualTo(w);
         assertThat(h.epoch()).isEqualTo(epoch);
-        assertThat(h.eventKinds().stream().filter(k -> k.equals("FAILOVER")).count()).isEqualTo(failovers);
+        assertThat(h.eventKinds().stream().filter(k -> k == EventKind.FAILOVER).count()).isEqualTo(failovers);
         assertThat(h.edge.write("p-arbiter").ok()).isTrue();
     }
 
@@ -231,9 +237,9 @@ class FailoverScenariosTest {
     @Test
     @Order(8)
     void asyncModePromotesACaughtUpStandbyButNeverOneBeyondTheLagBound() throws Exception {
-        mode("ASYNC");
+        mode(Durability.ASYNC);
         try {
-            LabHarness.await(w + " running async", Duration.ofSeconds(20), () -> "PRIMARY_ASYNC".equals(h.siteState(w)));
+            LabHarness.await(w + " running async", Duration.ofSeconds(20), () -> h.siteState(w).equals(Optional.of(SiteState.PRIMARY_ASYNC)));
 
             // 1. The writer dies while clients write; its standby is within max_lag: it is promoted. Async
             //    may lose what was acknowledged but not yet replicated: only the last moments before the kill.
@@ -263,7 +269,7 @@ class FailoverScenariosTest {
             assertThat(h.epoch()).isEqualTo(epoch + 1);
             h.lab.revive(w.name());
             LabHarness.await(w + " re-joined as a standby of " + s, Duration.ofSeconds(90),
-                    () -> "STANDBY".equals(h.siteState(w)));
+                    () -> h.siteState(w).equals(Optional.of(SiteState.STANDBY)));
 
             // 2. Replication cut, the writer writes more than max_lag (16 MiB of WAL), then dies: the standby
             //    is too far behind, so nobody is promoted (docs/design.md rule 4), an alert says why, and writes wait for
@@ -281,7 +287,7 @@ class FailoverScenariosTest {
             LabHarness.sleep(TTL.toMillis() * 3);
             assertThat(h.epoch()).as("no failover to a standby beyond max_lag").isEqualTo(epoch2);
             assertThat(h.writer()).isEqualTo(writer);
-            assertThat(h.status().path("alerts").toString()).contains(behind + " lags").contains("max_lag");
+            assertThat(String.join("\n", h.status().alerts())).contains(behind + " lags").contains("max_lag");
             assertThat(h.edge.write("p-async").ok()).as("no writes without the writer").isFalse();
             h.lab.heal();
             h.lab.revive(writer.name());
@@ -290,14 +296,15 @@ class FailoverScenariosTest {
             assertThat(h.writer()).isEqualTo(writer);
         } finally {
             h.restoreAll();
-            mode("SYNC");
+            mode(Durability.SYNC);
         }
         h.awaitSteady();
-        assertThat(h.status().path("mode").asString()).isEqualTo("SYNC");
+        assertThat(h.status().mode()).isEqualTo(Durability.SYNC);
     }
 
-    private static void mode(String mode) throws java.io.IOException {
-        var r = Http.post(h.lab.arbiterUrl() + "/v1/mode", h.lab.secrets().operatorToken(), "{\"mode\":\"" + mode + "\"}");
+    private static void mode(Durability mode) throws java.io.IOException {
+        var r = Http.post(h.lab.arbiterUrl() + "/v1/mode", h.lab.secrets().operatorToken(),
+                Http.JSON.writeValueAsString(new OperatorRequest.Mode(mode)));
         assertThat(r.status()).as("POST /v1/mode %s: %s", mode, r.body()).isEqualTo(200);
     }
 }

@@ -1,7 +1,11 @@
 package dev.twincloud.lab.e2e;
 
+import dev.twincloud.core.decide.ClusterHealth;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
@@ -21,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
@@ -52,9 +57,9 @@ final class LabHarness implements AutoCloseable {
         return new LabClient(lab.apiUrl(s), token);
     }
 
-    JsonNode status() {
+    ArbiterStatus status() {
         try {
-            return Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).json();
+            return Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).as(ArbiterStatus.class);
         } catch (IOException e) {
             throw new AssertionError("arbiter unreachable", e);
         }
@@ -68,24 +73,25 @@ final class LabHarness implements AutoCloseable {
         }
     }
 
-    List<String> eventKinds() {
-        List<String> kinds = new ArrayList<>();
+    List<EventKind> eventKinds() {
+        List<EventKind> kinds = new ArrayList<>();
         JsonNode e = events();
         JsonNode list = e.isArray() ? e : e.path("events");
-        list.forEach(n -> kinds.add(n.path("kind").asString()));
+        list.forEach(n -> kinds.add(EventKind.valueOf(n.path("kind").asString())));
         return kinds;
     }
 
     SiteId writer() {
-        return SiteId.of(status().path("writer").asString());
+        return status().writer();
     }
 
     long epoch() {
-        return status().path("epoch").asLong();
+        return status().epoch();
     }
 
-    String siteState(SiteId s) {
-        return status().path("sites").path(s.name()).path("lastReport").path("state").asString("");
+    /** The state {@code s} last reported, empty before its first report. */
+    Optional<SiteState> siteState(SiteId s) {
+        return status().stateOf(s);
     }
 
     /** Undoes whatever faults an earlier (maybe failed) scenario left: links healed, everything running. */
@@ -97,18 +103,16 @@ final class LabHarness implements AutoCloseable {
         }
     }
 
-    /** Both sites healthy: writer PRIMARY_SYNC, standby streaming, eligible, edge on the writer. */
+    /**
+     * Both sites healthy ({@link ClusterHealth#steady}: in SYNC mode writer PRIMARY_SYNC with the standby
+     * following and eligible) and the edge on the writer.
+     */
     SiteId awaitSteady() {
         await("steady state", Duration.ofSeconds(90), () -> {
             try {
-                JsonNode s = Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).json();
-                String w = s.path("writer").asString();
-                String other = LabLayout.peer(SiteId.of(w)).name();
+                ArbiterStatus s = Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).as(ArbiterStatus.class);
                 JsonNode edgeStatus = Http.get(lab.layout().entryUrl() + "/_edge/status", null).json();
-                return s.path("standbyEligible").asBoolean()
-                        && "PRIMARY_SYNC".equals(s.path("sites").path(w).path("lastReport").path("state").asString())
-                        && "STANDBY".equals(s.path("sites").path(other).path("lastReport").path("state").asString())
-                        && w.equals(edgeStatus.path("active").asString(""));
+                return ClusterHealth.steady(s) && s.writer().name().equals(edgeStatus.path("active").asString(""));
             } catch (IOException | RuntimeException e) {
                 return false;
             }
