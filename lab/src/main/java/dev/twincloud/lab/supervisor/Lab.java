@@ -258,7 +258,10 @@ public final class Lab implements AutoCloseable {
         SiteId second = LabLayout.SITES.get(1);
         for (SiteId site : LabLayout.SITES) {
             pg.put(site, PostgresServer.builder(layout.pgData(site)).binaries(binaries).port(layout.pgPort(site))
-                    .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on"))
+                    // wal_retrieve_retry_interval as the agent sets it when it starts a database (it adopts these
+                    // running ones): a standby reconnects to a writer restarted after a crash within 0.5 s, not 5 s
+                    .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on",
+                            "wal_retrieve_retry_interval", "500ms"))
                     .logFile(layout.logs().resolve(site + "-postgres.log")).stopOnJvmExit(false).build());
         }
         for (SiteId site : LabLayout.SITES) {

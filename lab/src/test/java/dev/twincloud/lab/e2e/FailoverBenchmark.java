@@ -17,7 +17,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Unplanned RTO and switchover write unavailability, repeated on one lab at its default settings:
- * {@code ./mvnw -pl lab test -Dtest=FailoverBenchmark -Dbench=true -Dbench.runs=6}. Prints the
+ * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=FailoverBenchmark -Dbench=true -Dbench.runs=6
+ * -Dsurefire.failIfNoSpecifiedTests=false}. Prints the
  * figures and writes them to {@code lab/target/failover-benchmark.md}. Not part of {@code verify}.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
@@ -28,7 +29,12 @@ class FailoverBenchmark {
         int runs = Integer.getInteger("bench.runs", 5);
         List<Double> rto = new ArrayList<>();
         List<Double> switchover = new ArrayList<>();
+        String settings;
         try (LabHarness h = LabHarness.start("bench-failover", 25400)) {
+            var st = h.lab.settings();
+            settings = "%s, lease ttl %d ms, margin %d ms, heartbeat %d ms, edge %d ms x%d/x%d".formatted(st.mode(),
+                    st.leaseTtl().toMillis(), st.margin().toMillis(), st.heartbeat().toMillis(), st.edgeInterval().toMillis(),
+                    st.edgeHealthy(), st.edgeUnhealthy());
             for (int i = 0; i < runs; i++) {
                 SiteId w = h.awaitSteady();
                 SiteId s = LabLayout.peer(w);
@@ -68,13 +74,13 @@ class FailoverBenchmark {
         }
         String report = """
                 # Failover benchmark — %s
-                runs: %d each, lab defaults (SYNC, lease ttl 2500 ms, margin 200 ms, heartbeat 100 ms, edge 100 ms x1/x2)
+                runs: %d each, lab defaults (%s)
 
                 | figure | median ms | max ms | all runs ms |
                 |---|---|---|---|
                 | unplanned RTO (SIGKILL writer site -> first write acknowledged through the edge) | %.0f | %.0f | %s |
                 | switchover write unavailability (longest gap between acknowledged writes, 10 ms load) | %.0f | %.0f | %s |
-                """.formatted(Instant.now(), runs, median(rto), max(rto), fmt(rto), median(switchover), max(switchover), fmt(switchover));
+                """.formatted(Instant.now(), runs, settings, median(rto), max(rto), fmt(rto), median(switchover), max(switchover), fmt(switchover));
         System.out.println(report);
         Files.writeString(Path.of(System.getProperty("twincloud.home", "..")).resolve("lab/target/failover-benchmark.md"), report);
     }
