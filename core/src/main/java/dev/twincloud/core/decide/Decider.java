@@ -407,7 +407,10 @@ public final class Decider {
                         : Optional.of(candidate + " has not been confirmed in sync since the writer last ran async");
             }
             if (!d().standbyEligible()) {
-                return Optional.of(candidate + " has not been shown streaming within max_lag " + config.maxLagBytes()
+                // Name the lag when it is known: the operator deciding on a forced promotion needs the number.
+                String lag = st.writerLsn().value() == 0 ? ""
+                        : candidate + " lags " + st.writerLsn().bytesAfter(s.receiveLsn()) + " bytes behind the writer's last reported position; ";
+                return Optional.of(lag + candidate + " has not been shown streaming within max_lag " + config.maxLagBytes()
                         + " bytes by a report of the writer since it last fell behind (or since the epoch, mode or arbiter started)");
             }
             if (st.writerLsn().value() == 0) {

@@ -131,6 +131,16 @@ class DeciderOrderingTest {
     }
 
     @Test
+    void asyncAlertForAnIneligibleStandbyNamesItsLagForTheOperator() {
+        long w = 10 * MIB;
+        var f = asyncSteady(w);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, w + 5 * MIB, streaming(AWS, w, "async")));
+        f.keepReporting(4000, f.standby(AWS, w)); // gcp dies with aws 5 MiB behind its last report
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+        assertThat(f.last.alerts()).anySatisfy(a -> assertThat(a).contains("aws lags " + 5 * MIB + " bytes").contains("max_lag"));
+    }
+
+    @Test
     void asyncStandbyNotStreamingIsIneligible() {
         var f = asyncSteady(10 * MIB);
         var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 10 * MIB));
