@@ -263,6 +263,7 @@ public final class Agent {
                         t.why(), done.detail().isEmpty() ? "" : " (" + done.detail() + ")");
                 state = t.to();
                 epoch = Math.max(epoch, a.epoch());
+                failedStarts = 0; // a new state (re-joined, promoted, started): a later crash is counted afresh
                 message = done.detail();
                 progressed = true;
                 listener.transitioned(t, a.epoch(), done.detail());

@@ -55,7 +55,7 @@ class AgentTest {
         }
         public OptionalLong writesRefusedOnStart() { return refusedEpoch; }
         public void allowWritesOnStart() { calls.add("allowWritesOnStart"); refusedEpoch = OptionalLong.empty(); }
-        public StepResult followWriter(SiteId w) { calls.add("follow " + w); role = DbRole.STANDBY; return StepResult.done(); }
+        public StepResult followWriter(SiteId w) { calls.add("follow " + w); role = DbRole.STANDBY; refusedEpoch = OptionalLong.empty(); return StepResult.done(); }
         public StepResult promote(Optional<String> token) {
             calls.add("promote" + token.map(t -> " with " + t).orElse(""));
             return promoteResult;
@@ -309,6 +309,36 @@ class AgentTest {
         assertThat(calls).doesNotContain("allowWritesOnStart", "startAsPrimary");
         assertThat(refusedEpoch).hasValue(3);
         assertThat(w.state()).isEqualTo(SiteState.DEMOTED);
+    }
+
+    @Test
+    void afterAFastPathAReJoinAndAPromotionOneFailedStartIsNotEnoughForAnotherProof() {
+        Agent w = writer();
+        role = DbRole.DOWN;
+        startResult = StepResult.failed("PG_VERSION missing");
+        w.tick();
+        nanos += 600_000_000L;
+        w.tick();
+        assertThat(refusedEpoch).as("first fast path").hasValue(3);
+        // the arbiter failed over; this site stands down, re-joins as a standby, and is promoted later
+        next = new Assignment(4, SiteState.DEMOTED, GCP, Optional.empty(), Optional.empty(), "stand down", Optional.empty());
+        w.tick();
+        next = new Assignment(4, SiteState.STANDBY, GCP, Optional.empty(), Optional.empty(), "follow gcp", Optional.empty());
+        w.tick();
+        assertThat(w.state()).isEqualTo(SiteState.STANDBY);
+        assertThat(refusedEpoch).as("following a writer lifts the refusal").isEmpty();
+        next = goal(5, SiteState.PRIMARY_ASYNC);
+        w.tick();
+        assertThat(w.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        role = DbRole.PRIMARY;
+
+        // a new crash, and one start that fails: the rule is two failed starts over >= 500 ms, counted afresh
+        calls.clear();
+        role = DbRole.DOWN;
+        nanos += 10_000_000_000L;
+        w.tick();
+        assertThat(calls).containsExactly("startAsPrimary");
+        assertThat(refusedEpoch).as("one failed start of a fresh crash: keep trying").isEmpty();
     }
 
     @Test
