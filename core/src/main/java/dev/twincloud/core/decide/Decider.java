@@ -228,6 +228,25 @@ public final class Decider {
             st = st.withReachable(streaks);
             for (Map.Entry<SiteId, Observed> e : reports.entrySet()) {
                 st = st.withSeen(e.getKey(), e.getValue());
+                hear(e.getKey(), e.getValue().report());
+            }
+        }
+
+        /**
+         * Rule 7 across restarts: the durable heard place of {@code site} must be at or after every report
+         * decided on, so it is moved (stored before the answer) {@link DurableState#HEARD_AHEAD} beyond a
+         * report that passes it. The first ordered report of the writer while the barrier is unknown (a
+         * state file from before it) puts the barrier there too.
+         */
+        void hear(SiteId site, AgentReport r) {
+            ReportOrder place = d().heardOf(site);
+            if (!place.isBefore(r) && (place.ordered() || !ReportOrder.of(r).ordered())) {
+                return;
+            }
+            ReportOrder ahead = new ReportOrder(r.incarnation(), r.sequence() + DurableState.HEARD_AHEAD);
+            st = st.with(d().withHeard(site, ahead));
+            if (site.equals(d().writer()) && d().barrier().equals(ReportOrder.UNKNOWN)) {
+                st = st.withBarrierPlace(ahead);
             }
         }
 

@@ -81,18 +81,38 @@ class DeciderOrderingTest {
     }
 
     @Test
-    void afterAnArbiterRestartAnyReportReceivedSincePassesTheBarrier() {
+    void afterAnArbiterRestartOnlyAWriterReportSentAfterEverythingThePreviousRunDecidedOnPassesTheBarrier() {
         var f = Fixture.syncWithGcpWriting();
+        // sent while aws is caught up, then held up on the way across the arbiter's restart
+        AgentReport late = f.stamp(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
         f.advance(500);
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
+        assertThat(f.kinds()).contains("DROP_TO_ASYNC");
         assertThat(f.state.durable().standbyEligible()).isFalse();
+        long newest = f.reports.get(GCP).report().sequence();
+        ReportOrder heard = f.state.durable().heardOf(GCP);
+        assertThat(heard.isAtLeast(new ReportOrder(1, newest))).as("stored at or after every report decided on").isTrue();
+
         f.state = ClusterState.loaded(f.state.durable(), f.now, CONFIG);
         f.reports.clear();
-        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
+        f.deliver(late);
         f.advance(100);
-        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 300, streaming(AWS, 300, "sync")));
-        assertThat(d.state().durable().standbyEligible()).isTrue();
+        f.tick();
+        assertThat(f.state.durable().writerSync()).as("restored from a report older than the restart").isFalse();
+
+        // reports sent since: up to the stored place they may be ones the previous run saw, beyond it they pass
+        int restoredAfter = 0;
+        for (int i = 1; i <= 2 * DurableState.HEARD_AHEAD + 2 && !f.state.durable().standbyEligible(); i++) {
+            f.advance(100);
+            f.heartbeat(f.writer(GCP, f.currentWriterGoal(GCP), 300, streaming(AWS, 300, f.state.durable().writerSync() ? "sync" : "async")));
+            if (f.state.durable().writerSync() && restoredAfter == 0) {
+                restoredAfter = i;
+            }
+        }
+        assertThat(restoredAfter).as("restored by the first report beyond the stored place")
+                .isEqualTo((int) (heard.sequence() - newest) + 1);
+        assertThat(f.state.durable().standbyEligible()).isTrue();
     }
 
     // ---------------------------------------------------------------- async eligibility
