@@ -31,6 +31,9 @@ import java.util.Optional;
  * @param leaseMark           the writer report that the newest lease of this arbiter run answered
  *                            (empty after a restart until the first grant): a proof of refused
  *                            writes (fast path) counts only when it is newer
+ * @param writerHeardAtStart  the writer's durable heard place when this arbiter run started (NONE on a
+ *                            first start): the first lease of the run is marked at least there, as the
+ *                            previous run may have granted a lease on any report up to it
  */
 public record ClusterState(
         DurableState durable,
@@ -41,7 +44,8 @@ public record ClusterState(
         Map<SiteId, Streak> reachable,
         Map<SiteId, ReportMark> newest,
         ReportMark barrier,
-        Optional<ReportMark> leaseMark) {
+        Optional<ReportMark> leaseMark,
+        ReportOrder writerHeardAtStart) {
 
     /** Heartbeats from a site arriving since {@code since}, the last at {@code last}. */
     public record Streak(Instant since, Instant last) {
@@ -52,6 +56,7 @@ public record ClusterState(
         newest = Map.copyOf(newest);
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(leaseMark, "leaseMark");
+        Objects.requireNonNull(writerHeardAtStart, "writerHeardAtStart");
     }
 
     /** The state right after the arbiter (re)starts with {@code durable} loaded from disk. */
@@ -64,32 +69,33 @@ public record ClusterState(
         // (Decider: hear).
         ReportOrder b = durable.barrier().max(durable.heardOf(durable.writer()));
         return new ClusterState(durable, now.plus(config.leaseTtl()), Lsn.ZERO, Optional.empty(), now, Map.of(), Map.of(),
-                new ReportMark(b.incarnation(), b.sequence(), now.minusNanos(1)), Optional.empty());
+                new ReportMark(b.incarnation(), b.sequence(), now.minusNanos(1)), Optional.empty(),
+                durable.heardOf(durable.writer()));
     }
 
     ClusterState with(DurableState d) {
-        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
     }
 
     /** A new epoch assigned at {@code now}: the new writer's position is not known yet. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
-        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark);
+        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark, writerHeardAtStart);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark, writerHeardAtStart);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
-        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
-        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
     }
 
     /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
@@ -100,7 +106,7 @@ public record ClusterState(
         }
         Map<SiteId, ReportMark> n = new HashMap<>(newest);
         n.put(site, ReportMark.of(observed));
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark, writerHeardAtStart);
     }
 
     /**
@@ -118,7 +124,7 @@ public record ClusterState(
         // Still no place known after an upgrade from a state file without a barrier: stays unknown.
         ReportOrder stored = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN) ? ReportOrder.UNKNOWN : place;
         return new ClusterState(durable.withBarrier(stored), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark);
+                newest, b, leaseMark, writerHeardAtStart);
     }
 
     /**
@@ -130,12 +136,12 @@ public record ClusterState(
     ClusterState withBarrierPlace(ReportOrder place) {
         ReportMark b = new ReportMark(place.incarnation(), place.sequence(), barrier.receivedAt());
         return new ClusterState(durable.withBarrier(place), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark);
+                newest, b, leaseMark, writerHeardAtStart);
     }
 
     ClusterState withLeaseMark(ReportMark m) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier,
-                Optional.of(m));
+                Optional.of(m), writerHeardAtStart);
     }
 
     /** Whether {@code writerReport} (of the current writer) comes after the eligibility barrier. */

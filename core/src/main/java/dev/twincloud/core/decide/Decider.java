@@ -503,11 +503,28 @@ public final class Decider {
                 event("LEASE_FIRST_GRANT", site, "first lease of epoch " + d().epoch() + " to " + site);
             }
             st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()))
-                    .withLeaseMark(ReportMark.of(reports.get(site)));
+                    .withLeaseMark(leaseMarkFor(reports.get(site), sameEpoch));
             granted = true;
         }
 
         private boolean granted;
+
+        /**
+         * The mark of the report a lease granted now answers, for the fast path: never behind the mark
+         * of an earlier lease of this epoch (a lease granted on a report delivered late must not let a
+         * proof sent before a newer leased report count as newer), and at the first grant of an arbiter
+         * run in the epoch it loaded at least the writer's heard place at the start (the previous run may
+         * have granted on any report up to it).
+         */
+        ReportMark leaseMarkFor(Observed o, boolean sameEpoch) {
+            ReportMark m = ReportMark.of(o);
+            Optional<ReportMark> old = st.leaseMark();
+            if (old.isEmpty() && sameEpoch) {
+                ReportOrder h = st.writerHeardAtStart();
+                return !h.ordered() || h.isBefore(o.report()) ? m : new ReportMark(h.incarnation(), h.sequence(), o.receivedAt());
+            }
+            return sameEpoch && old.isPresent() && !old.get().isBefore(o) ? old.get() : m;
+        }
 
         Decision result() {
             Map<SiteId, Assignment> out = new HashMap<>();
