@@ -30,7 +30,10 @@ import java.util.Optional;
  *                            older agent) their arrival after the restart
  * @param leaseMark           the writer report that the newest lease of this arbiter run answered
  *                            (empty after a restart until the first grant): a proof of refused
- *                            writes (fast path) counts only when it is newer
+ *                            writes (fast path) counts only when it is newer. It never moves back
+ *                            within an epoch (a lease granted on a report delivered late keeps the
+ *                            newer mark), and the first grant of a run starts at least at
+ *                            {@code writerHeardAtStart}
  * @param writerHeardAtStart  the writer's durable heard place when this arbiter run started (NONE on a
  *                            first start): the first lease of the run is marked at least there, as the
  *                            previous run may have granted a lease on any report up to it
@@ -74,28 +77,34 @@ public record ClusterState(
     }
 
     ClusterState with(DurableState d) {
-        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     /** A new epoch assigned at {@code now}: the new writer's position is not known yet. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
-        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
-        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
-        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
@@ -106,7 +115,8 @@ public record ClusterState(
         }
         Map<SiteId, ReportMark> n = new HashMap<>(newest);
         n.put(site, ReportMark.of(observed));
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark, writerHeardAtStart);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     /**
@@ -122,7 +132,8 @@ public record ClusterState(
                 : durable.heardOf(durable.writer());
         ReportMark b = new ReportMark(place.incarnation(), place.sequence(), now);
         // Still no place known after an upgrade from a state file without a barrier: stays unknown.
-        ReportOrder stored = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN) ? ReportOrder.UNKNOWN : place;
+        boolean unknown = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN);
+        ReportOrder stored = unknown ? ReportOrder.UNKNOWN : place;
         return new ClusterState(durable.withBarrier(stored), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
                 newest, b, leaseMark, writerHeardAtStart);
     }

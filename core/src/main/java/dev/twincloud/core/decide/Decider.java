@@ -354,7 +354,8 @@ public final class Decider {
          * holding the lease of this epoch, and newer than the report that lease answered — so no lease
          * was granted on a report sent after this proof (the agent may have restarted its database
          * since: a later report without the proof cancels the fast path). After an arbiter restart
-         * there is no fast path until this arbiter has granted the writer a lease.
+         * there is no fast path until this arbiter has granted the writer a lease, and then only from a
+         * proof beyond the writer's heard place at the restart (see {@link #leaseMarkFor}).
          */
         Optional<AgentReport> refusingWriter() {
             Observed o = reports.get(d().writer());

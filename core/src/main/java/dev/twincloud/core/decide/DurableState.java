@@ -89,31 +89,38 @@ public record DurableState(
         if (newEpoch <= epoch) {
             throw new IllegalStateException("epochs only grow: " + epoch + " -> " + newEpoch);
         }
-        return new DurableState(newEpoch, newWriter, mode, false, false, Optional.empty(), systemId, leaseEpoch, leaseReleased, barrier, heard);
+        return new DurableState(newEpoch, newWriter, mode, false, false, Optional.empty(), systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withWriterSync(boolean sync) {
-        return new DurableState(epoch, writer, mode, sync, sync && standbyEligible, switchover, systemId, leaseEpoch, leaseReleased, barrier, heard);
+        return new DurableState(epoch, writer, mode, sync, sync && standbyEligible, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withStandbyEligible(boolean eligible) {
-        return new DurableState(epoch, writer, mode, writerSync, eligible, switchover, systemId, leaseEpoch, leaseReleased, barrier, heard);
+        return new DurableState(epoch, writer, mode, writerSync, eligible, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withSwitchover(Optional<Switchover> s) {
-        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, s, systemId, leaseEpoch, leaseReleased, barrier, heard);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, s, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withSystemId(long id) {
-        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, id, leaseEpoch, leaseReleased, barrier, heard);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, id, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withLease(long granted, boolean released) {
-        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, granted, released, barrier, heard);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, granted, released,
+                barrier, heard);
     }
 
     DurableState withMode(Durability m) {
-        return new DurableState(epoch, writer, m, false, false, switchover, systemId, leaseEpoch, leaseReleased, barrier, heard);
+        return new DurableState(epoch, writer, m, false, false, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withBarrier(ReportOrder b) {
