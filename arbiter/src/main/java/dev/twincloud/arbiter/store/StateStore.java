@@ -25,11 +25,14 @@ import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The arbiter's {@link DurableState} in {@code state-dir/state.json} (DESIGN rule 3: stored before it
- * is acted on). A save writes a temporary file, forces it to disk, renames it over state.json
- * atomically and forces the directory, so after a crash the file holds either the old or the new
- * state, whole. A state file that cannot be read or does not fit the configuration stops the
- * start-up: silently starting over at epoch 1 could hand out a second writer.
+ * The arbiter's {@link DurableState} in {@code state-dir/state.json} (docs/design.md rule 3: stored
+ * before it is acted on), with the eligibility barrier and each site's heard place (docs/design.md
+ * rule 7 across restarts). A file written before those two fields loads: the barrier is then
+ * {@link dev.twincloud.core.decide.ReportOrder#UNKNOWN} and nothing is heard (see DurableState).
+ * A save writes a temporary file, forces it to disk, renames it over state.json atomically and
+ * forces the directory, so after a crash the file holds either the old or the new state, whole. A
+ * state file that cannot be read or does not fit the configuration stops the start-up: silently
+ * starting over at epoch 1 could hand out a second writer.
  *
  * <p>The directory is locked ({@code arbiter.lock}) while the store is open: two arbiters on one
  * state directory would each believe they own the epoch. With leader election the replicas share
@@ -182,6 +185,11 @@ public final class StateStore implements AutoCloseable {
         }
         if (s.leaseEpoch() < 0 || s.leaseEpoch() > s.epoch()) {
             problems.add("lease epoch " + s.leaseEpoch() + " is outside 0.." + s.epoch());
+        }
+        List<String> unknownSites = s.heard().keySet().stream().filter(site -> !config.knows(site))
+                .map(String::valueOf).sorted().toList();
+        if (!unknownSites.isEmpty()) {
+            problems.add("heard places name sites that are not configured: " + unknownSites);
         }
         if (!problems.isEmpty()) {
             throw corrupt("it does not fit this arbiter: " + String.join("; ", problems), null);

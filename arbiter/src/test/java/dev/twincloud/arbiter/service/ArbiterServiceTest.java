@@ -151,8 +151,11 @@ class ArbiterServiceTest {
         c.gcp.silent = true;
         deleteRecursively(dir); // the disk is gone: the next save fails
 
+        // Every decision that changes the durable state fails from now on: aws's heard place, then the
+        // failover once gcp's lease has ended; the rounds go on well past that end.
         StateNotStored failure = null;
-        for (int i = 0; i < 50 && failure == null; i++) {
+        Instant until = clock.instant().plus(TTL).plus(MARGIN).plusMillis(1000);
+        while (clock.instant().isBefore(until)) {
             clock.advanceMillis(SimCluster.ROUND_MILLIS);
             try {
                 c.heartbeat(c.aws);
@@ -167,6 +170,11 @@ class ArbiterServiceTest {
 
         Files.createDirectories(dir); // the disk is back
         Assignment a = c.heartbeat(c.aws);
+        // (aws's unstored decisions were not adopted either: it counts as just reconnected for a report timeout)
+        for (int i = 0; i < 40 && a.epoch() == 1; i++) {
+            clock.advanceMillis(SimCluster.ROUND_MILLIS);
+            a = c.heartbeat(c.aws);
+        }
         assertThat(a.epoch()).isEqualTo(2);
         assertThat(Files.readString(dir.resolve(StateStore.STATE_FILE))).contains("\"epoch\" : 2", "\"writer\" : \"aws\"");
     }
@@ -252,6 +260,43 @@ class ArbiterServiceTest {
         assertThat(arbiter.snapshot().state().durable().writer()).isEqualTo(GCP);
         assertThat(kinds()).doesNotContain(EventKind.FAILOVER);
         assertThat(kinds().stream().filter(EventKind.STANDBY_IN_SYNC::equals)).as("only the first confirmation").hasSize(1);
+        assertThat(c.aws.state).isEqualTo(SiteState.STANDBY);
+    }
+
+    @Test
+    void aRestartedArbiterIsNotFooledByWriterReportsSentBeforeADropToAsync() {
+        start();
+        SimCluster c = cluster(GCP);
+        c.steady(true);
+        // sent while aws is 'sync' and caught up, then held up on the way across the arbiter's restart
+        AgentReport late1 = c.gcp.report(c.aws);
+        AgentReport late2 = c.gcp.report(c.aws);
+        assertThat(late2.replicas()).singleElement().satisfies(r -> assertThat(r.isSync()).isTrue());
+
+        c.aws.silent = true;
+        c.roundsUntil(() -> c.gcp.state == SiteState.PRIMARY_ASYNC, 40);
+        assertThat(kinds()).contains("DROP_TO_ASYNC");
+        c.gcp.lsn += 0x10000;
+        c.round();
+
+        stop();
+        start(); // the barrier and gcp's heard place come back from state.json
+        arbiter.heartbeat(late1);
+        clock.advanceMillis(50);
+        arbiter.heartbeat(late2);
+        clock.advanceMillis(50);
+        arbiter.tick();
+        assertThat(arbiter.snapshot().state().durable().standbyEligible()).isFalse();
+
+        // gcp dies; aws comes back, without gcp's async writes: it must never be promoted
+        c.gcp.silent = true;
+        c.aws.silent = false;
+        for (int i = 0; i < 60; i++) {
+            c.round();
+            arbiter.tick();
+        }
+        assertThat(arbiter.snapshot().state().durable().writer()).isEqualTo(GCP);
+        assertThat(kinds()).doesNotContain("FAILOVER");
         assertThat(c.aws.state).isEqualTo(SiteState.STANDBY);
     }
 

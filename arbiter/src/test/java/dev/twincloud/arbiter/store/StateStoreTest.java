@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.twincloud.arbiter.StartupRefused;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.DurableState;
+import dev.twincloud.core.decide.ReportOrder;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +52,54 @@ class StateStoreTest {
             assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(switching);
         }
         assertThat(dir.resolve(StateStore.TEMP_FILE)).doesNotExist();
+    }
+
+    @Test
+    void storesTheBarrierAndTheHeardPlacesOfEachSite() {
+        var s = new DurableState(4, AWS, Durability.ASYNC, false, false, Optional.empty(), 42, 4, false,
+                new ReportOrder(1764400000123L, 77), Map.of(AWS, new ReportOrder(1764400000123L, 109),
+                GCP, new ReportOrder(1764400000456L, 3)));
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            store.save(s);
+        }
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            DurableState loaded = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            assertThat(loaded).isEqualTo(s);
+            assertThat(loaded.heardOf(AWS)).isEqualTo(new ReportOrder(1764400000123L, 109));
+        }
+    }
+
+    @Test
+    void aStateFileFromBeforeTheBarrierLoadsWithTheBarrierUnknownAndNothingHeard() throws IOException {
+        Files.writeString(dir.resolve(StateStore.STATE_FILE), """
+                {"format":1,"savedAt":"2026-11-28T12:00:00Z","state":{"epoch":3,"writer":"aws","mode":"ASYNC",
+                 "writerSync":false,"standbyEligible":false,"switchover":null,"systemId":42,"leaseEpoch":3,
+                 "leaseReleased":false}}""");
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            DurableState loaded = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            assertThat(loaded.epoch()).isEqualTo(3);
+            assertThat(loaded.barrier()).isEqualTo(ReportOrder.UNKNOWN);
+            assertThat(loaded.heard()).isEmpty();
+            store.save(loaded);
+        }
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)).barrier())
+                    .as("still unknown once stored again in the new format").isEqualTo(ReportOrder.UNKNOWN);
+        }
+    }
+
+    @Test
+    void refusesAHeardPlaceOfAnUnknownSite() throws IOException {
+        Files.writeString(dir.resolve(StateStore.STATE_FILE), """
+                {"format":1,"state":{"epoch":3,"writer":"aws","mode":"ASYNC","writerSync":false,"standbyEligible":false,
+                 "switchover":null,"systemId":42,"leaseEpoch":3,"leaseReleased":false,
+                 "barrier":{"incarnation":5,"sequence":9},"heard":{"azure":{"incarnation":5,"sequence":40}}}}""");
+        try (StateStore store = StateStore.open(dir, CONFIG)) {
+            assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
+                    .isInstanceOf(StartupRefused.class)
+                    .hasMessageContaining("heard places name sites that are not configured: [azure]");
+        }
     }
 
     @Test

@@ -24,10 +24,19 @@ import java.util.Optional;
  *                            happened that could have made the standby fall behind (drop to async,
  *                            restore of sync, async ineligibility, mode change, new epoch, aborted
  *                            switchover); eligibility is judged only from a writer report after it.
- *                            After an arbiter restart: any report received since the restart
+ *                            Its place in the writer's order is durable ({@link DurableState#barrier()});
+ *                            after an arbiter restart it is the later of that and the writer's
+ *                            {@link DurableState#heard()} place, and for reports without order (an
+ *                            older agent) their arrival after the restart
  * @param leaseMark           the writer report that the newest lease of this arbiter run answered
  *                            (empty after a restart until the first grant): a proof of refused
- *                            writes (fast path) counts only when it is newer
+ *                            writes (fast path) counts only when it is newer. It never moves back
+ *                            within an epoch (a lease granted on a report delivered late keeps the
+ *                            newer mark), and the first grant of a run starts at least at
+ *                            {@code writerHeardAtStart}
+ * @param writerHeardAtStart  the writer's durable heard place when this arbiter run started (NONE on a
+ *                            first start): the first lease of the run is marked at least there, as the
+ *                            previous run may have granted a lease on any report up to it
  */
 public record ClusterState(
         DurableState durable,
@@ -38,7 +47,8 @@ public record ClusterState(
         Map<SiteId, Streak> reachable,
         Map<SiteId, ReportMark> newest,
         ReportMark barrier,
-        Optional<ReportMark> leaseMark) {
+        Optional<ReportMark> leaseMark,
+        ReportOrder writerHeardAtStart) {
 
     /** Heartbeats from a site arriving since {@code since}, the last at {@code last}. */
     public record Streak(Instant since, Instant last) {
@@ -49,39 +59,52 @@ public record ClusterState(
         newest = Map.copyOf(newest);
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(leaseMark, "leaseMark");
+        Objects.requireNonNull(writerHeardAtStart, "writerHeardAtStart");
     }
 
     /** The state right after the arbiter (re)starts with {@code durable} loaded from disk. */
     public static ClusterState loaded(DurableState durable, Instant now, ArbiterConfig config) {
-        // Any report received from now on passes the barrier (the instant just before now, so that a
-        // heartbeat handled at the very instant of the start counts as received after it).
+        // Only a writer report after everything the previous runs decided on passes the barrier: ordered,
+        // beyond the durable barrier and the writer's heard place; without order (an older agent, or no
+        // place known: a state file from before them), received after the restart (the instant just
+        // before now, so that a heartbeat handled at the very instant of the start counts as after it).
+        // With the barrier unknown (a state file from before it), the first ordered writer report sets it
+        // (Decider: hear).
+        ReportOrder b = durable.barrier().max(durable.heardOf(durable.writer()));
         return new ClusterState(durable, now.plus(config.leaseTtl()), Lsn.ZERO, Optional.empty(), now, Map.of(), Map.of(),
-                ReportMark.arrivalAfter(now.minusNanos(1)), Optional.empty());
+                new ReportMark(b.incarnation(), b.sequence(), now.minusNanos(1)), Optional.empty(),
+                durable.heardOf(durable.writer()));
     }
 
     ClusterState with(DurableState d) {
-        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     /** A new epoch assigned at {@code now}: the new writer's position is not known yet. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
-        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark);
+        return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
-        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
-        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
@@ -92,7 +115,8 @@ public record ClusterState(
         }
         Map<SiteId, ReportMark> n = new HashMap<>(newest);
         n.put(site, ReportMark.of(observed));
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark);
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark,
+                writerHeardAtStart);
     }
 
     /**
@@ -102,13 +126,33 @@ public record ClusterState(
      */
     ClusterState withBarrierAt(Instant now) {
         ReportMark seen = newest.get(durable.writer());
-        ReportMark b = seen == null ? ReportMark.arrivalAfter(now) : new ReportMark(seen.incarnation(), seen.sequence(), now);
-        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, b, leaseMark);
+        // No ordered report of the writer in this run (the arbiter restarted since): its heard place is at
+        // or after every report of it the previous runs decided on.
+        ReportOrder place = seen != null && seen.ordered() ? new ReportOrder(seen.incarnation(), seen.sequence())
+                : durable.heardOf(durable.writer());
+        ReportMark b = new ReportMark(place.incarnation(), place.sequence(), now);
+        // Still no place known after an upgrade from a state file without a barrier: stays unknown.
+        boolean unknown = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN);
+        ReportOrder stored = unknown ? ReportOrder.UNKNOWN : place;
+        return new ClusterState(durable.withBarrier(stored), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
+                newest, b, leaseMark, writerHeardAtStart);
+    }
+
+    /**
+     * The first ordered report of the writer while the barrier is {@link ReportOrder#UNKNOWN} (a state
+     * file from before the barrier was stored): the barrier moves to {@code place}, the writer's new
+     * heard place, so that reports sent up to {@link DurableState#HEARD_AHEAD} before this one (which
+     * the previous run may have seen) do not count as after it.
+     */
+    ClusterState withBarrierPlace(ReportOrder place) {
+        ReportMark b = new ReportMark(place.incarnation(), place.sequence(), barrier.receivedAt());
+        return new ClusterState(durable.withBarrier(place), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
+                newest, b, leaseMark, writerHeardAtStart);
     }
 
     ClusterState withLeaseMark(ReportMark m) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier,
-                Optional.of(m));
+                Optional.of(m), writerHeardAtStart);
     }
 
     /** Whether {@code writerReport} (of the current writer) comes after the eligibility barrier. */

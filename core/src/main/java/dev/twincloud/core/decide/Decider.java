@@ -228,6 +228,25 @@ public final class Decider {
             st = st.withReachable(streaks);
             for (Map.Entry<SiteId, Observed> e : reports.entrySet()) {
                 st = st.withSeen(e.getKey(), e.getValue());
+                hear(e.getKey(), e.getValue().report());
+            }
+        }
+
+        /**
+         * Rule 7 across restarts: the durable heard place of {@code site} must be at or after every report
+         * decided on, so it is moved (stored before the answer) {@link DurableState#HEARD_AHEAD} beyond a
+         * report that passes it. The first ordered report of the writer while the barrier is unknown (a
+         * state file from before it) puts the barrier there too.
+         */
+        void hear(SiteId site, AgentReport r) {
+            ReportOrder place = d().heardOf(site);
+            if (!place.isBefore(r) && (place.ordered() || !ReportOrder.of(r).ordered())) {
+                return;
+            }
+            ReportOrder ahead = new ReportOrder(r.incarnation(), r.sequence() + DurableState.HEARD_AHEAD);
+            st = st.with(d().withHeard(site, ahead));
+            if (site.equals(d().writer()) && d().barrier().equals(ReportOrder.UNKNOWN)) {
+                st = st.withBarrierPlace(ahead);
             }
         }
 
@@ -335,7 +354,8 @@ public final class Decider {
          * holding the lease of this epoch, and newer than the report that lease answered — so no lease
          * was granted on a report sent after this proof (the agent may have restarted its database
          * since: a later report without the proof cancels the fast path). After an arbiter restart
-         * there is no fast path until this arbiter has granted the writer a lease.
+         * there is no fast path until this arbiter has granted the writer a lease, and then only from a
+         * proof beyond the writer's heard place at the restart (see {@link #leaseMarkFor}).
          */
         Optional<AgentReport> refusingWriter() {
             Observed o = reports.get(d().writer());
@@ -487,11 +507,28 @@ public final class Decider {
                 event(EventKind.LEASE_FIRST_GRANT, site, "first lease of epoch " + d().epoch() + " to " + site);
             }
             st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()))
-                    .withLeaseMark(ReportMark.of(reports.get(site)));
+                    .withLeaseMark(leaseMarkFor(reports.get(site), sameEpoch));
             granted = true;
         }
 
         private boolean granted;
+
+        /**
+         * The mark of the report a lease granted now answers, for the fast path: never behind the mark
+         * of an earlier lease of this epoch (a lease granted on a report delivered late must not let a
+         * proof sent before a newer leased report count as newer), and at the first grant of an arbiter
+         * run in the epoch it loaded at least the writer's heard place at the start (the previous run may
+         * have granted on any report up to it).
+         */
+        ReportMark leaseMarkFor(Observed o, boolean sameEpoch) {
+            ReportMark m = ReportMark.of(o);
+            Optional<ReportMark> old = st.leaseMark();
+            if (old.isEmpty() && sameEpoch) {
+                ReportOrder h = st.writerHeardAtStart();
+                return !h.ordered() || h.isBefore(o.report()) ? m : new ReportMark(h.incarnation(), h.sequence(), o.receivedAt());
+            }
+            return sameEpoch && old.isPresent() && !old.get().isBefore(o) ? old.get() : m;
+        }
 
         Decision result() {
             Map<SiteId, Assignment> out = new HashMap<>();

@@ -3,6 +3,8 @@ package dev.twincloud.core.decide;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -23,6 +25,20 @@ import java.util.Optional;
  * @param systemId        the PostgreSQL system identifier both sites must share (0 = not yet known)
  * @param leaseEpoch      the epoch of the last lease granted
  * @param leaseReleased   the holder of the {@code leaseEpoch} lease confirmed it fenced itself
+ * @param barrier         the eligibility barrier (docs/design.md rule 7): the place of the writer's
+ *                        newest report when the last event happened that could have left the standby
+ *                        behind (STANDBY_INELIGIBLE, DROP_TO_ASYNC, RESTORE_SYNC, a new epoch, a mode
+ *                        change, an aborted switchover); the standby is judged eligible only from a
+ *                        writer report after it. {@link ReportOrder#NONE}: the writer's order was not
+ *                        known then (an older agent; then reports received after the event count);
+ *                        {@link ReportOrder#UNKNOWN}: a state file from before this field, until the
+ *                        first ordered writer report sets it to that report's heard place
+ * @param heard           per site, a place at or after every report of that site this arbiter (in any
+ *                        of its runs) has decided on: stored, before the decision on a report beyond it
+ *                        is answered, {@link #HEARD_AHEAD} sequences ahead, so it is written once per
+ *                        that many reports rather than on every one. After a restart the barrier is at
+ *                        least the writer's place here: a report delivered late, sent before anything
+ *                        the previous run saw, cannot make the standby eligible
  */
 public record DurableState(
         long epoch,
@@ -33,7 +49,34 @@ public record DurableState(
         Optional<Switchover> switchover,
         long systemId,
         long leaseEpoch,
-        boolean leaseReleased) {
+        boolean leaseReleased,
+        ReportOrder barrier,
+        Map<SiteId, ReportOrder> heard) {
+
+    /**
+     * How far ahead of a site's report its {@link #heard} place is stored: the state is written at most
+     * once per this many reports of a site (3.2 s at the reference heartbeat), and after a restart the
+     * standby becomes eligible at most this many writer reports later than it otherwise would.
+     */
+    public static final long HEARD_AHEAD = 32;
+
+    public DurableState {
+        // A state file from before the barrier and the heard places: the barrier is unknown, none heard.
+        barrier = barrier == null ? ReportOrder.UNKNOWN : barrier;
+        heard = heard == null ? Map.of() : Map.copyOf(heard);
+    }
+
+    /** Without a barrier and heard places (as a state file from before them loads). */
+    public DurableState(long epoch, SiteId writer, Durability mode, boolean writerSync, boolean standbyEligible,
+                        Optional<Switchover> switchover, long systemId, long leaseEpoch, boolean leaseReleased) {
+        this(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, leaseEpoch, leaseReleased,
+                ReportOrder.NONE, Map.of());
+    }
+
+    /** The place stored for {@code site}, {@link ReportOrder#NONE} when none. */
+    public ReportOrder heardOf(SiteId site) {
+        return heard.getOrDefault(site, ReportOrder.NONE);
+    }
 
     public record Switchover(SiteId from, SiteId to, Instant startedAt) {
     }
@@ -46,30 +89,49 @@ public record DurableState(
         if (newEpoch <= epoch) {
             throw new IllegalStateException("epochs only grow: " + epoch + " -> " + newEpoch);
         }
-        return new DurableState(newEpoch, newWriter, mode, false, false, Optional.empty(), systemId, leaseEpoch, leaseReleased);
+        return new DurableState(newEpoch, newWriter, mode, false, false, Optional.empty(), systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withWriterSync(boolean sync) {
-        return new DurableState(epoch, writer, mode, sync, sync && standbyEligible, switchover, systemId, leaseEpoch, leaseReleased);
+        return new DurableState(epoch, writer, mode, sync, sync && standbyEligible, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withStandbyEligible(boolean eligible) {
-        return new DurableState(epoch, writer, mode, writerSync, eligible, switchover, systemId, leaseEpoch, leaseReleased);
+        return new DurableState(epoch, writer, mode, writerSync, eligible, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withSwitchover(Optional<Switchover> s) {
-        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, s, systemId, leaseEpoch, leaseReleased);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, s, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withSystemId(long id) {
-        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, id, leaseEpoch, leaseReleased);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, id, leaseEpoch, leaseReleased,
+                barrier, heard);
     }
 
     DurableState withLease(long granted, boolean released) {
-        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, granted, released);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, granted, released,
+                barrier, heard);
     }
 
     DurableState withMode(Durability m) {
-        return new DurableState(epoch, writer, m, false, false, switchover, systemId, leaseEpoch, leaseReleased);
+        return new DurableState(epoch, writer, m, false, false, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, heard);
+    }
+
+    DurableState withBarrier(ReportOrder b) {
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, leaseEpoch, leaseReleased,
+                b, heard);
+    }
+
+    DurableState withHeard(SiteId site, ReportOrder place) {
+        Map<SiteId, ReportOrder> h = new HashMap<>(heard);
+        h.put(site, place);
+        return new DurableState(epoch, writer, mode, writerSync, standbyEligible, switchover, systemId, leaseEpoch, leaseReleased,
+                barrier, h);
     }
 }

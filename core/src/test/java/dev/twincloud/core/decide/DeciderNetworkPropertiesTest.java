@@ -51,6 +51,30 @@ class DeciderNetworkPropertiesTest {
         run(seed, sync ? Durability.SYNC : Durability.ASYNC, false);
     }
 
+    /**
+     * Seed 14367 (async): the arbiter restarted while the writer's link held reports sent before the
+     * standby fell behind; with a barrier kept only in memory, the restarted arbiter took such a late
+     * report as "after the barrier", made the lagging standby eligible and a failover lost more than
+     * max_lag plus one ttl of writes. The barrier and the newest report marks are durable now.
+     */
+    @Test
+    void aRestartedArbiterIsNotFooledByAReportSentBeforeTheStandbyFellBehind() {
+        NetSim sim = new NetSim(14367L, Durability.ASYNC, true, true);
+        sim.run(RUN_MILLIS);
+        assertThat(sim.worstAsyncLoss).isLessThanOrEqualTo(NetSim.ASYNC_LOSS_BOUND);
+    }
+
+    /**
+     * Seed 4183 (sync, late reports reaching the decider itself): a lease granted on a writer report
+     * delivered late replaced the mark of the newer report an earlier lease had answered, so a proof
+     * of refused writes sent before that newer report passed as newer than every lease: a fast path
+     * while the writer held a lease. Within an epoch the lease mark only moves forward now.
+     */
+    @Test
+    void aLeaseGrantedOnALateReportDoesNotMoveTheLeaseMarkBack() {
+        new NetSim(4183L, Durability.SYNC, false, true).run(RUN_MILLIS);
+    }
+
     /** The faults are not vacuous: over a few runs there are failovers, fast paths and ignored reports. */
     @Test
     void theSimulationExercisesFailoversFastPathsAndLateReports() {

@@ -81,18 +81,38 @@ class DeciderOrderingTest {
     }
 
     @Test
-    void afterAnArbiterRestartAnyReportReceivedSincePassesTheBarrier() {
+    void afterAnArbiterRestartOnlyAWriterReportSentAfterEverythingThePreviousRunDecidedOnPassesTheBarrier() {
         var f = Fixture.syncWithGcpWriting();
+        // sent while aws is caught up, then held up on the way across the arbiter's restart
+        AgentReport late = f.stamp(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
         f.advance(500);
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
+        assertThat(f.kinds()).contains("DROP_TO_ASYNC");
         assertThat(f.state.durable().standbyEligible()).isFalse();
+        long newest = f.reports.get(GCP).report().sequence();
+        ReportOrder heard = f.state.durable().heardOf(GCP);
+        assertThat(heard.isAtLeast(new ReportOrder(1, newest))).as("stored at or after every report decided on").isTrue();
+
         f.state = ClusterState.loaded(f.state.durable(), f.now, CONFIG);
         f.reports.clear();
-        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
+        f.deliver(late);
         f.advance(100);
-        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 300, streaming(AWS, 300, "sync")));
-        assertThat(d.state().durable().standbyEligible()).isTrue();
+        f.tick();
+        assertThat(f.state.durable().writerSync()).as("restored from a report older than the restart").isFalse();
+
+        // reports sent since: up to the stored place they may be ones the previous run saw, beyond it they pass
+        int restoredAfter = 0;
+        for (int i = 1; i <= 2 * DurableState.HEARD_AHEAD + 2 && !f.state.durable().standbyEligible(); i++) {
+            f.advance(100);
+            f.heartbeat(f.writer(GCP, f.currentWriterGoal(GCP), 300, streaming(AWS, 300, f.state.durable().writerSync() ? "sync" : "async")));
+            if (f.state.durable().writerSync() && restoredAfter == 0) {
+                restoredAfter = i;
+            }
+        }
+        assertThat(restoredAfter).as("restored by the first report beyond the stored place")
+                .isEqualTo((int) (heard.sequence() - newest) + 1);
+        assertThat(f.state.durable().standbyEligible()).isTrue();
     }
 
     // ---------------------------------------------------------------- async eligibility
@@ -211,6 +231,71 @@ class DeciderOrderingTest {
         assertThat(f.now).isBefore(leaseEnd);
         d = f.heartbeat(f.refusing(GCP, SiteState.PRIMARY_SYNC, 100));
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.DEMOTED);
+    }
+
+    @Test
+    void afterAnArbiterRestartAProofSentBeforeWhatThePreviousRunSawIsNoFastPathEvenAfterALeaseOnALateReport() {
+        var f = Fixture.syncWithGcpWriting();
+        // both sent before the newest report the previous run leased, then held up across the restart
+        AgentReport lateHealthy = f.stamp(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        AgentReport lateProof = f.stamp(f.refusing(GCP, SiteState.PRIMARY_SYNC, 100));
+        f.advance(100);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync"))); // leased: the database runs
+        assertThat(f.last.assignmentFor(GCP).lease()).isPresent();
+
+        f.state = ClusterState.loaded(f.state.durable(), f.now, CONFIG);
+        f.reports.clear();
+        f.advance(100);
+        f.deliver(f.stamp(f.standby(AWS, 100)));
+        assertThat(f.deliver(lateHealthy).assignmentFor(GCP).lease()).as("a lease answers it (its agent gave up on it)")
+                .isPresent();
+        f.advance(100);
+        var d = f.deliver(lateProof);
+        assertThat(d.events()).extracting(Event::kind).doesNotContain("FAILOVER");
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+    }
+
+    @Test
+    void withinAnEpochALeaseOnALateReportDoesNotMoveTheLeaseMarkBack() {
+        var f = Fixture.syncWithGcpWriting();
+        AgentReport lateHealthy = f.stamp(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        AgentReport lateProof = f.stamp(f.refusing(GCP, SiteState.PRIMARY_SYNC, 100));
+        f.advance(100);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync"))); // its database runs again
+        f.advance(100);
+        f.deliver(lateHealthy); // late reports reach the decider itself (no ordering in front of it)
+        f.advance(100);
+        var d = f.deliver(lateProof);
+        assertThat(d.events()).extracting(Event::kind).doesNotContain("FAILOVER");
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+    }
+
+    @Test
+    void aStateFileFromBeforeTheBarrierTakesTheFirstOrderedWriterReportAfterTheRestartPlusTheHeardMarginAsTheBarrier() {
+        var f = Fixture.syncWithGcpWriting();
+        AgentReport late = f.stamp(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
+        f.advance(500);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
+        assertThat(f.kinds()).contains("DROP_TO_ASYNC");
+        DurableState d = f.state.durable();
+        // as an older arbiter stored it: no barrier, nothing heard
+        DurableState old = new DurableState(d.epoch(), d.writer(), d.mode(), d.writerSync(), d.standbyEligible(), d.switchover(),
+                d.systemId(), d.leaseEpoch(), d.leaseReleased(), null, null);
+        assertThat(old.barrier()).isEqualTo(ReportOrder.UNKNOWN);
+
+        f.state = ClusterState.loaded(old, f.now, CONFIG);
+        f.reports.clear();
+        f.deliver(late);
+        assertThat(f.state.durable().barrier()).isEqualTo(new ReportOrder(1, late.sequence() + DurableState.HEARD_AHEAD));
+        f.advance(100);
+        f.tick();
+        assertThat(f.state.durable().writerSync()).as("restored from the first report after the restart").isFalse();
+        for (int i = 0; i < DurableState.HEARD_AHEAD; i++) {
+            f.advance(100);
+            f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 300, streaming(AWS, 300, "async")));
+        }
+        assertThat(f.state.durable().writerSync()).as("restored once a report beyond the margin came").isTrue();
     }
 
     @Test
