@@ -275,7 +275,7 @@ class ArbiterServiceTest {
 
         c.aws.silent = true;
         c.roundsUntil(() -> c.gcp.state == SiteState.PRIMARY_ASYNC, 40);
-        assertThat(kinds()).contains("DROP_TO_ASYNC");
+        assertThat(kinds()).contains(EventKind.DROP_TO_ASYNC);
         c.gcp.lsn += 0x10000;
         c.round();
 
@@ -296,7 +296,7 @@ class ArbiterServiceTest {
             arbiter.tick();
         }
         assertThat(arbiter.snapshot().state().durable().writer()).isEqualTo(GCP);
-        assertThat(kinds()).doesNotContain("FAILOVER");
+        assertThat(kinds()).doesNotContain(EventKind.FAILOVER);
         assertThat(c.aws.state).isEqualTo(SiteState.STANDBY);
     }
 

@@ -88,7 +88,7 @@ class DeciderOrderingTest {
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
         f.advance(500);
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
-        assertThat(f.kinds()).contains("DROP_TO_ASYNC");
+        assertThat(f.kinds()).contains(EventKind.DROP_TO_ASYNC);
         assertThat(f.state.durable().standbyEligible()).isFalse();
         long newest = f.reports.get(GCP).report().sequence();
         ReportOrder heard = f.state.durable().heardOf(GCP);
@@ -251,7 +251,7 @@ class DeciderOrderingTest {
                 .isPresent();
         f.advance(100);
         var d = f.deliver(lateProof);
-        assertThat(d.events()).extracting(Event::kind).doesNotContain("FAILOVER");
+        assertThat(d.events()).extracting(Event::kind).doesNotContain(EventKind.FAILOVER);
         assertThat(f.state.durable().writer()).isEqualTo(GCP);
     }
 
@@ -266,7 +266,7 @@ class DeciderOrderingTest {
         f.deliver(lateHealthy); // late reports reach the decider itself (no ordering in front of it)
         f.advance(100);
         var d = f.deliver(lateProof);
-        assertThat(d.events()).extracting(Event::kind).doesNotContain("FAILOVER");
+        assertThat(d.events()).extracting(Event::kind).doesNotContain(EventKind.FAILOVER);
         assertThat(f.state.durable().writer()).isEqualTo(GCP);
     }
 
@@ -277,7 +277,7 @@ class DeciderOrderingTest {
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
         f.advance(500);
         f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100));
-        assertThat(f.kinds()).contains("DROP_TO_ASYNC");
+        assertThat(f.kinds()).contains(EventKind.DROP_TO_ASYNC);
         DurableState d = f.state.durable();
         // as an older arbiter stored it: no barrier, nothing heard
         DurableState old = new DurableState(d.epoch(), d.writer(), d.mode(), d.writerSync(), d.standbyEligible(), d.switchover(),
