@@ -119,8 +119,7 @@ public final class PostgresServer implements AutoCloseable {
         if (live.isPresent()) {
             throw new DataDirInUseException(dataDir, live.get().pid());
         }
-        killLeftovers();
-        removeStaleLockFile();
+        clearWhatADeadPostmasterLeft();
         if (!Ports.isFree(port)) {
             if (!portChosenByUs) {
                 throw portInUse("");
@@ -273,6 +272,16 @@ public final class PostgresServer implements AutoCloseable {
             LOG.info("killed " + left.size() + " left-over postgres processes of " + dataDir);
         }
         return left.size();
+    }
+
+    /**
+     * Before anything starts a postgres on this data directory (a start, pg_rewind's single-user crash
+     * recovery): kills what a dead postmaster left running and removes its stale postmaster.pid.
+     * No-op while a postmaster runs.
+     */
+    void clearWhatADeadPostmasterLeft() {
+        killLeftovers();
+        removeStaleLockFile();
     }
 
     /**

@@ -131,6 +131,9 @@ public final class Replication {
         if (target.isRunning()) {
             throw new PgException("pg_rewind needs " + target.dataDir() + " stopped; it is running.");
         }
+        // A crashed target gets a single-user crash recovery from pg_rewind, which refuses to start while
+        // the dead postmaster's lock file stands (its pid a zombie) or its orphaned backends run.
+        target.clearWhatADeadPostmasterLeft();
         // pg_rewind reads the source's timeline from its control file, which a fresh promotion updates only at the
         // next checkpoint; without this it can see "same timeline, no rewind required" and leave the target diverged.
         source.execute("CHECKPOINT");

@@ -113,6 +113,37 @@ class ReplicationTest {
         assertThat(Replication.status(oldPrimary).timeline()).isEqualTo(2);
     }
 
+    /**
+     * The old primary crashed (SIGKILL of its postmaster, a backend left behind, postmaster.pid of a
+     * dead or zombie process): pg_rewind first runs a single-user crash recovery, which refuses to
+     * start while that lock file stands. rewind() clears what the dead postmaster left, as start() does.
+     */
+    @Test
+    void anOldPrimaryWhosePostmasterWasKilledIsRewoundNotRecloned() throws Exception {
+        PostgresServer oldPrimary = pair.primary();
+        PostgresServer newPrimary = pair.standby();
+        oldPrimary.execute("CREATE TABLE t(v text)");
+        oldPrimary.execute("INSERT INTO t VALUES ('before')");
+        pair.awaitCaughtUp(T);
+        newPrimary.promote(T);
+        newPrimary.execute("INSERT INTO t VALUES ('after failover')");
+        oldPrimary.execute("INSERT INTO t VALUES ('diverged')");
+        try (java.sql.Connection busy = oldPrimary.connect()) { // a backend that outlives its postmaster
+            long pid = oldPrimary.status().pid().orElseThrow();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            assertThat(Poll.until(Duration.ofSeconds(10), () -> !Processes.running(pid))).isTrue();
+            assertThat(oldPrimary.isRunning()).isFalse();
+
+            assertThat(Replication.rewind(oldPrimary, newPrimary, Replication.StandbyOptions.named("gcp")))
+                    .as("the crashed, diverged old primary is rewound").isTrue();
+        }
+        oldPrimary.start();
+        newPrimary.execute("INSERT INTO t VALUES ('after rewind')");
+        Replication.awaitReplay(oldPrimary, Replication.status(newPrimary).currentLsn().orElseThrow(), T);
+        assertThat(oldPrimary.queryString("SELECT string_agg(v, ',' ORDER BY v) FROM t"))
+                .isEqualTo("after failover,after rewind,before");
+    }
+
     @Test
     void clonesWithTheLowLevelBackupApiWhenToldTo() {
         PostgresServer primary = pair.primary();
