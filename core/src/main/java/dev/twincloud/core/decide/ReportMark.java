@@ -28,19 +28,20 @@ public record ReportMark(long incarnation, long sequence, Instant receivedAt) {
         return new ReportMark(0, 0, at);
     }
 
-    boolean ordered() {
-        return incarnation != 0 || sequence != 0;
+    /** This mark's place in the stream, without its arrival time. */
+    ReportOrder order() {
+        return new ReportOrder(incarnation, sequence);
     }
 
-    private static boolean ordered(AgentReport r) {
-        return r.incarnation() != 0 || r.sequence() != 0;
+    boolean ordered() {
+        return order().ordered();
     }
 
     /** Whether {@code o} comes after this mark in its site's stream of reports. */
     public boolean isBefore(Observed o) {
         AgentReport r = o.report();
-        if (ordered() && ordered(r)) {
-            return r.incarnation() != incarnation ? r.incarnation() > incarnation : r.sequence() > sequence;
+        if (ordered() && ReportOrder.of(r).ordered()) {
+            return order().isBefore(r);
         }
         return o.receivedAt().isAfter(receivedAt);
     }
@@ -51,7 +52,7 @@ public record ReportMark(long incarnation, long sequence, Instant receivedAt) {
      * 0/0 on either side): yes, in arrival order, as before reports were ordered.
      */
     public static boolean supersedes(AgentReport incoming, AgentReport stored) {
-        if (stored == null || !ordered(incoming) || !ordered(stored)) {
+        if (stored == null || !ReportOrder.of(incoming).ordered() || !ReportOrder.of(stored).ordered()) {
             return true;
         }
         return incoming.isNewerThan(stored);
