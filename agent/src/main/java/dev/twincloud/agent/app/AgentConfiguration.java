@@ -86,6 +86,7 @@ class AgentConfiguration {
     @Bean
     Agent agent(AgentProperties props, PostgresDriver driver, JsonMapper json, AgentMetrics metrics) {
         var client = new HttpArbiterClient(props.arbiterUrl(), props.token(), props.httpTimeout(), json);
-        return new Agent(SiteId.of(props.site()), driver, client, props.guardedSchemas(), System::nanoTime, metrics);
+        return new Agent(SiteId.of(props.site()), driver, client, props.guardedSchemas(), System::nanoTime, metrics,
+                props.failsafe().toAgent());
     }
 }

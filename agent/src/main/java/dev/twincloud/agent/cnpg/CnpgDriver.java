@@ -115,7 +115,8 @@ public final class CnpgDriver implements PostgresDriver {
         SqlProbe.Reading db = r.get();
         int timeline = db.timeline() > 0 ? db.timeline() : c.timeline();
         if (db.inRecovery()) {
-            return new Observation(DbRole.STANDBY, db.systemId(), timeline, db.writeLsn(), db.receiveLsn(), List.of());
+            return new Observation(DbRole.STANDBY, db.systemId(), timeline, db.writeLsn(), db.receiveLsn(), List.of(),
+                    db.walReceiverStreaming());
         }
         return new Observation(DbRole.PRIMARY, db.systemId(), timeline, db.writeLsn(), db.writeLsn(), peerReplicas(c, db));
     }

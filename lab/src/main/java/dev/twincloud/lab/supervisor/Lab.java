@@ -89,7 +89,7 @@ public final class Lab implements AutoCloseable {
                 layout.labControlPort()));
         for (SiteId site : LabLayout.SITES) {
             ports.addAll(List.of(layout.pgPort(site), layout.agentPort(site), layout.apiPort(site),
-                    layout.arbiterLinkPort(site), layout.peerPgLinkPort(site)));
+                    layout.arbiterLinkPort(site), layout.peerPgLinkPort(site), layout.peerAgentLinkPort(site)));
         }
         List<Integer> taken = ports.stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         if (!taken.isEmpty()) {
@@ -248,6 +248,7 @@ public final class Lab implements AutoCloseable {
             SiteId peer = LabLayout.peer(site);
             links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), layout.arbiterPort()));
             links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
+            links.add(LinkSpec.of(site + "->" + peer + ":agent", layout.peerAgentLinkPort(site), layout.agentPort(peer)));
         }
         linkControl = LinkControlServer.start(links, layout.linkControlPort());
     }
@@ -313,6 +314,7 @@ public final class Lab implements AutoCloseable {
                     "--server.port=" + layout.agentPort(site),
                     "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
                     "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
+                    "--twincloud.agent.peer-agent-url=http://127.0.0.1:" + layout.peerAgentLinkPort(site),
                     "--twincloud.agent.heartbeat-interval=" + settings.heartbeat().toMillis() + "ms",
                     "--twincloud.agent.local.data-dir=" + layout.pgData(site),
                     "--twincloud.agent.local.port=" + layout.pgPort(site),

@@ -12,7 +12,7 @@ import java.util.List;
  *   base+0  arbiter          base+10/20  gcp/aws PostgreSQL
  *   base+1  edge (entry)     base+11/21  gcp/aws agent
  *   base+2  link control     base+12/22  gcp/aws api
- *   base+3  lab control      base+30..   links
+ *   base+3  lab control      base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  * </pre>
  */
 public record LabLayout(Path root, int basePort) {
@@ -69,6 +69,11 @@ public record LabLayout(Path root, int basePort) {
     /** The link {@code from} uses to reach the other site's PostgreSQL (streaming, rewind). */
     public int peerPgLinkPort(SiteId from) {
         return basePort + 32 + SITES.indexOf(from);
+    }
+
+    /** The link {@code from}'s agent uses to reach the other site's agent (the failsafe's promises). */
+    public int peerAgentLinkPort(SiteId from) {
+        return basePort + 34 + SITES.indexOf(from);
     }
 
     public static SiteId peer(SiteId site) {
