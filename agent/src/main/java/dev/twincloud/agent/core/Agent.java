@@ -378,6 +378,16 @@ public final class Agent {
     }
 
     private void reconcile(Assignment a, Observation obs) {
+        if (a.epoch() < epoch) {
+            // docs/design.md rule 3: epochs only grow. An arbiter answering with an older epoch lost its
+            // state or was restored from an old copy; following it could promote a deposed writer.
+            String m = "ignored an assignment of epoch " + a.epoch() + " (" + a.goal() + "): this site knows epoch " + epoch;
+            if (!m.equals(message)) {
+                log.error("site={} {}", site, m);
+            }
+            message = m;
+            return;
+        }
         if (a.goal() == state) {
             epoch = Math.max(epoch, a.epoch());
             if (obs.role() == DbRole.DOWN && (state.isWriter() || state == SiteState.STANDBY) && driver.restartsCrashedDatabase()) {

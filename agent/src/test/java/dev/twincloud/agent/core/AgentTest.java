@@ -204,6 +204,20 @@ class AgentTest {
         assertThat(calls).contains("promote");
     }
 
+    /** Rule 3: an assignment of an older epoch (an arbiter restored from an old copy) is not followed. */
+    @Test
+    void anAssignmentOfAnOlderEpochIsIgnored() {
+        next = goal(4, SiteState.STANDBY);
+        agent.tick();
+        calls.clear();
+        next = goal(3, SiteState.PRIMARY_ASYNC);
+        agent.tick();
+        assertThat(agent.state()).isEqualTo(SiteState.STANDBY);
+        assertThat(agent.epoch()).isEqualTo(4);
+        assertThat(calls).doesNotContain("promote");
+        assertThat(agent.message()).contains("ignored an assignment of epoch 3");
+    }
+
     @Test
     void anUnreachableArbiterChangesNothing() {
         Agent lonely = new Agent(AWS, driver, r -> { throw new java.io.IOException("connection refused"); },

@@ -303,6 +303,7 @@ public final class Drill {
             case KILL_POSTGRES, CHECK_POSTGRES -> "postgres";
             case DELAY, UNDELAY -> "delay";
             case OPEN_TXNS, COMMIT_TXNS -> "txns";
+            case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> "arbiter-state";
         };
     }
 

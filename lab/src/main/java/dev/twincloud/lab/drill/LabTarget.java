@@ -102,6 +102,22 @@ public final class LabTarget implements DrillTarget {
             }
             case DELAY -> lab.delay(target, other, Duration.ofMillis(ms));
             case UNDELAY -> lab.delay(target, other, Duration.ZERO);
+            case SAVE_ARBITER_STATE -> lab.saveArbiterState("drill-old");
+            case RESTART_ARBITER_FROM_SAVED -> lab.restartArbiterWithState("drill-old", "drill-current");
+            case CHECK_ARBITER_REFUSES -> {
+                java.util.List<String> alerts;
+                try {
+                    alerts = lab.arbiterStatus().alerts();
+                } catch (IOException e) {
+                    alerts = java.util.List.of();
+                }
+                boolean refused = alerts.stream().anyMatch(a -> a.contains("restored from an old copy"));
+                lab.restartArbiterWithState("drill-current", "drill-old");
+                if (!refused) {
+                    throw new FaultStep.NotSelfHealed("the arbiter restarted from an older state raised no epoch alert "
+                            + "(alerts: " + alerts + "); the drill put its current state back");
+                }
+            }
             case OPEN_TXNS, COMMIT_TXNS -> throw new IllegalStateException(action + " is played by the drill itself");
         }
     }

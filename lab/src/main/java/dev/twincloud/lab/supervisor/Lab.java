@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -559,6 +560,36 @@ public final class Lab implements AutoCloseable {
         }
         log.info("started {}", started);
         return started;
+    }
+
+    /** Copies the arbiter's durable state aside as {@code name} (for a drill that restarts it from an older copy). */
+    public synchronized void saveArbiterState(String name) throws IOException {
+        Path saved = layout.root().resolve("arbiter-saved");
+        Files.createDirectories(saved);
+        Files.copy(layout.arbiterState().resolve("state.json"), saved.resolve(name + ".json"), StandardCopyOption.REPLACE_EXISTING);
+        log.info("arbiter state saved as {}", name);
+    }
+
+    /**
+     * SIGKILLs the arbiter, saves its current state as {@code keepAs}, puts the state saved as {@code name}
+     * in its place and starts the arbiter again.
+     */
+    public synchronized void restartArbiterWithState(String name, String keepAs) throws IOException {
+        Path saved = layout.root().resolve("arbiter-saved").resolve(name + ".json");
+        if (!Files.exists(saved)) {
+            throw new IOException("no arbiter state saved as '" + name + "'");
+        }
+        kill("arbiter");
+        Path state = layout.arbiterState().resolve("state.json");
+        Files.copy(state, saved.resolveSibling(keepAs + ".json"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(saved, state, StandardCopyOption.REPLACE_EXISTING);
+        revive("arbiter");
+        log.info("arbiter restarted from the state saved as {} (its state before kept as {})", name, keepAs);
+    }
+
+    /** The arbiter's current status (its alerts among it). */
+    public ArbiterStatus arbiterStatus() throws IOException {
+        return Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken()).as(ArbiterStatus.class);
     }
 
     public synchronized void startComponent(String name) throws IOException {
