@@ -162,7 +162,8 @@ public class WriterHealth implements SmartLifecycle {
                     + " ms (max-age " + maxAge.toMillis() + " ms)", ageMs, null);
         }
         String role = s.standby() ? "standby" : "primary";
-        String lease = s.leaseProblem() == null ? "valid" : s.leaseProblem();
+        // without require-lease (embedded dev mode) a missing guard is not worth a word
+        String lease = s.leaseProblem() == null ? "valid" : requireLease ? s.leaseProblem() : null;
         Long leftMs = s.leaseLeftNanos() < 0 ? null : Duration.ofNanos(s.leaseLeftNanos() - ageNanos).toMillis();
         if (s.standby()) {
             return new Answer(Verdict.NOT_WRITER, role, lease, "the database is a standby", ageMs, null);
@@ -301,7 +302,7 @@ public class WriterHealth implements SmartLifecycle {
         Answer after = answer(now, now.sentNanos());
         if (before == null || before.verdict() != after.verdict()) {
             if (after.verdict() == Verdict.WRITER) {
-                log.info("writer health: UP (primary, lease valid)");
+                log.info("writer health: UP (primary{})", after.lease() == null ? "" : ", lease " + after.lease());
             } else {
                 log.info("writer health: {} ({})", after.verdict().header(), after.reason());
             }

@@ -81,6 +81,7 @@ class WriterHealthVerdictTest {
     void withoutRequireLeaseAPrimaryIsTheWriterWhateverTheLease() {
         var dev = health(false).answer(new Snapshot(T0, false, "the twincloud lease guard is not installed in this database", -1, null), T0);
         assertThat(dev.verdict()).isEqualTo(Verdict.WRITER);
+        assertThat(dev.lease()).as("not asked in dev mode").isNull();
         var devStandby = health(false).answer(new Snapshot(T0, true, null, -1, null), T0);
         assertThat(devStandby.verdict()).isEqualTo(Verdict.NOT_WRITER);
     }
