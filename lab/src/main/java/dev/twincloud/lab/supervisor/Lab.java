@@ -334,6 +334,8 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.api.require-lease=true",
                     // the writer health on a port and threads of its own: what the edge probes
                     "--twincloud.api.health.port=" + layout.apiHealthPort(site),
+                    // refreshed twice per edge probe (100 ms): a new writer's UP reaches the edge sooner
+                    "--twincloud.api.health.refresh-interval=50ms",
                     "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/" + APP_DATABASE,
                     // fail fast (503) while the database is being stopped or promoted, instead of holding a
                     // request for the default 3 s: the client retries, and the edge moves it to the new writer
