@@ -31,27 +31,41 @@ public final class BackendPool {
 
     public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold,
                        EdgeMetrics metrics, Clock clock) {
+        this(backends, healthyThreshold, unhealthyThreshold, false, metrics, clock);
+    }
+
+    /** @param definitiveDownAtOnce see {@link HealthState}: a definitive "not the writer" turns a backend unhealthy at once */
+    public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold, boolean definitiveDownAtOnce,
+                       EdgeMetrics metrics, Clock clock) {
         this.metrics = metrics;
         this.clock = clock;
         Instant now = clock.instant();
         for (Backend b : backends) {
             this.backends.put(b.name(), b);
-            this.states.put(b.name(), new HealthState(healthyThreshold, unhealthyThreshold, now));
+            this.states.put(b.name(), new HealthState(healthyThreshold, unhealthyThreshold, definitiveDownAtOnce, now));
         }
     }
 
     /** Feeds one probe result of {@code backend} into its state machine; logs a transition. */
     public void record(Backend backend, boolean success, String detail) {
+        record(backend, new Prober.Result(success, detail));
+    }
+
+    /** Feeds one probe result of {@code backend} into its state machine; logs a transition. */
+    public void record(Backend backend, Prober.Result result) {
+        boolean success = result.ok();
+        String detail = result.detail();
         metrics.probe(backend.name(), success);
         Optional<HealthState.Transition> t;
         synchronized (this) {
-            t = states.get(backend.name()).record(success, clock.instant());
+            t = states.get(backend.name()).record(success, result.definitive(), clock.instant());
         }
         t.ifPresent(tr -> {
             metrics.transition(backend.name(), tr.healthy());
-            log.info("backend {} ({}) is now {} at {} after {} consecutive {} (last probe: {})",
+            log.info("backend {} ({}) is now {} at {} after {} consecutive {}{} (last probe: {})",
                     backend.name(), backend.url(), tr.healthy() ? "HEALTHY" : "UNHEALTHY", tr.at(),
-                    tr.consecutive(), tr.healthy() ? "successes" : "failures", detail);
+                    tr.consecutive(), tr.healthy() ? "successes" : "failures",
+                    !tr.healthy() && result.definitive() ? ", the last one definitive" : "", detail);
             if (tr.healthy() && healthyCount() > 1) {
                 log.warn("ANOMALY: more than one backend is healthy; traffic stays on {}",
                         active().map(Backend::name).orElse("?"));

@@ -13,6 +13,13 @@ import java.util.Optional;
  * {@code unhealthyThreshold} failures in a row. A result that agrees with the current state only
  * resets the opposite counter.
  *
+ * <p>With {@code definitiveDownAtOnce} (the edge's {@code lab} profile), a <em>definitive</em> failure
+ * — the backend answered that it is not the writer — turns a healthy backend unhealthy at once,
+ * whatever the threshold: there is nothing to wait out, the site said so. Slow or failed probes
+ * (timeouts, connection errors) still count towards the threshold, so load that slows the health
+ * answer down cannot flip the writer on one late probe. Without it (the {@code cloud} profile, like a
+ * cloud load balancer, which cannot tell the two apart), every failure counts the same.
+ *
  * <p>Not thread-safe: the owner ({@link BackendPool}) serialises access.
  */
 public final class HealthState {
@@ -23,22 +30,37 @@ public final class HealthState {
 
     private final int healthyThreshold;
     private final int unhealthyThreshold;
+    private final boolean definitiveDownAtOnce;
     private boolean healthy;
     private int consecutiveOk;
     private int consecutiveFail;
     private Instant lastChange;
 
     public HealthState(int healthyThreshold, int unhealthyThreshold, Instant start) {
+        this(healthyThreshold, unhealthyThreshold, false, start);
+    }
+
+    public HealthState(int healthyThreshold, int unhealthyThreshold, boolean definitiveDownAtOnce, Instant start) {
         if (healthyThreshold < 1 || unhealthyThreshold < 1) {
             throw new IllegalArgumentException("thresholds must be >= 1");
         }
         this.healthyThreshold = healthyThreshold;
         this.unhealthyThreshold = unhealthyThreshold;
+        this.definitiveDownAtOnce = definitiveDownAtOnce;
         this.lastChange = start;
     }
 
-    /** Records one probe result; returns the transition it caused, if any. */
+    /** Records one probe result that is a success or a non-definitive failure. */
     public Optional<Transition> record(boolean success, Instant now) {
+        return record(success, false, now);
+    }
+
+    /**
+     * Records one probe result; returns the transition it caused, if any.
+     *
+     * @param definitive for a failure: the backend answered for certain that it is not the writer
+     */
+    public Optional<Transition> record(boolean success, boolean definitive, Instant now) {
         if (success) {
             consecutiveOk++;
             consecutiveFail = 0;
@@ -50,7 +72,7 @@ public final class HealthState {
         } else {
             consecutiveFail++;
             consecutiveOk = 0;
-            if (healthy && consecutiveFail >= unhealthyThreshold) {
+            if (healthy && (consecutiveFail >= unhealthyThreshold || (definitive && definitiveDownAtOnce))) {
                 healthy = false;
                 lastChange = now;
                 return Optional.of(new Transition(false, now, consecutiveFail));

@@ -150,7 +150,13 @@ class SiteChartTest {
         assertThat(httpPath(c.getReadinessProbe())).as("a standby site's pods serve reads: readiness, not writer")
                 .isEqualTo("/actuator/health/readiness");
         assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
-        assertThat(c.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(8080));
+        assertThat(c.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
+                .containsExactly("http:8080", "health:8081");
+        assertThat(env(c, "TWINCLOUD_HEALTH_PORT").getValue()).as("the writer health's own listener").isEqualTo("8081");
+        io.fabric8.kubernetes.api.model.Service svc = StrictModel.parse(one(render(s), "Service", "twincloud-api"),
+                io.fabric8.kubernetes.api.model.Service.class);
+        assertThat(svc.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort() + "->" + p.getTargetPort().getStrVal())
+                .as("the global LB's health check port").contains("health:8081->health");
         assertThat(env(c, "TWINCLOUD_API_REQUIRE_LEASE").getValue()).isEqualTo("true");
         assertThat(env(c, "SERVER_ADDRESS").getValue()).isEqualTo("0.0.0.0");
         assertThat(env(c, "SPRING_DATASOURCE_URL").getValue()).startsWith("jdbc:postgresql://twincloud-db-" + s.site() + "-rw:5432/app");

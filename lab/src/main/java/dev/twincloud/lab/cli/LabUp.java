@@ -48,6 +48,12 @@ public final class LabUp implements Callable<Integer> {
     @Option(names = "--lease-ttl-ms", defaultValue = "" + Timing.LEASE_TTL_MS, description = "Write lease ttl in ms. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
+    @Option(names = "--edge-profile", paramLabel = "lab|cloud", converter = LabOptions.EdgeProfileConverter.class,
+            description = "The edge's health checks: lab (every 100 ms, 80 ms timeout, 1/2, a definitive 'not the writer' "
+                    + "drops a site at once) or cloud (exactly the GCP load balancer's check deploy/terraform sets: 1 s, 1 s, "
+                    + "1/2, every failure counts the same). See docs/edge.md. Default: lab")
+    LabSettings.EdgeProfile edgeProfile = LabSettings.EdgeProfile.LAB;
+
     @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the APIs: PRODUCTION "
             + "(twincloud_app at run time, twincloud_owner for migrations) or SUPERUSER (postgres). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
@@ -74,7 +80,7 @@ public final class LabUp implements Callable<Integer> {
         }
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
-                .withDbRoles(dbRoles);
+                .withDbRoles(dbRoles).withEdgeProfile(edgeProfile);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -118,7 +124,8 @@ public final class LabUp implements Callable<Integer> {
         }
         cmd.addAll(List.of("lab", "up",
                 "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
-                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name()));
+                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name(),
+                "--edge-profile", edgeProfile.flag()));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
         long logStart = Files.exists(log) ? Files.size(log) : 0; // the log is appended to: read only this run's part
@@ -150,8 +157,9 @@ public final class LabUp implements Callable<Integer> {
     private static void printSummary(PrintWriter out, Lab l, Duration took) {
         LabLayout layout = l.layout();
         String token = l.secrets().devToken(Duration.ofHours(12));
-        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles)%n", took.toMillis() / 1000.0,
-                l.settings().mode(), l.settings().leaseTtl().toMillis(), l.settings().dbRoles().name().toLowerCase());
+        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles, edge profile %s)%n",
+                took.toMillis() / 1000.0, l.settings().mode(), l.settings().leaseTtl().toMillis(),
+                l.settings().dbRoles().name().toLowerCase(), l.settings().edgeProfile().describe());
         out.println();
         out.println("  entry (edge):  " + layout.entryUrl());
         for (SiteId s : LabLayout.SITES) {

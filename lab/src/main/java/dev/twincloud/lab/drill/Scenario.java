@@ -57,10 +57,29 @@ public enum Scenario {
     KILL_STANDBY_POSTMASTER("kill-standby-postmaster", "SIGKILL the standby's postmaster alone; its agent must start it again "
             + "and sync replication come back (no failover); checked after 6 s", 0, 0, false),
     NONE("none", "no fault: the workload alone for 6 s (not part of 'all'; what a deployment's edge allows)", 0, 0, false),
+    LOAD("load", "no fault, under load: the maximum write rate through the edge is measured first (closed loop, 8 clients, "
+            + "10 s), then writes run open-loop at half of it for 60 s beside the usual clients; passes only with 0 "
+            + "edge-made 503s and 0 promotions (not part of 'all')", 0, 0, false),
     RANDOM("random", "2-3 faults drawn from a seeded random generator, at random times and for random durations", 0, -1, false);
 
     /** Phase before the first fault, so that every run starts with some healthy traffic. */
     public static final long LEAD_IN_MS = 1500;
+
+    /** {@code load}: how long the maximum write rate is measured, closed loop, before the run. */
+    public static final java.time.Duration LOAD_MEASURE = java.time.Duration.ofSeconds(10);
+    /** {@code load}: closed-loop clients of the measurement (as {@code wrk -c8} in issue 11). */
+    public static final int LOAD_MEASURE_CLIENTS = 8;
+    /** {@code load}: the open-loop rate, as a fraction of the measured maximum. */
+    public static final double LOAD_FRACTION = 0.5;
+    /** {@code load}: the most open-loop writes in flight; a write due while all are taken is skipped and counted. */
+    public static final int LOAD_MAX_IN_FLIGHT = 256;
+    /** {@code load}: how long the open loop runs. */
+    public static final long LOAD_MS = 60_000;
+
+    /** How long a schedule without faults lasts: {@value #LOAD_MS} ms for {@code load}, 6 s otherwise. */
+    public long quietPhaseMs() {
+        return this == LOAD ? LOAD_MS : 6000;
+    }
 
     public final String id;
     public final String description;
@@ -99,7 +118,7 @@ public enum Scenario {
                 continue;
             }
             if (part.trim().equalsIgnoreCase("all")) {
-                Arrays.stream(values()).filter(s -> s != NONE).forEach(out::add);
+                Arrays.stream(values()).filter(s -> s != NONE && s != LOAD).forEach(out::add);
             } else {
                 out.add(byId(part));
             }
@@ -162,7 +181,7 @@ public enum Scenario {
                     FaultStep.of(5000, Action.UNDELAY, "writer", "arbiter"));
             case DELAY_REPLICATION -> List.of(FaultStep.delay(0, "writer", "standby", 300),
                     FaultStep.of(5000, Action.UNDELAY, "writer", "standby"));
-            case NONE -> List.of();
+            case NONE, LOAD -> List.of();
             case RANDOM -> random(seed);
         };
     }

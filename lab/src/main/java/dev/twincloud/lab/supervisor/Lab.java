@@ -333,6 +333,10 @@ public final class Lab implements AutoCloseable {
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.embedded-postgres.enabled=false",
                     "--twincloud.api.require-lease=true",
+                    // the writer health on a port and threads of its own: what the edge probes
+                    "--twincloud.api.health.port=" + layout.apiHealthPort(site),
+                    // refreshed twice per edge probe (100 ms): a new writer's UP reaches the edge sooner
+                    "--twincloud.api.health.refresh-interval=50ms",
                     "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/" + APP_DATABASE,
                     // fail fast (503) while the database is being stopped or promoted, instead of holding a
                     // request for the default 3 s: the client retries, and the edge moves it to the new writer
@@ -341,12 +345,9 @@ public final class Lab implements AutoCloseable {
         }
         var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),
                 "--port", Integer.toString(layout.edgePort()),
-                "--interval-ms", Long.toString(settings.edgeInterval().toMillis()),
-                "--timeout-ms", Long.toString(Math.max(50, settings.edgeInterval().toMillis() * 8 / 10)),
-                "--healthy-threshold", Integer.toString(settings.edgeHealthy()),
-                "--unhealthy-threshold", Integer.toString(settings.edgeUnhealthy())));
+                "--profile", settings.edgeProfile().flag()));
         for (SiteId site : LabLayout.SITES) {
-            edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site)));
+            edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site), "--health-port", site + "=" + layout.apiHealthPort(site)));
         }
         add("edge", edgeArgs, Map.of());
     }

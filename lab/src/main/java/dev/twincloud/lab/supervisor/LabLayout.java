@@ -12,7 +12,8 @@ import java.util.List;
  *   base+0  arbiter          base+10/20  gcp/aws PostgreSQL
  *   base+1  edge (entry)     base+11/21  gcp/aws agent
  *   base+2  link control     base+12/22  gcp/aws api
- *   base+3  lab control      base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
+ *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
+ *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  * </pre>
  */
 public record LabLayout(Path root, int basePort) {
@@ -59,6 +60,11 @@ public record LabLayout(Path root, int basePort) {
 
     public int apiPort(SiteId site) {
         return siteBase(site) + 2;
+    }
+
+    /** The API's writer-health listener (twincloud.api.health.port): what the edge probes. */
+    public int apiHealthPort(SiteId site) {
+        return siteBase(site) + 3;
     }
 
     /** The link a site's agent uses to reach the arbiter. */

@@ -10,9 +10,24 @@ class ScenarioTest {
 
     @Test
     void allMeansEveryFaultScenarioOnceAndListsKeepTheirOrder() {
-        assertThat(Scenario.parse("all")).hasSize(Scenario.values().length - 1).doesNotContain(Scenario.NONE);
+        assertThat(Scenario.parse("all")).hasSize(Scenario.values().length - 2).doesNotContain(Scenario.NONE, Scenario.LOAD);
         assertThat(Scenario.parse("switchover,kill-writer,switchover")).containsExactly(Scenario.SWITCHOVER, Scenario.KILL_WRITER);
         assertThatThrownBy(() -> Scenario.parse("kill-everything")).hasMessageContaining("kill-writer");
+    }
+
+    @Test
+    void loadIsTheNoneScheduleForAMinuteAtHalfTheMeasuredMaximumAndExpectsNoPromotion() {
+        assertThat(Scenario.parse("load")).containsExactly(Scenario.LOAD);
+        assertThat(Scenario.parse("all,load")).endsWith(Scenario.LOAD).contains(Scenario.KILL_WRITER);
+        assertThat(Scenario.byId(" LOAD ")).isEqualTo(Scenario.LOAD);
+        assertThat(Scenario.LOAD.schedule(1)).isEqualTo(Scenario.NONE.schedule(1)).isEmpty();
+        assertThat(Scenario.LOAD.quietPhaseMs()).isEqualTo(60_000);
+        assertThat(Scenario.NONE.quietPhaseMs()).isEqualTo(6_000);
+        assertThat(Scenario.LOAD_FRACTION).isGreaterThanOrEqualTo(0.5);
+        assertThat(Scenario.LOAD.minFailovers).isZero();
+        assertThat(Scenario.LOAD.maxFailovers(List.of())).isZero();
+        assertThat(Scenario.LOAD.unplanned).isFalse();
+        assertThatThrownBy(() -> Scenario.parse("lod")).hasMessageContaining("load");
     }
 
     @Test
