@@ -13,7 +13,7 @@ class WebConfig {
 
     @Bean
     FilterRegistrationBean<TokenFilter> tokenFilter(ArbiterProperties props, JsonMapper json) {
-        var filter = new TokenFilter(props.agentToken(), props.operatorToken(), new Problems(json));
+        var filter = new TokenFilter(props.agentToken(), props.operatorToken(), props.viewer(), new Problems(json));
         var registration = new FilterRegistrationBean<>(filter);
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
