@@ -7,7 +7,10 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The token filter in front of every {@code /v1/*} endpoint; actuator health, info and prometheus stay open. */
+/**
+ * The token filter in front of every {@code /v1/*} endpoint; actuator health, info and prometheus stay
+ * open, and so do the status page's static files (they hold no data).
+ */
 @Configuration(proxyBeanMethods = false)
 class WebConfig {
 
@@ -18,6 +21,16 @@ class WebConfig {
         registration.addUrlPatterns("/v1/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         registration.setName("twincloudTokenFilter");
+        return registration;
+    }
+
+    /** Security headers of the status page and its script and style (the page itself needs no token). */
+    @Bean
+    FilterRegistrationBean<StatusPage.Headers> statusPageHeaders() {
+        var registration = new FilterRegistrationBean<>(new StatusPage.Headers());
+        registration.addUrlPatterns("/status", "/status/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 11);
+        registration.setName("twincloudStatusPageHeaders");
         return registration;
     }
 }
