@@ -7,6 +7,7 @@ import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.lab.supervisor.LabControlServer;
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSecrets;
 import dev.twincloud.lab.supervisor.LabSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -166,6 +167,8 @@ public final class LabUp implements Callable<Integer> {
             out.printf("  %-4s          api %s  agent :%d  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s), layout.pgPort(s));
         }
         out.println("  arbiter:       " + l.arbiterUrl());
+        out.println("  status page:   " + l.arbiterUrl() + "/status  (token: " + LabSecrets.VIEWER_KEY + " in "
+                + layout.secretsFile() + ")");
         out.println("  logs:          " + layout.logs());
         out.println();
         out.println("  dev token (12 h):");

@@ -304,7 +304,7 @@ public final class Lab implements AutoCloseable {
                 "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
                 "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms"));
         add("arbiter", arbiterArgs, Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
-                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken()));
+                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(), "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken()));
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
             Map<String, String> env = new HashMap<>();
