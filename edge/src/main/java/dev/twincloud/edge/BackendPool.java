@@ -13,7 +13,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The backends with their health, and the routing rule: send traffic to the healthy backend; if
  * several are healthy (twincloud's one-writer rule should prevent it), prefer the one healthy the
- * longest — the one clients already talk to — and count an anomaly.
+ * longest — the one clients already talk to — and count an anomaly. With the {@code lab} profile
+ * (definitive answers count at once), when no backend is healthy the edge keeps sending traffic to
+ * the one that turned unhealthy last through slow probes only ({@link HealthState#lastResort()}):
+ * a writer slowed down by load stays reachable instead of the edge answering 503 itself; one that
+ * said "not the writer" is never used so.
  */
 public final class BackendPool {
 
@@ -103,6 +107,17 @@ public final class BackendPool {
         }
         if (countAnomaly && healthyCount > 1) {
             metrics.multipleHealthy();
+        }
+        if (best == null) {
+            synchronized (this) {
+                for (Map.Entry<String, HealthState> e : states.entrySet()) {
+                    HealthState s = e.getValue();
+                    if (s.lastResort() && (best == null || s.lastChange().isAfter(bestSince))) {
+                        best = e.getKey();
+                        bestSince = s.lastChange();
+                    }
+                }
+            }
         }
         return Optional.ofNullable(best).map(backends::get);
     }

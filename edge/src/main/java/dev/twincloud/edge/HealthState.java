@@ -20,6 +20,11 @@ import java.util.Optional;
  * answer down cannot flip the writer on one late probe. Without it (the {@code cloud} profile, like a
  * cloud load balancer, which cannot tell the two apart), every failure counts the same.
  *
+ * <p>It also remembers whether the backend was ever healthy and whether it has said "not the writer"
+ * since ({@link #lastResort()}): with {@code definitiveDownAtOnce}, {@link BackendPool} keeps sending
+ * traffic to a writer that turned unhealthy through slow probes only while no other backend is
+ * healthy, rather than answering 503 itself.
+ *
  * <p>Not thread-safe: the owner ({@link BackendPool}) serialises access.
  */
 public final class HealthState {
@@ -35,6 +40,9 @@ public final class HealthState {
     private int consecutiveOk;
     private int consecutiveFail;
     private Instant lastChange;
+    private boolean everHealthy;
+    /** A definitive "not the writer" came since the backend was last healthy. */
+    private boolean saidNotWriter;
 
     public HealthState(int healthyThreshold, int unhealthyThreshold, Instant start) {
         this(healthyThreshold, unhealthyThreshold, false, start);
@@ -62,14 +70,17 @@ public final class HealthState {
      */
     public Optional<Transition> record(boolean success, boolean definitive, Instant now) {
         if (success) {
+            saidNotWriter = false;
             consecutiveOk++;
             consecutiveFail = 0;
             if (!healthy && consecutiveOk >= healthyThreshold) {
                 healthy = true;
+                everHealthy = true;
                 lastChange = now;
                 return Optional.of(new Transition(true, now, consecutiveOk));
             }
         } else {
+            saidNotWriter |= definitive;
             consecutiveFail++;
             consecutiveOk = 0;
             if (healthy && (consecutiveFail >= unhealthyThreshold || (definitive && definitiveDownAtOnce))) {
@@ -83,6 +94,15 @@ public final class HealthState {
 
     public boolean healthy() {
         return healthy;
+    }
+
+    /**
+     * Unhealthy, but only through slow or failed probes since it was last healthy (it never answered
+     * "not the writer" since): with {@code definitiveDownAtOnce}, the backend to keep using when no
+     * other is healthy — its database's lease guard, not routing, refuses writes it may not take.
+     */
+    public boolean lastResort() {
+        return definitiveDownAtOnce && !healthy && everHealthy && !saidNotWriter;
     }
 
     public int consecutiveOk() {
