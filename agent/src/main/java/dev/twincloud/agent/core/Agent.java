@@ -575,6 +575,8 @@ public final class Agent {
             case SET_ASYNC -> driver.setSynchronousStandby(Optional.empty());
             case SET_SYNC -> driver.setSynchronousStandby(a.syncStandby());
             case FENCE_AND_STOP_CLEAN -> {
+                stopAskingForPromises();
+                checkpointBeforeFence(obs);
                 fence(obs, a.epoch());
                 StepResult r = driver.stopClean();
                 if (r instanceof StepResult.Done) {
@@ -588,6 +590,44 @@ public final class Agent {
                 yield driver.stopNow();
             }
         };
+    }
+
+    /** How long a planned switchover's checkpoint before the fence may take (it runs while writes still commit). */
+    static final Duration PRE_FENCE_CHECKPOINT_TIMEOUT = Duration.ofMillis(1000);
+
+    /**
+     * A planned switchover: flush the dirty buffers while the site still takes writes, so the shutdown
+     * checkpoint after the fence — which clients wait through — has little left to write. Bounded; a
+     * failure or timeout only makes the shutdown slower.
+     */
+    private void checkpointBeforeFence(Observation obs) {
+        if (obs.role() != DbRole.PRIMARY) {
+            return;
+        }
+        long started = nanoTime.getAsLong();
+        try {
+            synchronized (leaseLock) { // the lease connection is not shared with the failsafe meanwhile
+                Connection c = leaseConnection();
+                try (var st = c.createStatement()) {
+                    st.setQueryTimeout((int) Math.max(1, PRE_FENCE_CHECKPOINT_TIMEOUT.toSeconds()));
+                    st.execute("CHECKPOINT");
+                }
+            }
+            log.info("site={} checkpoint before the fence took {} ms", site, (nanoTime.getAsLong() - started) / 1_000_000);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("site={} checkpoint before the fence failed (the shutdown checkpoint does it): {}", site, e.getMessage());
+            closeLeaseConnection();
+        }
+    }
+
+    /**
+     * Told to fence: from now on the failsafe asks for no promise (a promise would make the switchover's
+     * target hold its promotion) and extends nothing.
+     */
+    private void stopAskingForPromises() {
+        synchronized (leaseLock) {
+            leaseRevoked = true;
+        }
     }
 
     /** Ends the lease in the database first, so no write commits while PostgreSQL shuts down. */
