@@ -1,7 +1,8 @@
 # One twincloud deployment: two sites, the VPN between them, the arbiter, the
-# edge and CI federation. Apply order is handled by references; the only manual
-# step is feeding the AWS internal load balancer IPs back after the first Helm
-# install (aws_backend_ips).
+# edge and CI federation. Apply order is handled by references, with one loop
+# (docs/deploy.md, "First deployment"): after the first Helm install of both
+# sites, apply again with gcp_negs_created = true (GKE has created the API's
+# NEGs) and aws_backend_ips (the AWS internal NLB's fixed private IPs).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -34,9 +35,10 @@ module "gcp_site" {
 module "aws_site" {
   source = "../../modules/aws-site"
 
-  name                         = "${var.environment}-aws"
-  availability_zones           = var.aws_availability_zones
-  cluster_admin_principal_arns = [module.github_oidc.aws_role_arn]
+  name                                 = "${var.environment}-aws"
+  availability_zones                   = var.aws_availability_zones
+  cluster_admin_principal_arns         = [module.github_oidc.aws_role_arn]
+  load_balancer_controller_policy_json = file(var.aws_load_balancer_controller_policy_file)
 }
 
 module "interconnect" {
@@ -76,6 +78,7 @@ module "edge" {
   gcp_network_id   = module.gcp_site.network_id
   gcp_network_name = module.gcp_site.network_name
   gcp_neg_zones    = var.gcp_zones
+  gcp_negs_created = var.gcp_negs_created
   aws_hybrid_zone  = var.gcp_zones[0]
   aws_backend_ips  = var.aws_backend_ips
   route53_zone_id  = var.route53_zone_id
