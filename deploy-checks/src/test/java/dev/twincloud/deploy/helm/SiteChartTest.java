@@ -197,6 +197,7 @@ class SiteChartTest {
         assertThat(env(c, "TWINCLOUD_DB_PASSWORD").getValueFrom().getSecretKeyRef().getName())
                 .isEqualTo("twincloud-db-superuser");
         assertThat(env(c, "TWINCLOUD_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-agent-token");
+        assertThat(env(c, "TWINCLOUD_CNPG_ENSURE_ROLES").getValue()).as("nobody else grants the production roles").isEqualTo("true");
         assertThat(httpPath(c.getLivenessProbe())).isEqualTo("/actuator/health/liveness");
         assertThat(httpPath(c.getReadinessProbe())).isEqualTo("/actuator/health/readiness");
         assertThat(agent.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("twincloud-agent");
