@@ -529,13 +529,22 @@ class CrossReferencesTest {
         return out;
     }
 
+    /** The sites a reusable workflow's {@code inputs.site} takes (deploy.yml passes the writer and the standby). */
+    static final List<String> SITES = List.of("gcp", "aws");
+
     static List<String> oidcSubjectsTrusted(List<Job> jobs, List<String> trusted) {
         List<String> problems = new ArrayList<>();
         for (Job j : jobs) {
             if (j.federates()) {
-                String sub = Checks.oidcSubject("OWNER/REPO", j.environment(), "refs/heads/main");
-                if (!trusted.contains(sub)) {
-                    problems.add(j.workflow() + " job " + j.id() + " presents " + sub + ", which the cloud trust policies do not accept " + trusted);
+                String env = j.environment();
+                List<String> envs = env != null && env.contains("${{ inputs.site }}")
+                        ? SITES.stream().map(site -> env.replace("${{ inputs.site }}", site)).toList()
+                        : java.util.Collections.singletonList(env);
+                for (String e : envs) {
+                    String sub = Checks.oidcSubject("OWNER/REPO", e, "refs/heads/main");
+                    if (!trusted.contains(sub)) {
+                        problems.add(j.workflow() + " job " + j.id() + " presents " + sub + ", which the cloud trust policies do not accept " + trusted);
+                    }
                 }
             }
         }
@@ -561,7 +570,7 @@ class CrossReferencesTest {
             String text = j.node().toString();
             boolean needsCluster = (gkePrivate && text.contains("get-gke-credentials")) || (eksPrivate && text.contains("update-kubeconfig"))
                     || text.contains("ARBITER_URL");
-            if (needsCluster && !j.runsOn().contains("self-hosted")) {
+            if (needsCluster && !j.node().has("uses") && !j.runsOn().contains("self-hosted")) {
                 problems.add(j.workflow() + " job " + j.id() + " runs on " + j.runsOn()
                         + " but reaches a private control plane or the arbiter (whose firewall admits only the sites)");
             }
@@ -597,13 +606,51 @@ class CrossReferencesTest {
 
     @Test
     void deploysNeverRollBackBlindlyNorForceReplace() throws IOException {
+        List<Job> upgrading = jobs().stream().filter(j -> j.node().toString().contains("helm upgrade")).toList();
+        assertThat(upgrading).isNotEmpty();
+        for (Job j : upgrading) {
+            assertThat(j.node().toString()).as(j.workflow()).doesNotContain("--atomic").doesNotContain("--force").doesNotContain("helm rollback");
+        }
+        // Only deploy.yml calls the site upgrades on push, one rollout at a time.
         for (Job j : jobs()) {
-            String text = j.node().toString();
-            if (text.contains("helm upgrade")) {
-                assertThat(text).as(j.workflow()).doesNotContain("--atomic").doesNotContain("--force").doesNotContain("helm rollback");
-                assertThat(j.workflowNode().path("concurrency").path("group").asText()).as("one site at a time").isEqualTo("deploy-sites");
+            if (j.node().path("uses").asText().endsWith("deploy-site.yml")) {
+                assertThat(j.workflowNode().path("concurrency").path("group").asText()).as(j.workflow()).isEqualTo("deploy-sites");
             }
         }
+    }
+
+    /** What the workflows send to POST /v1/switchover is what the arbiter reads (core's OperatorRequest.Switchover). */
+    static List<String> switchoverBodiesMatch(List<Job> jobs, List<String> fields) {
+        List<String> problems = new ArrayList<>();
+        for (Job j : jobs) {
+            String text = j.node().toString();
+            if (!text.contains("/v1/switchover")) {
+                continue;
+            }
+            Matcher m = Pattern.compile("\\{\\\\+\"(\\w+)\\\\+\":").matcher(text);
+            boolean any = false;
+            while (m.find()) {
+                any = true;
+                if (!fields.contains(m.group(1))) {
+                    problems.add(j.workflow() + " job " + j.id() + " sends {\"" + m.group(1) + "\": ...} to /v1/switchover; the arbiter reads " + fields);
+                }
+            }
+            if (!any) {
+                problems.add(j.workflow() + " job " + j.id() + " calls /v1/switchover without a JSON body the check recognises");
+            }
+        }
+        return problems;
+    }
+
+    @Test
+    void switchoverRequestsUseTheArbitersFieldNames() throws IOException {
+        Matcher record = Pattern.compile("record Switchover\\(SiteId (\\w+)\\)").matcher(read("core/src/main/java/dev/twincloud/core/protocol/OperatorRequest.java"));
+        assertThat(record.find()).isTrue();
+        List<String> fields = List.of(record.group(1));
+        assertThat(jobs()).filteredOn(j -> j.node().toString().contains("/v1/switchover")).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(switchoverBodiesMatch(jobs(), fields)).isEmpty();
+        // The first version's switchover.yml sent {"target": ...}.
+        assertThat(switchoverBodiesMatch(jobs(), List.of("target"))).isNotEmpty();
     }
 
     // ------------------------------------------------- agent-owned fields
