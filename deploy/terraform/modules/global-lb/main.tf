@@ -91,6 +91,40 @@ resource "google_compute_network_endpoint" "aws" {
   port                   = var.aws_backend_port
 }
 
+# The API's actuator (metrics, detailed health, the writer health the load balancer itself probes
+# directly) is for the operators' network, not the internet. Health checks do not pass through this
+# policy (they probe the backends directly), so denying the paths here changes nothing for them.
+resource "google_compute_security_policy" "edge" {
+  count       = local.alb
+  project     = var.gcp_project_id
+  name        = "${var.name}-edge"
+  description = "Deny the API's management endpoints from the internet."
+  type        = "CLOUD_ARMOR"
+
+  rule {
+    action      = "deny(404)"
+    priority    = 1000
+    description = "No /actuator (in any case, behind any number of slashes) and no percent-encoded path: the API's own paths never need one."
+    match {
+      expr {
+        expression = "request.path.lower().contains('/actuator') || request.path.contains('%')"
+      }
+    }
+  }
+
+  rule {
+    action      = "allow"
+    priority    = 2147483647
+    description = "Everything else."
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+  }
+}
+
 resource "google_compute_backend_service" "api" {
   count                 = local.alb
   project               = var.gcp_project_id
@@ -99,6 +133,7 @@ resource "google_compute_backend_service" "api" {
   load_balancing_scheme = "EXTERNAL_MANAGED"
   timeout_sec           = 30
   health_checks         = [google_compute_health_check.writer[0].id]
+  security_policy       = google_compute_security_policy.edge[0].id
 
   # Short drain: once a site loses the lease its writes fail anyway.
   connection_draining_timeout_sec = 5

@@ -211,6 +211,40 @@ class CrossReferencesTest {
         assertThat((String) v.get("description")).contains("does not add to the RTO");
     }
 
+    /** Every backend service of the edge denies the API's management paths (actuator) to the internet. */
+    static List<String> actuatorDeniedAtTheEdge(List<TerraformTree.Resource> backends, List<TerraformTree.Resource> policies) {
+        List<String> problems = new ArrayList<>();
+        for (TerraformTree.Resource b : backends) {
+            Object ref = b.get("security_policy");
+            TerraformTree.Resource policy = ref == null ? null : policies.stream()
+                    .filter(p -> String.valueOf(ref).contains("google_compute_security_policy." + p.name())).findFirst().orElse(null);
+            if (policy == null) {
+                problems.add(b + " has no Cloud Armor policy: /actuator/prometheus and detailed health are public");
+                continue;
+            }
+            boolean denies = TerraformTree.blocks(policy.get("rule")).stream().anyMatch(r ->
+                    String.valueOf(r.get("action")).startsWith("deny")
+                            && String.valueOf(r.get("match")).contains("/actuator"));
+            if (!denies) {
+                problems.add(policy + " does not deny /actuator");
+            }
+        }
+        return problems;
+    }
+
+    @Test
+    void theApisActuatorIsNotReachableThroughTheLoadBalancer() {
+        var lb = TerraformTree.module("global-lb");
+        var backends = lb.resources("google_compute_backend_service");
+        var policies = lb.resources("google_compute_security_policy");
+        assertThat(backends).isNotEmpty();
+        assertThat(actuatorDeniedAtTheEdge(backends, policies)).isEmpty();
+        // What it protects: the chart scrapes the API's metrics there.
+        assertThat(path(one(gcp, "ServiceMonitor", "twincloud-api"), "spec.endpoints").toString()).contains("/actuator/prometheus");
+        // The first version had no policy.
+        assertThat(actuatorDeniedAtTheEdge(backends, List.of())).isNotEmpty();
+    }
+
     // ----------------------------------------------------------- addresses
 
     @SuppressWarnings("unchecked")
