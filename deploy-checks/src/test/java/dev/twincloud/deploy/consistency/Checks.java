@@ -294,4 +294,89 @@ final class Checks {
         }
         return problems;
     }
+
+    // --------------------------------------------------------- network policy
+
+    /** Where a connection comes from: a pod (its namespace and labels) or an address outside the cluster. */
+    record Source(String namespace, Map<String, String> podLabels, String address) {
+        static Source pod(String namespace, Map<String, String> labels) {
+            return new Source(namespace, labels, null);
+        }
+
+        static Source address(String ip) {
+            return new Source(null, Map.of(), ip);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static boolean selects(Map<String, Object> selector, Map<String, String> labels) {
+        if (selector == null) {
+            return true;
+        }
+        Map<String, String> match = (Map<String, String>) selector.getOrDefault("matchLabels", Map.of());
+        for (var e : match.entrySet()) {
+            if (!e.getValue().equals(labels.get(e.getKey()))) {
+                return false;
+            }
+        }
+        for (Map<String, Object> expr : (List<Map<String, Object>>) selector.getOrDefault("matchExpressions", List.of())) {
+            String v = labels.get((String) expr.get("key"));
+            List<String> values = (List<String>) expr.getOrDefault("values", List.of());
+            boolean ok = switch ((String) expr.get("operator")) {
+                case "In" -> v != null && values.contains(v);
+                case "NotIn" -> v == null || !values.contains(v);
+                case "Exists" -> v != null;
+                case "DoesNotExist" -> v == null;
+                default -> false;
+            };
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static boolean peerMatches(Map<String, Object> peer, String policyNamespace, Source src) {
+        if (peer.containsKey("ipBlock")) {
+            String cidr = path(peer, "ipBlock.cidr");
+            return src.address() != null && contains(cidr, src.address());
+        }
+        if (src.address() != null) {
+            return false; // pod and namespace selectors match pods only
+        }
+        Map<String, Object> ns = (Map<String, Object>) peer.get("namespaceSelector");
+        Map<String, Object> pods = (Map<String, Object>) peer.get("podSelector");
+        boolean nsOk = ns == null ? policyNamespace.equals(src.namespace())
+                : selects(ns, Map.of("kubernetes.io/metadata.name", src.namespace()));
+        return nsOk && selects(pods, src.podLabels());
+    }
+
+    /**
+     * Whether the NetworkPolicies of {@code namespace} let {@code src} reach {@code port} of a pod with
+     * {@code labels} (Kubernetes semantics: a pod no policy selects for ingress admits everything;
+     * otherwise some rule of a selecting policy must admit the source and the port).
+     */
+    @SuppressWarnings("unchecked")
+    static boolean admits(List<Map<String, Object>> docs, String namespace, Map<String, String> labels, int port, Source src) {
+        List<Map<String, Object>> selecting = Charts.ofKind(docs, "NetworkPolicy").stream()
+                .filter(p -> selects(path(p, "spec.podSelector"), labels))
+                .filter(p -> ((List<String>) Objects.requireNonNullElse(path(p, "spec.policyTypes"), List.of("Ingress"))).contains("Ingress"))
+                .toList();
+        if (selecting.isEmpty()) {
+            return true;
+        }
+        for (Map<String, Object> p : selecting) {
+            for (Map<String, Object> rule : (List<Map<String, Object>>) Objects.requireNonNullElse(path(p, "spec.ingress"), List.<Map<String, Object>>of())) {
+                List<Map<String, Object>> ports = (List<Map<String, Object>>) rule.get("ports");
+                boolean portOk = ports == null || ports.stream().anyMatch(x -> Integer.valueOf(port).equals(x.get("port")));
+                List<Map<String, Object>> from = (List<Map<String, Object>>) rule.get("from");
+                boolean fromOk = from == null || from.stream().anyMatch(peer -> peerMatches(peer, namespace, src));
+                if (portOk && fromOk) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 }

@@ -336,6 +336,69 @@ class CrossReferencesTest {
         assertThat(tfList("interconnect", "extra_advertised_ranges")).containsAll(googleRanges);
     }
 
+    // ------------------------------------------------------ network policies
+
+    /** Who must reach what at one site, through its NetworkPolicies. */
+    static List<String> networkPoliciesAdmitWhatConnects(String site, List<Map<String, Object>> docs, List<String> peerSources) {
+        List<String> problems = new ArrayList<>();
+        String ns = Charts.NAMESPACE;
+        String cluster = "twincloud-db-" + site;
+        Map<String, String> db = Map.of("cnpg.io/cluster", cluster, "cnpg.io/instanceRole", "primary");
+        Map<String, String> api = Map.of("app.kubernetes.io/instance", "twincloud", "app.kubernetes.io/name", "twincloud-api");
+        Map<String, String> agent = Map.of("app.kubernetes.io/instance", "twincloud", "app.kubernetes.io/name", "twincloud-agent");
+        var operator = Checks.Source.pod("cnpg-system", Map.of("app.kubernetes.io/name", "cloudnative-pg"));
+        var anywhere = Checks.Source.address("35.191.0.1");
+        for (int port : List.of(8000, 5432)) {
+            if (!Checks.admits(docs, ns, db, port, operator)) {
+                problems.add(site + ": CloudNativePG's operator cannot reach the instances on " + port);
+            }
+            if (!Checks.admits(docs, ns, db, port, Checks.Source.pod(ns, Map.of("cnpg.io/cluster", cluster)))) {
+                problems.add(site + ": the instances cannot reach each other on " + port);
+            }
+        }
+        for (var who : List.of(api, agent)) {
+            if (!Checks.admits(docs, ns, db, 5432, Checks.Source.pod(ns, who))) {
+                problems.add(site + ": " + who.get("app.kubernetes.io/name") + " cannot reach PostgreSQL");
+            }
+        }
+        for (String source : peerSources) {
+            if (!Checks.admits(docs, ns, db, 5432, Checks.Source.address(source))) {
+                problems.add(site + ": replication from " + source + " (the other site, as it arrives here) is not admitted");
+            }
+        }
+        if (!Checks.admits(docs, ns, api, containerPort(docs, "twincloud-api", "http"), anywhere)) {
+            problems.add(site + ": the load balancer cannot reach the api");
+        }
+        if (!Checks.admits(docs, ns, agent, containerPort(docs, "twincloud-agent", "http"), Checks.Source.pod("monitoring", Map.of()))) {
+            problems.add(site + ": metrics cannot be scraped from the agent");
+        }
+        return problems;
+    }
+
+    /** An address in each of a set of ranges (where the peer's connections come from). */
+    private static List<String> firstHosts(List<String> cidrs) {
+        return cidrs.stream().map(c -> Checks.dotted(Checks.ip(c.split("/")[0]) + 10)).toList();
+    }
+
+    @Test
+    void networkPoliciesAdmitEverythingThatMustConnect() {
+        // GKE's internal passthrough LB keeps the AWS pods' addresses (the AWS VPC).
+        List<String> toGcp = firstHosts(awsSubnets(true));
+        // EKS's NLB with IP targets connects from its own addresses (in the private subnets).
+        List<String> toAws = nlbIps(aws, "replication");
+        assertThat(Charts.ofKind(gcp, "NetworkPolicy")).hasSize(3);
+        assertThat(networkPoliciesAdmitWhatConnects("gcp", gcp, toGcp)).isEmpty();
+        assertThat(networkPoliciesAdmitWhatConnects("aws", aws, toAws)).isEmpty();
+        // Broken: the operator in another namespace than the policy admits; replication sources that
+        // are the GCP ranges although the NLB connects from its own addresses.
+        assertThat(networkPoliciesAdmitWhatConnects("gcp", Charts.render(Charts.SITE, Charts.values("values-gcp.yaml"),
+                Map.of("networkPolicy.operatorNamespace", "postgres-operator")), toGcp))
+                .anySatisfy(p -> assertThat(p).contains("operator cannot reach"));
+        assertThat(networkPoliciesAdmitWhatConnects("aws", Charts.render(Charts.SITE, Charts.values("values-aws.yaml"),
+                Map.of("networkPolicy.replicationSourceCidrs[0]", "10.10.0.0/20")), toAws))
+                .anySatisfy(p -> assertThat(p).contains("replication from"));
+    }
+
     // ------------------------------------------------------------ arbiter
 
     @SuppressWarnings("unchecked")
