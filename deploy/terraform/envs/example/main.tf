@@ -30,6 +30,7 @@ module "gcp_site" {
   region                     = var.gcp_region
   name                       = "${var.environment}-gcp"
   master_authorized_networks = var.master_authorized_networks
+  fleet_project              = var.gcp_project_id
 }
 
 module "aws_site" {
@@ -39,6 +40,18 @@ module "aws_site" {
   availability_zones                   = var.aws_availability_zones
   cluster_admin_principal_arns         = [module.github_oidc.aws_role_arn]
   load_balancer_controller_policy_json = file(var.aws_load_balancer_controller_policy_file)
+}
+
+module "fleet" {
+  source = "../../modules/fleet"
+
+  fleet_project_id    = var.gcp_project_id
+  location            = var.gcp_region
+  attach_eks          = var.attach_eks
+  eks_cluster_name    = module.aws_site.cluster_name
+  eks_oidc_issuer_url = module.aws_site.oidc_issuer_url
+  platform_version    = var.attached_platform_version
+  admin_users         = var.fleet_admin_users
 }
 
 module "interconnect" {

@@ -127,3 +127,21 @@ variable "master_authorized_networks" {
   description = "Networks allowed to reach the GKE control plane."
   default     = []
 }
+
+variable "attach_eks" {
+  type        = bool
+  description = "Attach the EKS cluster to the fleet (after applying the attach agent's install manifest to it)."
+  default     = false
+}
+
+variable "attached_platform_version" {
+  type        = string
+  description = "GKE attached clusters platform version for the EKS cluster."
+  default     = null
+}
+
+variable "fleet_admin_users" {
+  type        = list(string)
+  description = "Google identities with cluster-admin on the attached EKS cluster through the Connect gateway."
+  default     = []
+}

@@ -84,3 +84,8 @@ output "private_subnet_cidrs" {
   description = "CIDRs of the private subnets, one per availability zone in order: the internal NLBs' fixed IPs (helm: aws-load-balancer-private-ipv4-addresses) take one address in each."
   value       = aws_subnet.private[*].cidr_block
 }
+
+output "oidc_issuer_url" {
+  description = "OIDC issuer of the EKS cluster's service-account tokens (fleet: attaching the cluster)."
+  value       = aws_eks_cluster.this.identity[0].oidc[0].issuer
+}

@@ -565,6 +565,18 @@ class CrossReferencesTest {
                 .containsEntry("service.beta.kubernetes.io/aws-load-balancer-type", "external");
     }
 
+    @Test
+    void bothClustersAreInOneFleet() {
+        var env = TerraformTree.envs().getFirst().text();
+        assertThat(TerraformTree.module("gcp-site").text()).contains("dynamic \"fleet\"").contains("project = fleet.value");
+        assertThat(env).contains("fleet_project              = var.gcp_project_id");
+        assertThat(env).contains("fleet_project_id    = var.gcp_project_id")
+                .contains("eks_cluster_name    = module.aws_site.cluster_name")
+                .contains("eks_oidc_issuer_url = module.aws_site.oidc_issuer_url");
+        var attached = TerraformTree.module("fleet").resources("google_container_attached_cluster");
+        assertThat(attached).singleElement().satisfies(r -> assertThat(r.get("distribution")).isEqualTo("eks"));
+    }
+
     // ------------------------------------------------------------- images
 
     @Test
