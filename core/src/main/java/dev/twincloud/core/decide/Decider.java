@@ -169,7 +169,7 @@ public final class Decider {
      * primary down cleanly, publishes a demotion token and restarts it as a replica of the target
      * (a running server in recovery, reported STANDBY, with the token; docs/deploy.md).
      */
-    static boolean stoppedCleanly(AgentReport r) {
+    public static boolean stoppedCleanly(AgentReport r) {
         return r.state() == FENCED
                 && (r.dbRole() == DbRole.DOWN || (r.dbRole() == DbRole.STANDBY && r.demotionToken().isPresent()));
     }
