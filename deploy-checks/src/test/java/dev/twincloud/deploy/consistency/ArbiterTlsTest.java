@@ -1,7 +1,5 @@
 package dev.twincloud.deploy.consistency;
 
-import static dev.twincloud.deploy.helm.Charts.one;
-import static dev.twincloud.deploy.helm.Charts.path;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -93,8 +91,8 @@ class ArbiterTlsTest {
     /** The arbiter container's environment as the chart renders it, paths mapped into {@code tmp}. */
     @SuppressWarnings("unchecked")
     static Map<String, String> chartEnvironment(Path tmp) {
-        Map<String, Object> d = one(Charts.render(Charts.ARBITER, Charts.values("values-arbiter.yaml")), "Deployment", "twincloud-arbiter");
-        Map<String, Object> c = ((List<Map<String, Object>>) path(d, "spec.template.spec.containers")).getFirst();
+        Map<String, Object> c = CrossReferencesTest.containers(
+                Charts.render(Charts.ARBITER, Charts.values("values-arbiter.yaml")), "twincloud-arbiter").getFirst();
         Map<String, String> env = new LinkedHashMap<>();
         for (Map<String, Object> e : (List<Map<String, Object>>) c.get("env")) {
             if (e.get("value") != null) {

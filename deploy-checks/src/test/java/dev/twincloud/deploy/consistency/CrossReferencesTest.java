@@ -154,9 +154,13 @@ class CrossReferencesTest {
     }
 
     @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> containers(List<Map<String, Object>> docs, String deployment) {
+        return (List<Map<String, Object>>) path(one(docs, "Deployment", deployment), "spec.template.spec.containers");
+    }
+
+    @SuppressWarnings("unchecked")
     private static int containerPort(List<Map<String, Object>> docs, String deployment, String portName) {
-        Map<String, Object> d = one(docs, "Deployment", deployment);
-        for (Map<String, Object> c : (List<Map<String, Object>>) path(d, "spec.template.spec.containers")) {
+        for (Map<String, Object> c : containers(docs, deployment)) {
             for (Map<String, Object> p : (List<Map<String, Object>>) c.get("ports")) {
                 if (portName.equals(p.get("name"))) {
                     return ((Number) p.get("containerPort")).intValue();
@@ -403,8 +407,7 @@ class CrossReferencesTest {
 
     @SuppressWarnings("unchecked")
     private static String env(List<Map<String, Object>> docs, String deployment, String name) {
-        Map<String, Object> d = one(docs, "Deployment", deployment);
-        for (Map<String, Object> c : (List<Map<String, Object>>) path(d, "spec.template.spec.containers")) {
+        for (Map<String, Object> c : containers(docs, deployment)) {
             for (Map<String, Object> e : (List<Map<String, Object>>) c.get("env")) {
                 if (name.equals(e.get("name"))) {
                     return (String) e.get("value");
