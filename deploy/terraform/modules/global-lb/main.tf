@@ -51,9 +51,9 @@ resource "google_compute_health_check" "writer" {
   healthy_threshold   = var.healthy_threshold
   unhealthy_threshold = var.unhealthy_threshold
 
-  # Each endpoint is probed on its own serving port: the GKE pods on gcp_backend_port, the AWS
-  # NLB on aws_backend_port. health_check_port pins one port for both instead (for a writer-health
-  # endpoint on a port of its own).
+  # The writer health on its own port (health_check_port, the chart's api.healthPort) on every
+  # endpoint: the GKE pods and the AWS NLB both expose it. Null would probe each endpoint's serving
+  # port (the pods on gcp_backend_port, the NLB on aws_backend_port).
   http_health_check {
     port_specification = var.health_check_port == null ? "USE_SERVING_PORT" : "USE_FIXED_PORT"
     port               = var.health_check_port

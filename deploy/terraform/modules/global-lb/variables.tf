@@ -87,8 +87,8 @@ variable "healthy_threshold" {
 
 variable "health_check_port" {
   type        = number
-  description = "Port the GCP health check probes on every backend. Null (default): each endpoint's serving port (USE_SERVING_PORT: gcp_backend_port on the GKE pods, aws_backend_port on the AWS NLB). Set it when /actuator/health/writer moves to a port of its own; both sites must then expose that port (the GKE pods and the AWS NLB listener)."
-  default     = null
+  description = "Port the GCP health check probes on every backend: the API's writer-health listener (the site chart's api.healthPort, own threads, never the request pool), exposed by the GKE pods and by the AWS NLB (the api Service's port 'health'). Null probes each endpoint's serving port instead (USE_SERVING_PORT)."
+  default     = 8081
 
   validation {
     condition     = var.health_check_port == null || (coalesce(var.health_check_port, 1) > 0 && coalesce(var.health_check_port, 1) < 65536)

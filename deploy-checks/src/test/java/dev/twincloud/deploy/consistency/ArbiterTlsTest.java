@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * chart renders, its certificate paths pointed at a certificate made here (keytool): it serves HTTPS
  * only, a client that does not trust its CA is refused at the handshake, and a client with the
  * PKCS#12 trust store the site chart gives the agents (agent.arbiterTrust) gets through. This is the
- * agent-to-arbiter link of docs/adr/0004 (TLS plus the bearer token; not mutual TLS).
+ * agent-to-arbiter link of docs/adr/0005 (TLS plus the bearer token; not mutual TLS).
  */
 class ArbiterTlsTest {
     /** In this project's test port range for deploy-checks. */

@@ -176,8 +176,9 @@ class CrossReferencesTest {
         return ((Number) ((List<Map<String, Object>>) path(s, "spec.ports")).getFirst().get("port")).intValue();
     }
 
-    /** The load balancer reaches each backend on the port it listens on, and probes it there. */
-    static List<String> lbPortsMatch(int gcpPodPort, int gcpBackendPort, int awsServicePort, int awsBackendPort, Integer healthCheckPort) {
+    /** The load balancer reaches each backend on the port it listens on, and probes it where the writer health is served. */
+    static List<String> lbPortsMatch(int gcpPodPort, int gcpBackendPort, int awsServicePort, int awsBackendPort,
+                                     Integer healthCheckPort, int gcpPodHealthPort, int awsServiceHealthPort) {
         List<String> problems = new ArrayList<>();
         if (gcpPodPort != gcpBackendPort) {
             problems.add("GKE NEG endpoints are the pods' port " + gcpPodPort + ", global-lb gcp_backend_port is " + gcpBackendPort);
@@ -185,23 +186,36 @@ class CrossReferencesTest {
         if (awsServicePort != awsBackendPort) {
             problems.add("the AWS NLB listens on " + awsServicePort + ", the hybrid NEG sends to aws_backend_port " + awsBackendPort);
         }
-        if (healthCheckPort != null && (healthCheckPort != gcpPodPort || healthCheckPort != awsServicePort)) {
-            problems.add("health_check_port " + healthCheckPort + " is not a port both backends listen on (" + gcpPodPort + ", " + awsServicePort + ")");
+        if (healthCheckPort != null && (healthCheckPort != gcpPodHealthPort || healthCheckPort != awsServiceHealthPort)) {
+            problems.add("health_check_port " + healthCheckPort + " is not the writer-health port both backends listen on (pods "
+                    + gcpPodHealthPort + ", AWS NLB " + awsServiceHealthPort + ")");
         }
         return problems;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int servicePort(List<Map<String, Object>> docs, String service, String portName) {
+        for (Map<String, Object> p : (List<Map<String, Object>>) path(one(docs, "Service", service), "spec.ports")) {
+            if (portName.equals(p.get("name"))) {
+                return ((Number) p.get("port")).intValue();
+            }
+        }
+        throw new AssertionError("no port " + portName + " on Service " + service);
     }
 
     @Test
     void loadBalancerAndHealthCheckPortsArePortsTheBackendsListenOn() {
         var lb = TerraformTree.module("global-lb");
         assertThat(lb.text()).contains("port_specification = var.health_check_port == null ? \"USE_SERVING_PORT\" : \"USE_FIXED_PORT\"");
+        Integer hc = tfDefault("global-lb", "health_check_port") == null ? null : tfInt("global-lb", "health_check_port");
+        assertThat(hc).as("the API's own writer-health port (api.healthPort)").isNotNull();
         assertThat(lbPortsMatch(containerPort(gcp, "twincloud-api", "http"), tfInt("global-lb", "gcp_backend_port"),
-                servicePort(aws, "twincloud-api"), tfInt("global-lb", "aws_backend_port"),
-                (Integer) tfDefault("global-lb", "health_check_port"))).isEmpty();
+                servicePort(aws, "twincloud-api", "http"), tfInt("global-lb", "aws_backend_port"),
+                hc, containerPort(gcp, "twincloud-api", "health"), servicePort(aws, "twincloud-api", "health"))).isEmpty();
         // The first version: one backend_port = 8080 for both, while the NLB listened on 80.
-        assertThat(lbPortsMatch(8080, 8080, 80, 8080, null)).anySatisfy(p -> assertThat(p).contains("NLB listens on 80"));
-        assertThat(lbPortsMatch(8080, 8080, 80, 80, 8081)).anySatisfy(p -> assertThat(p).contains("health_check_port 8081"));
-        // The firewall for Google's front ends and checkers admits the pods' port.
+        assertThat(lbPortsMatch(8080, 8080, 80, 8080, null, 8081, 8081)).anySatisfy(p -> assertThat(p).contains("NLB listens on 80"));
+        assertThat(lbPortsMatch(8080, 8080, 80, 80, 8081, 8081, 9999)).anySatisfy(p -> assertThat(p).contains("health_check_port 8081"));
+        // The firewall for Google's front ends and checkers admits the pods' port and the health port.
         assertThat(lb.text()).contains("ports    = distinct([for p in compact([var.gcp_backend_port, var.health_check_port]) : tostring(p)])");
     }
 
@@ -373,6 +387,9 @@ class CrossReferencesTest {
         if (!Checks.admits(docs, ns, api, containerPort(docs, "twincloud-api", "http"), anywhere)) {
             problems.add(site + ": the load balancer cannot reach the api");
         }
+        if (!Checks.admits(docs, ns, api, containerPort(docs, "twincloud-api", "health"), anywhere)) {
+            problems.add(site + ": the load balancer's health checks cannot reach the api's writer-health port");
+        }
         if (!Checks.admits(docs, ns, agent, containerPort(docs, "twincloud-agent", "http"), Checks.Source.pod("monitoring", Map.of()))) {
             problems.add(site + ": metrics cannot be scraped from the agent");
         }
@@ -398,6 +415,17 @@ class CrossReferencesTest {
         assertThat(networkPoliciesAdmitWhatConnects("gcp", Charts.render(Charts.SITE, Charts.values("values-gcp.yaml"),
                 Map.of("networkPolicy.operatorNamespace", "postgres-operator")), toGcp))
                 .anySatisfy(p -> assertThat(p).contains("operator cannot reach"));
+        assertThat(networkPoliciesAdmitWhatConnects("gcp", Charts.render(Charts.SITE, Charts.values("values-gcp.yaml"),
+                Map.of("api.healthPort", 8082, "api.containerPort", 8080)).stream().map(d -> {
+                    // a policy written before the health port existed: the api's port only
+                    if ("NetworkPolicy".equals(d.get("kind")) && "twincloud-api".equals(path(d, "metadata.name"))) {
+                        Map<String, Object> copy = new java.util.HashMap<>(d);
+                        copy.put("spec", Map.<String, Object>of("podSelector", (Object) path(d, "spec.podSelector"), "policyTypes", List.of("Ingress"),
+                                "ingress", List.of(Map.of("ports", List.of(Map.of("port", 8080))))));
+                        return copy;
+                    }
+                    return d;
+                }).toList(), toGcp)).anySatisfy(p -> assertThat(p).contains("writer-health port"));
         assertThat(networkPoliciesAdmitWhatConnects("aws", Charts.render(Charts.SITE, Charts.values("values-aws.yaml"),
                 Map.of("networkPolicy.replicationSourceCidrs[0]", "10.10.0.0/20")), toAws))
                 .anySatisfy(p -> assertThat(p).contains("replication from"));
