@@ -69,9 +69,14 @@ public record AgentProperties(
      * @param cluster     its name
      * @param dbUrl       JDBC URL of the cluster's read-write service (superuser)
      * @param dbUser      superuser name
-     * @param dbPassword  superuser password (from CloudNativePG's {@code <cluster>-superuser} secret)
+     * @param dbPassword  superuser password (the superuser Secret, the same at both sites)
+     * @param ensureRoles whether the agent creates the production roles' privileges (pgctl
+     *                    {@code DatabaseRoles}: twincloud_owner owns the tables, twincloud_app may only
+     *                    read and write them) on its database each time it installs the lease guard as
+     *                    the writer; CloudNativePG's managed roles hold their passwords
      */
-    public record Cnpg(String namespace, String cluster, String dbUrl, String dbUser, String dbPassword) {
+    public record Cnpg(String namespace, String cluster, String dbUrl, String dbUser, String dbPassword,
+                       @DefaultValue("false") boolean ensureRoles) {
     }
 
     /**

@@ -14,6 +14,7 @@ import dev.twincloud.core.protocol.PromiseRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.pgctl.lease.LeaseGuard;
+import dev.twincloud.pgctl.roles.DatabaseRoles;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -41,6 +42,8 @@ public final class Agent {
     private final PostgresDriver driver;
     private final ArbiterClient arbiter;
     private final List<String> guardedSchemas;
+    /** The production roles to keep on the writer's database with the guard (null: someone else does). */
+    private volatile DatabaseRoles.Spec databaseRoles;
     private final LongSupplier nanoTime;
     private final AgentListener listener;
 
@@ -120,6 +123,16 @@ public final class Agent {
         long now = System.currentTimeMillis();
         this.incarnation = LAST_INCARNATION.updateAndGet(last -> Math.max(last + 1, now));
         this.keeper = new PromiseKeeper(failsafe.promise(), failsafe.margin(), failsafe.maxLagBytes(), nanoTime.getAsLong());
+    }
+
+    /**
+     * Makes the agent create and keep the production roles' privileges ({@link DatabaseRoles#ensure})
+     * whenever it installs the lease guard as the writer. In the lab the supervisor does this before the
+     * APIs start; in a CloudNativePG deployment nobody else would.
+     */
+    public Agent ensureDatabaseRoles(DatabaseRoles.Spec spec) {
+        this.databaseRoles = spec;
+        return this;
     }
 
     public long incarnation() {
@@ -372,6 +385,11 @@ public final class Agent {
     private void ensureGuard(Connection c) throws SQLException {
         if (!guardInstalled) {
             int attached = LeaseGuard.install(c, guardedSchemas);
+            DatabaseRoles.Spec roles = databaseRoles;
+            if (roles != null) {
+                DatabaseRoles.ensure(c, roles);
+                log.info("site={} database roles {} and {} ensured", site, roles.owner().name(), roles.app().name());
+            }
             guardInstalled = true;
             log.info("site={} lease guard installed ({} tables newly guarded, schemas {})", site, attached, guardedSchemas);
         }

@@ -74,6 +74,23 @@ class AgentOnRealPostgresTest {
         assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
     }
 
+    /**
+     * A CloudNativePG deployment has no supervisor to create the production roles' privileges: the
+     * writer's agent does it with the guard (the chart turns it on), and the standby receives them by
+     * replication.
+     */
+    @Test
+    void theWritersAgentGivesTheProductionRolesTheirPrivileges() throws Exception {
+        gcp.ensureDatabaseRoles(dev.twincloud.pgctl.roles.DatabaseRoles.Spec.defaults("public"));
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        assertThat(gcpPg.queryString("SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'ecg'"))
+                .isEqualTo("twincloud_owner");
+        assertThat(gcpPg.queryBoolean("SELECT has_table_privilege('twincloud_app', 'public.ecg', 'INSERT')")).isTrue();
+        assertThat(gcpPg.queryBoolean("SELECT has_table_privilege('twincloud_app', 'public.ecg', 'TRUNCATE')")).isFalse();
+        assertThat(gcpPg.queryBoolean("SELECT has_schema_privilege('twincloud_app', 'public', 'CREATE')")).isFalse();
+        runUntil(() -> awsPg.queryBoolean("SELECT count(*) = 2 FROM pg_roles WHERE rolname IN ('twincloud_owner', 'twincloud_app')"), gcp, aws);
+    }
+
     @Test
     void fencedWriterRejectsWritesOnceItsLeaseEndsEvenWithADeadAgent() throws Exception {
         runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC, gcp, aws);

@@ -163,9 +163,15 @@ public final class Decider {
         return Optional.of(o.report());
     }
 
-    /** A site that fenced itself for a switchover and whose database is down (its stop position stands). */
-    private static boolean stoppedCleanly(AgentReport r) {
-        return r.state() == FENCED && r.dbRole() == DbRole.DOWN;
+    /**
+     * A site that fenced itself for a switchover and whose database can no longer write, so its stop
+     * position stands: shut down (the local driver), or demoted by CloudNativePG, which shuts the
+     * primary down cleanly, publishes a demotion token and restarts it as a replica of the target
+     * (a running server in recovery, reported STANDBY, with the token; docs/deploy.md).
+     */
+    public static boolean stoppedCleanly(AgentReport r) {
+        return r.state() == FENCED
+                && (r.dbRole() == DbRole.DOWN || (r.dbRole() == DbRole.STANDBY && r.demotionToken().isPresent()));
     }
 
     /** Why {@code site} cannot be promoted now (empty when it can), rule 4 aside. */

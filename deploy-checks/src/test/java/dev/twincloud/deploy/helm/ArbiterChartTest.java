@@ -37,7 +37,7 @@ class ArbiterChartTest {
         assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
         assertThat(ofKind(docs, "Role")).isEmpty();
         Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
-        assertThat(env(c, "TWINCLOUD_ARBITER_STATE_DIR").getValue()).isEqualTo("/var/lib/twincloud/arbiter");
+        assertThat(env(c, "TWINCLOUD_STATE_DIR").getValue()).isEqualTo("/var/lib/twincloud/arbiter");
         assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/twincloud/arbiter"));
         assertThat(env(c, "TWINCLOUD_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-arbiter-tokens");
         assertThat(env(c, "TWINCLOUD_OPERATOR_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("operator-token");
