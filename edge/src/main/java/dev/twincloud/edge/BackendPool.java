@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
  * several are healthy (twincloud's one-writer rule should prevent it), prefer the one healthy the
  * longest — the one clients already talk to — and count an anomaly. With the {@code lab} profile
  * (definitive answers count at once), when no backend is healthy the edge keeps sending traffic to
- * the one that turned unhealthy last through slow probes only ({@link HealthState#lastResort()}):
- * a writer slowed down by load stays reachable instead of the edge answering 503 itself; one that
- * said "not the writer" is never used so.
+ * the one that turned unhealthy last through slow probes only ({@link HealthState#lastResort()}),
+ * for at most {@link #LAST_RESORT_FOR}: a writer slowed down by load stays reachable instead of the
+ * edge answering 503 itself; one that said "not the writer" is never used so.
  */
 public final class BackendPool {
 
@@ -27,6 +27,13 @@ public final class BackendPool {
     public record BackendStatus(Backend backend, boolean healthy, int consecutiveOk, int consecutiveFail,
                                 Instant lastChange) {
     }
+
+    /**
+     * How long a writer that turned unhealthy through slow probes only keeps the traffic while no other
+     * backend is healthy. Measured: without a bound a frozen writer kept it until the failover, and the
+     * requests it swallowed hung for the client's whole timeout (freeze-writer RTO 3.1 -> 4.2 s).
+     */
+    static final java.time.Duration LAST_RESORT_FOR = java.time.Duration.ofMillis(500);
 
     private final Map<String, Backend> backends = new LinkedHashMap<>();
     private final Map<String, HealthState> states = new LinkedHashMap<>();
@@ -109,10 +116,11 @@ public final class BackendPool {
             metrics.multipleHealthy();
         }
         if (best == null) {
+            Instant now = clock.instant();
             synchronized (this) {
                 for (Map.Entry<String, HealthState> e : states.entrySet()) {
                     HealthState s = e.getValue();
-                    if (s.lastResort() && (best == null || s.lastChange().isAfter(bestSince))) {
+                    if (s.lastResort(now, LAST_RESORT_FOR) && (best == null || s.lastChange().isAfter(bestSince))) {
                         best = e.getKey();
                         bestSince = s.lastChange();
                     }

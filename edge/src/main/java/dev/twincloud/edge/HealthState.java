@@ -105,6 +105,16 @@ public final class HealthState {
         return definitiveDownAtOnce && !healthy && everHealthy && !saidNotWriter;
     }
 
+    /**
+     * {@link #lastResort()} for at most {@code bound} after the backend turned unhealthy: long enough to
+     * ride out health answers delayed by load (a few probes), short enough that a hung site (a frozen
+     * VM) does not keep the traffic — requests sent to it hang until the client's timeout, which would
+     * add to the failover's RTO.
+     */
+    public boolean lastResort(Instant now, java.time.Duration bound) {
+        return lastResort() && !now.isAfter(lastChange.plus(bound));
+    }
+
     public int consecutiveOk() {
         return consecutiveOk;
     }

@@ -83,6 +83,12 @@ class BackendPoolTest {
         lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
         assertThat(lab.status().get(0).healthy()).isFalse();
         assertThat(lab.route()).as("slow, not refused: still the best guess").contains(gcp);
+        clock.advance(BackendPool.LAST_RESORT_FOR.plusMillis(1));
+        assertThat(lab.route()).as("not for long: a hung writer would swallow requests until the failover").isEmpty();
+        lab.record(gcp, new Prober.Result(true, "writer"));
+        lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
+        lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
+        assertThat(lab.route()).contains(gcp);
 
         lab.record(gcp, Prober.Result.notWriter("not-writer"));
         assertThat(lab.route()).as("it said it is not the writer").isEmpty();
