@@ -106,7 +106,7 @@ class ReplayWaitsForTheSyncStandbyTest {
 
     /**
      * docs/design.md rule 4 for the first answer: when the wait for the synchronous standby is cancelled
-     * (pg_cancel_backend, a statement_timeout on COMMIT), PostgreSQL keeps the local commit and only
+     * (pg_cancel_backend; not a statement_timeout: PostgreSQL disarms it before the commit itself), PostgreSQL keeps the local commit and only
      * warns. The API must not turn that into a 201; a 503 makes the client retry, and the retry is a
      * replay that answers once the standby has the write.
      */
