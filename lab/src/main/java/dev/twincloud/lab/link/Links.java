@@ -11,7 +11,8 @@ import java.util.function.Predicate;
 /**
  * The lab's named links, and the fault commands on them: cut, blackhole or heal one link, partition
  * or delay two endpoints (every link between them, both directions), isolate one endpoint, heal
- * everything (states and delays).
+ * everything (states and delays); and the steady latency between two endpoints, per direction, which
+ * healing leaves alone.
  * Thread-safe.
  */
 public final class Links implements AutoCloseable {
@@ -75,6 +76,27 @@ public final class Links implements AutoCloseable {
         List<LinkStatus> out = new ArrayList<>();
         for (Link l : hit) {
             l.setDelay(delay);
+            out.add(l.status());
+        }
+        return out;
+    }
+
+    /**
+     * The steady one-way latency from endpoint {@code from} to endpoint {@code to} (gcp, aws, arbiter)
+     * on every link between them, whichever side connects; the other direction keeps its latency.
+     * Unlike a delay it stays through {@link #healAll()}. ZERO clears it.
+     *
+     * @throws UnknownLinkException when no link joins them
+     */
+    public List<LinkStatus> latency(String from, String to, java.time.Duration oneWay) {
+        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(from, to)).toList();
+        if (hit.isEmpty()) {
+            throw new UnknownLinkException("no link between '" + from + "' and '" + to + "'");
+        }
+        List<LinkStatus> out = new ArrayList<>();
+        for (Link l : hit) {
+            boolean forward = l.spec().from().equals(from);
+            l.setLatency(forward ? oneWay : l.latencyForward(), forward ? l.latencyBackward() : oneWay);
             out.add(l.status());
         }
         return out;
