@@ -323,13 +323,13 @@ public final class Lab implements AutoCloseable {
 
     private void registerProcesses() {
         String java = ProcessHandle.current().info().command().orElse("java");
-        var arbiterArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                "-jar", jar("arbiter").toString(),
+        var arbiterArgs = cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                app(java, "arbiter", "arbiter"),
                 "--server.port=" + layout.arbiterPort(), "--server.address=127.0.0.1",
                 "--twincloud.arbiter.state-dir=" + layout.arbiterState(),
                 "--twincloud.arbiter.mode=" + settings.mode(),
                 "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
-                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms"));
+                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms");
         add("arbiter", arbiterArgs, Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
                 "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken()));
         for (SiteId site : LabLayout.SITES) {
@@ -337,8 +337,8 @@ public final class Lab implements AutoCloseable {
             Map<String, String> env = new HashMap<>();
             env.put("TWINCLOUD_AGENT_TOKEN", secrets.agentToken());
             env.put("TWINCLOUD_PG_BINDIR", binaries.binDir().toString());
-            add(site + "-agent", List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                    "-jar", jar("agent").toString(),
+            add(site + "-agent", cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                    app(java, "agent", site + "-agent"),
                     "--server.port=" + layout.agentPort(site),
                     "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
                     "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
@@ -355,7 +355,7 @@ public final class Lab implements AutoCloseable {
                     ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
                     "DATABASE_MIGRATION_USER", OWNER_ROLE, "DATABASE_MIGRATION_PASSWORD", "")
                     : Map.of("DATABASE_USER", "postgres", "DATABASE_PASSWORD", "");
-            add(site + "-api", List.of(java, "-XX:+UseSerialGC", "-Xmx512m", "-jar", jar("api").toString(),
+            add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-Xmx512m", app(java, "api", site + "-api"),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.embedded-postgres.enabled=false",
                     "--twincloud.api.require-lease=true",
@@ -375,6 +375,24 @@ public final class Lab implements AutoCloseable {
             edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site)));
         }
         add("edge", edgeArgs, Map.of());
+    }
+
+    /** How to start one component of a Spring Boot app: see {@link AppLaunch}. */
+    private List<String> app(String java, String module, String component) {
+        return AppLaunch.args(java, jar(module), component, layout.basePort());
+    }
+
+    /** A command line of strings and lists of strings, flattened. */
+    private static List<String> cmd(Object... parts) {
+        List<String> out = new ArrayList<>();
+        for (Object p : parts) {
+            if (p instanceof List<?> l) {
+                l.forEach(x -> out.add((String) x));
+            } else {
+                out.add((String) p);
+            }
+        }
+        return out;
     }
 
     private void add(String name, List<String> cmd, Map<String, String> env) {

@@ -8,7 +8,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import dev.twincloud.lab.supervisor.AppLaunch;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,9 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code ctl status} and {@code ctl events} against the real arbiter (its runnable jar, as the lab runs
- * it, on a free port with a fresh state directory and no agents): its JSON reads into the core
- * contract and renders; with no site reporting, the alerts say so.
+ * {@code ctl status} and {@code ctl events} against the real arbiter (its runnable jar started as the lab
+ * starts it, {@link AppLaunch}: extracted, with a class-data archive; on a free port with a fresh state
+ * directory and no agents): its JSON reads into the core contract and renders; with no site
+ * reporting, the alerts say so.
  */
 @Timeout(180)
 class CtlAgainstTheArbiterTest {
@@ -41,9 +45,11 @@ class CtlAgainstTheArbiterTest {
             port = s.getLocalPort();
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString(),
-                "--server.port=" + port, "--server.address=127.0.0.1", "--twincloud.arbiter.state-dir=" + dir.resolve("state"))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("arbiter.log").toFile());
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        cmd.addAll(AppLaunch.args(java, jar, "ctl-test-arbiter", 0)); // one archive for every run of this test
+        assertThat(cmd).as("started from the extracted jar").anyMatch(a -> a.contains("/extracted/"));
+        cmd.addAll(List.of("--server.port=" + port, "--server.address=127.0.0.1", "--twincloud.arbiter.state-dir=" + dir.resolve("state")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("arbiter.log").toFile());
         Map<String, String> env = pb.environment();
         env.put("TWINCLOUD_AGENT_TOKEN", "a".repeat(32));
         env.put("TWINCLOUD_OPERATOR_TOKEN", TOKEN);
@@ -60,9 +66,10 @@ class CtlAgainstTheArbiterTest {
     }
 
     @AfterAll
-    static void stop() throws IOException {
+    static void stop() throws IOException, InterruptedException {
         if (arbiter != null) {
             arbiter.destroy();
+            arbiter.waitFor(60, java.util.concurrent.TimeUnit.SECONDS); // it writes its class-data archive as it exits
         }
         if (dir != null) {
             try (Stream<Path> s = Files.walk(dir)) {
