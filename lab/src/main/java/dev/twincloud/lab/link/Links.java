@@ -69,12 +69,8 @@ public final class Links implements AutoCloseable {
      * @throws UnknownLinkException when no link joins them
      */
     public List<LinkStatus> delay(String a, String b, java.time.Duration delay) {
-        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(a, b)).toList();
-        if (hit.isEmpty()) {
-            throw new UnknownLinkException("no link between '" + a + "' and '" + b + "'");
-        }
         List<LinkStatus> out = new ArrayList<>();
-        for (Link l : hit) {
+        for (Link l : between(a, b)) {
             l.setDelay(delay);
             out.add(l.status());
         }
@@ -89,17 +85,22 @@ public final class Links implements AutoCloseable {
      * @throws UnknownLinkException when no link joins them
      */
     public List<LinkStatus> latency(String from, String to, java.time.Duration oneWay) {
-        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(from, to)).toList();
-        if (hit.isEmpty()) {
-            throw new UnknownLinkException("no link between '" + from + "' and '" + to + "'");
-        }
         List<LinkStatus> out = new ArrayList<>();
-        for (Link l : hit) {
+        for (Link l : between(from, to)) {
             boolean forward = l.spec().from().equals(from);
             l.setLatency(forward ? oneWay : l.latencyForward(), forward ? l.latencyBackward() : oneWay);
             out.add(l.status());
         }
         return out;
+    }
+
+    /** Every link joining {@code a} and {@code b}, either way; none is an error (a typo must not pass for a fault). */
+    private List<Link> between(String a, String b) {
+        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(a, b)).toList();
+        if (hit.isEmpty()) {
+            throw new UnknownLinkException("no link between '" + a + "' and '" + b + "'");
+        }
+        return hit;
     }
 
     public LinkStatus blackhole(String name) {
