@@ -4,6 +4,7 @@ import dev.twincloud.core.decide.ClusterHealth;
 import dev.twincloud.core.decide.Event;
 import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.DbRole;
 import dev.twincloud.core.protocol.ReplicaInfo;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.link.LinkStatus;
@@ -71,7 +72,7 @@ final class StatusTables {
             Optional<ReplicaInfo> replica = writer ? Optional.empty()
                     : writerReport.flatMap(w -> w.replica(SiteId.of(e.getKey())));
             t.row(e.getKey(),
-                    writer ? "writer" : "standby",
+                    role(writer, r),
                     r.map(x -> x.state().name()).orElse("no report"),
                     r.map(x -> x.dbRole().name()).orElse(null),
                     r.map(AgentReport::epoch).orElse(null),
@@ -98,7 +99,17 @@ final class StatusTables {
         if (replica.isPresent()) {
             return Optional.of(writer.get().writeLsn().bytesAfter(replica.get().replayLsn()));
         }
-        return standby.filter(r -> r.writeLsn().value() != 0).map(r -> writer.get().writeLsn().bytesAfter(r.writeLsn()));
+        // a standby's own replay position; not a deposed writer's, whose WAL is of another timeline
+        return standby.filter(r -> r.dbRole() == DbRole.STANDBY && r.writeLsn().value() != 0)
+                .map(r -> writer.get().writeLsn().bytesAfter(r.writeLsn()));
+    }
+
+    /** The writer; a site that last reported itself a writer but is not (of an older epoch): deposed; else standby. */
+    static String role(boolean writer, Optional<AgentReport> report) {
+        if (writer) {
+            return "writer";
+        }
+        return report.filter(r -> r.state().isWriter() || r.dbRole() == DbRole.PRIMARY).isPresent() ? "deposed" : "standby";
     }
 
     private static String syncOf(ArbiterStatus s) {

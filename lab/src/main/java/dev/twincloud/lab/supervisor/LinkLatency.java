@@ -60,7 +60,7 @@ public final class LinkLatency {
 
     /** The command-line specs that give {@code latency} again (for a detached lab). */
     public static List<String> toSpecs(Map<String, Duration> latency) {
-        return latency.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().toMillis()).toList();
+        return new java.util.TreeMap<>(latency).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().toMillis()).toList();
     }
 
     static void checkMs(long ms, String what) {

@@ -114,6 +114,19 @@ class StatusTablesTest {
     }
 
     @Test
+    void aDeadOldWriterIsDeposedWithNoLag() {
+        // aws took over; gcp's last report (stale) still says PRIMARY_SYNC of epoch 4 on its own timeline
+        String json = status("SYNC", "PRIMARY_SYNC", true, true, "STANDBY", "0/3000000", "null", 7400, false, "")
+                .replace("\"epoch\":4,\"writer\":\"gcp\"", "\"epoch\":5,\"writer\":\"aws\"")
+                .replace("\"gcp\":{\"writer\":true", "\"gcp\":{\"writer\":false")
+                .replace("\"aws\":{\"writer\":false,\"lastReport\":{\"site\":\"aws\",\"epoch\":4,\"state\":\"STANDBY\",\"dbRole\":\"STANDBY\"",
+                        "\"aws\":{\"writer\":true,\"lastReport\":{\"site\":\"aws\",\"epoch\":5,\"state\":\"PRIMARY_ASYNC\",\"dbRole\":\"PRIMARY\"");
+        assertThat(StatusTables.sites(parse(json))).contains(
+                "gcp   deposed  PRIMARY_SYNC   PRIMARY  4      -           3   not connected  -          -    -     100 ms",
+                "aws   writer   PRIMARY_ASYNC  PRIMARY  5      none        3   -              -          -    sync  7.4 s (stale)");
+    }
+
+    @Test
     void leaseLeftByTheArbitersClock() {
         ArbiterStatus s = parse(status("SYNC", "PRIMARY_SYNC", true, true, "STANDBY", "0/3000000", "3", 100, true, ""));
         assertThat(StatusTables.leaseLeft(s)).isEqualTo("2.4 s");
