@@ -79,6 +79,9 @@ public final class LabDrill implements Callable<Integer> {
             + "(see 'lab up --help'). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
 
+    @CommandLine.Mixin
+    LinkLatencyOptions linkLatency;
+
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
     int writers;
 
@@ -126,6 +129,10 @@ public final class LabDrill implements Callable<Integer> {
         if (stalenessBoundMs < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--staleness-bound-ms must not be negative");
         }
+        java.util.Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
+        if (edge != null && !latency.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--link-latency goes with a lab, not with --edge");
+        }
         DrillTarget target;
         Path reports;
         if (edge != null) {
@@ -145,7 +152,8 @@ public final class LabDrill implements Callable<Integer> {
             }
             reports = reportDir != null ? reportDir : dir.resolve("report");
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
-                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles);
+                    .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
+                    .withLinkLatency(latency);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ") ...");
             out.flush();
             Lab lab;

@@ -55,14 +55,8 @@ public final class LabUp implements Callable<Integer> {
             + "(twincloud_app at run time, twincloud_owner for migrations) or SUPERUSER (postgres). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
 
-    @Option(names = "--link-latency-ms", paramLabel = "MS", defaultValue = "0", description = "Steady one-way latency on every "
-            + "cross-site and site-to-arbiter link, each direction (a round trip takes 2 x MS more). Default: ${DEFAULT-VALUE}")
-    long linkLatencyMs;
-
-    @Option(names = "--link-latency", paramLabel = "SPEC", description = "Steady one-way latency of one pair, on top of "
-            + "--link-latency-ms: A-B=MS both ways, 'A->B=MS' one way (A, B: gcp, aws, arbiter); repeatable. "
-            + "Changed live with 'lab latency'.")
-    List<String> linkLatency = new ArrayList<>();
+    @Mixin
+    LinkLatencyOptions linkLatency;
 
     @Override
     public Integer call() throws Exception {
@@ -72,12 +66,7 @@ public final class LabUp implements Callable<Integer> {
         if (leaseTtlMs < 500 || leaseTtlMs > 600_000) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lease-ttl-ms must be between 500 and 600000");
         }
-        Map<String, Duration> latency;
-        try {
-            latency = LinkLatency.parse(linkLatencyMs, linkLatency);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
         if (running(layout)) {
             err.println("a lab is already running with control port " + layout.labControlPort()
                     + " (see 'twincloud lab status'); stop it with 'twincloud lab down'");

@@ -55,6 +55,10 @@ class TwincloudCliTest {
         Run badLatency = run("lab", "up", "--link-latency", "gcp-mars=5", "--root", "target/cli-test-lab", "--base-port", "19900");
         assertThat(badLatency.exit()).isEqualTo(2);
         assertThat(badLatency.err()).contains("'gcp-mars' must name two of [gcp, aws, arbiter]");
+        Run badDrillLatency = run("lab", "drill", "--link-latency", "gcp-aws=soon", "--root", "target/cli-test-drill", "--base-port", "19900");
+        assertThat(badDrillLatency.exit()).isEqualTo(2);
+        assertThat(badDrillLatency.err()).contains("must be whole milliseconds");
+        assertThat(java.nio.file.Path.of("target/cli-test-drill")).as("nothing made before the options were checked").doesNotExist();
         Run badLatencyMs = run("lab", "up", "--link-latency-ms", "-1", "--root", "target/cli-test-lab", "--base-port", "19900");
         assertThat(badLatencyMs.exit()).isEqualTo(2);
         assertThat(badLatencyMs.err()).contains("a latency must be between 0 and 600000 ms");
