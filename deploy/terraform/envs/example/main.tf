@@ -1,7 +1,8 @@
 # One twincloud deployment: two sites, the VPN between them, the arbiter, the
-# edge and CI federation. Apply order is handled by references; the only manual
-# step is feeding the AWS internal load balancer IPs back after the first Helm
-# install (aws_backend_ips).
+# edge and CI federation. Apply order is handled by references, with one loop
+# (docs/deploy.md, "First deployment"): after the first Helm install of both
+# sites, apply again with gcp_negs_created = true (GKE has created the API's
+# NEGs) and aws_backend_ips (the AWS internal NLB's fixed private IPs).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -29,14 +30,28 @@ module "gcp_site" {
   region                     = var.gcp_region
   name                       = "${var.environment}-gcp"
   master_authorized_networks = var.master_authorized_networks
+  fleet_project              = var.gcp_project_id
 }
 
 module "aws_site" {
   source = "../../modules/aws-site"
 
-  name                         = "${var.environment}-aws"
-  availability_zones           = var.aws_availability_zones
-  cluster_admin_principal_arns = [module.github_oidc.aws_role_arn]
+  name                                 = "${var.environment}-aws"
+  availability_zones                   = var.aws_availability_zones
+  cluster_admin_principal_arns         = [module.github_oidc.aws_role_arn]
+  load_balancer_controller_policy_json = file(var.aws_load_balancer_controller_policy_file)
+}
+
+module "fleet" {
+  source = "../../modules/fleet"
+
+  fleet_project_id    = var.gcp_project_id
+  location            = var.gcp_region
+  attach_eks          = var.attach_eks
+  eks_cluster_name    = module.aws_site.cluster_name
+  eks_oidc_issuer_url = module.aws_site.oidc_issuer_url
+  platform_version    = var.attached_platform_version
+  admin_users         = var.fleet_admin_users
 }
 
 module "interconnect" {
@@ -76,6 +91,7 @@ module "edge" {
   gcp_network_id   = module.gcp_site.network_id
   gcp_network_name = module.gcp_site.network_name
   gcp_neg_zones    = var.gcp_zones
+  gcp_negs_created = var.gcp_negs_created
   aws_hybrid_zone  = var.gcp_zones[0]
   aws_backend_ips  = var.aws_backend_ips
   route53_zone_id  = var.route53_zone_id

@@ -87,6 +87,18 @@ variable "aws_backend_ips" {
   default     = []
 }
 
+variable "gcp_negs_created" {
+  type        = bool
+  description = "True once the GCP site's chart is installed and GKE has created the API's NEGs (false on the first apply)."
+  default     = false
+}
+
+variable "aws_load_balancer_controller_policy_file" {
+  type        = string
+  description = "Path of the AWS Load Balancer Controller's iam_policy.json for the release you install (downloaded from its repository, docs/install/iam_policy.json)."
+  default     = "aws-load-balancer-controller-iam-policy.json"
+}
+
 variable "route53_zone_id" {
   type        = string
   description = "Route 53 hosted zone (route53-failover mode)."
@@ -113,5 +125,23 @@ variable "master_authorized_networks" {
     display_name = string
   }))
   description = "Networks allowed to reach the GKE control plane."
+  default     = []
+}
+
+variable "attach_eks" {
+  type        = bool
+  description = "Attach the EKS cluster to the fleet (after applying the attach agent's install manifest to it)."
+  default     = false
+}
+
+variable "attached_platform_version" {
+  type        = string
+  description = "GKE attached clusters platform version for the EKS cluster."
+  default     = null
+}
+
+variable "fleet_admin_users" {
+  type        = list(string)
+  description = "Google identities with cluster-admin on the attached EKS cluster through the Connect gateway."
   default     = []
 }

@@ -9,6 +9,16 @@
 
 locals {
   labels = merge({ "app" = "twincloud", "role" = "arbiter" }, var.labels)
+  # The disk's device name: the VM sees it as /dev/disk/by-id/google-<this>.
+  state_device_name = "arbiter-state"
+  # Secret Manager secrets the VM reads at each start (values added by the operator, never by
+  # Terraform, so they are not in the state): docs/deploy.md, "First deployment".
+  secrets = {
+    agent_token    = "${var.name}-agent-token"
+    operator_token = "${var.name}-operator-token"
+    tls_cert       = "${var.name}-tls-crt"
+    tls_key        = "${var.name}-tls-key"
+  }
 }
 
 resource "terraform_data" "third_failure_domain" {
@@ -92,6 +102,26 @@ resource "google_project_iam_member" "this" {
   member   = "serviceAccount:${google_service_account.this.email}"
 }
 
+resource "google_secret_manager_secret" "this" {
+  for_each  = local.secrets
+  project   = var.project_id
+  secret_id = each.value
+  labels    = local.labels
+
+  replication {
+    auto {}
+  }
+}
+
+# The VM reads its four secrets and nothing else.
+resource "google_secret_manager_secret_iam_member" "vm" {
+  for_each  = google_secret_manager_secret.this
+  project   = var.project_id
+  secret_id = each.value.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.this.email}"
+}
+
 resource "google_compute_disk" "state" {
   project = var.project_id
   name    = "${var.name}-state"
@@ -119,7 +149,7 @@ resource "google_compute_instance" "this" {
 
   attached_disk {
     source      = google_compute_disk.state.id
-    device_name = "arbiter-state"
+    device_name = local.state_device_name
   }
 
   network_interface {
@@ -144,10 +174,20 @@ resource "google_compute_instance" "this" {
     enable-oslogin         = "TRUE"
     block-project-ssh-keys = "TRUE"
     user-data = templatefile("${path.module}/cloud-init.yaml.tftpl", {
-      image = var.image
-      port  = var.arbiter_port
+      image                 = var.image
+      port                  = var.arbiter_port
+      project_id            = var.project_id
+      sites                 = join(",", var.sites)
+      initial_writer        = var.initial_writer
+      mode                  = var.mode
+      gcloud_image          = var.gcloud_image
+      state_device_name     = local.state_device_name
+      secret_agent_token    = local.secrets.agent_token
+      secret_operator_token = local.secrets.operator_token
+      secret_tls_cert       = local.secrets.tls_cert
+      secret_tls_key        = local.secrets.tls_key
     })
   }
 
-  depends_on = [terraform_data.third_failure_domain]
+  depends_on = [terraform_data.third_failure_domain, google_secret_manager_secret_iam_member.vm]
 }

@@ -4,11 +4,16 @@ output "address" {
 }
 
 output "url" {
-  description = "URL the agents use to reach the arbiter."
+  description = "URL the agents use to reach the arbiter (HTTPS: the arbiter serves TLS with the certificate in Secret Manager; helm: arbiter.url)."
   value       = "https://${google_compute_address.this.address}:${var.arbiter_port}"
 }
 
 output "service_account_email" {
   description = "Service account of the arbiter VM."
   value       = google_service_account.this.email
+}
+
+output "secret_ids" {
+  description = "Secret Manager secrets the operator fills before the VM's first start: agent token, operator token, TLS certificate and key."
+  value       = { for k, s in google_secret_manager_secret.this : k => s.secret_id }
 }

@@ -83,6 +83,45 @@ variable "arbiter_port" {
   }
 }
 
+variable "sites" {
+  type        = list(string)
+  description = "The two sites' names (TWINCLOUD_SITES), as in the Helm values' site/peerSite."
+  default     = ["gcp", "aws"]
+
+  validation {
+    condition     = length(var.sites) == 2 && length(distinct(var.sites)) == 2
+    error_message = "sites must be two different names."
+  }
+}
+
+variable "initial_writer" {
+  type        = string
+  description = "The writer before any epoch is stored (read only on an empty state disk); the sites' initialPrimarySite."
+  default     = "gcp"
+
+  validation {
+    condition     = contains(var.sites, var.initial_writer)
+    error_message = "initial_writer must be one of sites."
+  }
+}
+
+variable "mode" {
+  type        = string
+  description = "SYNC (no acknowledged write lost) or ASYNC."
+  default     = "SYNC"
+
+  validation {
+    condition     = contains(["SYNC", "ASYNC"], var.mode)
+    error_message = "mode must be SYNC or ASYNC."
+  }
+}
+
+variable "gcloud_image" {
+  type        = string
+  description = "Image with gcloud, run at each start to read the arbiter's secrets from Secret Manager with the VM's identity."
+  default     = "gcr.io/google.com/cloudsdktool/google-cloud-cli:stable"
+}
+
 variable "allowed_source_cidrs" {
   type        = list(string)
   description = "Addresses allowed to reach the arbiter port: the sites' NAT egress IPs as /32 (gcp-site and aws-site output egress_ips)."

@@ -489,3 +489,26 @@ resource "aws_eks_pod_identity_association" "ebs_csi" {
   service_account = "ebs-csi-controller-sa"
   role_arn        = aws_iam_role.ebs_csi.arn
 }
+
+# The AWS Load Balancer Controller creates the API's and the replication endpoint's internal NLBs
+# (Services with aws-load-balancer-type: external, fixed private IPs in the private subnets); the
+# in-tree controller cannot. Its IAM policy is the one published with the controller release you
+# install (its docs/install/iam_policy.json), passed in as load_balancer_controller_policy_json.
+resource "aws_iam_role" "load_balancer_controller" {
+  name               = "${var.name}-lb-controller"
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "load_balancer_controller" {
+  name   = "aws-load-balancer-controller"
+  role   = aws_iam_role.load_balancer_controller.id
+  policy = var.load_balancer_controller_policy_json
+}
+
+resource "aws_eks_pod_identity_association" "load_balancer_controller" {
+  cluster_name    = aws_eks_cluster.this.name
+  namespace       = "kube-system"
+  service_account = var.load_balancer_controller_service_account
+  role_arn        = aws_iam_role.load_balancer_controller.arn
+}

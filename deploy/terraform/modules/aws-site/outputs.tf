@@ -74,3 +74,18 @@ output "agent_role_arn" {
   description = "IAM role of the agent (bound by EKS Pod Identity; no annotation needed)."
   value       = aws_iam_role.agent.arn
 }
+
+output "load_balancer_controller_role_arn" {
+  description = "IAM role of the AWS Load Balancer Controller (bound by EKS Pod Identity to kube-system/aws-load-balancer-controller)."
+  value       = aws_iam_role.load_balancer_controller.arn
+}
+
+output "private_subnet_cidrs" {
+  description = "CIDRs of the private subnets, one per availability zone in order: the internal NLBs' fixed IPs (helm: aws-load-balancer-private-ipv4-addresses) take one address in each."
+  value       = aws_subnet.private[*].cidr_block
+}
+
+output "oidc_issuer_url" {
+  description = "OIDC issuer of the EKS cluster's service-account tokens (fleet: attaching the cluster)."
+  value       = aws_eks_cluster.this.identity[0].oidc[0].issuer
+}

@@ -191,3 +191,19 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "load_balancer_controller_policy_json" {
+  type        = string
+  description = "IAM policy of the AWS Load Balancer Controller, as published with the release you install (docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-controller at that tag)."
+
+  validation {
+    condition     = can(jsondecode(var.load_balancer_controller_policy_json).Statement)
+    error_message = "load_balancer_controller_policy_json must be an IAM policy document (JSON with a Statement)."
+  }
+}
+
+variable "load_balancer_controller_service_account" {
+  type        = string
+  description = "Service account of the AWS Load Balancer Controller in kube-system (the Helm chart eks/aws-load-balancer-controller's serviceAccount.name)."
+  default     = "aws-load-balancer-controller"
+}

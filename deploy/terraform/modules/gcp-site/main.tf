@@ -123,6 +123,14 @@ resource "google_container_cluster" "this" {
     }
   }
 
+  # Registered in the fleet that also holds the attached EKS cluster (module fleet).
+  dynamic "fleet" {
+    for_each = var.fleet_project == null ? [] : [var.fleet_project]
+    content {
+      project = fleet.value
+    }
+  }
+
   master_auth {
     client_certificate_config {
       issue_client_certificate = false

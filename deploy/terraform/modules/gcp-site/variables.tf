@@ -216,3 +216,9 @@ variable "labels" {
   description = "Labels added to every resource that supports them."
   default     = {}
 }
+
+variable "fleet_project" {
+  type        = string
+  description = "GCP project of the fleet to register the GKE cluster in (the fleet that also holds the attached EKS cluster); null registers nothing."
+  default     = null
+}

@@ -4,8 +4,15 @@
 
 locals {
   issuer = "https://token.actions.githubusercontent.com"
-  # AWS and GCP both see "repo:<owner>/<name>:ref:<ref>" as the token's subject.
-  subjects = [for r in var.allowed_refs : "repo:${var.github_repository}:ref:${r}"]
+  # The token's subject (sub) is "repo:<owner>/<name>:environment:<env>" for a job that declares an
+  # environment, and "repo:<owner>/<name>:ref:<ref>" for one that does not (GitHub's OIDC reference).
+  # The deploy jobs declare environments (approvals, environment variables), so those subjects are
+  # the ones that must match; each environment should only allow the main branch (its deployment
+  # branch policy in GitHub).
+  subjects = concat(
+    [for e in var.allowed_environments : "repo:${var.github_repository}:environment:${e}"],
+    [for r in var.allowed_refs : "repo:${var.github_repository}:ref:${r}"],
+  )
 }
 
 # ------------------------------------------------------------------- GCP ---
@@ -29,8 +36,9 @@ resource "google_iam_workload_identity_pool_provider" "github" {
     "attribute.ref"        = "assertion.ref"
   }
 
-  # Reject tokens of any other repository or ref before they reach IAM.
-  attribute_condition = "assertion.repository == '${var.github_repository}' && assertion.ref in ${jsonencode(var.allowed_refs)}"
+  # Reject tokens of any other repository before they reach IAM, and any token whose subject is
+  # not one of the allowed ones (the same list as the AWS trust policy).
+  attribute_condition = "assertion.repository == '${var.github_repository}' && assertion.sub in ${jsonencode(local.subjects)}"
 
   oidc {
     issuer_uri = local.issuer

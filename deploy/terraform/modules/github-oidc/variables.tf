@@ -8,14 +8,25 @@ variable "github_repository" {
   }
 }
 
+variable "allowed_environments" {
+  type        = list(string)
+  description = "GitHub environments whose jobs may deploy: a job with `environment: X` presents the subject repo:<repo>:environment:X. Restrict each environment to the main branch in GitHub (deployment branch policy)."
+  default     = ["gcp", "aws", "production"]
+
+  validation {
+    condition     = alltrue([for e in var.allowed_environments : can(regex("^[A-Za-z0-9_.-]+$", e))])
+    error_message = "allowed_environments must be environment names."
+  }
+}
+
 variable "allowed_refs" {
   type        = list(string)
-  description = "Git refs (or environment subjects) whose workflows may deploy, e.g. refs/heads/main. Pull requests never match."
+  description = "Git refs whose jobs WITHOUT an environment may deploy (subject repo:<repo>:ref:<ref>), e.g. refs/heads/main. Pull requests never match."
   default     = ["refs/heads/main"]
 
   validation {
-    condition     = length(var.allowed_refs) > 0 && alltrue([for r in var.allowed_refs : startswith(r, "refs/")])
-    error_message = "allowed_refs must be non-empty refs/... values."
+    condition     = alltrue([for r in var.allowed_refs : startswith(r, "refs/")])
+    error_message = "allowed_refs must be refs/... values."
   }
 }
 
@@ -39,8 +50,8 @@ variable "gcp_project_id" {
 
 variable "gcp_deployer_roles" {
   type        = list(string)
-  description = "Project roles of the GCP deployer service account: push images and deploy to GKE."
-  default     = ["roles/artifactregistry.writer", "roles/container.developer"]
+  description = "Project roles of the GCP deployer service account: push images and deploy to GKE. container.admin, not container.developer: the charts create Roles and RoleBindings (and the CloudNativePG operator's cluster-wide objects), which container.developer may not."
+  default     = ["roles/artifactregistry.writer", "roles/container.admin"]
 
   validation {
     condition     = length(setintersection(var.gcp_deployer_roles, ["roles/owner", "roles/editor"])) == 0

@@ -1,8 +1,10 @@
 locals {
-  alb      = var.mode == "gcp-alb" ? 1 : 0
-  route53  = var.mode == "route53-failover" ? 1 : 0
-  aws_hyb  = var.mode == "gcp-alb" && length(var.aws_backend_ips) > 0 ? 1 : 0
-  gcp_negs = var.mode == "gcp-alb" ? toset(var.gcp_neg_zones) : toset([])
+  alb     = var.mode == "gcp-alb" ? 1 : 0
+  route53 = var.mode == "route53-failover" ? 1 : 0
+  aws_hyb = var.mode == "gcp-alb" && length(var.aws_backend_ips) > 0 ? 1 : 0
+  # GKE creates the NEGs when the chart's Service is applied: until then (gcp_negs_created = false)
+  # the backend service has no GKE backends, so the first apply does not fail on a missing NEG.
+  gcp_negs = var.mode == "gcp-alb" && var.gcp_negs_created ? toset(var.gcp_neg_zones) : toset([])
 
   # Documented source ranges of Google's front ends and health checkers.
   google_lb_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
@@ -49,9 +51,13 @@ resource "google_compute_health_check" "writer" {
   healthy_threshold   = var.healthy_threshold
   unhealthy_threshold = var.unhealthy_threshold
 
+  # The writer health on its own port (health_check_port, the chart's api.healthPort) on every
+  # endpoint: the GKE pods and the AWS NLB both expose it. Null would probe each endpoint's serving
+  # port (the pods on gcp_backend_port, the NLB on aws_backend_port).
   http_health_check {
-    port         = var.backend_port
-    request_path = var.health_check_path
+    port_specification = var.health_check_port == null ? "USE_SERVING_PORT" : "USE_FIXED_PORT"
+    port               = var.health_check_port
+    request_path       = var.health_check_path
   }
 
   log_config {
@@ -73,7 +79,7 @@ resource "google_compute_network_endpoint_group" "aws" {
   network               = var.gcp_network_id
   zone                  = var.aws_hybrid_zone
   network_endpoint_type = "NON_GCP_PRIVATE_IP_PORT"
-  default_port          = var.backend_port
+  default_port          = var.aws_backend_port
 }
 
 resource "google_compute_network_endpoint" "aws" {
@@ -82,7 +88,41 @@ resource "google_compute_network_endpoint" "aws" {
   network_endpoint_group = google_compute_network_endpoint_group.aws[0].name
   zone                   = var.aws_hybrid_zone
   ip_address             = each.value
-  port                   = var.backend_port
+  port                   = var.aws_backend_port
+}
+
+# The API's actuator (metrics, detailed health, the writer health the load balancer itself probes
+# directly) is for the operators' network, not the internet. Health checks do not pass through this
+# policy (they probe the backends directly), so denying the paths here changes nothing for them.
+resource "google_compute_security_policy" "edge" {
+  count       = local.alb
+  project     = var.gcp_project_id
+  name        = "${var.name}-edge"
+  description = "Deny the API's management endpoints from the internet."
+  type        = "CLOUD_ARMOR"
+
+  rule {
+    action      = "deny(404)"
+    priority    = 1000
+    description = "No /actuator (in any case, behind any number of slashes) and no percent-encoded path: the API's own paths never need one."
+    match {
+      expr {
+        expression = "request.path.lower().contains('/actuator') || request.path.contains('%')"
+      }
+    }
+  }
+
+  rule {
+    action      = "allow"
+    priority    = 2147483647
+    description = "Everything else."
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+  }
 }
 
 resource "google_compute_backend_service" "api" {
@@ -93,6 +133,7 @@ resource "google_compute_backend_service" "api" {
   load_balancing_scheme = "EXTERNAL_MANAGED"
   timeout_sec           = 30
   health_checks         = [google_compute_health_check.writer[0].id]
+  security_policy       = google_compute_security_policy.edge[0].id
 
   # Short drain: once a site loses the lease its writes fail anyway.
   connection_draining_timeout_sec = 5
@@ -193,7 +234,7 @@ resource "google_compute_firewall" "lb_to_pods" {
 
   allow {
     protocol = "tcp"
-    ports    = [tostring(var.backend_port)]
+    ports    = distinct([for p in compact([var.gcp_backend_port, var.health_check_port]) : tostring(p)])
   }
 }
 

@@ -43,8 +43,8 @@ variable "health_check_path" {
 
 variable "health_check_interval_sec" {
   type        = number
-  description = "GCP: seconds between probes of each backend."
-  default     = 5
+  description = "GCP: seconds between probes of each backend. 1, the fastest the provider allows: the old writer leaves within interval x unhealthy_threshold + timeout = 3 s."
+  default     = 1
 
   validation {
     condition     = var.health_check_interval_sec >= 1 && var.health_check_interval_sec <= 300
@@ -54,8 +54,8 @@ variable "health_check_interval_sec" {
 
 variable "health_check_timeout_sec" {
   type        = number
-  description = "GCP: seconds to wait for a probe answer (at most the interval)."
-  default     = 4
+  description = "GCP: seconds to wait for a probe answer (at most the interval). 1, the provider's minimum; the writer-health endpoint answers within milliseconds."
+  default     = 1
 
   validation {
     condition     = var.health_check_timeout_sec >= 1 && var.health_check_timeout_sec <= var.health_check_interval_sec
@@ -65,7 +65,7 @@ variable "health_check_timeout_sec" {
 
 variable "unhealthy_threshold" {
   type        = number
-  description = "GCP and Route 53: consecutive failed probes before a backend is taken out."
+  description = "GCP and Route 53: consecutive failed probes before a backend is taken out. 2, not 1: one lost probe must not take the only writer out. It does not add to the RTO: the old writer's writer-health goes DOWN when its lease ends, before the arbiter promotes the other site (lease ttl + margin later), so it is out of the pool before the new writer can be healthy."
   default     = 2
 
   validation {
@@ -76,12 +76,23 @@ variable "unhealthy_threshold" {
 
 variable "healthy_threshold" {
   type        = number
-  description = "GCP: consecutive good probes before a backend receives traffic again."
-  default     = 2
+  description = "GCP: consecutive good probes before a backend receives traffic again. 1: the new writer gets traffic at its first good probe (its writer-health is UP only with a valid lease)."
+  default     = 1
 
   validation {
     condition     = var.healthy_threshold >= 1 && var.healthy_threshold <= 10
     error_message = "healthy_threshold must be 1-10."
+  }
+}
+
+variable "health_check_port" {
+  type        = number
+  description = "Port the GCP health check probes on every backend: the API's writer-health listener (the site chart's api.healthPort, own threads, never the request pool), exposed by the GKE pods and by the AWS NLB (the api Service's port 'health'). Null probes each endpoint's serving port instead (USE_SERVING_PORT)."
+  default     = 8081
+
+  validation {
+    condition     = var.health_check_port == null || (coalesce(var.health_check_port, 1) > 0 && coalesce(var.health_check_port, 1) < 65536)
+    error_message = "health_check_port must be 1-65535 or null."
   }
 }
 
@@ -107,8 +118,14 @@ variable "gcp_network_id" {
 
 variable "gcp_neg_name" {
   type        = string
-  description = "Name of the standalone zonal NEGs that GKE creates for the API service (cloud.google.com/neg annotation in the Helm chart)."
-  default     = "twincloud-api"
+  description = "Name of the standalone zonal NEGs that GKE creates for the API service: the name in the cloud.google.com/neg annotation of the Helm chart's values-gcp.yaml."
+  default     = "twincloud-api-gcp"
+}
+
+variable "gcp_negs_created" {
+  type        = bool
+  description = "Whether GKE has created the API's NEGs (after the first Helm install of the GCP site). False on the first apply: the NEGs are looked up by name and do not exist before the chart's Service does."
+  default     = false
 }
 
 variable "gcp_neg_zones" {
@@ -117,14 +134,25 @@ variable "gcp_neg_zones" {
   default     = []
 }
 
-variable "backend_port" {
+variable "gcp_backend_port" {
   type        = number
-  description = "Port of the API (and its actuator) on the pods and on the AWS internal load balancer."
+  description = "Port of the API on the GKE pods (the chart's api.containerPort): the NEG endpoints' port, so the load balancer and its health checks reach the pods there."
   default     = 8080
 
   validation {
-    condition     = var.backend_port > 0 && var.backend_port < 65536
-    error_message = "backend_port must be 1-65535."
+    condition     = var.gcp_backend_port > 0 && var.gcp_backend_port < 65536
+    error_message = "gcp_backend_port must be 1-65535."
+  }
+}
+
+variable "aws_backend_port" {
+  type        = number
+  description = "Port of the AWS site's internal NLB in front of the API (the chart's api.service.port in values-aws.yaml): the hybrid NEG endpoints' port."
+  default     = 80
+
+  validation {
+    condition     = var.aws_backend_port > 0 && var.aws_backend_port < 65536
+    error_message = "aws_backend_port must be 1-65535."
   }
 }
 

@@ -110,7 +110,7 @@ variable "cross_site_ports" {
   description = "TCP ports opened between the two sites over the VPN, nothing else: PostgreSQL streaming replication, the agents' API (agent-to-agent and arbiter health probes) and the API's health port."
   default = {
     postgres = { port = 5432, description = "PostgreSQL streaming replication (CloudNativePG replica cluster)" }
-    agent    = { port = 8081, description = "agent API: peer status and arbiter-driven actions" }
+    agent    = { port = 8090, description = "agent API: the failsafe's promises between the agents (docs/design.md rule 9)" }
     health   = { port = 8080, description = "API health endpoints, probed across sites" }
   }
 

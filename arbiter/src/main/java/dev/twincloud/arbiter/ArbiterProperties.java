@@ -30,6 +30,9 @@ import org.springframework.util.unit.DataSize;
  * @param stateDir           where state.json and events.jsonl live
  * @param agentToken         bearer token of the agents (heartbeat, status)
  * @param operatorToken      bearer token of operators (status, switchover, promote, mode, events)
+ * @param viewerToken        optional bearer token that may only read (status, events, history: the
+ *                           status page); unset or blank means no viewer token (the page then takes
+ *                           the operator token)
  * @param leaderElection     several replicas: which one acts, elected through a Kubernetes Lease
  */
 @ConfigurationProperties("twincloud.arbiter")
@@ -47,6 +50,7 @@ public record ArbiterProperties(
         Path stateDir,
         String agentToken,
         String operatorToken,
+        String viewerToken,
         LeaderElection leaderElection) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
@@ -148,6 +152,13 @@ public record ArbiterProperties(
         if (agentToken != null && !agentToken.isBlank() && agentToken.equals(operatorToken)) {
             problems.add("agent-token and operator-token must differ: an agent must not be able to act as an operator");
         }
+        viewerToken = viewerToken == null || viewerToken.isBlank() ? null : viewerToken;
+        if (viewerToken != null) {
+            token(problems, "viewer-token", "TWINCLOUD_VIEWER_TOKEN", viewerToken);
+            if (viewerToken.equals(agentToken) || viewerToken.equals(operatorToken)) {
+                problems.add("viewer-token must differ from agent-token and operator-token: a viewer may only read");
+            }
+        }
         leaderElection = leaderElection == null ? LeaderElection.OFF : leaderElection;
         leaderElection.check(problems);
         if (!problems.isEmpty()) {
@@ -175,6 +186,11 @@ public record ArbiterProperties(
         return sites.stream().map(SiteId::of).toList();
     }
 
+    /** The read-only viewer token, when one is set. */
+    public java.util.Optional<String> viewer() {
+        return java.util.Optional.ofNullable(viewerToken);
+    }
+
     public SiteId initialWriterId() {
         return SiteId.of(initialWriter);
     }
@@ -192,6 +208,7 @@ public record ArbiterProperties(
                 + ", leaseTtl=" + leaseTtl + ", margin=" + margin + ", reportTimeout=" + reportTimeout
                 + ", standbyLossTimeout=" + standbyLossTimeout + ", maxLagBytes=" + maxLagBytes
                 + ", switchoverTimeout=" + switchoverTimeout + ", tickInterval=" + tickInterval
-                + ", stateDir=" + stateDir + ", agentToken=***, operatorToken=***, leaderElection=" + leaderElection + "]";
+                + ", stateDir=" + stateDir + ", agentToken=***, operatorToken=***, viewerToken="
+                + (viewerToken == null ? "unset" : "***") + ", leaderElection=" + leaderElection + "]";
     }
 }

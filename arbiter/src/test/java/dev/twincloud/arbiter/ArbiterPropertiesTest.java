@@ -21,7 +21,7 @@ class ArbiterPropertiesTest {
     static ArbiterProperties props(List<String> sites, String writer, String agentToken, String operatorToken) {
         return new ArbiterProperties(sites, writer, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(250),
                 Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16), Duration.ofSeconds(10),
-                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null);
+                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null, null);
     }
 
     @Test
@@ -35,7 +35,7 @@ class ArbiterPropertiesTest {
     @Test
     void unsetTimingTakesTheReferenceValuesOfTheCore() {
         var p = new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
-                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null);
+                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null, null);
         assertThat(p.toConfig()).isEqualTo(ArbiterConfig.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
     }
 
@@ -72,6 +72,28 @@ class ArbiterPropertiesTest {
                 .hasMessageContaining("agent-token and operator-token must differ");
     }
 
+    static ArbiterProperties withViewer(String viewerToken) {
+        return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
+                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", viewerToken,
+                null);
+    }
+
+    @Test
+    void theViewerTokenIsOptionalButWhenSetLongEnoughAndItsOwn() {
+        assertThat(withViewer(null).viewer()).isEmpty();
+        assertThat(withViewer("  ").viewer()).as("blank, as application.yml passes an unset variable").isEmpty();
+        var p = withViewer("viewer-token-0123456789");
+        assertThat(p.viewer()).contains("viewer-token-0123456789");
+        assertThat(p.toString()).doesNotContain("0123456789").contains("viewerToken=***");
+        assertThatThrownBy(() -> withViewer("short-viewer"))
+                .isInstanceOf(StartupRefused.class)
+                .hasMessageContaining("viewer-token is too short (12 characters): TWINCLOUD_VIEWER_TOKEN needs at least 16");
+        assertThatThrownBy(() -> withViewer("operator-token-0123456789"))
+                .hasMessageContaining("viewer-token must differ from agent-token and operator-token");
+        assertThatThrownBy(() -> withViewer("agent-token-0123456789"))
+                .hasMessageContaining("viewer-token must differ from agent-token and operator-token");
+    }
+
     @Test
     void refusesSitesThatAreNotTwoDistinctValidNames() {
         assertThatThrownBy(() -> props(List.of("gcp"), "gcp", "agent-token-0123456789", "operator-token-0123456789"))
@@ -106,6 +128,6 @@ class ArbiterPropertiesTest {
         return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, Duration.ofMillis(2500),
                 Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16),
                 Duration.ofSeconds(10), Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789",
-                "operator-token-0123456789", election);
+                "operator-token-0123456789", null, election);
     }
 }

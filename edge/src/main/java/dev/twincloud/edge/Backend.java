@@ -4,14 +4,25 @@ import java.net.URI;
 import java.util.Objects;
 
 /**
- * One site behind the edge: a name (shown to clients in {@code X-Twincloud-Site}) and its base URL.
+ * One site behind the edge: a name (shown to clients in {@code X-Twincloud-Site}), its base URL, and
+ * the port its health is probed on.
  *
- * @param name site name, e.g. {@code gcp}
- * @param url  base URL without trailing slash, e.g. {@code http://127.0.0.1:8081}
+ * @param name       site name, e.g. {@code gcp}
+ * @param url        base URL without trailing slash, e.g. {@code http://127.0.0.1:8081}
+ * @param healthPort port of the site's health listener on the same host ({@code --health-port}), or
+ *                   -1 to probe the base URL itself (like a GCP health check's {@code port} vs. the
+ *                   serving port)
  */
-public record Backend(String name, URI url) {
+public record Backend(String name, URI url, int healthPort) {
+
+    public Backend(String name, URI url) {
+        this(name, url, -1);
+    }
 
     public Backend {
+        if (healthPort != -1 && (healthPort < 1 || healthPort > 65535)) {
+            throw new IllegalArgumentException("health port must be 1..65535, got " + healthPort);
+        }
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(url, "url");
         if (!name.matches("[A-Za-z0-9_.-]+")) {
@@ -45,8 +56,19 @@ public record Backend(String name, URI url) {
         return new Backend(spec.substring(0, eq), uri);
     }
 
-    /** URL of this backend's health endpoint. */
+    /** This backend probed on {@code port} instead of its base URL. */
+    public Backend withHealthPort(int port) {
+        return new Backend(name, url, port);
+    }
+
+    /**
+     * URL of this backend's health endpoint: base URL + path, or, with a health port,
+     * {@code http://host:healthPort} + path (the base URL's path is not used there).
+     */
     public URI healthUri(String healthPath) {
+        if (healthPort > 0) {
+            return URI.create("http://" + url.getHost() + ":" + healthPort + healthPath);
+        }
         return URI.create(url + healthPath);
     }
 }

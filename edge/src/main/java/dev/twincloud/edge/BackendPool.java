@@ -13,7 +13,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The backends with their health, and the routing rule: send traffic to the healthy backend; if
  * several are healthy (twincloud's one-writer rule should prevent it), prefer the one healthy the
- * longest — the one clients already talk to — and count an anomaly.
+ * longest — the one clients already talk to — and count an anomaly. With the {@code lab} profile
+ * (definitive answers count at once), when no backend is healthy the edge keeps sending traffic to
+ * the one that turned unhealthy last through slow probes only ({@link HealthState#lastResort()}),
+ * for at most {@link #LAST_RESORT_FOR}: a writer slowed down by load stays reachable instead of the
+ * edge answering 503 itself; one that said "not the writer" is never used so.
  */
 public final class BackendPool {
 
@@ -24,6 +28,13 @@ public final class BackendPool {
                                 Instant lastChange) {
     }
 
+    /**
+     * How long a writer that turned unhealthy through slow probes only keeps the traffic while no other
+     * backend is healthy. Measured: without a bound a frozen writer kept it until the failover, and the
+     * requests it swallowed hung for the client's whole timeout (freeze-writer RTO 3.1 -> 4.2 s).
+     */
+    static final java.time.Duration LAST_RESORT_FOR = java.time.Duration.ofMillis(500);
+
     private final Map<String, Backend> backends = new LinkedHashMap<>();
     private final Map<String, HealthState> states = new LinkedHashMap<>();
     private final EdgeMetrics metrics;
@@ -31,27 +42,41 @@ public final class BackendPool {
 
     public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold,
                        EdgeMetrics metrics, Clock clock) {
+        this(backends, healthyThreshold, unhealthyThreshold, false, metrics, clock);
+    }
+
+    /** @param definitiveDownAtOnce see {@link HealthState}: a definitive "not the writer" turns a backend unhealthy at once */
+    public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold, boolean definitiveDownAtOnce,
+                       EdgeMetrics metrics, Clock clock) {
         this.metrics = metrics;
         this.clock = clock;
         Instant now = clock.instant();
         for (Backend b : backends) {
             this.backends.put(b.name(), b);
-            this.states.put(b.name(), new HealthState(healthyThreshold, unhealthyThreshold, now));
+            this.states.put(b.name(), new HealthState(healthyThreshold, unhealthyThreshold, definitiveDownAtOnce, now));
         }
     }
 
     /** Feeds one probe result of {@code backend} into its state machine; logs a transition. */
     public void record(Backend backend, boolean success, String detail) {
+        record(backend, new Prober.Result(success, detail));
+    }
+
+    /** Feeds one probe result of {@code backend} into its state machine; logs a transition. */
+    public void record(Backend backend, Prober.Result result) {
+        boolean success = result.ok();
+        String detail = result.detail();
         metrics.probe(backend.name(), success);
         Optional<HealthState.Transition> t;
         synchronized (this) {
-            t = states.get(backend.name()).record(success, clock.instant());
+            t = states.get(backend.name()).record(success, result.definitive(), clock.instant());
         }
         t.ifPresent(tr -> {
             metrics.transition(backend.name(), tr.healthy());
-            log.info("backend {} ({}) is now {} at {} after {} consecutive {} (last probe: {})",
+            log.info("backend {} ({}) is now {} at {} after {} consecutive {}{} (last probe: {})",
                     backend.name(), backend.url(), tr.healthy() ? "HEALTHY" : "UNHEALTHY", tr.at(),
-                    tr.consecutive(), tr.healthy() ? "successes" : "failures", detail);
+                    tr.consecutive(), tr.healthy() ? "successes" : "failures",
+                    !tr.healthy() && result.definitive() ? ", the last one definitive" : "", detail);
             if (tr.healthy() && healthyCount() > 1) {
                 log.warn("ANOMALY: more than one backend is healthy; traffic stays on {}",
                         active().map(Backend::name).orElse("?"));
@@ -89,6 +114,18 @@ public final class BackendPool {
         }
         if (countAnomaly && healthyCount > 1) {
             metrics.multipleHealthy();
+        }
+        if (best == null) {
+            Instant now = clock.instant();
+            synchronized (this) {
+                for (Map.Entry<String, HealthState> e : states.entrySet()) {
+                    HealthState s = e.getValue();
+                    if (s.lastResort(now, LAST_RESORT_FOR) && (best == null || s.lastChange().isAfter(bestSince))) {
+                        best = e.getKey();
+                        bestSince = s.lastChange();
+                    }
+                }
+            }
         }
         return Optional.ofNullable(best).map(backends::get);
     }

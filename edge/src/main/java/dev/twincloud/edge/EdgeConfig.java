@@ -19,27 +19,93 @@ public record EdgeConfig(
         Duration interval,
         Duration timeout,
         int healthyThreshold,
-        int unhealthyThreshold) {
+        int unhealthyThreshold,
+        Profile profile,
+        boolean definitiveDownAtOnce) {
+
+    /**
+     * Named health-check settings ({@code --profile}); explicit flags override each value.
+     *
+     * <ul>
+     *   <li>{@code lab}: the lab's fast checks — every 100 ms, 80 ms timeout, 1 success to adopt, 2
+     *       failures to drop — and a definitive "not the writer" drops a backend at once.</li>
+     *   <li>{@code cloud}: exactly the GCP global load balancer's health check that deploy/terraform
+     *       configures — every 1 s, 1 s timeout, healthy threshold 1, unhealthy threshold 2 — and, like
+     *       GCP, every failed probe counts the same (an LB cannot tell "not the writer" from "slow").</li>
+     *   <li>{@code default} (no {@code --profile}): the edge's historical defaults, 500 ms / 400 ms /
+     *       2 / 2, every failure counts the same.</li>
+     * </ul>
+     */
+    public enum Profile {
+        DEFAULT(500, 400, 2, 2, false),
+        LAB(100, 80, 1, 2, true),
+        CLOUD(1000, 1000, 1, 2, false);
+
+        public final long intervalMs;
+        public final long timeoutMs;
+        public final int healthyThreshold;
+        public final int unhealthyThreshold;
+        public final boolean definitiveDownAtOnce;
+
+        Profile(long intervalMs, long timeoutMs, int healthy, int unhealthy, boolean definitiveDownAtOnce) {
+            this.intervalMs = intervalMs;
+            this.timeoutMs = timeoutMs;
+            this.healthyThreshold = healthy;
+            this.unhealthyThreshold = unhealthy;
+            this.definitiveDownAtOnce = definitiveDownAtOnce;
+        }
+
+        /** The flag's spelling: {@code lab}, {@code cloud}, {@code default}. */
+        public String flag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** Parses {@code lab} / {@code cloud} (case-insensitive), with an error that lists the choices. */
+        public static Profile parse(String value) {
+            String v = value == null ? "" : value.trim().toLowerCase(java.util.Locale.ROOT);
+            return switch (v) {
+                case "lab" -> LAB;
+                case "cloud" -> CLOUD;
+                default -> throw new IllegalArgumentException("--profile must be lab or cloud, got: " + value);
+            };
+        }
+    }
 
     public static final String USAGE = """
             Usage: java -jar twincloud-edge.jar [options]
               --port N                 port to listen on (0 = any free port; default 9000)
               --host ADDR              address to bind (default 127.0.0.1)
               --backend NAME=URL       a site, e.g. gcp=http://127.0.0.1:8081 (repeat; at least one)
+              --health-port NAME=PORT  probe site NAME's health on this port of its host instead of its URL
+                                       (the API's own health listener, twincloud.api.health.port; repeat)
               --health-path PATH       health endpoint probed on each backend (default /actuator/health/writer)
+              --profile lab|cloud      health-check settings: lab = 100 ms / 80 ms / 1 / 2, a definitive
+                                       "not the writer" (503 + Twincloud-Writer: not-writer) drops a site at
+                                       once; cloud = 1000 ms / 1000 ms / 1 / 2 like the GCP load balancer,
+                                       every failure counts the same. The flags below override it.
               --interval-ms N          time between probes of one backend (default 500)
               --timeout-ms N           probe timeout, <= interval; a timeout is a failure (default 400)
               --healthy-threshold N    consecutive successes to become healthy (default 2)
               --unhealthy-threshold N  consecutive failures to become unhealthy (default 2)
               --help                   print this and exit
             Admin endpoints on the same port: GET /_edge/status (JSON), GET /_edge/metrics (Prometheus).
+            Answers the edge makes itself (503 no healthy backend, 502/504 proxy errors) carry Twincloud-Edge.
             """;
 
     private static final Set<String> FLAGS = Set.of("--host", "--port", "--backend", "--health-path",
-            "--interval-ms", "--timeout-ms", "--healthy-threshold", "--unhealthy-threshold");
+            "--interval-ms", "--timeout-ms", "--healthy-threshold", "--unhealthy-threshold", "--profile",
+            "--health-port");
+
+    /** Without a profile: the historical defaults, every failure counts the same. */
+    public EdgeConfig(String host, int port, List<Backend> backends, String healthPath, Duration interval,
+                      Duration timeout, int healthyThreshold, int unhealthyThreshold) {
+        this(host, port, backends, healthPath, interval, timeout, healthyThreshold, unhealthyThreshold,
+                Profile.DEFAULT, false);
+    }
 
     public EdgeConfig {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(profile, "profile");
         backends = List.copyOf(backends);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port must be 0..65535, got " + port);
@@ -76,6 +142,21 @@ public record EdgeConfig(
         return interval.multipliedBy(unhealthyThreshold).plus(timeout);
     }
 
+    /**
+     * Worst-case time from a backend answering "not the writer" (a definitive 503) until the edge stops
+     * sending it traffic: one interval plus one probe's round trip (bounded by the timeout) with
+     * {@link #definitiveDownAtOnce}; otherwise the threshold applies, but every probe fails fast:
+     * {@code U·I} plus one probe's round trip.
+     */
+    public Duration definitiveDetectionTime() {
+        return (definitiveDownAtOnce ? interval : interval.multipliedBy(unhealthyThreshold)).plus(timeout);
+    }
+
+    /** Worst-case time from a backend's health turning UP until the edge sends it traffic: {@code H·I} plus one probe. */
+    public Duration adoptionTime() {
+        return interval.multipliedBy(healthyThreshold).plus(timeout);
+    }
+
     /** Thrown for {@code --help}: not an error, the caller prints {@link #USAGE} and exits 0. */
     public static final class HelpRequested extends RuntimeException {
         public HelpRequested() {
@@ -94,10 +175,12 @@ public record EdgeConfig(
         int port = 9000;
         List<Backend> backends = new ArrayList<>();
         String healthPath = "/actuator/health/writer";
-        long intervalMs = 500;
-        long timeoutMs = 400;
-        int healthy = 2;
-        int unhealthy = 2;
+        Profile profile = Profile.DEFAULT;
+        Long intervalMs = null;
+        Long timeoutMs = null;
+        Integer healthy = null;
+        Integer unhealthy = null;
+        java.util.Map<String, Integer> healthPorts = new java.util.LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -128,15 +211,42 @@ public record EdgeConfig(
                 case "--port" -> port = intFlag(flag, value);
                 case "--backend" -> backends.add(Backend.parse(value));
                 case "--health-path" -> healthPath = value;
-                case "--interval-ms" -> intervalMs = intFlag(flag, value);
-                case "--timeout-ms" -> timeoutMs = intFlag(flag, value);
+                case "--interval-ms" -> intervalMs = (long) intFlag(flag, value);
+                case "--timeout-ms" -> timeoutMs = (long) intFlag(flag, value);
+                case "--profile" -> profile = Profile.parse(value);
+                case "--health-port" -> {
+                    int eqAt = value.indexOf('=');
+                    if (eqAt <= 0 || eqAt == value.length() - 1) {
+                        throw new IllegalArgumentException("--health-port must be NAME=PORT, got: " + value);
+                    }
+                    String name = value.substring(0, eqAt);
+                    int hp = intFlag(flag, value.substring(eqAt + 1));
+                    if (hp < 1 || hp > 65535) {
+                        throw new IllegalArgumentException("--health-port must be NAME=PORT with PORT 1..65535, got: " + value);
+                    }
+                    if (healthPorts.put(name, hp) != null) {
+                        throw new IllegalArgumentException("--health-port given twice for backend " + name);
+                    }
+                }
                 case "--healthy-threshold" -> healthy = intFlag(flag, value);
                 case "--unhealthy-threshold" -> unhealthy = intFlag(flag, value);
                 default -> throw new IllegalArgumentException("unknown flag: " + flag);
             }
         }
-        return new EdgeConfig(host, port, backends, healthPath,
-                Duration.ofMillis(intervalMs), Duration.ofMillis(timeoutMs), healthy, unhealthy);
+        for (String name : healthPorts.keySet()) {
+            if (backends.stream().noneMatch(b -> b.name().equals(name))) {
+                throw new IllegalArgumentException("--health-port names no --backend: " + name);
+            }
+        }
+        List<Backend> withPorts = backends.stream()
+                .map(b -> healthPorts.containsKey(b.name()) ? b.withHealthPort(healthPorts.get(b.name())) : b)
+                .toList();
+        return new EdgeConfig(host, port, withPorts, healthPath,
+                Duration.ofMillis(intervalMs != null ? intervalMs : profile.intervalMs),
+                Duration.ofMillis(timeoutMs != null ? timeoutMs : profile.timeoutMs),
+                healthy != null ? healthy : profile.healthyThreshold,
+                unhealthy != null ? unhealthy : profile.unhealthyThreshold,
+                profile, profile.definitiveDownAtOnce);
     }
 
     private static int intFlag(String flag, String value) {

@@ -21,6 +21,13 @@ final class EdgeHandler extends Handler.Wrapper {
 
     static final String ADMIN_PREFIX = "/_edge/";
     static final String SITE_HEADER = "X-Twincloud-Site";
+    /**
+     * On every answer the edge makes itself rather than a site: {@code no-healthy-backend} (503),
+     * {@code bad-gateway} (502), {@code gateway-timeout} (504). A 503 without it is the site's own.
+     */
+    public static final String EDGE_HEADER = "Twincloud-Edge";
+    /** Problem type of the edge's own 503. */
+    public static final String NO_BACKEND_TYPE = "https://twincloud.dev/problems/edge-no-healthy-backend";
 
     private final BackendPool pool;
     private final EdgeMetrics metrics;
@@ -43,9 +50,10 @@ final class EdgeHandler extends Handler.Wrapper {
             response.setStatus(HttpStatus.SERVICE_UNAVAILABLE_503);
             // Clients (and the lab's drills) retry after a second: about two health-check intervals.
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            response.getHeaders().put(EDGE_HEADER, "no-healthy-backend");
             send(response, callback, "application/problem+json", """
-                    {"type":"about:blank","title":"No healthy backend","status":503,\
-                    "detail":"No site currently passes its writer health check; retry shortly."}""");
+                    {"type":"%s","title":"No healthy backend","status":503,\
+                    "detail":"No site currently passes its writer health check; retry shortly."}""".formatted(NO_BACKEND_TYPE));
             return true;
         }
         Backend b = backend.get();

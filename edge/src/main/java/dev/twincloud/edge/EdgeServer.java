@@ -33,7 +33,7 @@ public final class EdgeServer implements AutoCloseable {
         this.config = config;
         this.metrics = new EdgeMetrics(config.backends().stream().map(Backend::name).toList());
         this.pool = new BackendPool(config.backends(), config.healthyThreshold(), config.unhealthyThreshold(),
-                metrics, clock);
+                config.definitiveDownAtOnce(), metrics, clock);
         this.prober = prober;
         this.checker = new HealthChecker(pool, prober, config.interval());
 
@@ -53,11 +53,14 @@ public final class EdgeServer implements AutoCloseable {
     public EdgeServer start() throws Exception {
         server.start();
         checker.start();
-        log.info("edge listening on http://{}:{} for {}; health {} every {} ms, timeout {} ms, thresholds {}/{}; "
-                        + "worst-case detection {} ms",
-                config.host(), port(), describe(config.backends()), config.healthPath(),
+        log.info("edge listening on http://{}:{} for {}; profile {}: health {} every {} ms, timeout {} ms, "
+                        + "thresholds {}/{}, a definitive \"not the writer\" {}; worst-case detection {} ms "
+                        + "({} ms when the site answers \"not the writer\"), adoption {} ms",
+                config.host(), port(), describe(config.backends()), config.profile().flag(), config.healthPath(),
                 config.interval().toMillis(), config.timeout().toMillis(), config.healthyThreshold(),
-                config.unhealthyThreshold(), config.detectionTime().toMillis());
+                config.unhealthyThreshold(), config.definitiveDownAtOnce() ? "drops a site at once" : "counts as one failure",
+                config.detectionTime().toMillis(), config.definitiveDetectionTime().toMillis(),
+                config.adoptionTime().toMillis());
         return this;
     }
 
@@ -88,6 +91,7 @@ public final class EdgeServer implements AutoCloseable {
     }
 
     private static String describe(List<Backend> backends) {
-        return backends.stream().map(b -> b.name() + "=" + b.url()).toList().toString();
+        return backends.stream().map(b -> b.name() + "=" + b.url()
+                + (b.healthPort() > 0 ? " (health port " + b.healthPort() + ")" : "")).toList().toString();
     }
 }

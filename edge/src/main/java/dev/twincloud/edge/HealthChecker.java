@@ -51,7 +51,7 @@ public final class HealthChecker implements AutoCloseable {
             if (!running) {
                 return;
             }
-            pool.record(backend, r.ok(), r.detail());
+            pool.record(backend, r);
             long wait = intervalNanos - (System.nanoTime() - started);
             if (wait > 0) {
                 LockSupport.parkNanos(wait); // bounded: at most one interval

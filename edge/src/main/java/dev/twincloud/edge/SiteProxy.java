@@ -1,14 +1,22 @@
 package dev.twincloud.edge;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * Jetty's reverse proxy, pointed per request at the backend {@link EdgeHandler} chose. The choice is
  * made before the proxy runs (so "no backend" becomes a 503 problem, not a proxy error) and handed
  * over in a request attribute. Jetty copies method, headers (Authorization included; hop-by-hop ones
- * dropped), and streams bodies both ways; it adds {@code Via} and {@code Forwarded}.
+ * dropped), and streams bodies both ways; it adds {@code Via} and {@code Forwarded}. When the site fails
+ * before its response started, the edge answers 502 (504 on a timeout) itself, marked
+ * {@code Twincloud-Edge}, as a problem.
  */
 final class SiteProxy extends ProxyHandler.Reverse {
 
@@ -16,6 +24,34 @@ final class SiteProxy extends ProxyHandler.Reverse {
 
     SiteProxy() {
         super(SiteProxy::target);
+    }
+
+    @Override
+    protected void onServerToProxyResponseFailure(Request clientToProxyRequest,
+                                                  org.eclipse.jetty.client.Request proxyToServerRequest,
+                                                  org.eclipse.jetty.client.Response serverToProxyResponse,
+                                                  Response proxyToClientResponse, Callback proxyToClientCallback,
+                                                  Throwable failure) {
+        if (proxyToClientResponse.isCommitted()) {
+            super.onServerToProxyResponseFailure(clientToProxyRequest, proxyToServerRequest, serverToProxyResponse,
+                    proxyToClientResponse, proxyToClientCallback, failure);
+            return;
+        }
+        boolean timeout = failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException;
+        int status = timeout ? 504 : 502;
+        String site = proxyToClientResponse.getHeaders().get(EdgeHandler.SITE_HEADER);
+        proxyToClientResponse.reset();
+        proxyToClientResponse.setStatus(status);
+        if (site != null) {
+            proxyToClientResponse.getHeaders().put(EdgeHandler.SITE_HEADER, site);
+        }
+        proxyToClientResponse.getHeaders().put(EdgeHandler.EDGE_HEADER, timeout ? "gateway-timeout" : "bad-gateway");
+        byte[] body = ("{\"title\":\"" + (timeout ? "Gateway timeout" : "Bad gateway") + "\",\"status\":" + status
+                + ",\"detail\":" + Json.quote("the site failed before answering: " + failure.getClass().getSimpleName())
+                + "}").getBytes(StandardCharsets.UTF_8);
+        proxyToClientResponse.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
+        proxyToClientResponse.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        proxyToClientResponse.write(true, ByteBuffer.wrap(body), proxyToClientCallback);
     }
 
     private static HttpURI target(Request request) {

@@ -66,4 +66,47 @@ class BackendPoolTest {
         assertThat(s.get(1).consecutiveFail()).isEqualTo(1);
         assertThat(s.get(0).healthy()).isFalse();
     }
+
+    /**
+     * The lab profile: a writer whose health answers come late under load turns unhealthy, but while no
+     * other backend is healthy it keeps the traffic (no 503 from the edge); once it says "not the writer",
+     * or another backend is healthy, it does not.
+     */
+    @Test
+    void aWriterSlowedDownByLoadKeepsTheTrafficWhileNoOtherBackendIsHealthy() {
+        BackendPool lab = new BackendPool(List.of(gcp, aws), 1, 2, true, metrics, clock);
+        clock.advance(Duration.ofMillis(100));
+        lab.record(gcp, new Prober.Result(true, "writer"));
+        lab.record(aws, Prober.Result.notWriter("not-writer"));
+        assertThat(lab.route()).contains(gcp);
+        lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
+        lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
+        assertThat(lab.status().get(0).healthy()).isFalse();
+        assertThat(lab.route()).as("slow, not refused: still the best guess").contains(gcp);
+        clock.advance(BackendPool.LAST_RESORT_FOR.plusMillis(1));
+        assertThat(lab.route()).as("not for long: a hung writer would swallow requests until the failover").isEmpty();
+        lab.record(gcp, new Prober.Result(true, "writer"));
+        lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
+        lab.record(gcp, new Prober.Result(false, "timeout after 80 ms"));
+        assertThat(lab.route()).contains(gcp);
+
+        lab.record(gcp, Prober.Result.notWriter("not-writer"));
+        assertThat(lab.route()).as("it said it is not the writer").isEmpty();
+
+        lab.record(gcp, new Prober.Result(true, "writer"));
+        lab.record(gcp, new Prober.Result(false, "timeout"));
+        lab.record(gcp, new Prober.Result(false, "timeout"));
+        lab.record(aws, new Prober.Result(true, "writer"));
+        assertThat(lab.route()).as("another backend is healthy").contains(aws);
+    }
+
+    /** The cloud profile, like a cloud load balancer: no last resort. */
+    @Test
+    void theCloudProfileHasNoLastResort() {
+        probe(gcp, true);
+        probe(gcp, true);
+        probe(gcp, false);
+        probe(gcp, false);
+        assertThat(pool.route()).isEmpty();
+    }
 }

@@ -27,6 +27,64 @@ class EdgeConfigTest {
     }
 
     @Test
+    void withoutAProfileTheHistoricalDefaultsApplyAndEveryFailureCountsTheSame() {
+        EdgeConfig c = EdgeConfig.parse("--backend", "gcp=http://127.0.0.1:8081");
+        assertThat(c.profile()).isEqualTo(EdgeConfig.Profile.DEFAULT);
+        assertThat(c.interval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.timeout()).isEqualTo(Duration.ofMillis(400));
+        assertThat(c.healthyThreshold()).isEqualTo(2);
+        assertThat(c.unhealthyThreshold()).isEqualTo(2);
+        assertThat(c.definitiveDownAtOnce()).isFalse();
+    }
+
+    @Test
+    void theLabProfileIsTheFastChecksWithTheDefinitiveRule() {
+        EdgeConfig c = EdgeConfig.parse("--backend", "gcp=http://127.0.0.1:8081", "--profile", "lab");
+        assertThat(c.profile()).isEqualTo(EdgeConfig.Profile.LAB);
+        assertThat(c.interval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(c.timeout()).isEqualTo(Duration.ofMillis(80));
+        assertThat(c.healthyThreshold()).isEqualTo(1);
+        assertThat(c.unhealthyThreshold()).isEqualTo(2);
+        assertThat(c.definitiveDownAtOnce()).isTrue();
+        assertThat(c.detectionTime()).isEqualTo(Duration.ofMillis(280));
+        assertThat(c.definitiveDetectionTime()).isEqualTo(Duration.ofMillis(180));
+        assertThat(c.adoptionTime()).isEqualTo(Duration.ofMillis(180));
+    }
+
+    @Test
+    void theCloudProfileIsTheGcpLoadBalancersCheckWithoutTheDefinitiveRule() {
+        // deploy/terraform: check_interval_sec = 1, timeout_sec = 1, healthy_threshold = 1, unhealthy_threshold = 2
+        EdgeConfig c = EdgeConfig.parse("--profile=CLOUD", "--backend", "gcp=http://127.0.0.1:8081");
+        assertThat(c.interval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.healthyThreshold()).isEqualTo(1);
+        assertThat(c.unhealthyThreshold()).isEqualTo(2);
+        assertThat(c.definitiveDownAtOnce()).isFalse();
+        assertThat(c.detectionTime()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.definitiveDetectionTime()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.adoptionTime()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void explicitFlagsOverrideTheProfileWhateverTheirOrder() {
+        EdgeConfig c = EdgeConfig.parse("--unhealthy-threshold", "3", "--backend", "gcp=http://127.0.0.1:8081",
+                "--profile", "cloud", "--timeout-ms", "700");
+        assertThat(c.interval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.timeout()).isEqualTo(Duration.ofMillis(700));
+        assertThat(c.unhealthyThreshold()).isEqualTo(3);
+        assertThat(c.healthyThreshold()).isEqualTo(1);
+    }
+
+    @Test
+    void aHealthPortMovesTheProbeToThatPortOfTheBackendsHost() {
+        EdgeConfig c = EdgeConfig.parse("--backend", "gcp=http://127.0.0.1:8081/base", "--backend", "aws=http://127.0.0.1:8082",
+                "--health-port", "gcp=9081");
+        assertThat(c.backends().get(0).healthUri(c.healthPath())).hasToString("http://127.0.0.1:9081/actuator/health/writer");
+        assertThat(c.backends().get(0).url()).hasToString("http://127.0.0.1:8081/base");
+        assertThat(c.backends().get(1).healthUri(c.healthPath())).hasToString("http://127.0.0.1:8082/actuator/health/writer");
+    }
+
+    @Test
     void help() {
         assertThatThrownBy(() -> EdgeConfig.parse("--backend", "a=http://h:1", "--help"))
                 .isInstanceOf(EdgeConfig.HelpRequested.class);
@@ -48,6 +106,14 @@ class EdgeConfigTest {
             --backend a=http://h:1 stray                         | unexpected argument: stray
             --bogus                                              | unknown flag: --bogus
             --backend                                            | --backend needs a value
+            --backend a=http://h:1 --profile fast                | --profile must be lab or cloud, got: fast
+            --backend a=http://h:1 --profile                     | --profile needs a value
+            --backend a=http://h:1 --profile lab --timeout-ms 200 | --timeout-ms must be <= --interval-ms
+            --backend a=http://h:1 --health-port b=9000          | --health-port names no --backend: b
+            --backend a=http://h:1 --health-port a               | --health-port must be NAME=PORT
+            --backend a=http://h:1 --health-port a=0             | PORT 1..65535
+            --backend a=http://h:1 --health-port a=x             | --health-port needs an integer
+            --backend a=http://h:1 --health-port a=1 --health-port a=2 | --health-port given twice
             """)
     void rejectsBadArgs(String line, String message) {
         assertThatThrownBy(() -> EdgeConfig.parse(line.trim().split("\\s+")))

@@ -79,7 +79,9 @@ class EdgeServerTest {
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
                 v -> assertThat(v).startsWith("application/problem+json"));
         assertThat(r.headers().firstValue("Retry-After")).contains("1");
-        assertThat(r.body()).contains("\"title\":\"No healthy backend\"").contains("\"status\":503");
+        assertThat(r.body()).contains("\"title\":\"No healthy backend\"").contains("\"status\":503")
+                .contains("\"type\":\"" + EdgeHandler.NO_BACKEND_TYPE + "\"");
+        assertThat(r.headers().firstValue(EdgeHandler.EDGE_HEADER)).as("an answer the edge made itself").contains("no-healthy-backend");
         assertThat(gcp.appRequests.get() + aws.appRequests.get()).isZero();
         assertThat(edge.metrics().noBackendResponses()).isEqualTo(1);
     }
@@ -114,6 +116,22 @@ class EdgeServerTest {
         assertThat(edge.metrics().transitions("gcp", true)).isEqualTo(2);
         assertThat(edge.metrics().transitions("gcp", false)).isEqualTo(1);
         assertThat(edge.metrics().transitions("aws", false)).isEqualTo(1);
+    }
+
+    @Test
+    void theSitesOwn503PassesUnmarkedAndAHangUpIsAMarked502() throws Exception {
+        gcp.healthy.set(true);
+        await("gcp active", () -> "gcp".equals(active()));
+        HttpResponse<String> own = get("/own503");
+        assertThat(own.statusCode()).isEqualTo(503);
+        assertThat(own.headers().firstValue("X-Twincloud-Site")).contains("gcp");
+        assertThat(own.headers().firstValue(EdgeHandler.EDGE_HEADER)).as("the site's own 503").isEmpty();
+        HttpResponse<String> hangup = get("/hangup");
+        assertThat(hangup.statusCode()).isEqualTo(502);
+        assertThat(hangup.headers().firstValue(EdgeHandler.EDGE_HEADER)).contains("bad-gateway");
+        assertThat(hangup.headers().firstValue("X-Twincloud-Site")).contains("gcp");
+        assertThat(hangup.headers().firstValue("Content-Type")).hasValueSatisfying(
+                v -> assertThat(v).startsWith("application/problem+json"));
     }
 
     @Test

@@ -18,19 +18,46 @@ final class FakeSite implements AutoCloseable {
     /** When set, the health endpoint answers only after this many ms (to provoke probe timeouts). */
     final AtomicInteger healthDelayMs = new AtomicInteger(0);
     final AtomicInteger appRequests = new AtomicInteger();
+    /**
+     * What a DOWN health answer says in {@code Twincloud-Writer}: {@code not-writer} (definitive),
+     * {@code unknown}, or null for no header (like Spring's actuator path).
+     */
+    final java.util.concurrent.atomic.AtomicReference<String> downVerdict = new java.util.concurrent.atomic.AtomicReference<>();
     private final HttpServer server;
+    private final HttpServer healthServer;
 
     FakeSite(String name) throws IOException {
+        this(name, false);
+    }
+
+    /** With {@code ownHealthPort}, health is served on a second port, like the API's health listener. */
+    FakeSite(String name, boolean ownHealthPort) throws IOException {
         this.name = name;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/actuator/health/writer", this::health);
+        if (ownHealthPort) {
+            healthServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            healthServer.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+            healthServer.createContext("/actuator/health/writer", this::health);
+            healthServer.start();
+            server.createContext("/actuator/health/writer", ex -> {
+                ex.sendResponseHeaders(500, -1); // not here: the probe must go to the health port
+                ex.close();
+            });
+        } else {
+            healthServer = null;
+            server.createContext("/actuator/health/writer", this::health);
+        }
         server.createContext("/", this::echo);
         server.start();
     }
 
     URI url() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    int healthPort() {
+        return healthServer.getAddress().getPort();
     }
 
     private void health(HttpExchange ex) throws IOException {
@@ -40,14 +67,30 @@ final class FakeSite implements AutoCloseable {
         }
         boolean up = healthy.get();
         byte[] body = ("{\"status\":\"" + (up ? "UP" : "DOWN") + "\"}").getBytes();
+        String verdict = up ? "writer" : downVerdict.get();
+        if (verdict != null) {
+            ex.getResponseHeaders().add("Twincloud-Writer", verdict);
+        }
         ex.sendResponseHeaders(up ? 200 : 503, body.length);
         ex.getResponseBody().write(body);
         ex.close();
     }
 
-    /** Echoes the body; reports what it saw in headers. {@code /slow?ms=N} waits first. */
+    /**
+     * Echoes the body; reports what it saw in headers. {@code /slow?ms=N} waits first; {@code /own503}
+     * answers the site's own 503; {@code /hangup} closes the connection without an answer.
+     */
     private void echo(HttpExchange ex) throws IOException {
         appRequests.incrementAndGet();
+        if (ex.getRequestURI().getPath().equals("/own503")) {
+            ex.getResponseHeaders().add("Retry-After", "1");
+            ex.sendResponseHeaders(503, -1);
+            ex.close();
+            return;
+        }
+        if (ex.getRequestURI().getPath().equals("/hangup")) {
+            throw new IOException("hang up"); // the JDK server closes the connection without an answer
+        }
         byte[] body;
         try (InputStream in = ex.getRequestBody()) {
             body = in.readAllBytes();
@@ -82,5 +125,8 @@ final class FakeSite implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        if (healthServer != null) {
+            healthServer.stop(0);
+        }
     }
 }

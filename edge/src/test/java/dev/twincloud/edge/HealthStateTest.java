@@ -54,4 +54,34 @@ class HealthStateTest {
             assertThat(s.lastChange()).isEqualTo(T0);
         }
     }
+
+    /**
+     * The definitive-answer rule. probes: '+' success, '-' slow/failed (timeout, connection error), 'N' the
+     * site answered "not the writer". atOnce: the lab profile's rule (a definitive answer drops a healthy
+     * site at once); without it (the cloud profile, like a GCP LB) 'N' is just one more failure.
+     */
+    @ParameterizedTest(name = "[{index}] atOnce={0} up={1} down={2} probes={3} -> flips={4}")
+    @CsvSource(delimiter = '|', textBlock = """
+            true  | 1 | 2 | +N         | H1 U2
+            false | 1 | 2 | +N         | H1
+            false | 1 | 2 | +NN        | H1 U3
+            true  | 1 | 2 | +-+-+-     | H1
+            true  | 1 | 2 | +--        | H1 U3
+            true  | 1 | 2 | +-N        | H1 U3
+            true  | 1 | 2 | +N+        | H1 U2 H3
+            true  | 2 | 2 | N++        | H3
+            true  | 1 | 3 | +-N+       | H1 U3 H4
+            false | 1 | 3 | +-N+       | H1
+            true  | 1 | 2 | +NN        | H1 U2
+            """)
+    void aDefinitiveNotTheWriterDropsAtOnceOnlyWithTheRule(boolean atOnce, int up, int down, String probes, String flips) {
+        HealthState s = new HealthState(up, down, atOnce, T0);
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < probes.length(); i++) {
+            int n = i + 1;
+            char c = probes.charAt(i);
+            s.record(c == '+', c == 'N', T0.plusSeconds(n)).ifPresent(t -> seen.add((t.healthy() ? "H" : "U") + n));
+        }
+        assertThat(seen.isEmpty() ? "." : String.join(" ", seen)).isEqualTo(flips);
+    }
 }

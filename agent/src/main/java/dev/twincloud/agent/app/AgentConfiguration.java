@@ -86,6 +86,12 @@ class AgentConfiguration {
     @Bean
     Agent agent(AgentProperties props, PostgresDriver driver, JsonMapper json, AgentMetrics metrics) {
         var client = new HttpArbiterClient(props.arbiterUrl(), props.token(), props.httpTimeout(), json);
-        return new Agent(SiteId.of(props.site()), driver, client, props.guardedSchemas(), System::nanoTime, metrics);
+        Agent agent = new Agent(SiteId.of(props.site()), driver, client, props.guardedSchemas(), System::nanoTime, metrics,
+                props.failsafe().toAgent());
+        if ("cnpg".equals(props.driver()) && props.cnpg().ensureRoles()) {
+            // The application schema is the first guarded one (docs/fencing.md, "The production roles").
+            agent.ensureDatabaseRoles(dev.twincloud.pgctl.roles.DatabaseRoles.Spec.defaults(props.guardedSchemas().getFirst()));
+        }
+        return agent;
     }
 }

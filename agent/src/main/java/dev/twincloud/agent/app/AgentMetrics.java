@@ -3,6 +3,8 @@ package dev.twincloud.agent.app;
 import dev.twincloud.agent.core.AgentListener;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.fsm.Transition;
+import dev.twincloud.core.protocol.PromiseAnswer;
+import dev.twincloud.core.protocol.PromiseRequest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,6 +22,7 @@ class AgentMetrics implements AgentListener {
     private final AtomicLong leaseEpoch = new AtomicLong();
     private final AtomicLong writesRefused = new AtomicLong();
     private volatile String lastFailure = "";
+    private volatile String lastRefusal = "";
 
     AgentMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -62,6 +65,26 @@ class AgentMetrics implements AgentListener {
         if (refused) {
             registry.counter("twincloud.agent.fast.path.proofs").increment();
         }
+    }
+
+    @Override
+    public void promiseRefused(String why) {
+        registry.counter("twincloud.agent.failsafe.promises.refused").increment();
+        if (!why.equals(lastRefusal)) {
+            log.warn("failsafe: the standby refused a promise: {}", why);
+            lastRefusal = why;
+        }
+    }
+
+    @Override
+    public void leaseKeptByPromise(long epoch) {
+        registry.counter("twincloud.agent.failsafe.lease.extensions").increment();
+        lastRefusal = "";
+    }
+
+    @Override
+    public void promiseConsidered(PromiseRequest request, PromiseAnswer answer) {
+        registry.counter("twincloud.agent.failsafe.promises.considered", "granted", Boolean.toString(answer.granted())).increment();
     }
 
     @Override

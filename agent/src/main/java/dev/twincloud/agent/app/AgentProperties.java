@@ -21,6 +21,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param guardedSchemas    schemas whose tables the lease guard protects
  * @param local             settings of the local driver
  * @param cnpg              settings of the CloudNativePG driver
+ * @param peerAgentUrl      base URL of the other site's agent, for the failsafe (docs/design.md rule 9);
+ *                          unset: this agent asks for no promises (its writer's lease then lasts only as
+ *                          long as the arbiter renews it) — it still answers the peer's requests
+ * @param failsafe          how long this site's promises last, the margin before a promotion after one,
+ *                          the largest lag with which it promises
  */
 @ConfigurationProperties("twincloud.agent")
 public record AgentProperties(
@@ -33,10 +38,30 @@ public record AgentProperties(
         @DefaultValue("local") String driver,
         @DefaultValue("public") List<String> guardedSchemas,
         @DefaultValue Local local,
-        @DefaultValue Cnpg cnpg) {
+        @DefaultValue Cnpg cnpg,
+        URI peerAgentUrl,
+        @DefaultValue Failsafe failsafe) {
 
     public AgentProperties {
         heartbeatInterval = heartbeatInterval == null ? Timing.HEARTBEAT_INTERVAL : heartbeatInterval;
+        failsafe = failsafe == null ? new Failsafe(null, null, null) : failsafe;
+    }
+
+    /** Unset values are core's {@link Timing}: the promise lasts one lease ttl. */
+    public record Failsafe(Duration promise, Duration margin, Long maxLagBytes) {
+        public Failsafe {
+            promise = promise == null ? Timing.LEASE_TTL : promise;
+            margin = margin == null ? Timing.MARGIN : margin;
+            maxLagBytes = maxLagBytes == null ? Timing.MAX_LAG_BYTES : maxLagBytes;
+            if (promise.isNegative() || promise.isZero() || margin.isNegative() || maxLagBytes < 0) {
+                throw new IllegalArgumentException("twincloud.agent.failsafe: promise must be positive, margin and "
+                        + "max-lag-bytes not negative");
+            }
+        }
+
+        dev.twincloud.agent.core.Agent.Failsafe toAgent() {
+            return new dev.twincloud.agent.core.Agent.Failsafe(promise, margin, maxLagBytes);
+        }
     }
 
     /**
@@ -44,9 +69,14 @@ public record AgentProperties(
      * @param cluster     its name
      * @param dbUrl       JDBC URL of the cluster's read-write service (superuser)
      * @param dbUser      superuser name
-     * @param dbPassword  superuser password (from CloudNativePG's {@code <cluster>-superuser} secret)
+     * @param dbPassword  superuser password (the superuser Secret, the same at both sites)
+     * @param ensureRoles whether the agent creates the production roles' privileges (pgctl
+     *                    {@code DatabaseRoles}: twincloud_owner owns the tables, twincloud_app may only
+     *                    read and write them) on its database each time it installs the lease guard as
+     *                    the writer; CloudNativePG's managed roles hold their passwords
      */
-    public record Cnpg(String namespace, String cluster, String dbUrl, String dbUser, String dbPassword) {
+    public record Cnpg(String namespace, String cluster, String dbUrl, String dbUser, String dbPassword,
+                       @DefaultValue("false") boolean ensureRoles) {
     }
 
     /**

@@ -80,6 +80,10 @@ public final class CnpgDriver implements PostgresDriver {
     private volatile Optional<SiteId> appliedSync;
     private volatile Lsn stopLsn = Lsn.ZERO;
     private volatile Optional<String> demotionToken = Optional.empty();
+    /** The demotion token in the Cluster's status before this demotion: a leftover, never this one's. */
+    private volatile Optional<String> tokenBeforeDemotion = Optional.empty();
+    /** What this site had written when it asked for the demotion: a fresh token's checkpoint is not older. */
+    private volatile Lsn writtenBeforeDemotion = Lsn.ZERO;
     private volatile Instant followingSince;
 
     public CnpgDriver(KubernetesClient client, CnpgTarget target, SqlProbe sql, Clock clock, Duration rejoinTimeout) {
@@ -115,7 +119,8 @@ public final class CnpgDriver implements PostgresDriver {
         SqlProbe.Reading db = r.get();
         int timeline = db.timeline() > 0 ? db.timeline() : c.timeline();
         if (db.inRecovery()) {
-            return new Observation(DbRole.STANDBY, db.systemId(), timeline, db.writeLsn(), db.receiveLsn(), List.of());
+            return new Observation(DbRole.STANDBY, db.systemId(), timeline, db.writeLsn(), db.receiveLsn(), List.of(),
+                    db.walReceiverStreaming());
         }
         return new Observation(DbRole.PRIMARY, db.systemId(), timeline, db.writeLsn(), db.writeLsn(), peerReplicas(c, db));
     }
@@ -278,19 +283,47 @@ public final class CnpgDriver implements PostgresDriver {
                 Map<String, Object> replica = new LinkedHashMap<>();
                 replica.put("primary", c.source());
                 replica.put("promotionToken", null);
+                tokenBeforeDemotion = c.demotionToken();
+                writtenBeforeDemotion = sql.read().filter(r -> !r.inRecovery()).map(SqlProbe.Reading::writeLsn).orElse(Lsn.ZERO);
                 patch(c, Map.of("spec", Map.of("replica", replica)));
                 stopLsn = Lsn.ZERO;
                 demotionToken = Optional.empty();
                 return StepResult.retry("CloudNativePG to demote " + target.cluster() + " and publish its demotion token");
             }
             Optional<DemotionToken> token = c.demotionToken().flatMap(DemotionToken::parse);
-            if (token.isPresent()) {
+            Optional<String> stale = token.flatMap(t -> staleness(c, t));
+            if (token.isPresent() && stale.isEmpty()) {
                 stopLsn = token.get().redo();
                 demotionToken = Optional.of(token.get().encoded());
                 return StepResult.done("demoted cleanly at " + stopLsn + " (timeline " + token.get().timeline() + ")");
             }
-            return StepResult.retry("the demotion token of " + target.cluster());
+            return StepResult.retry(stale.map(why -> "a fresh demotion token of " + target.cluster() + " (the one in its status " + why + ")")
+                    .orElse("the demotion token of " + target.cluster()));
         });
+    }
+
+    /**
+     * Why a demotion token in the status is not this demotion's (empty when it may be): it is the one
+     * that was there before the demotion was asked for, it belongs to another database, its timeline
+     * is not the Cluster's current one (a token left from an earlier demotion: the Cluster has been
+     * promoted since, on a new timeline), or its checkpoint is older than what this site had written
+     * when it asked to be demoted. CloudNativePG keeps the last token in the status until the next
+     * demotion replaces it (docs: "Distributed topology", demotion token).
+     */
+    private Optional<String> staleness(ClusterView c, DemotionToken t) {
+        if (tokenBeforeDemotion.filter(before -> before.trim().equals(t.encoded())).isPresent()) {
+            return Optional.of("is the one it held before this demotion");
+        }
+        if (c.systemId().isPresent() && !c.systemId().get().equals(t.systemId())) {
+            return Optional.of("belongs to system " + t.systemId() + ", not " + c.systemId().get());
+        }
+        if (c.timeline() > 0 && t.timeline() != c.timeline()) {
+            return Optional.of("is of timeline " + t.timeline() + ", the Cluster is on " + c.timeline());
+        }
+        if (t.redo().compareTo(writtenBeforeDemotion) < 0) {
+            return Optional.of("checkpoints at " + t.redo() + ", before " + writtenBeforeDemotion + " that this site had written");
+        }
+        return Optional.empty();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.twincloud.agent.core;
 
+import dev.twincloud.core.failsafe.PromiseKeeper;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.fsm.Transition;
 import dev.twincloud.core.fsm.TransitionTable;
@@ -8,8 +9,12 @@ import dev.twincloud.core.protocol.Assignment;
 import dev.twincloud.core.protocol.DbRole;
 import dev.twincloud.core.protocol.LeaseGrant;
 import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.PromiseAnswer;
+import dev.twincloud.core.protocol.PromiseRequest;
 import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.pgctl.lease.LeaseGuard;
+import dev.twincloud.pgctl.roles.DatabaseRoles;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -26,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * One site's agent: each {@link #tick()} observes PostgreSQL, sends a heartbeat, mirrors a granted
  * lease into the database, and takes at most one step towards the assigned goal through the
  * {@link TransitionTable}. It never decides a failover: the arbiter assigns, the agent reaches.
- * Not thread-safe: one loop calls {@code tick()}.
+ * One loop calls {@code tick()}; the failsafe (docs/design.md rule 9) runs beside it: the writer's
+ * {@link #promiseToAskFor}/{@link #promiseAnswered} from the agent's failsafe loop, the standby's
+ * {@link #considerPromise} from a web thread. Lease writes and the fence share one lock.
  */
 public final class Agent {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -35,11 +42,13 @@ public final class Agent {
     private final PostgresDriver driver;
     private final ArbiterClient arbiter;
     private final List<String> guardedSchemas;
+    /** The production roles to keep on the writer's database with the guard (null: someone else does). */
+    private volatile DatabaseRoles.Spec databaseRoles;
     private final LongSupplier nanoTime;
     private final AgentListener listener;
 
-    private SiteState state = SiteState.INIT;
-    private long epoch;
+    private volatile SiteState state = SiteState.INIT;
+    private volatile long epoch;
     private String message = "";
     private Optional<Assignment> lastAssignment = Optional.empty();
     private boolean guardInstalled;
@@ -72,8 +81,38 @@ public final class Agent {
 
     private static final AtomicLong LAST_INCARNATION = new AtomicLong();
 
+    /**
+     * The failsafe's settings: how long this site's promises last, the margin it adds before it
+     * may be promoted after one, and the largest lag with which it promises.
+     */
+    public record Failsafe(Duration promise, Duration margin, long maxLagBytes) {
+        public static final Failsafe DEFAULTS = new Failsafe(Timing.LEASE_TTL, Timing.MARGIN, Timing.MAX_LAG_BYTES);
+    }
+
+    /** A writer asks the standby for a promise once the last grant's {@code t0} is this old. */
+    public static final Duration FAILSAFE_AFTER = Duration.ofMillis(300);
+
+    /** The standby's side of the failsafe. */
+    private final PromiseKeeper keeper;
+    /** Guards the lease connection, the lease row's writes and the fence, and the fields below. */
+    private final Object leaseLock = new Object();
+    /** The last grant from the arbiter mirrored into the database: its epoch and {@code t0}. */
+    private long grantEpoch;
+    private long lastGrantT0Nanos;
+    /** The end of the lease row as this agent last wrote it ({@code t0 + ttl}, nanoTime). */
+    private long leaseEndNanos;
+    /** The lease row was ended (fence): no promise may extend it until this site reaches a writer state again. */
+    private boolean leaseRevoked;
+    /** The last observation of the database (the writer's failsafe requests carry its position). */
+    private volatile Observation lastObservation = Observation.down();
+
     public Agent(SiteId site, PostgresDriver driver, ArbiterClient arbiter, Collection<String> guardedSchemas,
                  LongSupplier nanoTime, AgentListener listener) {
+        this(site, driver, arbiter, guardedSchemas, nanoTime, listener, Failsafe.DEFAULTS);
+    }
+
+    public Agent(SiteId site, PostgresDriver driver, ArbiterClient arbiter, Collection<String> guardedSchemas,
+                 LongSupplier nanoTime, AgentListener listener, Failsafe failsafe) {
         this.site = site;
         this.driver = driver;
         this.arbiter = arbiter;
@@ -83,6 +122,17 @@ public final class Agent {
         // The start time in epoch ms; strictly growing within one JVM, where tests create agents anew.
         long now = System.currentTimeMillis();
         this.incarnation = LAST_INCARNATION.updateAndGet(last -> Math.max(last + 1, now));
+        this.keeper = new PromiseKeeper(failsafe.promise(), failsafe.margin(), failsafe.maxLagBytes(), nanoTime.getAsLong());
+    }
+
+    /**
+     * Makes the agent create and keep the production roles' privileges ({@link DatabaseRoles#ensure})
+     * whenever it installs the lease guard as the writer. In the lab the supervisor does this before the
+     * APIs start; in a CloudNativePG deployment nobody else would.
+     */
+    public Agent ensureDatabaseRoles(DatabaseRoles.Spec spec) {
+        this.databaseRoles = spec;
+        return this;
     }
 
     public long incarnation() {
@@ -122,6 +172,7 @@ public final class Agent {
     public Optional<Assignment> tick() {
         progressed = false;
         Observation obs = driver.observe();
+        lastObservation = obs;
         boolean fenced = state == SiteState.FENCED;
         withdrawProofForARetry(obs);
         reportedWritesRefused = writesRefused && obs.role() == DbRole.DOWN;
@@ -129,7 +180,8 @@ public final class Agent {
                 obs.writeLsn(), obs.receiveLsn(), obs.replicas(), fenced ? stopLsn : Lsn.ZERO, message,
                 fenced ? demotionToken : Optional.empty())
                 .withOrder(incarnation, ++sequence)
-                .withWritesRefused(reportedWritesRefused);
+                .withWritesRefused(reportedWritesRefused)
+                .withPromise(keeper.promiseMillis(nanoTime.getAsLong()));
         // docs/design.md rule 2: t0 is taken before the request leaves, so the lease ends here before
         // it ends at the arbiter, whose timer starts when the request arrives.
         long t0 = nanoTime.getAsLong();
@@ -144,6 +196,8 @@ public final class Agent {
             return Optional.empty();
         }
         lastAssignment = Optional.of(a);
+        // Recorded before any promotion is considered (reconcile): see PromiseKeeper.
+        keeper.assigned(a.epoch(), a.writer());
         a.lease().ifPresent(l -> writeLease(l, obs, t0));
         reconcile(a, obs);
         return Optional.of(a);
@@ -159,27 +213,133 @@ public final class Agent {
         if (!state.isWriter() || obs.role() != DbRole.PRIMARY || grant.epoch() != epoch) {
             return; // a grant we cannot honour yet; the arbiter's timer covers it either way
         }
+        synchronized (leaseLock) {
+            if (mirror(grant.epoch(), t0, Duration.ofMillis(grant.ttlMillis()))) {
+                grantEpoch = grant.epoch();
+                lastGrantT0Nanos = t0;
+                leaseRevoked = false; // the arbiter grants a lease again (a fence is followed by a stop)
+            }
+        }
+    }
+
+    /** Writes the lease row for {@code epoch}, valid {@code ttl} from {@code t0}; whether it was written. Holds the lease lock. */
+    private boolean mirror(long leaseEpoch, long t0, Duration ttl) {
         for (int attempt = 1; ; attempt++) {
             boolean kept = leaseConnection != null;
             try {
                 Connection c = leaseConnection();
-                boolean applied = LeaseGuard.writeLease(c, grant.epoch(), site.name(), t0, Duration.ofMillis(grant.ttlMillis()), nanoTime);
-                listener.leaseWritten(grant.epoch(), applied);
-                return;
+                boolean applied = LeaseGuard.writeLease(c, leaseEpoch, site.name(), t0, ttl, nanoTime);
+                listener.leaseWritten(leaseEpoch, applied);
+                if (applied) {
+                    leaseEndNanos = t0 + ttl.toNanos();
+                }
+                return applied;
             } catch (SQLException e) {
                 closeLeaseConnection();
                 if (kept && attempt == 1) {
                     continue;
                 }
                 message = "lease write failed: " + e.getMessage();
-                log.warn("site={} epoch={} lease write failed: {}", site, grant.epoch(), e.getMessage());
-                return;
+                log.warn("site={} epoch={} lease write failed: {}", site, leaseEpoch, e.getMessage());
+                return false;
             }
         }
     }
 
+    /**
+     * The failsafe, the writer's side (docs/design.md rule 9): the promise request to send now, when
+     * this site is the writer, has mirrored an arbiter's grant in its epoch, has not had one for
+     * {@link #FAILSAFE_AFTER}, and its lease was not ended since. The failsafe keeps a lease; it never
+     * makes a first one.
+     */
+    public Optional<PromiseRequest> promiseToAskFor(long nowNanos) {
+        Observation obs = lastObservation;
+        synchronized (leaseLock) {
+            long e = epoch;
+            if (!state.isWriter() || obs.role() != DbRole.PRIMARY || leaseRevoked || e < 1 || grantEpoch != e
+                    || nowNanos - lastGrantT0Nanos < FAILSAFE_AFTER.toNanos()) {
+                return Optional.empty();
+            }
+            return Optional.of(new PromiseRequest(site, e, obs.writeLsn()));
+        }
+    }
+
+    /**
+     * The failsafe, the writer's side: the standby answered {@code request}, which left at {@code t0}
+     * (taken before it left). A granted promise extends the lease row to {@code t0 + millis} — never
+     * shortens it — while this site is still the writer of that epoch and was not fenced since.
+     * Returns whether the lease row was extended.
+     */
+    public boolean promiseAnswered(PromiseRequest request, PromiseAnswer answer, long t0) {
+        if (!answer.granted()) {
+            listener.promiseRefused(answer.why());
+            return false;
+        }
+        synchronized (leaseLock) {
+            if (!state.isWriter() || leaseRevoked || request.epoch() != epoch || answer.epoch() != epoch
+                    || lastObservation.role() != DbRole.PRIMARY) {
+                return false;
+            }
+            Duration ttl = Duration.ofMillis(answer.millis());
+            if (t0 + ttl.toNanos() - leaseEndNanos <= 0) {
+                return false; // the row already lasts longer
+            }
+            boolean extended = mirror(epoch, t0, ttl);
+            if (extended) {
+                listener.leaseKeptByPromise(epoch);
+            }
+            return extended;
+        }
+    }
+
+    /**
+     * The failsafe, the standby's side: judges the writer's request by a fresh observation of this
+     * site's database. The promise is timed from the moment this method was entered (after the
+     * request arrived: later, so the standby's hold ends later — the safe side).
+     */
+    public PromiseAnswer considerPromise(PromiseRequest request) {
+        long arrival = nanoTime.getAsLong();
+        Observation obs = driver.observe();
+        PromiseAnswer a = keeper.consider(request,
+                new PromiseKeeper.Self(state, obs.role(), obs.walReceiverStreaming(), obs.receiveLsn()), arrival);
+        listener.promiseConsidered(request, a);
+        return a;
+    }
+
+    /** How long this site's promotions are held by a promise (or by this run's start), in ms; 0 = not held. */
+    public long promotionHeldForMillis() {
+        return keeper.heldForMillis(nanoTime.getAsLong());
+    }
+
+    /**
+     * Whether {@code t} would make this site's database writable while a promise may still hold (rule 9):
+     * a promotion, or a start as primary of a database that is not one. (Restarting the crashed database
+     * of a writer state this run reached is not held: this run passed the hold to reach it.)
+     */
+    private boolean promotionHeld(Transition t, Observation obs) {
+        boolean makesWritable = t.action() == dev.twincloud.core.fsm.AgentAction.PROMOTE
+                || (t.action() == dev.twincloud.core.fsm.AgentAction.START_AS_PRIMARY && obs.role() != DbRole.PRIMARY);
+        if (!makesWritable || !keeper.promotionHeld(nanoTime.getAsLong())) {
+            return false;
+        }
+        String m = "promotion held " + keeper.heldForMillis(nanoTime.getAsLong())
+                + " ms more: a promise to the previous writer (or one an earlier run of this agent may have given) "
+                + "still holds (failsafe, docs/design.md rule 9)";
+        if (!message.startsWith("promotion held")) {
+            log.info("site={} {}", site, m);
+        }
+        message = m;
+        return true;
+    }
+
     /** The kept lease connection, opened (with the guard installed, once) when there is none. */
     private Connection leaseConnection() throws SQLException {
+        synchronized (leaseLock) {
+            return openLeaseConnection();
+        }
+    }
+
+    private Connection openLeaseConnection() throws SQLException {
         if (leaseConnection == null) {
             Connection c = driver.connect();
             try {
@@ -206,9 +366,11 @@ public final class Agent {
     }
 
     private void closeLeaseConnection() {
-        if (leaseConnection != null) {
-            close(leaseConnection);
-            leaseConnection = null;
+        synchronized (leaseLock) {
+            if (leaseConnection != null) {
+                close(leaseConnection);
+                leaseConnection = null;
+            }
         }
     }
 
@@ -223,12 +385,27 @@ public final class Agent {
     private void ensureGuard(Connection c) throws SQLException {
         if (!guardInstalled) {
             int attached = LeaseGuard.install(c, guardedSchemas);
+            DatabaseRoles.Spec roles = databaseRoles;
+            if (roles != null) {
+                DatabaseRoles.ensure(c, roles);
+                log.info("site={} database roles {} and {} ensured", site, roles.owner().name(), roles.app().name());
+            }
             guardInstalled = true;
             log.info("site={} lease guard installed ({} tables newly guarded, schemas {})", site, attached, guardedSchemas);
         }
     }
 
     private void reconcile(Assignment a, Observation obs) {
+        if (a.epoch() < epoch) {
+            // docs/design.md rule 3: epochs only grow. An arbiter answering with an older epoch lost its
+            // state or was restored from an old copy; following it could promote a deposed writer.
+            String m = "ignored an assignment of epoch " + a.epoch() + " (" + a.goal() + "): this site knows epoch " + epoch;
+            if (!m.equals(message)) {
+                log.error("site={} {}", site, m);
+            }
+            message = m;
+            return;
+        }
         if (a.goal() == state) {
             epoch = Math.max(epoch, a.epoch());
             if (obs.role() == DbRole.DOWN && (state.isWriter() || state == SiteState.STANDBY) && driver.restartsCrashedDatabase()) {
@@ -248,6 +425,9 @@ public final class Agent {
             return;
         }
         Transition t = row.get();
+        if (promotionHeld(t, obs)) {
+            return; // retried on the next heartbeat
+        }
         StepResult r;
         try {
             r = act(t, a, obs);
@@ -413,6 +593,8 @@ public final class Agent {
             case SET_ASYNC -> driver.setSynchronousStandby(Optional.empty());
             case SET_SYNC -> driver.setSynchronousStandby(a.syncStandby());
             case FENCE_AND_STOP_CLEAN -> {
+                stopAskingForPromises();
+                checkpointBeforeFence(obs);
                 fence(obs, a.epoch());
                 StepResult r = driver.stopClean();
                 if (r instanceof StepResult.Done) {
@@ -428,8 +610,53 @@ public final class Agent {
         };
     }
 
+    /** How long a planned switchover's checkpoint before the fence may take (it runs while writes still commit). */
+    static final Duration PRE_FENCE_CHECKPOINT_TIMEOUT = Duration.ofMillis(1000);
+
+    /**
+     * A planned switchover: flush the dirty buffers while the site still takes writes, so the shutdown
+     * checkpoint after the fence — which clients wait through — has little left to write. Bounded; a
+     * failure or timeout only makes the shutdown slower.
+     */
+    private void checkpointBeforeFence(Observation obs) {
+        if (obs.role() != DbRole.PRIMARY) {
+            return;
+        }
+        long started = nanoTime.getAsLong();
+        try {
+            synchronized (leaseLock) { // the lease connection is not shared with the failsafe meanwhile
+                Connection c = leaseConnection();
+                try (var st = c.createStatement()) {
+                    st.setQueryTimeout((int) Math.max(1, PRE_FENCE_CHECKPOINT_TIMEOUT.toSeconds()));
+                    st.execute("CHECKPOINT");
+                }
+            }
+            log.info("site={} checkpoint before the fence took {} ms", site, (nanoTime.getAsLong() - started) / 1_000_000);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("site={} checkpoint before the fence failed (the shutdown checkpoint does it): {}", site, e.getMessage());
+            closeLeaseConnection();
+        }
+    }
+
+    /**
+     * Told to fence: from now on the failsafe asks for no promise (a promise would make the switchover's
+     * target hold its promotion) and extends nothing.
+     */
+    private void stopAskingForPromises() {
+        synchronized (leaseLock) {
+            leaseRevoked = true;
+        }
+    }
+
     /** Ends the lease in the database first, so no write commits while PostgreSQL shuts down. */
     private void fence(Observation obs, long floor) {
+        synchronized (leaseLock) {
+            leaseRevoked = true; // no promise extends the row from now on
+            fenceLocked(obs, floor);
+        }
+    }
+
+    private void fenceLocked(Observation obs, long floor) {
         if (obs.role() != DbRole.PRIMARY) {
             closeLeaseConnection();
             return;

@@ -24,4 +24,17 @@ public interface AgentListener {
     /** The fast path's proof is in place (true) or was withdrawn or ended (false). */
     default void writesRefused(long epoch, boolean refused) {
     }
+
+    /** Failsafe, the writer's side: the standby refused a promise (docs/design.md rule 9). */
+    default void promiseRefused(String why) {
+    }
+
+    /** Failsafe, the writer's side: a promise extended the lease row while the arbiter gave no grant. */
+    default void leaseKeptByPromise(long epoch) {
+    }
+
+    /** Failsafe, the standby's side: a request was judged. */
+    default void promiseConsidered(dev.twincloud.core.protocol.PromiseRequest request,
+                                   dev.twincloud.core.protocol.PromiseAnswer answer) {
+    }
 }

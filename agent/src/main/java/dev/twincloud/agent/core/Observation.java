@@ -5,10 +5,21 @@ import dev.twincloud.core.protocol.Lsn;
 import dev.twincloud.core.protocol.ReplicaInfo;
 import java.util.List;
 
-/** One reading of the local PostgreSQL, taken by a {@link PostgresDriver}. */
-public record Observation(DbRole role, long systemId, int timeline, Lsn writeLsn, Lsn receiveLsn, List<ReplicaInfo> replicas) {
+/**
+ * One reading of the local PostgreSQL, taken by a {@link PostgresDriver}.
+ *
+ * @param walReceiverStreaming a standby: its WAL receiver is streaming from its upstream (in a two-site
+ *                             system, the writer) — a promise to the writer needs it (docs/design.md rule 9)
+ */
+public record Observation(DbRole role, long systemId, int timeline, Lsn writeLsn, Lsn receiveLsn, List<ReplicaInfo> replicas,
+                          boolean walReceiverStreaming) {
     public static Observation down() {
         return new Observation(DbRole.DOWN, 0, 0, Lsn.ZERO, Lsn.ZERO, List.of());
+    }
+
+    /** A reading without a streaming WAL receiver (a primary, or a standby that is not streaming). */
+    public Observation(DbRole role, long systemId, int timeline, Lsn writeLsn, Lsn receiveLsn, List<ReplicaInfo> replicas) {
+        this(role, systemId, timeline, writeLsn, receiveLsn, replicas, false);
     }
 
     public Observation {

@@ -76,7 +76,8 @@ public final class LocalPostgresDriver implements PostgresDriver {
             Lsn replay = lsn(s.replayLsn());
             Lsn received = lsn(s.receiveLsn());
             return new Observation(DbRole.STANDBY, s.systemIdentifier(), s.timeline(), replay,
-                    received.compareTo(replay) > 0 ? received : replay, List.of());
+                    received.compareTo(replay) > 0 ? received : replay, List.of(),
+                    s.walReceiverStatus().filter("streaming"::equals).isPresent());
         } catch (RuntimeException e) {
             log.debug("site={} observe failed: {}", site, e.getMessage());
             return Observation.down();

@@ -91,6 +91,43 @@ class CnpgDriverTest {
         assertThat(gcp.demotionToken()).isEmpty();
     }
 
+    /**
+     * CloudNativePG keeps the last demotion token in the status until the next demotion replaces it.
+     * A token left from an earlier switchover (or of an older timeline, or older than what this site
+     * had written) must not be taken for this demotion's: the target would "promote" at a point this
+     * site has long passed (issue 14).
+     */
+    @Test
+    void aDemotionTokenLeftFromAnEarlierSwitchoverIsNotTakenForThisOneOnMockApiServerCrud() {
+        CnpgDriver gcp = driver(GCP, AWS, gcpDb);
+        String old = DemotionToken.encode(String.valueOf(SYSTEM_ID), 1, Lsn.parse("0/3000028"), "000000010000000000000003");
+        setStatus("gcp", "twincloud-db-gcp", Map.of("demotionToken", old, "systemID", String.valueOf(SYSTEM_ID), "timelineID", 3));
+        gcpDb.primary(SYSTEM_ID, 3, "0/7000000");
+
+        assertThat(gcp.stopClean()).isInstanceOf(StepResult.Retry.class); // asks for the demotion
+        gcpDb.standby(SYSTEM_ID, 3, "0/7000000", "0/7000000", false);
+        assertThat(gcp.stopClean()).isInstanceOfSatisfying(StepResult.Retry.class,
+                r -> assertThat(r.waitingFor()).contains("fresh demotion token").contains("before this demotion"));
+        assertThat(gcp.demotionToken()).isEmpty();
+
+        // a token of the current timeline but older than what gcp had written is not this demotion's either
+        String older = DemotionToken.encode(String.valueOf(SYSTEM_ID), 3, Lsn.parse("0/6000028"), "000000030000000000000006");
+        setStatus("gcp", "twincloud-db-gcp", Map.of("demotionToken", older, "systemID", String.valueOf(SYSTEM_ID), "timelineID", 3));
+        assertThat(gcp.stopClean()).isInstanceOfSatisfying(StepResult.Retry.class, r -> assertThat(r.waitingFor()).contains("0/7000000"));
+
+        // ... nor one of another timeline
+        String otherTimeline = DemotionToken.encode(String.valueOf(SYSTEM_ID), 2, Lsn.parse("0/7000028"), "000000020000000000000007");
+        setStatus("gcp", "twincloud-db-gcp", Map.of("demotionToken", otherTimeline, "systemID", String.valueOf(SYSTEM_ID), "timelineID", 3));
+        assertThat(gcp.stopClean()).isInstanceOfSatisfying(StepResult.Retry.class, r -> assertThat(r.waitingFor()).contains("timeline 2"));
+
+        // CloudNativePG publishes this demotion's token: taken
+        String fresh = DemotionToken.encode(String.valueOf(SYSTEM_ID), 3, Lsn.parse("0/7000028"), "000000030000000000000007");
+        setStatus("gcp", "twincloud-db-gcp", Map.of("demotionToken", fresh, "systemID", String.valueOf(SYSTEM_ID), "timelineID", 3));
+        assertThat(gcp.stopClean()).isInstanceOf(StepResult.Done.class);
+        assertThat(gcp.demotionToken()).contains(fresh);
+        assertThat(gcp.stopLsn()).isEqualTo(Lsn.parse("0/7000028"));
+    }
+
     @Test
     void promotionWithAnotherDatabasesTokenIsRefusedOnMockApiServerCrud() {
         String foreign = DemotionToken.encode("1111", 1, Lsn.parse("0/100"), "000000010000000000000001");

@@ -31,6 +31,9 @@ class AgentTest {
     boolean canRefuseWrites = true;
     OptionalLong refusedEpoch = OptionalLong.empty();
     long nanos = 1_000_000_000L;
+    /** A promise lasting 1 ns and no margin: the hold after an agent's start is over at once. */
+    static final Agent.Failsafe NO_START_HOLD = new Agent.Failsafe(java.time.Duration.ofNanos(1), java.time.Duration.ZERO, Long.MAX_VALUE);
+    static final long START_HOLD_NANOS = Agent.Failsafe.DEFAULTS.promise().plus(Agent.Failsafe.DEFAULTS.margin()).toNanos();
 
     final PostgresDriver driver = new PostgresDriver() {
         public Observation observe() {
@@ -71,7 +74,7 @@ class AgentTest {
     final Agent agent = new Agent(AWS, driver, r -> {
         sent.add(r);
         return next;
-    }, List.of("public"), System::nanoTime, new AgentListener() { });
+    }, List.of("public"), System::nanoTime, new AgentListener() { }, NO_START_HOLD);
 
     static Assignment goal(long epoch, SiteState s) {
         return new Assignment(epoch, s, s.isWriter() ? AWS : GCP, Optional.empty(), Optional.empty(), "test", Optional.empty());
@@ -180,10 +183,45 @@ class AgentTest {
         assertThat(agent.progressed()).isFalse();
     }
 
+    /**
+     * docs/design.md rule 9: a (re)started agent cannot know what its previous run promised, so it
+     * holds a promotion for one promise and margin from its start, then promotes.
+     */
+    @Test
+    void aStartedAgentHoldsAPromotionForOnePromiseAndMargin() {
+        Agent fresh = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), () -> nanos,
+                new AgentListener() { });
+        next = goal(1, SiteState.STANDBY);
+        fresh.tick();
+        next = goal(2, SiteState.PRIMARY_ASYNC);
+        fresh.tick();
+        assertThat(fresh.state()).isEqualTo(SiteState.STANDBY);
+        assertThat(fresh.message()).startsWith("promotion held");
+        assertThat(calls).doesNotContain("promote");
+        nanos += START_HOLD_NANOS;
+        fresh.tick();
+        assertThat(fresh.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(calls).contains("promote");
+    }
+
+    /** Rule 3: an assignment of an older epoch (an arbiter restored from an old copy) is not followed. */
+    @Test
+    void anAssignmentOfAnOlderEpochIsIgnored() {
+        next = goal(4, SiteState.STANDBY);
+        agent.tick();
+        calls.clear();
+        next = goal(3, SiteState.PRIMARY_ASYNC);
+        agent.tick();
+        assertThat(agent.state()).isEqualTo(SiteState.STANDBY);
+        assertThat(agent.epoch()).isEqualTo(4);
+        assertThat(calls).doesNotContain("promote");
+        assertThat(agent.message()).contains("ignored an assignment of epoch 3");
+    }
+
     @Test
     void anUnreachableArbiterChangesNothing() {
         Agent lonely = new Agent(AWS, driver, r -> { throw new java.io.IOException("connection refused"); },
-                List.of("public"), System::nanoTime, new AgentListener() { });
+                List.of("public"), System::nanoTime, new AgentListener() { }, NO_START_HOLD);
         assertThat(lonely.tick()).isEmpty();
         assertThat(lonely.state()).isEqualTo(SiteState.INIT);
         assertThat(calls).isEmpty();
@@ -193,7 +231,7 @@ class AgentTest {
     @Test
     void reportsCarryTheAgentsIncarnationAndASequenceThatGrowsByOne() {
         long before = System.currentTimeMillis();
-        Agent fresh = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), System::nanoTime, new AgentListener() { });
+        Agent fresh = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), System::nanoTime, new AgentListener() { }, NO_START_HOLD);
         next = goal(1, SiteState.STANDBY);
         fresh.tick();
         fresh.tick();
@@ -203,10 +241,10 @@ class AgentTest {
         assertThat(fresh.incarnation()).as("start time in epoch ms").isBetween(before, System.currentTimeMillis() + 1000);
 
         Agent unreachable = new Agent(AWS, driver, r -> { sent.add(r); throw new java.io.IOException("lost"); },
-                List.of("public"), System::nanoTime, new AgentListener() { });
+                List.of("public"), System::nanoTime, new AgentListener() { }, NO_START_HOLD);
         unreachable.tick();
         unreachable.tick();
-        Agent restarted = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), System::nanoTime, new AgentListener() { });
+        Agent restarted = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of("public"), System::nanoTime, new AgentListener() { }, NO_START_HOLD);
         restarted.tick();
         assertThat(sent.get(3).isNewerThan(sent.get(2))).as("a lost report still takes a number").isTrue();
         assertThat(sent.get(4).sequence()).isEqualTo(2);
@@ -230,6 +268,7 @@ class AgentTest {
     /** An agent on the writer site, timed by a clock the test moves. */
     Agent writer() {
         Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, listener);
+        nanos += START_HOLD_NANOS; // past the hold after the agent's start (docs/design.md rule 9)
         next = goal(3, SiteState.PRIMARY_ASYNC);
         role = DbRole.DOWN;
         w.tick();
@@ -360,6 +399,7 @@ class AgentTest {
         refusedEpoch = OptionalLong.of(3);
         role = DbRole.DOWN;
         Agent w = new Agent(AWS, driver, r -> { sent.add(r); return next; }, List.of(), () -> nanos, new AgentListener() { });
+        nanos += START_HOLD_NANOS;
         next = goal(5, SiteState.PRIMARY_ASYNC); // writer again, but of a later epoch (e.g. forced)
         w.tick();
         nanos += 1_000_000_000L;

@@ -74,6 +74,23 @@ class AgentOnRealPostgresTest {
         assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
     }
 
+    /**
+     * A CloudNativePG deployment has no supervisor to create the production roles' privileges: the
+     * writer's agent does it with the guard (the chart turns it on), and the standby receives them by
+     * replication.
+     */
+    @Test
+    void theWritersAgentGivesTheProductionRolesTheirPrivileges() throws Exception {
+        gcp.ensureDatabaseRoles(dev.twincloud.pgctl.roles.DatabaseRoles.Spec.defaults("public"));
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        assertThat(gcpPg.queryString("SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'ecg'"))
+                .isEqualTo("twincloud_owner");
+        assertThat(gcpPg.queryBoolean("SELECT has_table_privilege('twincloud_app', 'public.ecg', 'INSERT')")).isTrue();
+        assertThat(gcpPg.queryBoolean("SELECT has_table_privilege('twincloud_app', 'public.ecg', 'TRUNCATE')")).isFalse();
+        assertThat(gcpPg.queryBoolean("SELECT has_schema_privilege('twincloud_app', 'public', 'CREATE')")).isFalse();
+        runUntil(() -> awsPg.queryBoolean("SELECT count(*) = 2 FROM pg_roles WHERE rolname IN ('twincloud_owner', 'twincloud_app')"), gcp, aws);
+    }
+
     @Test
     void fencedWriterRejectsWritesOnceItsLeaseEndsEvenWithADeadAgent() throws Exception {
         runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC, gcp, aws);
@@ -112,6 +129,76 @@ class AgentOnRealPostgresTest {
         assertThat(gcp.message()).contains("no rewind needed");
         assertThat(count(awsPg)).isEqualTo(2);
         runUntil(() -> arbiter.state.durable().standbyEligible(), gcp, aws);
+    }
+
+    /**
+     * docs/design.md rule 9: with the arbiter gone (cut off from both sites) for three lease ttls, the
+     * writer keeps committing on the standby's promises, timed like grants; the same run without the
+     * failsafe is {@link #fencedWriterRejectsWritesOnceItsLeaseEndsEvenWithADeadAgent}.
+     */
+    @Test
+    void theWriterKeepsWritingOnTheStandbysPromisesWhileTheArbiterIsAway() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        arbiter.reachable.put(AWS, false);
+        Instant away = Instant.now();
+        int id = 100;
+        while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
+            tickWithFailsafe();
+            insert(gcpPg, id++, "gcp"); // throws (fenced) the moment the lease lapses
+        }
+        assertThat(gcp.promotionHeldForMillis()).isZero();
+        assertThat(aws.promotionHeldForMillis()).as("the standby holds its promotions").isPositive();
+        assertThat(arbiter.events).extracting(e -> e.kind()).doesNotContain(EventKind.FAILOVER);
+    }
+
+    /**
+     * Cut off from the writer only, the arbiter hears the standby's promise in its reports: it records
+     * FAILSAFE instead of failing over, and the writer writes on.
+     */
+    @Test
+    void anArbiterCutOffFromTheWriterOnlyHoldsTheFailoverWhileTheStandbyPromises() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        Instant away = Instant.now();
+        int id = 200;
+        while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
+            tickWithFailsafe();
+            insert(gcpPg, id++, "gcp");
+        }
+        assertThat(arbiter.events).extracting(e -> e.kind()).contains(EventKind.FAILSAFE).doesNotContain(EventKind.FAILOVER);
+        assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
+    }
+
+    /** A standby that stopped streaming promises nothing: the writer's lease runs out as without the failsafe. */
+    @Test
+    void aStandbyThatDoesNotStreamPromisesNothing() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        arbiter.reachable.put(AWS, false);
+        awsPg.execute("ALTER SYSTEM SET primary_conninfo = ''");
+        awsPg.execute("SELECT pg_reload_conf()");
+        Instant away = Instant.now();
+        while (Duration.between(away, Instant.now()).compareTo(TTL.plusMillis(500)) < 0) {
+            tickWithFailsafe();
+        }
+        assertThatThrownBy(() -> insert(gcpPg, 300, "gcp")).hasMessageContaining("fenced");
+    }
+
+    /** One heartbeat round of both agents, then one failsafe round (gcp asks, aws answers), as the agents' loops do. */
+    private void tickWithFailsafe() {
+        gcp.tick();
+        aws.tick();
+        gcp.promiseToAskFor(System.nanoTime()).ifPresent(request -> {
+            long t0 = System.nanoTime();
+            gcp.promiseAnswered(request, aws.considerPromise(request), t0);
+        });
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     private void runUntil(BooleanSupplier done, Agent... agents) {

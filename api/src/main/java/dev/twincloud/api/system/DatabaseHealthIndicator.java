@@ -4,21 +4,25 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
-/** {@code database} (in the readiness group): UP while the database answers, primary or standby. */
+/**
+ * {@code database} (in the readiness group): UP while the database answers, primary or standby — that
+ * is, while {@link WriterHealth}'s background refresh got an answer within its max-age. Cached, like the
+ * writer health, so a readiness probe never waits for the request pool.
+ */
 @Component
 class DatabaseHealthIndicator implements HealthIndicator {
 
-    private final DatabaseProbe probe;
+    private final WriterHealth writer;
 
-    DatabaseHealthIndicator(DatabaseProbe probe) {
-        this.probe = probe;
+    DatabaseHealthIndicator(WriterHealth writer) {
+        this.writer = writer;
     }
 
     @Override
     public Health health() {
-        DatabaseProbe.Result result = probe.probe();
-        return result.answered()
-                ? Health.up().withDetail("role", result.role().name().toLowerCase(java.util.Locale.ROOT)).build()
-                : Health.down().withDetail("error", result.error()).build();
+        WriterHealth.Answer a = writer.answer();
+        return a.role() != null
+                ? Health.up().withDetail("role", a.role()).withDetail("ageMs", a.ageMs()).build()
+                : Health.down().withDetail("error", a.reason()).build();
     }
 }

@@ -5,36 +5,36 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code /actuator/health/writer}: UP only while this site can take writes, which is what the edge
- * (global load balancer) routes on: its database is a primary ({@code NOT pg_is_in_recovery()}) and
- * — with {@code twincloud.api.require-lease} (the default outside embedded dev mode) — the site's
- * write lease is valid by the database's clock ({@code twincloud.write_lease_problem()} is null).
+ * {@code /actuator/health/writer} on the API's own port: UP only while this site can take writes —
+ * its database is a primary and (with {@code twincloud.api.require-lease}, the default outside embedded
+ * dev mode) the site's write lease is valid by the database's clock. Answered from {@link WriterHealth}'s
+ * cached state, like the dedicated listener ({@link WriterHealthServer}) the edge probes, so it never
+ * waits for the request pool either; the details say which verdict and why.
  */
 @Component("writerStateHealthIndicator") // contributor "writerState": "writer" is the group's name
 public class WriterHealthIndicator implements HealthIndicator {
 
-    private final DatabaseProbe probe;
-    private final boolean requireLease;
+    private final WriterHealth writer;
 
-    WriterHealthIndicator(DatabaseProbe probe,
-                          @org.springframework.beans.factory.annotation.Value("${twincloud.api.require-lease:true}") boolean requireLease) {
-        this.probe = probe;
-        this.requireLease = requireLease;
+    WriterHealthIndicator(WriterHealth writer) {
+        this.writer = writer;
     }
 
     @Override
     public Health health() {
-        DatabaseProbe.Result result = probe.probe();
-        if (!result.answered()) {
-            return Health.down().withDetail("error", result.error()).build();
+        WriterHealth.Answer a = writer.answer();
+        Health.Builder health = a.up() ? Health.up() : Health.down();
+        health.withDetail("verdict", a.verdict().header());
+        if (a.role() != null) {
+            health.withDetail("role", a.role());
         }
-        boolean primary = result.role() == DatabaseProbe.Role.PRIMARY;
-        boolean leaseOk = !requireLease || result.leaseProblem() == null;
-        Health.Builder health = primary && leaseOk ? Health.up() : Health.down();
-        health.withDetail("role", result.role().name().toLowerCase(java.util.Locale.ROOT));
-        if (requireLease || result.leaseProblem() == null) {
-            health.withDetail("lease", result.leaseProblem() == null ? "valid" : result.leaseProblem());
+        if (a.lease() != null) {
+            health.withDetail("lease", a.lease());
         }
+        if (a.reason() != null) {
+            health.withDetail("reason", a.reason());
+        }
+        health.withDetail("ageMs", a.ageMs());
         return health.build();
     }
 }

@@ -62,7 +62,8 @@ class WriterHealthFollowsTheLeaseTest {
             assertNotServed(api.get("/v1/ecgs"));
 
             LeaseGuard.writeLease(agent, 1, "gcp", Duration.ZERO, Duration.ofSeconds(60));
-            assertThat(anonymous.get("/actuator/health/writer").status()).isEqualTo(200);
+            // the writer health answers from state refreshed every 100 ms: it follows within a refresh
+            assertThat(awaitWriterHealth(anonymous, 200).status()).isEqualTo(200);
             String key = UUID.randomUUID().toString();
             var created = api.post("/v1/ecgs", key, ApiTestBodies.small());
             assertThat(created.status()).isEqualTo(201);
@@ -80,7 +81,10 @@ class WriterHealthFollowsTheLeaseTest {
             assertThat(missing.header("Twincloud-Role")).as("a served 404 says who served it").isEqualTo("writer");
 
             LeaseGuard.fence(agent, 2);
-            assertThat(anonymous.get("/actuator/health/writer").status()).isEqualTo(503);
+            var fenced = awaitWriterHealth(anonymous, 503);
+            assertThat(fenced.status()).isEqualTo(503);
+            assertThat(fenced.json().path("components").path("writerState").path("details").path("verdict").asString())
+                    .isEqualTo("not-writer");
             assertThat(api.post("/v1/ecgs", UUID.randomUUID().toString(), ApiTestBodies.small()).status()).isEqualTo(503);
             var replay = api.post("/v1/ecgs", key, ApiTestBodies.small());
             assertThat(replay.status()).as("a replay on a deposed writer is no answer either").isEqualTo(503);
@@ -98,6 +102,16 @@ class WriterHealthFollowsTheLeaseTest {
                 assertThat(responses.path("200").path("headers").has("Twincloud-Staleness-Ms")).as(path).isTrue();
             }
         }
+    }
+
+    private static Http.Response awaitWriterHealth(Http anonymous, int status) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        Http.Response r = anonymous.get("/actuator/health/writer");
+        while (r.status() != status && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            r = anonymous.get("/actuator/health/writer");
+        }
+        return r;
     }
 
     private static void assertNotServed(Http.Response r) {

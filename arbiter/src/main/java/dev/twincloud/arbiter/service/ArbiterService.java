@@ -12,6 +12,7 @@ import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.decide.Observed;
 import dev.twincloud.core.decide.ReportMark;
 import dev.twincloud.core.protocol.AgentReport;
+import dev.twincloud.core.protocol.ArbiterHistory;
 import dev.twincloud.core.protocol.Assignment;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
@@ -71,6 +72,8 @@ public final class ArbiterService implements AutoCloseable {
     /** Sites whose reports are all ignored as old while the newest stored one has gone stale. */
     private final Map<SiteId, String> orderAlerts = new LinkedHashMap<>();
     private final Alerts alerts = new Alerts();
+    /** The last minutes of reports for the status page's chart (not used by any decision). */
+    private final ReportHistory reportHistory;
     private List<String> decisionAlerts = List.of();
     private ClusterState state;
     private Instant lastNow = Instant.MIN;
@@ -97,6 +100,7 @@ public final class ArbiterService implements AutoCloseable {
         this.history = history;
         this.clock = clock;
         this.metrics = metrics;
+        this.reportHistory = new ReportHistory(ReportHistory.RESOLUTION, ReportHistory.WINDOW, config.reportTimeout());
         lock.lock();
         try {
             DurableState durable = store.loadOrCreate(initial);
@@ -178,6 +182,7 @@ public final class ArbiterService implements AutoCloseable {
             metrics.heartbeat(site);
             reports.put(site, new Observed(report, now));
             Decision d = decideAndCommit(now, Optional.of(site));
+            reportHistory.record(now, state.durable().epoch(), state.durable().writer(), reports);
             Assignment a = d.assignmentFor(site);
             if (a.lease().isPresent()) {
                 metrics.leaseGranted(site);
@@ -343,6 +348,16 @@ public final class ArbiterService implements AutoCloseable {
         lock.lock();
         try {
             return new Snapshot(now(), state, Map.copyOf(reports), Map.copyOf(lastSent), alerts.current(), config);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The last minutes of the writer's WAL position and the standbys' lag ({@code GET /v1/history}). */
+    public ArbiterHistory reportHistory() {
+        lock.lock();
+        try {
+            return reportHistory.view(now());
         } finally {
             lock.unlock();
         }

@@ -4,6 +4,7 @@ import dev.twincloud.arbiter.ArbiterProperties;
 import dev.twincloud.arbiter.service.BadRequest;
 import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.core.decide.Event;
+import dev.twincloud.core.protocol.ArbiterHistory;
 import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.OperatorRequest;
 import java.util.List;
@@ -17,7 +18,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * The operator's endpoints: status (agents may read it too), planned switchover, forced promotion,
- * durability mode and the event history. Each action answers with the event it recorded; a request
+ * durability mode, the event history and the report history (the viewer token may read status,
+ * events and history). Each action answers with the event it recorded; a request
  * the decider refuses is a 409 problem with its reason.
  */
 @RestController
@@ -37,6 +39,12 @@ class OperatorController {
     ArbiterStatus status() {
         var a = arbiter.current();
         return StatusView.of(a.snapshot(), props.tickInterval(), a.stateDir().toString());
+    }
+
+    /** The last minutes of the writer's WAL position and the standbys' lag, for the status page's chart. */
+    @GetMapping("/v1/history")
+    ArbiterHistory history() {
+        return arbiter.current().reportHistory();
     }
 
     @PostMapping("/v1/switchover")

@@ -35,12 +35,14 @@ import tools.jackson.databind.JsonNode;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "twincloud.arbiter.agent-token=" + ArbiterHttpTest.AGENT_TOKEN,
         "twincloud.arbiter.operator-token=" + ArbiterHttpTest.OPERATOR_TOKEN,
+        "twincloud.arbiter.viewer-token=" + ArbiterHttpTest.VIEWER_TOKEN,
         "twincloud.arbiter.tick-interval=1h"})
 @Import(ArbiterHttpTest.ClockConfig.class)
 abstract class ArbiterHttpTest {
 
     static final String AGENT_TOKEN = "agent-token-for-tests-0123";
     static final String OPERATOR_TOKEN = "operator-token-for-tests-0123";
+    static final String VIEWER_TOKEN = "viewer-token-for-tests-0123";
     static final Instant START = Instant.parse("2026-11-28T12:00:00Z");
     static final Duration TTL = Duration.ofMillis(2500);
     static final Duration MARGIN = Duration.ofMillis(250);
@@ -78,12 +80,14 @@ abstract class ArbiterHttpTest {
 
     Http agent;
     Http operator;
+    Http viewer;
     SimCluster cluster;
 
     @BeforeEach
     void clients() {
         agent = new Http(port, AGENT_TOKEN);
         operator = new Http(port, OPERATOR_TOKEN);
+        viewer = new Http(port, VIEWER_TOKEN);
         cluster = new SimCluster(status().writer(),
                 r -> agent.post("/v1/heartbeat", r).as(Assignment.class), clock, TTL, MARGIN,
                 () -> status().standbyEligible());
@@ -93,6 +97,23 @@ abstract class ArbiterHttpTest {
     dev.twincloud.arbiter.SimAgent steady() {
         cluster.steady(status().mode() == Durability.SYNC);
         return cluster.writer();
+    }
+
+    /**
+     * {@code rounds} rounds of 100 ms in which the writer writes {@code bytes.applyAsLong(round)} of WAL
+     * and reports before the standby has it (so the standby lags by that much), then the standby
+     * reports. The cluster must be steady.
+     */
+    void writes(int rounds, java.util.function.IntToLongFunction bytes) {
+        dev.twincloud.arbiter.SimAgent writer = cluster.writer();
+        dev.twincloud.arbiter.SimAgent standby = cluster.peer(writer);
+        for (int i = 0; i < rounds; i++) {
+            standby.lsn = writer.lsn; // streamed what was written before this round
+            writer.lsn += bytes.applyAsLong(i);
+            cluster.heartbeat(writer);
+            cluster.heartbeat(standby);
+            clock.advanceMillis(dev.twincloud.arbiter.SimCluster.ROUND_MILLIS);
+        }
     }
 
     /** {@code GET /v1/status} read into the contract its clients use. */

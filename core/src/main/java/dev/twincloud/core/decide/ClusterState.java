@@ -37,6 +37,8 @@ import java.util.Optional;
  * @param writerHeardAtStart  the writer's durable heard place when this arbiter run started (NONE on a
  *                            first start): the first lease of the run is marked at least there, as the
  *                            previous run may have granted a lease on any report up to it
+ * @param failsafe            what the standby's reports say of its promise to the writer (docs/design.md
+ *                            rule 9): no failover starts while it may hold
  */
 public record ClusterState(
         DurableState durable,
@@ -48,10 +50,30 @@ public record ClusterState(
         Map<SiteId, ReportMark> newest,
         ReportMark barrier,
         Optional<ReportMark> leaseMark,
-        ReportOrder writerHeardAtStart) {
+        ReportOrder writerHeardAtStart,
+        Failsafe failsafe) {
 
     /** Heartbeats from a site arriving since {@code since}, the last at {@code last}. */
     public record Streak(Instant since, Instant last) {
+    }
+
+    /**
+     * The failsafe as the arbiter sees it (memory only: a restarted arbiter waits a full ttl anyway,
+     * and the standby's agent itself holds every promotion while its promise lasts).
+     *
+     * @param promisedUntil the latest end, by the arbiter's clock, of a promise the standby reported:
+     *                      the report's arrival plus the promise's remaining time (arrival is after the
+     *                      report was made, so this is never earlier than the promise's true end)
+     * @param holdingSince  since when a failover is held back by the promise, with the writer's lease
+     *                      lapsed at the arbiter (the writer writes on the failsafe); empty otherwise
+     */
+    public record Failsafe(Instant promisedUntil, Optional<Instant> holdingSince) {
+        public static final Failsafe NONE = new Failsafe(Instant.EPOCH, Optional.empty());
+
+        public Failsafe {
+            Objects.requireNonNull(promisedUntil, "promisedUntil");
+            Objects.requireNonNull(holdingSince, "holdingSince");
+        }
     }
 
     public ClusterState {
@@ -60,6 +82,7 @@ public record ClusterState(
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(leaseMark, "leaseMark");
         Objects.requireNonNull(writerHeardAtStart, "writerHeardAtStart");
+        Objects.requireNonNull(failsafe, "failsafe");
     }
 
     /** The state right after the arbiter (re)starts with {@code durable} loaded from disk. */
@@ -73,38 +96,39 @@ public record ClusterState(
         ReportOrder b = durable.barrier().max(durable.heardOf(durable.writer()));
         return new ClusterState(durable, now.plus(config.leaseTtl()), Lsn.ZERO, Optional.empty(), now, Map.of(), Map.of(),
                 new ReportMark(b.incarnation(), b.sequence(), now.minusNanos(1)), Optional.empty(),
-                durable.heardOf(durable.writer()));
+                durable.heardOf(durable.writer()), Failsafe.NONE);
     }
 
     ClusterState with(DurableState d) {
         return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, failsafe);
     }
 
-    /** A new epoch assigned at {@code now}: the new writer's position is not known yet. */
+    /** A new epoch assigned at {@code now}: the new writer's position is not known yet, nor a promise to it. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
+        // A promise was made to the previous epoch's writer; the standby's agent still keeps it.
         return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, Failsafe.NONE);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, failsafe);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
         return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, failsafe);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
         return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, failsafe);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, failsafe);
     }
 
     /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
@@ -116,7 +140,7 @@ public record ClusterState(
         Map<SiteId, ReportMark> n = new HashMap<>(newest);
         n.put(site, ReportMark.of(observed));
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark,
-                writerHeardAtStart);
+                writerHeardAtStart, failsafe);
     }
 
     /**
@@ -135,7 +159,7 @@ public record ClusterState(
         boolean unknown = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN);
         ReportOrder stored = unknown ? ReportOrder.UNKNOWN : place;
         return new ClusterState(durable.withBarrier(stored), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark, writerHeardAtStart);
+                newest, b, leaseMark, writerHeardAtStart, failsafe);
     }
 
     /**
@@ -147,12 +171,17 @@ public record ClusterState(
     ClusterState withBarrierPlace(ReportOrder place) {
         ReportMark b = new ReportMark(place.incarnation(), place.sequence(), barrier.receivedAt());
         return new ClusterState(durable.withBarrier(place), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark, writerHeardAtStart);
+                newest, b, leaseMark, writerHeardAtStart, failsafe);
     }
 
     ClusterState withLeaseMark(ReportMark m) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier,
-                Optional.of(m), writerHeardAtStart);
+                Optional.of(m), writerHeardAtStart, failsafe);
+    }
+
+    ClusterState withFailsafe(Failsafe f) {
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart, f);
     }
 
     /** Whether {@code writerReport} (of the current writer) comes after the eligibility barrier. */

@@ -30,7 +30,9 @@ import java.util.Optional;
  *   <li>a planned switchover completes only when the old writer has fenced itself and the target
  *       has received its shutdown checkpoint (zero loss, no rewind), or is aborted after a timeout;</li>
  *   <li>an unplanned failover happens only when the writer's lease has ended by the arbiter's clock
- *       plus a margin, and the standby is eligible (rule 4); otherwise nothing changes (rule 6). The
+ *       plus a margin, no promise of the standby to the writer may still hold (rule 9, failsafe: the
+ *       writer keeps its database lease on it), and the standby is eligible (rule 4); otherwise
+ *       nothing changes (rule 6). The
  *       fast path: when the writer's fresh report proves that its database refuses writes (and is
  *       newer than the report its lease answered), its lease counts as released now — the same
  *       eligibility applies, and the new writer's first lease need not wait for the old lease;</li>
@@ -59,6 +61,7 @@ public final class Decider {
     public Decision decide(ClusterState state, Map<SiteId, Observed> reports, Instant now, Optional<SiteId> requester) {
         var run = new Run(state, reports, now);
         run.trackReachability();
+        run.notePromise();
         run.learnFromWriter();
         run.assessAsyncStandby();
         run.advanceSwitchover();
@@ -160,9 +163,15 @@ public final class Decider {
         return Optional.of(o.report());
     }
 
-    /** A site that fenced itself for a switchover and whose database is down (its stop position stands). */
-    private static boolean stoppedCleanly(AgentReport r) {
-        return r.state() == FENCED && r.dbRole() == DbRole.DOWN;
+    /**
+     * A site that fenced itself for a switchover and whose database can no longer write, so its stop
+     * position stands: shut down (the local driver), or demoted by CloudNativePG, which shuts the
+     * primary down cleanly, publishes a demotion token and restarts it as a replica of the target
+     * (a running server in recovery, reported STANDBY, with the token; docs/deploy.md).
+     */
+    public static boolean stoppedCleanly(AgentReport r) {
+        return r.state() == FENCED
+                && (r.dbRole() == DbRole.DOWN || (r.dbRole() == DbRole.STANDBY && r.demotionToken().isPresent()));
     }
 
     /** Why {@code site} cannot be promoted now (empty when it can), rule 4 aside. */
@@ -265,6 +274,32 @@ public final class Decider {
         boolean justReconnected(SiteId site) {
             ClusterState.Streak s = st.reachable().get(site);
             return s == null || now.isBefore(s.since().plus(config.reportTimeout()));
+        }
+
+        /**
+         * Rule 9: the standby's fresh report of a promise to the writer of this epoch moves the promise's
+         * end (by this arbiter's clock: arrival plus what was left when the report was made) forward.
+         */
+        void notePromise() {
+            SiteId standby = config.other(d().writer());
+            Observed o = reports.get(standby);
+            if (o == null || fresh(standby).isEmpty()) {
+                return;
+            }
+            AgentReport r = o.report();
+            if (r.promiseMillis() <= 0 || r.epoch() != d().epoch() || r.state() != STANDBY) {
+                return;
+            }
+            Instant until = o.receivedAt().plusMillis(r.promiseMillis());
+            ClusterState.Failsafe f = st.failsafe();
+            if (until.isAfter(f.promisedUntil())) {
+                st = st.withFailsafe(new ClusterState.Failsafe(until, f.holdingSince()));
+            }
+        }
+
+        /** Whether a promise of the standby to the writer may still hold now (rule 9), with the margin. */
+        boolean promiseMayHold() {
+            return !now.isAfter(st.failsafe().promisedUntil().plus(config.margin()));
         }
 
         void learnFromWriter() {
@@ -376,8 +411,22 @@ public final class Decider {
             }
             boolean fast = refusingWriter().isPresent();
             if (!fast && !now.isAfter(st.leaseExpiresAt().plus(config.margin()))) {
+                endFailsafeHold();
                 return;
             }
+            if (!fast && promiseMayHold()) {
+                // Rule 9: the standby promised the writer not to be promoted, so the writer keeps its
+                // database lease on that promise although this arbiter no longer renews it; its agent
+                // would hold the promotion anyway. Nothing is lost by waiting: the writer writes.
+                if (st.failsafe().holdingSince().isEmpty()) {
+                    st = st.withFailsafe(new ClusterState.Failsafe(st.failsafe().promisedUntil(), Optional.of(now)));
+                    event(EventKind.FAILSAFE, d().writer(), "lease of " + d().writer() + " ended at " + st.leaseExpiresAt()
+                            + " but " + config.other(d().writer()) + " reports a promise to it until "
+                            + st.failsafe().promisedUntil() + ": " + d().writer() + " writes on the failsafe, no failover");
+                }
+                return;
+            }
+            endFailsafeHold();
             if (!fast && d().leaseEpoch() != d().epoch()
                     && (healthyWriter().isPresent() || now.isBefore(st.epochSince().plus(config.reportTimeout())))) {
                 // A new writer (after a promotion or an arbiter restart) reports as primary of this epoch
@@ -413,6 +462,12 @@ public final class Decider {
                             + "its lease would end at " + leaseEnd + ") and " + candidate + " is eligible: promote " + candidate
                     : "lease of " + old + " ended at " + leaseEnd + " (+" + config.margin().toMillis() + " ms margin) and "
                             + candidate + " is eligible: promote " + candidate);
+        }
+
+        void endFailsafeHold() {
+            if (st.failsafe().holdingSince().isPresent()) {
+                st = st.withFailsafe(new ClusterState.Failsafe(st.failsafe().promisedUntil(), Optional.empty()));
+            }
         }
 
         /**

@@ -37,7 +37,12 @@ public enum EventKind {
     /** An operator forced a promotion (the arbiter's safety checks skipped). */
     FORCED_PROMOTION,
     /** The durability mode (SYNC or ASYNC) was changed by an operator. */
-    MODE_CHANGED;
+    MODE_CHANGED,
+    /**
+     * The writer's lease ended at the arbiter, but the standby reports a promise not to be promoted
+     * (docs/design.md rule 9): the writer writes on the failsafe and no failover starts.
+     */
+    FAILSAFE;
 
     /** A kind that makes a new writer: a new epoch begins with its site as the writer. */
     public boolean isPromotion() {

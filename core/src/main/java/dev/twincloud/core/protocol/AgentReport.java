@@ -33,6 +33,10 @@ import java.util.Optional;
  * @param writesRefused     the agent proves that its database refuses writes now and will on a
  *                          restart (postmaster gone and configured so that the guard refuses every
  *                          write): the arbiter may fail over without waiting out the lease (fast path)
+ * @param promiseMillis     a standby: how long its promise to the writer of its epoch not to be
+ *                          promoted still lasts, in milliseconds from when this report was made (0: none;
+ *                          docs/design.md rule 9, failsafe). The arbiter starts no failover while it may
+ *                          still hold
  */
 public record AgentReport(
         SiteId site,
@@ -49,18 +53,28 @@ public record AgentReport(
         Optional<String> demotionToken,
         long incarnation,
         long sequence,
-        boolean writesRefused) {
+        boolean writesRefused,
+        long promiseMillis) {
 
-    /** A report without ordering (incarnation and sequence 0) and without a proof of refused writes. */
+    /** A report without ordering (incarnation and sequence 0), without a proof of refused writes or a promise. */
     public AgentReport(SiteId site, long epoch, SiteState state, DbRole dbRole, long systemId, int timeline, Lsn writeLsn,
                        Lsn receiveLsn, List<ReplicaInfo> replicas, Lsn stopLsn, String message, Optional<String> demotionToken) {
         this(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn, message, demotionToken,
-                0, 0, false);
+                0, 0, false, 0);
+    }
+
+    /** A report without a failsafe promise. */
+    public AgentReport(SiteId site, long epoch, SiteState state, DbRole dbRole, long systemId, int timeline, Lsn writeLsn,
+                       Lsn receiveLsn, List<ReplicaInfo> replicas, Lsn stopLsn, String message, Optional<String> demotionToken,
+                       long incarnation, long sequence, boolean writesRefused) {
+        this(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn, message, demotionToken,
+                incarnation, sequence, writesRefused, 0);
     }
 
     /**
-     * From JSON: an older agent sends no {@code incarnation}, {@code sequence} or {@code writesRefused};
-     * they default to 0, 0 and false (a report without order, without a proof), not to an error.
+     * From JSON: an older agent sends no {@code incarnation}, {@code sequence}, {@code writesRefused} or
+     * {@code promiseMillis}; they default to 0, 0, false and 0 (a report without order, without a proof,
+     * without a promise), not to an error.
      */
     @JsonCreator
     static AgentReport fromJson(
@@ -78,10 +92,11 @@ public record AgentReport(
             @JsonProperty("demotionToken") Optional<String> demotionToken,
             @JsonProperty("incarnation") Long incarnation,
             @JsonProperty("sequence") Long sequence,
-            @JsonProperty("writesRefused") Boolean writesRefused) {
+            @JsonProperty("writesRefused") Boolean writesRefused,
+            @JsonProperty("promiseMillis") Long promiseMillis) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
                 message, demotionToken, incarnation == null ? 0 : incarnation, sequence == null ? 0 : sequence,
-                writesRefused != null && writesRefused);
+                writesRefused != null && writesRefused, promiseMillis == null ? 0 : promiseMillis);
     }
 
     public AgentReport {
@@ -103,18 +118,27 @@ public record AgentReport(
         if (writesRefused && dbRole == DbRole.PRIMARY) {
             throw new IllegalArgumentException("a running primary cannot prove that it refuses writes");
         }
+        if (promiseMillis < 0) {
+            throw new IllegalArgumentException("promiseMillis must be >= 0");
+        }
     }
 
     /** This report stamped with its place in the agent's stream of reports. */
     public AgentReport withOrder(long incarnation, long sequence) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
-                message, demotionToken, incarnation, sequence, writesRefused);
+                message, demotionToken, incarnation, sequence, writesRefused, promiseMillis);
     }
 
     /** This report with the fast-path proof that the database refuses writes. */
     public AgentReport withWritesRefused(boolean refused) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
-                message, demotionToken, incarnation, sequence, refused);
+                message, demotionToken, incarnation, sequence, refused, promiseMillis);
+    }
+
+    /** This report saying that the site's failsafe promise lasts {@code millis} more (0: none). */
+    public AgentReport withPromise(long millis) {
+        return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
+                message, demotionToken, incarnation, sequence, writesRefused, millis);
     }
 
     /**

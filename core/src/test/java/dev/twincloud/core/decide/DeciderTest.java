@@ -316,6 +316,35 @@ class DeciderTest {
         assertThat(d.assignmentFor(AWS).promotionToken()).isEmpty();
     }
 
+    /**
+     * CloudNativePG does not leave a demoted primary down: it restarts it as a replica of the target
+     * (running, in recovery). The switchover must complete on that report (issue 14: it waited for
+     * DOWN and timed out on every CloudNativePG switchover). A FENCED site whose database still runs
+     * without a token (not demoted, e.g. still primary) does not count as stopped.
+     */
+    @Test
+    void switchoverCompletesWhenCloudNativePgKeepsTheDemotedWriterRunningAsAReplica() {
+        var f = Fixture.syncWithGcpWriting();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        f.advance(100);
+        var d = f.heartbeat(f.demoted(GCP, 180, GCP_TOKEN.orElseThrow()));
+        d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(d.state().durable().writer()).isEqualTo(AWS);
+        assertThat(d.assignmentFor(AWS).promotionToken()).isEqualTo(GCP_TOKEN);
+
+        var g = Fixture.syncWithGcpWriting();
+        g.state = g.decider.requestSwitchover(g.state, g.reports, AWS, g.now).state().orElseThrow();
+        g.heartbeat(g.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        g.advance(100);
+        var running = new dev.twincloud.core.protocol.AgentReport(GCP, g.epoch(), SiteState.FENCED, DbRole.STANDBY, Fixture.SYSID, 1,
+                new dev.twincloud.core.protocol.Lsn(180), new dev.twincloud.core.protocol.Lsn(180), java.util.List.of(),
+                new dev.twincloud.core.protocol.Lsn(180), "", Optional.empty());
+        g.heartbeat(running);
+        assertThat(g.heartbeat(g.standby(AWS, 200)).state().durable().writer()).as("no token: not demoted").isEqualTo(GCP);
+        assertThat(Decider.stoppedCleanly(running)).isFalse();
+    }
+
     @Test
     void switchoverFromASiteWithoutADemotionTokenPromotesWithoutOne() {
         var f = gcpFencedForASwitchoverToAws(Optional.empty()); // the local driver: a clean shutdown, no token

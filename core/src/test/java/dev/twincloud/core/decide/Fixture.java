@@ -143,6 +143,15 @@ final class Fixture {
                 new Lsn(stopLsn), "", demotionToken);
     }
 
+    /**
+     * A CloudNativePG site demoted for a switchover, as its driver observes it: the Cluster is now a
+     * replica, its server runs in recovery (STANDBY), and the demotion token is published.
+     */
+    AgentReport demoted(SiteId site, long stopLsn, String demotionToken) {
+        return new AgentReport(site, epoch(), SiteState.FENCED, DbRole.STANDBY, SYSID, 1, new Lsn(stopLsn), new Lsn(stopLsn), List.of(),
+                new Lsn(stopLsn), "", Optional.of(demotionToken));
+    }
+
     /** The writer's report once its postmaster is gone and its data directory refuses writes (fast path). */
     AgentReport refusing(SiteId site, SiteState st, long lsn) {
         return new AgentReport(site, epoch(), st, DbRole.DOWN, SYSID, 1, new Lsn(lsn), new Lsn(lsn), List.of(), Lsn.ZERO, "",

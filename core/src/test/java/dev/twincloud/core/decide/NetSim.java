@@ -4,6 +4,7 @@ import static dev.twincloud.core.decide.Fixture.AWS;
 import static dev.twincloud.core.decide.Fixture.GCP;
 import static dev.twincloud.core.decide.Fixture.SYSID;
 
+import dev.twincloud.core.failsafe.PromiseKeeper;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.fsm.TransitionTable;
 import dev.twincloud.core.protocol.AgentReport;
@@ -11,6 +12,8 @@ import dev.twincloud.core.protocol.Assignment;
 import dev.twincloud.core.protocol.DbRole;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.core.protocol.PromiseAnswer;
+import dev.twincloud.core.protocol.PromiseRequest;
 import dev.twincloud.core.protocol.ReplicaInfo;
 import dev.twincloud.core.protocol.SiteId;
 import java.time.Duration;
@@ -39,7 +42,13 @@ import java.util.Random;
  *       it refuse writes and says so: the fast path);</li>
  *   <li>the arbiter is the pure {@link Decider} with the service's ordering of reports
  *       ({@link ReportMark#supersedes}) — or without it, to check that the decider alone stays safe
- *       when late reports reach it — a tick every 100 ms, and an occasional restart.</li>
+ *       when late reports reach it — a tick every 100 ms, an occasional restart, and spells when it
+ *       is dead or cut off from both sites (then back from its durable state, or as it was);</li>
+ *   <li>the failsafe (docs/design.md rule 9): a writer that has not had a grant for
+ *       {@link #FAILSAFE_AFTER} ms asks the standby's agent, over the link between the sites (which
+ *       delays, loses and is cut with replication), for a promise; the standby answers through the
+ *       real {@link PromiseKeeper} and holds its promotion; the writer's lease is timed from its own
+ *       {@code t0} as for a grant. Agents restart now and then and forget what they promised.</li>
  * </ul>
  * The invariants are checked as it runs; a violation throws {@link AssertionError} with the seed.
  */
@@ -58,12 +67,29 @@ final class NetSim {
 
     /** Loss allowed by a failover in async mode: max_lag plus one ttl of writes on the writer's clock. */
     static final double ASYNC_LOSS_BOUND = CONFIG.maxLagBytes() + RATE * TTL / (1 - MAX_DRIFT) + COMMIT;
+    /** The writer asks for a promise once its last grant's {@code t0} is this old (its own clock). */
+    static final long FAILSAFE_AFTER = 300;
 
     final Random rnd;
     final long seed;
     final Durability mode;
     final boolean arbiterOrders;
     final boolean operatorSwitchovers;
+    /** Random faults on (the property tests) or off (scripted scenarios). */
+    boolean randomFaults = true;
+    /** The failsafe on (as built) or off (as before it: to show what it changes). */
+    boolean failsafe = true;
+    /** Mutant switch: false = the standby's agent promotes although its promise may still hold. */
+    boolean standbyHoldsPromotions = true;
+    /** False = the arbiter never learns of promises (as an arbiter from before the failsafe). */
+    boolean arbiterSeesPromises = true;
+    /** Until then the arbiter is dead, or cut off from both sites: it hears and decides nothing. */
+    long arbiterDownUntil;
+    boolean arbiterRestartsAfterDown;
+    boolean arbiterDown;
+    /** Steps (of {@link #STEP} ms) in which no database could commit, counted from {@link #countGapsFrom}. */
+    long stepsWithoutWriter;
+    long countGapsFrom = Long.MAX_VALUE;
     final Instant origin = Instant.parse("2026-11-28T12:00:00Z");
     long t;
 
@@ -94,9 +120,36 @@ final class NetSim {
     double worstAsyncLoss;
     int failovers;
     int fastPaths;
+    int failsafeHolds;
     final List<String> log = new ArrayList<>();
 
-    record Msg(long at, long order, SiteId site, boolean toArbiter, AgentReport report, Assignment answer, long reqSeq) {
+    enum Kind { REPORT, ANSWER, PROMISE_REQUEST, PROMISE_ANSWER }
+
+    /**
+     * A message: a report to the arbiter from {@code site}, or to the agent of {@code site} an answer of
+     * the arbiter, a promise request of its peer, or its peer's promise answer.
+     */
+    record Msg(long at, long order, SiteId site, Kind kind, AgentReport report, Assignment answer, long reqSeq,
+               PromiseRequest promiseRequest, PromiseAnswer promiseAnswer) {
+        boolean toArbiter() {
+            return kind == Kind.REPORT;
+        }
+
+        boolean betweenSites() {
+            return kind == Kind.PROMISE_REQUEST || kind == Kind.PROMISE_ANSWER;
+        }
+
+        static Msg report(SiteId from, AgentReport r) {
+            return new Msg(0, 0, from, Kind.REPORT, r, null, r.sequence(), null, null);
+        }
+
+        static Msg answer(SiteId to, Assignment a, long reqSeq) {
+            return new Msg(0, 0, to, Kind.ANSWER, null, a, reqSeq, null, null);
+        }
+
+        Msg at(long when, long order) {
+            return new Msg(when, order, site, kind, report, answer, reqSeq, promiseRequest, promiseAnswer);
+        }
     }
 
     final class Agent {
@@ -121,15 +174,47 @@ final class NetSim {
         double pendingT0;
         double nextSendAt;
         final List<Msg> inbox = new ArrayList<>();
+        /** The {@code t0} of the last lease grant written from the arbiter (this agent's clock). */
+        double lastGrantT0 = Double.NEGATIVE_INFINITY;
+        /** The epoch of the last lease grant written from the arbiter. */
+        long grantEpoch;
+        /** The failsafe: promise requests on the way and when each left (this agent's clock), the last sent. */
+        final Map<Long, Double> pendingPromises = new HashMap<>();
+        double lastPromiseAskedAt = Double.NEGATIVE_INFINITY;
+        long promiseSeq;
+        /** The standby's side: what this run of the agent promised (forgotten on a restart). */
+        PromiseKeeper keeper;
+        int promotionsHeld;
 
         Agent(SiteId site) {
             this.site = site;
             this.rate = 1 + (rnd.nextDouble() * 2 - 1) * MAX_DRIFT;
             this.offset = rnd.nextDouble() * 1e6;
+            this.keeper = newKeeper();
+        }
+
+        PromiseKeeper newKeeper() {
+            return new PromiseKeeper(CONFIG.leaseTtl(), CONFIG.margin(), CONFIG.maxLagBytes(), nanos());
         }
 
         double clock() {
             return offset + t * rate;
+        }
+
+        /** This agent's monotonic clock in nanoseconds, as the real agent's {@code System.nanoTime()}. */
+        long nanos() {
+            return (long) (clock() * 1e6);
+        }
+
+        /** The agent process restarts: a new incarnation that knows nothing of what the last one promised. */
+        void restart() {
+            incarnation++;
+            seq = 0;
+            pendingSeq = -1;
+            pendingPromises.clear();
+            inbox.clear();
+            keeper = newKeeper();
+            nextSendAt = clock();
         }
 
         boolean paused() {
@@ -163,8 +248,14 @@ final class NetSim {
             }
             for (Msg m : List.copyOf(inbox)) {
                 inbox.remove(m);
-                receive(m);
+                switch (m.kind()) {
+                    case ANSWER -> receive(m);
+                    case PROMISE_REQUEST -> answerPromise(m);
+                    case PROMISE_ANSWER -> promiseAnswered(m);
+                    default -> throw new IllegalStateException(m.kind().toString());
+                }
             }
+            askForPromise();
             if (pendingSeq >= 0 && clock() > pendingT0 + TIMEOUT) {
                 pendingSeq = -1; // timed out: a late answer will be dropped
                 nextSendAt = clock();
@@ -181,12 +272,53 @@ final class NetSim {
                 validUntil = Double.NEGATIVE_INFINITY;
                 refused = true;
             }
-            AgentReport r = observe().withOrder(incarnation, ++seq).withWritesRefused(refused);
+            AgentReport r = observe().withOrder(incarnation, ++seq).withWritesRefused(refused)
+                    .withPromise(keeper.promiseMillis(nanos()));
             pendingSeq = r.sequence();
             pendingT0 = clock(); // rule 2: t0 before the request leaves
-            send(new Msg(0, 0, site, true, r, null, r.sequence()));
+            send(Msg.report(site, r));
             if (rnd.nextDouble() < 0.05) {
-                send(new Msg(0, 0, site, true, r, null, r.sequence())); // duplicated on the way
+                send(Msg.report(site, r)); // duplicated on the way
+            }
+        }
+
+        /**
+         * Rule 9, the writer's side: a writer that has held an arbiter's lease in its epoch and has had
+         * no grant for a while asks the standby's agent for a promise, once per interval, each request
+         * timed from its own {@code t0} (the failsafe keeps a lease; it never makes a first one).
+         */
+        void askForPromise() {
+            pendingPromises.values().removeIf(t0 -> clock() > t0 + TIMEOUT);
+            if (!failsafe || !state.isWriter() || role() != DbRole.PRIMARY || epoch < 1 || grantEpoch != epoch
+                    || clock() - lastGrantT0 < FAILSAFE_AFTER || clock() < lastPromiseAskedAt + INTERVAL) {
+                return;
+            }
+            long id = ++promiseSeq;
+            lastPromiseAskedAt = clock();
+            pendingPromises.put(id, clock()); // rule 2: t0 before the request leaves
+            send(new Msg(0, 0, peer().site, Kind.PROMISE_REQUEST, null, null, id,
+                    new PromiseRequest(site, epoch, new Lsn(lsn)), null));
+        }
+
+        /** Rule 9, the standby's side, through the real policy. */
+        void answerPromise(Msg m) {
+            Agent writer = peer();
+            var self = new PromiseKeeper.Self(state, role(), streaming(writer), new Lsn(lsn));
+            PromiseAnswer a = keeper.consider(m.promiseRequest(), self, nanos());
+            send(new Msg(0, 0, writer.site, Kind.PROMISE_ANSWER, null, null, m.reqSeq(), null, a));
+        }
+
+        void promiseAnswered(Msg m) {
+            Double t0 = pendingPromises.remove(m.reqSeq());
+            if (t0 == null) {
+                return; // an answer to a request given up on
+            }
+            PromiseAnswer a = m.promiseAnswer();
+            if (a.granted() && a.epoch() == epoch && state.isWriter() && role() == DbRole.PRIMARY) {
+                double until = t0 + a.millis();
+                if (until > clock() && until > validUntil) {
+                    validUntil = until; // LeaseGuard.writeLease, timed from t0 like a grant; only to extend
+                }
             }
         }
 
@@ -209,12 +341,15 @@ final class NetSim {
             pendingSeq = -1;
             nextSendAt = clock() + INTERVAL;
             Assignment a = m.answer;
+            keeper.assigned(a.epoch(), a.writer()); // before the promotion check in reach (PromiseKeeper)
             reach(a);
             a.lease().ifPresent(l -> {
                 if (state.isWriter() && role() == DbRole.PRIMARY && l.epoch() == epoch) {
                     double until = t0 + l.ttlMillis();
                     if (until > clock()) {
                         validUntil = until; // LeaseGuard.writeLease: nothing written when already ended
+                        lastGrantT0 = Math.max(lastGrantT0, t0);
+                        grantEpoch = l.epoch();
                     }
                 }
             });
@@ -225,6 +360,11 @@ final class NetSim {
             if (a.goal() != cur) {
                 if (TransitionTable.find(cur, a.goal()).isEmpty()) {
                     return; // the agent logs "no transition" and ignores the goal
+                }
+                if (failsafe && standbyHoldsPromotions && a.goal().isWriter() && cur == SiteState.STANDBY
+                        && keeper.promotionHeld(nanos())) {
+                    promotionsHeld++;
+                    return; // rule 9: a promise to the old writer may still hold; retried on the next answer
                 }
                 Agent o = peer();
                 switch (a.goal()) {
@@ -263,8 +403,11 @@ final class NetSim {
         }
 
         void send(Msg m) {
-            if (t < cutUntil || rnd.nextDouble() < 0.02) {
-                return; // cut off, or lost
+            if (m.betweenSites() ? replicationCut : t < cutUntil) {
+                return; // cut off
+            }
+            if (rnd.nextDouble() < 0.02) {
+                return; // lost
             }
             long delay = rnd.nextInt(40);
             if (t < heldUntil) {
@@ -272,7 +415,7 @@ final class NetSim {
             } else if (rnd.nextDouble() < 0.03) {
                 delay += rnd.nextInt(1500);
             }
-            net.add(new Msg(t + delay, msgOrder++, m.site, m.toArbiter, m.report, m.answer, m.reqSeq));
+            net.add(m.at(t + delay, msgOrder++));
         }
     }
 
@@ -315,13 +458,15 @@ final class NetSim {
         faults();
         while (!net.isEmpty() && net.peek().at <= t) {
             Msg m = net.poll();
-            if (m.toArbiter) {
-                arbiterReceives(m);
+            if (m.toArbiter()) {
+                if (!arbiterDown) {
+                    arbiterReceives(m);
+                }
             } else {
                 agents.get(m.site).inbox.add(m);
             }
         }
-        if (t % 100 == 0) {
+        if (t % 100 == 0 && !arbiterDown) {
             adopt(decider.decide(state, reports, now(), Optional.empty()));
         }
         for (Agent a : agents.values()) {
@@ -330,11 +475,35 @@ final class NetSim {
         replicate();
         commit();
         checkOneLease();
+        if (t >= countGapsFrom && !agents.get(GCP).mayCommit() && !agents.get(AWS).mayCommit()) {
+            stepsWithoutWriter++;
+        }
+    }
+
+    /** The arbiter dies (or is cut off from both sites) for {@code millis}; back from its durable state or as it was. */
+    void arbiterAway(long millis, boolean restarts) {
+        arbiterDown = true;
+        arbiterDownUntil = t + millis;
+        arbiterRestartsAfterDown = restarts;
+        log("arbiter %s until %d", restarts ? "dead" : "cut off from both sites", arbiterDownUntil);
     }
 
     void faults() {
+        if (arbiterDown && t >= arbiterDownUntil) {
+            arbiterDown = false;
+            if (arbiterRestartsAfterDown) {
+                state = ClusterState.loaded(state.durable(), now(), CONFIG);
+                reports.clear();
+                log("arbiter back, restarted from its durable state");
+            } else {
+                log("arbiter reachable again");
+            }
+        }
         if (t >= replicationCutUntil) {
             replicationCut = false;
+        }
+        if (!randomFaults) {
+            return;
         }
         if (comboStart >= 0) {
             long dt = t - comboStart;
@@ -369,6 +538,9 @@ final class NetSim {
                 a.dbDown = true;
                 a.dbDownUntil = t + 200 + rnd.nextInt(rnd.nextBoolean() ? 1000 : 8000);
                 log("%s database crashed, back after %d", a.site, a.dbDownUntil);
+            } else if (failsafe && p < 0.0029) {
+                a.restart();
+                log("%s agent restarted (incarnation %d)", a.site, a.incarnation);
             }
         }
         double p = rnd.nextDouble();
@@ -383,12 +555,14 @@ final class NetSim {
             state = ClusterState.loaded(state.durable(), now(), CONFIG);
             reports.clear();
             log("arbiter restarted");
-        } else if (p < 0.0018 && operatorSwitchovers) {
+        } else if (p < 0.0018 && operatorSwitchovers && !arbiterDown) {
             SiteId target = CONFIG.other(state.durable().writer());
             decider.requestSwitchover(state, reports, target, now()).state().ifPresent(s -> {
                 state = s;
                 log("operator: switchover to %s", target);
             });
+        } else if (failsafe && p >= 0.0018 && p < 0.0022 && !arbiterDown) {
+            arbiterAway(500 + rnd.nextInt(12_000), rnd.nextBoolean());
         }
     }
 
@@ -399,7 +573,7 @@ final class NetSim {
     }
 
     void arbiterReceives(Msg m) {
-        AgentReport r = m.report;
+        AgentReport r = arbiterSeesPromises ? m.report : m.report.withPromise(0);
         Observed stored = reports.get(m.site);
         Decision d;
         if (arbiterOrders && stored != null && !ReportMark.supersedes(r, stored.report())) {
@@ -411,7 +585,7 @@ final class NetSim {
         }
         adopt(d);
         Assignment a = d.assignmentFor(m.site);
-        agents.get(m.site).send(new Msg(0, 0, m.site, false, null, a, m.reqSeq));
+        agents.get(m.site).send(Msg.answer(m.site, a, m.reqSeq));
     }
 
     void adopt(Decision d) {
@@ -422,6 +596,9 @@ final class NetSim {
         arbiterEpoch = e;
         for (Event ev : d.events()) {
             log("arbiter %s %s epoch %d: %s", ev.kind(), ev.site(), ev.epoch(), ev.why());
+            if (ev.kind() == EventKind.FAILSAFE) {
+                failsafeHolds++;
+            }
             if (ev.kind() == EventKind.FAILOVER) {
                 failovers++;
                 if (ev.why().startsWith("fast path:")) {

@@ -37,10 +37,14 @@ class ArbiterChartTest {
         assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
         assertThat(ofKind(docs, "Role")).isEmpty();
         Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
-        assertThat(env(c, "TWINCLOUD_ARBITER_STATE_DIR").getValue()).isEqualTo("/var/lib/twincloud/arbiter");
+        assertThat(env(c, "TWINCLOUD_STATE_DIR").getValue()).isEqualTo("/var/lib/twincloud/arbiter");
         assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/twincloud/arbiter"));
         assertThat(env(c, "TWINCLOUD_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-arbiter-tokens");
         assertThat(env(c, "TWINCLOUD_OPERATOR_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("operator-token");
+        var viewer = env(c, "TWINCLOUD_VIEWER_TOKEN").getValueFrom().getSecretKeyRef();
+        assertThat(viewer.getName()).isEqualTo("twincloud-arbiter-tokens");
+        assertThat(viewer.getKey()).isEqualTo("viewer-token");
+        assertThat(viewer.getOptional()).as("a Secret made before the viewer token still starts the arbiter").isTrue();
         assertThat(c.getEnv()).noneSatisfy(e -> assertThat(e.getName()).startsWith("TWINCLOUD_ARBITER_LEADER_ELECTION"));
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/liveness");
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
@@ -51,6 +55,14 @@ class ArbiterChartTest {
         Map<String, Object> svc = one(docs, "Service", "twincloud-arbiter");
         assertThat((List<String>) Charts.path(svc, "spec.loadBalancerSourceRanges")).isNotEmpty().doesNotContain("0.0.0.0/0");
         assertThat((Map<String, Object>) Charts.path(svc, "spec.selector")).doesNotContainKey("twincloud.dev/arbiter-role");
+    }
+
+    @Test
+    void theViewerTokenCanBeLeftOut() {
+        List<Map<String, Object>> docs = Charts.render(Charts.ARBITER, VALUES, Map.of("tokens.viewerTokenKey", ""));
+        Deployment d = StrictModel.parse(one(docs, "Deployment", "twincloud-arbiter"), Deployment.class);
+        assertThat(d.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
+                .noneSatisfy(e -> assertThat(e.getName()).isEqualTo("TWINCLOUD_VIEWER_TOKEN"));
     }
 
     @Test

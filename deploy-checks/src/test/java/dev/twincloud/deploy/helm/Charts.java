@@ -21,15 +21,15 @@ import java.util.stream.Stream;
  * The charts under deploy/helm, rendered and linted through the real Helm library (helm-java
  * bundles it natively, so no helm binary is needed), with one of the per-provider values files.
  */
-final class Charts {
-    static final Path HELM = locate("deploy/helm");
-    static final Path SITE = HELM.resolve("twincloud-site");
-    static final Path ARBITER = HELM.resolve("twincloud-arbiter");
-    static final String NAMESPACE = "twincloud";
+public final class Charts {
+    public static final Path HELM = locate("deploy/helm");
+    public static final Path SITE = HELM.resolve("twincloud-site");
+    public static final Path ARBITER = HELM.resolve("twincloud-arbiter");
+    public static final String NAMESPACE = "twincloud";
 
     private static final ObjectMapper YAML = new YAMLMapper();
     /** No Kubernetes API here: the site chart's lookup of the live Cluster is switched off. */
-    private static final Map<String, Object> OFFLINE = Map.of("postgres.keepLiveTopology", false);
+    private static final Map<String, Object> OFFLINE = Map.of("postgres.checkLiveCluster", false);
 
     private Charts() {
     }
@@ -46,19 +46,19 @@ final class Charts {
         throw new IllegalStateException("cannot find " + relative + " above " + Path.of("").toAbsolutePath());
     }
 
-    static Path values(String name) {
+    public static Path values(String name) {
         return HELM.resolve(name);
     }
 
     /** {@code helm template} with the values file and extra --set pairs; the documents, in order. */
-    static List<Map<String, Object>> render(Path chart, Path valuesFile, Map<String, Object> sets) {
+    public static List<Map<String, Object>> render(Path chart, Path valuesFile, Map<String, Object> sets) {
         TemplateCommand t = new Helm(chart).template().withName("twincloud").withNamespace(NAMESPACE).withValuesFile(valuesFile);
         OFFLINE.forEach(t::set);
         sets.forEach(t::set);
         return parseAll(t.call());
     }
 
-    static List<Map<String, Object>> render(Path chart, Path valuesFile) {
+    public static List<Map<String, Object>> render(Path chart, Path valuesFile) {
         return render(chart, valuesFile, Map.of());
     }
 
@@ -84,7 +84,7 @@ final class Charts {
             if (merged.get("postgres") instanceof Map<?, ?> pg) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> postgres = new LinkedHashMap<>((Map<String, Object>) pg);
-                postgres.put("keepLiveTopology", false);
+                postgres.put("checkLiveCluster", false);
                 merged.put("postgres", postgres);
             }
             YAML.writeValue(copy.resolve("values.yaml").toFile(), merged);
@@ -94,7 +94,7 @@ final class Charts {
         }
     }
 
-    static Map<String, Object> readMap(Path file) throws IOException {
+    public static Map<String, Object> readMap(Path file) throws IOException {
         Map<String, Object> m = YAML.readValue(file.toFile(), new TypeReference<>() {
         });
         return m == null ? new LinkedHashMap<>() : m;
@@ -113,7 +113,7 @@ final class Charts {
         return out;
     }
 
-    static List<Map<String, Object>> parseAll(String multiDoc) {
+    public static List<Map<String, Object>> parseAll(String multiDoc) {
         try (var parser = new YAMLFactory().createParser(multiDoc)) {
             List<Map<String, Object>> docs = new ArrayList<>();
             var it = YAML.readValues(parser, new TypeReference<Map<String, Object>>() {
@@ -130,11 +130,11 @@ final class Charts {
         }
     }
 
-    static List<Map<String, Object>> ofKind(List<Map<String, Object>> docs, String kind) {
+    public static List<Map<String, Object>> ofKind(List<Map<String, Object>> docs, String kind) {
         return docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
     }
 
-    static Map<String, Object> one(List<Map<String, Object>> docs, String kind, String name) {
+    public static Map<String, Object> one(List<Map<String, Object>> docs, String kind, String name) {
         return docs.stream()
                 .filter(d -> kind.equals(d.get("kind")) && name.equals(path(d, "metadata.name")))
                 .findFirst().orElseThrow(() -> new AssertionError("no " + kind + " " + name + " rendered"));
@@ -142,7 +142,7 @@ final class Charts {
 
     /** A value at a dotted path of maps ({@code spec.replica.primary}); null when absent. */
     @SuppressWarnings("unchecked")
-    static <T> T path(Object node, String dotted) {
+    public static <T> T path(Object node, String dotted) {
         Object cur = node;
         for (String part : dotted.split("\\.")) {
             if (!(cur instanceof Map<?, ?> m)) {

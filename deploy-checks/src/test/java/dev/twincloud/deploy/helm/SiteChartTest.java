@@ -54,11 +54,12 @@ class SiteChartTest {
     @MethodSource("sites")
     void everyCoreObjectParsesStrictlyIntoTheKubernetesModel(Site s) {
         List<Map<String, Object>> docs = render(s);
-        assertThat(docs).extracting(StrictModel::key).containsOnly(
+        assertThat(docs).extracting(StrictModel::key).contains("postgresql.cnpg.io/v1/Cluster", "apps/v1/Deployment").isSubsetOf(
                 "v1/ServiceAccount", "apps/v1/Deployment", "v1/Service", "autoscaling/v2/HorizontalPodAutoscaler",
                 "policy/v1/PodDisruptionBudget", "rbac.authorization.k8s.io/v1/Role",
                 "rbac.authorization.k8s.io/v1/RoleBinding", "postgresql.cnpg.io/v1/Cluster",
-                "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor");
+                "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor",
+                "storage.k8s.io/v1/StorageClass", "networking.k8s.io/v1/NetworkPolicy");
         docs.stream().filter(StrictModel::isCore).forEach(d -> assertThat(StrictModel.parse(d)).isNotNull());
     }
 
@@ -150,12 +151,21 @@ class SiteChartTest {
         assertThat(httpPath(c.getReadinessProbe())).as("a standby site's pods serve reads: readiness, not writer")
                 .isEqualTo("/actuator/health/readiness");
         assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
-        assertThat(c.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(8080));
+        assertThat(c.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
+                .containsExactly("http:8080", "health:8081");
+        assertThat(env(c, "TWINCLOUD_HEALTH_PORT").getValue()).as("the writer health's own listener").isEqualTo("8081");
+        io.fabric8.kubernetes.api.model.Service svc = StrictModel.parse(one(render(s), "Service", "twincloud-api"),
+                io.fabric8.kubernetes.api.model.Service.class);
+        assertThat(svc.getSpec().getPorts()).extracting(p -> p.getName() + ":" + p.getPort() + "->" + p.getTargetPort().getStrVal())
+                .as("the global LB's health check port").contains("health:8081->health");
         assertThat(env(c, "TWINCLOUD_API_REQUIRE_LEASE").getValue()).isEqualTo("true");
         assertThat(env(c, "SERVER_ADDRESS").getValue()).isEqualTo("0.0.0.0");
         assertThat(env(c, "SPRING_DATASOURCE_URL").getValue()).startsWith("jdbc:postgresql://twincloud-db-" + s.site() + "-rw:5432/app");
-        assertThat(env(c, "SPRING_DATASOURCE_PASSWORD").getValueFrom().getSecretKeyRef().getName())
-                .isEqualTo("twincloud-db-" + s.site() + "-app");
+        assertThat(env(c, "DATABASE_USER").getValue()).isEqualTo("twincloud_app");
+        assertThat(env(c, "DATABASE_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-db-app");
+        assertThat(env(c, "DATABASE_MIGRATION_USER").getValue()).as("Flyway runs as the owner (docs/fencing.md)")
+                .isEqualTo("twincloud_owner");
+        assertThat(env(c, "DATABASE_MIGRATION_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-db-owner");
         assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
     }
 
@@ -185,8 +195,9 @@ class SiteChartTest {
         assertThat(env(c, "TWINCLOUD_CNPG_CLUSTER").getValue()).isEqualTo("twincloud-db-" + s.site());
         assertThat(env(c, "TWINCLOUD_CNPG_NAMESPACE").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
         assertThat(env(c, "TWINCLOUD_DB_PASSWORD").getValueFrom().getSecretKeyRef().getName())
-                .isEqualTo("twincloud-db-" + s.site() + "-superuser");
+                .isEqualTo("twincloud-db-superuser");
         assertThat(env(c, "TWINCLOUD_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-agent-token");
+        assertThat(env(c, "TWINCLOUD_CNPG_ENSURE_ROLES").getValue()).as("nobody else grants the production roles").isEqualTo("true");
         assertThat(httpPath(c.getLivenessProbe())).isEqualTo("/actuator/health/liveness");
         assertThat(httpPath(c.getReadinessProbe())).isEqualTo("/actuator/health/readiness");
         assertThat(agent.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("twincloud-agent");
@@ -233,7 +244,8 @@ class SiteChartTest {
                 }
             }
         }
-        String rendered = docs.toString().toLowerCase();
+        // A password is only ever a reference: Kubernetes expands $(VAR) from a secretKeyRef variable.
+        String rendered = docs.toString().toLowerCase().replace("password=$(", "password-from-secret(");
         assertThat(rendered).doesNotContain("-----begin", "password=", "aws_secret_access_key");
     }
 

@@ -376,10 +376,12 @@ class TerraformModulesTest {
     }
 
     @Test
-    void githubFederationIsScopedToOneRepositoryAndRef() {
+    void githubFederationIsScopedToOneRepositoryAndItsSubjects() {
         Dir gh = module("github-oidc");
         Resource provider = gh.resources("google_iam_workload_identity_pool_provider").get(0);
-        assertThat((String) provider.get("attribute_condition")).contains("assertion.repository", "assertion.ref");
+        // Both clouds accept exactly the subjects of local.subjects (environments, refs): see
+        // CrossReferencesTest.theOidcSubjectEachDeployJobPresentsIsTrusted.
+        assertThat((String) provider.get("attribute_condition")).contains("assertion.repository", "assertion.sub in");
         assertThat(block(provider.get("oidc")).get("issuer_uri"))
                 .isIn("local.issuer", "https://token.actions.githubusercontent.com");
         assertThat(gh.text()).contains("\"https://token.actions.githubusercontent.com\"");

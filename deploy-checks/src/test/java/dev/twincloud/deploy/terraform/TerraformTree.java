@@ -21,26 +21,26 @@ import java.util.stream.Stream;
  * reference to the variable's default. A block that appears once is a map,
  * repeated it is a list: {@link #blocks} smooths that over.
  */
-final class TerraformTree {
+public final class TerraformTree {
 
-    record Dir(String kind, String name, Path path, Map<String, Object> hcl, String text) {
-        String label() {
+    public record Dir(String kind, String name, Path path, Map<String, Object> hcl, String text) {
+        public String label() {
             return kind + "/" + name;
         }
 
-        Map<String, Map<String, Object>> variables() {
+        public Map<String, Map<String, Object>> variables() {
             return section("variable");
         }
 
-        Map<String, Map<String, Object>> outputs() {
+        public Map<String, Map<String, Object>> outputs() {
             return section("output");
         }
 
-        List<Resource> resources(String type) {
+        public List<Resource> resources(String type) {
             return typed("resource", type);
         }
 
-        List<Resource> data(String type) {
+        public List<Resource> data(String type) {
             return typed("data", type);
         }
 
@@ -60,7 +60,7 @@ final class TerraformTree {
         }
 
         /** A literal, or the default of the variable a {@code var.x} reference names. */
-        Object resolve(Object value) {
+        public Object resolve(Object value) {
             if (value instanceof String s && s.startsWith("var.") && s.indexOf('.', 4) < 0) {
                 Map<String, Object> v = variables().get(s.substring(4));
                 if (v != null && v.containsKey("default")) {
@@ -71,12 +71,12 @@ final class TerraformTree {
         }
     }
 
-    record Resource(Dir dir, String type, String name, Map<String, Object> body) {
-        Object get(String attribute) {
+    public record Resource(Dir dir, String type, String name, Map<String, Object> body) {
+        public Object get(String attribute) {
             return body.get(attribute);
         }
 
-        Object resolved(String attribute) {
+        public Object resolved(String attribute) {
             return dir.resolve(body.get(attribute));
         }
 
@@ -86,10 +86,10 @@ final class TerraformTree {
         }
     }
 
-    static final Path ROOT = findRepoRoot();
-    static final Path TERRAFORM = ROOT.resolve("deploy/terraform");
+    public static final Path ROOT = findRepoRoot();
+    public static final Path TERRAFORM = ROOT.resolve("deploy/terraform");
     static final List<String> MODULES =
-            List.of("gcp-site", "aws-site", "interconnect", "global-lb", "arbiter-site", "github-oidc");
+            List.of("gcp-site", "aws-site", "interconnect", "global-lb", "arbiter-site", "github-oidc", "fleet");
 
     private static List<Dir> dirs;
 
@@ -97,7 +97,7 @@ final class TerraformTree {
     }
 
     /** Every module and every environment, parsed once per test run. */
-    static synchronized List<Dir> all() {
+    public static synchronized List<Dir> all() {
         if (dirs == null) {
             List<Dir> out = new ArrayList<>();
             for (String kind : List.of("modules", "envs")) {
@@ -112,22 +112,22 @@ final class TerraformTree {
         return dirs;
     }
 
-    static Dir module(String name) {
+    public static Dir module(String name) {
         return all().stream().filter(d -> d.kind().equals("modules") && d.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("module not found: " + name));
     }
 
-    static List<Dir> envs() {
+    public static List<Dir> envs() {
         return all().stream().filter(d -> d.kind().equals("envs")).toList();
     }
 
-    static List<Resource> resources(String type) {
+    public static List<Resource> resources(String type) {
         return all().stream().flatMap(d -> d.resources(type).stream()).toList();
     }
 
     /** A nested block as a list, whether it appeared once (map), several times (list) or not at all. */
     @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> blocks(Object value) {
+    public static List<Map<String, Object>> blocks(Object value) {
         if (value == null) {
             return List.of();
         }
@@ -138,7 +138,7 @@ final class TerraformTree {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> block(Object value) {
+    public static Map<String, Object> block(Object value) {
         List<Map<String, Object>> b = blocks(value);
         if (b.size() != 1) {
             throw new AssertionError("expected exactly one block, found " + b.size());

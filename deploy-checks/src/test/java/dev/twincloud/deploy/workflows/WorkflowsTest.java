@@ -75,7 +75,7 @@ class WorkflowsTest {
     @Test
     void theExpectedWorkflowsExist() throws IOException {
         assertThat(workflows().map(p -> p.getFileName().toString()))
-                .contains("ci.yml", "deploy-gcp.yml", "deploy-aws.yml", "switchover.yml");
+                .contains("ci.yml", "deploy.yml", "deploy-site.yml", "switchover.yml");
     }
 
     @Test
@@ -87,27 +87,40 @@ class WorkflowsTest {
         assertThat(runs(ci)).anySatisfy(run -> assertThat(run).contains("./mvnw -B verify"));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("deployWorkflows")
-    void deployIsKeylessBuildsWithJibAndUpgradesTheSite(String file, String site, String authAction) throws IOException {
-        JsonNode wf = YAML.readTree(WORKFLOWS.resolve(file).toFile());
+    @Test
+    void deployIsKeylessBuildsWithJibAndUpgradesTheSite() throws IOException {
+        JsonNode wf = YAML.readTree(WORKFLOWS.resolve("deploy-site.yml").toFile());
         assertThat(wf.path("permissions").path("id-token").asText()).as("OIDC token for federation").isEqualTo("write");
-        String text = Files.readString(WORKFLOWS.resolve(file));
-        assertThat(text).contains(authAction);
+        String text = Files.readString(WORKFLOWS.resolve("deploy-site.yml"));
+        assertThat(text).contains("google-github-actions/auth@", "aws-actions/configure-aws-credentials@");
         assertThat(text).as("no long-lived keys").doesNotContain("credentials_json", "aws-access-key-id",
                 "aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "service_account_key");
         List<String> runs = runs(wf);
         assertThat(runs).anySatisfy(r -> assertThat(r).contains("jib:build").contains("-pl api,agent,arbiter"));
         assertThat(runs).anySatisfy(r -> assertThat(r).contains("helm upgrade --install")
-                .contains("deploy/helm/twincloud-site").contains("-f deploy/helm/values-" + site + ".yaml")
+                .contains("deploy/helm/twincloud-site").contains("-f \"deploy/helm/values-$SITE.yaml\"")
                 .contains("image.tag=\"$GITHUB_SHA\""));
         assertThat(runs).anySatisfy(r -> assertThat(r).contains("/actuator/health/readiness").contains("rollout status"));
+        assertThat(wf.path("on").path("workflow_call").path("inputs").has("site")).isTrue();
+        assertThat(runs.get(1)).as("the second step refuses the writer's site")
+                .contains("is the writer");
     }
 
-    static Stream<org.junit.jupiter.params.provider.Arguments> deployWorkflows() {
-        return Stream.of(
-                org.junit.jupiter.params.provider.Arguments.of("deploy-gcp.yml", "gcp", "google-github-actions/auth@"),
-                org.junit.jupiter.params.provider.Arguments.of("deploy-aws.yml", "aws", "aws-actions/configure-aws-credentials@"));
+    /** deploy.yml: standby site, wait in sync, planned switchover, then the former writer's site. */
+    @Test
+    void aRolloutUpgradesTheStandbyFirstThenSwitchesOverThenTheFormerWriter() throws IOException {
+        JsonNode wf = YAML.readTree(WORKFLOWS.resolve("deploy.yml").toFile());
+        JsonNode jobs = wf.path("jobs");
+        assertThat(jobs.path("standby").path("uses").asText()).isEqualTo("./.github/workflows/deploy-site.yml");
+        assertThat(jobs.path("standby").path("with").path("site").asText()).isEqualTo("${{ needs.plan.outputs.standby }}");
+        assertThat(jobs.path("switchover").path("needs")).extracting(JsonNode::asText).contains("standby");
+        assertThat(jobs.path("former-writer").path("needs")).extracting(JsonNode::asText).contains("switchover");
+        assertThat(jobs.path("former-writer").path("with").path("site").asText()).isEqualTo("${{ needs.plan.outputs.writer }}");
+        String switchover = jobs.path("switchover").toString();
+        assertThat(switchover.indexOf("standbyEligible")).as("waits until back in sync before switching").isPositive()
+                .isLessThan(switchover.indexOf("/v1/switchover"));
+        assertThat(wf.path("concurrency").path("group").asText()).isEqualTo("deploy-sites");
+        assertThat(wf.path("on").path("push").path("branches")).extracting(JsonNode::asText).containsExactly("main");
     }
 
     @Test

@@ -18,7 +18,7 @@ import picocli.CommandLine;
 import tools.jackson.core.type.TypeReference;
 
 /**
- * The training run of the CLI's class-data archive (docs/adr/0004-a-quick-cli.md): the {@code ./twincloud}
+ * The training run of the CLI's class-data archive (docs/adr/0006-a-quick-cli.md): the {@code ./twincloud}
  * launcher runs this once per build with {@code -XX:ArchiveClassesAtExit} (dynamic AppCDS), in the
  * background, so that the classes every verb loads — Jackson reading the arbiter's status and events,
  * the tables, an HTTP call, picocli's model of all commands (its own classes are too old a class file

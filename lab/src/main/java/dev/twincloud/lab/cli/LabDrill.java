@@ -79,6 +79,10 @@ public final class LabDrill implements Callable<Integer> {
             + "(see 'lab up --help'). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
 
+    @Option(names = "--edge-profile", paramLabel = "lab|cloud", converter = LabOptions.EdgeProfileConverter.class,
+            description = "The drill lab's edge health checks: lab or cloud (see 'lab up --help', docs/edge.md). Default: lab")
+    LabSettings.EdgeProfile edgeProfile;
+
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
@@ -139,6 +143,10 @@ public final class LabDrill implements Callable<Integer> {
             if (token == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--edge needs --token");
             }
+            if (edgeProfile != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--edge-profile sets the drill lab's edge; "
+                        + "with --edge the deployment's own load balancer decides");
+            }
             target = new EdgeTarget(edge, token, arbiter, operatorToken);
             reports = reportDir != null ? reportDir : Path.of("drill-report-" + ts);
             out.println("drilling " + target.describe() + ": only the workload and client-side checks (and a switchover with"
@@ -153,8 +161,10 @@ public final class LabDrill implements Callable<Integer> {
             reports = reportDir != null ? reportDir : dir.resolve("report");
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
+                    .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency);
-            out.println("starting a drill lab in " + dir + " (base port " + basePort + ") ...");
+            out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
+                    + ls.edgeProfile().describe() + ") ...");
             out.flush();
             Lab lab;
             try {

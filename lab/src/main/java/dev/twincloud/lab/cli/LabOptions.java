@@ -1,7 +1,9 @@
 package dev.twincloud.lab.cli;
 
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSettings;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** Where the lab lives; the same two options for every {@code lab} verb. */
@@ -20,5 +22,17 @@ public final class LabOptions {
 
     public String controlUrl() {
         return "http://127.0.0.1:" + layout().labControlPort() + "/lab/";
+    }
+
+    /** {@code --edge-profile lab|cloud}: picocli prints "Invalid value for option '--edge-profile': ..." and exits 2. */
+    public static final class EdgeProfileConverter implements CommandLine.ITypeConverter<LabSettings.EdgeProfile> {
+        @Override
+        public LabSettings.EdgeProfile convert(String value) {
+            try {
+                return LabSettings.EdgeProfile.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.lab.supervisor.LabControlServer;
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSecrets;
 import dev.twincloud.lab.supervisor.LabSettings;
 import dev.twincloud.lab.supervisor.LinkLatency;
 import java.util.Locale;
@@ -51,6 +52,12 @@ public final class LabUp implements Callable<Integer> {
     @Option(names = "--lease-ttl-ms", defaultValue = "" + Timing.LEASE_TTL_MS, description = "Write lease ttl in ms. Default: ${DEFAULT-VALUE}")
     long leaseTtlMs;
 
+    @Option(names = "--edge-profile", paramLabel = "lab|cloud", converter = LabOptions.EdgeProfileConverter.class,
+            description = "The edge's health checks: lab (every 100 ms, 80 ms timeout, 1/2, a definitive 'not the writer' "
+                    + "drops a site at once) or cloud (exactly the GCP load balancer's check deploy/terraform sets: 1 s, 1 s, "
+                    + "1/2, every failure counts the same). See docs/edge.md. Default: lab")
+    LabSettings.EdgeProfile edgeProfile = LabSettings.EdgeProfile.LAB;
+
     @Option(names = "--db-roles", paramLabel = "PRODUCTION|SUPERUSER", description = "Database roles of the APIs: PRODUCTION "
             + "(twincloud_app at run time, twincloud_owner for migrations) or SUPERUSER (postgres). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
@@ -81,7 +88,7 @@ public final class LabUp implements Callable<Integer> {
         }
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
-                .withDbRoles(dbRoles).withLinkLatency(latency);
+                .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -129,7 +136,8 @@ public final class LabUp implements Callable<Integer> {
         }
         cmd.addAll(List.of("lab", "up",
                 "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
-                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name()));
+                "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name(),
+                "--edge-profile", edgeProfile.flag()));
         LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
@@ -168,8 +176,9 @@ public final class LabUp implements Callable<Integer> {
     private static void printSummary(PrintWriter out, Lab l, Duration took) {
         LabLayout layout = l.layout();
         String token = l.secrets().devToken(Duration.ofHours(12));
-        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles%s)%n", took.toMillis() / 1000.0,
-                l.settings().mode(), l.settings().leaseTtl().toMillis(), l.settings().dbRoles().name().toLowerCase(),
+        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles, edge profile %s%s)%n",
+                took.toMillis() / 1000.0, l.settings().mode(), l.settings().leaseTtl().toMillis(),
+                l.settings().dbRoles().name().toLowerCase(), l.settings().edgeProfile().describe(),
                 l.settings().linkLatency().isEmpty() ? "" : ", link latency " + String.join(" ", LinkLatency.toSpecs(l.settings().linkLatency())));
         out.println();
         out.println("  entry (edge):  " + layout.entryUrl());
@@ -177,6 +186,8 @@ public final class LabUp implements Callable<Integer> {
             out.printf("  %-4s          api %s  agent :%d  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s), layout.pgPort(s));
         }
         out.println("  arbiter:       " + l.arbiterUrl());
+        out.println("  status page:   " + l.arbiterUrl() + "/status  (token: " + LabSecrets.VIEWER_KEY + " in "
+                + layout.secretsFile() + ")");
         out.println("  logs:          " + layout.logs());
         out.println();
         out.println("  dev token (12 h):");

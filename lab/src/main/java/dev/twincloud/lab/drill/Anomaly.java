@@ -12,6 +12,11 @@ public record Anomaly(Kind kind, String detail, double atMs) {
         /** a read served by the writer did not see a write acknowledged before it (sync mode) */
         STALE_READ,
         /** async mode: more acknowledged data lost than the configured bound */
-        ASYNC_LOSS_OVER_BOUND
+        ASYNC_LOSS_OVER_BOUND,
+        /**
+         * the edge itself answered 503 (no healthy backend, {@code Twincloud-Edge}) in a run where no fault
+         * may take the writer away (scenario {@code load}): the health check flapped under load
+         */
+        EDGE_UNAVAILABLE
     }
 }

@@ -33,7 +33,10 @@ import java.util.Set;
  *       acknowledged before the read was sent, from a site answering as the writer (or, without the
  *       role header, from the writer of the whole read), or from a standby for a key acknowledged
  *       longer ago than the staleness it stated;</li>
- *   <li>{@code ASYNC_LOSS_OVER_BOUND} (async): lost acknowledged bytes above the configured bound.</li>
+ *   <li>{@code ASYNC_LOSS_OVER_BOUND} (async): lost acknowledged bytes above the configured bound;</li>
+ *   <li>{@code EDGE_UNAVAILABLE} (only with {@link Config#edgeMade503IsAnAnomaly}, scenario {@code load}):
+ *       a 503 the edge made itself ({@code Twincloud-Edge}: no healthy backend) — the API's own 503s do
+ *       not count. Every run counts them ({@link Result#edgeMade503s}).</li>
  * </ul>
  */
 public final class Checker {
@@ -44,9 +47,19 @@ public final class Checker {
      * @param toleranceMs   clock tolerance between commit timestamps / client times and the arbiter's event times
      * @param stalenessBoundMs the most a standby may lag behind and still serve reads (what the API is configured with)
      */
-    public record Config(boolean sync, long lossBoundBytes, double toleranceMs, long stalenessBoundMs) {
+    public record Config(boolean sync, long lossBoundBytes, double toleranceMs, long stalenessBoundMs,
+                         boolean edgeMade503IsAnAnomaly) {
         public Config(boolean sync, long lossBoundBytes, double toleranceMs) {
             this(sync, lossBoundBytes, toleranceMs, DEFAULT_STALENESS_BOUND_MS);
+        }
+
+        public Config(boolean sync, long lossBoundBytes, double toleranceMs, long stalenessBoundMs) {
+            this(sync, lossBoundBytes, toleranceMs, stalenessBoundMs, false);
+        }
+
+        /** The same, where an edge-made 503 is an anomaly (no fault may take the writer away). */
+        public Config strictEdge() {
+            return new Config(sync, lossBoundBytes, toleranceMs, stalenessBoundMs, true);
         }
     }
 
@@ -68,7 +81,12 @@ public final class Checker {
      * @param notes what could not be checked, and why
      */
     public record Result(List<Anomaly> anomalies, int ackedWrites, int unknownWrites, int lostWrites, long lostBytes,
-                         List<String> notes) {
+                         List<String> notes, int edgeMade503s) {
+        public Result(List<Anomaly> anomalies, int ackedWrites, int unknownWrites, int lostWrites, long lostBytes,
+                      List<String> notes) {
+            this(anomalies, ackedWrites, unknownWrites, lostWrites, lostBytes, notes, 0);
+        }
+
         public boolean clean() {
             return anomalies.isEmpty();
         }
@@ -252,6 +270,16 @@ public final class Checker {
             }
         }
         found.sort(java.util.Comparator.comparingDouble(Anomaly::atMs));
-        return new Result(List.copyOf(found), firstAck.size(), unknown.size(), lost, lostBytes, List.copyOf(notes));
+        // answers the edge made itself (no healthy backend), told from the API's own 503s by Twincloud-Edge
+        List<Op> edgeMade = ops.stream().filter(Op::edgeMade503).toList();
+        if (config.edgeMade503IsAnAnomaly() && !edgeMade.isEmpty()) {
+            Op first = edgeMade.getFirst();
+            found.add(new Anomaly(Kind.EDGE_UNAVAILABLE, edgeMade.size() + " answer(s) 503 made by the edge itself ("
+                    + first.detail().substring(DrillClient.EDGE_MADE.length()) + "), the first to client " + first.client()
+                    + " at " + Math.round(first.completeMs()) + " ms; the API's own 503s are not counted",
+                    first.completeMs()));
+        }
+        return new Result(List.copyOf(found), firstAck.size(), unknown.size(), lost, lostBytes, List.copyOf(notes),
+                edgeMade.size());
     }
 }

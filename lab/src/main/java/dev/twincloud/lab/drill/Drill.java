@@ -119,6 +119,19 @@ public final class Drill {
         String initialWriter = before.map(s -> s.writer().name()).orElse("");
         long initialEpoch = before.map(ArbiterStatus::epoch).orElse(-1L);
 
+        OpenLoad.Measured measured = null;
+        if (scenario == Scenario.LOAD) {
+            measured = OpenLoad.measure(target.edgeUrl(), target.token(), "max-" + keyPrefix, Scenario.LOAD_MEASURE_CLIENTS,
+                    Scenario.LOAD_MEASURE);
+            say("%-26s run %d: maximum %.1f writes/s through the edge (closed loop, %d clients, %d s; %d failed, %d edge-made 503s)",
+                    scenario.id, run, measured.rate(), measured.clients(), measured.duration().toSeconds(), measured.failed(),
+                    measured.edgeMade503s());
+            notes.add("load: maximum %.1f writes/s measured through the edge (closed loop, %d clients, %d s: %d acknowledged, "
+                    .formatted(measured.rate(), measured.clients(), measured.duration().toSeconds(), measured.ok())
+                    + "%d failed, %d edge-made 503s)".formatted(measured.failed(), measured.edgeMade503s()));
+            awaitSteady(settings.settleTimeout());
+        }
+
         long startNanos = System.nanoTime();
         Instant wallStart = Instant.now();
         double wallStartMillis = wallStart.getEpochSecond() * 1000.0 + wallStart.getNano() / 1e6;
@@ -136,9 +149,18 @@ public final class Drill {
         double endMs;
         Map<String, java.util.concurrent.CompletableFuture<Optional<DbSnapshot>>> beforeRejoin = new LinkedHashMap<>();
         List<LongTransactions> txns = new ArrayList<>();
+        OpenLoad open = null;
         try {
             sleep(Scenario.LEAD_IN_MS);
             faultAt = h.now();
+            if (measured != null) {
+                double rate = OpenLoad.targetRate(measured.rate(), Scenario.LOAD_FRACTION);
+                open = new OpenLoad(target.edgeUrl(), target.token(), h, keyPrefix, rate,
+                        Duration.ofMillis(Scenario.LOAD_MS), Scenario.LOAD_MAX_IN_FLIGHT);
+                h.mark("open loop at %.1f writes/s for %d s".formatted(rate, Scenario.LOAD_MS / 1000), false);
+                played.add("+0 ms open loop at %.1f writes/s (%.0f%% of %.1f) for %d s".formatted(rate,
+                        Scenario.LOAD_FRACTION * 100, measured.rate(), Scenario.LOAD_MS / 1000));
+            }
             Map<String, String[]> bound0 = new HashMap<>();
             for (FaultStep step : schedule) {
                 sleepUntil(h, faultAt + step.atMs());
@@ -179,8 +201,13 @@ public final class Drill {
                 h.mark(label, step.action().fault);
                 played.add(String.format("+%.0f ms %s", h.now() - faultAt, label));
             }
-            long phase = schedule.isEmpty() ? 6000 : schedule.get(schedule.size() - 1).atMs();
+            long phase = schedule.isEmpty() ? scenario.quietPhaseMs() : schedule.get(schedule.size() - 1).atMs();
             sleepUntil(h, faultAt + phase + 200);
+            if (open != null) {
+                open.close();
+                notes.add("load: open loop sent %d writes in %d s (%d skipped: %d already in flight)".formatted(open.sent(),
+                        Scenario.LOAD_MS / 1000, open.skipped(), Scenario.LOAD_MAX_IN_FLIGHT));
+            }
             keepDeposedWriters(keyPrefix, wallStartMillis, beforeRejoin);
             target.restoreAll();
             healAt = h.now();
@@ -192,6 +219,9 @@ public final class Drill {
             settled &= selfHealed;
             sleep(settings.tail().toMillis());
         } finally {
+            if (open != null) {
+                open.close();
+            }
             load.close();
             for (LongTransactions t : txns) {
                 t.close();
@@ -225,9 +255,15 @@ public final class Drill {
         if (snapshots.isEmpty()) {
             notes.add("databases not readable from here: acknowledged writes, duplicates and commit times not checked in the databases");
         }
-        Checker.Result check = new Checker(new Checker.Config(settings.sync(), settings.lossBoundBytes(), settings.toleranceMs(),
-                settings.stalenessBoundMs())).check(new Checker.Input(h, timeline, snapshots, finalWriter, deposed));
+        Checker.Config checks = new Checker.Config(settings.sync(), settings.lossBoundBytes(), settings.toleranceMs(),
+                settings.stalenessBoundMs());
+        // load: no fault may take the writer away, so any 503 the edge makes itself is a health-check flap
+        Checker.Result check = new Checker(scenario == Scenario.LOAD ? checks.strictEdge() : checks)
+                .check(new Checker.Input(h, timeline, snapshots, finalWriter, deposed));
         notes.addAll(check.notes());
+        if (check.edgeMade503s() > 0) {
+            notes.add(check.edgeMade503s() + " answer(s) 503 made by the edge itself (no healthy backend)");
+        }
         List<DbSnapshot> recorded = new ArrayList<>(snapshots);
         deposed.forEach(d -> recorded.add(new DbSnapshot(d.site(), d.available(), d.role() + " before re-join", d.rows())));
         writeHistory(scenario.id, run, h, promotions, recorded);
@@ -303,6 +339,7 @@ public final class Drill {
             case KILL_POSTGRES, CHECK_POSTGRES -> "postgres";
             case DELAY, UNDELAY -> "delay";
             case OPEN_TXNS, COMMIT_TXNS -> "txns";
+            case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> "arbiter-state";
         };
     }
 

@@ -62,10 +62,12 @@ final class DrillClient {
         String site = "";
         String id = null;
         boolean replayed = false;
+        String detail = "";
         try {
             HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
             status = r.statusCode();
             site = site(r);
+            detail = edgeMade(r);
             replayed = r.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase).orElse(false);
             if (status == 200 || status == 201) {
                 id = r.headers().firstValue("Location").map(l -> l.substring(l.lastIndexOf('/') + 1)).orElse(null);
@@ -79,9 +81,18 @@ final class DrillClient {
         // error mid-request, may or may not have committed
         Outcome o = status == 200 || status == 201 ? Outcome.OK
                 : status == 0 || (status >= 500 && status != 503) ? Outcome.INFO : Outcome.FAIL;
-        Op op = new Op(client, OpType.WRITE, key, t0, history.now(), o, status, site, id, history.lastEpoch(), BYTES, attempt, replayed);
+        Op op = new Op(client, OpType.WRITE, key, t0, history.now(), o, status, site, id, history.lastEpoch(), BYTES, attempt, replayed,
+                "", -1, detail);
         history.add(op);
         return op;
+    }
+
+    /** The prefix of an {@link Op#detail()} that marks an answer the edge made itself ({@code Twincloud-Edge}). */
+    static final String EDGE_MADE = "edge:";
+
+    /** {@code edge:<reason>} when the edge made the answer itself (its {@code Twincloud-Edge} header), else empty. */
+    static String edgeMade(HttpResponse<?> r) {
+        return r.headers().firstValue("Twincloud-Edge").map(v -> EDGE_MADE + v.trim()).orElse("");
     }
 
     /** {@code Twincloud-Site}, or the edge's {@code X-Twincloud-Site}, or the site asked straight. */
@@ -105,10 +116,12 @@ final class DrillClient {
         String site = "";
         String role = "";
         long staleness = -1;
+        String detail = "";
         try {
             HttpResponse<Void> r = HTTP.send(req, HttpResponse.BodyHandlers.discarding());
             status = r.statusCode();
             site = site(r);
+            detail = edgeMade(r);
             role = r.headers().firstValue("Twincloud-Role").orElse("").trim().toLowerCase(java.util.Locale.ROOT);
             staleness = r.headers().firstValue("Twincloud-Staleness-Ms").map(DrillClient::parseLong).orElse(-1L);
         } catch (IOException e) {
@@ -118,7 +131,7 @@ final class DrillClient {
         }
         Outcome o = status == 200 ? Outcome.OK : status == 0 ? Outcome.INFO : Outcome.FAIL;
         Op op = new Op(client, OpType.READ, key, t0, history.now(), o, status, site, id, history.lastEpoch(), 0, 1, false,
-                role, staleness, "");
+                role, staleness, detail);
         history.add(op);
         return op;
     }

@@ -33,7 +33,17 @@ public record FaultStep(long atMs, Action action, String target, String other, l
          */
         OPEN_TXNS(true),
         /** COMMIT the held transactions; each outcome goes into the history */
-        COMMIT_TXNS(false);
+        COMMIT_TXNS(false),
+        /** Copy the arbiter's durable state aside (for RESTART_ARBITER_FROM_SAVED) */
+        SAVE_ARBITER_STATE(false),
+        /** SIGKILL the arbiter, keep its current state aside, start it again from the saved (older) state */
+        RESTART_ARBITER_FROM_SAVED(true),
+        /**
+         * The repair of RESTART_ARBITER_FROM_SAVED: the arbiter must be refusing the sites (an epoch alert);
+         * then it is killed, its current state put back, and started again. Without the alert the run does
+         * not count as settled.
+         */
+        CHECK_ARBITER_REFUSES(false);
 
         /** true for a step that breaks something, false for one that repairs it */
         public final boolean fault;

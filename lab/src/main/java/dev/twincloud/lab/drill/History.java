@@ -45,7 +45,8 @@ public final class History {
      * @param replayed   the answer carried {@code Idempotent-Replayed: true}
      * @param role       a read's {@code Twincloud-Role} ({@code writer} or {@code standby}), empty when absent
      * @param stalenessMs a read's {@code Twincloud-Staleness-Ms} (how stale the site says its data may be), -1 when absent
-     * @param detail     free text (a TXN's SQLSTATE and message), empty when none
+     * @param detail     free text (a TXN's SQLSTATE and message; {@code edge:<reason>} on an answer the edge
+     *                   made itself, from its {@code Twincloud-Edge} header), empty when none
      * @param leaseLeftMs a committed TXN: how long the site's lease still had to run when the transaction
      *                    committed, by the database's clock (its {@code twincloud.lease.valid_until}, the
      *                    later of the values read just before the COMMIT and just after, minus the row's
@@ -69,6 +70,11 @@ public final class History {
 
         public boolean ok() {
             return outcome == Outcome.OK;
+        }
+
+        /** A 503 the edge answered itself ({@code Twincloud-Edge}: no healthy backend), not the API. */
+        public boolean edgeMade503() {
+            return status == 503 && detail != null && detail.startsWith(DrillClient.EDGE_MADE);
         }
 
         /** A write through the API or a transaction straight on a database: both may store a row. */

@@ -20,10 +20,20 @@ import java.util.Set;
 public enum Scenario {
     KILL_WRITER("kill-writer", "SIGKILL every process of the writer site; revive it after 6 s", 1, 1, true),
     FREEZE_WRITER("freeze-writer", "SIGSTOP the writer site for 6 s (a hung VM), then SIGCONT", 1, 1, true),
-    PARTITION_WRITER_ARBITER("partition-writer-arbiter", "cut the writer from the arbiter for 6 s", 1, 1, true),
+    PARTITION_WRITER_ARBITER("partition-writer-arbiter", "cut the writer from the arbiter for 6 s: the writer keeps its "
+            + "lease on the standby's promises (failsafe, docs/design.md rule 9) and nobody is promoted", 0, 0, false),
+    ISOLATE_WRITER("isolate-writer", "cut the writer from the arbiter and from the standby for 6 s (clients still reach it): "
+            + "no renewal, no promise, so its lease ends and the standby is promoted", 1, 1, true),
+    PARTITION_ARBITER_STANDBY("partition-arbiter-from-standby", "cut the standby from the arbiter for 6 s: nothing changes "
+            + "for the writer", 0, 0, false),
+    PARTITION_ARBITER("partition-arbiter", "cut the arbiter from both sites for 6 s: the writer keeps writing on the "
+            + "standby's promises (failsafe), nobody is promoted", 0, 0, false),
+    ARBITER_RESTART_OLD_STATE("arbiter-restart-old-state", "save the arbiter's state, switch over (a new epoch), then "
+            + "restart the arbiter from the saved, older state: it must refuse both sites loudly (an alert) while the writer "
+            + "writes on (failsafe); then the current state is put back", 1, 1, false),
     PARTITION_SITES("partition-sites", "cut the replication link between the sites for 4 s", 0, 0, false),
     KILL_STANDBY("kill-standby", "SIGKILL the standby site; revive it after 4 s", 0, 0, false),
-    KILL_ARBITER("kill-arbiter", "SIGKILL the arbiter; restart it after 2 s", 0, 0, false),
+    KILL_ARBITER("kill-arbiter", "SIGKILL the arbiter; restart it after 2 s (the writer writes on the standby's promises)", 0, 0, false),
     KILL_WRITER_AGENT("kill-writer-agent", "SIGKILL the writer's agent only (database and API stay up); restart it after 6 s", 1, 1, true),
     SWITCHOVER("switchover", "planned switchover to the standby", 1, 1, false),
     FLAPPING_LINK("flapping-link", "cut the writer-arbiter link 5 times for 700 ms, 700 ms apart (shorter than the report timeout)", 0, 0, false),
@@ -34,8 +44,8 @@ public enum Scenario {
     PAUSE_WRITER_POSTMASTER("pause-writer-postmaster", "SIGSTOP the writer's postmaster process alone (not its backends) for 5 s, "
             + "then SIGCONT: open connections keep working, new ones hang; a failover is allowed, not required", 0, 1, false),
     LONG_TXNS_DEPOSED("long-txns-deposed", "BEGIN; INSERT; hold: transactions straight on the writer's database as the API's "
-            + "role (one committed at once), then cut the writer from the arbiter; COMMIT the held ones after the failover, "
-            + "before the heal: every COMMIT must be refused", 1, 1, true),
+            + "role (one committed at once), then cut the writer from the arbiter and the standby; COMMIT the held ones "
+            + "after the failover, before the heal: every COMMIT must be refused", 1, 1, true),
     DELAY_WRITER_ARBITER("delay-writer-arbiter", "delay every byte between the writer and the arbiter by 200 ms each way for 5 s "
             + "(above the heartbeat interval, a round trip under the agent's 500 ms request timeout): no failover", 0, 0, false),
     SLOW_WRITER_ARBITER("slow-writer-arbiter", "delay the writer-arbiter link by 1000 ms each way for 5 s (under the ttl, above "
@@ -47,10 +57,29 @@ public enum Scenario {
     KILL_STANDBY_POSTMASTER("kill-standby-postmaster", "SIGKILL the standby's postmaster alone; its agent must start it again "
             + "and sync replication come back (no failover); checked after 6 s", 0, 0, false),
     NONE("none", "no fault: the workload alone for 6 s (not part of 'all'; what a deployment's edge allows)", 0, 0, false),
+    LOAD("load", "no fault, under load: the maximum write rate through the edge is measured first (closed loop, 8 clients, "
+            + "10 s), then writes run open-loop at half of it for 60 s beside the usual clients; passes only with 0 "
+            + "edge-made 503s and 0 promotions (not part of 'all')", 0, 0, false),
     RANDOM("random", "2-3 faults drawn from a seeded random generator, at random times and for random durations", 0, -1, false);
 
     /** Phase before the first fault, so that every run starts with some healthy traffic. */
     public static final long LEAD_IN_MS = 1500;
+
+    /** {@code load}: how long the maximum write rate is measured, closed loop, before the run. */
+    public static final java.time.Duration LOAD_MEASURE = java.time.Duration.ofSeconds(10);
+    /** {@code load}: closed-loop clients of the measurement (as {@code wrk -c8} in issue 11). */
+    public static final int LOAD_MEASURE_CLIENTS = 8;
+    /** {@code load}: the open-loop rate, as a fraction of the measured maximum. */
+    public static final double LOAD_FRACTION = 0.5;
+    /** {@code load}: the most open-loop writes in flight; a write due while all are taken is skipped and counted. */
+    public static final int LOAD_MAX_IN_FLIGHT = 256;
+    /** {@code load}: how long the open loop runs. */
+    public static final long LOAD_MS = 60_000;
+
+    /** How long a schedule without faults lasts: {@value #LOAD_MS} ms for {@code load}, 6 s otherwise. */
+    public long quietPhaseMs() {
+        return this == LOAD ? LOAD_MS : 6000;
+    }
 
     public final String id;
     public final String description;
@@ -89,7 +118,7 @@ public enum Scenario {
                 continue;
             }
             if (part.trim().equalsIgnoreCase("all")) {
-                Arrays.stream(values()).filter(s -> s != NONE).forEach(out::add);
+                Arrays.stream(values()).filter(s -> s != NONE && s != LOAD).forEach(out::add);
             } else {
                 out.add(byId(part));
             }
@@ -107,6 +136,18 @@ public enum Scenario {
             case FREEZE_WRITER -> List.of(FaultStep.of(0, Action.FREEZE, "writer"), FaultStep.of(6000, Action.THAW, "writer"));
             case PARTITION_WRITER_ARBITER -> List.of(FaultStep.of(0, Action.PARTITION, "writer", "arbiter"),
                     FaultStep.of(6000, Action.HEAL, "writer", "arbiter"));
+            case ISOLATE_WRITER -> List.of(FaultStep.of(0, Action.PARTITION, "writer", "arbiter"),
+                    FaultStep.of(0, Action.PARTITION, "writer", "standby"),
+                    FaultStep.of(6000, Action.HEAL, "writer", "arbiter"), FaultStep.of(6000, Action.HEAL, "writer", "standby"));
+            case PARTITION_ARBITER_STANDBY -> List.of(FaultStep.of(0, Action.PARTITION, "standby", "arbiter"),
+                    FaultStep.of(6000, Action.HEAL, "standby", "arbiter"));
+            case PARTITION_ARBITER -> List.of(FaultStep.of(0, Action.PARTITION, "writer", "arbiter"),
+                    FaultStep.of(0, Action.PARTITION, "standby", "arbiter"),
+                    FaultStep.of(6000, Action.HEAL, "writer", "arbiter"), FaultStep.of(6000, Action.HEAL, "standby", "arbiter"));
+            case ARBITER_RESTART_OLD_STATE -> List.of(FaultStep.of(0, Action.SAVE_ARBITER_STATE, "arbiter"),
+                    FaultStep.of(200, Action.SWITCHOVER, "standby"),
+                    FaultStep.of(3000, Action.RESTART_ARBITER_FROM_SAVED, "arbiter"),
+                    FaultStep.of(7000, Action.CHECK_ARBITER_REFUSES, "arbiter"));
             case PARTITION_SITES -> List.of(FaultStep.of(0, Action.PARTITION, "writer", "standby"),
                     FaultStep.of(4000, Action.HEAL, "writer", "standby"));
             case KILL_STANDBY -> List.of(FaultStep.of(0, Action.KILL, "standby"), FaultStep.of(4000, Action.REVIVE, "standby"));
@@ -130,15 +171,17 @@ public enum Scenario {
                     FaultStep.of(POSTMASTER_CHECK_MS, Action.CHECK_POSTGRES, "standby"));
             case LONG_TXNS_DEPOSED -> List.of(FaultStep.of(0, Action.OPEN_TXNS, "writer"),
                     FaultStep.of(300, Action.PARTITION, "writer", "arbiter"),
+                    FaultStep.of(300, Action.PARTITION, "writer", "standby"),
                     FaultStep.of(5500, Action.COMMIT_TXNS, "writer"),
-                    FaultStep.of(6500, Action.HEAL, "writer", "arbiter"));
+                    FaultStep.of(6500, Action.HEAL, "writer", "arbiter"),
+                    FaultStep.of(6500, Action.HEAL, "writer", "standby"));
             case DELAY_WRITER_ARBITER -> List.of(FaultStep.delay(0, "writer", "arbiter", 200),
                     FaultStep.of(5000, Action.UNDELAY, "writer", "arbiter"));
             case SLOW_WRITER_ARBITER -> List.of(FaultStep.delay(0, "writer", "arbiter", 1000),
                     FaultStep.of(5000, Action.UNDELAY, "writer", "arbiter"));
             case DELAY_REPLICATION -> List.of(FaultStep.delay(0, "writer", "standby", 300),
                     FaultStep.of(5000, Action.UNDELAY, "writer", "standby"));
-            case NONE -> List.of();
+            case NONE, LOAD -> List.of();
             case RANDOM -> random(seed);
         };
     }
@@ -153,13 +196,15 @@ public enum Scenario {
     }
 
     /** The scenarios a random schedule draws from (not itself, not flapping: that is many steps). */
-    private static final List<Scenario> DRAWN = List.of(KILL_WRITER, FREEZE_WRITER, PARTITION_WRITER_ARBITER, PARTITION_SITES,
+    private static final List<Scenario> DRAWN = List.of(KILL_WRITER, FREEZE_WRITER, PARTITION_WRITER_ARBITER, ISOLATE_WRITER,
+            PARTITION_ARBITER_STANDBY, PARTITION_ARBITER, PARTITION_SITES,
             KILL_STANDBY, KILL_ARBITER, KILL_WRITER_AGENT, SWITCHOVER, PAUSE_WRITER_AGENT, PAUSE_WRITER_API, PAUSE_WRITER_POSTMASTER,
             KILL_WRITER_POSTMASTER, KILL_STANDBY_POSTMASTER, LONG_TXNS_DEPOSED, DELAY_WRITER_ARBITER, SLOW_WRITER_ARBITER,
             DELAY_REPLICATION);
 
     /** Drawn with their own timing (a check, or several steps in a set order), shifted as a whole. */
-    private static final List<Scenario> FIXED_TIMING = List.of(KILL_WRITER_POSTMASTER, KILL_STANDBY_POSTMASTER, LONG_TXNS_DEPOSED);
+    private static final List<Scenario> FIXED_TIMING = List.of(KILL_WRITER_POSTMASTER, KILL_STANDBY_POSTMASTER, LONG_TXNS_DEPOSED,
+            ISOLATE_WRITER, PARTITION_ARBITER);
 
     private static List<FaultStep> random(long seed) {
         Random r = new Random(seed);

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How the lab starts a Spring Boot app quickly (docs/adr/0004-a-quick-cli.md, "The lab's apps"): from
+ * How the lab starts a Spring Boot app quickly (docs/adr/0006-a-quick-cli.md, "The lab's apps"): from
  * its executable jar extracted once per build ({@code java -Djarmode=tools -jar app.jar extract}, next
  * to the jar in {@code target/extracted/<build>}), with a dynamic AppCDS archive per component and
  * lab ({@code -XX:+AutoCreateSharedArchive}: the JVM writes it when the component first stops

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,7 +99,7 @@ public final class Lab implements AutoCloseable {
                 layout.labControlPort()));
         for (SiteId site : LabLayout.SITES) {
             ports.addAll(List.of(layout.pgPort(site), layout.agentPort(site), layout.apiPort(site),
-                    layout.arbiterLinkPort(site), layout.peerPgLinkPort(site)));
+                    layout.arbiterLinkPort(site), layout.peerPgLinkPort(site), layout.peerAgentLinkPort(site)));
         }
         List<Integer> taken = ports.stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         if (!taken.isEmpty()) {
@@ -271,6 +272,7 @@ public final class Lab implements AutoCloseable {
             SiteId peer = LabLayout.peer(site);
             links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), layout.arbiterPort()));
             links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
+            links.add(LinkSpec.of(site + "->" + peer + ":agent", layout.peerAgentLinkPort(site), layout.agentPort(peer)));
         }
         settings.linkLatency().forEach((direction, d) -> {
             String[] ends = direction.split("->", 2);
@@ -331,7 +333,7 @@ public final class Lab implements AutoCloseable {
                 "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
                 "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms");
         add("arbiter", arbiterArgs, Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
-                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken()));
+                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(), "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken()));
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
             Map<String, String> env = new HashMap<>();
@@ -342,6 +344,7 @@ public final class Lab implements AutoCloseable {
                     "--server.port=" + layout.agentPort(site),
                     "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
                     "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
+                    "--twincloud.agent.peer-agent-url=http://127.0.0.1:" + layout.peerAgentLinkPort(site),
                     "--twincloud.agent.heartbeat-interval=" + settings.heartbeat().toMillis() + "ms",
                     "--twincloud.agent.local.data-dir=" + layout.pgData(site),
                     "--twincloud.agent.local.port=" + layout.pgPort(site),
@@ -359,6 +362,10 @@ public final class Lab implements AutoCloseable {
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.embedded-postgres.enabled=false",
                     "--twincloud.api.require-lease=true",
+                    // the writer health on a port and threads of its own: what the edge probes
+                    "--twincloud.api.health.port=" + layout.apiHealthPort(site),
+                    // refreshed twice per edge probe (100 ms): a new writer's UP reaches the edge sooner
+                    "--twincloud.api.health.refresh-interval=50ms",
                     "--spring.datasource.url=jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/" + APP_DATABASE,
                     // fail fast (503) while the database is being stopped or promoted, instead of holding a
                     // request for the default 3 s: the client retries, and the edge moves it to the new writer
@@ -367,12 +374,9 @@ public final class Lab implements AutoCloseable {
         }
         var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),
                 "--port", Integer.toString(layout.edgePort()),
-                "--interval-ms", Long.toString(settings.edgeInterval().toMillis()),
-                "--timeout-ms", Long.toString(Math.max(50, settings.edgeInterval().toMillis() * 8 / 10)),
-                "--healthy-threshold", Integer.toString(settings.edgeHealthy()),
-                "--unhealthy-threshold", Integer.toString(settings.edgeUnhealthy())));
+                "--profile", settings.edgeProfile().flag()));
         for (SiteId site : LabLayout.SITES) {
-            edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site)));
+            edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site), "--health-port", site + "=" + layout.apiHealthPort(site)));
         }
         add("edge", edgeArgs, Map.of());
     }
@@ -599,6 +603,36 @@ public final class Lab implements AutoCloseable {
         }
         log.info("started {}", started);
         return started;
+    }
+
+    /** Copies the arbiter's durable state aside as {@code name} (for a drill that restarts it from an older copy). */
+    public synchronized void saveArbiterState(String name) throws IOException {
+        Path saved = layout.root().resolve("arbiter-saved");
+        Files.createDirectories(saved);
+        Files.copy(layout.arbiterState().resolve("state.json"), saved.resolve(name + ".json"), StandardCopyOption.REPLACE_EXISTING);
+        log.info("arbiter state saved as {}", name);
+    }
+
+    /**
+     * SIGKILLs the arbiter, saves its current state as {@code keepAs}, puts the state saved as {@code name}
+     * in its place and starts the arbiter again.
+     */
+    public synchronized void restartArbiterWithState(String name, String keepAs) throws IOException {
+        Path saved = layout.root().resolve("arbiter-saved").resolve(name + ".json");
+        if (!Files.exists(saved)) {
+            throw new IOException("no arbiter state saved as '" + name + "'");
+        }
+        kill("arbiter");
+        Path state = layout.arbiterState().resolve("state.json");
+        Files.copy(state, saved.resolveSibling(keepAs + ".json"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(saved, state, StandardCopyOption.REPLACE_EXISTING);
+        revive("arbiter");
+        log.info("arbiter restarted from the state saved as {} (its state before kept as {})", name, keepAs);
+    }
+
+    /** The arbiter's current status (its alerts among it). */
+    public ArbiterStatus arbiterStatus() throws IOException {
+        return Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken()).as(ArbiterStatus.class);
     }
 
     public synchronized void startComponent(String name) throws IOException {

@@ -12,7 +12,8 @@ import java.util.List;
  *   base+0  arbiter          base+10/20  gcp/aws PostgreSQL
  *   base+1  edge (entry)     base+11/21  gcp/aws agent
  *   base+2  link control     base+12/22  gcp/aws api
- *   base+3  lab control      base+30..   links
+ *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
+ *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  * </pre>
  */
 public record LabLayout(Path root, int basePort) {
@@ -61,6 +62,11 @@ public record LabLayout(Path root, int basePort) {
         return siteBase(site) + 2;
     }
 
+    /** The API's writer-health listener (twincloud.api.health.port): what the edge probes. */
+    public int apiHealthPort(SiteId site) {
+        return siteBase(site) + 3;
+    }
+
     /** The link a site's agent uses to reach the arbiter. */
     public int arbiterLinkPort(SiteId site) {
         return basePort + 30 + SITES.indexOf(site);
@@ -69,6 +75,11 @@ public record LabLayout(Path root, int basePort) {
     /** The link {@code from} uses to reach the other site's PostgreSQL (streaming, rewind). */
     public int peerPgLinkPort(SiteId from) {
         return basePort + 32 + SITES.indexOf(from);
+    }
+
+    /** The link {@code from}'s agent uses to reach the other site's agent (the failsafe's promises). */
+    public int peerAgentLinkPort(SiteId from) {
+        return basePort + 34 + SITES.indexOf(from);
     }
 
     public static SiteId peer(SiteId site) {

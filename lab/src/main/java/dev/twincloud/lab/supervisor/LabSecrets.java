@@ -29,10 +29,16 @@ import java.util.Properties;
 import java.util.UUID;
 
 /**
- * The lab's secrets, made once per root dir (file mode 0600): the agent and operator tokens of
- * the arbiter, and the RSA key that signs API tokens (its public half is given to both APIs).
+ * The lab's secrets, made once per root dir (file mode 0600): the agent, operator and viewer tokens
+ * of the arbiter (the viewer token opens the arbiter's read-only status page), and the RSA key that
+ * signs API tokens (its public half is given to both APIs). A secrets file from before the viewer
+ * token gets one added.
  */
-public record LabSecrets(String agentToken, String operatorToken, RSAPrivateKey jwtKey, RSAPublicKey jwtPublicKey) {
+public record LabSecrets(String agentToken, String operatorToken, String viewerToken, RSAPrivateKey jwtKey,
+                         RSAPublicKey jwtPublicKey) {
+
+    /** The key of the viewer token in the secrets file (docs/status-page.md tells users to look it up). */
+    public static final String VIEWER_KEY = "viewer.token";
 
     public static LabSecrets loadOrCreate(LabLayout layout) throws IOException {
         Path file = layout.secretsFile();
@@ -45,15 +51,24 @@ public record LabSecrets(String agentToken, String operatorToken, RSAPrivateKey 
                 KeyFactory kf = KeyFactory.getInstance("RSA");
                 var priv = (RSAPrivateKey) kf.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(p.getProperty("jwt.private"))));
                 var pub = (RSAPublicKey) kf.generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(p.getProperty("jwt.public"))));
-                return new LabSecrets(p.getProperty("agent.token"), p.getProperty("operator.token"), priv, pub);
+                if (p.getProperty(VIEWER_KEY) == null) {
+                    p.setProperty(VIEWER_KEY, randomToken());
+                    try (Writer w = Files.newBufferedWriter(file)) {
+                        p.store(w, "twincloud lab secrets: local use only");
+                    }
+                }
+                return new LabSecrets(p.getProperty("agent.token"), p.getProperty("operator.token"), p.getProperty(VIEWER_KEY),
+                        priv, pub);
             }
             KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
             g.initialize(2048);
             KeyPair kp = g.generateKeyPair();
-            var s = new LabSecrets(randomToken(), randomToken(), (RSAPrivateKey) kp.getPrivate(), (RSAPublicKey) kp.getPublic());
+            var s = new LabSecrets(randomToken(), randomToken(), randomToken(), (RSAPrivateKey) kp.getPrivate(),
+                    (RSAPublicKey) kp.getPublic());
             Properties p = new Properties();
             p.setProperty("agent.token", s.agentToken);
             p.setProperty("operator.token", s.operatorToken);
+            p.setProperty(VIEWER_KEY, s.viewerToken);
             p.setProperty("jwt.private", Base64.getEncoder().encodeToString(kp.getPrivate().getEncoded()));
             p.setProperty("jwt.public", Base64.getEncoder().encodeToString(kp.getPublic().getEncoded()));
             Files.createDirectories(file.getParent());

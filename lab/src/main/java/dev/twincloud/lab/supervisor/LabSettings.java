@@ -14,19 +14,75 @@ import java.util.Map;
  * @param leaseTtl          the arbiter's lease ttl
  * @param margin            the arbiter's margin past a lease's end before another writer
  * @param heartbeat         the agents' heartbeat interval
- * @param edgeInterval      the edge's health-check interval
- * @param edgeHealthy       consecutive successes before the edge sends traffic to a site
- * @param edgeUnhealthy     consecutive failures before the edge stops
+ * @param edgeProfile       the edge's health-check profile ({@code --profile} of the edge)
  * @param dbRoles           which database roles the APIs connect as
  * @param linkLatency       the steady one-way latency per direction, keyed {@code from->to} (endpoints gcp,
  *                          aws, arbiter), set on the links when they start; absent directions have none
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
-                          Duration heartbeat, Duration edgeInterval, int edgeHealthy, int edgeUnhealthy, DbRoles dbRoles,
-                          Map<String, Duration> linkLatency) {
+                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency) {
 
     public LabSettings {
         linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
+    }
+
+    /**
+     * The edge's health-check profile (docs/edge.md, "Profiles"); the lab passes {@code --profile} to the
+     * edge, which owns the settings. The numbers here are for printing (benchmarks, {@code lab up}); a
+     * test holds them equal to the edge's.
+     */
+    public enum EdgeProfile {
+        /** The lab's fast checks: every 100 ms, 80 ms timeout, 1 / 2; a definitive "not the writer" drops a site at once. */
+        LAB(100, 80, 1, 2, true),
+        /** The GCP global load balancer's check as deploy/terraform sets it: 1 s, 1 s, 1 / 2; every failure counts the same. */
+        CLOUD(1000, 1000, 1, 2, false);
+
+        public final Duration interval;
+        public final Duration timeout;
+        public final int healthy;
+        public final int unhealthy;
+        public final boolean definitiveDownAtOnce;
+
+        EdgeProfile(long intervalMs, long timeoutMs, int healthy, int unhealthy, boolean definitiveDownAtOnce) {
+            this.interval = Duration.ofMillis(intervalMs);
+            this.timeout = Duration.ofMillis(timeoutMs);
+            this.healthy = healthy;
+            this.unhealthy = unhealthy;
+            this.definitiveDownAtOnce = definitiveDownAtOnce;
+        }
+
+        /** The edge's flag value: {@code lab}, {@code cloud}. */
+        public String flag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** {@code lab} / {@code cloud}, any case; a clear error otherwise (picocli shows it). */
+        public static EdgeProfile parse(String value) {
+            for (EdgeProfile p : values()) {
+                if (p.flag().equalsIgnoreCase(value == null ? "" : value.trim())) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("edge profile must be lab or cloud, got: " + value);
+        }
+
+        /** e.g. {@code lab (100 ms / 80 ms, 1/2, definitive DOWN at once)}. */
+        public String describe() {
+            return "%s (every %d ms, timeout %d ms, healthy %d / unhealthy %d%s)".formatted(flag(), interval.toMillis(),
+                    timeout.toMillis(), healthy, unhealthy, definitiveDownAtOnce ? ", a definitive not-writer at once" : "");
+        }
+    }
+
+    public Duration edgeInterval() {
+        return edgeProfile.interval;
+    }
+
+    public int edgeHealthy() {
+        return edgeProfile.healthy;
+    }
+
+    public int edgeUnhealthy() {
+        return edgeProfile.unhealthy;
     }
 
     /**
@@ -45,24 +101,27 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, Duration.ofMillis(100), 1, 2, DbRoles.DEFAULT, Map.of());
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of());
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, dbRoles, linkLatency);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, dbRoles, linkLatency);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
+    }
+
+    public LabSettings withEdgeProfile(EdgeProfile p) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, r, linkLatency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeInterval, edgeHealthy, edgeUnhealthy, dbRoles,
-                latency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency);
     }
 }

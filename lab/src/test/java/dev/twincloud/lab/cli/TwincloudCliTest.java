@@ -79,6 +79,22 @@ class TwincloudCliTest {
     }
 
     @Test
+    void aBadEdgeProfileIsRefusedWithTheChoices() {
+        Run up = run("lab", "up", "--edge-profile", "fast", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(up.exit()).isEqualTo(2);
+        assertThat(up.err()).contains("Invalid value for option '--edge-profile'").contains("edge profile must be lab or cloud, got: fast");
+        Run drill = run("lab", "drill", "--edge-profile", "gcp-ish", "--root", "target/cli-test-drill", "--base-port", "19900");
+        assertThat(drill.exit()).isEqualTo(2);
+        assertThat(drill.err()).contains("edge profile must be lab or cloud, got: gcp-ish");
+        Run withEdge = run("lab", "drill", "--edge-profile", "cloud", "--edge", "http://127.0.0.1:1", "--token", "t",
+                "--scenario", "none");
+        assertThat(withEdge.exit()).isEqualTo(2);
+        assertThat(withEdge.err()).contains("--edge-profile sets the drill lab's edge");
+        assertThat(run("lab", "up", "--help").out()).contains("--edge-profile=lab|cloud");
+        assertThat(run("lab", "drill", "--help").out()).contains("--edge-profile=lab|cloud");
+    }
+
+    @Test
     void verbsWithoutARunningLabSaySoAndFail() {
         for (String[] verb : new String[][] {{"lab", "kill", "gcp"}, {"lab", "status"}, {"lab", "status", "--json"},
                 {"lab", "latency", "gcp", "aws", "10"}}) {

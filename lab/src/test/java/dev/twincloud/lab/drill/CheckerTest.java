@@ -314,4 +314,40 @@ class CheckerTest {
         Checker.Result r = SYNC.check(new Checker.Input(History.of(ops, List.of(), List.of()), WriterTimeline.unknown(), List.of(), "aws"));
         assertThat(r.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.STALE_READ);
     }
+
+    /** A write answered 503: by the edge itself when {@code edgeMade}, else by the API (through the edge). */
+    static Op refused(String key, double at, boolean edgeMade) {
+        return new Op(0, OpType.WRITE, key, at, at + 3, Outcome.FAIL, 503, edgeMade ? "" : "gcp", null, 1, 200, 1, false, "", -1,
+                edgeMade ? DrillClient.EDGE_MADE + "no-healthy-backend" : "");
+    }
+
+    @Test
+    void edgeMade503sAreCountedApartFromTheApisOwnAndAreAnAnomalyOnlyWhereNoFaultMayExplainThem() {
+        List<Op> ops = new ArrayList<>();
+        ops.add(write("k1", 100, "gcp", "id1"));
+        ops.add(refused("k2", 200, false)); // the API's own 503 (e.g. fenced): never the edge's fault
+        ops.add(refused("k2", 300, true));
+        ops.add(refused("k2", 400, true));
+        ops.add(write("k2", 500, "gcp", "id2"));
+        List<DbSnapshot.Row> rows = List.of(row("k1", "id1", "gcp", 110), row("k2", "id2", "gcp", 510));
+        var in = new Checker.Input(History.of(ops, List.of(), List.of()), WriterTimeline.of("gcp", 1, List.of()),
+                List.of(new DbSnapshot("gcp", true, "primary", rows)), "gcp");
+
+        Checker.Result lenient = SYNC.check(in);
+        assertThat(lenient.anomalies()).isEmpty();
+        assertThat(lenient.edgeMade503s()).isEqualTo(2);
+
+        Checker.Result strict = new Checker(new Checker.Config(true, 0, 50).strictEdge()).check(in);
+        assertThat(strict.anomalies()).extracting(Anomaly::kind).containsExactly(Kind.EDGE_UNAVAILABLE);
+        assertThat(strict.anomalies().getFirst().detail()).startsWith("2 answer(s) 503 made by the edge itself (no-healthy-backend)");
+        assertThat(strict.anomalies().getFirst().atMs()).isEqualTo(303);
+
+        List<Op> apiOnly = new ArrayList<>(ops.subList(0, 2));
+        apiOnly.add(write("k2", 500, "gcp", "id2"));
+        Checker.Result ownOnly = new Checker(new Checker.Config(true, 0, 50).strictEdge()).check(new Checker.Input(
+                History.of(apiOnly, List.of(), List.of()), WriterTimeline.of("gcp", 1, List.of()),
+                List.of(new DbSnapshot("gcp", true, "primary", rows)), "gcp"));
+        assertThat(ownOnly.anomalies()).as("the API's own 503s are not the edge's").isEmpty();
+        assertThat(ownOnly.edgeMade503s()).isZero();
+    }
 }

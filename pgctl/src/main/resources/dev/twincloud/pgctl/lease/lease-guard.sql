@@ -76,6 +76,27 @@ CREATE OR REPLACE FUNCTION twincloud.write_lease_valid() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$ SELECT twincloud.write_lease_problem() IS NULL $$;
 
+-- How long this server may still write, by the database's clock: NULL when it may not now
+-- (write_lease_problem() is not NULL), else the time until the lease ends (never negative). The API's
+-- writer health caches its answer and uses this to never answer UP past the lease's end.
+CREATE OR REPLACE FUNCTION twincloud.write_lease_left() RETURNS interval
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    now_  timestamptz := pg_catalog.clock_timestamp();
+    until timestamptz;
+BEGIN
+    IF twincloud.write_lease_problem() IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT l.valid_until INTO until FROM twincloud.lease l WHERE l.singleton;
+    -- Read after the check: a fence in between leaves -infinity here, which is no time left.
+    IF NOT FOUND OR until <= now_ THEN
+        RETURN NULL;
+    END IF;
+    RETURN until - now_;
+END
+$$;
+
 -- Statement time: BEFORE INSERT/UPDATE/DELETE/TRUNCATE, once per statement.
 CREATE OR REPLACE FUNCTION twincloud.guard_write() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -207,4 +228,5 @@ REVOKE ALL ON TABLE twincloud.lease, twincloud.guarded_schema, twincloud.commit_
 REVOKE ALL ON SEQUENCE twincloud.commit_check_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION twincloud.guard_write(), twincloud.guard_commit(), twincloud.attach_guards(),
     twincloud.guard_new_tables() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION twincloud.write_lease_problem(), twincloud.write_lease_valid() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION twincloud.write_lease_problem(), twincloud.write_lease_valid(),
+    twincloud.write_lease_left() TO PUBLIC;

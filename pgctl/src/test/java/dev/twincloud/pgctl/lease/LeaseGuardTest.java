@@ -96,6 +96,20 @@ class LeaseGuardTest {
     }
 
     @Test
+    void leaseLeftIsTheTimeUntilTheLeaseEndsByTheDatabaseClockAndNullWhenThisServerMayNotWrite() throws SQLException {
+        String left = "SELECT extract(epoch FROM twincloud.write_lease_left()) * 1000";
+        assertThat(string(client, left)).as("no lease granted yet").isNull();
+        LeaseGuard.writeLease(agent, 3, "gcp", Duration.ZERO, TTL);
+        double ms = Double.parseDouble(string(client, left));
+        assertThat(ms).isBetween(TTL.toMillis() - 10_000.0, (double) TTL.toMillis());
+        LeaseGuard.writeLease(agent, 3, "aws", Duration.ZERO, TTL);
+        assertThat(string(client, left)).as("the other site's lease").isNull();
+        LeaseGuard.writeLease(agent, 4, "gcp", Duration.ZERO, TTL);
+        LeaseGuard.fence(agent, 5);
+        assertThat(string(client, left)).as("fenced").isNull();
+    }
+
+    @Test
     void tablesCreatedLaterAreGuardedToo() throws SQLException {
         exec(client, "CREATE TABLE public.annotation(id int)");
         assertThatThrownBy(() -> exec(client, "INSERT INTO annotation VALUES (1)")).hasMessageContaining("fenced");
@@ -429,6 +443,13 @@ class LeaseGuardTest {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String string(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 

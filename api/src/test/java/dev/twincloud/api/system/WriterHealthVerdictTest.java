@@ -1,0 +1,106 @@
+package dev.twincloud.api.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.twincloud.api.system.WriterHealth.Snapshot;
+import dev.twincloud.api.system.WriterHealth.Verdict;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The verdict on a cached refresh, without a database: when a cached UP stops being answered (max-age,
+ * the lease's reported end), and which answers are definitive (the database said "not the writer")
+ * and which are not (no fresh answer).
+ */
+class WriterHealthVerdictTest {
+
+    static final long MS = 1_000_000L;
+    static final long T0 = 1_000_000 * MS; // any nanoTime origin
+
+    final WriterHealth health = health(true);
+
+    static WriterHealth health(boolean requireLease) {
+        return new WriterHealth("jdbc:postgresql://127.0.0.1:1/none", "u", "", requireLease, Duration.ofMillis(100),
+                Duration.ofSeconds(1), Duration.ofMillis(1500), System::nanoTime);
+    }
+
+    static Snapshot primary(long leaseLeftMs) {
+        return new Snapshot(T0, false, null, leaseLeftMs * MS, null);
+    }
+
+    @Test
+    void aFreshPrimaryWithAValidLeaseIsTheWriter() {
+        var a = health.answer(primary(2500), T0 + 40 * MS);
+        assertThat(a.verdict()).isEqualTo(Verdict.WRITER);
+        assertThat(a.up()).isTrue();
+        assertThat(a.role()).isEqualTo("primary");
+        assertThat(a.lease()).isEqualTo("valid");
+        assertThat(a.ageMs()).isEqualTo(40);
+        assertThat(a.leaseLeftMs()).as("counted down from when the refresh was sent").isEqualTo(2460);
+    }
+
+    @Test
+    void aCachedUpIsNeverAnsweredPastMaxAge() {
+        assertThat(health.answer(primary(60_000), T0 + 1000 * MS).verdict()).isEqualTo(Verdict.WRITER);
+        var stale = health.answer(primary(60_000), T0 + 1001 * MS);
+        assertThat(stale.verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(stale.reason()).contains("no answer from the database for 1001 ms");
+        assertThat(stale.role()).as("readiness is DOWN too: the database does not answer").isNull();
+    }
+
+    @Test
+    void aCachedUpIsNeverAnsweredPastTheLeaseEndTheDatabaseReported() {
+        assertThat(health.answer(primary(300), T0 + 299 * MS).verdict()).isEqualTo(Verdict.WRITER);
+        var ended = health.answer(primary(300), T0 + 300 * MS);
+        assertThat(ended.verdict()).as("not definitive: a renewal may be on its way").isEqualTo(Verdict.UNKNOWN);
+        assertThat(ended.reason()).contains("last reported end has passed");
+        assertThat(ended.role()).isEqualTo("primary");
+    }
+
+    @Test
+    void whatTheDatabaseSaidIsDefinitive() {
+        var standby = health.answer(new Snapshot(T0, true, "the lease belongs to site aws, this is site gcp", -1, null), T0);
+        assertThat(standby.verdict()).isEqualTo(Verdict.NOT_WRITER);
+        assertThat(standby.role()).isEqualTo("standby");
+        var fenced = health.answer(new Snapshot(T0, false, "the lease of epoch 3 ended at -infinity", -1, null), T0 + 10 * MS);
+        assertThat(fenced.verdict()).isEqualTo(Verdict.NOT_WRITER);
+        assertThat(fenced.reason()).isEqualTo("the lease of epoch 3 ended at -infinity");
+        assertThat(fenced.lease()).isEqualTo("the lease of epoch 3 ended at -infinity");
+    }
+
+    @Test
+    void noAnswerOrAFailedRefreshIsNotDefinitive() {
+        assertThat(health.answer(null, T0).verdict()).isEqualTo(Verdict.UNKNOWN);
+        var failed = health.answer(Snapshot.failed(T0, "PSQLException: Connection refused"), T0 + 5 * MS);
+        assertThat(failed.verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(failed.reason()).contains("Connection refused");
+    }
+
+    @Test
+    void withoutRequireLeaseAPrimaryIsTheWriterWhateverTheLease() {
+        var dev = health(false).answer(new Snapshot(T0, false, "the twincloud lease guard is not installed in this database", -1, null), T0);
+        assertThat(dev.verdict()).isEqualTo(Verdict.WRITER);
+        assertThat(dev.lease()).as("not asked in dev mode").isNull();
+        var devStandby = health(false).answer(new Snapshot(T0, true, null, -1, null), T0);
+        assertThat(devStandby.verdict()).isEqualTo(Verdict.NOT_WRITER);
+    }
+
+    @Test
+    void anOlderGuardWithoutTheLeaseLeftFunctionIsBoundedByMaxAgeAlone() {
+        var s = new Snapshot(T0, false, null, -1, null);
+        assertThat(health.answer(s, T0 + 900 * MS).verdict()).isEqualTo(Verdict.WRITER);
+        assertThat(health.answer(s, T0 + 900 * MS).leaseLeftMs()).isNull();
+        assertThat(health.answer(s, T0 + 1100 * MS).verdict()).isEqualTo(Verdict.UNKNOWN);
+    }
+
+    @Test
+    void badSettingsAreRefusedWithTheirNames() {
+        assertThatThrownBy(() -> new WriterHealth("u", "u", "", true, Duration.ofSeconds(1), Duration.ofMillis(500),
+                Duration.ofSeconds(1), System::nanoTime))
+                .hasMessageContaining("twincloud.api.health.max-age").hasMessageContaining("refresh-interval");
+        assertThatThrownBy(() -> new WriterHealth("u", "u", "", true, Duration.ofMillis(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), System::nanoTime))
+                .hasMessageContaining("twincloud.api.health.refresh-interval must be >= 10ms");
+    }
+}
