@@ -212,13 +212,15 @@ public final class Replication {
 
     /** pg_stat_replication on a primary: its connected standbys. */
     public static List<ReplicationPeer> peers(PostgresServer primary) {
-        String sql = "SELECT application_name, state, sync_state, flush_lsn::text, replay_lsn::text"
-                + " FROM pg_stat_replication ORDER BY application_name";
+        String sql = "SELECT application_name, state, sync_state, flush_lsn::text, replay_lsn::text,"
+                + " (extract(epoch FROM replay_lag) * 1000)::bigint FROM pg_stat_replication ORDER BY application_name";
         List<ReplicationPeer> out = new ArrayList<>();
         try (Connection c = primary.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
+                long lagValue = rs.getLong(6);
+                Long lag = rs.wasNull() ? null : lagValue; // read before the other columns: wasNull() is about the last read
                 out.add(new ReplicationPeer(rs.getString(1), rs.getString(2), rs.getString(3),
-                        lsnOrNull(rs.getString(4)), lsnOrNull(rs.getString(5))));
+                        lsnOrNull(rs.getString(4)), lsnOrNull(rs.getString(5)), lag));
             }
         } catch (SQLException e) {
             throw new PgException("Cannot read pg_stat_replication on " + primary + ": " + e.getMessage(), e);

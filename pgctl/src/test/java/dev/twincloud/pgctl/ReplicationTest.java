@@ -61,6 +61,21 @@ class ReplicationTest {
         assertThat(primary.queryString("SELECT active FROM pg_replication_slots WHERE slot_name = 'aws'")).isEqualTo("t");
     }
 
+    /** replay_lag shows once the standby has replayed fresh WAL (PostgreSQL clears it after a quiet while): read in ms. */
+    @Test
+    void peersCarryTheReplayLagInMillisWhilePostgresShowsOne() {
+        PostgresServer primary = pair.primary();
+        primary.execute("CREATE TABLE lagged(v int)");
+        long deadline = System.nanoTime() + T.toNanos();
+        Long lag = null;
+        while (lag == null && System.nanoTime() < deadline) {
+            primary.execute("INSERT INTO lagged VALUES (1)");
+            pair.awaitCaughtUp(T);
+            lag = Replication.peers(primary).getFirst().replayLagMillis();
+        }
+        assertThat(lag).as("replay_lag after fresh WAL was replayed").isNotNull().isBetween(0L, T.toMillis());
+    }
+
     @Test
     void syncCommitWaitsForTheStandbyUntilSwitchedToAsync() throws Exception {
         PostgresServer primary = pair.primary();

@@ -134,7 +134,8 @@ public final class CnpgDriver implements PostgresDriver {
         List<String> local = c.instanceNames();
         return db.replicas().stream()
                 .filter(x -> !local.contains(x.applicationName()))
-                .map(x -> new ReplicaInfo(target.peer().name(), x.state(), x.syncState(), x.flushLsn(), x.replayLsn()))
+                .map(x -> new ReplicaInfo(target.peer().name(), x.state(), x.syncState(), x.flushLsn(), x.replayLsn(),
+                        java.util.Optional.ofNullable(x.replayLagMillis())))
                 .toList();
     }
 

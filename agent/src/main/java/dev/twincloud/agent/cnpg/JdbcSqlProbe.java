@@ -61,10 +61,13 @@ public final class JdbcSqlProbe implements SqlProbe {
             }
             List<Replica> replicas = new ArrayList<>();
             try (ResultSet rs = s.executeQuery(
-                    "SELECT application_name, state, sync_state, flush_lsn::text, replay_lsn::text FROM pg_stat_replication")) {
+                    "SELECT application_name, state, sync_state, flush_lsn::text, replay_lsn::text,"
+                            + " (extract(epoch FROM replay_lag) * 1000)::bigint FROM pg_stat_replication")) {
                 while (rs.next()) {
+                    long lagValue = rs.getLong(6);
+                    Long lag = rs.wasNull() ? null : lagValue; // read before the other columns: wasNull() is about the last read
                     replicas.add(new Replica(rs.getString(1), rs.getString(2), rs.getString(3),
-                            Lsn.parse(rs.getString(4)), Lsn.parse(rs.getString(5))));
+                            Lsn.parse(rs.getString(4)), Lsn.parse(rs.getString(5)), lag));
                 }
             }
             return Optional.of(new Reading(false, systemId, timeline, write, write, false, replicas));

@@ -35,7 +35,10 @@ public interface SqlProbe {
         }
     }
 
-    /** One pg_stat_replication row. */
-    record Replica(String applicationName, String state, String syncState, Lsn flushLsn, Lsn replayLsn) {
+    /** One pg_stat_replication row ({@code replayLagMillis}: replay_lag, null when PostgreSQL shows none). */
+    record Replica(String applicationName, String state, String syncState, Lsn flushLsn, Lsn replayLsn, Long replayLagMillis) {
+        Replica(String applicationName, String state, String syncState, Lsn flushLsn, Lsn replayLsn) {
+            this(applicationName, state, syncState, flushLsn, replayLsn, null);
+        }
     }
 }

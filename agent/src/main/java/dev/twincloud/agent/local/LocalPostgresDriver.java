@@ -69,7 +69,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
                 // read after the write position: a replica's flush >= write then covers all earlier commits
                 List<ReplicaInfo> replicas = Replication.peers(server).stream()
                         .map(p -> new ReplicaInfo(p.applicationName(), p.state(), p.syncState(),
-                                p.flushLsn(), p.replayLsn()))
+                                p.flushLsn(), p.replayLsn(), Optional.ofNullable(p.replayLagMillis())))
                         .toList();
                 return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas);
             }

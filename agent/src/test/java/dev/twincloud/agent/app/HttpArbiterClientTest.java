@@ -9,6 +9,7 @@ import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.Assignment;
 import dev.twincloud.core.protocol.DbRole;
 import dev.twincloud.core.protocol.LeaseGrant;
+import dev.twincloud.core.protocol.ReplicaInfo;
 import dev.twincloud.core.protocol.Lsn;
 import dev.twincloud.core.protocol.SiteId;
 import java.net.InetSocketAddress;
@@ -99,6 +100,24 @@ class HttpArbiterClientTest {
         assertThat(json.readValue("""
                 {"site":"gcp","epoch":1,"state":"FENCED","dbRole":"DOWN","systemId":0,"timeline":1,"demotionToken":null}""",
                 AgentReport.class).demotionToken()).isEmpty();
+    }
+
+    @Test
+    void aReplicasReplayLagTravelsInMillisAndReadsAsEmptyWhenAbsentOrNull() throws Exception {
+        AgentReport primary = new AgentReport(GCP, 1, SiteState.PRIMARY_SYNC, DbRole.PRIMARY, 7, 1, Lsn.parse("0/3000060"), null,
+                List.of(new ReplicaInfo("aws", "streaming", "sync", Lsn.parse("0/3000060"), Lsn.parse("0/3000000"), Optional.of(12L))),
+                null, "", Optional.empty());
+        answer.set("""
+                {"epoch":1,"goal":"PRIMARY_SYNC","writer":"gcp","syncStandby":"aws","lease":null,"why":"writer"}""");
+        client.heartbeat(primary);
+        assertThat(json.readTree(received.get()).path("replicas").get(0).path("replayLagMillis").asLong()).as(received.get())
+                .isEqualTo(12);
+        assertThat(json.readValue(received.get(), AgentReport.class)).isEqualTo(primary);
+        String withoutLag = received.get().replace(",\"replayLagMillis\":12", "");
+        assertThat(withoutLag).doesNotContain("replayLagMillis");
+        assertThat(json.readValue(withoutLag, AgentReport.class).replicas().getFirst().replayLagMillis()).isEmpty();
+        assertThat(json.readValue(received.get().replace("\"replayLagMillis\":12", "\"replayLagMillis\":null"), AgentReport.class)
+                .replicas().getFirst().replayLagMillis()).isEmpty();
     }
 
     @Test

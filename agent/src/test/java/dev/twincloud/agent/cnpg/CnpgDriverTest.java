@@ -257,14 +257,14 @@ class CnpgDriverTest {
                 "timelineID", 3));
         gcpDb.primary(SYSTEM_ID, 3, "0/A000000",
                 new SqlProbe.Replica("twincloud-db-gcp-2", "streaming", "async", Lsn.parse("0/A000000"), Lsn.parse("0/A000000")),
-                new SqlProbe.Replica("aws", "streaming", "sync", Lsn.parse("0/9FFFF00"), Lsn.parse("0/9FFFE00")));
+                new SqlProbe.Replica("aws", "streaming", "sync", Lsn.parse("0/9FFFF00"), Lsn.parse("0/9FFFE00"), 7L));
         Observation o = gcp.observe();
         assertThat(o.role()).isEqualTo(DbRole.PRIMARY);
         assertThat(o.systemId()).isEqualTo(SYSTEM_ID);
         assertThat(o.timeline()).isEqualTo(3);
         assertThat(o.writeLsn()).isEqualTo(Lsn.parse("0/A000000"));
         assertThat(o.replicas()).as("in-site HA replicas are not the other site").containsExactly(
-                new ReplicaInfo("aws", "streaming", "sync", Lsn.parse("0/9FFFF00"), Lsn.parse("0/9FFFE00")));
+                new ReplicaInfo("aws", "streaming", "sync", Lsn.parse("0/9FFFF00"), Lsn.parse("0/9FFFE00"), Optional.of(7L)));
 
         gcpDb.down();
         assertThat(gcp.observe().role()).isEqualTo(DbRole.DOWN);

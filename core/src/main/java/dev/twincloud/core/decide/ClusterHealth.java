@@ -6,6 +6,8 @@ import dev.twincloud.core.protocol.Assignment;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.LeaseGrant;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -61,5 +63,40 @@ public final class ClusterHealth {
     /** {@link #writerHoldsLease(ArbiterStatus, Instant)} when the arbiter answered ({@link ArbiterStatus#now()}). */
     public static boolean writerHoldsLease(ArbiterStatus s) {
         return s.now() != null && writerHoldsLease(s, s.now());
+    }
+
+    /**
+     * What an operator should look at now, read from the status alone (the arbiter's own alerts are
+     * in {@link ArbiterStatus#alerts()}; these are the conditions its fields show): a site not
+     * reporting, no lease held by the writer, synchronous replication degraded in SYNC mode, a
+     * standby that cannot be promoted, a switchover under way. Empty in the steady state.
+     */
+    public static List<String> warnings(ArbiterStatus s) {
+        List<String> out = new ArrayList<>();
+        s.sites().forEach((name, site) -> {
+            if (site.lastReport().isEmpty()) {
+                out.add("site " + name + " has not reported since the arbiter started");
+            } else if (!site.fresh()) {
+                out.add("site " + name + " is not reporting (last report " + site.ageMillis().map(a -> a + " ms").orElse("?")
+                        + " ago)");
+            }
+        });
+        if (s.writer() != null && !writerHoldsLease(s)) {
+            out.add("writer " + s.writer() + " holds no lease: nothing can be written now");
+        }
+        Optional<SiteState> writer = s.writerState();
+        if (s.mode() == Durability.SYNC && writer.isPresent() && writer.get().isWriter()
+                && (writer.get() == SiteState.PRIMARY_ASYNC || !s.writerSync())) {
+            out.add("sync degraded: writer " + s.writer() + " commits without waiting for a standby (SYNC mode)");
+        }
+        s.standby().ifPresent(standby -> {
+            if (!s.standbyEligible()) {
+                out.add("standby " + standby + " is not eligible for promotion ("
+                        + (s.mode() == Durability.SYNC ? "not confirmed in sync" : "not streaming, or lagging over max-lag-bytes")
+                        + "): a writer failure now means no automatic failover");
+            }
+        });
+        s.switchover().ifPresent(w -> out.add("switchover " + w.from() + " -> " + w.to() + " under way since " + w.startedAt()));
+        return out;
     }
 }

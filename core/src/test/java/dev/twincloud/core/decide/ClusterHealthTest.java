@@ -99,4 +99,32 @@ class ClusterHealthTest {
         assertThat(ClusterHealth.writerHoldsLease(status(Durability.ASYNC, false, SiteState.PRIMARY_ASYNC, null)))
                 .as("an async writer alone holds its lease").isTrue();
     }
+
+    @Test
+    void warningsAreEmptyInTheSteadyState() {
+        assertThat(ClusterHealth.warnings(status(Durability.SYNC, true, SiteState.PRIMARY_SYNC, SiteState.STANDBY))).isEmpty();
+    }
+
+    @Test
+    void warningsNameWhatIsWrong() {
+        assertThat(ClusterHealth.warnings(status(Durability.SYNC, false, SiteState.PRIMARY_ASYNC, SiteState.STANDBY)))
+                .containsExactly("sync degraded: writer gcp commits without waiting for a standby (SYNC mode)",
+                        "standby aws is not eligible for promotion (not confirmed in sync): a writer failure now means no automatic failover");
+        assertThat(ClusterHealth.warnings(status(Durability.ASYNC, false, SiteState.PRIMARY_ASYNC, SiteState.STANDBY)))
+                .as("ASYNC: no sync to degrade").containsExactly("standby aws is not eligible for promotion "
+                        + "(not streaming, or lagging over max-lag-bytes): a writer failure now means no automatic failover");
+        assertThat(ClusterHealth.warnings(status(Durability.SYNC, true, SiteState.PRIMARY_SYNC, null)))
+                .containsExactly("site aws has not reported since the arbiter started");
+        assertThat(ClusterHealth.warnings(status(Durability.SYNC, true, SiteState.PRIMARY_SYNC, SiteState.STANDBY, 3,
+                NOW.minusMillis(1), Optional.of(new LeaseGrant(3, 2500)))))
+                .containsExactly("writer gcp holds no lease: nothing can be written now");
+        ArbiterStatus stale = status(Durability.SYNC, true, SiteState.PRIMARY_SYNC, SiteState.STANDBY);
+        Map<String, ArbiterStatus.Site> sites = new LinkedHashMap<>(stale.sites());
+        ArbiterStatus.Site aws = sites.get("aws");
+        sites.put("aws", new ArbiterStatus.Site(false, aws.lastReport(), aws.receivedAt(), Optional.of(4200L), false, Optional.empty()));
+        ArbiterStatus withStale = new ArbiterStatus(NOW, 3, GCP, Durability.SYNC, true, true,
+                Optional.of(new ArbiterStatus.Switchover(GCP, AWS, NOW)), 1, 3, NOW.plusMillis(2000), sites, List.of(), null);
+        assertThat(ClusterHealth.warnings(withStale)).containsExactly("site aws is not reporting (last report 4200 ms ago)",
+                "switchover gcp -> aws under way since 2026-11-28T12:00:10Z");
+    }
 }

@@ -1,6 +1,12 @@
 package dev.twincloud.lab.cli;
 
+import dev.twincloud.lab.link.LinkStatus;
 import dev.twincloud.lab.supervisor.Http;
+import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSecrets;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URLEncoder;
@@ -16,7 +22,7 @@ import picocli.CommandLine.Parameters;
         description = "Run the two-cloud system on this machine and inject faults.",
         subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
-                LabCommand.Delay.class, LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class})
+                LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,9 +43,8 @@ public final class LabCommand implements Runnable {
         Integer call(String method, String verb, String query) {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            String url = lab.controlUrl() + verb + (query.isEmpty() ? "" : "?" + query);
             try {
-                Http.Response r = method.equals("POST") ? Http.post(url, null, "") : Http.get(url, null);
+                Http.Response r = send(method, verb, query);
                 if (r.status() != 200) {
                     err.println("lab " + verb + ": " + r.json().path("error").asString(r.body()));
                     return 1;
@@ -47,10 +52,19 @@ public final class LabCommand implements Runnable {
                 out.println(Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.json().path("result")));
                 return 0;
             } catch (IOException e) {
-                err.println("no lab is running at " + lab.layout().root() + " (control port "
-                        + lab.layout().labControlPort() + " does not answer): start one with 'twincloud lab up'");
+                err.println(noLab());
                 return 1;
             }
+        }
+
+        Http.Response send(String method, String verb, String query) throws IOException {
+            String url = lab.controlUrl() + verb + (query.isEmpty() ? "" : "?" + query);
+            return method.equals("POST") ? CliHttp.post(url, null, "") : CliHttp.get(url, null);
+        }
+
+        String noLab() {
+            return "no lab is running at " + lab.layout().root() + " (control port "
+                    + lab.layout().labControlPort() + " does not answer): start one with 'twincloud lab up'";
         }
 
         static String q(String key, String value) {
@@ -66,11 +80,58 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Processes, links and ports of the running lab.")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = {
+            "The running lab: its processes (pid or down), its links (state, latency, delay, traffic), and the arbiter's "
+                    + "view as 'ctl status' shows it (one row per site, alerts, last events).",
+            "--json prints the lab's machine format instead (processes and links)."})
     static final class Status extends Verb {
+        @CommandLine.Option(names = "--json", description = "the lab control's status as JSON")
+        boolean json;
+
         @Override
         public Integer call() {
-            return call("GET", "status", "");
+            if (json) {
+                return call("GET", "status", "");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            LabLayout layout = lab.layout();
+            LabState state;
+            List<LinkStatus> links;
+            try {
+                Http.Response r = send("GET", "status", "");
+                if (r.status() != 200) {
+                    err.println("lab status: " + r.json().path("error").asString(r.body()));
+                    return 1;
+                }
+                state = Http.JSON.treeToValue(r.json().path("result"), LabState.class);
+                Http.Response l = CliHttp.get("http://127.0.0.1:" + layout.linkControlPort() + "/links", null);
+                links = l.status() == 200 ? Http.JSON.treeToValue(l.json().path("links"), LINKS) : List.of();
+            } catch (IOException e) {
+                err.println(noLab());
+                return 1;
+            }
+            out.print(StatusTables.lab(state.root(), state.entry(), state.processes(), links));
+            out.println();
+            String arbiter = "http://127.0.0.1:" + layout.arbiterPort();
+            try {
+                String token = LabSecrets.operatorToken(layout);
+                StringWriter text = new StringWriter();
+                int rc = new ArbiterCalls(arbiter, token, new PrintWriter(text), new PrintWriter(text)).status(false);
+                out.print(rc == 0 ? text : "arbiter: " + text);
+            } catch (IOException e) {
+                out.println("arbiter: cannot read the operator token in " + layout.secretsFile() + ": " + e.getMessage());
+            }
+            out.flush();
+            return 0;
+        }
+
+        private static final tools.jackson.core.type.TypeReference<List<LinkStatus>> LINKS = new tools.jackson.core.type.TypeReference<>() {
+        };
+
+        /** The lab control's {@code GET /lab/status} result. */
+        @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+        record LabState(String root, String entry, Map<String, Object> processes, List<String> links) {
         }
     }
 
@@ -147,9 +208,10 @@ public final class LabCommand implements Runnable {
     }
 
     @Command(name = "delay", mixinStandardHelpOptions = true,
-            description = {"Hold every byte on every link between two endpoints (gcp, aws, arbiter) for MS milliseconds "
-                    + "before delivering it, both directions, order kept: heartbeats, reports and WAL arrive late. "
-                    + "0 clears it; 'lab heal' clears every delay."})
+            description = {"A fault: hold every byte on every link between two endpoints (gcp, aws, arbiter) for MS milliseconds "
+                    + "before delivering it, in both directions (a round trip takes 2 x MS more), order kept: heartbeats, "
+                    + "reports and WAL arrive late. 0 clears it; 'lab heal' clears every delay. For a steady latency, one "
+                    + "way or both, see 'lab latency'."})
     static final class Delay extends Verb {
         @Parameters(index = "0", paramLabel = "A")
         String a;
@@ -169,7 +231,34 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link (state UP, no delay).")
+    @Command(name = "latency", mixinStandardHelpOptions = true,
+            description = {"Set the steady latency between two endpoints (gcp, aws, arbiter): MS milliseconds one way, on every "
+                    + "link between them, in both directions (a round trip takes 2 x MS more), or from A to B only with --one-way.",
+                    "Unlike 'lab delay' (a fault) it stays through 'lab heal'; 0 clears it. 'lab up --link-latency-ms' sets it at start."})
+    static final class Latency extends Verb {
+        @Parameters(index = "0", paramLabel = "A")
+        String a;
+
+        @Parameters(index = "1", paramLabel = "B")
+        String b;
+
+        @Parameters(index = "2", paramLabel = "MS", description = "one-way milliseconds, 0..600000")
+        long ms;
+
+        @CommandLine.Option(names = "--one-way", description = "only from A to B (B to A keeps its latency)")
+        boolean oneWay;
+
+        @Override
+        public Integer call() {
+            if (ms < 0 || ms > 600_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "MS must be between 0 and 600000, got " + ms);
+            }
+            int rc = call("POST", "latency", q("from", a) + "&" + q("to", b) + "&" + q("ms", Long.toString(ms)));
+            return rc != 0 || oneWay ? rc : call("POST", "latency", q("from", b) + "&" + q("to", a) + "&" + q("ms", Long.toString(ms)));
+        }
+    }
+
+    @Command(name = "heal", mixinStandardHelpOptions = true, description = "Restore every link (state UP, no delay; latencies stay).")
     static final class Heal extends Verb {
         @Override
         public Integer call() {

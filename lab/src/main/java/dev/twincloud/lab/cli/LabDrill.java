@@ -83,6 +83,9 @@ public final class LabDrill implements Callable<Integer> {
             description = "The drill lab's edge health checks: lab or cloud (see 'lab up --help', docs/edge.md). Default: lab")
     LabSettings.EdgeProfile edgeProfile;
 
+    @CommandLine.Mixin
+    LinkLatencyOptions linkLatency;
+
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
     int writers;
 
@@ -130,6 +133,10 @@ public final class LabDrill implements Callable<Integer> {
         if (stalenessBoundMs < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--staleness-bound-ms must not be negative");
         }
+        java.util.Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
+        if (edge != null && !latency.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--link-latency goes with a lab, not with --edge");
+        }
         DrillTarget target;
         Path reports;
         if (edge != null) {
@@ -154,7 +161,8 @@ public final class LabDrill implements Callable<Integer> {
             reports = reportDir != null ? reportDir : dir.resolve("report");
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
-                    .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB);
+                    .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
+                    .withLinkLatency(latency);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + ") ...");
             out.flush();

@@ -9,6 +9,9 @@ import dev.twincloud.lab.supervisor.LabControlServer;
 import dev.twincloud.lab.supervisor.LabLayout;
 import dev.twincloud.lab.supervisor.LabSecrets;
 import dev.twincloud.lab.supervisor.LabSettings;
+import dev.twincloud.lab.supervisor.LinkLatency;
+import java.util.Locale;
+import java.util.Map;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -59,6 +62,9 @@ public final class LabUp implements Callable<Integer> {
             + "(twincloud_app at run time, twincloud_owner for migrations) or SUPERUSER (postgres). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
 
+    @Mixin
+    LinkLatencyOptions linkLatency;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -67,6 +73,7 @@ public final class LabUp implements Callable<Integer> {
         if (leaseTtlMs < 500 || leaseTtlMs > 600_000) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lease-ttl-ms must be between 500 and 600000");
         }
+        Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
         if (running(layout)) {
             err.println("a lab is already running with control port " + layout.labControlPort()
                     + " (see 'twincloud lab status'); stop it with 'twincloud lab down'");
@@ -77,17 +84,20 @@ public final class LabUp implements Callable<Integer> {
         }
         Files.createDirectories(layout.root());
         if (detach) {
-            return detach(layout, out, err);
+            return detach(layout, latency, out, err);
         }
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
-                .withDbRoles(dbRoles).withEdgeProfile(edgeProfile);
+                .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
         Lab running;
         try {
-            running = Lab.up(settings);
+            running = Lab.up(settings, m -> {
+                out.printf(Locale.ROOT, "  [%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, m);
+                out.flush();
+            });
         } catch (IllegalStateException e) {
             err.println("the lab did not start: " + e.getMessage());
             err.println("see the logs in " + layout.logs());
@@ -107,14 +117,15 @@ public final class LabUp implements Callable<Integer> {
 
     private static boolean running(LabLayout layout) {
         try {
-            return Http.get("http://127.0.0.1:" + layout.labControlPort() + "/lab/status", null).status() == 200;
+            return CliHttp.get("http://127.0.0.1:" + layout.labControlPort() + "/lab/status", null).status() == 200;
         } catch (IOException e) {
             return false;
         }
     }
 
     /** Re-runs this command in a background process and waits for its control port. */
-    private int detach(LabLayout layout, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+    private int detach(LabLayout layout, Map<String, Duration> latency, PrintWriter out, PrintWriter err)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("java.class.path");
         List<String> cmd = new ArrayList<>(List.of(java, "-Dtwincloud.home=" + System.getProperty("twincloud.home", ".")));
@@ -127,18 +138,25 @@ public final class LabUp implements Callable<Integer> {
                 "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
                 "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name(),
                 "--edge-profile", edgeProfile.flag()));
+        LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
         long logStart = Files.exists(log) ? Files.size(log) : 0; // the log is appended to: read only this run's part
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        int shown = 0;
         while (System.nanoTime() < deadline) {
+            String run = newPart(log, logStart);
+            List<String> steps = run.lines().filter(l -> l.startsWith("  [")).toList();
+            for (; shown < steps.size(); shown++) {
+                out.println(steps.get(shown)); // the background lab's progress, as it goes
+            }
+            out.flush();
             if (!p.isAlive()) {
                 err.println("the lab did not start; see " + log);
                 return 1;
             }
-            String run = newPart(log, logStart);
             if (run.contains("twincloud lab is up")) {
                 out.print(run.lines().dropWhile(l -> !l.startsWith("twincloud lab is up")).reduce("", (a, b) -> a + b + "\n"));
                 out.flush();
@@ -158,9 +176,10 @@ public final class LabUp implements Callable<Integer> {
     private static void printSummary(PrintWriter out, Lab l, Duration took) {
         LabLayout layout = l.layout();
         String token = l.secrets().devToken(Duration.ofHours(12));
-        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles, edge profile %s)%n",
+        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles, edge profile %s%s)%n",
                 took.toMillis() / 1000.0, l.settings().mode(), l.settings().leaseTtl().toMillis(),
-                l.settings().dbRoles().name().toLowerCase(), l.settings().edgeProfile().describe());
+                l.settings().dbRoles().name().toLowerCase(), l.settings().edgeProfile().describe(),
+                l.settings().linkLatency().isEmpty() ? "" : ", link latency " + String.join(" ", LinkLatency.toSpecs(l.settings().linkLatency())));
         out.println();
         out.println("  entry (edge):  " + layout.entryUrl());
         for (SiteId s : LabLayout.SITES) {

@@ -27,6 +27,11 @@ import java.util.logging.Logger;
  * within a connection (heartbeats and reports arrive late, not reordered); clearing the delay (or
  * {@link #heal()}) releases what is held at once.
  *
+ * <p>A <em>latency</em> ({@link #setLatency}) is the steady price of distance, per direction: bytes
+ * from the connecting side to the target ({@code forward}) are held {@code forward} after they were
+ * read, bytes coming back {@code backward}; it adds to a delay and, unlike one, stays through
+ * {@link #heal()}. A round trip through the link takes {@code forward + backward} more.
+ *
  * <p>Thread-safe. Every wait is bounded by {@link #POLL} and re-checks the state and closed flag.
  */
 public final class Link implements AutoCloseable {
@@ -46,6 +51,9 @@ public final class Link implements AutoCloseable {
     private volatile LinkState state = LinkState.UP;
     /** How long every chunk is held before it is delivered, in nanoseconds (0: none). */
     private volatile long delayNanos;
+    /** The steady one-way latency from the connecting side to the target, and back, in nanoseconds. */
+    private volatile long latencyForwardNanos;
+    private volatile long latencyBackwardNanos;
     private volatile boolean closed;
 
     private final AtomicLong accepted = new AtomicLong();
@@ -93,7 +101,7 @@ public final class Link implements AutoCloseable {
         setState(LinkState.CUT);
     }
 
-    /** Back to normal: {@code UP}, and no delay. */
+    /** Back to normal: {@code UP}, and no delay (a latency stays: it is not a fault). */
     public void heal() {
         setDelay(Duration.ZERO);
         setState(LinkState.UP);
@@ -122,6 +130,40 @@ public final class Link implements AutoCloseable {
         return Duration.ofNanos(delayNanos);
     }
 
+    /**
+     * The steady latency, per direction: {@code forward} for bytes from the connecting side to the
+     * target, {@code backward} for the answers. Applies to chunks already held too. ZERO: none.
+     */
+    public void setLatency(Duration forward, Duration backward) {
+        if (forward.isNegative() || backward.isNegative()) {
+            throw new IllegalArgumentException("a link latency cannot be negative: " + forward.toMillis() + " / "
+                    + backward.toMillis() + " ms");
+        }
+        long prevF;
+        long prevB;
+        synchronized (stateChanged) {
+            prevF = latencyForwardNanos;
+            prevB = latencyBackwardNanos;
+            latencyForwardNanos = forward.toNanos();
+            latencyBackwardNanos = backward.toNanos();
+            stateChanged.notifyAll();
+        }
+        if (prevF != forward.toNanos() || prevB != backward.toNanos()) {
+            log.info(() -> "link " + spec.name() + " latency " + spec.from() + "->" + spec.to() + " " + forward.toMillis()
+                    + " ms, back " + backward.toMillis() + " ms");
+        }
+    }
+
+    /** The steady latency from the connecting side to the target. */
+    public Duration latencyForward() {
+        return Duration.ofNanos(latencyForwardNanos);
+    }
+
+    /** The steady latency of the answers, from the target back to the connecting side. */
+    public Duration latencyBackward() {
+        return Duration.ofNanos(latencyBackwardNanos);
+    }
+
     public void blackhole() {
         setState(LinkState.BLACKHOLE);
     }
@@ -147,7 +189,8 @@ public final class Link implements AutoCloseable {
     public LinkStatus status() {
         return new LinkStatus(spec.name(), spec.from(), spec.to(), listenPort(), spec.targetPort(), state,
                 accepted.get(), rejected.get(), connections.size(), bytesForward.get(), bytesBackward.get(),
-                Duration.ofNanos(delayNanos).toMillis());
+                Duration.ofNanos(delayNanos).toMillis(), Duration.ofNanos(latencyForwardNanos).toMillis(),
+                Duration.ofNanos(latencyBackwardNanos).toMillis());
     }
 
     @Override
@@ -272,8 +315,8 @@ public final class Link implements AutoCloseable {
                 reset();
                 return;
             }
-            Thread.ofVirtual().name("link-" + spec.name() + "-back").start(() -> pump(t, client, bytesBackward));
-            pump(client, t, bytesForward);
+            Thread.ofVirtual().name("link-" + spec.name() + "-back").start(() -> pump(t, client, bytesBackward, false));
+            pump(client, t, bytesForward, true);
         }
 
         /** A chunk read from one side, and when; {@code data == null} is the end of the stream (FIN). */
@@ -283,9 +326,9 @@ public final class Link implements AutoCloseable {
         /** Up to {@code QUEUED} chunks (of at most {@code BUFFER} bytes) wait per direction; then the reader blocks. */
         private static final int QUEUED = 256;
 
-        private void pump(Socket from, Socket to, AtomicLong counter) {
+        private void pump(Socket from, Socket to, AtomicLong counter, boolean forward) {
             java.util.concurrent.BlockingQueue<Chunk> queue = new java.util.concurrent.ArrayBlockingQueue<>(QUEUED);
-            Thread.ofVirtual().name("link-" + spec.name() + "-deliver").start(() -> deliver(queue, to, counter));
+            Thread.ofVirtual().name("link-" + spec.name() + "-deliver").start(() -> deliver(queue, to, counter, forward));
             byte[] buf = new byte[BUFFER];
             try {
                 InputStream in = from.getInputStream();
@@ -314,8 +357,8 @@ public final class Link implements AutoCloseable {
             }
         }
 
-        /** Writes the queued chunks in order, each once the link's delay after it was read has passed. */
-        private void deliver(java.util.concurrent.BlockingQueue<Chunk> queue, Socket to, AtomicLong counter) {
+        /** Writes the queued chunks in order, each once the link's delay and latency after it was read have passed. */
+        private void deliver(java.util.concurrent.BlockingQueue<Chunk> queue, Socket to, AtomicLong counter, boolean forward) {
             try {
                 OutputStream out = to.getOutputStream();
                 while (!dead && !closed) {
@@ -323,7 +366,7 @@ public final class Link implements AutoCloseable {
                     if (c == null) {
                         continue;
                     }
-                    if (!awaitDue(c.readNanos()) || !awaitPassable()) {
+                    if (!awaitDue(c.readNanos(), forward) || !awaitPassable()) {
                         reset();
                         return;
                     }
@@ -346,13 +389,16 @@ public final class Link implements AutoCloseable {
             }
         }
 
-        /** Waits until {@code delay} after {@code readNanos} (the delay read afresh at every wake-up); false when cut or closed. */
-        private boolean awaitDue(long readNanos) throws InterruptedException {
+        /**
+         * Waits until the delay plus this direction's latency after {@code readNanos} (both read afresh at
+         * every wake-up); false when cut or closed.
+         */
+        private boolean awaitDue(long readNanos, boolean forward) throws InterruptedException {
             while (true) {
                 if (dead || closed || state == LinkState.CUT) {
                     return false;
                 }
-                long wait = readNanos + delayNanos - System.nanoTime();
+                long wait = readNanos + delayNanos + (forward ? latencyForwardNanos : latencyBackwardNanos) - System.nanoTime();
                 if (wait <= 0) {
                     return true;
                 }

@@ -25,7 +25,8 @@ import java.util.concurrent.Executors;
  * POST /partition?a=gcp&amp;b=arbiter[&amp;mode=cut|blackhole]   every link between a and b
  * POST /isolate?endpoint=gcp[&amp;mode=cut|blackhole]         every link touching gcp
  * POST /delay?a=gcp&amp;b=arbiter&amp;ms=800                      hold every byte between a and b 800 ms (0 clears)
- * POST /heal-all                                                 every link UP, no delay
+ * POST /latency?from=gcp&amp;to=aws&amp;ms=10                  steady one-way latency gcp to aws (0 clears; heal keeps it)
+ * POST /heal-all                                                 every link UP, no delay (latencies stay)
  * </pre>
  *
  * Link names contain {@code >}, which must be percent-encoded in a URL ({@code gcp-%3Earbiter});
@@ -128,6 +129,12 @@ public final class LinkControlServer implements AutoCloseable {
             case "/delay" -> {
                 if (requireMethod(ex, method, "POST")) {
                     send(ex, 200, Json.links(links.delay(required(q, "a"), required(q, "b"), java.time.Duration.ofMillis(millis(q)))));
+                }
+            }
+            case "/latency" -> {
+                if (requireMethod(ex, method, "POST")) {
+                    send(ex, 200, Json.links(links.latency(required(q, "from"), required(q, "to"),
+                            java.time.Duration.ofMillis(millis(q)))));
                 }
             }
             case "/heal-all" -> {

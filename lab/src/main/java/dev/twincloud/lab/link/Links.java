@@ -11,7 +11,8 @@ import java.util.function.Predicate;
 /**
  * The lab's named links, and the fault commands on them: cut, blackhole or heal one link, partition
  * or delay two endpoints (every link between them, both directions), isolate one endpoint, heal
- * everything (states and delays).
+ * everything (states and delays); and the steady latency between two endpoints, per direction, which
+ * healing leaves alone.
  * Thread-safe.
  */
 public final class Links implements AutoCloseable {
@@ -68,16 +69,38 @@ public final class Links implements AutoCloseable {
      * @throws UnknownLinkException when no link joins them
      */
     public List<LinkStatus> delay(String a, String b, java.time.Duration delay) {
-        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(a, b)).toList();
-        if (hit.isEmpty()) {
-            throw new UnknownLinkException("no link between '" + a + "' and '" + b + "'");
-        }
         List<LinkStatus> out = new ArrayList<>();
-        for (Link l : hit) {
+        for (Link l : between(a, b)) {
             l.setDelay(delay);
             out.add(l.status());
         }
         return out;
+    }
+
+    /**
+     * The steady one-way latency from endpoint {@code from} to endpoint {@code to} (gcp, aws, arbiter)
+     * on every link between them, whichever side connects; the other direction keeps its latency.
+     * Unlike a delay it stays through {@link #healAll()}. ZERO clears it.
+     *
+     * @throws UnknownLinkException when no link joins them
+     */
+    public List<LinkStatus> latency(String from, String to, java.time.Duration oneWay) {
+        List<LinkStatus> out = new ArrayList<>();
+        for (Link l : between(from, to)) {
+            boolean forward = l.spec().from().equals(from);
+            l.setLatency(forward ? oneWay : l.latencyForward(), forward ? l.latencyBackward() : oneWay);
+            out.add(l.status());
+        }
+        return out;
+    }
+
+    /** Every link joining {@code a} and {@code b}, either way; none is an error (a typo must not pass for a fault). */
+    private List<Link> between(String a, String b) {
+        List<Link> hit = links.values().stream().filter(l -> l.spec().joins(a, b)).toList();
+        if (hit.isEmpty()) {
+            throw new UnknownLinkException("no link between '" + a + "' and '" + b + "'");
+        }
+        return hit;
     }
 
     public LinkStatus blackhole(String name) {

@@ -56,9 +56,18 @@ public final class Lab implements AutoCloseable {
         this.binaries = PgBinaries.locate();
     }
 
+    /** What {@code lab up} is waiting for, as it happens: one line per part starting or ready. */
+    private java.util.function.Consumer<String> progress = m -> log.info(m);
+
     /** Starts everything and returns once the edge routes to a writer. */
     public static Lab up(LabSettings settings) throws IOException {
+        return up(settings, m -> log.info(m));
+    }
+
+    /** As {@link #up(LabSettings)}, telling {@code progress} each part that starts and each that is ready. */
+    public static Lab up(LabSettings settings, java.util.function.Consumer<String> progress) throws IOException {
         Lab lab = new Lab(settings);
+        lab.progress = progress;
         try {
             lab.start();
             return lab;
@@ -103,28 +112,42 @@ public final class Lab implements AutoCloseable {
         checkPortsFree();
         log.info("lab root {}, PostgreSQL {} ({}) from {}", layout.root(), binaries.version(), binaries.kind(), binaries.binDir());
         startLinks();
+        progress.accept("links ready" + (settings.linkLatency().isEmpty() ? "" : " (latency " + LinkLatency.toSpecs(settings.linkLatency()) + ")"));
         startDatabases();
-        startArbiter();
+        // The agents need no arbiter to start (they retry their heartbeat): start the three JVMs together
+        process("arbiter").start();
         for (SiteId site : LabLayout.SITES) {
             process(site.name() + "-agent").start();
         }
+        progress.accept("starting the arbiter and the agents");
+        awaitWhileAlive("the arbiter", arbiterUrl() + "/actuator/health", null, r -> r.status() == 200, "arbiter");
+        progress.accept("arbiter ready");
         awaitWhileAlive("a writer with a lease", arbiterUrl() + "/v1/status", secrets.operatorToken(),
                 r -> r.status() == 200 && leaseHolder(r).isPresent(), "arbiter", "gcp-agent", "aws-agent");
+        progress.accept("agents ready: a writer holds a lease");
         if (settings.dbRoles() == LabSettings.DbRoles.PRODUCTION) {
             ensureRoles();
         }
+        // Both APIs at once (the second used to wait for the first to be ready), and the edge with them:
+        // it routes to whichever reports itself the writer once that one is up.
         for (SiteId site : LabLayout.SITES) {
             process(site.name() + "-api").start();
+        }
+        process("edge").start();
+        progress.accept("starting the APIs and the edge");
+        for (SiteId site : LabLayout.SITES) {
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
+            progress.accept(site + " api ready");
         }
         Http.Response status = Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken());
         SiteId standby = LabLayout.peer(status.as(ArbiterStatus.class).writer());
         warmUp(standby);
         warm.put(standby, java.util.concurrent.CompletableFuture.completedFuture(null));
         warm.put(LabLayout.peer(standby), java.util.concurrent.CompletableFuture.completedFuture(null));
-        process("edge").start();
+        progress.accept(standby + " api warmed up (the standby, ready to take writes after a failover)");
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
+        progress.accept("edge routing to the writer");
         log.info("lab is up: entry {}", layout.entryUrl());
     }
 
@@ -251,6 +274,10 @@ public final class Lab implements AutoCloseable {
             links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
             links.add(LinkSpec.of(site + "->" + peer + ":agent", layout.peerAgentLinkPort(site), layout.agentPort(peer)));
         }
+        settings.linkLatency().forEach((direction, d) -> {
+            String[] ends = direction.split("->", 2);
+            links.latency(ends[0], ends[1], d);
+        });
         linkControl = LinkControlServer.start(links, layout.linkControlPort());
     }
 
@@ -281,6 +308,7 @@ public final class Lab implements AutoCloseable {
         PostgresServer primary = pg.get(first);
         PostgresServer standby = pg.get(second);
         if (!primary.isInitialized()) {
+            progress.accept("creating the databases (initdb " + first + ", clone " + second + ")");
             primary.initdb();
             primary.start();
             Replication.createStandby(primary, standby,
@@ -289,6 +317,7 @@ public final class Lab implements AutoCloseable {
             Replication.follow(standby, "host=127.0.0.1 port=" + layout.peerPgLinkPort(second) + " user=postgres dbname=postgres",
                     second.name(), Optional.empty());
             standby.start();
+            progress.accept("databases created");
         }
         // Otherwise the agents start their databases in whatever role the arbiter assigns.
         registerProcesses();
@@ -296,13 +325,13 @@ public final class Lab implements AutoCloseable {
 
     private void registerProcesses() {
         String java = ProcessHandle.current().info().command().orElse("java");
-        var arbiterArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                "-jar", jar("arbiter").toString(),
+        var arbiterArgs = cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                app(java, "arbiter", "arbiter"),
                 "--server.port=" + layout.arbiterPort(), "--server.address=127.0.0.1",
                 "--twincloud.arbiter.state-dir=" + layout.arbiterState(),
                 "--twincloud.arbiter.mode=" + settings.mode(),
                 "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
-                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms"));
+                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms");
         add("arbiter", arbiterArgs, Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
                 "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(), "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken()));
         for (SiteId site : LabLayout.SITES) {
@@ -310,8 +339,8 @@ public final class Lab implements AutoCloseable {
             Map<String, String> env = new HashMap<>();
             env.put("TWINCLOUD_AGENT_TOKEN", secrets.agentToken());
             env.put("TWINCLOUD_PG_BINDIR", binaries.binDir().toString());
-            add(site + "-agent", List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                    "-jar", jar("agent").toString(),
+            add(site + "-agent", cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                    app(java, "agent", site + "-agent"),
                     "--server.port=" + layout.agentPort(site),
                     "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
                     "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
@@ -329,7 +358,7 @@ public final class Lab implements AutoCloseable {
                     ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
                     "DATABASE_MIGRATION_USER", OWNER_ROLE, "DATABASE_MIGRATION_PASSWORD", "")
                     : Map.of("DATABASE_USER", "postgres", "DATABASE_PASSWORD", "");
-            add(site + "-api", List.of(java, "-XX:+UseSerialGC", "-Xmx512m", "-jar", jar("api").toString(),
+            add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-Xmx512m", app(java, "api", site + "-api"),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.embedded-postgres.enabled=false",
                     "--twincloud.api.require-lease=true",
@@ -350,6 +379,24 @@ public final class Lab implements AutoCloseable {
             edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site), "--health-port", site + "=" + layout.apiHealthPort(site)));
         }
         add("edge", edgeArgs, Map.of());
+    }
+
+    /** How to start one component of a Spring Boot app: see {@link AppLaunch}. */
+    private List<String> app(String java, String module, String component) {
+        return AppLaunch.args(java, jar(module), component, layout.basePort());
+    }
+
+    /** A command line of strings and lists of strings, flattened. */
+    private static List<String> cmd(Object... parts) {
+        List<String> out = new ArrayList<>();
+        for (Object p : parts) {
+            if (p instanceof List<?> l) {
+                l.forEach(x -> out.add((String) x));
+            } else {
+                out.add((String) p);
+            }
+        }
+        return out;
     }
 
     private void add(String name, List<String> cmd, Map<String, String> env) {
@@ -378,11 +425,6 @@ public final class Lab implements AutoCloseable {
     private String missingJar(String module) {
         return "the " + module + " jar is not built in " + settings.home().resolve(module).resolve("target")
                 + ": run ./mvnw -DskipTests package (./twincloud does it for you)";
-    }
-
-    private void startArbiter() throws IOException {
-        process("arbiter").start();
-        awaitWhileAlive("the arbiter", arbiterUrl() + "/actuator/health", null, r -> r.status() == 200, "arbiter");
     }
 
     /** Waits for {@code url}, failing at once (with the log's tail) when a component it needs has died. */
@@ -606,7 +648,12 @@ public final class Lab implements AutoCloseable {
         return links.delay(a, b, delay);
     }
 
-    /** Every link UP, with no delay. */
+    /** The steady one-way latency from {@code from} to {@code to} (gcp, aws, arbiter); ZERO clears it. Heal keeps it. */
+    public List<LinkStatus> latency(String from, String to, Duration oneWay) {
+        return links.latency(from, to, oneWay);
+    }
+
+    /** Every link UP, with no delay (latencies stay). */
     public List<LinkStatus> heal() {
         return links.healAll();
     }

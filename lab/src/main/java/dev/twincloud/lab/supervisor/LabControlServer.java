@@ -15,7 +15,8 @@ import java.util.concurrent.Executors;
 /**
  * The running lab's control surface on loopback, used by the {@code lab} CLI verbs from other
  * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component|freeze-component|thaw-component?name=},
- * {@code /lab/partition?a=&b=}, {@code /lab/delay?a=&b=&ms=}, {@code /lab/heal}, {@code /lab/down}; {@code GET /lab/status},
+ * {@code /lab/partition?a=&b=}, {@code /lab/delay?a=&b=&ms=}, {@code /lab/latency?from=&to=&ms=}, {@code /lab/heal},
+ * {@code /lab/down}; {@code GET /lab/status},
  * {@code GET /lab/token}.
  */
 public final class LabControlServer implements AutoCloseable {
@@ -64,6 +65,9 @@ public final class LabControlServer implements AutoCloseable {
                         .stream().map(l -> l.name() + "=" + l.state()).toList());
                 case "delay" -> requirePost(post, () -> lab.delay(required(q, "a"), required(q, "b"), millis(required(q, "ms")))
                         .stream().map(l -> l.name() + "=" + l.state() + " delay " + l.delayMs() + " ms").toList());
+                case "latency" -> requirePost(post, () -> lab.latency(required(q, "from"), required(q, "to"), millis(required(q, "ms")))
+                        .stream().map(l -> l.name() + " latency " + l.from() + "->" + l.to() + " " + l.latencyForwardMs() + " ms, back "
+                                + l.latencyBackwardMs() + " ms").toList());
                 case "heal" -> requirePost(post, () -> lab.heal().stream().map(l -> l.name() + "=" + l.state()).toList());
                 case "down" -> requirePost(post, () -> Map.of("stopping", true));
                 default -> throw new NotFound("no lab verb '" + verb + "'");

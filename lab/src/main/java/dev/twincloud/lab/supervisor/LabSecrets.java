@@ -82,6 +82,20 @@ public record LabSecrets(String agentToken, String operatorToken, String viewerT
         }
     }
 
+    /** The arbiter's operator token alone, read from the secrets file (no keys parsed): what the CLI needs. */
+    public static String operatorToken(LabLayout layout) throws IOException {
+        Path file = layout.secretsFile();
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file)) {
+            p.load(r);
+        }
+        String token = p.getProperty("operator.token");
+        if (token == null || token.isBlank()) {
+            throw new IOException("no operator.token in " + file);
+        }
+        return token;
+    }
+
     private static String randomToken() {
         byte[] b = new byte[24];
         new SecureRandom().nextBytes(b);

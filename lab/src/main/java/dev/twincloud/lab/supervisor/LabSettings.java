@@ -4,6 +4,7 @@ import dev.twincloud.core.protocol.Durability;
 import java.nio.file.Path;
 import dev.twincloud.core.protocol.Timing;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * How to run one lab. The defaults are the lab's reference settings (docs/lab.md): they are what
@@ -15,9 +16,15 @@ import java.time.Duration;
  * @param heartbeat         the agents' heartbeat interval
  * @param edgeProfile       the edge's health-check profile ({@code --profile} of the edge)
  * @param dbRoles           which database roles the APIs connect as
+ * @param linkLatency       the steady one-way latency per direction, keyed {@code from->to} (endpoints gcp,
+ *                          aws, arbiter), set on the links when they start; absent directions have none
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
-                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles) {
+                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency) {
+
+    public LabSettings {
+        linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
+    }
 
     /**
      * The edge's health-check profile (docs/edge.md, "Profiles"); the lab passes {@code --profile} to the
@@ -94,22 +101,27 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT);
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of());
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency);
+    }
+
+    /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
+    public LabSettings withLinkLatency(Map<String, Duration> latency) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency);
     }
 }

@@ -26,7 +26,9 @@ class TwincloudCliTest {
     @Test
     void everyCommandHasHelp() {
         for (String[] cmd : new String[][] {{"--help"}, {"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "kill", "--help"},
-                {"lab", "partition", "--help"}, {"lab", "delay", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"}}) {
+                {"lab", "partition", "--help"}, {"lab", "delay", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"},
+                {"lab", "status", "--help"}, {"lab", "latency", "--help"}, {"lab", "heal", "--help"}, {"ctl", "status", "--help"},
+                {"ctl", "watch", "--help"}, {"ctl", "events", "--help"}, {"ctl", "mode", "--help"}, {"ctl", "switchover", "--help"}}) {
             Run r = run(cmd);
             assertThat(r.exit()).as(String.join(" ", cmd)).isZero();
             assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage:");
@@ -50,6 +52,18 @@ class TwincloudCliTest {
         Run noDelay = run("lab", "delay", "gcp", "arbiter");
         assertThat(noDelay.exit()).isEqualTo(2);
         assertThat(noDelay.err()).contains("MS");
+        Run badLatency = run("lab", "up", "--link-latency", "gcp-mars=5", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(badLatency.exit()).isEqualTo(2);
+        assertThat(badLatency.err()).contains("'gcp-mars' must name two of [gcp, aws, arbiter]");
+        Run badDrillLatency = run("lab", "drill", "--link-latency", "gcp-aws=soon", "--root", "target/cli-test-drill", "--base-port", "19900");
+        assertThat(badDrillLatency.exit()).isEqualTo(2);
+        assertThat(badDrillLatency.err()).contains("must be whole milliseconds");
+        assertThat(java.nio.file.Path.of("target/cli-test-drill")).as("nothing made before the options were checked").doesNotExist();
+        Run badLatencyMs = run("lab", "up", "--link-latency-ms", "-1", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(badLatencyMs.exit()).isEqualTo(2);
+        assertThat(badLatencyMs.err()).contains("a latency must be between 0 and 600000 ms");
+        Run badLive = run("lab", "latency", "gcp", "aws", "700000", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(badLive.exit()).isEqualTo(2);
         Run badDbRoles = run("lab", "up", "--db-roles", "root", "--root", "target/cli-test-lab", "--base-port", "19900");
         assertThat(badDbRoles.exit()).isEqualTo(2);
         Run badMode = run("ctl", "mode", "MAYBE", "--token", "x".repeat(20));
@@ -82,9 +96,14 @@ class TwincloudCliTest {
 
     @Test
     void verbsWithoutARunningLabSaySoAndFail() {
-        Run r = run("lab", "kill", "gcp", "--root", "target/cli-test-lab", "--base-port", "19900");
-        assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("no lab is running").contains("19903");
+        for (String[] verb : new String[][] {{"lab", "kill", "gcp"}, {"lab", "status"}, {"lab", "status", "--json"},
+                {"lab", "latency", "gcp", "aws", "10"}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(verb),
+                    java.util.stream.Stream.of("--root", "target/cli-test-lab", "--base-port", "19900")).toArray(String[]::new);
+            Run r = run(args);
+            assertThat(r.exit()).as(String.join(" ", verb)).isEqualTo(1);
+            assertThat(r.err()).as(String.join(" ", verb)).contains("no lab is running").contains("19903");
+        }
     }
 
     @Test

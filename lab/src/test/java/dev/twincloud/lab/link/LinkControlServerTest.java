@@ -103,6 +103,30 @@ class LinkControlServerTest {
     }
 
     @Test
+    void latencyIsOneWayBetweenTwoEndpointsWhicheverSideConnectsAndHealAllKeepsIt() throws Exception {
+        HttpResponse<String> r = call("POST", "/latency?from=gcp&to=aws&ms=10");
+        assertThat(r.statusCode()).isEqualTo(200);
+        // gcp->aws:pg is opened by gcp (gcp to aws is its forward way); aws->gcp:pg by aws (gcp to aws is the answers' way)
+        assertThat(links.get("gcp->aws:pg").status()).satisfies(s -> {
+            assertThat(s.latencyForwardMs()).isEqualTo(10);
+            assertThat(s.latencyBackwardMs()).isZero();
+        });
+        assertThat(links.get("aws->gcp:pg").status()).satisfies(s -> {
+            assertThat(s.latencyForwardMs()).isZero();
+            assertThat(s.latencyBackwardMs()).isEqualTo(10);
+        });
+        assertThat(call("POST", "/latency?from=aws&to=gcp&ms=12").statusCode()).isEqualTo(200);
+        assertThat(links.get("gcp->aws:pg").status().latencyBackwardMs()).isEqualTo(12);
+        assertThat(links.get("gcp->aws:pg").status().latencyForwardMs()).as("the other direction kept").isEqualTo(10);
+        assertThat(links.get("gcp->arbiter").status().latencyForwardMs()).isZero();
+        client.healAll();
+        assertThat(links.get("aws->gcp:pg").status().latencyForwardMs()).as("heal keeps a latency").isEqualTo(12);
+        assertThat(call("POST", "/latency?from=gcp&to=aws&ms=-1").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/latency?from=gcp&to=mars&ms=1").statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/latency?from=gcp&ms=1").statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void errorsAreJson() throws Exception {
         HttpResponse<String> r = call("POST", "/links/nope/cut");
         assertThat(r.statusCode()).isEqualTo(404);

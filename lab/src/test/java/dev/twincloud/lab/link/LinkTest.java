@@ -266,6 +266,61 @@ class LinkTest {
         }
     }
 
+    /**
+     * Latency is per direction: a target that notes when the client's byte arrives splits the round
+     * trip into the way there (forward latency) and the way back (backward latency). Healing keeps it.
+     */
+    @Test
+    void latencyHoldsEachDirectionByItsOwnAmountAndStaysThroughHeal() throws Exception {
+        try (java.net.ServerSocket target = new java.net.ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+             Link timed = Link.start(LinkSpec.of("gcp->arbiter", 0, target.getLocalPort()))) {
+            java.util.concurrent.LinkedBlockingQueue<Long> arrivals = new java.util.concurrent.LinkedBlockingQueue<>();
+            Thread.ofVirtual().start(() -> {
+                try (Socket c = target.accept()) {
+                    int b;
+                    while ((b = c.getInputStream().read()) >= 0) {
+                        arrivals.add(System.nanoTime());
+                        c.getOutputStream().write(b);
+                        c.getOutputStream().flush();
+                    }
+                } catch (IOException ignored) {
+                    // the test ends the connection
+                }
+            });
+            timed.setLatency(Duration.ofMillis(400), Duration.ofMillis(100));
+            assertThat(timed.status().latencyForwardMs()).isEqualTo(400);
+            assertThat(timed.status().latencyBackwardMs()).isEqualTo(100);
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), timed.listenPort())) {
+                s.setSoTimeout(10_000);
+                for (int round = 0; round < 2; round++) {
+                    long sent = System.nanoTime();
+                    s.getOutputStream().write('x');
+                    s.getOutputStream().flush();
+                    assertThat(s.getInputStream().read()).isEqualTo('x');
+                    long back = System.nanoTime();
+                    long arrived = arrivals.poll(5, TimeUnit.SECONDS);
+                    long there = Duration.ofNanos(arrived - sent).toMillis();
+                    long home = Duration.ofNanos(back - arrived).toMillis();
+                    assertThat(there).as("forward, round " + round).isBetween(395L, 3_000L);
+                    assertThat(home).as("backward, round " + round).isBetween(95L, 2_000L);
+                    assertThat(home).as("backward < forward").isLessThan(there);
+                    timed.heal(); // not a fault: the latency stays
+                }
+                assertThat(timed.status().latencyForwardMs()).isEqualTo(400);
+                timed.setLatency(Duration.ZERO, Duration.ZERO);
+                long t0 = System.nanoTime();
+                s.getOutputStream().write('y');
+                assertThat(s.getInputStream().read()).isEqualTo('y');
+                assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(300);
+            }
+        }
+    }
+
+    @Test
+    void aNegativeLatencyIsRefused() {
+        assertThatThrownBy(() -> link.setLatency(Duration.ofMillis(-1), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void aNegativeDelayIsRefused() {
         assertThatThrownBy(() -> link.setDelay(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
