@@ -7,7 +7,7 @@ import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.arbiter.service.OpenArbiter;
 import dev.twincloud.arbiter.service.Ticker;
 import dev.twincloud.arbiter.store.EventLog;
-import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.arbiter.store.FileStateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
@@ -76,8 +76,8 @@ class ArbiterBeans {
 
     static OpenArbiter open(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
                             boolean shared, BooleanSupplier mayAct, String note) {
-        StateStore store = shared ? StateStore.openShared(props.stateDir(), decider.config())
-                : StateStore.open(props.stateDir(), decider.config());
+        FileStateStore store = shared ? FileStateStore.openShared(props.stateDir(), decider.config())
+                : FileStateStore.open(props.stateDir(), decider.config());
         EventLog history = null;
         try {
             history = new EventLog(store.dir(), HISTORY_IN_MEMORY);

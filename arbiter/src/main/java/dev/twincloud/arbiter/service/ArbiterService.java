@@ -137,10 +137,6 @@ public final class ArbiterService implements AutoCloseable {
         return config;
     }
 
-    public java.nio.file.Path stateDir() {
-        return store.dir();
-    }
-
     /**
      * A heartbeat from {@code report.site()}: decide with it, store the durable state if it changed,
      * then return the site's assignment.
@@ -164,7 +160,7 @@ public final class ArbiterService implements AutoCloseable {
                 // replaced. Answering would tell the site to follow an older epoch. Do nothing (rule 6).
                 String alert = site + " reports epoch " + report.epoch() + " but the arbiter's is " + epoch
                         + ": the arbiter's state may have been lost or restored from an old copy; heartbeats of "
-                        + site + " are refused until a human repairs " + store.file();
+                        + site + " are refused until a human repairs " + store.describe();
                 epochAlerts.put(site, alert);
                 refreshAlerts(now);
                 throw new Refused(alert);

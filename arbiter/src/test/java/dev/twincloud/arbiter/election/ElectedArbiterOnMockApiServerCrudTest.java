@@ -8,7 +8,7 @@ import dev.twincloud.arbiter.service.ArbiterMetrics;
 import dev.twincloud.arbiter.service.ArbiterService;
 import dev.twincloud.arbiter.service.OpenArbiter;
 import dev.twincloud.arbiter.store.EventLog;
-import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.arbiter.store.FileStateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
@@ -49,7 +49,7 @@ class ElectedArbiterOnMockApiServerCrudTest {
     Path dir;
 
     OpenArbiter open(BooleanSupplier mayAct, String note) {
-        StateStore store = StateStore.openShared(dir, CONFIG);
+        FileStateStore store = FileStateStore.openShared(dir, CONFIG);
         try {
             EventLog history = new EventLog(dir, 100);
             return new OpenArbiter(new ArbiterService(new Decider(CONFIG), store, history, InstantSource.system(),

@@ -9,7 +9,7 @@ import dev.twincloud.arbiter.SimAgent;
 import dev.twincloud.arbiter.SimCluster;
 import dev.twincloud.arbiter.TestClock;
 import dev.twincloud.arbiter.store.EventLog;
-import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.arbiter.store.FileStateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
@@ -47,12 +47,12 @@ class ArbiterServiceTest {
 
     final TestClock clock = new TestClock(Instant.parse("2026-11-28T12:00:00Z"));
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    StateStore store;
+    FileStateStore store;
     EventLog history;
     ArbiterService arbiter;
 
     ArbiterService start() {
-        store = StateStore.open(dir, CONFIG);
+        store = FileStateStore.open(dir, CONFIG);
         history = new EventLog(dir, 1000);
         arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(registry),
                 () -> DurableState.initial(GCP, Durability.SYNC));
@@ -176,7 +176,7 @@ class ArbiterServiceTest {
             a = c.heartbeat(c.aws);
         }
         assertThat(a.epoch()).isEqualTo(2);
-        assertThat(Files.readString(dir.resolve(StateStore.STATE_FILE))).contains("\"epoch\" : 2", "\"writer\" : \"aws\"");
+        assertThat(Files.readString(dir.resolve(FileStateStore.STATE_FILE))).contains("\"epoch\" : 2", "\"writer\" : \"aws\"");
     }
 
     @Test
