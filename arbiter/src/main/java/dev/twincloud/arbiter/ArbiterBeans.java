@@ -7,7 +7,10 @@ import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.arbiter.service.OpenArbiter;
 import dev.twincloud.arbiter.service.Ticker;
 import dev.twincloud.arbiter.store.EventLog;
+import dev.twincloud.arbiter.store.EtcdStateStore;
 import dev.twincloud.arbiter.store.FileStateStore;
+import dev.twincloud.arbiter.store.KubernetesStateStore;
+import dev.twincloud.arbiter.store.StateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
@@ -16,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.InstantSource;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -60,13 +64,13 @@ class ArbiterBeans {
     Leadership leadership(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
                           ObjectProvider<KubernetesClient> kubernetes) {
         Leadership leadership;
+        // A KubernetesClient bean wins (tests: the mock API server); else in-cluster or kubeconfig. Made only when needed.
+        Supplier<KubernetesClient> client = memoize(() -> kubernetes.getIfAvailable(() -> new KubernetesClientBuilder().build()));
         if (props.leaderElection().enabled()) {
-            // A KubernetesClient bean wins (tests: the mock API server); else in-cluster or kubeconfig.
-            KubernetesClient client = kubernetes.getIfAvailable(() -> new KubernetesClientBuilder().build());
-            leadership = new ElectedArbiter(client, props.leaderElection(),
-                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note));
+            leadership = new ElectedArbiter(client.get(), props.leaderElection(),
+                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client));
         } else {
-            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, ""));
+            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, "", client));
         }
         metrics.bind(decider.config().sites(), () -> leadership.leading().map(ArbiterService::published).orElse(null),
                 () -> leadership.leading().map(ArbiterService::alertCount).orElse(0),
@@ -75,12 +79,11 @@ class ArbiterBeans {
     }
 
     static OpenArbiter open(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
-                            boolean shared, BooleanSupplier mayAct, String note) {
-        FileStateStore store = shared ? FileStateStore.openShared(props.stateDir(), decider.config())
-                : FileStateStore.open(props.stateDir(), decider.config());
+                            boolean shared, BooleanSupplier mayAct, String note, Supplier<KubernetesClient> kubernetes) {
+        StateStore store = openStore(props, decider.config(), shared, kubernetes);
         EventLog history = null;
         try {
-            history = new EventLog(store.dir(), HISTORY_IN_MEMORY);
+            history = new EventLog(props.stateDir(), HISTORY_IN_MEMORY); // the history stays local, whatever the store
             var arbiter = new ArbiterService(decider, store, history, clock, metrics,
                     () -> DurableState.initial(props.initialWriterId(), props.mode()), mayAct, note);
             var stored = arbiter.snapshot().state().durable().mode();
@@ -96,6 +99,35 @@ class ArbiterBeans {
             store.close();
             throw e;
         }
+    }
+
+    /**
+     * The configured store ({@code twincloud.arbiter.store}). The file store is locked to this process
+     * unless {@code shared} (several replicas on one volume, elected); etcd and Kubernetes stores
+     * fence by compare-and-swap alone.
+     */
+    static StateStore openStore(ArbiterProperties props, ArbiterConfig config, boolean shared,
+                                Supplier<KubernetesClient> kubernetes) {
+        return switch (props.storeKind()) {
+            case FILE -> shared ? FileStateStore.openShared(props.stateDir(), config) : FileStateStore.open(props.stateDir(), config);
+            case ETCD -> EtcdStateStore.open(props.etcd().endpoints(), props.etcd().keyPrefix(), props.etcd().timeout(), config);
+            case KUBERNETES -> new KubernetesStateStore(kubernetes.get(), props.kubernetes().namespace(),
+                    props.kubernetes().configMap(), config);
+        };
+    }
+
+    private static <T> Supplier<T> memoize(Supplier<T> make) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = make.get();
+                }
+                return value;
+            }
+        };
     }
 
     @Bean

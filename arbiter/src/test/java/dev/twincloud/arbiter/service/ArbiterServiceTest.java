@@ -180,6 +180,31 @@ class ArbiterServiceTest {
     }
 
     @Test
+    void aReplicaWhoseStoredStateAnotherReplicaReplacedActsOnNothingAndOverwritesNothing() {
+        store = FileStateStore.openShared(dir, CONFIG); // any StateStore: each refuses a lost compare-and-swap alike
+        history = new EventLog(dir, 1000);
+        arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(registry),
+                () -> DurableState.initial(GCP, Durability.SYNC));
+        DurableState taken;
+        try (FileStateStore other = FileStateStore.openShared(dir, CONFIG)) {
+            DurableState loaded = other.loadOrCreate(() -> DurableState.initial(AWS, Durability.SYNC));
+            taken = new DurableState(loaded.epoch() + 1, AWS, Durability.SYNC, false, false, java.util.Optional.empty(),
+                    loaded.systemId(), loaded.leaseEpoch(), false);
+            other.save(taken); // the other replica took over and stored a new epoch
+        }
+
+        for (int i = 0; i < 2; i++) { // and on every later try
+            assertThatThrownBy(() -> arbiter.setMode(Durability.ASYNC)).isInstanceOf(StateNotStored.class)
+                    .hasMessageContaining("changed by another arbiter replica");
+            assertThat(arbiter.snapshot().state().durable().mode()).as("not adopted").isEqualTo(Durability.SYNC);
+        }
+        assertThat(kinds()).doesNotContain(EventKind.MODE_CHANGED);
+        try (FileStateStore check = FileStateStore.openShared(dir, CONFIG)) {
+            assertThat(check.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(taken);
+        }
+    }
+
+    @Test
     void refusesAHeartbeatThatClaimsANewerEpoch() {
         start();
         AgentReport fromTheFuture = new AgentReport(AWS, 7, SiteState.PRIMARY_ASYNC, DbRole.PRIMARY, SimAgent.SYSTEM_ID, 1,

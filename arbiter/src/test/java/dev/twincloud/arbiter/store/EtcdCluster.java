@@ -22,9 +22,9 @@ import java.util.stream.IntStream;
  * member {@code i} serves clients on {@code basePort + 2i} and peers on {@code basePort + 2i + 1}.
  * Each member's data and log are under {@code root/member-i}.
  */
-final class EtcdCluster implements AutoCloseable {
+public final class EtcdCluster implements AutoCloseable {
 
-    static final String MISSING = "the etcd binary is not installed (Debian: apt-get install etcd-server; .ci/run installs it): "
+    public static final String MISSING = "the etcd binary is not installed (Debian: apt-get install etcd-server; .ci/run installs it): "
             + "the etcd store is not tested here";
 
     private final Path binary;
@@ -42,14 +42,14 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** The etcd binary on the PATH (or /usr/bin/etcd), if installed. */
-    static Optional<Path> binary() {
+    public static Optional<Path> binary() {
         List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
         dirs.add("/usr/bin");
         return dirs.stream().filter(d -> !d.isBlank()).map(d -> Path.of(d, "etcd")).filter(Files::isExecutable).findFirst();
     }
 
     /** Starts {@code size} members and waits until each answers its health check. */
-    static EtcdCluster start(Path root, int basePort, int size) {
+    public static EtcdCluster start(Path root, int basePort, int size) {
         EtcdCluster c = new EtcdCluster(binary().orElseThrow(() -> new IllegalStateException(MISSING)), root, basePort, size);
         try {
             for (int i = 0; i < size; i++) {
@@ -73,11 +73,11 @@ final class EtcdCluster implements AutoCloseable {
         return basePort + 2 * member + 1;
     }
 
-    String endpoint(int member) {
+    public String endpoint(int member) {
         return "http://127.0.0.1:" + clientPort(member);
     }
 
-    List<String> endpoints() {
+    public List<String> endpoints() {
         return IntStream.range(0, size).mapToObj(this::endpoint).toList();
     }
 
@@ -100,7 +100,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Waits until member {@code i}'s /health says true. */
-    void awaitHealthy(int i, Duration timeout) {
+    public void awaitHealthy(int i, Duration timeout) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         long end = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
@@ -142,7 +142,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Kills member {@code i} (SIGKILL). */
-    void kill(int i) {
+    public void kill(int i) {
         Process p = members[i];
         if (p != null) {
             p.destroyForcibly();
@@ -155,7 +155,7 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Starts a killed member again on its data directory. */
-    void restart(int i) {
+    public void restart(int i) {
         startMember(i, "existing");
         awaitHealthy(i, Duration.ofSeconds(60));
     }
