@@ -1,6 +1,7 @@
 package dev.twincloud.arbiter;
 
 import dev.twincloud.arbiter.election.ElectedArbiter;
+import dev.twincloud.arbiter.election.EtcdElectedArbiter;
 import dev.twincloud.arbiter.service.ArbiterMetrics;
 import dev.twincloud.arbiter.service.ArbiterService;
 import dev.twincloud.arbiter.service.Leadership;
@@ -29,7 +30,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * Wires the core's decider to the store, the history, the clock and the metrics: one arbiter that
  * always acts, or (leader election enabled) an {@link ElectedArbiter} that acts only while it holds
- * the Kubernetes Lease.
+ * the Kubernetes Lease — or, with the etcd store, an {@link EtcdElectedArbiter} that acts only while
+ * it holds the leader key in etcd.
  */
 @Configuration(proxyBeanMethods = false)
 class ArbiterBeans {
@@ -66,7 +68,11 @@ class ArbiterBeans {
         Leadership leadership;
         // A KubernetesClient bean wins (tests: the mock API server); else in-cluster or kubeconfig. Made only when needed.
         Supplier<KubernetesClient> client = memoize(() -> kubernetes.getIfAvailable(() -> new KubernetesClientBuilder().build()));
-        if (props.leaderElection().enabled()) {
+        if (props.leaderElection().enabled() && props.storeKind() == ArbiterProperties.StoreKind.ETCD) {
+            // VMs and the lab: elect in the etcd that holds the state (a lease and a leader key).
+            leadership = new EtcdElectedArbiter(props.etcd().endpoints(), props.etcd().keyPrefix(), props.leaderElection(),
+                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client));
+        } else if (props.leaderElection().enabled()) {
             leadership = new ElectedArbiter(client.get(), props.leaderElection(),
                     (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client));
         } else {

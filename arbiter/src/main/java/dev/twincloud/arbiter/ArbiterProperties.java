@@ -193,6 +193,10 @@ public record ArbiterProperties(
             if (identity == null || identity.isBlank()) {
                 problems.add(p + "identity must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_IDENTITY, the pod name)");
             }
+            if (store == StoreKind.ETCD && labelPod) {
+                problems.add(p + "label-pod needs the Kubernetes API; with store=etcd the replicas elect in etcd and "
+                        + "label no pod (route to all replicas: the others answer 503 not-leader)");
+            }
             positive(problems, p + "lease-duration", leaseDuration);
             if (leaseDuration != null && leaseDuration.toMillis() % 1000 != 0) {
                 // the Lease stores whole seconds: 2500ms would let others take over after 2 s

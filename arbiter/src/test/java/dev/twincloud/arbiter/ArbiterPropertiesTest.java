@@ -199,6 +199,10 @@ class ArbiterPropertiesTest {
                 "leader-election.identity", "vm-1", "leader-election.lease-duration", "6s",
                 "leader-election.renew-deadline", "4s", "leader-election.retry-period", "1s"));
         assertThat(p.leaderElection().enabled()).isTrue();
+        assertThatThrownBy(() -> bind(Map.of("store", "etcd", "etcd.endpoints", "http://e:2379", "leader-election.enabled",
+                "true", "leader-election.identity", "vm-1", "leader-election.lease-duration", "6s",
+                "leader-election.renew-deadline", "4s", "leader-election.retry-period", "1s", "leader-election.label-pod", "true")))
+                .hasMessageContaining("leader-election.label-pod needs the Kubernetes API");
         assertThatThrownBy(() -> bind(Map.of("leader-election.enabled", "true", "leader-election.identity", "pod-0",
                 "leader-election.lease-duration", "6s", "leader-election.renew-deadline", "4s",
                 "leader-election.retry-period", "1s")))

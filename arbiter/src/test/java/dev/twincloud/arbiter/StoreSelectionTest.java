@@ -86,6 +86,25 @@ class StoreSelectionTest {
     }
 
     @Test
+    void withTheEtcdStoreLeaderElectionElectsInEtcd() throws Exception {
+        assumeTrue(EtcdCluster.binary().isPresent(), EtcdCluster.MISSING);
+        try (EtcdCluster etcd = EtcdCluster.start(dir.resolve("etcd"), 25320, 1);
+             ConfigurableApplicationContext ctx = run("--twincloud.arbiter.state-dir=" + dir.resolve("arbiter"),
+                     TOKENS_AGENT, TOKENS_OPERATOR, "--twincloud.arbiter.store=etcd",
+                     "--twincloud.arbiter.etcd.endpoints=" + etcd.endpoint(0),
+                     "--twincloud.arbiter.leader-election.enabled=true",
+                     "--twincloud.arbiter.leader-election.identity=vm-1")) {
+            Leadership leadership = ctx.getBean(Leadership.class);
+            assertThat(leadership).isInstanceOf(dev.twincloud.arbiter.election.EtcdElectedArbiter.class);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (leadership.leading().isEmpty() && System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            assertThat(leadership.describe()).contains("this replica (vm-1) is the elected arbiter (etcd key /twincloud/arbiter/leader)");
+        }
+    }
+
+    @Test
     void withTheKubernetesStoreTheStateIsInAConfigMapOnTheMockApiServer() throws Exception {
         String[] args = {"--twincloud.arbiter.state-dir=" + dir, TOKENS_AGENT, TOKENS_OPERATOR,
                 "--twincloud.arbiter.store=kubernetes", "--twincloud.arbiter.kubernetes.namespace=twincloud",

@@ -68,10 +68,13 @@ public final class EtcdStateStore extends VersionedStateStore {
         return new EtcdStateStore(client, endpoints, keyPrefix, timeout, config);
     }
 
-    /** A jetcd client whose own retries end within {@code timeout}. */
-    static Client client(List<String> endpoints, Duration timeout) {
+    /** A jetcd client whose own retries (of reads; it does not repeat writes) end within {@code timeout}. */
+    public static Client client(List<String> endpoints, Duration timeout) {
+        long delay = Math.max(10, timeout.toMillis() / 10); // jetcd's retry policy wants delay < max delay < max duration
         return Client.builder().endpoints(endpoints.toArray(String[]::new))
                 .connectTimeout(timeout)
+                .retryDelay(delay)
+                .retryMaxDelay(Math.max(delay + 1, timeout.toMillis() / 2))
                 .retryMaxDuration(timeout)
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(timeout)
