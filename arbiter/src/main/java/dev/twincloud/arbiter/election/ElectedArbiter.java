@@ -83,12 +83,8 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
 
     @Override
     public String describe() {
-        String lease = "Lease " + settings.namespace() + "/" + settings.leaseName();
-        if (leading().isPresent()) {
-            return "this replica (" + settings.identity() + ") is the elected arbiter (" + lease + ")";
-        }
-        return "this replica (" + settings.identity() + ") is not the elected arbiter; "
-                + (leader.isEmpty() ? "no leader is known yet" : "the leader is " + leader) + " (" + lease + ")";
+        return Replica.describe(settings.identity(), leading().isPresent(), leader,
+                "Lease " + settings.namespace() + "/" + settings.leaseName());
     }
 
     @Override
@@ -140,21 +136,12 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
                 return;
             }
             stepDown("the election round ended");
-            if (running && !sleep(openFailed ? settings.leaseDuration().toMillis() : settings.retryPeriod().toMillis())) {
+            if (running && !Replica.sleep(openFailed ? settings.leaseDuration().toMillis() : settings.retryPeriod().toMillis())) {
                 return;
             }
         }
     }
 
-    private static boolean sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 
     private void onStartLeading() {
         try {
@@ -189,12 +176,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
         OpenArbiter a = active;
         active = null;
         if (a != null) {
-            log.warn("{} stops acting as the arbiter: {}", settings.identity(), why);
-            try {
-                a.close(); // records nothing: this replica may not act any more
-            } catch (RuntimeException e) {
-                log.warn("closing the arbiter's state after stepping down: {}", e.toString());
-            }
+            Replica.closeStepping(a, settings.identity(), why, log);
             podLabel.ifPresent(l -> l.set(false));
         }
     }

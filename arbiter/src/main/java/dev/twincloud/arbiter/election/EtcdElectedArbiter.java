@@ -15,7 +15,6 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -104,12 +103,7 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
 
     @Override
     public String describe() {
-        String where = "etcd key " + keyName;
-        if (leading().isPresent()) {
-            return "this replica (" + settings.identity() + ") is the elected arbiter (" + where + ")";
-        }
-        return "this replica (" + settings.identity() + ") is not the elected arbiter; "
-                + (leader.isEmpty() ? "no leader is known yet" : "the leader is " + leader) + " (" + where + ")";
+        return Replica.describe(settings.identity(), leading().isPresent(), leader, "etcd key " + keyName);
     }
 
     @Override
@@ -136,7 +130,7 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
                 log.warn("leader election: etcd round failed, trying again: {}", String.valueOf(e));
             }
             stepDown("the election round ended", true);
-            if (running && !sleep(pause)) {
+            if (running && !Replica.sleep(pause)) {
                 break;
             }
         }
@@ -241,12 +235,7 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
         OpenArbiter a = active;
         active = null;
         if (a != null) {
-            log.warn("{} stops acting as the arbiter: {}", settings.identity(), why);
-            try {
-                a.close(); // records nothing: this replica may not act any more
-            } catch (RuntimeException e) {
-                log.warn("closing the arbiter's state after stepping down: {}", e.toString());
-            }
+            Replica.closeStepping(a, settings.identity(), why, log);
         }
         long id = leaseId;
         leaseId = 0;
@@ -273,15 +262,6 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
         }
     }
 
-    private static boolean sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 
     @Override
     public void stop() {
@@ -318,9 +298,5 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
     @Override
     public boolean isRunning() {
         return running;
-    }
-
-    Duration leaseDuration() {
-        return settings.leaseDuration();
     }
 }
