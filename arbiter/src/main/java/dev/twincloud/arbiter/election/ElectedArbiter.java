@@ -73,7 +73,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
     @Override
     public Optional<ArbiterService> leading() {
         OpenArbiter a = active;
-        return a != null && lock.valid() ? Optional.of(a.service()) : Optional.empty();
+        return a != null && lock.valid() && !a.service().deposed() ? Optional.of(a.service()) : Optional.empty();
     }
 
     @Override
@@ -117,7 +117,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
             }
             try {
                 while (!f.isDone()) {
-                    if (openFailed) {
+                    if (openFailed || deposed()) {
                         f.cancel(true); // gives the Lease back
                         break;
                     }
@@ -156,6 +156,17 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
             lock.invalidate();
             openFailed = true;
         }
+    }
+
+    /** The acting service found the stored state replaced by another replica's: give the Lease back, load anew. */
+    private boolean deposed() {
+        OpenArbiter a = active;
+        if (a != null && a.service().deposed()) {
+            log.warn("the stored state was replaced by another replica: {} gives the Lease back and competes again",
+                    settings.identity());
+            return true;
+        }
+        return false;
     }
 
     private boolean mayAct() {

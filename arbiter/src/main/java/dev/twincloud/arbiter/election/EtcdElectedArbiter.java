@@ -89,7 +89,7 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
     @Override
     public Optional<ArbiterService> leading() {
         OpenArbiter a = active;
-        return a != null && valid() ? Optional.of(a.service()) : Optional.empty();
+        return a != null && valid() && !a.service().deposed() ? Optional.of(a.service()) : Optional.empty();
     }
 
     private boolean valid() {
@@ -186,6 +186,11 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
         }
         while (running && valid()) {
             Thread.sleep(settings.retryPeriod().toMillis());
+            if (active != null && active.service().deposed()) {
+                log.warn("the stored state was replaced by another replica: {} gives the key back and competes again",
+                        settings.identity());
+                return settings.retryPeriod().toMillis();
+            }
             long sent = nanoTime.getAsLong();
             try {
                 long ttl = await(client.getLeaseClient().keepAliveOnce(leaseId)).getTTL();

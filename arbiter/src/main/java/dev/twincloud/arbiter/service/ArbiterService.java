@@ -1,6 +1,7 @@
 package dev.twincloud.arbiter.service;
 
 import dev.twincloud.arbiter.store.EventLog;
+import dev.twincloud.arbiter.store.StateChangedElsewhere;
 import dev.twincloud.arbiter.store.StateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.ClusterState;
@@ -80,6 +81,8 @@ public final class ArbiterService implements AutoCloseable {
     /** The last committed state, for gauges (read without the lock). */
     private volatile ClusterState published;
     private volatile int alertCount;
+    /** Set when a save found the stored state replaced by another replica: this one acts on nothing more. */
+    private volatile String deposed;
 
     public ArbiterService(Decider decider, StateStore store, EventLog history, InstantSource clock, ArbiterMetrics metrics,
                           Supplier<DurableState> initial) {
@@ -128,9 +131,23 @@ public final class ArbiterService implements AutoCloseable {
 
     /** @throws NotLeader when this process may no longer act. Call under the lock. */
     private void checkMayAct() {
+        String why = deposed;
+        if (why != null) {
+            throw new NotLeader(why);
+        }
         if (!mayAct.getAsBoolean()) {
             throw new NotLeader("this arbiter replica is no longer the elected one");
         }
+    }
+
+    /**
+     * Whether a save found the stored state replaced by another replica's: this service then acts on
+     * nothing more — not even a lease renewal, which stores nothing — since its state in memory is not
+     * the stored one. An election gives its lock back on seeing this, and whoever wins loads the state
+     * anew; a single arbiter must be restarted.
+     */
+    public boolean deposed() {
+        return deposed != null;
     }
 
     public ArbiterConfig config() {
@@ -286,6 +303,12 @@ public final class ArbiterService implements AutoCloseable {
             checkMayAct();
             try {
                 store.save(next.durable());
+            } catch (StateChangedElsewhere e) {
+                deposed = "another arbiter replica stored a state since this one loaded it (" + e.getMessage()
+                        + "): this replica acts on nothing more until it loads the state again";
+                log.error("NOT acting on epoch {} (writer {}), nor on anything else from now on: {}", next.durable().epoch(),
+                        next.durable().writer(), deposed);
+                throw new StateNotStored(e.getMessage(), e);
             } catch (UncheckedIOException e) {
                 log.error("NOT acting on epoch {} (writer {}): {}", next.durable().epoch(), next.durable().writer(), e.getMessage());
                 throw new StateNotStored(e.getMessage(), e);

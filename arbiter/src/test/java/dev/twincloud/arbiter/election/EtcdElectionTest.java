@@ -138,6 +138,23 @@ class EtcdElectionTest {
     }
 
     @Test
+    void aHolderWhoseStoredStateAnotherReplicaReplacedGivesTheKeyBackAndLoadsItAgain() throws Exception {
+        EtcdElectedArbiter a = replica("arbiter-a");
+        await(Duration.ofSeconds(20), "a acts", () -> acts(a));
+        ArbiterService first = a.leading().orElseThrow();
+        try (EtcdStateStore other = EtcdStateStore.open(etcd.endpoints(), prefix, Duration.ofSeconds(2), CONFIG)) {
+            DurableState s = other.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            other.save(new DurableState(5, GCP, Durability.SYNC, false, false, java.util.Optional.empty(), s.systemId(),
+                    s.leaseEpoch(), false));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> first.setMode(Durability.ASYNC))
+                .isInstanceOf(dev.twincloud.arbiter.service.StateNotStored.class);
+        await(Duration.ofSeconds(20), "a acts again on the stored state",
+                () -> a.leading().filter(s -> s != first).isPresent());
+        assertThat(a.leading().orElseThrow().snapshot().state().durable().epoch()).isEqualTo(5);
+    }
+
+    @Test
     void aCrashedHoldersKeyIsTakenOnlyAfterItsLeaseRanOut() throws Exception {
         EtcdElectedArbiter a = replica("arbiter-a");
         await(Duration.ofSeconds(20), "a acts", () -> acts(a));
