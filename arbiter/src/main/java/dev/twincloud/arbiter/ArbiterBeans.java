@@ -71,12 +71,12 @@ class ArbiterBeans {
         if (props.leaderElection().enabled() && props.storeKind() == ArbiterProperties.StoreKind.ETCD) {
             // VMs and the lab: elect in the etcd that holds the state (a lease and a leader key).
             leadership = new EtcdElectedArbiter(props.etcd().endpoints(), props.etcd().keyPrefix(), props.leaderElection(),
-                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client));
+                    (mayAct, note, fence) -> open(props, decider, clock, metrics, true, mayAct, note, client, fence));
         } else if (props.leaderElection().enabled()) {
             leadership = new ElectedArbiter(client.get(), props.leaderElection(),
-                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client));
+                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client, null));
         } else {
-            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, "", client));
+            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, "", client, null));
         }
         metrics.bind(decider.config().sites(), () -> leadership.leading().map(ArbiterService::published).orElse(null),
                 () -> leadership.leading().map(ArbiterService::alertCount).orElse(0),
@@ -85,8 +85,9 @@ class ArbiterBeans {
     }
 
     static OpenArbiter open(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
-                            boolean shared, BooleanSupplier mayAct, String note, Supplier<KubernetesClient> kubernetes) {
-        StateStore store = openStore(props, decider.config(), shared, kubernetes);
+                            boolean shared, BooleanSupplier mayAct, String note, Supplier<KubernetesClient> kubernetes,
+                            EtcdStateStore.Fence fence) {
+        StateStore store = openStore(props, decider.config(), shared, kubernetes, fence);
         EventLog history = null;
         try {
             history = new EventLog(props.stateDir(), HISTORY_IN_MEMORY); // the history stays local, whatever the store
@@ -110,13 +111,14 @@ class ArbiterBeans {
     /**
      * The configured store ({@code twincloud.arbiter.store}). The file store is locked to this process
      * unless {@code shared} (several replicas on one volume, elected); etcd and Kubernetes stores
-     * fence by compare-and-swap alone.
+     * fence by compare-and-swap (etcd's writes also by the election's key, when {@code fence} is given).
      */
     static StateStore openStore(ArbiterProperties props, ArbiterConfig config, boolean shared,
-                                Supplier<KubernetesClient> kubernetes) {
+                                Supplier<KubernetesClient> kubernetes, EtcdStateStore.Fence fence) {
         return switch (props.storeKind()) {
             case FILE -> shared ? FileStateStore.openShared(props.stateDir(), config) : FileStateStore.open(props.stateDir(), config);
-            case ETCD -> EtcdStateStore.open(props.etcd().endpoints(), props.etcd().keyPrefix(), props.etcd().timeout(), config);
+            case ETCD -> EtcdStateStore.open(props.etcd().endpoints(), props.etcd().keyPrefix(), props.etcd().timeout(), config,
+                    fence);
             case KUBERNETES -> new KubernetesStateStore(kubernetes.get(), props.kubernetes().namespace(),
                     props.kubernetes().configMap(), config);
         };

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -43,6 +42,9 @@ import org.springframework.context.SmartLifecycle;
  * round the holder also checks that the key is still its own (same create revision), and steps down
  * at once if not.
  *
+ * <p>The state's writes are fenced by the key ({@link EtcdStateStore.Fence}): etcd refuses a write
+ * that reaches it after the key was taken over, however late it arrives.
+ *
  * <p>A replica that wins but cannot load the state revokes its lease (giving the key back) and waits
  * one lease duration before competing again. A clean shutdown records ARBITER_STOPPED and revokes the
  * lease, so another replica takes over at once.
@@ -59,7 +61,7 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
     private final ByteSequence key;
     private final String keyName;
     private final ByteSequence me;
-    private final BiFunction<BooleanSupplier, String, OpenArbiter> opener;
+    private final Opener opener;
     private final LongSupplier nanoTime;
 
     private volatile OpenArbiter active;
@@ -71,12 +73,18 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
     private volatile long leaseId;
     private Thread campaign;
 
-    /**
-     * @param opener opens the store, the history and the service for a replica that just won; its
-     *               arguments are "may this replica still act" and a note for the start event
-     */
-    public EtcdElectedArbiter(List<String> endpoints, String keyPrefix, LeaderElection settings,
-                              BiFunction<BooleanSupplier, String, OpenArbiter> opener) {
+    /** Opens the store, the history and the service for a replica that just won. */
+    @FunctionalInterface
+    public interface Opener {
+        /**
+         * @param mayAct whether this replica may still act
+         * @param note   for the start event
+         * @param fence  the won key, to fence the state's writes with ({@link EtcdStateStore.Fence})
+         */
+        OpenArbiter open(BooleanSupplier mayAct, String note, EtcdStateStore.Fence fence);
+    }
+
+    public EtcdElectedArbiter(List<String> endpoints, String keyPrefix, LeaderElection settings, Opener opener) {
         this.client = EtcdStateStore.client(endpoints, settings.retryPeriod());
         this.settings = settings;
         this.keyName = keyPrefix + LEADER_KEY;
@@ -175,8 +183,8 @@ public final class EtcdElectedArbiter implements Leadership, SmartLifecycle {
             return settings.retryPeriod().toMillis();
         }
         try {
-            OpenArbiter opened = opener.apply(this::mayAct, "; elected replica " + settings.identity() + " (etcd key "
-                    + keyName + ")");
+            OpenArbiter opened = opener.open(this::mayAct, "; elected replica " + settings.identity() + " (etcd key "
+                    + keyName + ")", new EtcdStateStore.Fence(keyName, createRevision));
             active = opened;
             log.info("elected: {} acts as the arbiter from now on", settings.identity());
         } catch (RuntimeException e) {

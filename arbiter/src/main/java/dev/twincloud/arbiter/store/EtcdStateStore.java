@@ -30,11 +30,23 @@ import java.util.concurrent.TimeoutException;
  * replica last loaded or stored; creating it compares the create revision with 0 (no such key).
  * Every request is bounded by {@code timeout}; an answer that does not come in time is an unknown
  * outcome (see {@link VersionedStateStore}).
+ *
+ * <p>With a {@link Fence} (the replicas elect in the same etcd), every write also requires that the
+ * leader key still has the create revision it had when this replica won it: a write that a deposed
+ * replica sent before it stopped acting, but that reaches etcd after another replica took the key,
+ * is refused by etcd itself, whatever the timing.
  */
 public final class EtcdStateStore extends VersionedStateStore {
 
     /** The key under the prefix that holds the state. */
     public static final String STATE_KEY = "state";
+
+    /**
+     * Writes are allowed only while {@code key} (the election's leader key) has {@code createRevision},
+     * i.e. is still the one this replica created when it won.
+     */
+    public record Fence(String key, long createRevision) {
+    }
 
     private final Client client;
     private final KV kv;
@@ -42,9 +54,13 @@ public final class EtcdStateStore extends VersionedStateStore {
     private final ByteSequence key;
     private final Duration timeout;
     private final List<String> endpoints;
+    private final Optional<Cmp> fence;
 
-    private EtcdStateStore(Client client, List<String> endpoints, String keyPrefix, Duration timeout, ArbiterConfig config) {
+    private EtcdStateStore(Client client, List<String> endpoints, String keyPrefix, Duration timeout, ArbiterConfig config,
+                           Optional<Fence> fence) {
         super(config);
+        this.fence = fence.map(f -> new Cmp(ByteSequence.from(f.key(), StandardCharsets.UTF_8), Cmp.Op.EQUAL,
+                CmpTarget.createRevision(f.createRevision())));
         this.client = client;
         this.kv = client.getKVClient();
         this.endpoints = List.copyOf(endpoints);
@@ -58,6 +74,12 @@ public final class EtcdStateStore extends VersionedStateStore {
      * first load.
      */
     public static EtcdStateStore open(List<String> endpoints, String keyPrefix, Duration timeout, ArbiterConfig config) {
+        return open(endpoints, keyPrefix, timeout, config, null);
+    }
+
+    /** As {@link #open(List, String, Duration, ArbiterConfig)}, every write fenced by {@code fence} (null: none). */
+    public static EtcdStateStore open(List<String> endpoints, String keyPrefix, Duration timeout, ArbiterConfig config,
+                                      Fence fence) {
         Client client;
         try {
             client = client(endpoints, timeout);
@@ -65,7 +87,7 @@ public final class EtcdStateStore extends VersionedStateStore {
             throw new StartupRefused("cannot set up an etcd client for " + endpoints + ": " + e.getMessage(),
                     "Check twincloud.arbiter.etcd.endpoints (http://host:port, comma-separated).", e);
         }
-        return new EtcdStateStore(client, endpoints, keyPrefix, timeout, config);
+        return new EtcdStateStore(client, endpoints, keyPrefix, timeout, config, Optional.ofNullable(fence));
     }
 
     /** A jetcd client whose own retries (of reads; it does not repeat writes) end within {@code timeout}. */
@@ -118,7 +140,8 @@ public final class EtcdStateStore extends VersionedStateStore {
 
     /** The put's revision (the key's new mod revision) if {@code condition} held, else empty. */
     private Optional<String> putIf(Cmp condition, byte[] bytes) throws IOException {
-        TxnResponse r = await(kv.txn().If(condition).Then(Op.put(key, ByteSequence.from(bytes), PutOption.DEFAULT)).commit(),
+        Cmp[] conditions = fence.map(f -> new Cmp[] {condition, f}).orElse(new Cmp[] {condition});
+        TxnResponse r = await(kv.txn().If(conditions).Then(Op.put(key, ByteSequence.from(bytes), PutOption.DEFAULT)).commit(),
                 "compare-and-swap");
         return r.isSucceeded() ? Optional.of(Long.toString(r.getHeader().getRevision())) : Optional.empty();
     }

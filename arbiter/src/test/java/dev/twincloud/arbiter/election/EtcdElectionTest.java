@@ -81,14 +81,14 @@ class EtcdElectionTest {
         }
         var settings = new LeaderElection(true, "", "", identity, LEASE, RENEW_DEADLINE, RETRY, false);
         Path history = dir.resolve(identity);
-        var r = new EtcdElectedArbiter(etcd.endpoints(), prefix, settings, (mayAct, note) -> open(history, mayAct, note));
+        var r = new EtcdElectedArbiter(etcd.endpoints(), prefix, settings, (mayAct, note, fence) -> open(history, mayAct, note, fence));
         replicas.add(r);
         r.start();
         return r;
     }
 
-    OpenArbiter open(Path history, BooleanSupplier mayAct, String note) {
-        EtcdStateStore store = EtcdStateStore.open(etcd.endpoints(), prefix, Duration.ofSeconds(1), CONFIG);
+    OpenArbiter open(Path history, BooleanSupplier mayAct, String note, EtcdStateStore.Fence fence) {
+        EtcdStateStore store = EtcdStateStore.open(etcd.endpoints(), prefix, Duration.ofSeconds(1), CONFIG, fence);
         try {
             EventLog events = new EventLog(history, 100);
             return new OpenArbiter(new ArbiterService(new Decider(CONFIG), store, events, InstantSource.system(),

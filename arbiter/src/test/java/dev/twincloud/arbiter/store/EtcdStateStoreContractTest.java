@@ -1,8 +1,11 @@
 package dev.twincloud.arbiter.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.etcd.jetcd.ByteSequence;
+import dev.twincloud.core.decide.DurableState;
 import io.etcd.jetcd.Client;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -68,7 +71,28 @@ class EtcdStateStoreContractTest extends StateStoreContract {
         }
     }
 
-    static List<String> endpoints() {
-        return etcd.endpoints();
+    @org.junit.jupiter.api.Test
+    void aSaveFencedByTheLeaderKeyIsRefusedOnceAnotherReplicaHoldsTheKey() throws Exception {
+        var kv = raw.getKVClient();
+        ByteSequence leader = ByteSequence.from(prefix + "leader", StandardCharsets.UTF_8);
+        kv.put(leader, ByteSequence.from("arbiter-a", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+        long held = kv.get(leader).get(10, TimeUnit.SECONDS).getKvs().getFirst().getCreateRevision();
+        try (StateStore a = EtcdStateStore.open(etcd.endpoints(), prefix, Duration.ofSeconds(5), CONFIG,
+                new EtcdStateStore.Fence(prefix + "leader", held))) {
+            DurableState first = a.loadOrCreate(StateStoreContract::initial);
+            a.save(withEpoch(first, 2, AWS)); // while the key is a's
+
+            // a's lease ran out, b took the key (a new create revision); a, not knowing yet, saves
+            kv.delete(leader).get(10, TimeUnit.SECONDS);
+            kv.put(leader, ByteSequence.from("arbiter-b", StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> a.save(withEpoch(first, 3, GCP))).isInstanceOf(StateChangedElsewhere.class);
+            assertThat(replica().loadOrCreate(StateStoreContract::initial)).isEqualTo(withEpoch(first, 2, AWS));
+        }
+        try (StateStore late = EtcdStateStore.open(etcd.endpoints(), prefix, Duration.ofSeconds(5), CONFIG,
+                new EtcdStateStore.Fence(prefix + "nobody", 1))) {
+            late.loadOrCreate(StateStoreContract::initial);
+            assertThatThrownBy(() -> late.save(withEpoch(initial(), 9, GCP))).as("a fence key that does not exist")
+                    .isInstanceOf(StateChangedElsewhere.class);
+        }
     }
 }
