@@ -1,12 +1,16 @@
 package dev.twincloud.arbiter;
 
 import dev.twincloud.arbiter.election.ElectedArbiter;
+import dev.twincloud.arbiter.election.EtcdElectedArbiter;
 import dev.twincloud.arbiter.service.ArbiterMetrics;
 import dev.twincloud.arbiter.service.ArbiterService;
 import dev.twincloud.arbiter.service.Leadership;
 import dev.twincloud.arbiter.service.OpenArbiter;
 import dev.twincloud.arbiter.service.Ticker;
 import dev.twincloud.arbiter.store.EventLog;
+import dev.twincloud.arbiter.store.EtcdStateStore;
+import dev.twincloud.arbiter.store.FileStateStore;
+import dev.twincloud.arbiter.store.KubernetesStateStore;
 import dev.twincloud.arbiter.store.StateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
@@ -16,6 +20,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.InstantSource;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -25,7 +30,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * Wires the core's decider to the store, the history, the clock and the metrics: one arbiter that
  * always acts, or (leader election enabled) an {@link ElectedArbiter} that acts only while it holds
- * the Kubernetes Lease.
+ * the Kubernetes Lease — or, with the etcd store, an {@link EtcdElectedArbiter} that acts only while
+ * it holds the leader key in etcd.
  */
 @Configuration(proxyBeanMethods = false)
 class ArbiterBeans {
@@ -60,13 +66,17 @@ class ArbiterBeans {
     Leadership leadership(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
                           ObjectProvider<KubernetesClient> kubernetes) {
         Leadership leadership;
-        if (props.leaderElection().enabled()) {
-            // A KubernetesClient bean wins (tests: the mock API server); else in-cluster or kubeconfig.
-            KubernetesClient client = kubernetes.getIfAvailable(() -> new KubernetesClientBuilder().build());
-            leadership = new ElectedArbiter(client, props.leaderElection(),
-                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note));
+        // A KubernetesClient bean wins (tests: the mock API server); else in-cluster or kubeconfig. Made only when needed.
+        Supplier<KubernetesClient> client = memoize(() -> kubernetes.getIfAvailable(() -> new KubernetesClientBuilder().build()));
+        if (props.leaderElection().enabled() && props.storeKind() == ArbiterProperties.StoreKind.ETCD) {
+            // VMs and the lab: elect in the etcd that holds the state (a lease and a leader key).
+            leadership = new EtcdElectedArbiter(props.etcd().endpoints(), props.etcd().keyPrefix(), props.leaderElection(),
+                    (mayAct, note, fence) -> open(props, decider, clock, metrics, true, mayAct, note, client, fence));
+        } else if (props.leaderElection().enabled()) {
+            leadership = new ElectedArbiter(client.get(), props.leaderElection(),
+                    (mayAct, note) -> open(props, decider, clock, metrics, true, mayAct, note, client, null));
         } else {
-            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, ""));
+            leadership = new SoleArbiter(open(props, decider, clock, metrics, false, () -> true, "", client, null));
         }
         metrics.bind(decider.config().sites(), () -> leadership.leading().map(ArbiterService::published).orElse(null),
                 () -> leadership.leading().map(ArbiterService::alertCount).orElse(0),
@@ -75,12 +85,12 @@ class ArbiterBeans {
     }
 
     static OpenArbiter open(ArbiterProperties props, Decider decider, InstantSource clock, ArbiterMetrics metrics,
-                            boolean shared, BooleanSupplier mayAct, String note) {
-        StateStore store = shared ? StateStore.openShared(props.stateDir(), decider.config())
-                : StateStore.open(props.stateDir(), decider.config());
+                            boolean shared, BooleanSupplier mayAct, String note, Supplier<KubernetesClient> kubernetes,
+                            EtcdStateStore.Fence fence) {
+        StateStore store = openStore(props, decider.config(), shared, kubernetes, fence);
         EventLog history = null;
         try {
-            history = new EventLog(store.dir(), HISTORY_IN_MEMORY);
+            history = new EventLog(props.stateDir(), HISTORY_IN_MEMORY); // the history stays local, whatever the store
             var arbiter = new ArbiterService(decider, store, history, clock, metrics,
                     () -> DurableState.initial(props.initialWriterId(), props.mode()), mayAct, note);
             var stored = arbiter.snapshot().state().durable().mode();
@@ -96,6 +106,36 @@ class ArbiterBeans {
             store.close();
             throw e;
         }
+    }
+
+    /**
+     * The configured store ({@code twincloud.arbiter.store}). The file store is locked to this process
+     * unless {@code shared} (several replicas on one volume, elected); etcd and Kubernetes stores
+     * fence by compare-and-swap (etcd's writes also by the election's key, when {@code fence} is given).
+     */
+    static StateStore openStore(ArbiterProperties props, ArbiterConfig config, boolean shared,
+                                Supplier<KubernetesClient> kubernetes, EtcdStateStore.Fence fence) {
+        return switch (props.storeKind()) {
+            case FILE -> shared ? FileStateStore.openShared(props.stateDir(), config) : FileStateStore.open(props.stateDir(), config);
+            case ETCD -> EtcdStateStore.open(props.etcd().endpoints(), props.etcd().keyPrefix(), props.etcd().timeout(), config,
+                    fence);
+            case KUBERNETES -> new KubernetesStateStore(kubernetes.get(), props.kubernetes().namespace(),
+                    props.kubernetes().configMap(), config);
+        };
+    }
+
+    private static <T> Supplier<T> memoize(Supplier<T> make) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = make.get();
+                }
+                return value;
+            }
+        };
     }
 
     @Bean

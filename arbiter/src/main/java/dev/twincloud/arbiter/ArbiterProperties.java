@@ -4,10 +4,15 @@ import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -33,7 +38,11 @@ import org.springframework.util.unit.DataSize;
  * @param viewerToken        optional bearer token that may only read (status, events, history: the
  *                           status page); unset or blank means no viewer token (the page then takes
  *                           the operator token)
- * @param leaderElection     several replicas: which one acts, elected through a Kubernetes Lease
+ * @param leaderElection     several replicas: which one acts, elected through a Kubernetes Lease (or,
+ *                           with the etcd store, an etcd lease)
+ * @param store              where the durable state is kept: {@code file} (default), {@code etcd}, {@code kubernetes}
+ * @param etcd               the etcd store's settings
+ * @param kubernetes         the Kubernetes store's settings
  */
 @ConfigurationProperties("twincloud.arbiter")
 public record ArbiterProperties(
@@ -51,9 +60,100 @@ public record ArbiterProperties(
         String agentToken,
         String operatorToken,
         String viewerToken,
-        LeaderElection leaderElection) {
+        LeaderElection leaderElection,
+        String store,
+        Etcd etcd,
+        KubernetesStore kubernetes) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
+
+    /** Where the durable state is kept (docs/arbiter.md, "Where the state is stored"). */
+    public enum StoreKind {
+        /** {@code state-dir/state.json}, fsynced: one replica (or several on a shared volume). */
+        FILE,
+        /** An etcd key: VMs and the lab. */
+        ETCD,
+        /** A ConfigMap through the Kubernetes API: clusters. */
+        KUBERNETES;
+
+        String setting() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * {@code twincloud.arbiter.etcd.*}, for {@code store=etcd}.
+     *
+     * @param endpoints the members' client URLs ({@code http://host:2379}, comma-separated)
+     * @param keyPrefix the state is {@code <prefix>state}, the election's key {@code <prefix>leader}
+     * @param timeout   longest wait for one etcd request; shorter than the lease ttl, since a decision
+     *                  waits for its save
+     */
+    public record Etcd(List<String> endpoints, String keyPrefix, Duration timeout) {
+
+        public Etcd {
+            endpoints = endpoints == null ? List.of()
+                    : endpoints.stream().map(String::strip).filter(e -> !e.isEmpty()).toList();
+            keyPrefix = keyPrefix == null ? "/twincloud/arbiter/" : keyPrefix;
+            timeout = timeout == null ? Duration.ofSeconds(1) : timeout;
+        }
+
+        void check(List<String> problems, Duration leaseTtl) {
+            if (endpoints.isEmpty()) {
+                problems.add("etcd.endpoints must name at least one etcd member (TWINCLOUD_ARBITER_ETCD_ENDPOINTS, "
+                        + "e.g. http://10.0.0.5:2379,http://10.0.0.6:2379)");
+            }
+            for (String e : endpoints) {
+                if (!httpUrl(e)) {
+                    problems.add("etcd.endpoints: '" + e + "' is not an http:// or https:// URL with a host and a port");
+                }
+            }
+            if (keyPrefix.isBlank()) {
+                problems.add("etcd.key-prefix must be set (TWINCLOUD_ARBITER_ETCD_KEY_PREFIX, e.g. /twincloud/arbiter/)");
+            }
+            positive(problems, "etcd.timeout", timeout);
+            if (timeout != null && leaseTtl != null && timeout.compareTo(leaseTtl) >= 0) {
+                problems.add("etcd.timeout must be shorter than lease-ttl (" + leaseTtl.toMillis()
+                        + " ms): a decision waits for its save, got " + timeout.toMillis() + " ms");
+            }
+        }
+
+        private static boolean httpUrl(String s) {
+            try {
+                URI u = new URI(s);
+                return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getPort() > 0;
+            } catch (URISyntaxException e) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * {@code twincloud.arbiter.kubernetes.*}, for {@code store=kubernetes}.
+     *
+     * @param namespace the ConfigMap's namespace (the chart passes the pod's)
+     * @param configMap the ConfigMap that holds the state
+     */
+    public record KubernetesStore(String namespace, String configMap) {
+
+        private static final Pattern DNS_SUBDOMAIN =
+                Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+        public KubernetesStore {
+            namespace = namespace == null ? "" : namespace.strip();
+            configMap = configMap == null || configMap.isBlank() ? "twincloud-arbiter-state" : configMap.strip();
+        }
+
+        void check(List<String> problems) {
+            if (namespace.isEmpty()) {
+                problems.add("kubernetes.namespace must be set (TWINCLOUD_ARBITER_KUBERNETES_NAMESPACE, the pod's namespace)");
+            }
+            if (configMap.length() > 253 || !DNS_SUBDOMAIN.matcher(configMap).matches()) {
+                problems.add("kubernetes.config-map '" + configMap + "' is not a valid ConfigMap name (lower-case letters, "
+                        + "digits, '-' and '.', at most 253)");
+            }
+        }
+    }
 
     /**
      * {@code twincloud.arbiter.leader-election.*}: with {@code enabled}, the replicas compete for the
@@ -79,19 +179,23 @@ public record ArbiterProperties(
         public static final LeaderElection OFF = new LeaderElection(false, "", "twincloud-arbiter", "",
                 Duration.ofSeconds(6), Duration.ofSeconds(4), Duration.ofSeconds(1), false);
 
-        void check(List<String> problems) {
+        void check(List<String> problems, StoreKind store) {
             if (!enabled) {
                 return;
             }
             String p = "leader-election.";
-            if (namespace == null || namespace.isBlank()) {
+            if (store != StoreKind.ETCD && (namespace == null || namespace.isBlank())) { // etcd elects in etcd
                 problems.add(p + "namespace must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_NAMESPACE)");
             }
-            if (leaseName == null || leaseName.isBlank()) {
+            if (store != StoreKind.ETCD && (leaseName == null || leaseName.isBlank())) {
                 problems.add(p + "lease-name must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_LEASE_NAME)");
             }
             if (identity == null || identity.isBlank()) {
                 problems.add(p + "identity must be set (TWINCLOUD_ARBITER_LEADER_ELECTION_IDENTITY, the pod name)");
+            }
+            if (store == StoreKind.ETCD && labelPod) {
+                problems.add(p + "label-pod needs the Kubernetes API; with store=etcd the replicas elect in etcd and "
+                        + "label no pod (route to all replicas: the others answer 503 not-leader)");
             }
             positive(problems, p + "lease-duration", leaseDuration);
             if (leaseDuration != null && leaseDuration.toMillis() % 1000 != 0) {
@@ -159,8 +263,22 @@ public record ArbiterProperties(
                 problems.add("viewer-token must differ from agent-token and operator-token: a viewer may only read");
             }
         }
+        String storeName = store == null || store.isBlank() ? "file" : store.strip().toLowerCase(Locale.ROOT);
+        StoreKind kind = Arrays.stream(StoreKind.values()).filter(k -> k.setting().equals(storeName))
+                .findFirst().orElse(null);
+        if (kind == null) {
+            problems.add("store must be file, etcd or kubernetes (TWINCLOUD_ARBITER_STORE), got '" + store + "'");
+        }
+        store = storeName;
+        etcd = etcd == null ? new Etcd(null, null, null) : etcd;
+        kubernetes = kubernetes == null ? new KubernetesStore(null, null) : kubernetes;
+        if (kind == StoreKind.ETCD) {
+            etcd.check(problems, leaseTtl);
+        } else if (kind == StoreKind.KUBERNETES) {
+            kubernetes.check(problems);
+        }
         leaderElection = leaderElection == null ? LeaderElection.OFF : leaderElection;
-        leaderElection.check(problems);
+        leaderElection.check(problems, kind);
         if (!problems.isEmpty()) {
             throw new StartupRefused("invalid settings under twincloud.arbiter:\n  - " + String.join("\n  - ", problems),
                     "Set the missing or invalid values (environment variables named above, or --twincloud.arbiter.<name>=...) and start again.");
@@ -180,6 +298,11 @@ public record ArbiterProperties(
             problems.add(name + " is too short (" + value.length() + " characters): " + env + " needs at least "
                     + MIN_TOKEN_LENGTH);
         }
+    }
+
+    /** The store kind (validated when bound). */
+    public StoreKind storeKind() {
+        return StoreKind.valueOf(store.toUpperCase(Locale.ROOT));
     }
 
     public List<SiteId> siteIds() {
@@ -209,6 +332,7 @@ public record ArbiterProperties(
                 + ", standbyLossTimeout=" + standbyLossTimeout + ", maxLagBytes=" + maxLagBytes
                 + ", switchoverTimeout=" + switchoverTimeout + ", tickInterval=" + tickInterval
                 + ", stateDir=" + stateDir + ", agentToken=***, operatorToken=***, viewerToken="
-                + (viewerToken == null ? "unset" : "***") + ", leaderElection=" + leaderElection + "]";
+                + (viewerToken == null ? "unset" : "***") + ", leaderElection=" + leaderElection
+                + ", store=" + store + ", etcd=" + etcd + ", kubernetes=" + kubernetes + "]";
     }
 }

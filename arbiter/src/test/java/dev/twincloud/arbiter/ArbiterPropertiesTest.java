@@ -21,7 +21,7 @@ class ArbiterPropertiesTest {
     static ArbiterProperties props(List<String> sites, String writer, String agentToken, String operatorToken) {
         return new ArbiterProperties(sites, writer, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(250),
                 Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16), Duration.ofSeconds(10),
-                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null, null);
+                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null, null, null, null, null);
     }
 
     @Test
@@ -35,7 +35,8 @@ class ArbiterPropertiesTest {
     @Test
     void unsetTimingTakesTheReferenceValuesOfTheCore() {
         var p = new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
-                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null, null);
+                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null, null, null,
+                null, null);
         assertThat(p.toConfig()).isEqualTo(ArbiterConfig.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
     }
 
@@ -75,7 +76,7 @@ class ArbiterPropertiesTest {
     static ArbiterProperties withViewer(String viewerToken) {
         return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
                 Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", viewerToken,
-                null);
+                null, null, null, null);
     }
 
     @Test
@@ -128,6 +129,84 @@ class ArbiterPropertiesTest {
         return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, Duration.ofMillis(2500),
                 Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16),
                 Duration.ofSeconds(10), Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789",
-                "operator-token-0123456789", null, election);
+                "operator-token-0123456789", null, election, null, null, null);
+    }
+
+    /** Binds {@code twincloud.arbiter.*} as Spring does, from valid basics plus {@code extra}. */
+    static ArbiterProperties bind(Map<String, String> extra) {
+        var values = new java.util.HashMap<String, String>(Map.of("twincloud.arbiter.sites", "gcp,aws",
+                "twincloud.arbiter.initial-writer", "gcp", "twincloud.arbiter.mode", "SYNC",
+                "twincloud.arbiter.tick-interval", "100ms", "twincloud.arbiter.state-dir", "state",
+                "twincloud.arbiter.agent-token", "agent-token-0123456789",
+                "twincloud.arbiter.operator-token", "operator-token-0123456789"));
+        extra.forEach((k, v) -> values.put("twincloud.arbiter." + k, v));
+        try {
+            return new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("twincloud.arbiter", ArbiterProperties.class);
+        } catch (RuntimeException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof StartupRefused refused) {
+                    throw refused; // as StartupFailureAnalyzer finds it
+                }
+            }
+            throw e;
+        }
+    }
+
+    @Test
+    void theStoreIsTheFileUnlessAnotherIsNamed() {
+        assertThat(bind(Map.of()).storeKind()).isEqualTo(ArbiterProperties.StoreKind.FILE);
+        assertThat(bind(Map.of("store", "kubernetes", "kubernetes.namespace", "twincloud")).storeKind())
+                .isEqualTo(ArbiterProperties.StoreKind.KUBERNETES);
+        assertThatThrownBy(() -> bind(Map.of("store", "zookeeper")))
+                .isInstanceOf(StartupRefused.class)
+                .hasMessageContaining("store must be file, etcd or kubernetes (TWINCLOUD_ARBITER_STORE), got 'zookeeper'");
+    }
+
+    @Test
+    void theEtcdStoreNeedsHttpEndpointsAndATimeoutWellInsideTheLease() {
+        var ok = bind(Map.of("store", "etcd", "etcd.endpoints", "http://10.0.0.5:2379,https://10.0.0.6:2379"));
+        assertThat(ok.etcd().endpoints()).containsExactly("http://10.0.0.5:2379", "https://10.0.0.6:2379");
+        assertThat(ok.etcd().keyPrefix()).isEqualTo("/twincloud/arbiter/");
+        assertThat(ok.etcd().timeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThatThrownBy(() -> bind(Map.of("store", "etcd")))
+                .isInstanceOf(StartupRefused.class)
+                .hasMessageContaining("etcd.endpoints must name at least one etcd member (TWINCLOUD_ARBITER_ETCD_ENDPOINTS");
+        assertThatThrownBy(() -> bind(Map.of("store", "etcd", "etcd.endpoints", "10.0.0.5:2379")))
+                .hasMessageContaining("etcd.endpoints: '10.0.0.5:2379' is not an http:// or https:// URL with a host and a port");
+        assertThatThrownBy(() -> bind(Map.of("store", "etcd", "etcd.endpoints", "http://e:2379", "etcd.timeout", "2500ms")))
+                .hasMessageContaining("etcd.timeout must be shorter than lease-ttl");
+        assertThatThrownBy(() -> bind(Map.of("store", "etcd", "etcd.endpoints", "http://e:2379", "etcd.key-prefix", "")))
+                .hasMessageContaining("etcd.key-prefix must be set");
+        assertThat(bind(Map.of("etcd.endpoints", "not a url")).storeKind()).as("checked only for the etcd store")
+                .isEqualTo(ArbiterProperties.StoreKind.FILE);
+    }
+
+    @Test
+    void theKubernetesStoreNeedsANamespaceAndAValidConfigMapName() {
+        var ok = bind(Map.of("store", "kubernetes", "kubernetes.namespace", "twincloud"));
+        assertThat(ok.kubernetes().configMap()).isEqualTo("twincloud-arbiter-state");
+        assertThatThrownBy(() -> bind(Map.of("store", "kubernetes")))
+                .isInstanceOf(StartupRefused.class)
+                .hasMessageContaining("kubernetes.namespace must be set (TWINCLOUD_ARBITER_KUBERNETES_NAMESPACE");
+        assertThatThrownBy(() -> bind(Map.of("store", "kubernetes", "kubernetes.namespace", "twincloud",
+                "kubernetes.config-map", "Arbiter_State")))
+                .hasMessageContaining("kubernetes.config-map 'Arbiter_State' is not a valid ConfigMap name");
+    }
+
+    @Test
+    void electionThroughEtcdNeedsNoKubernetesNamespace() {
+        var p = bind(Map.of("store", "etcd", "etcd.endpoints", "http://e:2379", "leader-election.enabled", "true",
+                "leader-election.identity", "vm-1", "leader-election.lease-duration", "6s",
+                "leader-election.renew-deadline", "4s", "leader-election.retry-period", "1s"));
+        assertThat(p.leaderElection().enabled()).isTrue();
+        assertThatThrownBy(() -> bind(Map.of("store", "etcd", "etcd.endpoints", "http://e:2379", "leader-election.enabled",
+                "true", "leader-election.identity", "vm-1", "leader-election.lease-duration", "6s",
+                "leader-election.renew-deadline", "4s", "leader-election.retry-period", "1s", "leader-election.label-pod", "true")))
+                .hasMessageContaining("leader-election.label-pod needs the Kubernetes API");
+        assertThatThrownBy(() -> bind(Map.of("leader-election.enabled", "true", "leader-election.identity", "pod-0",
+                "leader-election.lease-duration", "6s", "leader-election.renew-deadline", "4s",
+                "leader-election.retry-period", "1s")))
+                .hasMessageContaining("leader-election.namespace must be set")
+                .hasMessageContaining("leader-election.lease-name must be set");
     }
 }

@@ -73,7 +73,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
     @Override
     public Optional<ArbiterService> leading() {
         OpenArbiter a = active;
-        return a != null && lock.valid() ? Optional.of(a.service()) : Optional.empty();
+        return a != null && lock.valid() && !a.service().deposed() ? Optional.of(a.service()) : Optional.empty();
     }
 
     @Override
@@ -83,12 +83,8 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
 
     @Override
     public String describe() {
-        String lease = "Lease " + settings.namespace() + "/" + settings.leaseName();
-        if (leading().isPresent()) {
-            return "this replica (" + settings.identity() + ") is the elected arbiter (" + lease + ")";
-        }
-        return "this replica (" + settings.identity() + ") is not the elected arbiter; "
-                + (leader.isEmpty() ? "no leader is known yet" : "the leader is " + leader) + " (" + lease + ")";
+        return Replica.describe(settings.identity(), leading().isPresent(), leader,
+                "Lease " + settings.namespace() + "/" + settings.leaseName());
     }
 
     @Override
@@ -121,7 +117,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
             }
             try {
                 while (!f.isDone()) {
-                    if (openFailed) {
+                    if (openFailed || deposed()) {
                         f.cancel(true); // gives the Lease back
                         break;
                     }
@@ -140,21 +136,12 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
                 return;
             }
             stepDown("the election round ended");
-            if (running && !sleep(openFailed ? settings.leaseDuration().toMillis() : settings.retryPeriod().toMillis())) {
+            if (running && !Replica.sleep(openFailed ? settings.leaseDuration().toMillis() : settings.retryPeriod().toMillis())) {
                 return;
             }
         }
     }
 
-    private static boolean sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 
     private void onStartLeading() {
         try {
@@ -169,6 +156,17 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
             lock.invalidate();
             openFailed = true;
         }
+    }
+
+    /** The acting service found the stored state replaced by another replica's: give the Lease back, load anew. */
+    private boolean deposed() {
+        OpenArbiter a = active;
+        if (a != null && a.service().deposed()) {
+            log.warn("the stored state was replaced by another replica: {} gives the Lease back and competes again",
+                    settings.identity());
+            return true;
+        }
+        return false;
     }
 
     private boolean mayAct() {
@@ -189,12 +187,7 @@ public final class ElectedArbiter implements Leadership, SmartLifecycle {
         OpenArbiter a = active;
         active = null;
         if (a != null) {
-            log.warn("{} stops acting as the arbiter: {}", settings.identity(), why);
-            try {
-                a.close(); // records nothing: this replica may not act any more
-            } catch (RuntimeException e) {
-                log.warn("closing the arbiter's state after stepping down: {}", e.toString());
-            }
+            Replica.closeStepping(a, settings.identity(), why, log);
             podLabel.ifPresent(l -> l.set(false));
         }
     }

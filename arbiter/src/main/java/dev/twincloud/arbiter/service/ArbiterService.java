@@ -1,6 +1,7 @@
 package dev.twincloud.arbiter.service;
 
 import dev.twincloud.arbiter.store.EventLog;
+import dev.twincloud.arbiter.store.StateChangedElsewhere;
 import dev.twincloud.arbiter.store.StateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.ClusterState;
@@ -80,6 +81,8 @@ public final class ArbiterService implements AutoCloseable {
     /** The last committed state, for gauges (read without the lock). */
     private volatile ClusterState published;
     private volatile int alertCount;
+    /** Set when a save found the stored state replaced by another replica: this one acts on nothing more. */
+    private volatile String deposed;
 
     public ArbiterService(Decider decider, StateStore store, EventLog history, InstantSource clock, ArbiterMetrics metrics,
                           Supplier<DurableState> initial) {
@@ -128,17 +131,27 @@ public final class ArbiterService implements AutoCloseable {
 
     /** @throws NotLeader when this process may no longer act. Call under the lock. */
     private void checkMayAct() {
+        String why = deposed;
+        if (why != null) {
+            throw new NotLeader(why);
+        }
         if (!mayAct.getAsBoolean()) {
             throw new NotLeader("this arbiter replica is no longer the elected one");
         }
     }
 
-    public ArbiterConfig config() {
-        return config;
+    /**
+     * Whether a save found the stored state replaced by another replica's: this service then acts on
+     * nothing more — not even a lease renewal, which stores nothing — since its state in memory is not
+     * the stored one. An election gives its lock back on seeing this, and whoever wins loads the state
+     * anew; a single arbiter must be restarted.
+     */
+    public boolean deposed() {
+        return deposed != null;
     }
 
-    public java.nio.file.Path stateDir() {
-        return store.dir();
+    public ArbiterConfig config() {
+        return config;
     }
 
     /**
@@ -164,7 +177,7 @@ public final class ArbiterService implements AutoCloseable {
                 // replaced. Answering would tell the site to follow an older epoch. Do nothing (rule 6).
                 String alert = site + " reports epoch " + report.epoch() + " but the arbiter's is " + epoch
                         + ": the arbiter's state may have been lost or restored from an old copy; heartbeats of "
-                        + site + " are refused until a human repairs " + store.file();
+                        + site + " are refused until a human repairs " + store.describe();
                 epochAlerts.put(site, alert);
                 refreshAlerts(now);
                 throw new Refused(alert);
@@ -290,6 +303,12 @@ public final class ArbiterService implements AutoCloseable {
             checkMayAct();
             try {
                 store.save(next.durable());
+            } catch (StateChangedElsewhere e) {
+                deposed = "another arbiter replica stored a state since this one loaded it (" + e.getMessage()
+                        + "): this replica acts on nothing more until it loads the state again";
+                log.error("NOT acting on epoch {} (writer {}), nor on anything else from now on: {}", next.durable().epoch(),
+                        next.durable().writer(), deposed);
+                throw new StateNotStored(e.getMessage(), e);
             } catch (UncheckedIOException e) {
                 log.error("NOT acting on epoch {} (writer {}): {}", next.durable().epoch(), next.durable().writer(), e.getMessage());
                 throw new StateNotStored(e.getMessage(), e);

@@ -52,7 +52,7 @@ public final class EventLog implements AutoCloseable {
             channel.position(channel.size());
             endTornLine();
             if (created) {
-                StateStore.forceDirectory(file.getParent());
+                FileStateStore.forceDirectory(file.getParent());
             }
         } catch (IOException e) {
             throw new StartupRefused("cannot open the event history " + file + ": " + e,

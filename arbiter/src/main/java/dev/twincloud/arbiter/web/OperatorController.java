@@ -38,7 +38,7 @@ class OperatorController {
     @GetMapping("/v1/status")
     ArbiterStatus status() {
         var a = arbiter.current();
-        return StatusView.of(a.snapshot(), props.tickInterval(), a.stateDir().toString());
+        return StatusView.of(a.snapshot(), props.tickInterval(), props.stateDir().toAbsolutePath().normalize().toString());
     }
 
     /** The last minutes of the writer's WAL position and the standbys' lag, for the status page's chart. */

@@ -50,7 +50,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         // A new connection for the retry: behind a Service it may reach the replica that acts.
         headers.set(HttpHeaders.CONNECTION, "close");
         return problem(HttpStatus.SERVICE_UNAVAILABLE, "not-leader",
-                "This arbiter replica does not act now, ask again (the Service routes to the elected one): " + e.getMessage(),
+                "This arbiter replica does not act now, ask again (requests belong to the elected replica): " + e.getMessage(),
                 headers, request);
     }
 

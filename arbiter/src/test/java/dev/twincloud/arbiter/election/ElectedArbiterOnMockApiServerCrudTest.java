@@ -1,14 +1,16 @@
 package dev.twincloud.arbiter.election;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.twincloud.arbiter.ArbiterProperties.LeaderElection;
 import dev.twincloud.arbiter.StartupRefused;
 import dev.twincloud.arbiter.service.ArbiterMetrics;
 import dev.twincloud.arbiter.service.ArbiterService;
 import dev.twincloud.arbiter.service.OpenArbiter;
+import dev.twincloud.arbiter.service.StateNotStored;
 import dev.twincloud.arbiter.store.EventLog;
-import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.arbiter.store.FileStateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
@@ -49,7 +51,7 @@ class ElectedArbiterOnMockApiServerCrudTest {
     Path dir;
 
     OpenArbiter open(BooleanSupplier mayAct, String note) {
-        StateStore store = StateStore.openShared(dir, CONFIG);
+        FileStateStore store = FileStateStore.openShared(dir, CONFIG);
         try {
             EventLog history = new EventLog(dir, 100);
             return new OpenArbiter(new ArbiterService(new Decider(CONFIG), store, history, InstantSource.system(),
@@ -107,6 +109,32 @@ class ElectedArbiterOnMockApiServerCrudTest {
             await(Duration.ofSeconds(10), () -> elected.leading().isPresent());
             assertThat(attempts.get()).isEqualTo(2);
             assertThat(holder()).isEqualTo("arbiter-a");
+        } finally {
+            elected.stop();
+        }
+    }
+
+    @Test
+    void aHolderWhoseStoredStateAnotherReplicaReplacedGivesTheLeaseBackAndLoadsItAgainOnMockApiServerCrud() throws Exception {
+        // A Lease long enough not to lapse on a loaded machine while the test replaces the state.
+        var elected = new ElectedArbiter(client, new LeaderElection(true, "twincloud", "twincloud-arbiter", "arbiter-a",
+                Duration.ofSeconds(6), Duration.ofSeconds(4), Duration.ofMillis(200), false), this::open);
+        elected.start();
+        try {
+            await(Duration.ofSeconds(10), () -> elected.leading().isPresent());
+            ArbiterService first = elected.current();
+            // A late save of a deposed replica lands after this one loaded: the stored state is no longer its own.
+            try (FileStateStore other = FileStateStore.openShared(dir, CONFIG)) {
+                DurableState s = other.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+                other.save(new DurableState(5, GCP, Durability.SYNC, false, false, java.util.Optional.empty(),
+                        s.systemId(), s.leaseEpoch(), false));
+            }
+            assertThatThrownBy(() -> first.setMode(Durability.ASYNC)).isInstanceOf(StateNotStored.class);
+            // It stops acting rather than refusing every save while it holds the Lease, gives the Lease
+            // back, and the next holder (here itself again) loads the stored state.
+            await(Duration.ofSeconds(15), () -> elected.leading().filter(s -> s != first).isPresent());
+            assertThat(elected.current().snapshot().state().durable().epoch()).isEqualTo(5);
+            elected.current().setMode(Durability.ASYNC);
         } finally {
             elected.stop();
         }

@@ -9,7 +9,7 @@ import dev.twincloud.arbiter.SimAgent;
 import dev.twincloud.arbiter.SimCluster;
 import dev.twincloud.arbiter.TestClock;
 import dev.twincloud.arbiter.store.EventLog;
-import dev.twincloud.arbiter.store.StateStore;
+import dev.twincloud.arbiter.store.FileStateStore;
 import dev.twincloud.core.decide.ArbiterConfig;
 import dev.twincloud.core.decide.Decider;
 import dev.twincloud.core.decide.DurableState;
@@ -47,12 +47,12 @@ class ArbiterServiceTest {
 
     final TestClock clock = new TestClock(Instant.parse("2026-11-28T12:00:00Z"));
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    StateStore store;
+    FileStateStore store;
     EventLog history;
     ArbiterService arbiter;
 
     ArbiterService start() {
-        store = StateStore.open(dir, CONFIG);
+        store = FileStateStore.open(dir, CONFIG);
         history = new EventLog(dir, 1000);
         arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(registry),
                 () -> DurableState.initial(GCP, Durability.SYNC));
@@ -176,7 +176,36 @@ class ArbiterServiceTest {
             a = c.heartbeat(c.aws);
         }
         assertThat(a.epoch()).isEqualTo(2);
-        assertThat(Files.readString(dir.resolve(StateStore.STATE_FILE))).contains("\"epoch\" : 2", "\"writer\" : \"aws\"");
+        assertThat(Files.readString(dir.resolve(FileStateStore.STATE_FILE))).contains("\"epoch\" : 2", "\"writer\" : \"aws\"");
+    }
+
+    @Test
+    void aReplicaWhoseStoredStateAnotherReplicaReplacedStopsActingAndOverwritesNothing() {
+        store = FileStateStore.openShared(dir, CONFIG); // any StateStore: each refuses a lost compare-and-swap alike
+        history = new EventLog(dir, 1000);
+        arbiter = new ArbiterService(new Decider(CONFIG), store, history, clock, new ArbiterMetrics(registry),
+                () -> DurableState.initial(GCP, Durability.SYNC));
+        DurableState taken;
+        try (FileStateStore other = FileStateStore.openShared(dir, CONFIG)) {
+            DurableState loaded = other.loadOrCreate(() -> DurableState.initial(AWS, Durability.SYNC));
+            taken = new DurableState(loaded.epoch() + 1, AWS, Durability.SYNC, false, false, java.util.Optional.empty(),
+                    loaded.systemId(), loaded.leaseEpoch(), false);
+            other.save(taken); // the other replica took over and stored a new epoch
+        }
+
+        assertThatThrownBy(() -> arbiter.setMode(Durability.ASYNC)).isInstanceOf(StateNotStored.class)
+                .hasMessageContaining("changed by another arbiter replica");
+        assertThat(arbiter.snapshot().state().durable().mode()).as("not adopted").isEqualTo(Durability.SYNC);
+        // From now on it acts on nothing at all — not even a lease renewal, which stores nothing — until
+        // it is opened again (an election gives the lock back at once and loads the state anew).
+        assertThat(arbiter.deposed()).isTrue();
+        assertThatThrownBy(() -> arbiter.setMode(Durability.ASYNC)).isInstanceOf(NotLeader.class)
+                .hasMessageContaining("another arbiter replica stored a state");
+        assertThatThrownBy(() -> arbiter.tick()).isInstanceOf(NotLeader.class);
+        assertThat(kinds()).doesNotContain(EventKind.MODE_CHANGED);
+        try (FileStateStore check = FileStateStore.openShared(dir, CONFIG)) {
+            assertThat(check.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(taken);
+        }
     }
 
     @Test

@@ -108,6 +108,49 @@ class ArbiterChartTest {
                 .hasMessageContaining("ReadWriteMany");
     }
 
+    @Test
+    void withTheKubernetesStoreTheStateIsAConfigMapAndReplicasNeedNoSharedVolume() {
+        List<Map<String, Object>> docs = Charts.render(Charts.ARBITER, VALUES, Map.of("replicas", 2, "store.kind", "kubernetes"));
+        docs.stream().filter(StrictModel::isCore).forEach(StrictModel::parse);
+        Deployment d = StrictModel.parse(one(docs, "Deployment", "twincloud-arbiter"), Deployment.class);
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        assertThat(env(c, "TWINCLOUD_ARBITER_STORE").getValue()).isEqualTo("kubernetes");
+        assertThat(env(c, "TWINCLOUD_ARBITER_KUBERNETES_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
+                .isEqualTo("metadata.namespace");
+        assertThat(env(c, "TWINCLOUD_ARBITER_KUBERNETES_CONFIG_MAP").getValue()).isEqualTo("twincloud-arbiter-state");
+        assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isTrue();
+        assertThat(ofKind(docs, "PersistentVolumeClaim")).as("the state is in the ConfigMap").isEmpty();
+        assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getName().equals("state"))
+                .singleElement().satisfies(v -> assertThat(v.getEmptyDir()).as("only the replica's own history").isNotNull());
+        Role role = StrictModel.parse(one(docs, "Role", "twincloud-arbiter-state"), Role.class);
+        assertThat(role.getRules()).allSatisfy(r -> {
+            assertThat(r.getApiGroups()).containsExactly("");
+            assertThat(r.getResources()).containsExactly("configmaps");
+        });
+        assertThat(role.getRules()).anySatisfy(r -> {
+            assertThat(r.getResourceNames()).containsExactly("twincloud-arbiter-state");
+            assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "update");
+        });
+        assertThat(role.getRules()).filteredOn(r -> r.getResourceNames().isEmpty())
+                .singleElement().satisfies(r -> assertThat(r.getVerbs()).containsExactly("create"));
+        assertThat(one(docs, "RoleBinding", "twincloud-arbiter-state")).isNotNull();
+
+        List<Map<String, Object>> single = Charts.render(Charts.ARBITER, VALUES, Map.of("store.kind", "kubernetes"));
+        Deployment one = StrictModel.parse(one(single, "Deployment", "twincloud-arbiter"), Deployment.class);
+        assertThat(one.getSpec().getStrategy().getType()).as("one arbiter acting at a time").isEqualTo("Recreate");
+        assertThat(one.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isTrue();
+    }
+
+    @Test
+    void theStoreIsTheFileByDefaultAndAnUnknownKindIsRefused() {
+        Deployment d = StrictModel.parse(one(Charts.render(Charts.ARBITER, VALUES), "Deployment", "twincloud-arbiter"),
+                Deployment.class);
+        assertThat(env(d.getSpec().getTemplate().getSpec().getContainers().getFirst(), "TWINCLOUD_ARBITER_STORE").getValue())
+                .isEqualTo("file");
+        assertThatThrownBy(() -> Charts.render(Charts.ARBITER, VALUES, Map.of("store.kind", "etcd")))
+                .hasMessageContaining("store.kind must be file or kubernetes");
+    }
+
     private static EnvVar env(Container c, String name) {
         return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no env " + name));

@@ -20,7 +20,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class StateStoreTest {
+class FileStateStoreTest {
 
     static final SiteId GCP = SiteId.of("gcp");
     static final SiteId AWS = SiteId.of("aws");
@@ -32,10 +32,10 @@ class StateStoreTest {
 
     @Test
     void storesTheInitialStateOnFirstStart() {
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             DurableState s = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
             assertThat(s.epoch()).isEqualTo(1);
-            assertThat(dir.resolve(StateStore.STATE_FILE)).exists();
+            assertThat(dir.resolve(FileStateStore.STATE_FILE)).exists();
         }
     }
 
@@ -44,14 +44,14 @@ class StateStoreTest {
         var switching = new DurableState(7, AWS, Durability.ASYNC, true, true,
                 Optional.of(new DurableState.Switchover(AWS, GCP, Instant.parse("2026-11-28T12:00:00.123456789Z"))),
                 42, 6, true);
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
             store.save(switching);
         }
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(switching);
         }
-        assertThat(dir.resolve(StateStore.TEMP_FILE)).doesNotExist();
+        assertThat(dir.resolve(FileStateStore.TEMP_FILE)).doesNotExist();
     }
 
     @Test
@@ -59,11 +59,11 @@ class StateStoreTest {
         var s = new DurableState(4, AWS, Durability.ASYNC, false, false, Optional.empty(), 42, 4, false,
                 new ReportOrder(1764400000123L, 77), Map.of(AWS, new ReportOrder(1764400000123L, 109),
                 GCP, new ReportOrder(1764400000456L, 3)));
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
             store.save(s);
         }
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             DurableState loaded = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
             assertThat(loaded).isEqualTo(s);
             assertThat(loaded.heardOf(AWS)).isEqualTo(new ReportOrder(1764400000123L, 109));
@@ -72,18 +72,18 @@ class StateStoreTest {
 
     @Test
     void aStateFileFromBeforeTheBarrierLoadsWithTheBarrierUnknownAndNothingHeard() throws IOException {
-        Files.writeString(dir.resolve(StateStore.STATE_FILE), """
+        Files.writeString(dir.resolve(FileStateStore.STATE_FILE), """
                 {"format":1,"savedAt":"2026-11-28T12:00:00Z","state":{"epoch":3,"writer":"aws","mode":"ASYNC",
                  "writerSync":false,"standbyEligible":false,"switchover":null,"systemId":42,"leaseEpoch":3,
                  "leaseReleased":false}}""");
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             DurableState loaded = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
             assertThat(loaded.epoch()).isEqualTo(3);
             assertThat(loaded.barrier()).isEqualTo(ReportOrder.UNKNOWN);
             assertThat(loaded.heard()).isEmpty();
             store.save(loaded);
         }
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)).barrier())
                     .as("still unknown once stored again in the new format").isEqualTo(ReportOrder.UNKNOWN);
         }
@@ -91,11 +91,11 @@ class StateStoreTest {
 
     @Test
     void refusesAHeardPlaceOfAnUnknownSite() throws IOException {
-        Files.writeString(dir.resolve(StateStore.STATE_FILE), """
+        Files.writeString(dir.resolve(FileStateStore.STATE_FILE), """
                 {"format":1,"state":{"epoch":3,"writer":"aws","mode":"ASYNC","writerSync":false,"standbyEligible":false,
                  "switchover":null,"systemId":42,"leaseEpoch":3,"leaseReleased":false,
                  "barrier":{"incarnation":5,"sequence":9},"heard":{"azure":{"incarnation":5,"sequence":40}}}}""");
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
                     .isInstanceOf(StartupRefused.class)
                     .hasMessageContaining("heard places name sites that are not configured: [azure]");
@@ -104,23 +104,23 @@ class StateStoreTest {
 
     @Test
     void refusesToStartOnACorruptStateFile() throws IOException {
-        Files.writeString(dir.resolve(StateStore.STATE_FILE), "{\"format\":1,\"state\":{\"epoch\":3,\"wri");
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        Files.writeString(dir.resolve(FileStateStore.STATE_FILE), "{\"format\":1,\"state\":{\"epoch\":3,\"wri");
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
                     .isInstanceOf(StartupRefused.class)
-                    .hasMessageContaining("the state file " + dir.resolve(StateStore.STATE_FILE).toAbsolutePath())
+                    .hasMessageContaining("the state file " + dir.resolve(FileStateStore.STATE_FILE).toAbsolutePath())
                     .hasMessageContaining("is corrupt or unusable: it is not valid state JSON")
                     .satisfies(e -> assertThat(((StartupRefused) e).action()).contains("Restore state.json"));
         }
-        assertThat(Files.readString(dir.resolve(StateStore.STATE_FILE))).as("never overwritten").contains("\"epoch\":3");
+        assertThat(Files.readString(dir.resolve(FileStateStore.STATE_FILE))).as("never overwritten").contains("\"epoch\":3");
     }
 
     @Test
     void refusesAStateFileThatDoesNotFitTheConfiguredSites() throws IOException {
-        Files.writeString(dir.resolve(StateStore.STATE_FILE), """
+        Files.writeString(dir.resolve(FileStateStore.STATE_FILE), """
                 {"format":1,"state":{"epoch":3,"writer":"azure","mode":"SYNC","writerSync":false,"standbyEligible":false,
                  "switchover":null,"systemId":0,"leaseEpoch":3,"leaseReleased":false}}""");
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
                     .isInstanceOf(StartupRefused.class)
                     .hasMessageContaining("writer 'azure' is not one of the configured sites [gcp, aws]");
@@ -129,8 +129,8 @@ class StateStoreTest {
 
     @Test
     void refusesAnEmptyStateFile() throws IOException {
-        Files.writeString(dir.resolve(StateStore.STATE_FILE), "");
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        Files.writeString(dir.resolve(FileStateStore.STATE_FILE), "");
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThatThrownBy(() -> store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)))
                     .isInstanceOf(StartupRefused.class).hasMessageContaining("corrupt");
         }
@@ -138,29 +138,29 @@ class StateStoreTest {
 
     @Test
     void ignoresASaveThatWasInterruptedBeforeItsRename() throws IOException {
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             store.loadOrCreate(() -> DurableState.initial(AWS, Durability.ASYNC));
         }
-        Files.writeString(dir.resolve(StateStore.TEMP_FILE), "{\"format\":1,\"sta");
-        try (StateStore store = StateStore.open(dir, CONFIG)) {
+        Files.writeString(dir.resolve(FileStateStore.TEMP_FILE), "{\"format\":1,\"sta");
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
             assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)).writer()).isEqualTo(AWS);
         }
-        assertThat(dir.resolve(StateStore.TEMP_FILE)).doesNotExist();
+        assertThat(dir.resolve(FileStateStore.TEMP_FILE)).doesNotExist();
     }
 
     @Test
     void refusesASecondArbiterOnTheSameDirectory() {
-        try (StateStore first = StateStore.open(dir, CONFIG)) {
-            assertThatThrownBy(() -> StateStore.open(dir, CONFIG))
+        try (FileStateStore first = FileStateStore.open(dir, CONFIG)) {
+            assertThatThrownBy(() -> FileStateStore.open(dir, CONFIG))
                     .isInstanceOf(StartupRefused.class).hasMessageContaining("another arbiter is using the state directory");
         }
-        StateStore.open(dir, CONFIG).close(); // released on close
+        FileStateStore.open(dir, CONFIG).close(); // released on close
     }
 
     @Test
     void aSharedStoreRefusesToOverwriteAStateAnotherReplicaStored() {
-        StateStore old = StateStore.openShared(dir, CONFIG);
-        StateStore next = StateStore.openShared(dir, CONFIG); // no file lock: the election is the lock
+        FileStateStore old = FileStateStore.openShared(dir, CONFIG);
+        FileStateStore next = FileStateStore.openShared(dir, CONFIG); // no file lock: the election is the lock
         DurableState first = old.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
         DurableState loaded = next.loadOrCreate(() -> DurableState.initial(AWS, Durability.SYNC));
         assertThat(loaded).isEqualTo(first);
@@ -171,7 +171,7 @@ class StateStoreTest {
         var stale = new DurableState(first.epoch() + 1, AWS, Durability.SYNC, false, false, Optional.empty(), 0, 0, false);
         assertThatThrownBy(() -> old.save(stale)).isInstanceOf(java.io.UncheckedIOException.class)
                 .hasMessageContaining("changed by another arbiter replica");
-        try (StateStore check = StateStore.open(dir, CONFIG)) {
+        try (FileStateStore check = FileStateStore.open(dir, CONFIG)) {
             assertThat(check.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(async);
         }
         next.save(first); // the replica that stored last may go on
