@@ -72,11 +72,49 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop every process of the running lab (data is kept).")
+    @Command(name = "down", mixinStandardHelpOptions = true, description = {
+            "Stop every process of the running lab (data is kept), and return once all its ports are free (at most 60 s),",
+            "so that 'lab down && lab up' works."})
     static final class Down extends Verb {
+        static final java.time.Duration WAIT = java.time.Duration.ofSeconds(60);
+
         @Override
         public Integer call() {
-            return call("POST", "down", "");
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            long started = System.nanoTime();
+            try {
+                Http.Response r = send("POST", "down", "");
+                if (r.status() != 200) {
+                    err.println("lab down: " + r.json().path("error").asString(r.body()));
+                    return 1;
+                }
+            } catch (IOException e) {
+                err.println(noLab());
+                return 1;
+            }
+            long deadline = started + WAIT.toNanos();
+            List<Integer> busy = busyPorts();
+            while (!busy.isEmpty() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return 1;
+                }
+                busy = busyPorts();
+            }
+            double secs = (System.nanoTime() - started) / 1e9;
+            if (!busy.isEmpty()) {
+                err.printf("lab down: still listening on %s after %.0f s; see %s%n", busy, secs, lab.layout().logs());
+                return 1;
+            }
+            out.printf("the lab is down (%.1f s); its data stays in %s%n", secs, lab.layout().root());
+            return 0;
+        }
+
+        private List<Integer> busyPorts() {
+            return lab.layout().ports().stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         }
     }
 

@@ -95,13 +95,7 @@ public final class Lab implements AutoCloseable {
 
     /** Every port of the layout must be free before anything starts: two labs cannot share ports. */
     private void checkPortsFree() {
-        List<Integer> ports = new ArrayList<>(List.of(layout.arbiterPort(), layout.edgePort(), layout.linkControlPort(),
-                layout.labControlPort()));
-        for (SiteId site : LabLayout.SITES) {
-            ports.addAll(List.of(layout.pgPort(site), layout.agentPort(site), layout.apiPort(site),
-                    layout.arbiterLinkPort(site), layout.peerPgLinkPort(site), layout.peerAgentLinkPort(site)));
-        }
-        List<Integer> taken = ports.stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
+        List<Integer> taken = layout.ports().stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         if (!taken.isEmpty()) {
             throw new IllegalStateException("port(s) " + taken + " of this lab (base port " + layout.basePort()
                     + ") are in use: is another lab running? Stop it ('twincloud lab down') or pick another --base-port");

@@ -82,6 +82,16 @@ public record LabLayout(Path root, int basePort) {
         return basePort + 34 + SITES.indexOf(from);
     }
 
+    /** Every port this lab listens on (the APIs' health ports aside): all must be free before it starts. */
+    public List<Integer> ports() {
+        List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort()));
+        for (SiteId site : SITES) {
+            ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
+                    peerAgentLinkPort(site)));
+        }
+        return List.copyOf(ports);
+    }
+
     public static SiteId peer(SiteId site) {
         return SITES.get(1 - SITES.indexOf(site));
     }
