@@ -107,29 +107,19 @@ public final class LabTarget implements DrillTarget {
             case CHECK_ARBITER_REFUSES -> {
                 // The arbiter restarted from the old copy may still be starting (a JVM, seconds on a busy machine),
                 // and refuses a site on its first heartbeat after that: wait for the alert, bounded.
-                java.util.List<String> alerts = java.util.List.of();
-                boolean refused = false;
-                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                while (!refused && System.nanoTime() < deadline) {
-                    try {
-                        alerts = lab.arbiterStatus().alerts();
-                    } catch (IOException | RuntimeException e) {
-                        alerts = java.util.List.of("status not answered: " + e.getMessage());
-                    }
-                    refused = alerts.stream().anyMatch(a -> a.contains("restored from an old copy"));
-                    if (!refused) {
-                        try {
-                            Thread.sleep(200);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new IOException("interrupted while waiting for the arbiter's epoch alert", e);
-                        }
-                    }
+                String problem = null;
+                try {
+                    dev.twincloud.lab.supervisor.Http.await("the arbiter's epoch alert", lab.arbiterUrl() + "/v1/status",
+                            operatorToken(), Duration.ofSeconds(20), r -> r.status() == 200
+                                    && r.as(dev.twincloud.core.protocol.ArbiterStatus.class).alerts().stream()
+                                            .anyMatch(alert -> alert.contains("restored from an old copy")));
+                } catch (IllegalStateException e) {
+                    problem = e.getMessage();
                 }
                 lab.restartArbiterWithState("drill-current", "drill-old");
-                if (!refused) {
-                    throw new FaultStep.NotSelfHealed("the arbiter restarted from an older state raised no epoch alert "
-                            + "within 20 s (alerts: " + alerts + "); the drill put its current state back");
+                if (problem != null) {
+                    throw new FaultStep.NotSelfHealed("the arbiter restarted from an older state raised no epoch alert: "
+                            + problem + "; the drill put its current state back");
                 }
             }
             case OPEN_TXNS, COMMIT_TXNS -> throw new IllegalStateException(action + " is played by the drill itself");

@@ -624,11 +624,6 @@ public final class Lab implements AutoCloseable {
         log.info("arbiter restarted from the state saved as {} (its state before kept as {})", name, keepAs);
     }
 
-    /** The arbiter's current status (its alerts among it). */
-    public ArbiterStatus arbiterStatus() throws IOException {
-        return Http.get(arbiterUrl() + "/v1/status", secrets.operatorToken()).as(ArbiterStatus.class);
-    }
-
     public synchronized void startComponent(String name) throws IOException {
         process(name).start();
     }
