@@ -6,10 +6,6 @@ import dev.twincloud.core.protocol.PromiseRequest;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
@@ -32,22 +28,16 @@ class FailsafeRunner {
 
     private final Agent agent;
     private final Optional<URI> promiseUrl;
-    private final String token;
     private final Duration interval;
-    private final Duration timeout;
-    private final JsonMapper json;
-    private final HttpClient http;
+    private final JsonPost post;
     private volatile boolean running = true;
     private Thread loop;
 
     FailsafeRunner(Agent agent, AgentProperties props, JsonMapper json) {
         this.agent = agent;
         this.promiseUrl = Optional.ofNullable(props.peerAgentUrl()).map(u -> u.resolve("/v1/failsafe/promise"));
-        this.token = props.token();
         this.interval = props.heartbeatInterval();
-        this.timeout = props.httpTimeout();
-        this.json = json;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+        this.post = JsonPost.of(props.token(), props.httpTimeout(), json);
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -81,18 +71,7 @@ class FailsafeRunner {
         long t0 = System.nanoTime(); // docs/design.md rule 2: before the request leaves
         PromiseAnswer answer;
         try {
-            var r = HttpRequest.newBuilder(promiseUrl.orElseThrow())
-                    .timeout(timeout)
-                    .header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(request)))
-                    .build();
-            HttpResponse<byte[]> response = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
-            if (response.statusCode() != 200) {
-                throw new IOException("peer agent answered " + response.statusCode() + ": "
-                        + new String(response.body(), StandardCharsets.UTF_8));
-            }
-            answer = json.readValue(response.body(), PromiseAnswer.class);
+            answer = post.send(promiseUrl.orElseThrow(), request, PromiseAnswer.class, "peer agent");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
