@@ -46,9 +46,8 @@ public final class PromiseKeeper {
     private SiteId writer;
     /** Promotions are held until then (nanoTime). */
     private long holdUntilNanos;
-    /** The end of the latest promise itself, without the margin (nanoTime); what reports state. */
+    /** The end of the latest promise itself, without the margin (nanoTime; the start until one is given). */
     private long promisedUntilNanos;
-    private boolean promised;
 
     public PromiseKeeper(Duration duration, Duration margin, long maxLagBytes, long startNanos) {
         if (duration.isNegative() || duration.isZero() || margin.isNegative() || maxLagBytes < 0) {
@@ -81,10 +80,9 @@ public final class PromiseKeeper {
             return PromiseAnswer.refuse(epoch, refusal);
         }
         long end = arrivalNanos + duration.toNanos();
-        if (!promised || end - promisedUntilNanos > 0) {
+        if (end - promisedUntilNanos > 0) {
             promisedUntilNanos = end;
         }
-        promised = true;
         long hold = end + margin.toNanos();
         if (hold - holdUntilNanos > 0) {
             holdUntilNanos = hold;
@@ -129,6 +127,6 @@ public final class PromiseKeeper {
     /** How long the latest promise itself still lasts, in whole milliseconds rounded up, for reports (0: none). */
     public synchronized long promiseMillis(long nowNanos) {
         long left = promisedUntilNanos - nowNanos;
-        return !promised || left <= 0 ? 0 : (left + 999_999) / 1_000_000;
+        return left <= 0 ? 0 : (left + 999_999) / 1_000_000;
     }
 }
