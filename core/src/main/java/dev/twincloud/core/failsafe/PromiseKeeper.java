@@ -18,7 +18,8 @@ import java.util.Objects;
  * <p>The standby promises the writer of the newest epoch it was told of ({@link #assigned}) not to be
  * promoted for {@code duration} from the request's arrival, only while it follows that writer: it runs
  * as a standby, streams from it, and lags at most {@code maxLagBytes} behind the position the writer
- * sent. It then holds every promotion until the latest promise has ended plus {@code margin}. An agent
+ * sent. A run that has not been told of any epoch yet (the agent just started and the arbiter has not
+ * answered it) takes the asking writer's epoch and writer as the newest it knows. It then holds every promotion until the latest promise has ended plus {@code margin}. An agent
  * that (re)starts does not know what an earlier run promised: it holds promotions for one promise and
  * margin from its start.
  *
@@ -79,6 +80,13 @@ public final class PromiseKeeper {
         if (refusal != null) {
             return PromiseAnswer.refuse(epoch, refusal);
         }
+        if (writer == null) {
+            // A fresh run, not yet answered by the arbiter, takes the asking writer's epoch as the newest
+            // it knows. Safe: a newer epoch that promotes this site waits out this promise (and this
+            // run's start hold) like any other.
+            epoch = request.epoch();
+            writer = request.writer();
+        }
         long end = arrivalNanos + duration.toNanos();
         if (end - promisedUntilNanos > 0) {
             promisedUntilNanos = end;
@@ -91,13 +99,10 @@ public final class PromiseKeeper {
     }
 
     private String refusal(PromiseRequest r, Self self) {
-        if (writer == null) {
-            return "no assignment from the arbiter yet";
-        }
-        if (epoch != r.epoch()) {
+        if (writer != null && epoch != r.epoch()) {
             return "this standby knows epoch " + epoch + ", the request is of " + r.epoch();
         }
-        if (!r.writer().equals(writer)) {
+        if (writer != null && !r.writer().equals(writer)) {
             return "the writer of epoch " + epoch + " is " + writer + ", not " + r.writer();
         }
         if (self.state() != SiteState.STANDBY || self.role() != DbRole.STANDBY) {

@@ -68,8 +68,27 @@ class PromiseKeeperTest {
                 5_000 * MS).why()).contains("not a running standby");
         assertThat(k.consider(ask(3, 1101), FOLLOWING, 5_000 * MS).why()).contains("lagging 101 bytes");
         assertThat(k.consider(ask(3, 1100), FOLLOWING, 5_000 * MS).granted()).isTrue();
-        assertThat(new PromiseKeeper(Duration.ofMillis(2500), Duration.ofMillis(250), 100, 0)
-                .consider(ask(3, 1000), FOLLOWING, 5_000 * MS).why()).contains("no assignment");
+    }
+
+    /**
+     * A run the arbiter has not answered yet takes the first writer that asks as the writer of the
+     * newest epoch; its promise holds promotions like any other, and the arbiter's newer epoch still
+     * ends the promises.
+     */
+    @Test
+    void aFreshRunTakesTheAskingWritersEpochUntilTheArbiterSaysMore() {
+        var k = new PromiseKeeper(Duration.ofMillis(2500), Duration.ofMillis(250), 100, 0);
+        assertThat(k.consider(ask(3, 1101), FOLLOWING, 5_000 * MS).why()).as("still judged").contains("lagging");
+        assertThat(k.consider(ask(3, 1000), new PromiseKeeper.Self(SiteState.STANDBY, DbRole.STANDBY, false, new Lsn(1000)),
+                5_000 * MS).why()).contains("not streaming");
+        assertThat(k.consider(ask(3, 1000), FOLLOWING, 5_000 * MS).granted()).isTrue();
+        assertThat(k.consider(ask(2, 1000), FOLLOWING, 5_100 * MS).why()).as("an older epoch after it").contains("knows epoch 3");
+        assertThat(k.consider(new PromiseRequest(AWS, 3, new Lsn(1000)), FOLLOWING, 5_100 * MS).why())
+                .contains("writer of epoch 3 is gcp");
+        k.assigned(4, AWS);
+        assertThat(k.consider(ask(3, 1000), FOLLOWING, 6_000 * MS).granted()).isFalse();
+        assertThat(k.promotionHeld(7_749 * MS)).as("the promise given before the arbiter answered").isTrue();
+        assertThat(k.promotionHeld(7_750 * MS)).isFalse();
     }
 
     /** The assignment that promotes this site is recorded before the promotion check: later requests are refused. */
