@@ -84,6 +84,11 @@ public final class BackendPool {
         });
     }
 
+    /** Whether some backend is healthy now (the last resort does not count). */
+    public boolean anyHealthy() {
+        return healthyCount() > 0;
+    }
+
     /** The backend that should get traffic now, or empty when none is healthy. */
     public Optional<Backend> active() {
         return pick(false);

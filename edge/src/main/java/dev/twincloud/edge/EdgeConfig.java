@@ -28,7 +28,9 @@ public record EdgeConfig(
      *
      * <ul>
      *   <li>{@code lab}: the lab's fast checks — every 100 ms, 80 ms timeout, 1 success to adopt, 2
-     *       failures to drop — and a definitive "not the writer" drops a backend at once.</li>
+     *       failures to drop — and a definitive "not the writer" drops a backend at once; while no
+     *       backend is healthy it probes every 10 ms, so a new writer is found as soon as it is one (the
+     *       lab's stand-in for being told of it — no cloud load balancer can).</li>
      *   <li>{@code cloud}: exactly the GCP global load balancer's health check that deploy/terraform
      *       configures — every 1 s, 1 s timeout, healthy threshold 1, unhealthy threshold 2 — and, like
      *       GCP, every failed probe counts the same (an LB cannot tell "not the writer" from "slow").</li>
@@ -37,18 +39,22 @@ public record EdgeConfig(
      * </ul>
      */
     public enum Profile {
-        DEFAULT(500, 400, 2, 2, false),
-        LAB(100, 80, 1, 2, true),
-        CLOUD(1000, 1000, 1, 2, false);
+        DEFAULT(500, 400, 2, 2, false, 500),
+        LAB(100, 80, 1, 2, true, 10),
+        CLOUD(1000, 1000, 1, 2, false, 1000);
 
         public final long intervalMs;
+        /** Time between probes of one backend while no backend is healthy (at most the interval). */
+        public final long noneHealthyIntervalMs;
         public final long timeoutMs;
         public final int healthyThreshold;
         public final int unhealthyThreshold;
         public final boolean definitiveDownAtOnce;
 
-        Profile(long intervalMs, long timeoutMs, int healthy, int unhealthy, boolean definitiveDownAtOnce) {
+        Profile(long intervalMs, long timeoutMs, int healthy, int unhealthy, boolean definitiveDownAtOnce,
+                long noneHealthyIntervalMs) {
             this.intervalMs = intervalMs;
+            this.noneHealthyIntervalMs = noneHealthyIntervalMs;
             this.timeoutMs = timeoutMs;
             this.healthyThreshold = healthy;
             this.unhealthyThreshold = unhealthy;
@@ -81,8 +87,9 @@ public record EdgeConfig(
               --health-path PATH       health endpoint probed on each backend (default /actuator/health/writer)
               --profile lab|cloud      health-check settings: lab = 100 ms / 80 ms / 1 / 2, a definitive
                                        "not the writer" (503 + Twincloud-Writer: not-writer) drops a site at
-                                       once; cloud = 1000 ms / 1000 ms / 1 / 2 like the GCP load balancer,
-                                       every failure counts the same. The flags below override it.
+                                       once, and while no site is healthy it probes every 10 ms; cloud =
+                                       1000 ms / 1000 ms / 1 / 2 like the GCP load balancer, every failure
+                                       counts the same. The flags below override it.
               --interval-ms N          time between probes of one backend (default 500)
               --timeout-ms N           probe timeout, <= interval; a timeout is a failure (default 400)
               --healthy-threshold N    consecutive successes to become healthy (default 2)
@@ -135,6 +142,12 @@ public record EdgeConfig(
         if (healthyThreshold < 1 || unhealthyThreshold < 1) {
             throw new IllegalArgumentException("thresholds must be >= 1");
         }
+    }
+
+    /** Time between probes of one backend while no backend is healthy: the profile's, never more than {@link #interval}. */
+    public Duration noneHealthyInterval() {
+        Duration fast = Duration.ofMillis(profile.noneHealthyIntervalMs);
+        return fast.compareTo(interval) < 0 ? fast : interval;
     }
 
     /** Worst-case time from a backend's failure until the edge stops sending it traffic. */

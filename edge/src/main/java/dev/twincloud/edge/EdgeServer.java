@@ -35,7 +35,7 @@ public final class EdgeServer implements AutoCloseable {
         this.pool = new BackendPool(config.backends(), config.healthyThreshold(), config.unhealthyThreshold(),
                 config.definitiveDownAtOnce(), metrics, clock);
         this.prober = prober;
-        this.checker = new HealthChecker(pool, prober, config.interval());
+        this.checker = new HealthChecker(pool, prober, config.interval(), config.noneHealthyInterval());
 
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("edge");
@@ -54,10 +54,11 @@ public final class EdgeServer implements AutoCloseable {
         server.start();
         checker.start();
         log.info("edge listening on http://{}:{} for {}; profile {}: health {} every {} ms, timeout {} ms, "
-                        + "thresholds {}/{}, a definitive \"not the writer\" {}; worst-case detection {} ms "
+                        + "({} ms while none is healthy), thresholds {}/{}, a definitive \"not the writer\" {}; worst-case detection {} ms "
                         + "({} ms when the site answers \"not the writer\"), adoption {} ms",
                 config.host(), port(), describe(config.backends()), config.profile().flag(), config.healthPath(),
-                config.interval().toMillis(), config.timeout().toMillis(), config.healthyThreshold(),
+                config.interval().toMillis(), config.timeout().toMillis(), config.noneHealthyInterval().toMillis(),
+                config.healthyThreshold(),
                 config.unhealthyThreshold(), config.definitiveDownAtOnce() ? "drops a site at once" : "counts as one failure",
                 config.detectionTime().toMillis(), config.definitiveDetectionTime().toMillis(),
                 config.adoptionTime().toMillis());

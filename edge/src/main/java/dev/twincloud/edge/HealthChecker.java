@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Probes every backend once per interval, each on its own virtual thread so that one slow backend
  * never delays the verdict on another. Probes of one backend never overlap: the next starts one
- * interval after the previous one started, or right after it ended if it took longer.
+ * interval after the previous one started, or right after it ended if it took longer. While no
+ * backend is healthy the pause is the (shorter) none-healthy interval instead, so the edge finds a
+ * new writer soon after it became one.
  */
 public final class HealthChecker implements AutoCloseable {
 
@@ -19,13 +21,19 @@ public final class HealthChecker implements AutoCloseable {
     private final BackendPool pool;
     private final Prober prober;
     private final Duration interval;
+    private final Duration noneHealthyInterval;
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
     public HealthChecker(BackendPool pool, Prober prober, Duration interval) {
+        this(pool, prober, interval, interval);
+    }
+
+    public HealthChecker(BackendPool pool, Prober prober, Duration interval, Duration noneHealthyInterval) {
         this.pool = pool;
         this.prober = prober;
         this.interval = interval;
+        this.noneHealthyInterval = noneHealthyInterval;
     }
 
     public synchronized void start() {
@@ -39,7 +47,6 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     private void loop(Backend backend) {
-        long intervalNanos = interval.toNanos();
         while (running) {
             long started = System.nanoTime();
             Prober.Result r;
@@ -52,6 +59,7 @@ public final class HealthChecker implements AutoCloseable {
                 return;
             }
             pool.record(backend, r);
+            long intervalNanos = (pool.anyHealthy() ? interval : noneHealthyInterval).toNanos();
             long wait = intervalNanos - (System.nanoTime() - started);
             if (wait > 0) {
                 LockSupport.parkNanos(wait); // bounded: at most one interval

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -177,6 +178,9 @@ public final class LocalPostgresDriver implements PostgresDriver {
         }
     }
 
+    private static final Duration PROMOTE_WAIT = Duration.ofSeconds(5);
+    private static final Duration PROMOTE_POLL = Duration.ofMillis(5);
+
     /** Plain {@code pg_promote}: the arbiter promotes only a standby it has proven safe; no token here. */
     @Override
     public StepResult promote(Optional<String> promotionToken) {
@@ -190,11 +194,22 @@ public final class LocalPostgresDriver implements PostgresDriver {
                     return StepResult.done("promoted");
                 }
             }
-            // wait up to 5 s inside the server; the standby.signal file goes away with promotion
-            try (var rs = s.executeQuery("SELECT pg_promote(true, 5)")) {
+            // Signal, then watch for the end of recovery every 5 ms for up to 5 s: pg_promote's own wait
+            // looks only every 100 ms (PostgreSQL's WAITS_PER_SECOND), which a switchover pays in full.
+            try (var rs = s.executeQuery("SELECT pg_promote(false)")) {
                 rs.next();
-                return rs.getBoolean(1) ? StepResult.done("promoted") : StepResult.retry("promotion in progress");
             }
+            long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
+            do {
+                try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        return StepResult.done("promoted");
+                    }
+                }
+                LockSupport.parkNanos(PROMOTE_POLL.toNanos());
+            } while (System.nanoTime() - deadline < 0);
+            return StepResult.retry("promotion in progress");
         } catch (SQLException e) {
             return StepResult.failed("promote: " + e.getMessage());
         }

@@ -136,12 +136,18 @@ class HttpArbiterClientTest {
                  "promotionToken":"%s"}""".formatted(TOKEN));
         Assignment promote = client.heartbeat(fenced(Optional.empty()));
         assertThat(promote.promotionToken()).contains(TOKEN);
+        assertThat(promote.hurry()).isFalse();
+
+        answer.set("""
+                {"epoch":2,"goal":"PRIMARY_ASYNC","writer":"aws","why":"writer of epoch 2","hurry":true}""");
+        assertThat(client.heartbeat(fenced(Optional.empty())).hurry()).isTrue();
 
         answer.set("""
                 {"epoch":2,"goal":"PRIMARY_SYNC","writer":"aws","syncStandby":"gcp","lease":{"epoch":2,"ttlMillis":2500},
                  "why":"writer of epoch 2"}""");
         Assignment old = client.heartbeat(fenced(Optional.empty()));
         assertThat(old.promotionToken()).isEmpty();
+        assertThat(old.hurry()).as("an older arbiter asks for no hurry").isFalse();
         assertThat(old.syncStandby()).contains(GCP);
         assertThat(old.lease()).contains(new LeaseGrant(2, 2500));
     }

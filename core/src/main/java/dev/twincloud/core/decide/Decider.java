@@ -587,8 +587,10 @@ public final class Decider {
 
         Decision result() {
             Map<SiteId, Assignment> out = new HashMap<>();
+            boolean hurry = changeUnderWay();
             for (SiteId site : config.sites()) {
-                out.put(site, assignment(site));
+                Assignment a = assignment(site);
+                out.put(site, hurry ? hurried(a) : a);
             }
             return new Decision(st, out, events, alerts);
         }
@@ -619,6 +621,21 @@ public final class Decider {
                 return standDown(site, current, "wait until " + d.writer() + " runs as primary of epoch " + d.epoch());
             }
             return standDown(site, STANDBY, "follow " + d.writer());
+        }
+
+        /**
+         * A switchover is in progress, or the current epoch's writer has not had its first lease yet
+         * (it is promoting): every step left waits for a site's next report, so both sites are asked
+         * to report soon. Only a timing hint; nothing depends on it being followed.
+         */
+        boolean changeUnderWay() {
+            DurableState d = d();
+            return d.switchover().isPresent() || d.leaseEpoch() != d.epoch();
+        }
+
+        static Assignment hurried(Assignment a) {
+            return new Assignment(a.epoch(), a.goal(), a.writer(), a.syncStandby(), a.lease(), a.why(),
+                    a.promotionToken(), true);
         }
 
         Assignment standDown(SiteId site, SiteState goal, String why) {

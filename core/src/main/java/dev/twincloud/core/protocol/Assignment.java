@@ -1,5 +1,7 @@
 package dev.twincloud.core.protocol;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.twincloud.core.fsm.SiteState;
 import java.util.Objects;
 import java.util.Optional;
@@ -13,6 +15,9 @@ import java.util.Optional;
  *                       writer's demotion token ({@link AgentReport#demotionToken()}), to promote
  *                       with; empty otherwise (and always after an unplanned failover or a forced
  *                       promotion)
+ * @param hurry          a switchover or the new writer's first lease is under way: the site should send
+ *                       its next heartbeat soon rather than after the usual interval, so no step of the
+ *                       change waits for a heartbeat (false from an arbiter that does not send it)
  */
 public record Assignment(
         long epoch,
@@ -21,7 +26,28 @@ public record Assignment(
         Optional<SiteId> syncStandby,
         Optional<LeaseGrant> lease,
         String why,
-        Optional<String> promotionToken) {
+        Optional<String> promotionToken,
+        boolean hurry) {
+
+    /** From JSON: an older arbiter sends no {@code hurry}; it reads as false, not as an error. */
+    @JsonCreator
+    static Assignment fromJson(
+            @JsonProperty("epoch") long epoch,
+            @JsonProperty("goal") SiteState goal,
+            @JsonProperty("writer") SiteId writer,
+            @JsonProperty("syncStandby") Optional<SiteId> syncStandby,
+            @JsonProperty("lease") Optional<LeaseGrant> lease,
+            @JsonProperty("why") String why,
+            @JsonProperty("promotionToken") Optional<String> promotionToken,
+            @JsonProperty("hurry") Boolean hurry) {
+        return new Assignment(epoch, goal, writer, syncStandby, lease, why, promotionToken, hurry != null && hurry);
+    }
+
+    /** An assignment that does not ask for a hurried heartbeat. */
+    public Assignment(long epoch, SiteState goal, SiteId writer, Optional<SiteId> syncStandby,
+                      Optional<LeaseGrant> lease, String why, Optional<String> promotionToken) {
+        this(epoch, goal, writer, syncStandby, lease, why, promotionToken, false);
+    }
 
     public Assignment {
         Objects.requireNonNull(goal, "goal");

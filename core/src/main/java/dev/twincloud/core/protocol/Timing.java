@@ -20,6 +20,13 @@ public final class Timing {
     public static final long MARGIN_MS = 250;
     /** Time between two heartbeats of an agent. */
     public static final long HEARTBEAT_INTERVAL_MS = 100;
+    /**
+     * Time between two heartbeats while the arbiter asks for a hurry ({@link Assignment#hurry()}: a
+     * switchover or a new writer's first lease under way), so no step waits a whole interval.
+     */
+    public static final long HURRIED_HEARTBEAT_INTERVAL_MS = 10;
+    /** An agent hurries at most this long in a row, whatever the arbiter says (bounds the extra load). */
+    public static final long HURRY_AT_MOST_MS = 5_000;
     /** A site whose last heartbeat is older than this is not fresh. */
     public static final long REPORT_TIMEOUT_MS = 1500;
     /** Sync mode: how long the writer may miss its standby before the arbiter lets it drop to async. */
@@ -32,6 +39,8 @@ public final class Timing {
     public static final Duration LEASE_TTL = Duration.ofMillis(LEASE_TTL_MS);
     public static final Duration MARGIN = Duration.ofMillis(MARGIN_MS);
     public static final Duration HEARTBEAT_INTERVAL = Duration.ofMillis(HEARTBEAT_INTERVAL_MS);
+    public static final Duration HURRIED_HEARTBEAT_INTERVAL = Duration.ofMillis(HURRIED_HEARTBEAT_INTERVAL_MS);
+    public static final Duration HURRY_AT_MOST = Duration.ofMillis(HURRY_AT_MOST_MS);
     public static final Duration REPORT_TIMEOUT = Duration.ofMillis(REPORT_TIMEOUT_MS);
     public static final Duration STANDBY_LOSS_TIMEOUT = Duration.ofMillis(STANDBY_LOSS_TIMEOUT_MS);
     public static final Duration SWITCHOVER_TIMEOUT = Duration.ofMillis(SWITCHOVER_TIMEOUT_MS);

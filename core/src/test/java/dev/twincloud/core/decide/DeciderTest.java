@@ -268,6 +268,33 @@ class DeciderTest {
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.STANDBY);
     }
 
+    /**
+     * Both sites are asked to hurry their heartbeats from the switchover's start until the new writer
+     * has its first lease — every step of a switchover waits for a report (issue 11's half second) —
+     * and not in the steady state before or after.
+     */
+    @Test
+    void bothSitesHurryFromTheSwitchoverUntilTheNewWritersFirstLease() {
+        var f = Fixture.syncWithGcpWriting();
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).hurry()).as("steady").isFalse();
+        assertThat(d.assignmentFor(AWS).hurry()).isFalse();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).hurry()).as("fence now").isTrue();
+        assertThat(d.assignmentFor(AWS).hurry()).isTrue();
+        f.advance(100);
+        f.heartbeat(f.fenced(GCP, 180));
+        d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(d.state().durable().writer()).isEqualTo(AWS);
+        assertThat(d.assignmentFor(AWS).hurry()).as("promote").isTrue();
+        assertThat(d.assignmentFor(GCP).hurry()).isTrue();
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 250));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+        assertThat(d.assignmentFor(AWS).hurry()).as("first lease granted").isFalse();
+        assertThat(d.assignmentFor(GCP).hurry()).isFalse();
+    }
+
     /** What a CloudNativePG site reports as its demotion token (opaque to the arbiter). */
     static final Optional<String> GCP_TOKEN = Optional.of("eyJkYXRhYmFzZVN5c3RlbUlkZW50aWZpZXIiOiI3MDAwMDAwMDAxIn0=");
 
