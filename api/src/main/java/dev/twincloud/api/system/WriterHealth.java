@@ -104,7 +104,7 @@ public class WriterHealth implements SmartLifecycle {
 
     private volatile Snapshot snapshot;
     private volatile boolean running;
-    private Thread refresher;
+    private volatile Thread refresher;
     private Connection connection;
     private boolean hasProblemFunction;
     private boolean hasLeftFunction;
@@ -141,6 +141,23 @@ public class WriterHealth implements SmartLifecycle {
         this.timeout = timeout;
         this.nanoTime = nanoTime;
     }
+
+    /**
+     * A health probe got an answer other than {@link Verdict#WRITER}: refresh now rather than after the
+     * interval (at most every {@link #NUDGE_GAP}), so a probe soon after finds a new writer's UP. The
+     * edge probes quickly while no site is healthy; this keeps the refresh from being what it waits for.
+     * Never blocks.
+     */
+    public void probedNotWriter() {
+        Snapshot s = snapshot;
+        Thread t = refresher;
+        if (t != null && s != null && nanoTime.getAsLong() - s.sentNanos() >= NUDGE_GAP.toNanos()) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** The shortest time between two refreshes a probe can cause. */
+    static final Duration NUDGE_GAP = Duration.ofMillis(10);
 
     /** The current answer; never blocks. */
     public Answer answer() {
@@ -209,7 +226,7 @@ public class WriterHealth implements SmartLifecycle {
             logChange(old, s);
             long wait = interval.toNanos() - (nanoTime.getAsLong() - sent);
             if (wait > 0) {
-                LockSupport.parkNanos(wait);
+                LockSupport.parkNanos(wait); // or less: probedNotWriter unparks
             }
         }
         closeConnection();

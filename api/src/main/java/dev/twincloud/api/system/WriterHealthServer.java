@@ -92,6 +92,9 @@ public class WriterHealthServer implements SmartLifecycle {
                 return;
             }
             WriterHealth.Answer a = health.answer();
+            if (!a.up()) {
+                health.probedNotWriter();
+            }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("status", a.up() ? "UP" : "DOWN");
             body.put("verdict", a.verdict().header());

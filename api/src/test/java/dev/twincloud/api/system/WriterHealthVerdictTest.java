@@ -103,4 +103,24 @@ class WriterHealthVerdictTest {
                 Duration.ofSeconds(1), System::nanoTime))
                 .hasMessageContaining("twincloud.api.health.refresh-interval must be >= 10ms");
     }
+
+    /** A probe answered "not the writer" makes the refresher look again now, not after its interval. */
+    @Test
+    void aProbeThatFindsNoWriterRefreshesAtOnce() throws Exception {
+        var slow = new WriterHealth("jdbc:postgresql://127.0.0.1:1/none", "u", "", true, Duration.ofSeconds(10),
+                Duration.ofSeconds(20), Duration.ofMillis(1500), System::nanoTime);
+        slow.start();
+        try {
+            Thread.sleep(300);
+            assertThat(slow.answer().ageMs()).as("no refresh within the 10 s interval").isGreaterThanOrEqualTo(250);
+            slow.probedNotWriter();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (slow.answer().ageMs() >= 250 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(slow.answer().ageMs()).as("refreshed after the probe").isLessThan(250);
+        } finally {
+            slow.stop();
+        }
+    }
 }

@@ -6,6 +6,7 @@ import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * Unplanned RTO and switchover write unavailability, repeated on one lab at its default settings:
  * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=FailoverBenchmark -Dbench=true -Dbench.runs=6
- * -Dsurefire.failIfNoSpecifiedTests=false}. Prints the
+ * -Dsurefire.failIfNoSpecifiedTests=false}; {@code -Dbench.switchovers=20} repeats the switchover a
+ * different number of times (default: {@code bench.runs}); {@code -Dbench.edgeProfile=cloud} uses the
+ * edge's cloud health checks (default {@code lab}). Prints the
  * figures and writes them to {@code lab/target/failover-benchmark.md}. Not part of {@code verify}.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
@@ -27,13 +30,16 @@ class FailoverBenchmark {
     @Test
     void unplannedRtoAndSwitchoverUnavailability() throws Exception {
         int runs = Integer.getInteger("bench.runs", 5);
+        int switchovers = Integer.getInteger("bench.switchovers", runs);
         List<Double> rto = new ArrayList<>();
         List<Double> switchover = new ArrayList<>();
         String settings;
-        try (LabHarness h = LabHarness.start("bench-failover", 25400)) {
+        var profile = LabSettings.EdgeProfile.valueOf(System.getProperty("bench.edgeProfile", "lab").toUpperCase(java.util.Locale.ROOT));
+        try (LabHarness h = LabHarness.start("bench-failover", 25400, st -> st.withEdgeProfile(profile))) {
             var st = h.lab.settings();
-            settings = "%s, lease ttl %d ms, margin %d ms, heartbeat %d ms, edge %d ms x%d/x%d".formatted(st.mode(),
-                    st.leaseTtl().toMillis(), st.margin().toMillis(), st.heartbeat().toMillis(), st.edgeInterval().toMillis(),
+            settings = "%s, lease ttl %d ms, margin %d ms, heartbeat %d ms, edge profile %s: %d ms x%d/x%d".formatted(st.mode(),
+                    st.leaseTtl().toMillis(), st.margin().toMillis(), st.heartbeat().toMillis(), st.edgeProfile().flag(),
+                    st.edgeInterval().toMillis(),
                     st.edgeHealthy(), st.edgeUnhealthy());
             for (int i = 0; i < runs; i++) {
                 SiteId w = h.awaitSteady();
@@ -50,7 +56,7 @@ class FailoverBenchmark {
                 }
                 h.lab.revive(w.name());
             }
-            for (int i = 0; i < runs; i++) {
+            for (int i = 0; i < switchovers; i++) {
                 SiteId w = h.awaitSteady();
                 SiteId s = LabLayout.peer(w);
                 try (var load = new LabHarness.Load(h.edge, "p-bench", 10)) {
@@ -74,13 +80,13 @@ class FailoverBenchmark {
         }
         String report = """
                 # Failover benchmark — %s
-                runs: %d each, lab defaults (%s)
+                runs: %d unplanned, %d switchovers, lab defaults (%s)
 
                 | figure | median ms | max ms | all runs ms |
                 |---|---|---|---|
                 | unplanned RTO (SIGKILL writer site -> first write acknowledged through the edge) | %.0f | %.0f | %s |
                 | switchover write unavailability (longest gap between acknowledged writes, 10 ms load) | %.0f | %.0f | %s |
-                """.formatted(Instant.now(), runs, settings, median(rto), max(rto), fmt(rto), median(switchover), max(switchover), fmt(switchover));
+                """.formatted(Instant.now(), runs, switchovers, settings, median(rto), max(rto), fmt(rto), median(switchover), max(switchover), fmt(switchover));
         System.out.println(report);
         Files.writeString(Path.of(System.getProperty("twincloud.home", "..")).resolve("lab/target/failover-benchmark.md"), report);
     }

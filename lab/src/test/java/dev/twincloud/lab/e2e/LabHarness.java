@@ -47,10 +47,15 @@ final class LabHarness implements AutoCloseable {
     }
 
     static LabHarness start(String name, int basePort) throws IOException {
+        return start(name, basePort, java.util.function.UnaryOperator.identity());
+    }
+
+    /** A fresh lab with the defaults as {@code tune} changes them. */
+    static LabHarness start(String name, int basePort, java.util.function.UnaryOperator<LabSettings> tune) throws IOException {
         Path root = HOME.resolve("lab").resolve("target").resolve(name);
         deleteTree(root);
         var layout = new LabLayout(root, basePort);
-        return new LabHarness(Lab.up(LabSettings.defaults(layout, HOME)));
+        return new LabHarness(Lab.up(tune.apply(LabSettings.defaults(layout, HOME))));
     }
 
     LabClient site(SiteId s) {
