@@ -263,6 +263,20 @@ class CrossReferencesTest {
         assertThat(actuatorDeniedAtTheEdge(backends, List.of())).isNotEmpty();
     }
 
+    @Test
+    void theRoute53EdgeSaysItDoesNotKeepTheActuatorOff() {
+        // route53-failover has no Cloud Armor equivalent (its records point at network load balancers,
+        // to which AWS WAF cannot attach, and Route 53's checkers need the writer path through the
+        // same entry): the module, its README and docs/deploy.md say so, so nobody picks that mode
+        // believing /actuator is closed. The first version said nothing.
+        var lb = TerraformTree.module("global-lb");
+        assertThat(lb.resources("aws_route53_record")).isNotEmpty();
+        assertThat(lb.text()).contains("No actuator filter in this mode");
+        assertThat((String) lb.variables().get("mode").get("description")).contains("route53-failover (DNS failover records; no actuator filter");
+        assertThat(read("deploy/terraform/README.md")).contains("**No actuator filter in this mode**");
+        assertThat(read("docs/deploy.md")).contains("Edge `route53-failover`: no actuator filter");
+    }
+
     // ----------------------------------------------------------- addresses
 
     @SuppressWarnings("unchecked")
@@ -983,12 +997,20 @@ class CrossReferencesTest {
         assertThat(jobsReachPrivateControlPlanes(List.of(hosted.withRunsOn("ubuntu-latest")), true, true)).isNotEmpty();
     }
 
-    /** A job with another runs-on (the broken variant). */
+    /** A job with another runs-on, or with a text replaced in it (the broken variants). */
     record ObjectNodeHolder(Job job) {
         Job withRunsOn(String runner) {
             var copy = ((com.fasterxml.jackson.databind.node.ObjectNode) job.node()).deepCopy();
             copy.put("runs-on", runner);
             return new Job(job.workflow(), job.id(), copy, job.workflowNode());
+        }
+
+        Job withText(String from, String to) {
+            try {
+                return new Job(job.workflow(), job.id(), YAML.readTree(job.node().toString().replace(from, to)), job.workflowNode());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 
@@ -1012,6 +1034,35 @@ class CrossReferencesTest {
                 assertThat(j.workflowNode().path("concurrency").path("group").asText()).as(j.workflow()).isEqualTo("deploy-sites");
             }
         }
+    }
+
+    /** Every in-cluster URL a workflow calls (http://twincloud-...) names a Service the site chart renders, on a port it has. */
+    @SuppressWarnings("unchecked")
+    static List<String> inClusterUrlsHitServicePorts(List<Job> jobs, List<Map<String, Object>> docs) {
+        List<String> problems = new ArrayList<>();
+        for (Job j : jobs) {
+            Matcher m = Pattern.compile("http://(twincloud-[a-z-]+)(?::(\\d+))?(/[^\\s\"']*)").matcher(j.node().toString());
+            while (m.find()) {
+                int port = m.group(2) == null ? 80 : Integer.parseInt(m.group(2));
+                var svc = docs.stream().filter(d -> "Service".equals(d.get("kind")) && m.group(1).equals(path(d, "metadata.name"))).findFirst();
+                if (svc.isEmpty()) {
+                    problems.add(j.workflow() + " job " + j.id() + " calls " + m.group() + ", but the chart renders no Service " + m.group(1));
+                } else if (((List<Map<String, Object>>) path(svc.get(), "spec.ports")).stream().noneMatch(p -> ((Number) p.get("port")).intValue() == port)) {
+                    problems.add(j.workflow() + " job " + j.id() + " calls " + m.group() + ", but Service " + m.group(1) + " has no port " + port);
+                }
+            }
+        }
+        return problems;
+    }
+
+    @Test
+    void theSmokeChecksCallPortsTheServicesHave() throws IOException {
+        assertThat(jobs()).anySatisfy(j -> assertThat(j.node().toString()).contains("http://twincloud-agent:"));
+        assertThat(inClusterUrlsHitServicePorts(jobs(), gcp)).isEmpty();
+        // Before the agent's health moved to its management port, the smoke check asked 8090.
+        ObjectNodeHolder smoke = new ObjectNodeHolder(jobs().stream().filter(j -> j.node().toString().contains("http://twincloud-agent:")).findFirst().orElseThrow());
+        assertThat(inClusterUrlsHitServicePorts(List.of(smoke.withText("http://twincloud-agent:8091/", "http://twincloud-agent:8090/")), gcp))
+                .anySatisfy(p -> assertThat(p).contains("has no port 8090"));
     }
 
     /** What the workflows send to POST /v1/switchover is what the arbiter reads (core's OperatorRequest.Switchover). */
