@@ -40,3 +40,40 @@ app.kubernetes.io/name: {{ .component }}
 {{- define "twincloud.jdbcUrl" -}}
 {{- printf "jdbc:postgresql://%s-rw:5432/%s?sslmode=verify-full&sslrootcert=/etc/twincloud/db-ca/ca.crt" (include "twincloud.cluster" .root) .database -}}
 {{- end -}}
+
+{{/* cert-manager: the issuerRef, and the Issuer when the chart creates it (same in the arbiter chart). */}}
+{{- define "twincloud.certManagerIssuerRef" -}}
+name: {{ required "certManager.issuerRef.name is required" .issuerRef.name }}
+kind: {{ .issuerRef.kind | default "ClusterIssuer" }}
+group: {{ .issuerRef.group | default "cert-manager.io" }}
+{{- end -}}
+
+{{- define "twincloud.certManagerIssuer" -}}
+{{- $cm := .cm -}}
+{{- if $cm.issuer.create -}}
+{{- if ne ($cm.issuerRef.kind | default "ClusterIssuer") "Issuer" -}}
+{{- fail "certManager.issuer.create renders an Issuer: set certManager.issuerRef.kind to Issuer" -}}
+{{- end -}}
+{{- if ne ($cm.issuerRef.group | default "cert-manager.io") "cert-manager.io" -}}
+{{- fail "certManager.issuer.create renders a cert-manager.io Issuer: certManager.issuerRef.group must be cert-manager.io" -}}
+{{- end -}}
+{{- if not $cm.issuer.spec -}}
+{{- fail "certManager.issuer.spec is required with certManager.issuer.create (e.g. vault: {...})" -}}
+{{- end -}}
+{{- if hasKey $cm.issuer.spec "ca" -}}
+{{- fail "certManager.issuer.spec.ca keeps the CA's private key in a Secret of this cluster; use an issuer whose key stays outside the clusters (vault, or an external issuer through issuerRef)" -}}
+{{- end -}}
+{{- if hasKey $cm.issuer.spec "selfSigned" -}}
+{{- fail "certManager.issuer.spec.selfSigned gives each certificate its own issuer, which the other site and the agents do not trust; use one CA for the arbiter and both sites" -}}
+{{- end }}
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata:
+  name: {{ $cm.issuerRef.name }}
+  labels:
+    {{- include "twincloud.labels" .root | nindent 4 }}
+spec:
+  {{- toYaml $cm.issuer.spec | nindent 2 }}
+---
+{{- end -}}
+{{- end -}}

@@ -241,6 +241,11 @@ resource "google_compute_firewall" "lb_to_pods" {
 # ========================================================== route53-failover
 # PRIMARY is answered while its health check passes, else SECONDARY. Both checks
 # probe the writer path, so the record follows the writer whichever is "primary".
+#
+# No actuator filter in this mode (README, "route53-failover"): the records point
+# at the sites' static addresses, i.e. network load balancers, which AWS WAF cannot
+# attach to, and Route 53's checkers must reach /actuator/health/writer through the
+# same public entry. The API's /actuator/** is then reachable from the internet.
 
 resource "aws_route53_health_check" "site" {
   for_each          = local.route53 == 1 ? var.route53_sites : {}

@@ -21,7 +21,7 @@ variable "hostname" {
 
 variable "mode" {
   type        = string
-  description = "Which edge to build: gcp-alb (GCP global external Application LB, backends in both clouds) or route53-failover (DNS failover records)."
+  description = "Which edge to build: gcp-alb (GCP global external Application LB, backends in both clouds; Cloud Armor keeps /actuator off the internet) or route53-failover (DNS failover records; no actuator filter, see the README)."
   default     = "gcp-alb"
 
   validation {

@@ -35,13 +35,6 @@ locals {
       description = var.cross_site_ports[pair[0]].description
     }
   }
-
-  from_google_lb_rules = {
-    for pair in setproduct(var.extra_advertised_ranges, var.lb_backend_ports) : join("-", pair) => {
-      cidr = pair[0]
-      port = pair[1]
-    }
-  }
 }
 
 # ------------------------------------------------------------- GCP side ---
@@ -183,7 +176,7 @@ resource "google_compute_firewall" "from_aws" {
   name        = "${var.name}-from-aws"
   network     = var.gcp_network_name
   direction   = "INGRESS"
-  description = "From the AWS site over the VPN: PostgreSQL replication, agent, health."
+  description = "From the AWS site over the VPN: PostgreSQL replication and the agents' failsafe API."
   priority    = 1000
 
   source_ranges = [var.aws_vpc_cidr]
@@ -236,15 +229,10 @@ resource "aws_vpc_security_group_ingress_rule" "from_arbiter" {
   tags              = local.tags
 }
 
-# Google's load-balancer proxies and health checkers reach the AWS API over the
-# VPN (hybrid NEG); allow their documented ranges on the backend ports only.
-resource "aws_vpc_security_group_ingress_rule" "from_google_lb" {
-  for_each          = local.from_google_lb_rules
-  security_group_id = var.aws_security_group_id
-  description       = "Google load balancer proxies and health checks (hybrid NEG over the VPN)."
-  ip_protocol       = "tcp"
-  from_port         = each.value.port
-  to_port           = each.value.port
-  cidr_ipv4         = each.value.cidr
-  tags              = local.tags
-}
+# No rule here for Google's load-balancer proxies and health checkers: they reach
+# the AWS API through its internal NLB (hybrid NEG endpoints = the NLB's fixed
+# IPs), whose own security group the AWS Load Balancer Controller makes from the
+# Service's loadBalancerSourceRanges, and the NLB (IP targets) reaches the pods
+# from its own VPC addresses, through the rule the controller adds for its
+# backend security group. A rule on the nodes for Google's ranges would admit
+# traffic that never arrives that way.

@@ -107,11 +107,10 @@ variable "cross_site_ports" {
     port        = number
     description = string
   }))
-  description = "TCP ports opened between the two sites over the VPN, nothing else: PostgreSQL streaming replication, the agents' API (agent-to-agent and arbiter health probes) and the API's health port."
+  description = "TCP ports opened between the two sites over the VPN, nothing else: PostgreSQL streaming replication (postgres.replicationService) and the agents' API (agent.failsafeService: the failsafe's promises). Nothing else crosses: the load balancer probes each site itself."
   default = {
     postgres = { port = 5432, description = "PostgreSQL streaming replication (CloudNativePG replica cluster)" }
-    agent    = { port = 8090, description = "agent API: the failsafe's promises between the agents (docs/design.md rule 9)" }
-    health   = { port = 8080, description = "API health endpoints, probed across sites" }
+    agent    = { port = 8090, description = "agent API over HTTPS: the failsafe's promises between the agents (docs/design.md rule 9)" }
   }
 
   validation {
@@ -139,17 +138,6 @@ variable "extra_advertised_ranges" {
   validation {
     condition     = alltrue([for c in var.extra_advertised_ranges : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
     error_message = "extra_advertised_ranges must be valid CIDRs, never 0.0.0.0/0."
-  }
-}
-
-variable "lb_backend_ports" {
-  type        = list(number)
-  description = "Ports on the AWS site that Google's load balancer proxies and health checks reach over the VPN (from extra_advertised_ranges)."
-  default     = [8080]
-
-  validation {
-    condition     = alltrue([for p in var.lb_backend_ports : p > 0 && p < 65536])
-    error_message = "Ports must be between 1 and 65535."
   }
 }
 

@@ -118,6 +118,8 @@ final class Checks {
     static List<String> secretsExist(String place, List<Map<String, Object>> docs, List<OperatorSecret> listed) {
         Set<String> byChart = new LinkedHashSet<>();
         Charts.ofKind(docs, "Secret").forEach(s -> byChart.add(path(s, "metadata.name")));
+        // cert-manager writes each rendered Certificate's Secret (certManager.enabled)
+        Charts.ofKind(docs, "Certificate").forEach(c -> byChart.add(path(c, "spec.secretName")));
         Set<String> byOperator = generatedByCloudNativePg(docs);
         Map<String, OperatorSecret> byName = new LinkedHashMap<>();
         listed.stream().filter(s -> s.at().contains(place)).forEach(s -> byName.put(s.name(), s));

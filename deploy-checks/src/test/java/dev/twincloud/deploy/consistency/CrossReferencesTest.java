@@ -263,6 +263,20 @@ class CrossReferencesTest {
         assertThat(actuatorDeniedAtTheEdge(backends, List.of())).isNotEmpty();
     }
 
+    @Test
+    void theRoute53EdgeSaysItDoesNotKeepTheActuatorOff() {
+        // route53-failover has no Cloud Armor equivalent (its records point at network load balancers,
+        // to which AWS WAF cannot attach, and Route 53's checkers need the writer path through the
+        // same entry): the module, its README and docs/deploy.md say so, so nobody picks that mode
+        // believing /actuator is closed. The first version said nothing.
+        var lb = TerraformTree.module("global-lb");
+        assertThat(lb.resources("aws_route53_record")).isNotEmpty();
+        assertThat(lb.text()).contains("No actuator filter in this mode");
+        assertThat((String) lb.variables().get("mode").get("description")).contains("route53-failover (DNS failover records; no actuator filter");
+        assertThat(read("deploy/terraform/README.md")).contains("**No actuator filter in this mode**");
+        assertThat(read("docs/deploy.md")).contains("Edge `route53-failover`: no actuator filter");
+    }
+
     // ----------------------------------------------------------- addresses
 
     @SuppressWarnings("unchecked")
@@ -390,7 +404,7 @@ class CrossReferencesTest {
         if (!Checks.admits(docs, ns, api, containerPort(docs, "twincloud-api", "health"), anywhere)) {
             problems.add(site + ": the load balancer's health checks cannot reach the api's writer-health port");
         }
-        if (!Checks.admits(docs, ns, agent, containerPort(docs, "twincloud-agent", "http"), Checks.Source.pod("monitoring", Map.of()))) {
+        if (!Checks.admits(docs, ns, agent, containerPort(docs, "twincloud-agent", "management"), Checks.Source.pod("monitoring", Map.of()))) {
             problems.add(site + ": metrics cannot be scraped from the agent");
         }
         return problems;
@@ -429,6 +443,261 @@ class CrossReferencesTest {
         assertThat(networkPoliciesAdmitWhatConnects("aws", Charts.render(Charts.SITE, Charts.values("values-aws.yaml"),
                 Map.of("networkPolicy.replicationSourceCidrs[0]", "10.10.0.0/20")), toAws))
                 .anySatisfy(p -> assertThat(p).contains("replication from"));
+    }
+
+    // ------------------------------------------------------------ failsafe
+
+    /**
+     * The failsafe endpoint a site exposes to the other site's agent (agent.failsafeService): the
+     * addresses the other site may name, its port, whether the agent serves HTTPS there, and the
+     * agent's container port it leads to. Null when the site exposes none.
+     */
+    record FailsafeEndpoint(List<String> addresses, int port, boolean tls, int containerPort, List<String> sourceRanges) {
+    }
+
+    @SuppressWarnings("unchecked")
+    static FailsafeEndpoint failsafeEndpoint(List<Map<String, Object>> docs) {
+        Map<String, Object> svc = docs.stream()
+                .filter(d -> "Service".equals(d.get("kind")) && "twincloud-agent-failsafe".equals(path(d, "metadata.name")))
+                .findFirst().orElse(null);
+        if (svc == null) {
+            return null;
+        }
+        List<String> addresses = new ArrayList<>();
+        String fixed = path(svc, "spec.loadBalancerIP");
+        if (fixed != null) {
+            addresses.add(fixed);
+        }
+        Map<String, String> annotations = (Map<String, String>) java.util.Objects.requireNonNullElse(path(svc, "metadata.annotations"), Map.<String, String>of());
+        String nlb = annotations.get("service.beta.kubernetes.io/aws-load-balancer-private-ipv4-addresses");
+        if (nlb != null) {
+            Arrays.stream(nlb.split(",")).map(String::trim).forEach(addresses::add);
+        }
+        List<Map<String, Object>> ports = path(svc, "spec.ports");
+        assertThat(ports).as("the failsafe endpoint exposes the agent's API port alone").hasSize(1);
+        Map<String, Object> port = ports.getFirst();
+        int target = containerPort(docs, "twincloud-agent", String.valueOf(port.get("targetPort")));
+        boolean tls = "true".equals(env(docs, "twincloud-agent", "SERVER_SSL_ENABLED"));
+        List<String> ranges = (List<String>) java.util.Objects.requireNonNullElse(path(svc, "spec.loadBalancerSourceRanges"), List.<String>of());
+        return new FailsafeEndpoint(addresses, ((Number) port.get("port")).intValue(), tls, target, ranges);
+    }
+
+    /** The URL a site's agent asks for promises names the other site's failsafe endpoint, with the scheme and port served there. */
+    static List<String> peerAgentUrlMatches(String site, String url, FailsafeEndpoint peer) {
+        List<String> problems = new ArrayList<>();
+        if (url == null || url.isEmpty()) {
+            problems.add(site + ": agent.peerAgentUrl is empty: the failsafe is off, every arbiter restart stops writes");
+            return problems;
+        }
+        if (peer == null) {
+            problems.add(site + ": agent.peerAgentUrl is " + url + " but the other site exposes no failsafe endpoint (agent.failsafeService)");
+            return problems;
+        }
+        Matcher m = Pattern.compile("^(https?)://([^/:]+):(\\d+)$").matcher(url);
+        if (!m.matches()) {
+            problems.add(site + ": agent.peerAgentUrl " + url + " is not scheme://address:port");
+            return problems;
+        }
+        if ("https".equals(m.group(1)) != peer.tls()) {
+            problems.add(site + ": agent.peerAgentUrl is " + url + " but the other site's agent serves " + (peer.tls() ? "HTTPS" : "plain HTTP") + " there");
+        }
+        if (!peer.addresses().contains(m.group(2))) {
+            problems.add(site + ": agent.peerAgentUrl names " + m.group(2) + ", not an address of the other site's failsafe endpoint " + peer.addresses());
+        }
+        if (Integer.parseInt(m.group(3)) != peer.port()) {
+            problems.add(site + ": agent.peerAgentUrl uses port " + m.group(3) + " but the other site's failsafe endpoint listens on " + peer.port());
+        }
+        return problems;
+    }
+
+    @Test
+    void eachSitesPeerAgentUrlIsTheOtherSitesFailsafeEndpoint() {
+        FailsafeEndpoint atGcp = failsafeEndpoint(gcp);
+        FailsafeEndpoint atAws = failsafeEndpoint(aws);
+        assertThat(atGcp).as("gcp exposes its agent to aws").isNotNull();
+        assertThat(atAws).as("aws exposes its agent to gcp").isNotNull();
+        assertThat(peerAgentUrlMatches("gcp", env(gcp, "twincloud-agent", "TWINCLOUD_PEER_AGENT_URL"), atAws)).isEmpty();
+        assertThat(peerAgentUrlMatches("aws", env(aws, "twincloud-agent", "TWINCLOUD_PEER_AGENT_URL"), atGcp)).isEmpty();
+        for (var site : List.of(gcp, aws)) {
+            FailsafeEndpoint e = failsafeEndpoint(site);
+            assertThat(e.containerPort()).as("the endpoint leads to the port the agent serves its API on")
+                    .isEqualTo(Integer.parseInt(env(site, "twincloud-agent", "TWINCLOUD_AGENT_PORT")));
+            assertThat(e.tls()).as("the agent token crosses the VPN inside TLS").isTrue();
+        }
+        // Fixed addresses where the replication endpoints have them: GCP in the node subnet, AWS one per private subnet.
+        assertThat(atGcp.addresses()).singleElement().satisfies(a -> assertThat(Checks.contains((String) tfDefault("gcp-site", "subnet_cidr"), a)).isTrue());
+        assertThat(Checks.nlbAddressesInPrivateSubnets("failsafe", atAws.addresses(), awsSubnets(true), awsSubnets(false))).isEmpty();
+        assertThat(atAws.addresses()).doesNotContainAnyElementsOf(nlbIps(aws, "replication")).doesNotContainAnyElementsOf(nlbIps(aws, "twincloud-api"));
+        assertThat(atGcp.addresses()).doesNotContain((String) path(replicationService(gcp), "spec.loadBalancerIP"));
+        // The peer names one of the NLB's addresses and the agent runs in one zone: cross-zone on (as for replication).
+        for (var svc : List.of(one(aws, "Service", "twincloud-agent-failsafe"), replicationService(aws))) {
+            assertThat(String.valueOf((Object) path(svc, "metadata.annotations"))).contains("load_balancing.cross_zone.enabled=true");
+        }
+        // The first version: no peerAgentUrl and no endpoint - the failsafe off in the cloud.
+        List<Map<String, Object>> old = Charts.render(Charts.SITE, Charts.values("values-gcp.yaml"),
+                Map.of("agent.peerAgentUrl", "", "agent.failsafeService.enabled", false));
+        assertThat(peerAgentUrlMatches("gcp", env(old, "twincloud-agent", "TWINCLOUD_PEER_AGENT_URL"), atAws))
+                .anySatisfy(p -> assertThat(p).contains("failsafe is off"));
+        assertThat(failsafeEndpoint(old)).isNull();
+        assertThat(peerAgentUrlMatches("aws", "https://10.10.0.11:8090", null)).anySatisfy(p -> assertThat(p).contains("exposes no failsafe endpoint"));
+        // Plain HTTP towards an HTTPS agent, the replication endpoint's address, the management port.
+        assertThat(peerAgentUrlMatches("gcp", "http://10.20.64.30:8090", atAws)).anySatisfy(p -> assertThat(p).contains("serves HTTPS"));
+        assertThat(peerAgentUrlMatches("gcp", "https://10.20.64.10:8090", atAws)).anySatisfy(p -> assertThat(p).contains("not an address"));
+        assertThat(peerAgentUrlMatches("gcp", "https://10.20.64.30:8091", atAws)).anySatisfy(p -> assertThat(p).contains("listens on 8090"));
+    }
+
+    /** At one site, the agent's API port admits the other site's requests as they arrive, and nothing else. */
+    static List<String> agentApiAdmitsOnlyThePeer(String site, List<Map<String, Object>> docs, List<String> peerArrivals, List<String> strangers) {
+        List<String> problems = new ArrayList<>();
+        String ns = Charts.NAMESPACE;
+        Map<String, String> agent = Map.of("app.kubernetes.io/instance", "twincloud", "app.kubernetes.io/name", "twincloud-agent");
+        int api = containerPort(docs, "twincloud-agent", "api");
+        int management = containerPort(docs, "twincloud-agent", "management");
+        for (String a : peerArrivals) {
+            if (!Checks.admits(docs, ns, agent, api, Checks.Source.address(a))) {
+                problems.add(site + ": the other site's promise requests (arriving from " + a + ") are not admitted on the agent's API port " + api);
+            }
+        }
+        for (String a : strangers) {
+            if (Checks.admits(docs, ns, agent, api, Checks.Source.address(a))) {
+                problems.add(site + ": the agent's API port " + api + " admits " + a + ", which is not the other site");
+            }
+            if (Checks.admits(docs, ns, agent, management, Checks.Source.address(a))) {
+                problems.add(site + ": the agent's management port " + management + " admits " + a + " from outside the cluster");
+            }
+        }
+        var apiPod = Checks.Source.pod(ns, Map.of("app.kubernetes.io/instance", "twincloud", "app.kubernetes.io/name", "twincloud-api"));
+        if (Checks.admits(docs, ns, agent, api, apiPod)) {
+            problems.add(site + ": the agent's API port " + api + " admits pods of this cluster; only the other site asks for promises");
+        }
+        return problems;
+    }
+
+    /** The ports the VPN's firewalls open are exactly the ports the sites expose to each other. */
+    static List<String> crossSitePortsAreExactly(Map<String, Integer> opened, Map<String, Integer> exposed) {
+        List<String> problems = new ArrayList<>();
+        exposed.forEach((what, port) -> {
+            if (!opened.containsValue(port)) {
+                problems.add("the sites expose " + what + " on " + port + " to each other, but interconnect cross_site_ports does not open it");
+            }
+        });
+        opened.forEach((what, port) -> {
+            if (!exposed.containsValue(port)) {
+                problems.add("interconnect opens " + what + " (" + port + ") between the sites, but nothing crossing the VPN uses it");
+            }
+        });
+        return problems;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theFailsafeEndpointIsOpenToThePeerAloneAndNothingElseCrossesTheVpn() {
+        // As the requests arrive: GKE's passthrough LB with externalTrafficPolicy Local keeps the AWS
+        // agent's (VPC) address; EKS's NLB with IP targets connects from its own fixed addresses.
+        List<String> toGcp = firstHosts(awsSubnets(true));
+        List<String> toAws = failsafeEndpoint(aws).addresses();
+        assertThat(path(one(gcp, "Service", "twincloud-agent-failsafe"), "spec.externalTrafficPolicy").toString()).isEqualTo("Local");
+        // Strangers: Google's front ends, the internet, this site's own nodes, the other site's pods
+        // on a path that does not pass the NLB, another pod of the AWS VPC.
+        assertThat(agentApiAdmitsOnlyThePeer("gcp", gcp, toGcp, List.of("35.191.0.1", "203.0.113.7", "10.10.0.5", "10.12.0.9"))).isEmpty();
+        assertThat(agentApiAdmitsOnlyThePeer("aws", aws, toAws, List.of("35.191.0.1", "203.0.113.7", "10.20.64.99", "10.12.0.9"))).isEmpty();
+        // The first version's policy: the agent's port from anywhere.
+        List<Map<String, Object>> open = gcp.stream().map(d -> {
+            if ("NetworkPolicy".equals(d.get("kind")) && "twincloud-agent".equals(path(d, "metadata.name"))) {
+                Map<String, Object> copy = new HashMap<>(d);
+                copy.put("spec", Map.<String, Object>of("podSelector", (Object) path(d, "spec.podSelector"), "policyTypes", List.of("Ingress"),
+                        "ingress", List.of(Map.of("ports", List.of(Map.of("port", 8090), Map.of("port", 8091))))));
+                return copy;
+            }
+            return d;
+        }).toList();
+        assertThat(agentApiAdmitsOnlyThePeer("gcp", open, toGcp, List.of("203.0.113.7")))
+                .anySatisfy(p -> assertThat(p).contains("which is not the other site"))
+                .anySatisfy(p -> assertThat(p).contains("admits pods of this cluster"));
+        // The GCP ranges admitted on EKS, where the requests come from the NLB's addresses.
+        assertThat(agentApiAdmitsOnlyThePeer("aws", Charts.render(Charts.SITE, Charts.values("values-aws.yaml"),
+                Map.of("networkPolicy.peerAgentSourceCidrs[0]", "10.12.0.0/16")), toAws, List.of()))
+                .anySatisfy(p -> assertThat(p).contains("not admitted"));
+
+        // The load balancers admit the peer's agent: the AWS NLB the GCP nodes and pods, the GCP ILB the AWS VPC.
+        Map<String, String> gcpSources = new LinkedHashMap<>();
+        gcpSources.put("GCP nodes", (String) tfDefault("gcp-site", "subnet_cidr"));
+        gcpSources.put("GCP pods", (String) tfDefault("gcp-site", "pods_cidr"));
+        assertThat(Checks.rangesCover("AWS failsafe NLB", failsafeEndpoint(aws).sourceRanges(), gcpSources)).isEmpty();
+        assertThat(Checks.rangesCover("GCP failsafe ILB", failsafeEndpoint(gcp).sourceRanges(),
+                Map.of("AWS VPC", (String) tfDefault("aws-site", "vpc_cidr")))).isEmpty();
+
+        // The VPN's firewalls: exactly the replication and failsafe ports, from the other site's ranges.
+        Map<String, Integer> opened = new LinkedHashMap<>();
+        ((Map<String, Map<String, Object>>) tfDefault("interconnect", "cross_site_ports"))
+                .forEach((k, v) -> opened.put(k, ((Number) v.get("port")).intValue()));
+        List<Map<String, Object>> replicationPorts = path(replicationService(gcp), "spec.ports");
+        Map<String, Integer> exposed = Map.of(
+                "replication (postgres.replicationService)", ((Number) replicationPorts.getFirst().get("port")).intValue(),
+                "the agents' failsafe API (agent.failsafeService)", failsafeEndpoint(gcp).port());
+        assertThat(failsafeEndpoint(aws).port()).isEqualTo(failsafeEndpoint(gcp).port());
+        assertThat(crossSitePortsAreExactly(opened, exposed)).isEmpty();
+        // The first version opened the API's 8080 "for health probes across sites", which nothing makes.
+        Map<String, Integer> withHealth = new LinkedHashMap<>(opened);
+        withHealth.put("health", 8080);
+        assertThat(crossSitePortsAreExactly(withHealth, exposed)).anySatisfy(p -> assertThat(p).contains("nothing crossing the VPN uses it"));
+        Map<String, Integer> withoutAgent = new LinkedHashMap<>(opened);
+        withoutAgent.remove("agent");
+        assertThat(crossSitePortsAreExactly(withoutAgent, exposed)).anySatisfy(p -> assertThat(p).contains("does not open it"));
+        var ic = TerraformTree.module("interconnect");
+        assertThat(ic.text()).contains("source_ranges = [var.aws_vpc_cidr]").contains("ports    = local.cross_site_tcp_ports")
+                .contains("for pair in setproduct(keys(var.cross_site_ports), var.gcp_cidrs)");
+        assertThat(TerraformTree.envs().getFirst().text()).contains("gcp_cidrs             = module.gcp_site.subnet_cidrs");
+        assertThat(TerraformTree.module("gcp-site").text()).contains("value       = [var.subnet_cidr, var.pods_cidr, var.services_cidr]");
+        // No rule on the nodes for Google's LB ranges: they reach the AWS API through its NLB only.
+        assertThat(ic.variables()).doesNotContainKey("lb_backend_ports");
+        assertThat(ic.resources("aws_vpc_security_group_ingress_rule")).extracting(TerraformTree.Resource::name)
+                .containsExactlyInAnyOrder("from_gcp", "from_arbiter");
+    }
+
+    /** A certificate names the address its clients connect to. */
+    static List<String> certificateNames(String what, Map<String, Object> certificate, List<String> hosts) {
+        List<String> sans = new ArrayList<>();
+        for (String k : List.of("spec.ipAddresses", "spec.dnsNames")) {
+            List<String> l = path(certificate, k);
+            if (l != null) {
+                sans.addAll(l);
+            }
+        }
+        return hosts.stream().filter(h -> !sans.contains(h))
+                .map(h -> what + " names " + sans + " but its clients connect to " + h + ": the handshake fails").toList();
+    }
+
+    @Test
+    void certManagerCertificatesNameTheAddressesTheirClientsUse() {
+        Map<String, Object> on = Map.of("certManager.enabled", true);
+        List<Map<String, Object>> gcpCm = Charts.render(Charts.SITE, Charts.values("values-gcp.yaml"), on);
+        List<Map<String, Object>> awsCm = Charts.render(Charts.SITE, Charts.values("values-aws.yaml"), on);
+        List<Map<String, Object>> arbiterCm = Charts.render(Charts.ARBITER, Charts.values("values-arbiter.yaml"), on);
+        // Each agent's certificate names every address of its failsafe endpoint (the other site names one).
+        assertThat(certificateNames("gcp agent", one(gcpCm, "Certificate", "twincloud-agent-tls"), failsafeEndpoint(gcp).addresses())).isEmpty();
+        assertThat(certificateNames("aws agent", one(awsCm, "Certificate", "twincloud-agent-tls"), failsafeEndpoint(aws).addresses())).isEmpty();
+        // The arbiter's names the host in both sites' arbiter.url.
+        List<String> arbiterHosts = new ArrayList<>();
+        for (var site : List.of(gcp, aws)) {
+            Matcher m = Pattern.compile("^https://([^/:]+)").matcher(env(site, "twincloud-agent", "TWINCLOUD_ARBITER_URL"));
+            assertThat(m.find()).isTrue();
+            arbiterHosts.add(m.group(1));
+        }
+        assertThat(certificateNames("arbiter", one(arbiterCm, "Certificate", "twincloud-arbiter-tls"), arbiterHosts)).isEmpty();
+        // Every Secret still exists at each place: cert-manager makes the certificates' Secrets.
+        List<OperatorSecret> withoutTls = secrets.stream()
+                .filter(x -> !x.name().equals("twincloud-agent-tls") && !x.name().equals("twincloud-arbiter-ca") && !x.name().equals("twincloud-arbiter-tls")).toList();
+        assertThat(Checks.secretsExist("gcp", gcpCm, withoutTls)).isEmpty();
+        assertThat(Checks.secretsExist("aws", awsCm, withoutTls)).isEmpty();
+        assertThat(Checks.secretsExist("arbiter", arbiterCm, withoutTls)).isEmpty();
+        assertThat(Checks.secretsExist("aws", aws, withoutTls)).as("without cert-manager the operator makes them")
+                .anySatisfy(p -> assertThat(p).contains("twincloud-agent-tls"));
+        // Broken: the AWS agent's certificate made for the replication endpoint's address.
+        List<Map<String, Object>> wrongSan = Charts.render(Charts.SITE, Charts.values("values-aws.yaml"),
+                Map.of("certManager.enabled", true, "certManager.agentIpAddresses[0]", "10.20.64.10"));
+        assertThat(certificateNames("aws agent", one(wrongSan, "Certificate", "twincloud-agent-tls"), failsafeEndpoint(aws).addresses()))
+                .anySatisfy(p -> assertThat(p).contains("10.20.64.30"));
     }
 
     // ------------------------------------------------------------ arbiter
@@ -728,12 +997,20 @@ class CrossReferencesTest {
         assertThat(jobsReachPrivateControlPlanes(List.of(hosted.withRunsOn("ubuntu-latest")), true, true)).isNotEmpty();
     }
 
-    /** A job with another runs-on (the broken variant). */
+    /** A job with another runs-on, or with a text replaced in it (the broken variants). */
     record ObjectNodeHolder(Job job) {
         Job withRunsOn(String runner) {
             var copy = ((com.fasterxml.jackson.databind.node.ObjectNode) job.node()).deepCopy();
             copy.put("runs-on", runner);
             return new Job(job.workflow(), job.id(), copy, job.workflowNode());
+        }
+
+        Job withText(String from, String to) {
+            try {
+                return new Job(job.workflow(), job.id(), YAML.readTree(job.node().toString().replace(from, to)), job.workflowNode());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 
@@ -757,6 +1034,35 @@ class CrossReferencesTest {
                 assertThat(j.workflowNode().path("concurrency").path("group").asText()).as(j.workflow()).isEqualTo("deploy-sites");
             }
         }
+    }
+
+    /** Every in-cluster URL a workflow calls (http://twincloud-...) names a Service the site chart renders, on a port it has. */
+    @SuppressWarnings("unchecked")
+    static List<String> inClusterUrlsHitServicePorts(List<Job> jobs, List<Map<String, Object>> docs) {
+        List<String> problems = new ArrayList<>();
+        for (Job j : jobs) {
+            Matcher m = Pattern.compile("http://(twincloud-[a-z-]+)(?::(\\d+))?(/[^\\s\"']*)").matcher(j.node().toString());
+            while (m.find()) {
+                int port = m.group(2) == null ? 80 : Integer.parseInt(m.group(2));
+                var svc = docs.stream().filter(d -> "Service".equals(d.get("kind")) && m.group(1).equals(path(d, "metadata.name"))).findFirst();
+                if (svc.isEmpty()) {
+                    problems.add(j.workflow() + " job " + j.id() + " calls " + m.group() + ", but the chart renders no Service " + m.group(1));
+                } else if (((List<Map<String, Object>>) path(svc.get(), "spec.ports")).stream().noneMatch(p -> ((Number) p.get("port")).intValue() == port)) {
+                    problems.add(j.workflow() + " job " + j.id() + " calls " + m.group() + ", but Service " + m.group(1) + " has no port " + port);
+                }
+            }
+        }
+        return problems;
+    }
+
+    @Test
+    void theSmokeChecksCallPortsTheServicesHave() throws IOException {
+        assertThat(jobs()).anySatisfy(j -> assertThat(j.node().toString()).contains("http://twincloud-agent:"));
+        assertThat(inClusterUrlsHitServicePorts(jobs(), gcp)).isEmpty();
+        // Before the agent's health moved to its management port, the smoke check asked 8090.
+        ObjectNodeHolder smoke = new ObjectNodeHolder(jobs().stream().filter(j -> j.node().toString().contains("http://twincloud-agent:")).findFirst().orElseThrow());
+        assertThat(inClusterUrlsHitServicePorts(List.of(smoke.withText("http://twincloud-agent:8091/", "http://twincloud-agent:8090/")), gcp))
+                .anySatisfy(p -> assertThat(p).contains("has no port 8090"));
     }
 
     /** What the workflows send to POST /v1/switchover is what the arbiter reads (core's OperatorRequest.Switchover). */

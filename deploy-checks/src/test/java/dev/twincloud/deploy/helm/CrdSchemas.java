@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 
 /**
  * Validates rendered custom resources against the openAPIV3Schema of their CRD, vendored in
- * src/test/resources/crds/ (the CloudNativePG CRDs; upstream versions in its README). Stricter than the API server: where the schema lists
+ * src/test/resources/crds/ (CloudNativePG's, cert-manager's; upstream versions in its README). Stricter than the API server: where the schema lists
  * properties and does not preserve unknown fields, an unknown field is an error here (the server
  * would silently prune it, which hides typos such as {@code replica.primaryy}).
  */
@@ -42,10 +42,15 @@ final class CrdSchemas {
         }
     }
 
-    /** The schema of {@code group/version kind}, from the CRD file {@code <group>_<plural>.yaml}. */
+    /** The schema of {@code group/version kind}, from the CloudNativePG CRD file {@code <group>_<plural>.yaml}. */
     static JsonSchema schemaFor(String crdFile, String version) {
+        return schemaFor("cloudnative-pg", crdFile, version);
+    }
+
+    /** The same from another vendored project's folder (crds/&lt;folder&gt;, e.g. cert-manager). */
+    static JsonSchema schemaFor(String folder, String crdFile, String version) {
         try {
-            JsonNode crd = YAML.readTree(DIR.resolve(crdFile).toFile());
+            JsonNode crd = YAML.readTree(DIR.resolveSibling(folder).resolve(crdFile).toFile());
             for (JsonNode v : crd.path("spec").path("versions")) {
                 if (version.equals(v.path("name").asText())) {
                     ObjectNode schema = v.path("schema").path("openAPIV3Schema").deepCopy();

@@ -235,9 +235,11 @@ class SiteChartTest {
         assertThat(ofKind(docs, "Secret")).as("the chart creates no Secret").isEmpty();
         for (Map<String, Object> d : ofKind(docs, "Deployment")) {
             Deployment dep = StrictModel.parse(d, Deployment.class);
-            for (Container c : dep.getSpec().getTemplate().getSpec().getContainers()) {
+            var pod = dep.getSpec().getTemplate().getSpec();
+            for (Container c : pod.getContainers()) {
                 for (EnvVar e : c.getEnv()) {
-                    if (e.getName().matches(".*(PASSWORD|TOKEN|SECRET|KEY).*") && !e.getName().endsWith("_KEY_ID")) {
+                    if (e.getName().matches(".*(PASSWORD|TOKEN|SECRET|KEY).*") && !e.getName().endsWith("_KEY_ID")
+                            && !isFileInASecretVolume(pod, c, e.getValue())) {
                         assertThat(e.getValue()).as("%s in %s must come from a Secret", e.getName(), dep.getMetadata().getName()).isNull();
                         assertThat(e.getValueFrom().getSecretKeyRef()).isNotNull();
                     }
@@ -247,6 +249,15 @@ class SiteChartTest {
         // A password is only ever a reference: Kubernetes expands $(VAR) from a secretKeyRef variable.
         String rendered = docs.toString().toLowerCase().replace("password=$(", "password-from-secret(");
         assertThat(rendered).doesNotContain("-----begin", "password=", "aws_secret_access_key");
+    }
+
+    /** A path (e.g. SERVER_SSL_CERTIFICATEPRIVATEKEY) to a file of a Secret volume the container mounts: a reference too. */
+    private static boolean isFileInASecretVolume(io.fabric8.kubernetes.api.model.PodSpec pod, Container c, String value) {
+        if (value == null || !value.startsWith("/")) {
+            return false;
+        }
+        return c.getVolumeMounts().stream().anyMatch(m -> value.startsWith(m.getMountPath() + "/")
+                && pod.getVolumes().stream().anyMatch(v -> v.getName().equals(m.getName()) && v.getSecret() != null));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -271,11 +282,14 @@ class SiteChartTest {
     @MethodSource("sites")
     void monitoringScrapesApiAgentAndPostgres(Site s) {
         List<Map<String, Object>> docs = render(s);
-        for (String name : List.of("twincloud-api", "twincloud-agent")) {
-            Map<String, Object> sm = one(docs, "ServiceMonitor", name);
+        // The agent's actuator is on its management port (its API port is the failsafe's, reached from the other site).
+        for (var name : Map.of("twincloud-api", "http", "twincloud-agent", "management").entrySet()) {
+            Map<String, Object> sm = one(docs, "ServiceMonitor", name.getKey());
             assertThat((List<Map<String, Object>>) path(sm, "spec.endpoints")).singleElement()
-                    .satisfies(e -> assertThat(e).containsEntry("path", "/actuator/prometheus").containsEntry("port", "http"));
-            assertThat(((Map<?, ?>) path(sm, "spec.selector.matchLabels")).get("app.kubernetes.io/name")).isEqualTo(name);
+                    .satisfies(e -> assertThat(e).containsEntry("path", "/actuator/prometheus").containsEntry("port", name.getValue()));
+            Map<String, Object> svc = one(docs, "Service", name.getKey());
+            assertThat(String.valueOf((Object) path(svc, "spec.ports"))).contains("name=" + name.getValue());
+            assertThat(((Map<?, ?>) path(sm, "spec.selector.matchLabels")).get("app.kubernetes.io/name")).isEqualTo(name.getKey());
         }
         Map<String, Object> pm = one(docs, "PodMonitor", "twincloud-db-" + s.site());
         assertThat(((Map<?, ?>) path(pm, "spec.selector.matchLabels")).get("cnpg.io/cluster")).isEqualTo("twincloud-db-" + s.site());
