@@ -606,6 +606,7 @@ public final class PostgresServer implements AutoCloseable {
          * Default: none.
          */
         public Builder jsonLog(Path f) {
+            collectorStderrName(f); // the name's rules, checked now
             this.jsonLog = f;
             return this;
         }

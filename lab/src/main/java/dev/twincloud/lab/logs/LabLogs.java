@@ -30,6 +30,7 @@ public final class LabLogs {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Comparator<LogLine> BY_TIME = Comparator.comparing(LogLine::time);
+    private static final int CHUNK = 8 << 20;
 
     private final Path dir;
     private final Map<Path, Long> offsets = new HashMap<>();
@@ -48,11 +49,7 @@ public final class LabLogs {
     public List<LogLine> poll(Predicate<LogLine> filter) {
         List<LogLine> out = new ArrayList<>();
         for (Path file : files()) {
-            for (LogLine l : readNew(file)) {
-                if (filter.test(l)) {
-                    out.add(l);
-                }
-            }
+            readNew(file, filter, out);
         }
         out.sort(BY_TIME); // stable: one file's lines keep their order
         return out;
@@ -72,44 +69,54 @@ public final class LabLogs {
         }
     }
 
-    private List<LogLine> readNew(Path file) {
-        long from = offsets.getOrDefault(file, 0L);
-        String text;
-        long end;
+    /**
+     * The whole lines appended to {@code file} since the last read (a line being written is read next time), parsed,
+     * those {@code filter} keeps added to {@code out}; read in chunks, so a long drill's logs are not held in memory.
+     */
+    private void readNew(Path file, Predicate<LogLine> filter, List<LogLine> out) {
+        long position = offsets.getOrDefault(file, 0L);
+        LogParser parser = new LogParser(LogParser.componentOf(file.getFileName().toString()));
+        LogLine previous = lastLine.get(file);
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             long length = f.length();
-            if (length < from) {
-                from = 0; // truncated or replaced: read it again
-                lastLine.remove(file);
+            if (length < position) {
+                position = 0; // truncated or replaced (a fresh lab): read it again
+                previous = null;
             }
-            byte[] buf = new byte[(int) Math.min(Integer.MAX_VALUE - 8, length - from)];
-            f.seek(from);
-            f.readFully(buf);
-            // only whole lines: a line being written is read next time
-            int complete = buf.length;
-            while (complete > 0 && buf[complete - 1] != '\n') {
-                complete--;
+            byte[] buf = new byte[CHUNK];
+            while (position < length) {
+                int n = (int) Math.min(buf.length, length - position);
+                f.seek(position);
+                f.readFully(buf, 0, n);
+                int complete = n;
+                while (complete > 0 && buf[complete - 1] != '\n') {
+                    complete--;
+                }
+                if (complete == 0) {
+                    if (n < buf.length) {
+                        break; // only a line being written: next time
+                    }
+                    complete = n; // one line longer than a chunk: taken in pieces
+                }
+                for (String line : new String(buf, 0, complete, StandardCharsets.UTF_8).split("\n")) {
+                    Optional<LogLine> l = parser.parse(line, previous);
+                    if (l.isPresent()) {
+                        previous = l.get();
+                        if (filter.test(l.get())) {
+                            out.add(l.get());
+                        }
+                    }
+                }
+                position += complete;
             }
-            text = new String(buf, 0, complete, StandardCharsets.UTF_8);
-            end = from + complete;
         } catch (IOException e) {
-            return List.of(); // gone meanwhile, or not readable: nothing from it
-        }
-        offsets.put(file, end);
-        LogParser parser = new LogParser(LogParser.componentOf(file.getFileName().toString()));
-        List<LogLine> lines = new ArrayList<>();
-        LogLine previous = lastLine.get(file);
-        for (String line : text.split("\n")) {
-            Optional<LogLine> l = parser.parse(line, previous);
-            if (l.isPresent()) {
-                lines.add(l.get());
-                previous = l.get();
+            return; // gone meanwhile, or not readable: nothing from it this time
+        } finally {
+            offsets.put(file, position);
+            if (previous != null) {
+                lastLine.put(file, previous);
             }
         }
-        if (previous != null) {
-            lastLine.put(file, previous);
-        }
-        return lines;
     }
 
     /**

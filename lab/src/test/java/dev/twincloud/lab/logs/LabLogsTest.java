@@ -122,6 +122,13 @@ public class LabLogsTest {
         assertThat(frame.message()).startsWith("at dev.twincloud");
         assertThat(parser.parse("OpenJDK 64-Bit Server VM warning: something", null)).as("nothing to continue").isEmpty();
         assertThat(parser.parse("{\"not\":\"a log line\"}", null)).isEmpty();
+        // the lab's own lines (slf4j-simple, lab/src/main/resources/simplelogger.properties)
+        assertThat(new LogParser("lab").parse("2026-11-30T11:50:00.123Z [main] INFO dev.twincloud.lab.supervisor.Lab - lab is up: entry "
+                + "http://127.0.0.1:7401", null)).hasValueSatisfying(l -> {
+                    assertThat(l.time()).isEqualTo(Instant.parse("2026-11-30T11:50:00.123Z"));
+                    assertThat(l.level()).isEqualTo(LogLine.Level.INFO);
+                    assertThat(l.site()).isNull();
+                });
         assertThat(parser.parse("2026-11-30T11:49:00.257+01:00 [WARN] EdgeServer - text format", null)).hasValueSatisfying(l -> {
             assertThat(l.level()).isEqualTo(LogLine.Level.WARN);
             assertThat(l.time()).isEqualTo(Instant.parse("2026-11-30T10:49:00.257Z"));
