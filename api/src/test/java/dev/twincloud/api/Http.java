@@ -21,18 +21,25 @@ public final class Http {
 
     private final String base;
     private final String token;
+    private final String requestId;
 
     public Http(int port, String token) {
-        this("http://127.0.0.1:" + port, token);
+        this("http://127.0.0.1:" + port, token, null);
     }
 
-    private Http(String base, String token) {
+    private Http(String base, String token, String requestId) {
         this.base = base;
         this.token = token;
+        this.requestId = requestId;
     }
 
     public Http withToken(String other) {
-        return new Http(base, other);
+        return new Http(base, other, requestId);
+    }
+
+    /** Sends this {@code X-Request-Id} with every request (as the edge does). */
+    public Http withRequestId(String id) {
+        return new Http(base, token, id);
     }
 
     public record Response(int status, java.net.http.HttpHeaders headers, String body) {
@@ -79,6 +86,9 @@ public final class Http {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
+        }
+        if (requestId != null) {
+            b.header("X-Request-Id", requestId);
         }
         return b;
     }

@@ -24,9 +24,16 @@ public final class SharedPostgres {
 
     public static synchronized String jdbcUrl() {
         if (server == null) {
-            server = PostgresExtension.create().withSetting("max_connections", "60").start();
+            // logging as in the lab (docs/logging.md): jsonlog, and the API role's writes logged (without values)
+            server = PostgresExtension.create().withSetting("max_connections", "60").withJsonLog().start();
             url = server.createDatabase("api");
             ProductionDatabase.prepare(url, server.username(), server.password(), SITE, true);
+            try (Connection c = ProductionDatabase.superuser(url, server.username(), server.password());
+                 java.sql.Statement s = c.createStatement()) {
+                s.execute("alter role " + ProductionDatabase.APP + " set log_statement = 'mod'");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
         }
         return url;
     }

@@ -97,6 +97,9 @@ public record EdgeConfig(
               --help                   print this and exit
             Admin endpoints on the same port: GET /_edge/status (JSON), GET /_edge/metrics (Prometheus).
             Answers the edge makes itself (503 no healthy backend, 502/504 proxy errors) carry Twincloud-Edge.
+            Every proxied request gets an X-Request-Id (the client's if 1-48 of A-Z a-z 0-9 . _ : -, else a new UUID),
+            sent to the site and returned; one access line per request. Logs go to stdout as text, or as JSON lines
+            with LOGGING_STRUCTURED_FORMAT_CONSOLE=logstash; TWINCLOUD_EDGE_LOG_LEVEL sets the level (INFO).
             """;
 
     private static final Set<String> FLAGS = Set.of("--host", "--port", "--backend", "--health-path",

@@ -1,5 +1,7 @@
 package dev.twincloud.edge;
 
+import dev.twincloud.core.log.LogSafe;
+import dev.twincloud.core.log.RequestId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -11,13 +13,21 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Front handler of the edge: serves the admin endpoints under {@value #ADMIN_PREFIX}, answers 503
  * when no site is healthy, and otherwise tags the response with the serving site and hands the
- * request to {@link SiteProxy}.
+ * request to {@link SiteProxy}. Every request but the admin ones gets its {@link RequestId}: the client's when
+ * acceptable, else a new one; it goes to the site, back to the client, into the edge's own problem bodies and into
+ * one access line per request (method, path without query and with patient references hashed, site, status, time).
  */
 final class EdgeHandler extends Handler.Wrapper {
+
+    private static final Logger log = LoggerFactory.getLogger(EdgeHandler.class);
+    static final String REQUEST_ID_ATTRIBUTE = EdgeHandler.class.getName() + ".requestId";
 
     static final String ADMIN_PREFIX = "/_edge/";
     static final String SITE_HEADER = "X-Twincloud-Site";
@@ -44,24 +54,77 @@ final class EdgeHandler extends Handler.Wrapper {
         if (path != null && path.startsWith(ADMIN_PREFIX)) {
             return admin(path.substring(ADMIN_PREFIX.length()), request, response, callback);
         }
+        String requestId = RequestId.acceptOrCreate(request.getHeaders().get(RequestId.HEADER));
+        request.setAttribute(REQUEST_ID_ATTRIBUTE, requestId);
+        // Set before proxying: Jetty's proxy adds the backend's headers to these (SiteProxy drops the site's copy of this one).
+        response.getHeaders().put(RequestId.HEADER, requestId);
         Optional<Backend> backend = pool.route();
+        Callback logged = new AccessLogged(callback, request, response, requestId,
+                backend.map(Backend::name).orElse("-"), System.nanoTime());
         if (backend.isEmpty()) {
             metrics.noBackend();
             response.setStatus(HttpStatus.SERVICE_UNAVAILABLE_503);
             // Clients (and the lab's drills) retry after a second: about two health-check intervals.
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
             response.getHeaders().put(EDGE_HEADER, "no-healthy-backend");
-            send(response, callback, "application/problem+json", """
+            send(response, logged, "application/problem+json", """
                     {"type":"%s","title":"No healthy backend","status":503,\
-                    "detail":"No site currently passes its writer health check; retry shortly."}""".formatted(NO_BACKEND_TYPE));
+                    "detail":"No site currently passes its writer health check; retry shortly.","%s":%s}"""
+                    .formatted(NO_BACKEND_TYPE, RequestId.PROBLEM_MEMBER, Json.quote(requestId)));
             return true;
         }
         Backend b = backend.get();
         metrics.request(b.name());
         request.setAttribute(SiteProxy.BACKEND_ATTRIBUTE, b);
-        // Set before proxying: Jetty's proxy adds the backend's headers to these, it does not clear them.
         response.getHeaders().put(SITE_HEADER, b.name());
-        return super.handle(request, response, callback);
+        return super.handle(request, response, logged);
+    }
+
+    /** Writes the access line once the response is complete (or failed), with the request id in the MDC. */
+    private static final class AccessLogged implements Callback {
+        private final Callback delegate;
+        private final Request request;
+        private final Response response;
+        private final String requestId;
+        private final String site;
+        private final long started;
+
+        AccessLogged(Callback delegate, Request request, Response response, String requestId, String site, long started) {
+            this.delegate = delegate;
+            this.request = request;
+            this.response = response;
+            this.requestId = requestId;
+            this.site = site;
+            this.started = started;
+        }
+
+        @Override
+        public void succeeded() {
+            access(null);
+            delegate.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable x) {
+            access(x);
+            delegate.failed(x);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return delegate.getInvocationType();
+        }
+
+        private void access(Throwable failure) {
+            if (!log.isInfoEnabled()) {
+                return;
+            }
+            try (MDC.MDCCloseable id = MDC.putCloseable(RequestId.LOG_FIELD, requestId)) {
+                log.info("{} {} -> {} {} in {} ms{}", request.getMethod(), LogSafe.path(request.getHttpURI().getPath()), site,
+                        response.getStatus(), (System.nanoTime() - started) / 1_000_000,
+                        failure == null ? "" : " (failed: " + failure.getClass().getSimpleName() + ")");
+            }
+        }
     }
 
     private boolean admin(String what, Request request, Response response, Callback callback) {

@@ -6,9 +6,16 @@ public final class EdgeMain {
     private EdgeMain() {
     }
 
+    /** The variable that switches the Spring Boot components to JSON logs; the edge's logback.xml reads it too. */
+    static final String LOG_FORMAT_VARIABLE = "LOGGING_STRUCTURED_FORMAT_CONSOLE";
+
     public static void main(String[] args) throws Exception {
         EdgeConfig config;
         try {
+            String format = System.getenv(LOG_FORMAT_VARIABLE);
+            if (format != null && !format.isEmpty() && !format.equals("logstash")) {
+                throw new IllegalArgumentException(LOG_FORMAT_VARIABLE + " must be logstash (JSON lines) or unset (text), got: " + format);
+            }
             config = EdgeConfig.parse(args);
         } catch (EdgeConfig.HelpRequested h) {
             System.out.print(EdgeConfig.USAGE);

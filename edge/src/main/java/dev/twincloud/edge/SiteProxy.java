@@ -1,8 +1,10 @@
 package dev.twincloud.edge;
 
+import dev.twincloud.core.log.RequestId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.proxy.ProxyHandler;
@@ -16,7 +18,9 @@ import org.eclipse.jetty.util.Callback;
  * over in a request attribute. Jetty copies method, headers (Authorization included; hop-by-hop ones
  * dropped), and streams bodies both ways; it adds {@code Via} and {@code Forwarded}. When the site fails
  * before its response started, the edge answers 502 (504 on a timeout) itself, marked
- * {@code Twincloud-Edge}, as a problem.
+ * {@code Twincloud-Edge}, as a problem. The request's {@link RequestId} (chosen by {@link EdgeHandler}) replaces
+ * whatever {@value RequestId#HEADER} the client sent, and the site's copy of it in the answer is dropped: the edge has
+ * already set it.
  */
 final class SiteProxy extends ProxyHandler.Reverse {
 
@@ -24,6 +28,18 @@ final class SiteProxy extends ProxyHandler.Reverse {
 
     SiteProxy() {
         super(SiteProxy::target);
+    }
+
+    @Override
+    protected void addProxyHeaders(Request clientToProxyRequest, org.eclipse.jetty.client.Request proxyToServerRequest) {
+        super.addProxyHeaders(clientToProxyRequest, proxyToServerRequest);
+        String requestId = (String) clientToProxyRequest.getAttribute(EdgeHandler.REQUEST_ID_ATTRIBUTE);
+        proxyToServerRequest.headers(h -> h.put(RequestId.HEADER, requestId));
+    }
+
+    @Override
+    protected HttpField filterServerToProxyResponseField(HttpField field) {
+        return field.is(RequestId.HEADER) ? null : super.filterServerToProxyResponseField(field);
     }
 
     @Override
@@ -46,9 +62,11 @@ final class SiteProxy extends ProxyHandler.Reverse {
             proxyToClientResponse.getHeaders().put(EdgeHandler.SITE_HEADER, site);
         }
         proxyToClientResponse.getHeaders().put(EdgeHandler.EDGE_HEADER, timeout ? "gateway-timeout" : "bad-gateway");
+        String requestId = (String) clientToProxyRequest.getAttribute(EdgeHandler.REQUEST_ID_ATTRIBUTE);
+        proxyToClientResponse.getHeaders().put(RequestId.HEADER, requestId);
         byte[] body = ("{\"title\":\"" + (timeout ? "Gateway timeout" : "Bad gateway") + "\",\"status\":" + status
                 + ",\"detail\":" + Json.quote("the site failed before answering: " + failure.getClass().getSimpleName())
-                + "}").getBytes(StandardCharsets.UTF_8);
+                + ",\"" + RequestId.PROBLEM_MEMBER + "\":" + Json.quote(requestId) + "}").getBytes(StandardCharsets.UTF_8);
         proxyToClientResponse.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
         proxyToClientResponse.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         proxyToClientResponse.write(true, ByteBuffer.wrap(body), proxyToClientCallback);

@@ -16,11 +16,22 @@ class EdgeMainTest {
     }
 
     private static Run run(String... args) throws Exception {
+        return run(java.util.Map.of(), args);
+    }
+
+    private static ProcessBuilder edge(java.util.Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
                 "-cp", System.getProperty("java.class.path"), EdgeMain.class.getName()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove(EdgeMain.LOG_FORMAT_VARIABLE);
+        pb.environment().putAll(env);
+        return pb;
+    }
+
+    private static Run run(java.util.Map<String, String> env, String... args) throws Exception {
+        Process p = edge(env, args).start();
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 throw new AssertionError("EdgeMain did not exit within 30 s");
@@ -44,5 +55,29 @@ class EdgeMainTest {
         Run r = run("--port", "9000", "--interval-ms", "soon");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("twincloud-edge: --interval-ms needs an integer, got: soon");
+    }
+
+    @Test
+    void anUnknownLogFormatExitsTwo() throws Exception {
+        Run r = run(java.util.Map.of(EdgeMain.LOG_FORMAT_VARIABLE, "ecs"), "--port", "0", "--backend", "gcp=http://127.0.0.1:1");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("LOGGING_STRUCTURED_FORMAT_CONSOLE must be logstash (JSON lines) or unset (text), got: ecs");
+    }
+
+    /** The real process with the lab's setting: its first line on stdout is a JSON line (docs/logging.md). */
+    @Test
+    void withTheLogstashFormatItLogsJsonLines() throws Exception {
+        Process p = edge(java.util.Map.of(EdgeMain.LOG_FORMAT_VARIABLE, "logstash"), "--port", "0", "--backend", "gcp=http://127.0.0.1:1")
+                .redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String first = out.readLine();
+            assertThat(first).as("the first line").isNotNull().startsWith("{\"@timestamp\":\"")
+                    .contains("\"level\":\"INFO\"").contains("\"component\":\"edge\"").contains("edge listening on http://127.0.0.1:");
+        } finally {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
     }
 }

@@ -106,6 +106,12 @@ final class FakeSite implements AutoCloseable {
         h.add("X-Seen-Query", String.valueOf(uri.getRawQuery()));
         h.add("X-Seen-Authorization", String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
         h.add("X-Seen-Custom", String.valueOf(ex.getRequestHeaders().getFirst("X-Custom")));
+        h.add("X-Seen-Request-Id", String.valueOf(ex.getRequestHeaders().getFirst("X-Request-Id")));
+        h.add("X-Seen-Request-Id-Count", String.valueOf(ex.getRequestHeaders().getOrDefault("X-Request-Id", java.util.List.of()).size()));
+        // as the API does: the id it served the request under goes back to the caller
+        if (ex.getRequestHeaders().getFirst("X-Request-Id") != null) {
+            h.add("X-Request-Id", ex.getRequestHeaders().getFirst("X-Request-Id"));
+        }
         h.add("Content-Type", "application/octet-stream");
         ex.sendResponseHeaders(201, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {

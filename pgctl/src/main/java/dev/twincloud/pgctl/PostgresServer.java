@@ -46,6 +46,7 @@ public final class PostgresServer implements AutoCloseable {
     private final PgBinaries binaries;
     private final Path dataDir;
     private final Path logFile;
+    private final Path jsonLog;
     private final String superuser;
     private final Map<String, String> settings;
     private final OsUser osUser;
@@ -60,6 +61,7 @@ public final class PostgresServer implements AutoCloseable {
         this.dataDir = b.dataDir.toAbsolutePath().normalize();
         this.logFile = b.logFile != null ? b.logFile.toAbsolutePath().normalize()
                 : dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        this.jsonLog = b.jsonLog != null ? b.jsonLog.toAbsolutePath().normalize() : null;
         this.superuser = b.superuser;
         this.settings = Map.copyOf(b.settings);
         this.osUser = b.osUser != null ? b.osUser : OsUser.current();
@@ -128,6 +130,12 @@ public final class PostgresServer implements AutoCloseable {
         }
         osUser.prepareOwnedDir(dataDir);
         Map<String, String> conf = new LinkedHashMap<>(BASE_SETTINGS);
+        if (jsonLog != null) {
+            conf.putAll(jsonLogSettings(jsonLog));
+            // The logging collector opens these itself, as the server's OS user: they must exist and be its own.
+            osUser.prepareOwnedFile(jsonLog);
+            osUser.prepareOwnedFile(jsonLog.resolveSibling(collectorStderrName(jsonLog)));
+        }
         conf.putAll(settings);
         ConfFile.write(dataDir.resolve(TWINCLOUD_CONF), conf, osUser);
         osUser.prepareOwnedFile(logFile);
@@ -150,6 +158,36 @@ public final class PostgresServer implements AutoCloseable {
         }
         LOG.fine(() -> "started PostgreSQL " + binaries.version() + " on 127.0.0.1:" + port + " from " + dataDir);
         return this;
+    }
+
+    /**
+     * The settings that make the server log in {@code jsonlog} to {@code file} (docs/logging.md): the logging collector
+     * on, one file that is never rotated (the lab's logs live as long as the lab), times in UTC, and no bind parameter
+     * values in statement lines (they would be patients' data). PostgreSQL names the JSON file after
+     * {@code log_filename} with {@code .log} replaced by {@code .json}; what reaches the collector outside its protocol
+     * (rare) goes to that {@code .log} file beside it.
+     */
+    static Map<String, String> jsonLogSettings(Path file) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("logging_collector", "on");
+        s.put("log_destination", "jsonlog");
+        s.put("log_directory", file.getParent().toString());
+        s.put("log_filename", collectorStderrName(file));
+        s.put("log_rotation_age", "0");
+        s.put("log_rotation_size", "0");
+        s.put("log_truncate_on_rotation", "off");
+        s.put("log_timezone", "UTC");
+        s.put("log_parameter_max_length", "0");
+        s.put("log_parameter_max_length_on_error", "0");
+        return s;
+    }
+
+    private static String collectorStderrName(Path jsonFile) {
+        String name = jsonFile.getFileName().toString();
+        if (!name.endsWith(".json") || name.length() == ".json".length() || name.contains("%")) {
+            throw new IllegalArgumentException("the JSON log's file name must end in .json and hold no %: " + jsonFile);
+        }
+        return name.substring(0, name.length() - ".json".length()) + ".log";
     }
 
     private PgException startFailure(Commands.Result r, long logOffset) {
@@ -473,6 +511,11 @@ public final class PostgresServer implements AutoCloseable {
         return logFile;
     }
 
+    /** The {@code jsonlog} file, when the server logs there ({@link Builder#jsonLog}). */
+    public Optional<Path> jsonLog() {
+        return Optional.ofNullable(jsonLog);
+    }
+
     public PgBinaries binaries() {
         return binaries;
     }
@@ -490,13 +533,19 @@ public final class PostgresServer implements AutoCloseable {
         return initdbNoSync;
     }
 
-    /** The last {@code lines} lines of the server log. */
+    /** The last {@code lines} lines of the server log (and of its JSON log, when it has one). */
     public String logTail(int lines) {
         return logTail(0, lines);
     }
 
     private String logTail(long fromOffset, int lines) {
-        try (RandomAccessFile f = new RandomAccessFile(logFile.toFile(), "r")) {
+        String tail = tail(logFile, fromOffset, lines);
+        // With the logging collector, what happens after it started (recovery, a FATAL) is in the JSON log only.
+        return jsonLog == null ? tail : tail + "\n--- " + jsonLog.getFileName() + " (tail) ---\n" + tail(jsonLog, 0, lines);
+    }
+
+    private static String tail(Path file, long fromOffset, int lines) {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             long start = Math.max(fromOffset, f.length() - 64 * 1024);
             f.seek(start);
             byte[] buf = new byte[(int) (f.length() - start)];
@@ -504,7 +553,7 @@ public final class PostgresServer implements AutoCloseable {
             String[] all = new String(buf, StandardCharsets.UTF_8).split("\n");
             return String.join("\n", Arrays.asList(all).subList(Math.max(0, all.length - lines), all.length));
         } catch (IOException e) {
-            return "(no server log at " + logFile + ")";
+            return "(no server log at " + file + ")";
         }
     }
 
@@ -526,6 +575,7 @@ public final class PostgresServer implements AutoCloseable {
         private final Path dataDir;
         private PgBinaries binaries;
         private Path logFile;
+        private Path jsonLog;
         private int port;
         private String superuser = "postgres";
         private final Map<String, String> settings = new LinkedHashMap<>();
@@ -547,6 +597,17 @@ public final class PostgresServer implements AutoCloseable {
         /** Server log; default {@code <dataDir>.log} beside the data dir (kept out of clones). */
         public Builder logFile(Path f) {
             this.logFile = f;
+            return this;
+        }
+
+        /**
+         * Log in {@code jsonlog} to this file (its name ends in {@code .json}) through the logging collector, instead of
+         * plain text to {@link #logFile} (which then keeps only what the server writes before the collector starts).
+         * Default: none.
+         */
+        public Builder jsonLog(Path f) {
+            collectorStderrName(f); // the name's rules, checked now
+            this.jsonLog = f;
             return this;
         }
 

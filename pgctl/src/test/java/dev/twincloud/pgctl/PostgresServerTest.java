@@ -111,6 +111,40 @@ class PostgresServerTest {
                 .hasMessageContaining("No PostgreSQL server binaries found");
     }
 
+    /** docs/logging.md: jsonlog through the collector into one file, the server's own and readable by us, in UTC. */
+    @Test
+    void logsJsonLinesToItsJsonLogAndShowsTheirTailToo() throws Exception {
+        Path logs = base.resolve("json-logs");
+        PostgresServer json = PostgresServer.builder(base.resolve("json-data")).binaries(server.binaries())
+                .logFile(logs.resolve("x-postgres.log")).jsonLog(logs.resolve("x-postgres.json")).initdbNoSync(true)
+                .stopOnJvmExit(true).build();
+        json.initdb().start();
+        try {
+            try (Connection c = json.connect("postgres"); Statement s = c.createStatement()) {
+                s.execute("set application_name = 'twincloud-api/json-test'");
+                s.execute("select 1/0");
+            } catch (java.sql.SQLException expected) {
+                assertThat(expected.getSQLState()).isEqualTo("22012");
+            }
+            Path file = json.jsonLog().orElseThrow();
+            String line = null;
+            for (int i = 0; i < 100 && line == null; i++) {
+                line = Files.readAllLines(file).stream().filter(l -> l.contains("twincloud-api/json-test")).findFirst().orElse(null);
+                Thread.sleep(100);
+            }
+            assertThat(line).as("the error's line in %s", file).isNotNull()
+                    .startsWith("{\"timestamp\":\"").contains(" UTC\"").contains("\"error_severity\":\"ERROR\"")
+                    .contains("\"state_code\":\"22012\"").contains("\"statement\":\"select 1/0\"");
+            assertThat(Files.readString(logs.resolve("x-postgres.log"))).as("stderr: only until the collector took over")
+                    .contains("redirecting log output to logging collector process").doesNotContain("json-test");
+            assertThat(json.logTail(20)).contains("x-postgres.json (tail)").contains("twincloud-api/json-test");
+        } finally {
+            json.stop();
+        }
+        assertThatThrownBy(() -> PostgresServer.builder(base.resolve("bad")).jsonLog(base.resolve("bad.log")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must end in .json");
+    }
+
     @Test
     void includesTheServerLogTailWhenStartFails() {
         PostgresServer broken = PostgresServer.builder(base.resolve("broken")).binaries(server.binaries())

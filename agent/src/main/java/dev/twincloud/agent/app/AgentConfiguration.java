@@ -43,6 +43,9 @@ class AgentConfiguration {
         if (l.logFile() != null) {
             serverBuilder.logFile(l.logFile());
         }
+        if (l.jsonLog() != null) {
+            serverBuilder.jsonLog(l.jsonLog());
+        }
         PostgresServer server = serverBuilder.build();
         // Only connected to: the peer's own agent starts and stops it.
         PostgresServer peer = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir() : l.dataDir().resolveSibling("peer-unknown"))

@@ -90,9 +90,11 @@ public record AgentProperties(
      * @param settings    server settings written at every start (with {@code twincloud.site} always
      *                    this site: a rewind or re-clone copies the other site's configuration files)
      * @param logFile     the server log (default: next to the data directory)
+     * @param jsonLog     the server's {@code jsonlog} file, ending in {@code .json} (docs/logging.md); empty: plain text
+     *                    to {@code logFile} only
      */
     public record Local(Path dataDir, @DefaultValue("0") int port, String binDir, @DefaultValue("postgres") String superuser,
                         @DefaultValue("127.0.0.1") String peerHost, @DefaultValue("0") int peerPort, Path peerDataDir,
-                        java.util.Map<String, String> settings, Path logFile) {
+                        java.util.Map<String, String> settings, Path logFile, Path jsonLog) {
     }
 }

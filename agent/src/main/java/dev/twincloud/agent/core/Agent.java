@@ -196,6 +196,8 @@ public final class Agent {
             return Optional.empty();
         }
         lastAssignment = Optional.of(a);
+        // the epoch in every later log line of this loop's thread (docs/logging.md)
+        org.slf4j.MDC.put("epoch", Long.toString(a.epoch()));
         // Recorded before any promotion is considered (reconcile): see PromiseKeeper.
         keeper.assigned(a.epoch(), a.writer());
         a.lease().ifPresent(l -> writeLease(l, obs, t0));

@@ -124,6 +124,7 @@ class OpenApiConfig {
         problem.addProperty("status", new IntegerSchema());
         problem.addProperty("detail", new StringSchema());
         problem.addProperty("instance", new StringSchema().format("uri"));
+        problem.addProperty("requestId", new StringSchema().description("the request's X-Request-Id, to find its log lines (docs/logging.md)"));
         problem.addProperty("errors", new ArraySchema().items(fieldError).description("present for invalid input"));
         return problem;
     }

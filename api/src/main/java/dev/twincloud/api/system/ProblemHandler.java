@@ -3,6 +3,7 @@ package dev.twincloud.api.system;
 import java.net.URI;
 import java.util.List;
 
+import dev.twincloud.core.log.RequestId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
@@ -26,7 +27,8 @@ import tools.jackson.core.JacksonException;
 /**
  * Turns every failure into an RFC 9457 problem: the features' {@link ApiProblem}s, Spring MVC's
  * own 4xx (malformed JSON, wrong types, missing headers, 404, 405, 415), oversize bodies (413), and
- * database failures (503 with {@code Retry-After: 1} when the database cannot take the write now).
+ * database failures (503 with {@code Retry-After: 1} when the database cannot take the write now). Every problem
+ * carries the request's id ({@code requestId}, docs/logging.md).
  */
 @RestControllerAdvice
 class ProblemHandler extends ResponseEntityExceptionHandler {
@@ -133,6 +135,10 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             }
             if (problem.getType() == null || "about:blank".equals(problem.getType().toString())) {
                 problem.setType(URI.create(ApiProblem.TYPE_BASE + "http-" + statusCode.value()));
+            }
+            if (request instanceof NativeWebRequest n && n.getNativeRequest() instanceof jakarta.servlet.http.HttpServletRequest r
+                    && RequestIdFilter.of(r) != null) {
+                problem.setProperty(RequestId.PROBLEM_MEMBER, RequestIdFilter.of(r));
             }
         }
         return super.createResponseEntity(body, headers, statusCode, request);

@@ -50,11 +50,20 @@ class SecurityConfig {
         return http.build();
     }
 
+    /** The very first filter: every answer, a 413 or 401 included, carries the request id, and every log line too. */
+    @Bean
+    FilterRegistrationBean<RequestIdFilter> requestIdFilter() {
+        var registration = new FilterRegistrationBean<>(new RequestIdFilter());
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        registration.addUrlPatterns("/*");
+        return registration;
+    }
+
     /** Runs before security, so a flood of oversize bodies costs no token validation and no reading. */
     @Bean
     FilterRegistrationBean<BodySizeLimitFilter> bodySizeLimitFilter(ApiLimits limits, ProblemWriter problems) {
         var registration = new FilterRegistrationBean<>(new BodySizeLimitFilter(limits, problems));
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
         registration.addUrlPatterns("/*");
         return registration;
     }

@@ -339,10 +339,15 @@ public final class ArbiterService implements AutoCloseable {
 
     /** One log line, a metric and a history entry per event (STYLE habit 6). */
     private void record(Event e) {
-        if (e.kind() == EventKind.ALERT) {
-            log.warn("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
-        } else {
-            log.info("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
+        // epoch, site and the event's kind as fields of the JSON line too (docs/logging.md)
+        try (var epoch = org.slf4j.MDC.putCloseable("epoch", Long.toString(e.epoch()));
+             var kind = org.slf4j.MDC.putCloseable("event", e.kind().name());
+             var site = org.slf4j.MDC.putCloseable("event_site", String.valueOf(e.site()))) {
+            if (e.kind() == EventKind.ALERT) {
+                log.warn("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
+            } else {
+                log.info("{} site={} epoch={}: {}", e.kind(), e.site(), e.epoch(), e.why());
+            }
         }
         metrics.event(e);
         try {

@@ -38,6 +38,7 @@ class ArbiterChartTest {
         assertThat(ofKind(docs, "Role")).isEmpty();
         Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
         assertThat(env(c, "TWINCLOUD_STATE_DIR").getValue()).isEqualTo("/var/lib/twincloud/arbiter");
+        assertThat(env(c, "LOGGING_STRUCTURED_FORMAT_CONSOLE").getValue()).as("JSON lines (docs/logging.md)").isEqualTo("logstash");
         assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/twincloud/arbiter"));
         assertThat(env(c, "TWINCLOUD_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-arbiter-tokens");
         assertThat(env(c, "TWINCLOUD_OPERATOR_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("operator-token");

@@ -59,7 +59,9 @@ class SiteChartTest {
                 "policy/v1/PodDisruptionBudget", "rbac.authorization.k8s.io/v1/Role",
                 "rbac.authorization.k8s.io/v1/RoleBinding", "postgresql.cnpg.io/v1/Cluster",
                 "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor",
-                "storage.k8s.io/v1/StorageClass", "networking.k8s.io/v1/NetworkPolicy");
+                "storage.k8s.io/v1/StorageClass", "networking.k8s.io/v1/NetworkPolicy",
+                // the log shipper (docs/logging.md)
+                "v1/ConfigMap", "apps/v1/DaemonSet");
         docs.stream().filter(StrictModel::isCore).forEach(d -> assertThat(StrictModel.parse(d)).isNotNull());
     }
 
@@ -166,6 +168,9 @@ class SiteChartTest {
         assertThat(env(c, "DATABASE_MIGRATION_USER").getValue()).as("Flyway runs as the owner (docs/fencing.md)")
                 .isEqualTo("twincloud_owner");
         assertThat(env(c, "DATABASE_MIGRATION_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("twincloud-db-owner");
+        assertThat(env(c, "LOGGING_STRUCTURED_FORMAT_CONSOLE").getValue()).as("JSON lines for the shipper (docs/logging.md)")
+                .isEqualTo("logstash");
+        assertThat(env(c, "TWINCLOUD_SITE").getValue()).as("the site field of its log lines").isEqualTo(s.site());
         assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
     }
 
@@ -191,6 +196,7 @@ class SiteChartTest {
         Container c = agent.getSpec().getTemplate().getSpec().getContainers().getFirst();
         assertThat(env(c, "TWINCLOUD_DRIVER").getValue()).isEqualTo("cnpg");
         assertThat(env(c, "TWINCLOUD_SITE").getValue()).isEqualTo(s.site());
+        assertThat(env(c, "LOGGING_STRUCTURED_FORMAT_CONSOLE").getValue()).isEqualTo("logstash");
         assertThat(env(c, "TWINCLOUD_PEER_SITE").getValue()).isEqualTo(s.peer());
         assertThat(env(c, "TWINCLOUD_CNPG_CLUSTER").getValue()).isEqualTo("twincloud-db-" + s.site());
         assertThat(env(c, "TWINCLOUD_CNPG_NAMESPACE").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");

@@ -1,5 +1,6 @@
 package dev.twincloud.lab.drill;
 
+import dev.twincloud.core.log.RequestId;
 import dev.twincloud.lab.drill.History.Op;
 import dev.twincloud.lab.drill.History.OpType;
 import dev.twincloud.lab.drill.History.Outcome;
@@ -54,7 +55,9 @@ final class DrillClient {
     }
 
     Op write(int client, String key, int attempt) {
+        String requestId = RequestId.create();
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ecgs")).timeout(timeout)
+                .header(RequestId.HEADER, requestId)
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body(key))).build();
         double t0 = history.now();
@@ -82,7 +85,7 @@ final class DrillClient {
         Outcome o = status == 200 || status == 201 ? Outcome.OK
                 : status == 0 || (status >= 500 && status != 503) ? Outcome.INFO : Outcome.FAIL;
         Op op = new Op(client, OpType.WRITE, key, t0, history.now(), o, status, site, id, history.lastEpoch(), BYTES, attempt, replayed,
-                "", -1, detail);
+                "", -1, detail, Double.NaN, requestId);
         history.add(op);
         return op;
     }
@@ -109,7 +112,9 @@ final class DrillClient {
     }
 
     Op read(int client, String key, String id) {
+        String requestId = RequestId.create();
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/ecgs/" + id)).timeout(timeout)
+                .header(RequestId.HEADER, requestId)
                 .header("Authorization", "Bearer " + token).GET().build();
         double t0 = history.now();
         int status = 0;
@@ -131,7 +136,7 @@ final class DrillClient {
         }
         Outcome o = status == 200 ? Outcome.OK : status == 0 ? Outcome.INFO : Outcome.FAIL;
         Op op = new Op(client, OpType.READ, key, t0, history.now(), o, status, site, id, history.lastEpoch(), 0, 1, false,
-                role, staleness, detail);
+                role, staleness, detail, Double.NaN, requestId);
         history.add(op);
         return op;
     }

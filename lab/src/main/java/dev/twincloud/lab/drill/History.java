@@ -51,10 +51,19 @@ public final class History {
      *                    committed, by the database's clock (its {@code twincloud.lease.valid_until}, the
      *                    later of the values read just before the COMMIT and just after, minus the row's
      *                    commit timestamp); negative: committed after the lease ended; NaN when unknown
+     * @param requestId  the {@code X-Request-Id} it was sent with: {@code lab logs --request <id>} shows its lines in
+     *                   the edge's, the API's and PostgreSQL's logs (docs/logging.md); null when it has none (a TXN)
      */
     public record Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
                      String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
-                     long stalenessMs, String detail, double leaseLeftMs) {
+                     long stalenessMs, String detail, double leaseLeftMs, String requestId) {
+
+        public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
+                  String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
+                  long stalenessMs, String detail, double leaseLeftMs) {
+            this(client, type, key, invokeMs, completeMs, outcome, status, site, id, epochSeen, bytes, attempt, replayed, role,
+                    stalenessMs, detail, leaseLeftMs, null);
+        }
 
         public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
                   String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,

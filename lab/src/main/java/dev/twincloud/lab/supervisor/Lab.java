@@ -166,6 +166,10 @@ public final class Lab implements AutoCloseable {
         while (true) {
             try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
                 dev.twincloud.pgctl.roles.DatabaseRoles.ensure(c, dev.twincloud.pgctl.roles.DatabaseRoles.Spec.defaults("public"));
+                try (java.sql.Statement s = c.createStatement()) {
+                    // the API's writes in PostgreSQL's log under their request id, without values (docs/logging.md)
+                    s.execute("alter role " + APP_ROLE + " set log_statement = 'mod'");
+                }
                 log.info("database roles {} and {} ensured on {}", OWNER_ROLE, APP_ROLE, writer);
                 return;
             } catch (java.sql.SQLException e) {
@@ -285,7 +289,7 @@ public final class Lab implements AutoCloseable {
                     // running ones): a standby reconnects to a writer restarted after a crash within 0.5 s, not 5 s
                     .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on",
                             "wal_retrieve_retry_interval", "500ms"))
-                    .logFile(layout.logs().resolve(site + "-postgres.log")).stopOnJvmExit(false).build());
+                    .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false).build());
         }
         for (SiteId site : LabLayout.SITES) {
             Path version = layout.pgData(site).resolve("PG_VERSION");
@@ -345,6 +349,7 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.agent.local.peer-port=" + layout.peerPgLinkPort(site),
                     "--twincloud.agent.local.peer-data-dir=" + layout.pgData(peer),
                     "--twincloud.agent.local.log-file=" + layout.logs().resolve(site + "-postgres.log"),
+                    "--twincloud.agent.local.json-log=" + pgJsonLog(site),
                     "--twincloud.agent.local.settings.max_connections=60",
                     "--twincloud.agent.local.settings.track_commit_timestamp=on"), env);
             // the database roles come by environment, as in a deployment (DATABASE_USER, DATABASE_MIGRATION_USER)
@@ -354,6 +359,7 @@ public final class Lab implements AutoCloseable {
                     : Map.of("DATABASE_USER", "postgres", "DATABASE_PASSWORD", "");
             add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-Xmx512m", app(java, "api", site + "-api"),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
+                    "--twincloud.api.site=" + site, // the site field of its log lines
                     "--twincloud.embedded-postgres.enabled=false",
                     "--twincloud.api.require-lease=true",
                     // the writer health on a port and threads of its own: what the edge probes
@@ -393,8 +399,19 @@ public final class Lab implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every component logs JSON lines (Logstash shape) to its file, which {@code lab logs} merges (docs/logging.md):
+     * the Spring Boot apps and the edge read the same variable.
+     */
     private void add(String name, List<String> cmd, Map<String, String> env) {
-        processes.put(name, new ManagedProcess(name, cmd, env, layout.logs().resolve(name + ".log")));
+        Map<String, String> withLogs = new HashMap<>(env);
+        withLogs.put("LOGGING_STRUCTURED_FORMAT_CONSOLE", "logstash");
+        processes.put(name, new ManagedProcess(name, cmd, withLogs, layout.logs().resolve(name + ".log")));
+    }
+
+    /** A site's PostgreSQL logs in jsonlog here (its plain {@code -postgres.log} keeps what comes before the collector). */
+    private Path pgJsonLog(SiteId site) {
+        return layout.logs().resolve(site + "-postgres.json");
     }
 
     private ManagedProcess process(String name) {

@@ -28,7 +28,8 @@ class TwincloudCliTest {
         for (String[] cmd : new String[][] {{"--help"}, {"lab", "--help"}, {"lab", "up", "--help"}, {"lab", "kill", "--help"},
                 {"lab", "partition", "--help"}, {"lab", "delay", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"},
                 {"lab", "status", "--help"}, {"lab", "latency", "--help"}, {"lab", "heal", "--help"}, {"ctl", "status", "--help"},
-                {"ctl", "watch", "--help"}, {"ctl", "events", "--help"}, {"ctl", "mode", "--help"}, {"ctl", "switchover", "--help"}}) {
+                {"ctl", "watch", "--help"}, {"ctl", "events", "--help"}, {"ctl", "mode", "--help"}, {"ctl", "switchover", "--help"},
+                {"lab", "logs", "--help"}}) {
             Run r = run(cmd);
             assertThat(r.exit()).as(String.join(" ", cmd)).isZero();
             assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage:");

@@ -28,6 +28,7 @@ class OpenLoadTest {
     private HttpServer edge;
     private String url;
     private final AtomicInteger writes = new AtomicInteger();
+    private final java.util.Set<String> requestIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile int slowMs;
 
     @BeforeEach
@@ -46,6 +47,7 @@ class OpenLoadTest {
 
     private void write(HttpExchange ex) throws IOException {
         ex.getRequestBody().readAllBytes();
+        requestIds.add(String.valueOf(ex.getRequestHeaders().getFirst("X-Request-Id")));
         int n = writes.incrementAndGet();
         if (slowMs > 0) {
             try {
@@ -115,6 +117,9 @@ class OpenLoadTest {
         assertThat(ops.stream().filter(History.Op::edgeMade503).count()).isEqualTo(10);
         assertThat(ops.stream().filter(o -> o.status() == 503 && !o.edgeMade503()).count()).as("the API's own").isPositive();
         assertThat(ops.stream().filter(History.Op::ok).count()).isPositive();
+        // each op records the X-Request-Id it was sent with: what 'lab logs --request' finds its lines by
+        assertThat(ops).extracting(History.Op::requestId).doesNotContainNull().doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(requestIds);
         Map<Integer, List<History.Op>> byClient = new HashMap<>();
         ops.forEach(o -> byClient.computeIfAbsent(o.client(), c -> new java.util.ArrayList<>()).add(o));
         assertThat(byClient.size()).as("several requests were in flight at once").isGreaterThan(1);

@@ -34,6 +34,7 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     private Path baseDir;
     private PostgresServer server;
     private boolean perMethod;
+    private boolean jsonLog;
 
     private PostgresExtension() {
     }
@@ -45,6 +46,12 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     /** A GUC for the server, e.g. {@code withSetting("max_connections", "50")}. */
     public PostgresExtension withSetting(String key, String value) {
         settings.put(key, value);
+        return this;
+    }
+
+    /** Log in {@code jsonlog} ({@link PostgresServer.Builder#jsonLog}) to {@code server.json} beside the data directory. */
+    public PostgresExtension withJsonLog() {
+        this.jsonLog = true;
         return this;
     }
 
@@ -90,9 +97,13 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
             return this;
         }
         baseDir = TempDirs.create("twincloud-pg-");
-        PostgresServer s = PostgresServer.builder(baseDir.resolve("data"))
+        PostgresServer.Builder b = PostgresServer.builder(baseDir.resolve("data"))
                 .binaries(binaries != null ? binaries : SharedBinaries.get())
-                .superuser(superuser).settings(settings).stopOnJvmExit(true).initdbNoSync(true).build();
+                .superuser(superuser).settings(settings).stopOnJvmExit(true).initdbNoSync(true);
+        if (jsonLog) {
+            b.logFile(baseDir.resolve("server.log")).jsonLog(baseDir.resolve("server.json"));
+        }
+        PostgresServer s = b.build();
         try {
             s.initdb().start();
         } catch (RuntimeException e) {
