@@ -80,8 +80,7 @@ public final class Drill {
         for (int run = 1; run <= settings.runs(); run++) {
             for (Scenario s : settings.scenarios()) {
                 List<FaultStep> schedule = s.schedule(settings.seed() + run - 1);
-                List<String> cannot = schedule.stream().map(FaultStep::action).filter(a -> !target.canPlay(a)).distinct()
-                        .map(a -> a.name().toLowerCase()).toList();
+                List<String> cannot = schedule.stream().filter(step -> !target.canPlay(step)).map(Drill::describe).distinct().toList();
                 if (!cannot.isEmpty()) {
                     say("%-26s run %d: skipped: cannot play %s against %s", s.id, run, cannot, target.describe());
                     continue;
@@ -98,6 +97,12 @@ public final class Drill {
             }
         }
         return DrillReport.of(started, target.describe(), settings, results);
+    }
+
+    /** A step as the skip message names it: its action, and its target when the target decides (e.g. {@code kill acting-arbiter}). */
+    private static String describe(FaultStep step) {
+        String action = step.action().name().toLowerCase();
+        return step.target().contains("-") ? action + " " + step.target() : action;
     }
 
     static String expected(RunFigures f) {
@@ -340,6 +345,7 @@ public final class Drill {
             case DELAY, UNDELAY -> "delay";
             case OPEN_TXNS, COMMIT_TXNS -> "txns";
             case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> "arbiter-state";
+            case ROLLING_RESTART_ARBITER -> "rolling-restart";
         };
     }
 
@@ -415,7 +421,7 @@ public final class Drill {
                         edge = "";
                     }
                 }
-                if (RoleSampler.of(s.get(), edge, 0).steady()) {
+                if (RoleSampler.of(s.get(), edge, 0).steady() && target.componentsReady()) {
                     return true;
                 }
             }

@@ -26,6 +26,11 @@ public interface DrillTarget extends AutoCloseable {
 
     boolean canPlay(FaultStep.Action action);
 
+    /** Whether this step can be played here: by default whether its action can; a lab also asks whether its target exists. */
+    default boolean canPlay(FaultStep step) {
+        return canPlay(step.action());
+    }
+
     /** Plays one step on resolved sites ({@code gcp}, {@code aws}, {@code arbiter}). */
     void play(FaultStep.Action action, String target, String other) throws IOException;
 
@@ -55,6 +60,15 @@ public interface DrillTarget extends AutoCloseable {
      */
     default Optional<DbSnapshot> quickSnapshot(String site, String keyPrefix, double wallStartMillis) {
         return Optional.empty();
+    }
+
+    /**
+     * Whether every part the steady state needs besides the sites is up: in a lab with two arbiter replicas,
+     * both replicas live (one acting) and every etcd member healthy, so that a run never starts with a replica
+     * still booting. True by default.
+     */
+    default boolean componentsReady() {
+        return true;
     }
 
     /** Undoes every fault: links healed, frozen processes thawed, dead ones started. */
