@@ -368,30 +368,18 @@ public final class Lab implements AutoCloseable {
 
     private void registerProcesses(Path etcdBinary) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Map<String, String> arbiterEnv = Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
-                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(), "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken());
+        Map<String, String> arbiterEnv = arbiterEnv(secrets);
         if (!settings.replicated()) {
-            add("arbiter", arbiterArgs(java, "arbiter", layout.arbiterPort(), layout.arbiterState()), arbiterEnv);
+            add("arbiter", arbiterArgs(java, jar("arbiter"), settings, "arbiter", layout.arbiterPort(), layout.arbiterState()), arbiterEnv);
         } else {
             // registered first, so that they stop last: a replica that stops cleanly gives its etcd lease back
             for (ManagedProcess member : LabEtcd.processes(etcdBinary, layout)) {
                 processes.put(member.name(), member);
             }
             for (int i = 1; i <= settings.arbiterReplicas(); i++) {
-                String name = replicaName(i);
-                List<String> args = arbiterArgs(java, name, layout.arbiterReplicaPort(i), layout.arbiterReplicaState(i));
-                args.addAll(List.of("--twincloud.arbiter.store=etcd",
-                        "--twincloud.arbiter.etcd.endpoints=" + LabEtcd.endpoints(layout),
-                        // a decision waits for its save: shorter than the lease ttl, as the arbiter requires
-                        "--twincloud.arbiter.etcd.timeout=" + Math.min(1000, settings.leaseTtl().toMillis() / 2) + "ms",
-                        "--twincloud.arbiter.leader-election.enabled=true",
-                        "--twincloud.arbiter.leader-election.identity=" + name,
-                        "--twincloud.arbiter.leader-election.lease-duration=" + LabSettings.ELECTION_LEASE_DURATION.toSeconds() + "s",
-                        "--twincloud.arbiter.leader-election.renew-deadline=" + LabSettings.ELECTION_RENEW_DEADLINE.toMillis() + "ms",
-                        "--twincloud.arbiter.leader-election.retry-period=" + LabSettings.ELECTION_RETRY_PERIOD.toMillis() + "ms"));
-                add(name, args, arbiterEnv);
+                add(replicaName(i), replicaArgs(java, jar("arbiter"), settings, i), arbiterEnv);
             }
-            add(FRONT, frontArgs(java), Map.of());
+            add(FRONT, frontArgs(java, jar("edge"), settings), Map.of());
         }
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
@@ -440,9 +428,15 @@ public final class Lab implements AutoCloseable {
         add("edge", edgeArgs, Map.of());
     }
 
-    private List<String> arbiterArgs(String java, String component, int port, Path stateDir) {
+    /** The arbiter's tokens, as its environment. */
+    static Map<String, String> arbiterEnv(LabSecrets secrets) {
+        return Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(), "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(),
+                "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken());
+    }
+
+    private static List<String> arbiterArgs(String java, Path arbiterJar, LabSettings settings, String component, int port, Path stateDir) {
         return cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                app(java, "arbiter", component),
+                AppLaunch.args(java, arbiterJar, component, settings.layout().basePort()),
                 "--server.port=" + port, "--server.address=127.0.0.1",
                 "--twincloud.arbiter.state-dir=" + stateDir,
                 "--twincloud.arbiter.mode=" + settings.mode(),
@@ -451,18 +445,39 @@ public final class Lab implements AutoCloseable {
     }
 
     /**
+     * Arbiter replica {@code i} of several: the etcd store on the lab's three members, elected in the same etcd
+     * (identity {@code arbiter-i}, the lab's election timing), its own port and history directory.
+     */
+    static List<String> replicaArgs(String java, Path arbiterJar, LabSettings settings, int i) {
+        LabLayout layout = settings.layout();
+        String name = replicaName(i);
+        List<String> args = arbiterArgs(java, arbiterJar, settings, name, layout.arbiterReplicaPort(i), layout.arbiterReplicaState(i));
+        args.addAll(List.of("--twincloud.arbiter.store=etcd",
+                "--twincloud.arbiter.etcd.endpoints=" + LabEtcd.endpoints(layout),
+                // a decision waits for its save: shorter than the lease ttl, as the arbiter requires
+                "--twincloud.arbiter.etcd.timeout=" + Math.min(1000, settings.leaseTtl().toMillis() / 2) + "ms",
+                "--twincloud.arbiter.leader-election.enabled=true",
+                "--twincloud.arbiter.leader-election.identity=" + name,
+                "--twincloud.arbiter.leader-election.lease-duration=" + LabSettings.ELECTION_LEASE_DURATION.toSeconds() + "s",
+                "--twincloud.arbiter.leader-election.renew-deadline=" + LabSettings.ELECTION_RENEW_DEADLINE.toMillis() + "ms",
+                "--twincloud.arbiter.leader-election.retry-period=" + LabSettings.ELECTION_RETRY_PERIOD.toMillis() + "ms"));
+        return args;
+    }
+
+    /**
      * The front of two replicas: the edge's reverse proxy on the arbiter's port, health-checking each replica's
      * {@code /actuator/health/leader} (200 only on the acting one) every 100 ms, 1 success to route to a replica,
      * 3 failures to stop; no lab profile, so no last resort: with no replica acting it answers 503 itself.
      * Production puts a Service or load balancer in its place (docs/adr/0008).
      */
-    List<String> frontArgs(String java) {
+    static List<String> frontArgs(String java, Path edgeJar, LabSettings settings) {
+        LabLayout layout = settings.layout();
         List<String> args = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m",
-                "-jar", jar("edge").toString(), "--port", Integer.toString(layout.arbiterPort()),
+                "-jar", edgeJar.toString(), "--port", Integer.toString(layout.arbiterPort()),
                 "--health-path", "/actuator/health/leader", "--interval-ms", "100", "--timeout-ms", "100",
                 "--healthy-threshold", "1", "--unhealthy-threshold", "3"));
         for (int i = 1; i <= settings.arbiterReplicas(); i++) {
-            args.addAll(List.of("--backend", replicaName(i) + "=" + replicaUrl(i)));
+            args.addAll(List.of("--backend", replicaName(i) + "=http://127.0.0.1:" + layout.arbiterReplicaPort(i)));
         }
         return args;
     }
@@ -520,17 +535,22 @@ public final class Lab implements AutoCloseable {
 
     /** The runnable jar of an app module, built by {@code ./mvnw package}. */
     private Path jar(String module) {
-        Path target = settings.home().resolve(module).resolve("target");
+        return jar(settings.home(), module);
+    }
+
+    /** The runnable jar of an app module in the checkout {@code home}, built by {@code ./mvnw package}. */
+    static Path jar(Path home, String module) {
+        Path target = home.resolve(module).resolve("target");
         try (Stream<Path> s = Files.list(target)) {
             return s.filter(p -> p.getFileName().toString().matches("twincloud-" + module + "-.*-exec\\.jar"))
-                    .findFirst().orElseThrow(() -> new IllegalStateException(missingJar(module)));
+                    .findFirst().orElseThrow(() -> new IllegalStateException(missingJar(home, module)));
         } catch (IOException e) {
-            throw new IllegalStateException(missingJar(module), e);
+            throw new IllegalStateException(missingJar(home, module), e);
         }
     }
 
-    private String missingJar(String module) {
-        return "the " + module + " jar is not built in " + settings.home().resolve(module).resolve("target")
+    private static String missingJar(Path home, String module) {
+        return "the " + module + " jar is not built in " + home.resolve(module).resolve("target")
                 + ": run ./mvnw -DskipTests package (./twincloud does it for you)";
     }
 
