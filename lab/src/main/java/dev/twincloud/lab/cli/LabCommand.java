@@ -41,16 +41,27 @@ public final class LabCommand implements Runnable {
         CommandLine.Model.CommandSpec spec;
 
         Integer call(String method, String verb, String query) {
+            return call(method, verb, query, CliHttp.READ_TIMEOUT_MS);
+        }
+
+        /** As {@link #call(String, String, String)}, waiting up to {@code readTimeoutMs} for the answer. */
+        Integer call(String method, String verb, String query, int readTimeoutMs) {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             try {
-                Http.Response r = send(method, verb, query);
+                Http.Response r = method.equals("POST") && readTimeoutMs != CliHttp.READ_TIMEOUT_MS
+                        ? CliHttp.post(lab.controlUrl() + verb + (query.isEmpty() ? "" : "?" + query), null, "", readTimeoutMs)
+                        : send(method, verb, query);
                 if (r.status() != 200) {
                     err.println("lab " + verb + ": " + r.json().path("error").asString(r.body()));
                     return 1;
                 }
                 out.println(Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.json().path("result")));
                 return 0;
+            } catch (java.net.SocketTimeoutException e) {
+                err.println("lab " + verb + ": no answer within " + readTimeoutMs / 1000 + " s; the lab may still be at it "
+                        + "(see its output and 'twincloud lab status')");
+                return 1;
             } catch (IOException e) {
                 err.println(noLab());
                 return 1;
@@ -331,9 +342,12 @@ public final class LabCommand implements Runnable {
                     + "next waits until it is live and a replica acts. Needs a lab with two arbiter replicas. Writes go on "
                     + "throughout."})
     static final class RollingRestart extends Verb {
+        /** Two JVM restarts and a handover: minutes on a busy machine, not the verbs' usual 10 s. */
+        static final int TIMEOUT_MS = 10 * 60_000;
+
         @Override
         public Integer call() {
-            return call("POST", "rolling-restart", "");
+            return call("POST", "rolling-restart", "", TIMEOUT_MS);
         }
     }
 
