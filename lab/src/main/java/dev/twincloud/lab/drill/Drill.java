@@ -370,36 +370,45 @@ public final class Drill {
     }
 
     private List<WriterTimeline.Promotion> promotions(double wallStartMillis, double endMs) {
-        List<WriterTimeline.Promotion> out = new ArrayList<>();
         if (target.arbiterUrl().isEmpty()) {
-            return out;
+            return new ArrayList<>();
+        }
+        Optional<List<JsonNode>> recorded = target.arbiterHistory();
+        if (recorded.isPresent()) {
+            return promotionsOf(recorded.get(), wallStartMillis, endMs);
         }
         for (int attempt = 0; attempt < 50; attempt++) { // the arbiter may still be starting
             try {
                 Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/events?limit=1000", target.operatorToken());
                 if (r.status() == 200) {
-                    for (JsonNode n : r.json()) {
-                        Event e;
-                        try {
-                            e = Http.JSON.treeToValue(n, Event.class);
-                        } catch (RuntimeException unknown) {
-                            continue; // a kind this drill does not know (a newer arbiter): not a promotion it can use
-                        }
-                        if (!e.kind().isPromotion()) {
-                            continue;
-                        }
-                        Instant at = e.at();
-                        double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
-                        if (ms >= 0 && ms <= endMs) {
-                            out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site() == null ? "" : e.site().name()));
-                        }
-                    }
-                    return out;
+                    return promotionsOf(r.json(), wallStartMillis, endMs);
                 }
             } catch (IOException | RuntimeException e) {
                 // retry
             }
             sleep(200);
+        }
+        return new ArrayList<>();
+    }
+
+    /** The promotions among {@code events} (the arbiter's JSON events) within the run, on the run's axis. */
+    private static List<WriterTimeline.Promotion> promotionsOf(Iterable<JsonNode> events, double wallStartMillis, double endMs) {
+        List<WriterTimeline.Promotion> out = new ArrayList<>();
+        for (JsonNode n : events) {
+            Event e;
+            try {
+                e = Http.JSON.treeToValue(n, Event.class);
+            } catch (RuntimeException unknown) {
+                continue; // a kind this drill does not know (a newer arbiter): not a promotion it can use
+            }
+            if (!e.kind().isPromotion() || e.at() == null) {
+                continue;
+            }
+            Instant at = e.at();
+            double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
+            if (ms >= 0 && ms <= endMs) {
+                out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site() == null ? "" : e.site().name()));
+            }
         }
         return out;
     }

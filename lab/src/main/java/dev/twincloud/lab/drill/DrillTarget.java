@@ -71,6 +71,16 @@ public interface DrillTarget extends AutoCloseable {
         return true;
     }
 
+    /**
+     * The arbiter's history (its events as JSON, oldest first) when this target reads it where the arbiter keeps
+     * it: in a lab with two arbiter replicas each replica keeps only the events it recorded while it acted, and
+     * {@code GET /v1/events} answers from the acting one, so a promotion recorded before a takeover would be
+     * missing. Empty: ask the arbiter.
+     */
+    default Optional<List<tools.jackson.databind.JsonNode>> arbiterHistory() {
+        return Optional.empty();
+    }
+
     /** Undoes every fault: links healed, frozen processes thawed, dead ones started. */
     void restoreAll() throws IOException;
 

@@ -145,6 +145,12 @@ public final class LabTarget implements DrillTarget {
         }
     }
 
+    /** With two replicas: every replica's own history, merged ({@link Lab#replicaEvents()}). */
+    @Override
+    public Optional<List<tools.jackson.databind.JsonNode>> arbiterHistory() {
+        return lab.settings().replicated() ? Optional.of(lab.replicaEvents()) : Optional.empty();
+    }
+
     @Override
     public boolean componentsReady() {
         return lab.arbiterReplicasReady();

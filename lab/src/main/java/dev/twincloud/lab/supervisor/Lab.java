@@ -698,6 +698,51 @@ public final class Lab implements AutoCloseable {
                 && roles.stream().allMatch(r -> r.equals("acting") || r.equals("standing by"));
     }
 
+    /**
+     * Every arbiter replica's history, merged and ordered by time: each replica appends the events it records
+     * while it acts to its own {@code events.jsonl} (forced to disk), so after a takeover no single replica has
+     * them all. Read from the files, which a replica standing by (503 to {@code /v1/events}) or a dead one still
+     * has; a torn last line (a crash while appending) is skipped.
+     */
+    public List<tools.jackson.databind.JsonNode> replicaEvents() {
+        List<Path> files = new ArrayList<>();
+        for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+            files.add((settings.replicated() ? layout.arbiterReplicaState(i) : layout.arbiterState()).resolve("events.jsonl"));
+        }
+        return mergeEvents(files);
+    }
+
+    /** The events of several {@code events.jsonl} files (missing ones are empty), ordered by their time. */
+    static List<tools.jackson.databind.JsonNode> mergeEvents(List<Path> files) {
+        List<tools.jackson.databind.JsonNode> all = new ArrayList<>();
+        for (Path file : files) {
+            if (!Files.exists(file)) {
+                continue;
+            }
+            try (Stream<String> lines = Files.lines(file)) {
+                for (String line : lines.filter(l -> !l.isBlank()).toList()) {
+                    try {
+                        all.add(Http.JSON.readTree(line));
+                    } catch (RuntimeException torn) {
+                        // a crash while appending: the line is not an event
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                log.warn("cannot read {}: {}", file, e.toString());
+            }
+        }
+        all.sort(java.util.Comparator.comparing(n -> parseInstant(n.path("at").asString(""))));
+        return all;
+    }
+
+    private static java.time.Instant parseInstant(String at) {
+        try {
+            return java.time.Instant.parse(at);
+        } catch (java.time.format.DateTimeParseException e) {
+            return java.time.Instant.EPOCH;
+        }
+    }
+
     /** {@code acting}, {@code standing by}, {@code down} or {@code no answer} (frozen, starting, overloaded). */
     private String replicaRole(int i) {
         if (!process(replicaName(i)).isAlive()) {
