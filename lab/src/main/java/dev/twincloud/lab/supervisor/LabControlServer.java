@@ -81,6 +81,8 @@ public final class LabControlServer implements AutoCloseable {
             respond(ex, 404, Map.of("error", e.getMessage()));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             respond(ex, 400, Map.of("error", e.getMessage()));
+        } catch (IllegalStateException e) { // the lab is not in a state for it, e.g. no arbiter replica acts right now
+            respond(ex, 409, Map.of("error", e.getMessage()));
         } catch (Exception e) {
             respond(ex, 500, Map.of("error", String.valueOf(e)));
         }
