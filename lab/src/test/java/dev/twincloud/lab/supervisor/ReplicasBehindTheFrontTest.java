@@ -7,11 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -39,7 +36,7 @@ class ReplicasBehindTheFrontTest {
         Path etcd = LabEtcd.binary().orElse(null);
         Assumptions.assumeTrue(etcd != null, LabEtcd.MISSING);
         LabLayout layout = new LabLayout(HOME.resolve("lab/target/replicas-front-test"), 21350);
-        deleteTree(layout.root());
+        Await.deleteTree(layout.root());
         Files.createDirectories(layout.logs());
         LabSettings settings = LabSettings.defaults(layout, HOME).withArbiterReplicas(2);
         LabSecrets secrets = LabSecrets.loadOrCreate(layout);
@@ -65,7 +62,7 @@ class ReplicasBehindTheFrontTest {
                 Duration.ofSeconds(180), r -> r.status() == 200);
         assertThat(status.json().path("epoch").asLong()).isEqualTo(1);
         assertThat(status.json().path("writer").asString()).isEqualTo("gcp");
-        await("one replica acting, the other standing by", () -> roles(layout).containsAll(List.of(200, 503)));
+        Await.until("one replica acting, the other standing by", Duration.ofSeconds(90), () -> roles(layout).containsAll(List.of(200, 503)));
         int acting = roles(layout).indexOf(200) + 1;
         int other = 3 - acting;
         Http.Response routed = Http.get(front + "/_edge/status", null);
@@ -76,7 +73,7 @@ class ReplicasBehindTheFrontTest {
 
         long t0 = System.nanoTime();
         replicas.get(acting - 1).kill();
-        await(Lab.replicaName(other) + " acting", () -> roles(layout).get(other - 1) == 200);
+        Await.until(Lab.replicaName(other) + " acting", Duration.ofSeconds(90), () -> roles(layout).get(other - 1) == 200);
         Http.Response after = Http.await("the status through the front again", front + "/v1/status", secrets.operatorToken(),
                 Duration.ofSeconds(30), r -> r.status() == 200);
         System.out.printf("takeover after SIGKILL of %s: %s answers through the front after %.0f ms%n", Lab.replicaName(acting),
@@ -102,26 +99,5 @@ class ReplicasBehindTheFrontTest {
     private void start(ManagedProcess p) throws IOException {
         p.start();
         started.add(p);
-    }
-
-    private static void await(String what, BooleanSupplier done) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
