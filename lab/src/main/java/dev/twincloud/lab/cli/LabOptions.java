@@ -27,7 +27,7 @@ public final class LabOptions {
     /** The help of {@code --arbiter-replicas}, the same for {@code lab up} and {@code lab drill}. */
     static final String ARBITER_REPLICAS_HELP = "1: one arbiter keeping its state in a file (the default); 2: two arbiter replicas "
             + "electing the acting one in a three-member etcd on loopback that also holds the state, behind a front on the "
-            + "arbiter's port that sends every request to the acting replica (docs/lab.md, docs/adr/0008). Needs the etcd binary "
+            + "arbiter's port that sends every request to the acting replica (docs/lab.md, docs/adr/0009). Needs the etcd binary "
             + "(Debian: etcd-server). A lab root keeps the count it was created with. Default: ${DEFAULT-VALUE}";
 
     /** {@code --arbiter-replicas 1|2}, checked: a clear message and exit 2 otherwise. */

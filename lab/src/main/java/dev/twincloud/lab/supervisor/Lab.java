@@ -468,7 +468,7 @@ public final class Lab implements AutoCloseable {
      * The front of two replicas: the edge's reverse proxy on the arbiter's port, health-checking each replica's
      * {@code /actuator/health/leader} (200 only on the acting one) every 100 ms, 1 success to route to a replica,
      * 3 failures to stop; no lab profile, so no last resort: with no replica acting it answers 503 itself.
-     * Production puts a Service or load balancer in its place (docs/adr/0008).
+     * Production puts a Service or load balancer in its place (docs/adr/0009).
      */
     static List<String> frontArgs(String java, Path edgeJar, LabSettings settings) {
         LabLayout layout = settings.layout();

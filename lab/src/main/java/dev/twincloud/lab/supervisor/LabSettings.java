@@ -20,7 +20,7 @@ import java.util.Map;
  *                          aws, arbiter), set on the links when they start; absent directions have none
  * @param arbiterReplicas   1: one arbiter with the file store (the default); 2: two replicas electing in a
  *                          three-member etcd that holds the state, behind a front that sends every request to
- *                          the acting one (docs/adr/0008-the-lab-reaches-the-acting-arbiter-through-a-front.md)
+ *                          the acting one (docs/adr/0009-the-lab-reaches-the-acting-arbiter-through-a-front.md)
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
                           Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
