@@ -26,11 +26,21 @@ final class CliHttp {
     }
 
     static Http.Response post(String url, String token, String jsonBody) throws IOException {
-        return send("POST", url, token, jsonBody == null ? "" : jsonBody, Map.of("Content-Type", "application/json"));
+        return post(url, token, jsonBody, READ_TIMEOUT_MS);
+    }
+
+    /** A POST whose answer may take up to {@code readTimeoutMs} (a verb that waits, e.g. a rolling restart). */
+    static Http.Response post(String url, String token, String jsonBody, int readTimeoutMs) throws IOException {
+        return send("POST", url, token, jsonBody == null ? "" : jsonBody, Map.of("Content-Type", "application/json"), readTimeoutMs);
     }
 
     private static Http.Response send(String method, String url, String token, String body, Map<String, String> headers)
             throws IOException {
+        return send(method, url, token, body, headers, READ_TIMEOUT_MS);
+    }
+
+    private static Http.Response send(String method, String url, String token, String body, Map<String, String> headers,
+                                      int readTimeoutMs) throws IOException {
         HttpURLConnection c;
         try {
             c = (HttpURLConnection) URI.create(url).toURL().openConnection();
@@ -40,7 +50,7 @@ final class CliHttp {
         try {
             c.setRequestMethod(method);
             c.setConnectTimeout(CONNECT_TIMEOUT_MS);
-            c.setReadTimeout(READ_TIMEOUT_MS);
+            c.setReadTimeout(readTimeoutMs);
             c.setRequestProperty("Accept", "application/json");
             if (token != null) {
                 c.setRequestProperty("Authorization", "Bearer " + token);

@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
         description = "Run the two-cloud system on this machine and inject faults.",
         subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
-                LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class, LabLogsCommand.class})
+                LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.RollingRestart.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class, LabLogsCommand.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -41,16 +41,27 @@ public final class LabCommand implements Runnable {
         CommandLine.Model.CommandSpec spec;
 
         Integer call(String method, String verb, String query) {
+            return call(method, verb, query, CliHttp.READ_TIMEOUT_MS);
+        }
+
+        /** As {@link #call(String, String, String)}, waiting up to {@code readTimeoutMs} for the answer. */
+        Integer call(String method, String verb, String query, int readTimeoutMs) {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             try {
-                Http.Response r = send(method, verb, query);
+                Http.Response r = method.equals("POST") && readTimeoutMs != CliHttp.READ_TIMEOUT_MS
+                        ? CliHttp.post(lab.controlUrl() + verb + (query.isEmpty() ? "" : "?" + query), null, "", readTimeoutMs)
+                        : send(method, verb, query);
                 if (r.status() != 200) {
                     err.println("lab " + verb + ": " + r.json().path("error").asString(r.body()));
                     return 1;
                 }
                 out.println(Http.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.json().path("result")));
                 return 0;
+            } catch (java.net.SocketTimeoutException e) {
+                err.println("lab " + verb + ": no answer within " + readTimeoutMs / 1000 + " s; the lab may still be at it "
+                        + "(see its output and 'twincloud lab status')");
+                return 1;
             } catch (IOException e) {
                 err.println(noLab());
                 return 1;
@@ -83,7 +94,13 @@ public final class LabCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             long started = System.nanoTime();
+            int replicas = 1;
             try {
+                // with two arbiter replicas, their ports and etcd's must be free too
+                Http.Response st = send("GET", "status", "");
+                if (st.status() == 200 && st.json().path("result").has("arbiterReplicas")) {
+                    replicas = st.json().path("result").path("arbiterReplicas").size();
+                }
                 Http.Response r = send("POST", "down", "");
                 if (r.status() != 200) {
                     err.println("lab down: " + r.json().path("error").asString(r.body()));
@@ -94,7 +111,7 @@ public final class LabCommand implements Runnable {
                 return 1;
             }
             long deadline = started + WAIT.toNanos();
-            List<Integer> busy = busyPorts();
+            List<Integer> busy = busyPorts(replicas);
             while (!busy.isEmpty() && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(100);
@@ -102,7 +119,7 @@ public final class LabCommand implements Runnable {
                     Thread.currentThread().interrupt();
                     return 1;
                 }
-                busy = busyPorts();
+                busy = busyPorts(replicas);
             }
             double secs = (System.nanoTime() - started) / 1e9;
             if (!busy.isEmpty()) {
@@ -113,14 +130,15 @@ public final class LabCommand implements Runnable {
             return 0;
         }
 
-        private List<Integer> busyPorts() {
-            return lab.layout().ports().stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
+        private List<Integer> busyPorts(int replicas) {
+            return lab.layout().ports(replicas).stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         }
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = {
-            "The running lab: its processes (pid or down), its links (state, latency, delay, traffic), and the arbiter's "
-                    + "view as 'ctl status' shows it (one row per site, alerts, last events).",
+            "The running lab: its processes (pid or down), its links (state, latency, delay, traffic); with two arbiter "
+                    + "replicas which one acts, where the front sends requests, and the etcd members (health, raft leader); then "
+                    + "the arbiter's view as 'ctl status' shows it (one row per site, alerts, last events).",
             "--json prints the lab's machine format instead (processes and links)."})
     static final class Status extends Verb {
         @CommandLine.Option(names = "--json", description = "the lab control's status as JSON")
@@ -151,6 +169,10 @@ public final class LabCommand implements Runnable {
             }
             out.print(StatusTables.lab(state.root(), state.entry(), state.processes(), links));
             out.println();
+            if (state.arbiterReplicas() != null && !state.arbiterReplicas().isEmpty()) {
+                out.print(StatusTables.replicas(state.arbiterReplicas(), state.arbiterFront(), state.etcd()));
+                out.println();
+            }
             String arbiter = "http://127.0.0.1:" + layout.arbiterPort();
             try {
                 String token = LabSecrets.operatorToken(layout);
@@ -169,15 +191,24 @@ public final class LabCommand implements Runnable {
 
         /** The lab control's {@code GET /lab/status} result. */
         @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
-        record LabState(String root, String entry, Map<String, Object> processes, List<String> links) {
+        record LabState(String root, String entry, Map<String, Object> processes, List<String> links,
+                        List<StatusTables.Replica> arbiterReplicas, String arbiterFront, List<StatusTables.EtcdMember> etcd) {
         }
     }
 
+    /** The targets of a lab with two arbiter replicas, for the verbs' --help. */
+    static final String REPLICA_TARGETS = "With two arbiter replicas (lab up --arbiter-replicas 2): arbiter is both replicas "
+            + "(the front stays, as a load balancer would); acting-arbiter the replica acting now; arbiter-1, arbiter-2 one "
+            + "replica; arbiter-front the front; etcd every etcd member, etcd-leader etcd's raft leader now, etcd-1..3 one member. "
+            + "'start' and 'thaw' of acting-arbiter or etcd-leader start or thaw every replica or member that needs it.";
+
     @Command(name = "kill", mixinStandardHelpOptions = true,
-            description = "SIGKILL every process of a site (PostgreSQL, agent, api), or the arbiter or edge. "
-                    + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone).")
+            description = {"SIGKILL every process of a site (PostgreSQL, agent, api), or the arbiter or edge. "
+                    + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone).",
+                    REPLICA_TARGETS})
     static final class Kill extends Verb {
-        @Parameters(paramLabel = "TARGET", description = "gcp, aws, arbiter or edge; with --component: e.g. gcp-agent")
+        @Parameters(paramLabel = "TARGET", description = "gcp, aws, arbiter or edge (more with two arbiter replicas, above); "
+                + "with --component: e.g. gcp-agent")
         String target;
 
         @CommandLine.Option(names = "--component", description = "kill only the named component")
@@ -189,8 +220,9 @@ public final class LabCommand implements Runnable {
         }
     }
 
-    @Command(name = "freeze", mixinStandardHelpOptions = true, description = "SIGSTOP every process of a site (or the arbiter). "
-            + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone, not its backends).")
+    @Command(name = "freeze", mixinStandardHelpOptions = true, description = {"SIGSTOP every process of a site (or the arbiter). "
+            + "A component alone with --component: gcp-agent, gcp-api, or gcp-postgres (the postmaster process alone, not its backends).",
+            REPLICA_TARGETS})
     static final class Freeze extends Verb {
         @Parameters(paramLabel = "TARGET")
         String target;
@@ -219,7 +251,7 @@ public final class LabCommand implements Runnable {
     }
 
     @Command(name = "start", mixinStandardHelpOptions = true,
-            description = "Start again what 'kill' stopped; a site's agent re-joins its database as the arbiter assigns.")
+            description = {"Start again what 'kill' stopped; a site's agent re-joins its database as the arbiter assigns.", REPLICA_TARGETS})
     static final class Start extends Verb {
         @Parameters(paramLabel = "TARGET")
         String target;
@@ -301,6 +333,21 @@ public final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             return call("POST", "heal", "");
+        }
+    }
+
+    @Command(name = "rolling-restart", mixinStandardHelpOptions = true,
+            description = {"Restart the arbiter replicas one at a time, the acting one last, as a rolling update would: each gets "
+                    + "SIGTERM (the acting one gives its etcd lease back, so the other takes over at once), starts again, and the "
+                    + "next waits until it is live and a replica acts. Needs a lab with two arbiter replicas. Writes go on "
+                    + "throughout."})
+    static final class RollingRestart extends Verb {
+        /** Two JVM restarts and a handover: minutes on a busy machine, not the verbs' usual 10 s. */
+        static final int TIMEOUT_MS = 10 * 60_000;
+
+        @Override
+        public Integer call() {
+            return call("POST", "rolling-restart", "", TIMEOUT_MS);
         }
     }
 

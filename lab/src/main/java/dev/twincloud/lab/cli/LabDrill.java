@@ -45,7 +45,9 @@ import picocli.CommandLine.Option;
                 "Scenarios: all, or a comma-separated list of kill-writer, freeze-writer, partition-writer-arbiter, "
                 + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, pause-writer-agent, "
                 + "pause-writer-api, pause-writer-postmaster, kill-writer-postmaster, kill-standby-postmaster, long-txns-deposed, "
-                + "delay-writer-arbiter, slow-writer-arbiter, delay-replication, random, none (none is not in all). See docs/lab.md.", ""})
+                + "delay-writer-arbiter, slow-writer-arbiter, delay-replication, random, none (none is not in all). With "
+                + "--arbiter-replicas 2 also kill-acting-arbiter, kill-etcd-member and rolling-restart-arbiter (in all then, and "
+                + "arbiter-restart-old-state is not: the state is in etcd). See docs/lab.md.", ""})
 public final class LabDrill implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -86,6 +88,9 @@ public final class LabDrill implements Callable<Integer> {
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
+    @Option(names = "--arbiter-replicas", paramLabel = "1|2", defaultValue = "1", description = LabOptions.ARBITER_REPLICAS_HELP)
+    int arbiterReplicas;
+
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
     int writers;
 
@@ -119,8 +124,13 @@ public final class LabDrill implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Scenario> scenarios;
+        LabOptions.arbiterReplicas(spec.commandLine(), arbiterReplicas);
+        if (edge != null && arbiterReplicas != 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--arbiter-replicas sets the drill lab's arbiter; "
+                    + "with --edge the deployment has its own");
+        }
         try {
-            scenarios = Scenario.parse(scenario);
+            scenarios = Scenario.parse(scenario, arbiterReplicas);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -162,9 +172,10 @@ public final class LabDrill implements Callable<Integer> {
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
-                    .withLinkLatency(latency);
+                    .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
-                    + ls.edgeProfile().describe() + ") ...");
+                    + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
+                    + ") ...");
             out.flush();
             Lab lab;
             try {

@@ -24,6 +24,21 @@ public final class LabOptions {
         return "http://127.0.0.1:" + layout().labControlPort() + "/lab/";
     }
 
+    /** The help of {@code --arbiter-replicas}, the same for {@code lab up} and {@code lab drill}. */
+    static final String ARBITER_REPLICAS_HELP = "1: one arbiter keeping its state in a file (the default); 2: two arbiter replicas "
+            + "electing the acting one in a three-member etcd on loopback that also holds the state, behind a front on the "
+            + "arbiter's port that sends every request to the acting replica (docs/lab.md, docs/adr/0009). Needs the etcd binary "
+            + "(Debian: etcd-server). A lab root keeps the count it was created with. Default: ${DEFAULT-VALUE}";
+
+    /** {@code --arbiter-replicas 1|2}, checked: a clear message and exit 2 otherwise. */
+    static int arbiterReplicas(CommandLine commandLine, int n) {
+        try {
+            return LabSettings.checkArbiterReplicas(n);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, "--arbiter-replicas: " + e.getMessage());
+        }
+    }
+
     /** {@code --edge-profile lab|cloud}: picocli prints "Invalid value for option '--edge-profile': ..." and exits 2. */
     public static final class EdgeProfileConverter implements CommandLine.ITypeConverter<LabSettings.EdgeProfile> {
         @Override

@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
 /** {@code lab up}: start the whole two-cloud system on this machine. */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = {"Start the lab: per site (gcp, aws) PostgreSQL with streaming replication, an agent and the API;",
-                "an arbiter; an edge (the global load balancer). Prints the entry URL and a dev token.",
+                "an arbiter (or, with --arbiter-replicas 2, two replicas on a three-member etcd behind a front);",
+                "an edge (the global load balancer). Prints the entry URL and a dev token.",
                 "Runs in the foreground until Ctrl-C or 'twincloud lab down' (or use --detach)."})
 public final class LabUp implements Callable<Integer> {
     private static final String PATH_SEPARATOR = System.getProperty("path.separator");
@@ -65,6 +66,9 @@ public final class LabUp implements Callable<Integer> {
     @Mixin
     LinkLatencyOptions linkLatency;
 
+    @Option(names = "--arbiter-replicas", paramLabel = "1|2", defaultValue = "1", description = LabOptions.ARBITER_REPLICAS_HELP)
+    int arbiterReplicas;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -74,6 +78,7 @@ public final class LabUp implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lease-ttl-ms must be between 500 and 600000");
         }
         Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
+        LabOptions.arbiterReplicas(spec.commandLine(), arbiterReplicas);
         if (running(layout)) {
             err.println("a lab is already running with control port " + layout.labControlPort()
                     + " (see 'twincloud lab status'); stop it with 'twincloud lab down'");
@@ -88,7 +93,8 @@ public final class LabUp implements Callable<Integer> {
         }
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
-                .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency);
+                .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency)
+                .withArbiterReplicas(arbiterReplicas);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -137,7 +143,7 @@ public final class LabUp implements Callable<Integer> {
         cmd.addAll(List.of("lab", "up",
                 "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
                 "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name(),
-                "--edge-profile", edgeProfile.flag()));
+                "--edge-profile", edgeProfile.flag(), "--arbiter-replicas", Integer.toString(arbiterReplicas)));
         LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
@@ -176,16 +182,26 @@ public final class LabUp implements Callable<Integer> {
     private static void printSummary(PrintWriter out, Lab l, Duration took) {
         LabLayout layout = l.layout();
         String token = l.secrets().devToken(Duration.ofHours(12));
-        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles, edge profile %s%s)%n",
+        out.printf("twincloud lab is up in %.1f s (%s mode, lease ttl %d ms, %s database roles, edge profile %s%s%s)%n",
                 took.toMillis() / 1000.0, l.settings().mode(), l.settings().leaseTtl().toMillis(),
                 l.settings().dbRoles().name().toLowerCase(), l.settings().edgeProfile().describe(),
-                l.settings().linkLatency().isEmpty() ? "" : ", link latency " + String.join(" ", LinkLatency.toSpecs(l.settings().linkLatency())));
+                l.settings().linkLatency().isEmpty() ? "" : ", link latency " + String.join(" ", LinkLatency.toSpecs(l.settings().linkLatency())),
+                l.settings().replicated() ? ", " + l.settings().arbiterReplicas() + " arbiter replicas on a three-member etcd" : "");
         out.println();
         out.println("  entry (edge):  " + layout.entryUrl());
         for (SiteId s : LabLayout.SITES) {
             out.printf("  %-4s          api %s  agent :%d  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s), layout.pgPort(s));
         }
-        out.println("  arbiter:       " + l.arbiterUrl());
+        if (l.settings().replicated()) {
+            out.println("  arbiter:       " + l.arbiterUrl() + "  (the front: sends every request to the acting replica, now "
+                    + l.actingArbiter().orElse("none") + ")");
+            for (int i = 1; i <= l.settings().arbiterReplicas(); i++) {
+                out.printf("                 %s %s%n", Lab.replicaName(i), l.replicaUrl(i));
+            }
+            out.println("  etcd:          " + dev.twincloud.lab.supervisor.LabEtcd.endpoints(layout));
+        } else {
+            out.println("  arbiter:       " + l.arbiterUrl());
+        }
         out.println("  status page:   " + l.arbiterUrl() + "/status  (token: " + LabSecrets.VIEWER_KEY + " in "
                 + layout.secretsFile() + ")");
         out.println("  logs:          " + layout.logs());
@@ -195,6 +211,9 @@ public final class LabUp implements Callable<Integer> {
         out.println();
         out.println("  try:  curl -s -H \"Authorization: Bearer $TOKEN\" " + layout.entryUrl() + "/v1/ecgs?patientRef=p-1");
         out.println("  then: twincloud lab status | lab kill gcp | lab start gcp | lab switchover aws | lab down");
+        if (l.settings().replicated()) {
+            out.println("        lab kill acting-arbiter | lab kill etcd-leader | lab start arbiter | lab rolling-restart");
+        }
         out.flush();
     }
 

@@ -162,6 +162,38 @@ final class StatusTables {
         return out.toString();
     }
 
+    /** One arbiter replica in the lab control's status ({@code role}: acting, standing by, down, no answer). */
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+    record Replica(String name, String url, String role) {
+    }
+
+    /** One etcd member in the lab control's status. */
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+    record EtcdMember(String name, String url, String health, boolean leader) {
+    }
+
+    /** The arbiter replicas (which acts, where the front sends requests) and the etcd members (health, raft leader). */
+    static String replicas(List<Replica> replicas, String front, List<EtcdMember> etcd) {
+        StringBuilder out = new StringBuilder();
+        TextTable r = new TextTable("ARBITER REPLICA", "URL", "ROLE", "FRONT");
+        for (Replica x : replicas) {
+            r.row(x.name(), x.url(), x.role(), x.name().equals(front) ? "routes here" : null);
+        }
+        out.append(r.render(""));
+        if (replicas.stream().noneMatch(x -> x.name().equals(front))) {
+            out.append("front: ").append(front == null || front.equals("none") ? "routes nowhere (no replica acts)" : front).append('\n');
+        }
+        if (etcd != null && !etcd.isEmpty()) {
+            out.append('\n');
+            TextTable e = new TextTable("ETCD MEMBER", "URL", "HEALTH", "RAFT");
+            for (EtcdMember m : etcd) {
+                e.row(m.name(), m.url(), m.health(), m.leader() ? "leader" : m.health().equals("healthy") ? "follower" : null);
+            }
+            out.append(e.render(""));
+        }
+        return out.toString();
+    }
+
     private static String latency(LinkStatus x) {
         if (x.latencyForwardMs() == 0 && x.latencyBackwardMs() == 0) {
             return "-";

@@ -80,8 +80,7 @@ public final class Drill {
         for (int run = 1; run <= settings.runs(); run++) {
             for (Scenario s : settings.scenarios()) {
                 List<FaultStep> schedule = s.schedule(settings.seed() + run - 1);
-                List<String> cannot = schedule.stream().map(FaultStep::action).filter(a -> !target.canPlay(a)).distinct()
-                        .map(a -> a.name().toLowerCase()).toList();
+                List<String> cannot = schedule.stream().filter(step -> !target.canPlay(step)).map(Drill::describe).distinct().toList();
                 if (!cannot.isEmpty()) {
                     say("%-26s run %d: skipped: cannot play %s against %s", s.id, run, cannot, target.describe());
                     continue;
@@ -98,6 +97,12 @@ public final class Drill {
             }
         }
         return DrillReport.of(started, target.describe(), settings, results);
+    }
+
+    /** A step as the skip message names it: its action, and its target when the target decides (e.g. {@code kill acting-arbiter}). */
+    private static String describe(FaultStep step) {
+        String action = step.action().name().toLowerCase();
+        return step.target().contains("-") ? action + " " + step.target() : action;
     }
 
     static String expected(RunFigures f) {
@@ -340,6 +345,7 @@ public final class Drill {
             case DELAY, UNDELAY -> "delay";
             case OPEN_TXNS, COMMIT_TXNS -> "txns";
             case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> "arbiter-state";
+            case ROLLING_RESTART_ARBITER -> "rolling-restart";
         };
     }
 
@@ -364,36 +370,45 @@ public final class Drill {
     }
 
     private List<WriterTimeline.Promotion> promotions(double wallStartMillis, double endMs) {
-        List<WriterTimeline.Promotion> out = new ArrayList<>();
         if (target.arbiterUrl().isEmpty()) {
-            return out;
+            return new ArrayList<>();
+        }
+        Optional<List<JsonNode>> recorded = target.arbiterHistory();
+        if (recorded.isPresent()) {
+            return promotionsOf(recorded.get(), wallStartMillis, endMs);
         }
         for (int attempt = 0; attempt < 50; attempt++) { // the arbiter may still be starting
             try {
                 Http.Response r = Http.get(target.arbiterUrl().get() + "/v1/events?limit=1000", target.operatorToken());
                 if (r.status() == 200) {
-                    for (JsonNode n : r.json()) {
-                        Event e;
-                        try {
-                            e = Http.JSON.treeToValue(n, Event.class);
-                        } catch (RuntimeException unknown) {
-                            continue; // a kind this drill does not know (a newer arbiter): not a promotion it can use
-                        }
-                        if (!e.kind().isPromotion()) {
-                            continue;
-                        }
-                        Instant at = e.at();
-                        double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
-                        if (ms >= 0 && ms <= endMs) {
-                            out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site() == null ? "" : e.site().name()));
-                        }
-                    }
-                    return out;
+                    return promotionsOf(r.json(), wallStartMillis, endMs);
                 }
             } catch (IOException | RuntimeException e) {
                 // retry
             }
             sleep(200);
+        }
+        return new ArrayList<>();
+    }
+
+    /** The promotions among {@code events} (the arbiter's JSON events) within the run, on the run's axis. */
+    private static List<WriterTimeline.Promotion> promotionsOf(Iterable<JsonNode> events, double wallStartMillis, double endMs) {
+        List<WriterTimeline.Promotion> out = new ArrayList<>();
+        for (JsonNode n : events) {
+            Event e;
+            try {
+                e = Http.JSON.treeToValue(n, Event.class);
+            } catch (RuntimeException unknown) {
+                continue; // a kind this drill does not know (a newer arbiter): not a promotion it can use
+            }
+            if (!e.kind().isPromotion() || e.at() == null) {
+                continue;
+            }
+            Instant at = e.at();
+            double ms = at.getEpochSecond() * 1000.0 + at.getNano() / 1e6 - wallStartMillis;
+            if (ms >= 0 && ms <= endMs) {
+                out.add(new WriterTimeline.Promotion(ms, e.kind(), e.epoch(), e.site() == null ? "" : e.site().name()));
+            }
         }
         return out;
     }
@@ -415,7 +430,7 @@ public final class Drill {
                         edge = "";
                     }
                 }
-                if (RoleSampler.of(s.get(), edge, 0).steady()) {
+                if (RoleSampler.of(s.get(), edge, 0).steady() && target.componentsReady()) {
                     return true;
                 }
             }

@@ -26,6 +26,11 @@ public interface DrillTarget extends AutoCloseable {
 
     boolean canPlay(FaultStep.Action action);
 
+    /** Whether this step can be played here: by default whether its action can; a lab also asks whether its target exists. */
+    default boolean canPlay(FaultStep step) {
+        return canPlay(step.action());
+    }
+
     /** Plays one step on resolved sites ({@code gcp}, {@code aws}, {@code arbiter}). */
     void play(FaultStep.Action action, String target, String other) throws IOException;
 
@@ -54,6 +59,25 @@ public interface DrillTarget extends AutoCloseable {
      * keep a deposed writer's commits as evidence before it re-joins. Empty when it cannot be read.
      */
     default Optional<DbSnapshot> quickSnapshot(String site, String keyPrefix, double wallStartMillis) {
+        return Optional.empty();
+    }
+
+    /**
+     * Whether every part the steady state needs besides the sites is up: in a lab with two arbiter replicas,
+     * both replicas live (one acting) and every etcd member healthy, so that a run never starts with a replica
+     * still booting. True by default.
+     */
+    default boolean componentsReady() {
+        return true;
+    }
+
+    /**
+     * The arbiter's history (its events as JSON, oldest first) when this target reads it where the arbiter keeps
+     * it: in a lab with two arbiter replicas each replica keeps only the events it recorded while it acted, and
+     * {@code GET /v1/events} answers from the acting one, so a promotion recorded before a takeover would be
+     * missing. Empty: ask the arbiter.
+     */
+    default Optional<List<tools.jackson.databind.JsonNode>> arbiterHistory() {
         return Optional.empty();
     }
 

@@ -43,7 +43,12 @@ public record FaultStep(long atMs, Action action, String target, String other, l
          * then it is killed, its current state put back, and started again. Without the alert the run does
          * not count as settled.
          */
-        CHECK_ARBITER_REFUSES(false);
+        CHECK_ARBITER_REFUSES(false),
+        /**
+         * Restart the arbiter replicas one at a time, the acting one last (two replicas only); planned, like a
+         * switchover, so it has no repair step
+         */
+        ROLLING_RESTART_ARBITER(true);
 
         /** true for a step that breaks something, false for one that repairs it */
         public final boolean fault;

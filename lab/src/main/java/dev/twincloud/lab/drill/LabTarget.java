@@ -36,7 +36,8 @@ public final class LabTarget implements DrillTarget {
     @Override
     public String describe() {
         return "lab at " + lab.layout().root() + " (base port " + lab.layout().basePort() + ", " + lab.settings().mode()
-                + ", lease ttl " + lab.settings().leaseTtl().toMillis() + " ms)";
+                + ", lease ttl " + lab.settings().leaseTtl().toMillis() + " ms"
+                + (lab.settings().replicated() ? ", " + lab.settings().arbiterReplicas() + " arbiter replicas on etcd" : "") + ")";
     }
 
     @Override
@@ -67,6 +68,17 @@ public final class LabTarget implements DrillTarget {
     @Override
     public boolean canPlay(FaultStep.Action action) {
         return true;
+    }
+
+    /** The replica scenarios' steps need two arbiter replicas; restoring the state file needs one arbiter. */
+    @Override
+    public boolean canPlay(FaultStep step) {
+        boolean replicated = lab.settings().replicated();
+        return switch (step.action()) {
+            case ROLLING_RESTART_ARBITER -> replicated;
+            case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> !replicated;
+            default -> replicated || !List.of(Scenario.ACTING_ARBITER, Scenario.ETCD_LEADER).contains(step.target());
+        };
     }
 
     @Override
@@ -122,8 +134,26 @@ public final class LabTarget implements DrillTarget {
                             + problem + "; the drill put its current state back");
                 }
             }
+            case ROLLING_RESTART_ARBITER -> {
+                try {
+                    lab.rollingRestartArbiter();
+                } catch (IllegalStateException e) {
+                    throw new FaultStep.NotSelfHealed("the rolling restart of the arbiter replicas did not finish: " + e.getMessage());
+                }
+            }
             case OPEN_TXNS, COMMIT_TXNS -> throw new IllegalStateException(action + " is played by the drill itself");
         }
+    }
+
+    /** With two replicas: every replica's own history, merged ({@link Lab#replicaEvents()}). */
+    @Override
+    public Optional<List<tools.jackson.databind.JsonNode>> arbiterHistory() {
+        return lab.settings().replicated() ? Optional.of(lab.replicaEvents()) : Optional.empty();
+    }
+
+    @Override
+    public boolean componentsReady() {
+        return lab.arbiterReplicasReady();
     }
 
     @Override
@@ -154,7 +184,7 @@ public final class LabTarget implements DrillTarget {
     @Override
     public void restoreAll() throws IOException {
         lab.heal();
-        for (String t : List.of("arbiter", "gcp", "aws", "edge")) {
+        for (String t : lab.restoreTargets()) {
             lab.signal(t, false);
             lab.revive(t);
         }

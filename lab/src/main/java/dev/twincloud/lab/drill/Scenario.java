@@ -33,7 +33,15 @@ public enum Scenario {
             + "writes on (failsafe); then the current state is put back", 1, 1, false),
     PARTITION_SITES("partition-sites", "cut the replication link between the sites for 4 s", 0, 0, false),
     KILL_STANDBY("kill-standby", "SIGKILL the standby site; revive it after 4 s", 0, 0, false),
-    KILL_ARBITER("kill-arbiter", "SIGKILL the arbiter; restart it after 2 s (the writer writes on the standby's promises)", 0, 0, false),
+    KILL_ARBITER("kill-arbiter", "SIGKILL the arbiter (with two replicas: both); restart it after 2 s (the writer writes on the "
+            + "standby's promises)", 0, 0, false),
+    KILL_ACTING_ARBITER("kill-acting-arbiter", "two arbiter replicas only: SIGKILL the acting replica; the other acts once the dead "
+            + "one's etcd lease has run out (up to 3 s, plus a retry period and loading the state), the writer writing on the "
+            + "standby's promises meanwhile; start the killed one again after 8 s", 0, 0, false),
+    KILL_ETCD_MEMBER("kill-etcd-member", "two arbiter replicas only: SIGKILL etcd's raft leader, one of its three members; the "
+            + "other two elect a leader and the arbiter goes on (nothing visible); start it again after 4 s", 0, 0, false),
+    ROLLING_RESTART_ARBITER("rolling-restart-arbiter", "two arbiter replicas only: restart the replicas one at a time, the acting "
+            + "one last (SIGTERM: it gives its etcd lease back), as a rolling update does: no promotion, writes go on", 0, 0, false),
     KILL_WRITER_AGENT("kill-writer-agent", "SIGKILL the writer's agent only (database and API stay up); restart it after 6 s", 1, 1, true),
     SWITCHOVER("switchover", "planned switchover to the standby", 1, 1, false),
     FLAPPING_LINK("flapping-link", "cut the writer-arbiter link 5 times for 700 ms, 700 ms apart (shorter than the report timeout)", 0, 0, false),
@@ -110,17 +118,42 @@ public enum Scenario {
         return String.join(", ", Arrays.stream(values()).map(s -> s.id).toList());
     }
 
-    /** {@code all}, or a comma-separated list of ids, in order, without repeats. */
+    /** The scenarios that need two arbiter replicas on etcd ({@code lab drill --arbiter-replicas 2}). */
+    public static final Set<Scenario> NEED_REPLICAS = java.util.EnumSet.of(KILL_ACTING_ARBITER, KILL_ETCD_MEMBER, ROLLING_RESTART_ARBITER);
+    /** The scenarios that need one arbiter on the file store (they copy its state file). */
+    public static final Set<Scenario> NEED_ONE_ARBITER = java.util.EnumSet.of(ARBITER_RESTART_OLD_STATE);
+
+    /** Whether this scenario can run on a lab with {@code arbiterReplicas} arbiter replicas. */
+    public boolean runsWith(int arbiterReplicas) {
+        return arbiterReplicas > 1 ? !NEED_ONE_ARBITER.contains(this) : !NEED_REPLICAS.contains(this);
+    }
+
+    /** {@code all}, or a comma-separated list of ids, in order, without repeats; for a lab with one arbiter. */
     public static List<Scenario> parse(String list) {
+        return parse(list, 1);
+    }
+
+    /**
+     * {@code all} (every fault scenario that runs with {@code arbiterReplicas}: with two, the replica
+     * scenarios instead of {@code arbiter-restart-old-state}), or a comma-separated list of ids, in order,
+     * without repeats; a listed scenario that cannot run with that many replicas is refused, saying why.
+     */
+    public static List<Scenario> parse(String list, int arbiterReplicas) {
         Set<Scenario> out = new LinkedHashSet<>();
         for (String part : list.split(",")) {
             if (part.isBlank()) {
                 continue;
             }
             if (part.trim().equalsIgnoreCase("all")) {
-                Arrays.stream(values()).filter(s -> s != NONE && s != LOAD).forEach(out::add);
+                Arrays.stream(values()).filter(s -> s != NONE && s != LOAD && s.runsWith(arbiterReplicas)).forEach(out::add);
             } else {
-                out.add(byId(part));
+                Scenario s = byId(part);
+                if (!s.runsWith(arbiterReplicas)) {
+                    throw new IllegalArgumentException(s.id + (NEED_REPLICAS.contains(s)
+                            ? " needs a drill lab with two arbiter replicas (--arbiter-replicas 2)"
+                            : " needs a drill lab with one arbiter (it restores the arbiter's state file; with two replicas the state is in etcd)"));
+                }
+                out.add(s);
             }
         }
         if (out.isEmpty()) {
@@ -152,6 +185,10 @@ public enum Scenario {
                     FaultStep.of(4000, Action.HEAL, "writer", "standby"));
             case KILL_STANDBY -> List.of(FaultStep.of(0, Action.KILL, "standby"), FaultStep.of(4000, Action.REVIVE, "standby"));
             case KILL_ARBITER -> List.of(FaultStep.of(0, Action.KILL, "arbiter"), FaultStep.of(2000, Action.REVIVE, "arbiter"));
+            case KILL_ACTING_ARBITER -> List.of(FaultStep.of(0, Action.KILL, ACTING_ARBITER),
+                    FaultStep.of(8000, Action.REVIVE, ACTING_ARBITER));
+            case KILL_ETCD_MEMBER -> List.of(FaultStep.of(0, Action.KILL, ETCD_LEADER), FaultStep.of(4000, Action.REVIVE, ETCD_LEADER));
+            case ROLLING_RESTART_ARBITER -> List.of(FaultStep.of(0, Action.ROLLING_RESTART_ARBITER, "arbiter"));
             case KILL_WRITER_AGENT -> List.of(FaultStep.of(0, Action.KILL_AGENT, "writer"), FaultStep.of(6000, Action.START_AGENT, "writer"));
             case SWITCHOVER -> List.of(FaultStep.of(0, Action.SWITCHOVER, "standby"));
             case FLAPPING_LINK -> {
@@ -185,6 +222,10 @@ public enum Scenario {
             case RANDOM -> random(seed);
         };
     }
+
+    /** The fault targets of the replica scenarios, resolved by the lab when the step plays (docs/lab.md). */
+    public static final String ACTING_ARBITER = "acting-arbiter";
+    public static final String ETCD_LEADER = "etcd-leader";
 
     /** How long after a postmaster-only kill the drill checks that its agent started it again. */
     public static final long POSTMASTER_CHECK_MS = 6000;

@@ -38,6 +38,20 @@ public final class Http {
         return send(HttpRequest.newBuilder(URI.create(url)).GET(), token);
     }
 
+    /** As {@link #get(String, String)}, with an answer within {@code timeout} (a probe of a component that may be frozen). */
+    public static Response get(String url, String token, Duration timeout) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(url)).GET(), token, timeout);
+    }
+
+    /** A POST answered within {@code timeout}. */
+    public static Response post(String url, String token, String jsonBody, java.util.Map<String, String> headers, Duration timeout)
+            throws IOException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody == null ? "" : jsonBody));
+        headers.forEach(b::header);
+        return send(b, token, timeout);
+    }
+
     public static Response post(String url, String token, String jsonBody) throws IOException {
         return post(url, token, jsonBody, java.util.Map.of());
     }
@@ -50,11 +64,15 @@ public final class Http {
     }
 
     private static Response send(HttpRequest.Builder b, String token) throws IOException {
+        return send(b, token, Duration.ofSeconds(10));
+    }
+
+    private static Response send(HttpRequest.Builder b, String token, Duration timeout) throws IOException {
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
         try {
-            HttpResponse<String> r = Client.CLIENT.send(b.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = Client.CLIENT.send(b.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -95,7 +95,7 @@ public final class Lab implements AutoCloseable {
 
     /** Every port of the layout must be free before anything starts: two labs cannot share ports. */
     private void checkPortsFree() {
-        List<Integer> taken = layout.ports().stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
+        List<Integer> taken = layout.ports(settings.arbiterReplicas()).stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         if (!taken.isEmpty()) {
             throw new IllegalStateException("port(s) " + taken + " of this lab (base port " + layout.basePort()
                     + ") are in use: is another lab running? Stop it ('twincloud lab down') or pick another --base-port");
@@ -104,20 +104,37 @@ public final class Lab implements AutoCloseable {
 
     private void start() throws IOException {
         checkPortsFree();
+        Path etcdBinary = settings.replicated() ? LabEtcd.binary().orElseThrow(() -> new IllegalStateException(LabEtcd.MISSING)) : null;
+        checkArbiterStore();
         log.info("lab root {}, PostgreSQL {} ({}) from {}", layout.root(), binaries.version(), binaries.kind(), binaries.binDir());
         startLinks();
         progress.accept("links ready" + (settings.linkLatency().isEmpty() ? "" : " (latency " + LinkLatency.toSpecs(settings.linkLatency()) + ")"));
-        startDatabases();
-        // The agents need no arbiter to start (they retry their heartbeat): start the three JVMs together
-        process("arbiter").start();
+        startDatabases(etcdBinary);
+        List<String> arbiter = new ArrayList<>(arbiterReplicas());
+        if (settings.replicated()) {
+            for (String member : LabEtcd.names()) {
+                process(member).start();
+            }
+            progress.accept("starting etcd (" + LabLayout.ETCD_MEMBERS + " members)");
+            LabEtcd.awaitHealthy(layout, LabEtcd.names().stream().map(this::process).toList(), READY);
+            progress.accept("etcd ready: " + LabEtcd.endpoints(layout));
+            arbiter.add(FRONT);
+        }
+        // The agents need no arbiter to start (they retry their heartbeat): start the JVMs together
+        for (String a : arbiter) {
+            process(a).start();
+        }
         for (SiteId site : LabLayout.SITES) {
             process(site.name() + "-agent").start();
         }
-        progress.accept("starting the arbiter and the agents");
-        awaitWhileAlive("the arbiter", arbiterUrl() + "/actuator/health", null, r -> r.status() == 200, "arbiter");
-        progress.accept("arbiter ready");
+        progress.accept(settings.replicated() ? "starting the arbiter replicas, their front and the agents" : "starting the arbiter and the agents");
+        awaitWhileAlive(settings.replicated() ? "an acting arbiter replica behind the front" : "the arbiter",
+                arbiterUrl() + "/actuator/health", null, r -> r.status() == 200, arbiter.toArray(String[]::new));
+        progress.accept(settings.replicated() ? "arbiter ready: " + actingArbiter().orElse("a replica") + " acts" : "arbiter ready");
+        List<String> needed = new ArrayList<>(arbiter);
+        needed.addAll(List.of("gcp-agent", "aws-agent"));
         awaitWhileAlive("a writer with a lease", arbiterUrl() + "/v1/status", secrets.operatorToken(),
-                r -> r.status() == 200 && leaseHolder(r).isPresent(), "arbiter", "gcp-agent", "aws-agent");
+                r -> r.status() == 200 && leaseHolder(r).isPresent(), needed.toArray(String[]::new));
         progress.accept("agents ready: a writer holds a lease");
         if (settings.dbRoles() == LabSettings.DbRoles.PRODUCTION) {
             ensureRoles();
@@ -279,8 +296,37 @@ public final class Lab implements AutoCloseable {
         linkControl = LinkControlServer.start(links, layout.linkControlPort());
     }
 
+    /**
+     * A root keeps the arbiter's state where its first start put it: one arbiter in {@code arbiter/state.json},
+     * two replicas in etcd. Starting it with the other count would start the other store over at epoch 1 while
+     * the sites hold a later one (the arbiter refuses them: no writer), so it is refused with what to do.
+     */
+    private void checkArbiterStore() throws IOException {
+        Path marker = layout.arbiterReplicasFile();
+        int before;
+        if (Files.exists(marker)) {
+            try {
+                before = Integer.parseInt(Files.readString(marker).trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalStateException(marker + " does not hold a number of arbiter replicas: repair it or start over with --fresh");
+            }
+        } else if (Files.exists(layout.pgData(LabLayout.SITES.get(0)).resolve("PG_VERSION"))) {
+            before = 1; // a root made before several replicas existed
+        } else {
+            Files.createDirectories(layout.root());
+            Files.writeString(marker, settings.arbiterReplicas() + "\n");
+            return;
+        }
+        if (before != settings.arbiterReplicas()) {
+            throw new IllegalStateException("the lab in " + layout.root() + " was created with " + before + " arbiter replica(s), "
+                    + (before > 1 ? "its arbiter state in etcd" : "its arbiter state in " + layout.arbiterState())
+                    + "; starting it with " + settings.arbiterReplicas() + " would start the arbiter over at epoch 1. Use "
+                    + "--arbiter-replicas " + before + ", or start over with --fresh");
+        }
+    }
+
     /** First start: gcp initialised as primary, aws cloned from it. Later starts reuse the data dirs. */
-    private void startDatabases() {
+    private void startDatabases(Path etcdBinary) throws IOException {
         SiteId first = LabLayout.SITES.get(0);
         SiteId second = LabLayout.SITES.get(1);
         for (SiteId site : LabLayout.SITES) {
@@ -318,20 +364,27 @@ public final class Lab implements AutoCloseable {
             progress.accept("databases created");
         }
         // Otherwise the agents start their databases in whatever role the arbiter assigns.
-        registerProcesses();
+        registerProcesses(etcdBinary);
     }
 
-    private void registerProcesses() {
+    /** The front's name: with two replicas, what listens on the arbiter's port and sends each request to the acting one. */
+    public static final String FRONT = "arbiter-front";
+
+    private void registerProcesses(Path etcdBinary) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        var arbiterArgs = cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                app(java, "arbiter", "arbiter"),
-                "--server.port=" + layout.arbiterPort(), "--server.address=127.0.0.1",
-                "--twincloud.arbiter.state-dir=" + layout.arbiterState(),
-                "--twincloud.arbiter.mode=" + settings.mode(),
-                "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
-                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms");
-        add("arbiter", arbiterArgs, Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(),
-                "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(), "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken()));
+        Map<String, String> arbiterEnv = arbiterEnv(secrets);
+        if (!settings.replicated()) {
+            add("arbiter", arbiterArgs(java, jar("arbiter"), settings, "arbiter", layout.arbiterPort(), layout.arbiterState()), arbiterEnv);
+        } else {
+            // registered first, so that they stop last: a replica that stops cleanly gives its etcd lease back
+            for (ManagedProcess member : LabEtcd.processes(etcdBinary, layout)) {
+                processes.put(member.name(), member);
+            }
+            for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+                add(replicaName(i), replicaArgs(java, jar("arbiter"), settings, i), arbiterEnv);
+            }
+            add(FRONT, frontArgs(java, jar("edge"), settings), Map.of());
+        }
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
             Map<String, String> env = new HashMap<>();
@@ -381,12 +434,87 @@ public final class Lab implements AutoCloseable {
         add("edge", edgeArgs, Map.of());
     }
 
+    /** The arbiter's tokens, as its environment. */
+    static Map<String, String> arbiterEnv(LabSecrets secrets) {
+        return Map.of("TWINCLOUD_AGENT_TOKEN", secrets.agentToken(), "TWINCLOUD_OPERATOR_TOKEN", secrets.operatorToken(),
+                "TWINCLOUD_VIEWER_TOKEN", secrets.viewerToken());
+    }
+
+    private static List<String> arbiterArgs(String java, Path arbiterJar, LabSettings settings, String component, int port, Path stateDir) {
+        return cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                AppLaunch.args(java, arbiterJar, component, settings.layout().basePort()),
+                "--server.port=" + port, "--server.address=127.0.0.1",
+                "--twincloud.arbiter.state-dir=" + stateDir,
+                "--twincloud.arbiter.mode=" + settings.mode(),
+                "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
+                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms");
+    }
+
+    /**
+     * Arbiter replica {@code i} of several: the etcd store on the lab's three members, elected in the same etcd
+     * (identity {@code arbiter-i}, the lab's election timing), its own port and history directory.
+     */
+    static List<String> replicaArgs(String java, Path arbiterJar, LabSettings settings, int i) {
+        LabLayout layout = settings.layout();
+        String name = replicaName(i);
+        List<String> args = arbiterArgs(java, arbiterJar, settings, name, layout.arbiterReplicaPort(i), layout.arbiterReplicaState(i));
+        args.addAll(List.of("--twincloud.arbiter.store=etcd",
+                "--twincloud.arbiter.etcd.endpoints=" + LabEtcd.endpoints(layout),
+                // a decision waits for its save: shorter than the lease ttl, as the arbiter requires
+                "--twincloud.arbiter.etcd.timeout=" + Math.min(1000, settings.leaseTtl().toMillis() / 2) + "ms",
+                "--twincloud.arbiter.leader-election.enabled=true",
+                "--twincloud.arbiter.leader-election.identity=" + name,
+                "--twincloud.arbiter.leader-election.lease-duration=" + LabSettings.ELECTION_LEASE_DURATION.toSeconds() + "s",
+                "--twincloud.arbiter.leader-election.renew-deadline=" + LabSettings.ELECTION_RENEW_DEADLINE.toMillis() + "ms",
+                "--twincloud.arbiter.leader-election.retry-period=" + LabSettings.ELECTION_RETRY_PERIOD.toMillis() + "ms"));
+        return args;
+    }
+
+    /**
+     * The front of two replicas: the edge's reverse proxy on the arbiter's port, health-checking each replica's
+     * {@code /actuator/health/leader} (200 only on the acting one) every 100 ms, 1 success to route to a replica,
+     * 3 failures to stop; no lab profile, so no last resort: with no replica acting it answers 503 itself.
+     * Production puts a Service or load balancer in its place (docs/adr/0009).
+     */
+    static List<String> frontArgs(String java, Path edgeJar, LabSettings settings) {
+        LabLayout layout = settings.layout();
+        List<String> args = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m",
+                "-jar", edgeJar.toString(), "--port", Integer.toString(layout.arbiterPort()),
+                "--health-path", "/actuator/health/leader", "--interval-ms", "100", "--timeout-ms", "100",
+                "--healthy-threshold", "1", "--unhealthy-threshold", "3"));
+        for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+            args.addAll(List.of("--backend", replicaName(i) + "=http://127.0.0.1:" + layout.arbiterReplicaPort(i)));
+        }
+        return args;
+    }
+
+    /** {@code arbiter-1}, {@code arbiter-2} (with several replicas). */
+    public static String replicaName(int i) {
+        return "arbiter-" + i;
+    }
+
+    public String replicaUrl(int i) {
+        return "http://127.0.0.1:" + layout.arbiterReplicaPort(i);
+    }
+
+    /** The arbiter's processes: {@code arbiter}, or {@code arbiter-1}, {@code arbiter-2}. */
+    public List<String> arbiterReplicas() {
+        if (!settings.replicated()) {
+            return List.of("arbiter");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+            out.add(replicaName(i));
+        }
+        return out;
+    }
+
     /** How to start one component of a Spring Boot app: see {@link AppLaunch}. */
     private List<String> app(String java, String module, String component) {
         return AppLaunch.args(java, jar(module), component, layout.basePort());
     }
 
-    /** A command line of strings and lists of strings, flattened. */
+    /** A command line of strings and lists of strings, flattened (mutable). */
     private static List<String> cmd(Object... parts) {
         List<String> out = new ArrayList<>();
         for (Object p : parts) {
@@ -424,17 +552,22 @@ public final class Lab implements AutoCloseable {
 
     /** The runnable jar of an app module, built by {@code ./mvnw package}. */
     private Path jar(String module) {
-        Path target = settings.home().resolve(module).resolve("target");
+        return jar(settings.home(), module);
+    }
+
+    /** The runnable jar of an app module in the checkout {@code home}, built by {@code ./mvnw package}. */
+    static Path jar(Path home, String module) {
+        Path target = home.resolve(module).resolve("target");
         try (Stream<Path> s = Files.list(target)) {
             return s.filter(p -> p.getFileName().toString().matches("twincloud-" + module + "-.*-exec\\.jar"))
-                    .findFirst().orElseThrow(() -> new IllegalStateException(missingJar(module)));
+                    .findFirst().orElseThrow(() -> new IllegalStateException(missingJar(home, module)));
         } catch (IOException e) {
-            throw new IllegalStateException(missingJar(module), e);
+            throw new IllegalStateException(missingJar(home, module), e);
         }
     }
 
-    private String missingJar(String module) {
-        return "the " + module + " jar is not built in " + settings.home().resolve(module).resolve("target")
+    private static String missingJar(Path home, String module) {
+        return "the " + module + " jar is not built in " + home.resolve(module).resolve("target")
                 + ": run ./mvnw -DskipTests package (./twincloud does it for you)";
     }
 
@@ -471,8 +604,53 @@ public final class Lab implements AutoCloseable {
 
     // ------------------------------------------------------------------ faults
 
-    /** Names that faults may target: a site, or {@code arbiter}, or {@code edge}. */
-    private List<String> componentsOf(String target) {
+    /** Targets that name the replica acting now and etcd's raft leader now (two replicas only). */
+    public static final String ACTING_ARBITER = "acting-arbiter";
+    public static final String ETCD_LEADER = "etcd-leader";
+    /** Every etcd member at once. */
+    public static final String ETCD = "etcd";
+
+    /** What faults may target in this lab, for messages and {@code --help}. */
+    public String targets() {
+        return settings.replicated()
+                ? "gcp, aws, arbiter (both replicas), edge, acting-arbiter, arbiter-1, arbiter-2, arbiter-front, etcd (every member), "
+                        + "etcd-leader, etcd-1, etcd-2, etcd-3"
+                : "gcp, aws, arbiter or edge";
+    }
+
+    /**
+     * The processes a fault target names: a site's agent and API (its PostgreSQL apart), the arbiter (both
+     * replicas when there are two; the front stays, as a load balancer would), the edge; with two replicas also
+     * one replica, the front, one etcd member or all. {@code acting-arbiter} and {@code etcd-leader} are resolved
+     * now when {@code now} (kill, freeze), else they mean every replica or member (start, thaw: whichever was hit).
+     */
+    private List<String> componentsOf(String target, boolean now) {
+        if (settings.replicated()) {
+            switch (target) {
+                case "arbiter" -> {
+                    return arbiterReplicas();
+                }
+                case ACTING_ARBITER -> {
+                    return now ? List.of(actingArbiter().orElseThrow(() -> new IllegalStateException("no arbiter replica acts right now")))
+                            : arbiterReplicas();
+                }
+                case ETCD -> {
+                    return LabEtcd.names();
+                }
+                case ETCD_LEADER -> {
+                    return now ? List.of(LabEtcd.name(LabEtcd.leader(layout).orElseThrow(
+                            () -> new IllegalStateException("no etcd member says it is the leader right now")))) : LabEtcd.names();
+                }
+                default -> {
+                    if (processes.containsKey(target) && (target.startsWith("arbiter-") || target.startsWith("etcd-"))) {
+                        return List.of(target);
+                    }
+                }
+            }
+        } else if (List.of(ACTING_ARBITER, ETCD, ETCD_LEADER, FRONT).contains(target) || target.matches("(arbiter|etcd)-[0-9]+")) {
+            throw new IllegalArgumentException("'" + target + "' needs a lab with two arbiter replicas (lab up --arbiter-replicas 2); "
+                    + "this lab's targets: " + targets());
+        }
         return switch (target) {
             case "arbiter", "edge" -> List.of(target);
             default -> {
@@ -482,37 +660,174 @@ public final class Lab implements AutoCloseable {
         };
     }
 
-    private static SiteId site(String name) {
+    private SiteId site(String name) {
         SiteId s;
         try {
             s = SiteId.of(name);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown target '" + name + "': use gcp, aws, arbiter or edge");
+            throw new IllegalArgumentException("unknown target '" + name + "': use " + targets());
         }
         if (!LabLayout.SITES.contains(s)) {
-            throw new IllegalArgumentException("unknown target '" + name + "': use gcp, aws, arbiter or edge");
+            throw new IllegalArgumentException("unknown target '" + name + "': use " + targets());
         }
         return s;
+    }
+
+    private static boolean isSite(String target) {
+        return LabLayout.SITES.stream().anyMatch(s -> s.name().equals(target));
+    }
+
+    /**
+     * The arbiter replica that acts now: the one whose {@code /actuator/health/leader} answers 200 within a
+     * second (the first such, should two answer so for a moment); with one arbiter, {@code arbiter} while it
+     * runs. Empty while none acts (a takeover under way, every replica down or frozen).
+     */
+    public Optional<String> actingArbiter() {
+        if (!settings.replicated()) {
+            return process("arbiter").isAlive() ? Optional.of("arbiter") : Optional.empty();
+        }
+        for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+            if (replicaRole(i).equals("acting")) {
+                return Optional.of(replicaName(i));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * With two replicas: every etcd member healthy, one replica acting and the others standing by (live);
+     * always true with one arbiter (its status answering is the caller's steady check).
+     */
+    public boolean arbiterReplicasReady() {
+        if (!settings.replicated()) {
+            return true;
+        }
+        for (int i = 1; i <= LabLayout.ETCD_MEMBERS; i++) {
+            if (!process(LabEtcd.name(i)).isAlive() || !LabEtcd.health(layout, i).equals("healthy")) {
+                return false;
+            }
+        }
+        List<String> roles = new ArrayList<>();
+        for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+            roles.add(replicaRole(i));
+        }
+        return roles.stream().filter("acting"::equals).count() == 1
+                && roles.stream().allMatch(r -> r.equals("acting") || r.equals("standing by"));
+    }
+
+    /**
+     * Every arbiter replica's history, merged and ordered by time: each replica appends the events it records
+     * while it acts to its own {@code events.jsonl} (forced to disk), so after a takeover no single replica has
+     * them all. Read from the files, which a replica standing by (503 to {@code /v1/events}) or a dead one still
+     * has; a torn last line (a crash while appending) is skipped.
+     */
+    public List<tools.jackson.databind.JsonNode> replicaEvents() {
+        List<Path> files = new ArrayList<>();
+        for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+            files.add((settings.replicated() ? layout.arbiterReplicaState(i) : layout.arbiterState()).resolve("events.jsonl"));
+        }
+        return mergeEvents(files);
+    }
+
+    /** The events of several {@code events.jsonl} files (missing ones are empty), ordered by their time. */
+    static List<tools.jackson.databind.JsonNode> mergeEvents(List<Path> files) {
+        List<tools.jackson.databind.JsonNode> all = new ArrayList<>();
+        for (Path file : files) {
+            if (!Files.exists(file)) {
+                continue;
+            }
+            try (Stream<String> lines = Files.lines(file)) {
+                for (String line : lines.filter(l -> !l.isBlank()).toList()) {
+                    try {
+                        all.add(Http.JSON.readTree(line));
+                    } catch (RuntimeException torn) {
+                        // a crash while appending: the line is not an event
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                log.warn("cannot read {}: {}", file, e.toString());
+            }
+        }
+        all.sort(java.util.Comparator.comparing(n -> parseInstant(n.path("at").asString(""))));
+        return all;
+    }
+
+    private static java.time.Instant parseInstant(String at) {
+        try {
+            return java.time.Instant.parse(at);
+        } catch (java.time.format.DateTimeParseException e) {
+            return java.time.Instant.EPOCH;
+        }
+    }
+
+    /** {@code acting}, {@code standing by}, {@code down} or {@code no answer} (frozen, starting, overloaded). */
+    private String replicaRole(int i) {
+        if (!process(replicaName(i)).isAlive()) {
+            return "down";
+        }
+        try {
+            int status = Http.get(replicaUrl(i) + "/actuator/health/leader", null, Duration.ofSeconds(1)).status();
+            return status == 200 ? "acting" : status == 503 ? "standing by" : "no answer (HTTP " + status + ")";
+        } catch (IOException e) {
+            return "no answer";
+        }
+    }
+
+    /**
+     * Restarts the arbiter replicas one at a time, the acting one last (so the arbiter changes hands once): each
+     * gets SIGTERM (the acting one records ARBITER_STOPPED and gives its etcd lease back, so the other takes
+     * over at its next attempt), is started again, and the next waits until it is live and a replica acts
+     * behind the front. What a rolling update of the replicas does; it must cost no write.
+     *
+     * @return one line per replica: what was done and how long it took
+     */
+    public List<String> rollingRestartArbiter() throws IOException {
+        if (!settings.replicated()) {
+            throw new IllegalArgumentException("a rolling restart needs a lab with two arbiter replicas (lab up --arbiter-replicas 2)");
+        }
+        List<String> order = new ArrayList<>(arbiterReplicas());
+        Optional<String> acting = actingArbiter();
+        acting.ifPresent(a -> {
+            order.remove(a);
+            order.add(a);
+        });
+        List<String> done = new ArrayList<>();
+        for (String name : order) {
+            long t0 = System.nanoTime();
+            int i = Integer.parseInt(name.substring("arbiter-".length()));
+            process(name).pid().ifPresent(pid -> Signals.send("CONT", Signals.tree(pid))); // a frozen one cannot stop
+            process(name).stop();
+            process(name).start();
+            awaitWhileAlive(name + " live again", replicaUrl(i) + "/actuator/health/liveness", null, r -> r.status() == 200, name);
+            awaitWhileAlive("an acting arbiter replica behind the front", arbiterUrl() + "/actuator/health/leader", null,
+                    r -> r.status() == 200, name);
+            String line = "%s restarted%s; %s acts (%.1f s)".formatted(name, acting.filter(name::equals).isPresent() ? " (it acted)" : "",
+                    actingArbiter().orElse("a replica"), (System.nanoTime() - t0) / 1e9);
+            log.info("rolling restart: {}", line);
+            done.add(line);
+        }
+        return done;
     }
 
     /** SIGKILL every process of a site (PostgreSQL with its backends, agent, api), or the arbiter/edge. */
     public synchronized List<String> kill(String target) {
         List<String> done = new ArrayList<>();
         List<Long> pids = new ArrayList<>();
-        for (String c : componentsOf(target)) {
+        List<String> components = componentsOf(target, true);
+        for (String c : components) {
             process(c).pid().ifPresent(pid -> {
                 pids.add(pid);
                 done.add(c + " (pid " + pid + ")");
             });
         }
-        if (!target.equals("arbiter") && !target.equals("edge")) {
+        if (isSite(target)) {
             Signals.postmaster(layout.pgData(site(target))).ifPresent(pid -> {
                 pids.addAll(Signals.tree(pid));
                 done.add(target + "-postgres (pid " + pid + ")");
             });
         }
         Signals.send("KILL", pids); // one kill(1) for the whole target: it dies at once, as a host would
-        for (String c : componentsOf(target)) {
+        for (String c : components) {
             process(c).kill(); // reaps the JVMs (already dead)
         }
         log.info("killed {}", done);
@@ -547,10 +862,10 @@ public final class Lab implements AutoCloseable {
     /** SIGSTOP (freeze) or SIGCONT (thaw) every process of a target. */
     public synchronized List<Long> signal(String target, boolean freeze) {
         List<Long> pids = new ArrayList<>();
-        for (String c : componentsOf(target)) {
+        for (String c : componentsOf(target, freeze)) {
             process(c).pid().ifPresent(pid -> pids.addAll(Signals.tree(pid)));
         }
-        if (!target.equals("arbiter") && !target.equals("edge")) {
+        if (isSite(target)) {
             Signals.postmaster(layout.pgData(site(target))).ifPresent(pid -> pids.addAll(Signals.tree(pid)));
         }
         Signals.send(freeze ? "STOP" : "CONT", pids);
@@ -603,7 +918,7 @@ public final class Lab implements AutoCloseable {
     /** (Re)starts whatever of a target is not running; a site's agent starts its own database. */
     public synchronized List<String> revive(String target) throws IOException {
         List<String> started = new ArrayList<>();
-        for (String c : componentsOf(target)) {
+        for (String c : componentsOf(target, false)) {
             if (!process(c).isAlive()) {
                 process(c).start();
                 started.add(c);
@@ -618,6 +933,7 @@ public final class Lab implements AutoCloseable {
 
     /** Copies the arbiter's durable state aside as {@code name} (for a drill that restarts it from an older copy). */
     public synchronized void saveArbiterState(String name) throws IOException {
+        requireFileStore();
         Path saved = layout.root().resolve("arbiter-saved");
         Files.createDirectories(saved);
         Files.copy(layout.arbiterState().resolve("state.json"), saved.resolve(name + ".json"), StandardCopyOption.REPLACE_EXISTING);
@@ -629,6 +945,7 @@ public final class Lab implements AutoCloseable {
      * in its place and starts the arbiter again.
      */
     public synchronized void restartArbiterWithState(String name, String keepAs) throws IOException {
+        requireFileStore();
         Path saved = layout.root().resolve("arbiter-saved").resolve(name + ".json");
         if (!Files.exists(saved)) {
             throw new IOException("no arbiter state saved as '" + name + "'");
@@ -639,6 +956,18 @@ public final class Lab implements AutoCloseable {
         Files.copy(saved, state, StandardCopyOption.REPLACE_EXISTING);
         revive("arbiter");
         log.info("arbiter restarted from the state saved as {} (its state before kept as {})", name, keepAs);
+    }
+
+    private void requireFileStore() {
+        if (settings.replicated()) {
+            throw new UnsupportedOperationException("the arbiter's state is in etcd in a lab with two replicas: "
+                    + "saving and restoring state.json needs one arbiter (the file store)");
+        }
+    }
+
+    /** Everything {@code restoreAll} of a drill thaws and starts again, etcd before the arbiter replicas. */
+    public List<String> restoreTargets() {
+        return settings.replicated() ? List.of(ETCD, "arbiter", FRONT, "gcp", "aws", "edge") : List.of("arbiter", "gcp", "aws", "edge");
     }
 
     public synchronized void startComponent(String name) throws IOException {
@@ -675,6 +1004,36 @@ public final class Lab implements AutoCloseable {
         }
         s.put("processes", procs);
         s.put("links", links.status().stream().map(l -> l.name() + "=" + l.state()).toList());
+        if (settings.replicated()) {
+            List<Map<String, Object>> replicas = new ArrayList<>();
+            for (int i = 1; i <= settings.arbiterReplicas(); i++) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("name", replicaName(i));
+                r.put("url", replicaUrl(i));
+                r.put("role", replicaRole(i));
+                replicas.add(r);
+            }
+            s.put("arbiterReplicas", replicas);
+            String routed;
+            try {
+                Http.Response r = Http.get(arbiterUrl() + "/_edge/status", null, Duration.ofSeconds(1));
+                routed = r.status() == 200 && !r.json().path("active").isNull() ? r.json().path("active").asString("none") : "none";
+            } catch (IOException | RuntimeException e) {
+                routed = "no answer";
+            }
+            s.put("arbiterFront", routed);
+            Optional<Integer> leader = LabEtcd.leader(layout);
+            List<Map<String, Object>> members = new ArrayList<>();
+            for (int i = 1; i <= LabLayout.ETCD_MEMBERS; i++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", LabEtcd.name(i));
+                m.put("url", LabEtcd.clientUrl(layout, i));
+                m.put("health", process(LabEtcd.name(i)).isAlive() ? LabEtcd.health(layout, i) : "down");
+                m.put("leader", leader.equals(Optional.of(i)));
+                members.add(m);
+            }
+            s.put("etcd", members);
+        }
         return s;
     }
 

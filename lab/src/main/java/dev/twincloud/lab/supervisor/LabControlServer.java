@@ -16,7 +16,7 @@ import java.util.concurrent.Executors;
  * The running lab's control surface on loopback, used by the {@code lab} CLI verbs from other
  * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component|freeze-component|thaw-component?name=},
  * {@code /lab/partition?a=&b=}, {@code /lab/delay?a=&b=&ms=}, {@code /lab/latency?from=&to=&ms=}, {@code /lab/heal},
- * {@code /lab/down}; {@code GET /lab/status},
+ * {@code /lab/rolling-restart} (the arbiter replicas, one at a time), {@code /lab/down}; {@code GET /lab/status},
  * {@code GET /lab/token}.
  */
 public final class LabControlServer implements AutoCloseable {
@@ -61,6 +61,7 @@ public final class LabControlServer implements AutoCloseable {
                 case "freeze" -> requirePost(post, () -> lab.signal(required(q, "target"), true));
                 case "thaw" -> requirePost(post, () -> lab.signal(required(q, "target"), false));
                 case "start" -> requirePost(post, () -> lab.revive(required(q, "target")));
+                case "rolling-restart" -> requirePost(post, lab::rollingRestartArbiter);
                 case "partition" -> requirePost(post, () -> lab.partition(required(q, "a"), required(q, "b"))
                         .stream().map(l -> l.name() + "=" + l.state()).toList());
                 case "delay" -> requirePost(post, () -> lab.delay(required(q, "a"), required(q, "b"), millis(required(q, "ms")))
@@ -80,6 +81,8 @@ public final class LabControlServer implements AutoCloseable {
             respond(ex, 404, Map.of("error", e.getMessage()));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             respond(ex, 400, Map.of("error", e.getMessage()));
+        } catch (IllegalStateException e) { // the lab is not in a state for it, e.g. no arbiter replica acts right now
+            respond(ex, 409, Map.of("error", e.getMessage()));
         } catch (Exception e) {
             respond(ex, 500, Map.of("error", String.valueOf(e)));
         }

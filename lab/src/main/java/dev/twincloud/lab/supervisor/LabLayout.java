@@ -14,6 +14,9 @@ import java.util.List;
  *   base+2  link control     base+12/22  gcp/aws api
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
+ *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
+ *   the acting replica, and:
+ *   base+40/41  arbiter-1/2      base+42/44/46  etcd-1/2/3 clients    base+43/45/47  etcd-1/2/3 peers
  * </pre>
  */
 public record LabLayout(Path root, int basePort) {
@@ -82,12 +85,55 @@ public record LabLayout(Path root, int basePort) {
         return basePort + 34 + SITES.indexOf(from);
     }
 
-    /** Every port this lab listens on (the APIs' health ports aside): all must be free before it starts. */
+    /** The most arbiter replicas a lab runs (two, on a three-member etcd). */
+    public static final int MAX_ARBITER_REPLICAS = 2;
+    /** The etcd members of a lab with several arbiter replicas. */
+    public static final int ETCD_MEMBERS = 3;
+
+    /** Arbiter replica {@code i} (1 or 2) of a lab with several: base+40, base+41. */
+    public int arbiterReplicaPort(int i) {
+        if (i < 1 || i > MAX_ARBITER_REPLICAS) {
+            throw new IllegalArgumentException("arbiter replica must be 1.." + MAX_ARBITER_REPLICAS + ", got " + i);
+        }
+        return basePort + 39 + i;
+    }
+
+    /** The client port of etcd member {@code i} (1..3): base+42, +44, +46. */
+    public int etcdClientPort(int i) {
+        checkEtcdMember(i);
+        return basePort + 40 + 2 * i;
+    }
+
+    /** The peer (raft) port of etcd member {@code i} (1..3): base+43, +45, +47. */
+    public int etcdPeerPort(int i) {
+        return etcdClientPort(i) + 1;
+    }
+
+    private static void checkEtcdMember(int i) {
+        if (i < 1 || i > ETCD_MEMBERS) {
+            throw new IllegalArgumentException("etcd member must be 1.." + ETCD_MEMBERS + ", got " + i);
+        }
+    }
+
+    /** Every port this lab listens on with one arbiter (the APIs' health ports aside): all must be free before it starts. */
     public List<Integer> ports() {
+        return ports(1);
+    }
+
+    /** Every port of a lab with {@code arbiterReplicas} arbiter replicas; with two, their ports and etcd's too. */
+    public List<Integer> ports(int arbiterReplicas) {
         List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort()));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
                     peerAgentLinkPort(site)));
+        }
+        if (arbiterReplicas > 1) {
+            for (int i = 1; i <= arbiterReplicas; i++) {
+                ports.add(arbiterReplicaPort(i));
+            }
+            for (int i = 1; i <= ETCD_MEMBERS; i++) {
+                ports.addAll(List.of(etcdClientPort(i), etcdPeerPort(i)));
+            }
         }
         return List.copyOf(ports);
     }
@@ -106,6 +152,25 @@ public record LabLayout(Path root, int basePort) {
 
     public Path arbiterState() {
         return root.resolve("arbiter");
+    }
+
+    /** Arbiter replica {@code i}'s own directory (its event history; the state is in etcd). */
+    public Path arbiterReplicaState(int i) {
+        return root.resolve("arbiter-" + i);
+    }
+
+    /** etcd member {@code i}'s data directory. */
+    public Path etcdData(int i) {
+        checkEtcdMember(i);
+        return root.resolve("etcd").resolve("etcd-" + i);
+    }
+
+    /**
+     * Records how many arbiter replicas the root was created with: one keeps the arbiter's state in
+     * {@link #arbiterState()}, two in etcd, and a root cannot switch (the other store would start over at epoch 1).
+     */
+    public Path arbiterReplicasFile() {
+        return root.resolve("arbiter-replicas");
     }
 
     public Path secretsFile() {

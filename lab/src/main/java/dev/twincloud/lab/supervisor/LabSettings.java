@@ -18,13 +18,42 @@ import java.util.Map;
  * @param dbRoles           which database roles the APIs connect as
  * @param linkLatency       the steady one-way latency per direction, keyed {@code from->to} (endpoints gcp,
  *                          aws, arbiter), set on the links when they start; absent directions have none
+ * @param arbiterReplicas   1: one arbiter with the file store (the default); 2: two replicas electing in a
+ *                          three-member etcd that holds the state, behind a front that sends every request to
+ *                          the acting one (docs/adr/0010-the-lab-reaches-the-acting-arbiter-through-a-front.md)
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
-                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency) {
+                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
+                          int arbiterReplicas) {
 
     public LabSettings {
         linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
+        checkArbiterReplicas(arbiterReplicas);
     }
+
+    /** 1 or 2; a clear error otherwise (the CLI shows it, exit 2). */
+    public static int checkArbiterReplicas(int n) {
+        if (n < 1 || n > LabLayout.MAX_ARBITER_REPLICAS) {
+            throw new IllegalArgumentException("arbiter replicas must be 1 (one arbiter, file store) or "
+                    + LabLayout.MAX_ARBITER_REPLICAS + " (replicas electing in a three-member etcd), got " + n);
+        }
+        return n;
+    }
+
+    /** Several arbiter replicas (on etcd, behind the front)? */
+    public boolean replicated() {
+        return arbiterReplicas > 1;
+    }
+
+    /**
+     * The replicas' leader election in the lab (with two replicas): a crashed holder's etcd lease runs out
+     * after {@link #ELECTION_LEASE_DURATION}, its successor tries every {@link #ELECTION_RETRY_PERIOD}; the
+     * holder stops acting {@link #ELECTION_RENEW_DEADLINE} after its last successful keep-alive. Shorter than
+     * the arbiter's defaults (6 s / 4 s / 1 s), as the Kubernetes takeover was measured (docs/benchmarks.md).
+     */
+    public static final Duration ELECTION_LEASE_DURATION = Duration.ofSeconds(3);
+    public static final Duration ELECTION_RENEW_DEADLINE = Duration.ofSeconds(2);
+    public static final Duration ELECTION_RETRY_PERIOD = Duration.ofMillis(500);
 
     /**
      * The edge's health-check profile (docs/edge.md, "Profiles"); the lab passes {@code --profile} to the
@@ -101,27 +130,32 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of());
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1);
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas);
+    }
+
+    /** With {@code n} arbiter replicas (1 or 2). */
+    public LabSettings withArbiterReplicas(int n) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n);
     }
 }

@@ -166,4 +166,27 @@ class StatusTablesTest {
                 gcp->aws:pg   CUT    -           200 ms  0     0         0
                 """);
     }
+
+    @Test
+    void replicasSayWhichActsWhereTheFrontRoutesAndEtcdsLeader() {
+        List<StatusTables.Replica> replicas = List.of(new StatusTables.Replica("arbiter-1", "http://127.0.0.1:7440", "acting"),
+                new StatusTables.Replica("arbiter-2", "http://127.0.0.1:7441", "standing by"));
+        List<StatusTables.EtcdMember> etcd = List.of(
+                new StatusTables.EtcdMember("etcd-1", "http://127.0.0.1:7442", "healthy", false),
+                new StatusTables.EtcdMember("etcd-2", "http://127.0.0.1:7444", "healthy", true),
+                new StatusTables.EtcdMember("etcd-3", "http://127.0.0.1:7446", "down", false));
+        assertThat(StatusTables.replicas(replicas, "arbiter-1", etcd)).isEqualTo("""
+                ARBITER REPLICA  URL                    ROLE         FRONT
+                arbiter-1        http://127.0.0.1:7440  acting       routes here
+                arbiter-2        http://127.0.0.1:7441  standing by  -
+
+                ETCD MEMBER  URL                    HEALTH   RAFT
+                etcd-1       http://127.0.0.1:7442  healthy  follower
+                etcd-2       http://127.0.0.1:7444  healthy  leader
+                etcd-3       http://127.0.0.1:7446  down     -
+                """);
+        List<StatusTables.Replica> takeover = List.of(new StatusTables.Replica("arbiter-1", "http://127.0.0.1:7440", "down"),
+                new StatusTables.Replica("arbiter-2", "http://127.0.0.1:7441", "standing by"));
+        assertThat(StatusTables.replicas(takeover, "none", List.of())).endsWith("front: routes nowhere (no replica acts)\n");
+    }
 }

@@ -29,7 +29,7 @@ class TwincloudCliTest {
                 {"lab", "partition", "--help"}, {"lab", "delay", "--help"}, {"lab", "drill", "--help"}, {"ctl", "--help"}, {"ctl", "promote", "--help"},
                 {"lab", "status", "--help"}, {"lab", "latency", "--help"}, {"lab", "heal", "--help"}, {"ctl", "status", "--help"},
                 {"ctl", "watch", "--help"}, {"ctl", "events", "--help"}, {"ctl", "mode", "--help"}, {"ctl", "switchover", "--help"},
-                {"lab", "logs", "--help"}}) {
+                {"lab", "logs", "--help"}, {"lab", "rolling-restart", "--help"}, {"lab", "start", "--help"}, {"lab", "freeze", "--help"}}) {
             Run r = run(cmd);
             assertThat(r.exit()).as(String.join(" ", cmd)).isZero();
             assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage:");
@@ -96,9 +96,33 @@ class TwincloudCliTest {
     }
 
     @Test
+    void arbiterReplicasAreOneOrTwoAndTheDrillsScenariosMustFitThem() {
+        Run three = run("lab", "up", "--arbiter-replicas", "3", "--root", "target/cli-test-lab", "--base-port", "19900");
+        assertThat(three.exit()).isEqualTo(2);
+        assertThat(three.err()).contains("--arbiter-replicas: arbiter replicas must be 1 (one arbiter, file store) or 2");
+        Run drillThree = run("lab", "drill", "--arbiter-replicas", "0", "--root", "target/cli-test-drill", "--base-port", "19900");
+        assertThat(drillThree.exit()).isEqualTo(2);
+        assertThat(drillThree.err()).contains("got 0");
+        Run needsTwo = run("lab", "drill", "--scenario", "kill-acting-arbiter", "--root", "target/cli-test-drill", "--base-port", "19900");
+        assertThat(needsTwo.exit()).isEqualTo(2);
+        assertThat(needsTwo.err()).contains("kill-acting-arbiter needs a drill lab with two arbiter replicas (--arbiter-replicas 2)");
+        Run needsOne = run("lab", "drill", "--scenario", "arbiter-restart-old-state", "--arbiter-replicas", "2",
+                "--root", "target/cli-test-drill", "--base-port", "19900");
+        assertThat(needsOne.exit()).isEqualTo(2);
+        assertThat(needsOne.err()).contains("arbiter-restart-old-state needs a drill lab with one arbiter");
+        Run withEdge = run("lab", "drill", "--arbiter-replicas", "2", "--edge", "http://127.0.0.1:1", "--token", "t", "--scenario", "none");
+        assertThat(withEdge.exit()).isEqualTo(2);
+        assertThat(withEdge.err()).contains("--arbiter-replicas sets the drill lab's arbiter");
+        assertThat(java.nio.file.Path.of("target/cli-test-drill")).as("nothing made before the options were checked").doesNotExist();
+        assertThat(run("lab", "up", "--help").out()).contains("--arbiter-replicas=1|2");
+        assertThat(run("lab", "drill", "--help").out()).contains("--arbiter-replicas=1|2").contains("kill-acting-arbiter");
+        assertThat(run("lab", "kill", "--help").out()).contains("acting-arbiter").contains("etcd-leader");
+    }
+
+    @Test
     void verbsWithoutARunningLabSaySoAndFail() {
         for (String[] verb : new String[][] {{"lab", "kill", "gcp"}, {"lab", "status"}, {"lab", "status", "--json"},
-                {"lab", "latency", "gcp", "aws", "10"}}) {
+                {"lab", "latency", "gcp", "aws", "10"}, {"lab", "rolling-restart"}, {"lab", "kill", "acting-arbiter"}}) {
             String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(verb),
                     java.util.stream.Stream.of("--root", "target/cli-test-lab", "--base-port", "19900")).toArray(String[]::new);
             Run r = run(args);

@@ -10,7 +10,8 @@ class ScenarioTest {
 
     @Test
     void allMeansEveryFaultScenarioOnceAndListsKeepTheirOrder() {
-        assertThat(Scenario.parse("all")).hasSize(Scenario.values().length - 2).doesNotContain(Scenario.NONE, Scenario.LOAD);
+        assertThat(Scenario.parse("all")).hasSize(Scenario.values().length - 2 - Scenario.NEED_REPLICAS.size())
+                .doesNotContain(Scenario.NONE, Scenario.LOAD).doesNotContainAnyElementsOf(Scenario.NEED_REPLICAS);
         assertThat(Scenario.parse("switchover,kill-writer,switchover")).containsExactly(Scenario.SWITCHOVER, Scenario.KILL_WRITER);
         assertThatThrownBy(() -> Scenario.parse("kill-everything")).hasMessageContaining("kill-writer");
     }
@@ -42,7 +43,8 @@ class ScenarioTest {
         for (Scenario s : Scenario.values()) {
             for (long seed = 0; seed < 30; seed++) {
                 List<FaultStep> steps = s.schedule(seed);
-                long faults = steps.stream().filter(x -> x.action().fault && x.action() != FaultStep.Action.SWITCHOVER).count();
+                long faults = steps.stream().filter(x -> x.action().fault && x.action() != FaultStep.Action.SWITCHOVER
+                        && x.action() != FaultStep.Action.ROLLING_RESTART_ARBITER).count(); // planned: nothing to repair
                 long repairs = steps.stream().filter(x -> !x.action().fault && x.action() != FaultStep.Action.SAVE_ARBITER_STATE).count();
                 assertThat(repairs).as(s.id + " seed " + seed + " " + steps).isEqualTo(faults);
                 for (int i = 1; i < steps.size(); i++) {
@@ -68,6 +70,35 @@ class ScenarioTest {
         assertThat(Scenario.ARBITER_RESTART_OLD_STATE.schedule(0)).extracting(FaultStep::action).containsExactly(
                 FaultStep.Action.SAVE_ARBITER_STATE, FaultStep.Action.SWITCHOVER, FaultStep.Action.RESTART_ARBITER_FROM_SAVED,
                 FaultStep.Action.CHECK_ARBITER_REFUSES);
+    }
+
+    @Test
+    void withTwoReplicasAllHasTheReplicaScenariosInsteadOfRestoringTheStateFile() {
+        List<Scenario> two = Scenario.parse("all", 2);
+        assertThat(two).containsAll(Scenario.NEED_REPLICAS).doesNotContain(Scenario.ARBITER_RESTART_OLD_STATE, Scenario.NONE, Scenario.LOAD)
+                .contains(Scenario.KILL_ARBITER, Scenario.KILL_WRITER);
+        assertThat(Scenario.parse("all", 1)).isEqualTo(Scenario.parse("all")).contains(Scenario.ARBITER_RESTART_OLD_STATE);
+        assertThat(Scenario.parse("kill-acting-arbiter,kill-etcd-member,rolling-restart-arbiter", 2))
+                .containsExactly(Scenario.KILL_ACTING_ARBITER, Scenario.KILL_ETCD_MEMBER, Scenario.ROLLING_RESTART_ARBITER);
+        assertThatThrownBy(() -> Scenario.parse("kill-acting-arbiter")).hasMessage(
+                "kill-acting-arbiter needs a drill lab with two arbiter replicas (--arbiter-replicas 2)");
+        assertThatThrownBy(() -> Scenario.parse("arbiter-restart-old-state", 2)).hasMessageContaining(
+                "arbiter-restart-old-state needs a drill lab with one arbiter");
+    }
+
+    /** Losing one arbiter replica or one etcd member, or restarting the replicas in turn, promotes nobody. */
+    @Test
+    void theReplicaScenariosExpectNoPromotionAndTargetWhatIsActingWhenTheyPlay() {
+        for (Scenario s : Scenario.NEED_REPLICAS) {
+            assertThat(expected(s)).as(s.id).containsExactly(0, 0);
+            assertThat(s.unplanned).isFalse();
+        }
+        assertThat(Scenario.KILL_ACTING_ARBITER.schedule(0)).containsExactly(FaultStep.of(0, FaultStep.Action.KILL, "acting-arbiter"),
+                FaultStep.of(8000, FaultStep.Action.REVIVE, "acting-arbiter"));
+        assertThat(Scenario.KILL_ETCD_MEMBER.schedule(0)).containsExactly(FaultStep.of(0, FaultStep.Action.KILL, "etcd-leader"),
+                FaultStep.of(4000, FaultStep.Action.REVIVE, "etcd-leader"));
+        assertThat(Scenario.ROLLING_RESTART_ARBITER.schedule(0)).extracting(FaultStep::action)
+                .containsExactly(FaultStep.Action.ROLLING_RESTART_ARBITER);
     }
 
     @Test

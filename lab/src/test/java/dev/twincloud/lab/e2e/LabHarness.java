@@ -102,7 +102,7 @@ final class LabHarness implements AutoCloseable {
     /** Undoes whatever faults an earlier (maybe failed) scenario left: links healed, everything running. */
     void restoreAll() throws IOException {
         lab.heal();
-        for (String target : List.of("arbiter", "gcp", "aws", "edge")) {
+        for (String target : lab.restoreTargets()) {
             lab.signal(target, false);
             lab.revive(target);
         }
@@ -133,6 +133,19 @@ final class LabHarness implements AutoCloseable {
             }
         });
         return w;
+    }
+
+    /** The longest stretch between two acknowledged writes of {@code acked} (in order) that ends after {@code from}: [start, end] nanos. */
+    static long[] longestGapAfter(List<LabClient.Write> acked, long from) {
+        long[] best = {from, from};
+        for (int k = 1; k < acked.size(); k++) {
+            long a = acked.get(k - 1).ackNanos();
+            long b = acked.get(k).ackNanos();
+            if (b > from && b - a > best[1] - best[0]) {
+                best = new long[] {a, b};
+            }
+        }
+        return best;
     }
 
     static void await(String what, Duration timeout, BooleanSupplier done) {
