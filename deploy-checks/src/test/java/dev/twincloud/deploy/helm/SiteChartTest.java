@@ -59,7 +59,7 @@ class SiteChartTest {
                 "policy/v1/PodDisruptionBudget", "rbac.authorization.k8s.io/v1/Role",
                 "rbac.authorization.k8s.io/v1/RoleBinding", "postgresql.cnpg.io/v1/Cluster",
                 "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor",
-                "storage.k8s.io/v1/StorageClass", "networking.k8s.io/v1/NetworkPolicy");
+                "storage.k8s.io/v1/StorageClass", "networking.k8s.io/v1/NetworkPolicy", "v1/ConfigMap");
         docs.stream().filter(StrictModel::isCore).forEach(d -> assertThat(StrictModel.parse(d)).isNotNull());
     }
 
