@@ -150,6 +150,10 @@ public final class LabCommand implements Runnable {
                 return 1;
             }
             out.print(StatusTables.lab(state.root(), state.entry(), state.processes(), links));
+            if (state.monitoring() != null && !state.monitoring().isEmpty()) {
+                out.println();
+                state.monitoring().forEach((name, url) -> out.printf("%-13s %s%n", name, url));
+            }
             out.println();
             String arbiter = "http://127.0.0.1:" + layout.arbiterPort();
             try {
@@ -169,7 +173,8 @@ public final class LabCommand implements Runnable {
 
         /** The lab control's {@code GET /lab/status} result. */
         @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
-        record LabState(String root, String entry, Map<String, Object> processes, List<String> links) {
+        record LabState(String root, String entry, Map<String, Object> processes, List<String> links,
+                        Map<String, String> monitoring) {
         }
     }
 

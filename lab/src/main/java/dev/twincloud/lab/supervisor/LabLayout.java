@@ -13,6 +13,8 @@ import java.util.List;
  *   base+1  edge (entry)     base+11/21  gcp/aws agent
  *   base+2  link control     base+12/22  gcp/aws api
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
+ *   base+4  Prometheus
+ *   base+5  Alertmanager
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  * </pre>
  */
@@ -40,6 +42,29 @@ public record LabLayout(Path root, int basePort) {
 
     public int labControlPort() {
         return basePort + 3;
+    }
+
+    /** The lab's Prometheus (docs/observability.md). */
+    public int prometheusPort() {
+        return basePort + 4;
+    }
+
+    /** The lab's Alertmanager. */
+    public int alertmanagerPort() {
+        return basePort + 5;
+    }
+
+    public String prometheusUrl() {
+        return "http://127.0.0.1:" + prometheusPort();
+    }
+
+    public String alertmanagerUrl() {
+        return "http://127.0.0.1:" + alertmanagerPort();
+    }
+
+    /** Prometheus' and Alertmanager's configuration and data. */
+    public Path monitoring() {
+        return root.resolve("monitoring");
     }
 
     private int siteBase(SiteId site) {
@@ -84,7 +109,8 @@ public record LabLayout(Path root, int basePort) {
 
     /** Every port this lab listens on (the APIs' health ports aside): all must be free before it starts. */
     public List<Integer> ports() {
-        List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort()));
+        List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort(),
+                prometheusPort(), alertmanagerPort()));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
                     peerAgentLinkPort(site)));

@@ -18,9 +18,12 @@ import java.util.Map;
  * @param dbRoles           which database roles the APIs connect as
  * @param linkLatency       the steady one-way latency per direction, keyed {@code from->to} (endpoints gcp,
  *                          aws, arbiter), set on the links when they start; absent directions have none
+ * @param monitoring        start Prometheus and Alertmanager with the lab (docs/observability.md) when their
+ *                          binaries are found
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
-                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency) {
+                          Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
+                          boolean monitoring) {
 
     public LabSettings {
         linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
@@ -101,27 +104,32 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of());
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), true);
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, monitoring);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, monitoring);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, monitoring);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, monitoring);
+    }
+
+    /** With or without Prometheus and Alertmanager ({@code lab up --no-monitoring}). */
+    public LabSettings withMonitoring(boolean on) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, on);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, monitoring);
     }
 }
