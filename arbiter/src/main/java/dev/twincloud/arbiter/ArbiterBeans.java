@@ -57,8 +57,8 @@ class ArbiterBeans {
     }
 
     @Bean
-    ArbiterMetrics arbiterMetrics(MeterRegistry registry) {
-        return new ArbiterMetrics(registry);
+    ArbiterMetrics arbiterMetrics(MeterRegistry registry, InstantSource clock) {
+        return new ArbiterMetrics(registry, clock);
     }
 
     /** One replica: open the (locked) state directory now; start-up fails when it cannot be trusted. */

@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of the edge, rendered in the Prometheus text format by hand: the edge has no framework
- * and four counter families do not justify a metrics library.
+ * Counters of the edge and its backends' health, rendered in the Prometheus text format by hand: the
+ * edge has no framework and five counter families and a gauge do not justify a metrics library.
  */
 public final class EdgeMetrics {
 
@@ -19,6 +19,8 @@ public final class EdgeMetrics {
     private final Map<String, LongAdder> toUnhealthy = new ConcurrentHashMap<>();
     private final LongAdder noBackend = new LongAdder();
     private final LongAdder multipleHealthy = new LongAdder();
+    /** Whether a backend is healthy now (the pool's view); set once the pool exists. */
+    private volatile java.util.function.Predicate<String> healthy = b -> false;
 
     public EdgeMetrics(List<String> backendNames) {
         this.backendNames = List.copyOf(backendNames);
@@ -29,6 +31,11 @@ public final class EdgeMetrics {
             toHealthy.put(n, new LongAdder());
             toUnhealthy.put(n, new LongAdder());
         }
+    }
+
+    /** The gauge {@code twincloud_edge_backend_healthy} reads the pool's health through this. */
+    void healthFrom(java.util.function.Predicate<String> healthy) {
+        this.healthy = healthy;
     }
 
     void request(String backend) {
@@ -77,6 +84,12 @@ public final class EdgeMetrics {
         family(sb, "twincloud_edge_health_transitions_total", "Health state changes of a backend.",
                 toHealthy, "to=\"healthy\"");
         rows(sb, "twincloud_edge_health_transitions_total", toUnhealthy, "to=\"unhealthy\"");
+        sb.append("# HELP twincloud_edge_backend_healthy 1 while the edge counts the backend healthy (it routes to the healthy one).\n")
+                .append("# TYPE twincloud_edge_backend_healthy gauge\n");
+        for (String b : backendNames) {
+            sb.append("twincloud_edge_backend_healthy{backend=\"").append(b).append("\"} ")
+                    .append(healthy.test(b) ? 1 : 0).append('\n');
+        }
         sb.append("# HELP twincloud_edge_no_healthy_backend_total Requests answered 503 because no backend was healthy.\n")
                 .append("# TYPE twincloud_edge_no_healthy_backend_total counter\n")
                 .append("twincloud_edge_no_healthy_backend_total ").append(noBackend.sum()).append('\n');

@@ -34,6 +34,7 @@ public final class EdgeServer implements AutoCloseable {
         this.metrics = new EdgeMetrics(config.backends().stream().map(Backend::name).toList());
         this.pool = new BackendPool(config.backends(), config.healthyThreshold(), config.unhealthyThreshold(),
                 config.definitiveDownAtOnce(), metrics, clock);
+        metrics.healthFrom(name -> pool.status().stream().anyMatch(st -> st.healthy() && st.backend().name().equals(name)));
         this.prober = prober;
         this.checker = new HealthChecker(pool, prober, config.interval(), config.noneHealthyInterval());
 

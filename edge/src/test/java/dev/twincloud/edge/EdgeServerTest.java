@@ -202,9 +202,24 @@ class EdgeServerTest {
                 .contains("# TYPE twincloud_edge_requests_total counter")
                 .contains("twincloud_edge_requests_total{backend=\"aws\"} 1")
                 .contains("twincloud_edge_health_transitions_total{backend=\"aws\",to=\"healthy\"} 1")
-                .contains("twincloud_edge_no_healthy_backend_total 0");
+                .contains("twincloud_edge_no_healthy_backend_total 0")
+                .containsPattern("twincloud_edge_backend_healthy\\{backend=\"aws\"} [01]\n") // the probes go on meanwhile
+                .contains("twincloud_edge_backend_healthy{backend=\"gcp\"} 0");
         assertThat(get("/_edge/nope").statusCode()).isEqualTo(404);
         // Admin paths are never proxied.
         assertThat(aws.appRequests.get()).isEqualTo(1);
+    }
+
+    /** The health gauge reads the pool's view at each scrape. */
+    @Test
+    void healthGaugeFollowsThePool() {
+        EdgeMetrics m = new EdgeMetrics(java.util.List.of("gcp", "aws"));
+        java.util.concurrent.atomic.AtomicReference<String> healthy = new java.util.concurrent.atomic.AtomicReference<>("aws");
+        m.healthFrom(b -> b.equals(healthy.get()));
+        assertThat(m.prometheus()).contains("# TYPE twincloud_edge_backend_healthy gauge\n",
+                "twincloud_edge_backend_healthy{backend=\"gcp\"} 0\n", "twincloud_edge_backend_healthy{backend=\"aws\"} 1\n");
+        healthy.set("gcp");
+        assertThat(m.prometheus()).contains("twincloud_edge_backend_healthy{backend=\"gcp\"} 1\n",
+                "twincloud_edge_backend_healthy{backend=\"aws\"} 0\n");
     }
 }

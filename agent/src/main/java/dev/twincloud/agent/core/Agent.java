@@ -101,6 +101,8 @@ public final class Agent {
     private long lastGrantT0Nanos;
     /** The end of the lease row as this agent last wrote it ({@code t0 + ttl}, nanoTime). */
     private long leaseEndNanos;
+    /** This run has written a lease row ({@link #leaseEndNanos} means something). */
+    private boolean leaseEverWritten;
     /** The lease row was ended (fence): no promise may extend it until this site reaches a writer state again. */
     private boolean leaseRevoked;
     /** The last observation of the database (the writer's failsafe requests carry its position). */
@@ -156,6 +158,24 @@ public final class Agent {
         return lastAssignment;
     }
 
+    /** The last reading of the local database (taken each heartbeat round). */
+    public Observation lastObservation() {
+        return lastObservation;
+    }
+
+    /**
+     * How long the lease row as this agent last wrote it still runs, by this agent's clock (zero once it
+     * ran out); empty when this run never wrote one. A fence ends the row in the database earlier.
+     */
+    public Optional<Duration> leaseRemaining() {
+        synchronized (leaseLock) {
+            if (!leaseEverWritten) {
+                return Optional.empty();
+            }
+            return Optional.of(Duration.ofNanos(Math.max(0, leaseEndNanos - nanoTime.getAsLong())));
+        }
+    }
+
     public String message() {
         return message;
     }
@@ -195,6 +215,7 @@ public final class Agent {
             listener.heartbeatFailed(String.valueOf(e.getMessage()));
             return Optional.empty();
         }
+        listener.heartbeatAnswered();
         lastAssignment = Optional.of(a);
         // the epoch in every later log line of this loop's thread (docs/logging.md)
         org.slf4j.MDC.put("epoch", Long.toString(a.epoch()));
@@ -234,6 +255,7 @@ public final class Agent {
                 listener.leaseWritten(leaseEpoch, applied);
                 if (applied) {
                     leaseEndNanos = t0 + ttl.toNanos();
+                    leaseEverWritten = true;
                 }
                 return applied;
             } catch (SQLException e) {

@@ -11,6 +11,10 @@ public interface AgentListener {
     default void heartbeatFailed(String reason) {
     }
 
+    /** The arbiter answered a heartbeat. */
+    default void heartbeatAnswered() {
+    }
+
     default void leaseWritten(long epoch, boolean applied) {
     }
 

@@ -3,11 +3,15 @@ package dev.twincloud.arbiter.service;
 import dev.twincloud.core.decide.ClusterState;
 import dev.twincloud.core.decide.Event;
 import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +22,9 @@ import java.util.function.Supplier;
  * The arbiter's meters ({@code /actuator/prometheus}): epoch, writer per site, standby eligibility
  * and alert count as gauges over the last committed state; events by kind, heartbeats, lease
  * grants and ignored (late, reordered, duplicated) reports per site as counters; a timer around decide + persist.
+ * Also the lease's remaining time, the durability mode and the writer's sync state, the failsafe's hold,
+ * how long the standby has been ineligible and the age of each site's last heartbeat, for the alert rules
+ * (docs/observability.md).
  */
 public final class ArbiterMetrics {
 
@@ -27,9 +34,17 @@ public final class ArbiterMetrics {
     private final Map<SiteId, Counter> grants = new ConcurrentHashMap<>();
     private final Map<SiteId, Counter> ignored = new ConcurrentHashMap<>();
     private final Map<EventKind, Counter> events = new ConcurrentHashMap<>();
+    private final InstantSource clock;
+    /** When a scrape first found the standby ineligible (null: eligible, or no state). */
+    private volatile Instant ineligibleSince;
 
     public ArbiterMetrics(MeterRegistry registry) {
+        this(registry, InstantSource.system());
+    }
+
+    public ArbiterMetrics(MeterRegistry registry, InstantSource clock) {
         this.registry = registry;
+        this.clock = clock;
         this.decideTimer = Timer.builder("twincloud.arbiter.decide")
                 .description("one decision: decide, store the durable state when it changed, record events")
                 .publishPercentileHistogram()
@@ -58,8 +73,55 @@ public final class ArbiterMetrics {
         Gauge.builder("twincloud.arbiter.standby.eligible", () -> orNaN(state, s -> s.durable().standbyEligible() ? 1 : 0))
                 .description("1 when the standby may be promoted automatically (sync: confirmed in sync; "
                         + "async: streaming within max_lag by the writer's last report)").register(registry);
+        // Every kind from zero: a rule's increase() sees the first FAILOVER too (a series born at 1 shows no increase).
+        for (EventKind kind : EventKind.values()) {
+            eventCounter(kind);
+        }
+        Gauge.builder("twincloud.arbiter.standby.ineligible.seconds", () -> ineligibleSeconds(state.get()))
+                .description("how long the standby has not been eligible for promotion, from the first scrape that found it so "
+                        + "(0 while eligible)").baseUnit("seconds").register(registry);
         Gauge.builder("twincloud.arbiter.alerts", alertCount::get)
                 .description("alerts currently raised for a human").register(registry);
+        Gauge.builder("twincloud.arbiter.lease.remaining.seconds",
+                        () -> orNaN(state, s -> Math.max(0, seconds(Duration.between(clock.instant(), s.leaseExpiresAt())))))
+                .description("how long the writer's last lease still runs by the arbiter's clock (0: ended)")
+                .baseUnit("seconds").register(registry);
+        Gauge.builder("twincloud.arbiter.failsafe.holding", () -> orNaN(state, s -> s.failsafe().holdingSince().isPresent() ? 1 : 0))
+                .description("1 while the writer's lease lapsed at the arbiter and a failover is held by the standby's promise "
+                        + "(the writer writes on the failsafe)").register(registry);
+        Gauge.builder("twincloud.arbiter.mode.sync", () -> orNaN(state, s -> s.durable().mode() == Durability.SYNC ? 1 : 0))
+                .description("1 when the durability mode is SYNC").register(registry);
+        Gauge.builder("twincloud.arbiter.writer.sync", () -> orNaN(state, s -> s.durable().writerSync() ? 1 : 0))
+                .description("1 when the writer replicates synchronously (0 in SYNC mode: dropped to async)").register(registry);
+        for (SiteId site : sites) {
+            Gauge.builder("twincloud.arbiter.heartbeat.age.seconds", () -> orNaN(state, s -> {
+                        ClusterState.Streak streak = s.reachable().get(site);
+                        return streak == null ? Double.NaN : Math.max(0, seconds(Duration.between(streak.last(), clock.instant())));
+                    }))
+                    .description("time since the arbiter last heard a heartbeat from the site (NaN before the first)")
+                    .tag("site", site.name()).baseUnit("seconds").register(registry);
+        }
+    }
+
+    private double ineligibleSeconds(ClusterState s) {
+        if (s == null) {
+            ineligibleSince = null;
+            return Double.NaN;
+        }
+        if (s.durable().standbyEligible()) {
+            ineligibleSince = null;
+            return 0;
+        }
+        Instant now = clock.instant();
+        Instant since = ineligibleSince;
+        if (since == null) {
+            ineligibleSince = since = now;
+        }
+        return seconds(Duration.between(since, now));
+    }
+
+    private static double seconds(Duration d) {
+        return d.toNanos() / 1e9;
     }
 
     private static double orNaN(Supplier<ClusterState> state, java.util.function.ToDoubleFunction<ClusterState> f) {
@@ -100,7 +162,11 @@ public final class ArbiterMetrics {
     }
 
     void event(Event e) {
-        events.computeIfAbsent(e.kind(), k -> Counter.builder("twincloud.arbiter.events").tag("kind", k.name())
-                .description("events recorded in the history, by kind").register(registry)).increment();
+        eventCounter(e.kind()).increment();
+    }
+
+    private Counter eventCounter(EventKind kind) {
+        return events.computeIfAbsent(kind, k -> Counter.builder("twincloud.arbiter.events").tag("kind", k.name())
+                .description("events recorded in the history, by kind").register(registry));
     }
 }

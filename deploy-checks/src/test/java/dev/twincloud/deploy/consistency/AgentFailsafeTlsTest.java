@@ -79,6 +79,8 @@ class AgentFailsafeTlsTest {
             HttpResponse<String> metrics = untrusting.send(get("http://127.0.0.1:" + MANAGEMENT_PORT + "/actuator/prometheus"),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.statusCode()).as("metrics on the management port").isEqualTo(200);
+            assertThat(metrics.body()).as("the API certificate's expiry (alert TwincloudCertificateExpiringSoon)")
+                    .containsPattern("(?m)^ssl_chain_expiry_seconds\\{[^}]*bundle=\"server\"[^}]*} [0-9.E+]+$");
         } finally {
             agent.destroy();
             if (!agent.waitFor(20, TimeUnit.SECONDS)) {
@@ -99,7 +101,9 @@ class AgentFailsafeTlsTest {
             }
         }
         assertThat(env).containsEntry("SERVER_SSL_ENABLED", "true").containsEntry("MANAGEMENT_SERVER_SSL_ENABLED", "false")
-                .containsKeys("SERVER_SSL_CERTIFICATE", "SERVER_SSL_CERTIFICATEPRIVATEKEY", "MANAGEMENT_SERVER_PORT", "TWINCLOUD_AGENT_PORT");
+                .containsEntry("SERVER_SSL_BUNDLE", "server")
+                .containsKeys("SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_CERTIFICATE", "SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_PRIVATEKEY",
+                        "MANAGEMENT_SERVER_PORT", "TWINCLOUD_AGENT_PORT");
         // What the chart takes from Secrets; loopback addresses and ports of this test's range; the
         // JVM trust store (for the agent's own outgoing calls) is not what this test looks at.
         env.remove("JAVA_TOOL_OPTIONS");

@@ -65,6 +65,14 @@ class ArbiterTlsTest {
                 plainServed = false;
             }
             assertThat(plainServed).as("no plain HTTP on the agents' port").isFalse();
+
+            // the certificate's expiry for the alert TwincloudCertificateExpiringSoon (keytool: valid 2 days)
+            String metrics = trusting.send(get("https://127.0.0.1:" + PORT + "/actuator/prometheus"),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            java.util.regex.Matcher expiry = java.util.regex.Pattern.compile(
+                    "(?m)^ssl_chain_expiry_seconds\\{[^}]*bundle=\"server\"[^}]*} ([0-9.E+]+)$").matcher(metrics);
+            assertThat(expiry.find()).as("ssl_chain_expiry_seconds of the bundle 'server' in:\n%s", metrics).isTrue();
+            assertThat(Double.parseDouble(expiry.group(1))).as("seconds left").isBetween(86_400.0, 2 * 86_400.0 + 60);
         } finally {
             arbiter.destroy();
             if (!arbiter.waitFor(20, TimeUnit.SECONDS)) {
@@ -86,7 +94,8 @@ class ArbiterTlsTest {
                         .replace("/var/lib/twincloud/arbiter", tmp.resolve("state").toString()));
             }
         }
-        assertThat(env).containsEntry("SERVER_SSL_ENABLED", "true").containsKeys("SERVER_SSL_CERTIFICATE", "SERVER_SSL_CERTIFICATEPRIVATEKEY");
+        assertThat(env).containsEntry("SERVER_SSL_ENABLED", "true").containsEntry("SERVER_SSL_BUNDLE", "server")
+                .containsKeys("SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_CERTIFICATE", "SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_PRIVATEKEY");
         // What the chart takes from Secrets, and a loopback address and a port of this test's range.
         env.put("TWINCLOUD_AGENT_TOKEN", "agent-token-for-the-tls-test");
         env.put("TWINCLOUD_OPERATOR_TOKEN", "operator-token-for-the-tls-test");

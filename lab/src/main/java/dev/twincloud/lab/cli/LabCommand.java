@@ -168,6 +168,10 @@ public final class LabCommand implements Runnable {
                 return 1;
             }
             out.print(StatusTables.lab(state.root(), state.entry(), state.processes(), links));
+            if (state.monitoring() != null && !state.monitoring().isEmpty()) {
+                out.println();
+                state.monitoring().forEach((name, url) -> out.printf("%-13s %s%n", name, url));
+            }
             out.println();
             if (state.arbiterReplicas() != null && !state.arbiterReplicas().isEmpty()) {
                 out.print(StatusTables.replicas(state.arbiterReplicas(), state.arbiterFront(), state.etcd()));
@@ -192,7 +196,8 @@ public final class LabCommand implements Runnable {
         /** The lab control's {@code GET /lab/status} result. */
         @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
         record LabState(String root, String entry, Map<String, Object> processes, List<String> links,
-                        List<StatusTables.Replica> arbiterReplicas, String arbiterFront, List<StatusTables.EtcdMember> etcd) {
+                        List<StatusTables.Replica> arbiterReplicas, String arbiterFront, List<StatusTables.EtcdMember> etcd,
+                        Map<String, String> monitoring) {
         }
     }
 

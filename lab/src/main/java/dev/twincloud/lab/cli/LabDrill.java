@@ -172,7 +172,9 @@ public final class LabDrill implements Callable<Integer> {
             LabSettings ls = LabSettings.defaults(new LabLayout(dir, basePort), home).withMode(mode)
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
-                    .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas);
+                    .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
+                    // the drill reads no alerts yet: no Prometheus beside the timed faults (docs/observability.md)
+                    .withMonitoring(false);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");

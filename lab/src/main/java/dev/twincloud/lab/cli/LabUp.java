@@ -63,6 +63,12 @@ public final class LabUp implements Callable<Integer> {
             + "(twincloud_app at run time, twincloud_owner for migrations) or SUPERUSER (postgres). Default: ${DEFAULT-VALUE}")
     LabSettings.DbRoles dbRoles = LabSettings.DbRoles.DEFAULT;
 
+    @Option(names = "--no-monitoring",
+            description = "Skip Prometheus and Alertmanager. Without it they start when their binaries are found "
+                    + "(Debian: prometheus, prometheus-alertmanager) on base+4 and base+5: Prometheus scrapes every "
+                    + "component and evaluates the alert rules (docs/observability.md)")
+    boolean noMonitoring;
+
     @Mixin
     LinkLatencyOptions linkLatency;
 
@@ -94,7 +100,7 @@ public final class LabUp implements Callable<Integer> {
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
                 .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency)
-                .withArbiterReplicas(arbiterReplicas);
+                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -144,6 +150,9 @@ public final class LabUp implements Callable<Integer> {
                 "--root", layout.root().toString(), "--base-port", Integer.toString(layout.basePort()),
                 "--mode", mode.name(), "--lease-ttl-ms", Long.toString(leaseTtlMs), "--db-roles", dbRoles.name(),
                 "--edge-profile", edgeProfile.flag(), "--arbiter-replicas", Integer.toString(arbiterReplicas)));
+        if (noMonitoring) {
+            cmd.add("--no-monitoring");
+        }
         LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
@@ -204,6 +213,10 @@ public final class LabUp implements Callable<Integer> {
         }
         out.println("  status page:   " + l.arbiterUrl() + "/status  (token: " + LabSecrets.VIEWER_KEY + " in "
                 + layout.secretsFile() + ")");
+        if (l.monitoring()) {
+            out.println("  prometheus:    " + layout.prometheusUrl() + "  (alerts: " + layout.prometheusUrl() + "/alerts)");
+            out.println("  alertmanager:  " + layout.alertmanagerUrl() + "  (API: " + layout.alertmanagerUrl() + "/api/v2/alerts)");
+        }
         out.println("  logs:          " + layout.logs());
         out.println();
         out.println("  dev token (12 h):");

@@ -159,7 +159,32 @@ public final class Lab implements AutoCloseable {
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
         progress.accept("edge routing to the writer");
+        startMonitoring();
         log.info("lab is up: entry {}", layout.entryUrl());
+    }
+
+    /**
+     * Prometheus and Alertmanager, last: started earlier they would see the components still starting
+     * (and the rules would count that as components down).
+     */
+    private void startMonitoring() throws IOException {
+        if (!settings.monitoring()) {
+            return;
+        }
+        if (!monitoring()) {
+            progress.accept(LabMonitoring.notFound());
+            return;
+        }
+        process("alertmanager").start();
+        process("prometheus").start();
+        awaitWhileAlive("alertmanager", layout.alertmanagerUrl() + "/-/ready", null, r -> r.status() == 200, "alertmanager");
+        awaitWhileAlive("prometheus", layout.prometheusUrl() + "/-/ready", null, r -> r.status() == 200, "prometheus");
+        progress.accept("prometheus " + layout.prometheusUrl() + " and alertmanager " + layout.alertmanagerUrl() + " ready");
+    }
+
+    /** Whether this lab runs Prometheus and Alertmanager (asked for, and their binaries found). */
+    public boolean monitoring() {
+        return processes.containsKey("prometheus");
     }
 
     /** The application database's name (the APIs' and the drill's). */
@@ -403,6 +428,8 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.agent.local.peer-data-dir=" + layout.pgData(peer),
                     "--twincloud.agent.local.log-file=" + layout.logs().resolve(site + "-postgres.log"),
                     "--twincloud.agent.local.json-log=" + pgJsonLog(site),
+                    // disk_free_bytes / disk_total_bytes of the data directory's file system (TwincloudDiskFilling)
+                    "--management.metrics.system.diskspace.paths=" + layout.pgData(site),
                     "--twincloud.agent.local.settings.max_connections=60",
                     "--twincloud.agent.local.settings.track_commit_timestamp=on"), env);
             // the database roles come by environment, as in a deployment (DATABASE_USER, DATABASE_MIGRATION_USER)
@@ -432,6 +459,13 @@ public final class Lab implements AutoCloseable {
             edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site), "--health-port", site + "=" + layout.apiHealthPort(site)));
         }
         add("edge", edgeArgs, Map.of());
+        if (settings.monitoring()) {
+            LabMonitoring.find().ifPresent(bins -> {
+                List<List<String>> cmds = LabMonitoring.configure(layout, settings.home(), bins);
+                add("prometheus", cmds.get(0), Map.of());
+                add("alertmanager", cmds.get(1), Map.of());
+            });
+        }
     }
 
     /** The arbiter's tokens, as its environment. */
@@ -1003,6 +1037,9 @@ public final class Lab implements AutoCloseable {
             procs.put(site + "-postgres", Signals.postmaster(layout.pgData(site)).map(pid -> (Object) pid).orElse("down"));
         }
         s.put("processes", procs);
+        if (monitoring()) {
+            s.put("monitoring", Map.of("prometheus", layout.prometheusUrl(), "alertmanager", layout.alertmanagerUrl()));
+        }
         s.put("links", links.status().stream().map(l -> l.name() + "=" + l.state()).toList());
         if (settings.replicated()) {
             List<Map<String, Object>> replicas = new ArrayList<>();

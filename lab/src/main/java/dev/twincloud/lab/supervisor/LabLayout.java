@@ -13,6 +13,8 @@ import java.util.List;
  *   base+1  edge (entry)     base+11/21  gcp/aws agent
  *   base+2  link control     base+12/22  gcp/aws api
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
+ *   base+4  Prometheus
+ *   base+5  Alertmanager
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
  *   the acting replica, and:
@@ -43,6 +45,29 @@ public record LabLayout(Path root, int basePort) {
 
     public int labControlPort() {
         return basePort + 3;
+    }
+
+    /** The lab's Prometheus (docs/observability.md). */
+    public int prometheusPort() {
+        return basePort + 4;
+    }
+
+    /** The lab's Alertmanager. */
+    public int alertmanagerPort() {
+        return basePort + 5;
+    }
+
+    public String prometheusUrl() {
+        return "http://127.0.0.1:" + prometheusPort();
+    }
+
+    public String alertmanagerUrl() {
+        return "http://127.0.0.1:" + alertmanagerPort();
+    }
+
+    /** Prometheus' and Alertmanager's configuration and data. */
+    public Path monitoring() {
+        return root.resolve("monitoring");
     }
 
     private int siteBase(SiteId site) {
@@ -122,7 +147,8 @@ public record LabLayout(Path root, int basePort) {
 
     /** Every port of a lab with {@code arbiterReplicas} arbiter replicas; with two, their ports and etcd's too. */
     public List<Integer> ports(int arbiterReplicas) {
-        List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort()));
+        List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort(),
+                prometheusPort(), alertmanagerPort()));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
                     peerAgentLinkPort(site)));

@@ -21,10 +21,12 @@ import java.util.Map;
  * @param arbiterReplicas   1: one arbiter with the file store (the default); 2: two replicas electing in a
  *                          three-member etcd that holds the state, behind a front that sends every request to
  *                          the acting one (docs/adr/0010-the-lab-reaches-the-acting-arbiter-through-a-front.md)
+ * @param monitoring        start Prometheus and Alertmanager with the lab (docs/observability.md) when their
+ *                          binaries are found
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
                           Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
-                          int arbiterReplicas) {
+                          int arbiterReplicas, boolean monitoring) {
 
     public LabSettings {
         linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
@@ -130,32 +132,37 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1);
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1, true);
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring);
+    }
+
+    /** With or without Prometheus and Alertmanager ({@code lab up --no-monitoring}). */
+    public LabSettings withMonitoring(boolean on) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring);
     }
 
     /** With {@code n} arbiter replicas (1 or 2). */
     public LabSettings withArbiterReplicas(int n) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring);
     }
 }

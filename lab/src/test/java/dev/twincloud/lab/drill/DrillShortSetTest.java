@@ -36,7 +36,8 @@ class DrillShortSetTest {
         Path root = HOME.resolve("lab").resolve("target").resolve("drill-short");
         deleteTree(root);
         DrillReport report;
-        try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(new LabLayout(root, Integer.getInteger("drill.basePort", 17400)), HOME)), true)) {
+        try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(new LabLayout(root, Integer.getInteger("drill.basePort", 17400)), HOME)
+                .withMonitoring(false)), true)) {
             DrillSettings settings = DrillSettings.defaults(Scenario.parse(SHORT_SET), 1, 42).withSettleTimeout(Duration.ofSeconds(60));
             report = new Drill(target, settings, new PrintWriter(System.out, true), root.resolve("report/histories")).run();
         }

@@ -46,16 +46,20 @@ final class LabHarness implements AutoCloseable {
         this.edge = new LabClient(lab.layout().entryUrl(), token);
     }
 
+    /** A lab without Prometheus and Alertmanager: the timed scenarios run as they were measured. */
     static LabHarness start(String name, int basePort) throws IOException {
         return start(name, basePort, java.util.function.UnaryOperator.identity());
     }
 
-    /** A fresh lab with the defaults as {@code tune} changes them. */
+    /**
+     * A fresh lab with the defaults as {@code tune} changes them. Without Prometheus and Alertmanager unless
+     * {@code tune} asks for them: the timed scenarios run as they were measured.
+     */
     static LabHarness start(String name, int basePort, java.util.function.UnaryOperator<LabSettings> tune) throws IOException {
         Path root = HOME.resolve("lab").resolve("target").resolve(name);
         deleteTree(root);
         var layout = new LabLayout(root, basePort);
-        return new LabHarness(Lab.up(tune.apply(LabSettings.defaults(layout, HOME))));
+        return new LabHarness(Lab.up(tune.apply(LabSettings.defaults(layout, HOME).withMonitoring(false))));
     }
 
     LabClient site(SiteId s) {
