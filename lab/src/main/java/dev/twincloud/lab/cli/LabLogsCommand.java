@@ -161,9 +161,10 @@ final class LabLogsCommand implements Callable<Integer> {
         return p;
     }
 
+    /** One entry; the further lines of a multi-line message (a statement, a stack trace) indented under it. */
     static String format(LogLine l) {
         return TIME.format(l.time()) + " " + String.format("%-5s", l.level()) + " " + String.format("%-13s", l.component())
-                + (l.requestId() == null ? "" : " [" + l.requestId() + "]") + " " + l.message();
+                + (l.requestId() == null ? "" : " [" + l.requestId() + "]") + " " + l.message().replace("\n", "\n    ");
     }
 
     private Instant time(String text, Instant now, String option) {

@@ -107,4 +107,15 @@ class LabLogsCommandTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out().lines().toList()).hasSize(3).last().satisfies(l -> assertThat(l).endsWith("[sample-post-5] appended"));
     }
+
+    /** A multi-line message (PostgreSQL's statement, a stack trace) stays one entry: its further lines are indented. */
+    @Test
+    void furtherLinesOfAMessageAreIndentedUnderItsEntry() {
+        var l = new dev.twincloud.lab.logs.LogLine(java.time.Instant.parse("2026-11-30T12:00:00Z"), "gcp-postgres", "gcp",
+                dev.twincloud.lab.logs.LogLine.Level.INFO, "r-1", null, "insert into t (a,\nb)\nvalues (1, 2)");
+        assertThat(LabLogsCommand.format(l).lines().toList()).hasSize(3)
+                .satisfies(lines -> assertThat(lines.get(0)).contains("[r-1] insert into t (a,"))
+                .satisfies(lines -> assertThat(lines.get(1)).isEqualTo("    b)"))
+                .satisfies(lines -> assertThat(lines.get(2)).isEqualTo("    values (1, 2)"));
+    }
 }

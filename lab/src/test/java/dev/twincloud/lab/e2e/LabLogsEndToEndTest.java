@@ -86,7 +86,10 @@ class LabLogsEndToEndTest {
             return lines.get().stream().anyMatch(l -> l.contains(" " + s + "-postgres "));
         });
         List<String> found = lines.get();
-        assertThat(found).as("every line is the request's").allSatisfy(l -> assertThat(l).contains("[" + first.requestId() + "]"));
+        // every entry is the request's (a multi-line statement's further lines are indented under its entry)
+        assertThat(found).as("every line is the request's").allSatisfy(
+                l -> assertThat(l.startsWith(" ") || l.contains("[" + first.requestId() + "]")).as(l).isTrue());
+        assertThat(found.getFirst()).contains("[" + first.requestId() + "]");
         assertThat(found).anySatisfy(l -> assertThat(l).contains(" edge ").contains("POST /v1/ecgs -> " + s + " 201"));
         assertThat(found).anySatisfy(l -> assertThat(l).contains(" " + s + "-api ").contains("POST /v1/ecgs 201"));
         assertThat(found).anySatisfy(l -> assertThat(l).contains(" " + s + "-postgres ").containsIgnoringCase("insert into ecg_recording"));
@@ -114,8 +117,9 @@ class LabLogsEndToEndTest {
         List<String> around = labLogs("--around", "FAILOVER", "--window", "8s", "--level", "INFO",
                 "--component", "arbiter,agent,edge");
         int decision = indexOf(around, " arbiter ", "FAILOVER site=" + s.name() + " epoch=" + (epoch + 1));
-        int transition = indexOf(around, " " + s + "-agent ", "epoch=" + (epoch + 1) + " FSM transition");
-        int switched = indexOf(around, " edge ", "backend " + s.name() + " ", "is now HEALTHY");
+        int transition = indexOf(around, decision, " " + s + "-agent ", "epoch=" + (epoch + 1) + " FSM transition");
+        // the window also holds the lines before the failover (an earlier switch to the same site, say)
+        int switched = indexOf(around, transition, " edge ", "backend " + s.name() + " ", "is now HEALTHY");
         assertThat(decision).as("the arbiter's FAILOVER in:%n%s", String.join("\n", around)).isNotNegative();
         assertThat(transition).as("%s's agent's transition under the new epoch", s).isGreaterThan(decision);
         assertThat(switched).as("the edge's switch to %s", s).isGreaterThan(transition);
@@ -124,7 +128,12 @@ class LabLogsEndToEndTest {
     }
 
     private static int indexOf(List<String> lines, String... parts) {
-        for (int i = 0; i < lines.size(); i++) {
+        return indexOf(lines, 0, parts);
+    }
+
+    /** The first line at or after {@code from} that contains every part; -1 when none. */
+    private static int indexOf(List<String> lines, int from, String... parts) {
+        for (int i = Math.max(0, from); i < lines.size(); i++) {
             String l = lines.get(i);
             boolean all = true;
             for (String p : parts) {
