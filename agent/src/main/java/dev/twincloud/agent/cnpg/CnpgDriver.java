@@ -264,7 +264,11 @@ public final class CnpgDriver implements PostgresDriver {
     /**
      * {@code FIRST 1 (peer)}: the writer waits for the other site only. No local pods
      * (maxStandbyNamesFromCluster 0): a local replica acknowledging instead would let the writer
-     * drop to async on its own, which only the arbiter may decide (docs/design.md rule 4).
+     * drop to async on its own, which only the arbiter may decide (docs/design.md rule 4). And
+     * {@code failoverQuorum}: CloudNativePG then refuses an in-site failover to a local replica, which
+     * is asynchronous and may lack commits the other site acknowledged (docs/deploy.md, "CloudNativePG's
+     * in-site failover"); the writer's primary is restarted in place, or the arbiter fails over to the
+     * other site, which has them all.
      */
     static Map<String, Object> synchronousFor(String applicationName) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -272,6 +276,7 @@ public final class CnpgDriver implements PostgresDriver {
         s.put("number", 1);
         s.put("maxStandbyNamesFromCluster", 0);
         s.put("standbyNamesPre", List.of(applicationName));
+        s.put("failoverQuorum", true);
         return s;
     }
 

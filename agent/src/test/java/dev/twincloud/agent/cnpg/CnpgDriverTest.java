@@ -243,7 +243,8 @@ class CnpgDriverTest {
         CnpgDriver gcp = driver(GCP, AWS, gcpDb);
         assertThat(gcp.setSynchronousStandby(Optional.of(AWS))).isInstanceOf(StepResult.Done.class);
         assertThat(spec("gcp", "twincloud-db-gcp", "postgresql", "synchronous")).isEqualTo(Map.of(
-                "method", "first", "number", 1, "maxStandbyNamesFromCluster", 0, "standbyNamesPre", List.of("aws")));
+                "method", "first", "number", 1, "maxStandbyNamesFromCluster", 0, "standbyNamesPre", List.of("aws"),
+                "failoverQuorum", true));
 
         assertThat(gcp.setSynchronousStandby(Optional.empty())).isInstanceOf(StepResult.Done.class);
         assertThat(spec("gcp", "twincloud-db-gcp", "postgresql", "synchronous")).isNull();
