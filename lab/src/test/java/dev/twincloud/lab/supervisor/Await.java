@@ -8,13 +8,13 @@ import java.util.Comparator;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
-/** What the supervisor's process tests share: polling for a condition, and a fresh directory. */
-final class Await {
+/** What the lab's process tests share: polling for a condition, and a fresh directory. */
+public final class Await {
     private Await() {
     }
 
     /** Polls {@code done} every 100 ms until it holds; fails after {@code timeout}. */
-    static void until(String what, Duration timeout, BooleanSupplier done) throws InterruptedException {
+    public static void until(String what, Duration timeout, BooleanSupplier done) throws InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > end) {
@@ -25,7 +25,7 @@ final class Await {
     }
 
     /** Deletes {@code root} and everything below it, if it exists. */
-    static void deleteTree(Path root) throws IOException {
+    public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }
