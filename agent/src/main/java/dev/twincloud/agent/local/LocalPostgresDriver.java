@@ -119,13 +119,23 @@ public final class LocalPostgresDriver implements PostgresDriver {
             // A primary cannot turn into a standby while running: stop it, then rejoin below.
             server.stop(StopMode.FAST, Duration.ofSeconds(20));
         }
+        if (wasStandby && server.isInitialized()) {
+            // A standby that stopped (a crash): it needs neither a rewind nor a copy, so it starts without
+            // the writer — in recovery it writes nothing, and it streams once the writer is back. Waiting
+            // for the writer here left it down while the writer's site was down too (ASYNC drill, seed 807).
+            Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+            allowWritesOnStart();
+            server.start();
+            syncNames = null;
+            return StepResult.done("no rewind, following " + writer);
+        }
         if (!peerIsPrimary()) {
             return StepResult.retry(writer + " is not reachable as a primary yet");
         }
-        String how = "no rewind";
-        if (!wasStandby && server.isInitialized()) {
-            how = rewindOrReclone();
-        } else if (!server.isInitialized()) {
+        String how;
+        if (server.isInitialized()) {
+            how = rewindOrReclone(); // an old primary (a standby started above)
+        } else {
             reclone();
             how = "cloned";
         }

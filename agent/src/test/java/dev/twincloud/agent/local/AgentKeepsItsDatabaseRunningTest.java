@@ -55,6 +55,7 @@ class AgentKeepsItsDatabaseRunningTest {
     volatile boolean running = true;
     /** Stop both agents right after gcp's first report with the proof (before any re-join wipes its data). */
     volatile boolean stopOnProof;
+    volatile boolean gcpSiteDown;
 
     @BeforeEach
     void twoSites() {
@@ -112,6 +113,10 @@ class AgentKeepsItsDatabaseRunningTest {
         for (Agent a : List.of(gcp, aws)) {
             loops.add(Thread.ofPlatform().daemon(true).start(() -> {
                 while (running) {
+                    if (a == gcp && gcpSiteDown) {
+                        sleep(HEARTBEAT); // the writer's whole site is down: its agent does nothing
+                        continue;
+                    }
                     try {
                         a.tick();
                     } catch (RuntimeException e) {
@@ -167,6 +172,31 @@ class AgentKeepsItsDatabaseRunningTest {
         await(Duration.ofSeconds(10), () -> count(awsPg) == 2, "the write replicated");
         assertThat(arbiter.writer()).isEqualTo(GCP);
         assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
+    }
+
+    /**
+     * The writer's whole site is down (agent and database) and then the standby's postmaster is killed:
+     * the standby's agent starts it again at once, in recovery, without waiting for the writer (found by
+     * the ASYNC drill, seed 807: it waited for the writer to be reachable and stayed down).
+     */
+    @Test
+    void aStandbysPostmasterKilledWhileTheWritersSiteIsDownIsStartedAgainAsAStandby() throws Exception {
+        steadySync();
+        gcpSiteDown = true;
+        gcpPg.stop();
+        Instant killed = kill9Postmaster(awsPg);
+        await(Duration.ofSeconds(15), () -> awsPg.isRunning() && inRecovery(awsPg), "aws running again as a standby");
+        System.out.println("standby postmaster SIGKILL, writer's site down -> running in recovery after "
+                + Duration.between(killed, Instant.now()).toMillis() + " ms");
+        assertThat(gcpPg.isRunning()).isFalse();
+    }
+
+    static boolean inRecovery(PostgresServer pg) {
+        try {
+            return pg.queryBoolean("SELECT pg_is_in_recovery()");
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     @Test
