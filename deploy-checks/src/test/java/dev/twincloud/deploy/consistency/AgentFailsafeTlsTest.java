@@ -12,8 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
@@ -90,16 +88,10 @@ class AgentFailsafeTlsTest {
     }
 
     /** The agent container's environment as the GCP site's chart renders it, paths and ports mapped here. */
-    @SuppressWarnings("unchecked")
     static Map<String, String> chartEnvironment(Path tmp) {
-        Map<String, Object> c = CrossReferencesTest.containers(
-                Charts.render(Charts.SITE, Charts.values("values-gcp.yaml")), "twincloud-agent").getFirst();
-        Map<String, String> env = new LinkedHashMap<>();
-        for (Map<String, Object> e : (List<Map<String, Object>>) c.get("env")) {
-            if (e.get("value") != null) {
-                env.put((String) e.get("name"), ((String) e.get("value")).replace("/etc/twincloud/agent-tls/", tmp.resolve("agent-tls") + "/"));
-            }
-        }
+        Map<String, String> env = CrossReferencesTest.plainEnvironment(
+                Charts.render(Charts.SITE, Charts.values("values-gcp.yaml")), "twincloud-agent",
+                v -> v.replace("/etc/twincloud/agent-tls/", tmp.resolve("agent-tls") + "/"));
         assertThat(env).containsEntry("SERVER_SSL_ENABLED", "true").containsEntry("MANAGEMENT_SERVER_SSL_ENABLED", "false")
                 .containsEntry("SERVER_SSL_BUNDLE", "server")
                 .containsKeys("SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_CERTIFICATE", "SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_PRIVATEKEY",

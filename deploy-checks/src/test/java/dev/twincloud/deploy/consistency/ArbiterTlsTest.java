@@ -12,8 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
@@ -82,18 +80,11 @@ class ArbiterTlsTest {
     }
 
     /** The arbiter container's environment as the chart renders it, paths mapped into {@code tmp}. */
-    @SuppressWarnings("unchecked")
     static Map<String, String> chartEnvironment(Path tmp) {
-        Map<String, Object> c = CrossReferencesTest.containers(
-                Charts.render(Charts.ARBITER, Charts.values("values-arbiter.yaml")), "twincloud-arbiter").getFirst();
-        Map<String, String> env = new LinkedHashMap<>();
-        for (Map<String, Object> e : (List<Map<String, Object>>) c.get("env")) {
-            if (e.get("value") != null) {
-                env.put((String) e.get("name"), ((String) e.get("value"))
-                        .replace("/etc/twincloud/tls/", tmp.resolve("tls") + "/")
+        Map<String, String> env = CrossReferencesTest.plainEnvironment(
+                Charts.render(Charts.ARBITER, Charts.values("values-arbiter.yaml")), "twincloud-arbiter",
+                v -> v.replace("/etc/twincloud/tls/", tmp.resolve("tls") + "/")
                         .replace("/var/lib/twincloud/arbiter", tmp.resolve("state").toString()));
-            }
-        }
         assertThat(env).containsEntry("SERVER_SSL_ENABLED", "true").containsEntry("SERVER_SSL_BUNDLE", "server")
                 .containsKeys("SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_CERTIFICATE", "SPRING_SSL_BUNDLE_PEM_SERVER_KEYSTORE_PRIVATEKEY");
         // What the chart takes from Secrets, and a loopback address and a port of this test's range.

@@ -158,6 +158,23 @@ class CrossReferencesTest {
         return (List<Map<String, Object>>) path(one(docs, "Deployment", deployment), "spec.template.spec.containers");
     }
 
+    /**
+     * The plain {@code value} environment of {@code deployment}'s first container as {@code docs} render
+     * it (entries taken from Secrets left out), each value passed through {@code mapValue} (e.g. to map
+     * mounted paths into a test's directory).
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, String> plainEnvironment(List<Map<String, Object>> docs, String deployment,
+                                                java.util.function.UnaryOperator<String> mapValue) {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        for (Map<String, Object> e : (List<Map<String, Object>>) containers(docs, deployment).getFirst().get("env")) {
+            if (e.get("value") != null) {
+                env.put((String) e.get("name"), mapValue.apply((String) e.get("value")));
+            }
+        }
+        return env;
+    }
+
     @SuppressWarnings("unchecked")
     private static int containerPort(List<Map<String, Object>> docs, String deployment, String portName) {
         for (Map<String, Object> c : containers(docs, deployment)) {
