@@ -9,11 +9,13 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /** The CLI in-process: bad input gets a message and a non-zero exit; no lab running is said plainly. */
-class TwincloudCliTest {
-    record Run(int exit, String out, String err) {
+public class TwincloudCliTest {
+    /** One in-process run of the CLI: its exit code and what it printed. */
+    public record Run(int exit, String out, String err) {
     }
 
-    static Run run(String... args) {
+    /** Runs {@code twincloud ARGS} in this JVM (what the launcher would run), capturing its output. */
+    public static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = new CommandLine(new TwincloudCli());

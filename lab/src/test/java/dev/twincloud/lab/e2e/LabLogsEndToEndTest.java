@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
-import dev.twincloud.lab.TwincloudCli;
+import dev.twincloud.lab.cli.TwincloudCliTest;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.LabLayout;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,7 +16,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import picocli.CommandLine;
 
 /**
  * Issue 17's "done when", on one real lab (docs/logging.md): a request sent through the edge during a switchover is
@@ -44,20 +41,15 @@ class LabLogsEndToEndTest {
 
     /** {@code twincloud lab logs ARGS} against this lab, in-process. */
     static List<String> labLogs(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new TwincloudCli());
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
         String[] all = new String[args.length + 4];
         all[0] = "lab";
         all[1] = "logs";
         all[2] = "--root=" + h.lab.layout().root();
         all[3] = "--base-port=" + h.lab.layout().basePort();
         System.arraycopy(args, 0, all, 4, args.length);
-        int exit = cli.execute(all);
-        assertThat(exit).as("lab logs %s: %s", String.join(" ", args), err).isZero();
-        return out.toString().lines().toList();
+        TwincloudCliTest.Run r = TwincloudCliTest.run(all);
+        assertThat(r.exit()).as("lab logs %s: %s", String.join(" ", args), r.err()).isZero();
+        return r.out().lines().toList();
     }
 
     @Test
