@@ -25,10 +25,6 @@ public final class HealthChecker implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
-    public HealthChecker(BackendPool pool, Prober prober, Duration interval) {
-        this(pool, prober, interval, interval);
-    }
-
     public HealthChecker(BackendPool pool, Prober prober, Duration interval, Duration noneHealthyInterval) {
         this.pool = pool;
         this.prober = prober;
