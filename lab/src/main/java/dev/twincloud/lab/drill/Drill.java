@@ -87,8 +87,9 @@ public final class Drill {
                 }
                 RunResult r = runOnce(s, run, schedule, "drill-" + tag + "-" + s.id + "-" + run);
                 results.add(r);
-                say("%-26s run %d: %s  rto %s ms, writes unavailable %.0f ms, failovers %d (expected %s), anomalies %d%s",
+                say("%-26s run %d: %s  rto %s ms, writes unavailable %.0f ms (outage %.0f ms), failovers %d (expected %s), anomalies %d%s",
                         s.id, run, r.passed() ? "PASS" : "FAIL", fmt(r.figures().rtoMs()), r.figures().writeUnavailMs(),
+                        r.figures().writeOutageMs(),
                         r.figures().failovers(), expected(r.figures()), r.anomalies().size(),
                         r.settled() ? "" : " (did not settle)");
                 for (Anomaly a : r.anomalies().subList(0, Math.min(5, r.anomalies().size()))) {

@@ -18,7 +18,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
     /**
      * Figures of one scenario over its runs; failovers as performed in total and expected in total.
      */
-    public record ScenarioSummary(String scenario, int runs, int passed, Figures rtoMs, Figures writeUnavailMs,
+    public record ScenarioSummary(String scenario, int runs, int passed, Figures rtoMs, Figures writeUnavailMs, Figures writeOutageMs,
                                   Figures readUnavailMs, Figures rejoinMs, Figures inSyncMs, int failovers, String expectedFailovers,
                                   int runsWithUnexpectedFailovers, int lostWrites, long lostBytes, Map<String, Long> anomalies) {
     }
@@ -44,7 +44,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             anomalies.put(k.name(), rs.stream().flatMap(r -> r.anomalies().stream()).filter(a -> a.kind() == k).count());
         }
         return new ScenarioSummary(name, rs.size(), (int) rs.stream().filter(RunResult::passed).count(),
-                fig(rs, f -> f.rtoMs()), fig(rs, f -> f.writeUnavailMs()), fig(rs, f -> f.readUnavailMs()),
+                fig(rs, f -> f.rtoMs()), fig(rs, f -> f.writeUnavailMs()), fig(rs, f -> f.writeOutageMs()), fig(rs, f -> f.readUnavailMs()),
                 fig(rs, f -> f.rejoinMs()), fig(rs, f -> f.inSyncMs()),
                 rs.stream().mapToInt(r -> r.figures().failovers()).sum(), min == max ? Integer.toString(min) : min + ".." + max,
                 (int) rs.stream().filter(r -> !r.failoversAsExpected()).count(),
@@ -70,7 +70,8 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
         return f.n() == 0 ? "-" : Drill.fmt(f.median()) + " / " + Drill.fmt(f.p95()) + " / " + Drill.fmt(f.max());
     }
 
-    private static final String[] HEAD = {"scenario", "runs", "pass", "RTO ms", "writes unavail. ms", "reads unavail. ms",
+    private static final String[] HEAD = {"scenario", "runs", "pass", "RTO ms", "writes unavail. ms", "write outage ms",
+        "reads unavail. ms",
         "failovers done/exp.", "lost writes (bytes)", "re-join ms", "back in sync ms", "anomalies"};
 
     private List<String[]> rows() {
@@ -80,7 +81,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             String kinds = anomalies == 0 ? "0" : anomalies + " " + s.anomalies().entrySet().stream().filter(e -> e.getValue() > 0)
                     .map(e -> e.getKey() + "=" + e.getValue()).toList();
             rows.add(new String[] {s.scenario(), Integer.toString(s.runs()), Integer.toString(s.passed()), f3(s.rtoMs()),
-                f3(s.writeUnavailMs()), f3(s.readUnavailMs()), s.failovers() + " / " + s.expectedFailovers()
+                f3(s.writeUnavailMs()), f3(s.writeOutageMs()), f3(s.readUnavailMs()), s.failovers() + " / " + s.expectedFailovers()
                     + (s.runsWithUnexpectedFailovers() > 0 ? " (" + s.runsWithUnexpectedFailovers() + " off)" : ""),
                 s.lostWrites() + " (" + s.lostBytes() + ")", f3(s.rejoinMs()), f3(s.inSyncMs()), kinds});
         }
@@ -107,7 +108,8 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
         for (String[] r : rows) {
             b.append(line(r, w)).append('\n');
         }
-        b.append("times: median / p95 / max over the runs; RTO = fault -> first write acknowledged through the edge by the new writer\n");
+        b.append("times: median / p95 / max over the runs; RTO = fault -> first write acknowledged through the edge by the new writer;\n"
+                + "writes unavail. = longest time without an acknowledged write; write outage = longest time in which writes failed\n");
         return b.toString();
     }
 
@@ -148,9 +150,9 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
                     .append(r.finalWriter()).append(" (epoch ").append(r.epochs()[1]).append("), seed ").append(r.seed()).append('\n');
             b.append("- schedule: ").append(String.join("; ", r.schedule())).append('\n');
             RunFigures f = r.figures();
-            b.append(String.format("- RTO %s ms, writes unavailable %.0f ms, reads unavailable %.0f ms, failovers %d (expected %s), "
-                            + "lost %d writes (%d bytes), re-join %s ms, in sync %s ms%n",
-                    Drill.fmt(f.rtoMs()), f.writeUnavailMs(), f.readUnavailMs(), f.failovers(), Drill.expected(f), f.lostWrites(),
+            b.append(String.format("- RTO %s ms, writes unavailable %.0f ms (outage %.0f ms), reads unavailable %.0f ms, "
+                            + "failovers %d (expected %s), lost %d writes (%d bytes), re-join %s ms, in sync %s ms%n",
+                    Drill.fmt(f.rtoMs()), f.writeUnavailMs(), f.writeOutageMs(), f.readUnavailMs(), f.failovers(), Drill.expected(f), f.lostWrites(),
                     f.lostBytes(), Drill.fmt(f.rejoinMs()), Drill.fmt(f.inSyncMs())));
             b.append(String.format("- writes acknowledged %d, refused attempts %d, unknown %d; reads ok %d, failed %d%n",
                     f.writesAcked(), f.writeAttemptsFailed(), f.writesUnknown(), f.readsOk(), f.readsFailed()));

@@ -44,7 +44,7 @@ final class HtmlReport {
                     .append(" <span class=\"small\">writer ").append(esc(run.initialWriter())).append(" (epoch ").append(run.epochs()[0])
                     .append(") → ").append(esc(run.finalWriter())).append(" (epoch ").append(run.epochs()[1]).append("); RTO ")
                     .append(Drill.fmt(f.rtoMs())).append(" ms, writes unavailable ").append(Drill.fmt(f.writeUnavailMs()))
-                    .append(" ms, failovers ").append(f.failovers()).append(" (expected ").append(Drill.expected(f)).append("), lost ")
+                    .append(" ms (outage ").append(Drill.fmt(f.writeOutageMs())).append(" ms), failovers ").append(f.failovers()).append(" (expected ").append(Drill.expected(f)).append("), lost ")
                     .append(f.lostWrites()).append(", in sync after ").append(Drill.fmt(f.inSyncMs())).append(" ms</span>");
             for (Anomaly a : run.anomalies().subList(0, Math.min(20, run.anomalies().size()))) {
                 b.append("<div class=\"fail\">").append(a.kind()).append(": ").append(esc(a.detail())).append("</div>");
