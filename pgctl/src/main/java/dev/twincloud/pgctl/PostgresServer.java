@@ -225,6 +225,9 @@ public final class PostgresServer implements AutoCloseable {
         stop(mode, Duration.ofSeconds(60));
     }
 
+    /** How often a stop looks whether the postmaster has exited. */
+    private static final Duration STOP_POLL = Duration.ofMillis(5);
+
     /** Stops with one mode and waits until the postmaster process has exited. No-op when not running. */
     public void stop(StopMode mode, Duration timeout) {
         Optional<PostmasterPid> live = PostmasterPid.live(dataDir);
@@ -232,14 +235,13 @@ public final class PostgresServer implements AutoCloseable {
             Reaper.unregister(this);
             return;
         }
-        long seconds = Math.max(1, timeout.toSeconds());
+        // pg_ctl only sends the signal (-W); the wait is ours: pg_ctl's own looks every 100 ms
+        // (WAITS_PER_SEC) for postmaster.pid to go, which a switchover would pay in full. "Stopped"
+        // means the postmaster process has exited (after it removed postmaster.pid): the port is free.
         Commands.Result r = Commands.exec(osUser, List.of(binaries.require(PgTool.PG_CTL).toString(), "stop",
-                "-D", dataDir.toString(), "-m", mode.pgCtlName(), "-w", "-t", Long.toString(seconds)), Map.of(),
-                timeout.plusSeconds(10));
-        // pg_ctl returns once postmaster.pid is gone; the process itself exits a moment later. Wait for that
-        // too, so that "stopped" means no process is left and the port is free.
-        boolean gone = Poll.until(r.ok() ? Duration.ofSeconds(10) : Duration.ZERO,
-                () -> !Processes.running(live.get().pid()));
+                "-D", dataDir.toString(), "-m", mode.pgCtlName(), "-W"), Map.of(), Duration.ofSeconds(30));
+        boolean gone = Poll.until(r.ok() ? timeout : Duration.ZERO, STOP_POLL,
+                () -> Processes.running(live.get().pid()) ? Optional.empty() : Optional.of(true)).isPresent();
         if (!gone) {
             throw new CommandFailedException(osUser.wrap(List.of("pg_ctl", "stop", "-m", mode.pgCtlName())),
                     r.exitCode(), r.output(), "Stopping PostgreSQL in " + dataDir + " (pid " + live.get().pid()
