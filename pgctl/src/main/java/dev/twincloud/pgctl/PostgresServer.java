@@ -41,7 +41,12 @@ public final class PostgresServer implements AutoCloseable {
             "max_wal_senders", "10",
             "max_replication_slots", "10",
             "hot_standby", "on",
-            "wal_keep_size", "128MB"); // slot-less standbys can catch up after short gaps
+            "wal_keep_size", "128MB", // slot-less standbys can catch up after short gaps
+            // PostgreSQL 15's pg_rewind copies every file in the source's pg_wal whatever its age, so the
+            // WAL kept (up to max_wal_size: 769 MB seen in a drill's lab) is what an old writer's re-join
+            // copies: keep it near wal_keep_size.
+            "max_wal_size", "256MB",
+            "min_wal_size", "64MB");
 
     private final PgBinaries binaries;
     private final Path dataDir;
