@@ -98,7 +98,9 @@ public final class Drill {
                     say("    %s %s", a.kind(), a.detail());
                 }
                 AlertCheck.Report alerts = r.observed().alerts();
-                say("    %s%s", alerts.summary(), alerts.waitedMs() > 0 ? " (waited %.1f s for a deadline)".formatted(alerts.waitedMs() / 1000) : "");
+                if (alerts.checked()) {
+                    say("    %s%s", alerts.summary(), alerts.waitedMs() > 0 ? " (waited %.1f s for a deadline)".formatted(alerts.waitedMs() / 1000) : "");
+                }
                 for (String f : alerts.failures()) {
                     say("    ALERT %s", f);
                 }

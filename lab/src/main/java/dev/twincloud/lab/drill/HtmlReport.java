@@ -117,42 +117,43 @@ final class HtmlReport {
     /** One bar per alert episode: pending (light), firing (by verdict), with the fault markers behind. */
     static String alertLane(RunResult run) {
         List<AlertCheck.Row> rows = run.observed().alerts().rows().stream().filter(r -> r.activeMs() != null || r.deadlineMs() != null).toList();
-        int lane = 14;
-        int top = 4;
-        int h = top + Math.max(1, rows.size()) * lane + 6;
+        int lane = 24;
+        int top = 2;
+        int h = top + Math.max(1, rows.size()) * lane + 4;
         var x = axis(run);
         StringBuilder s = new StringBuilder();
         s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(W).append("\" height=\"").append(h)
                 .append("\" viewBox=\"0 0 ").append(W).append(' ').append(h).append("\">");
         marks(s, run, x, 0, h);
         if (rows.isEmpty()) {
-            s.append(label(6, top + 11, "alerts")).append("<text x=\"").append(LEFT + 4).append("\" y=\"").append(top + 11)
+            s.append(label(6, top + 14, "alerts")).append("<text x=\"").append(LEFT + 4).append("\" y=\"").append(top + 14)
                     .append("\" fill=\"#555\">no alert active</text>");
         }
         for (int i = 0; i < rows.size(); i++) {
             AlertCheck.Row r = rows.get(i);
             int y = top + i * lane;
-            s.append(label(6, y + 10, i == 0 ? "alerts" : ""));
+            int bar = y + 13; // the text above, the bar below it
+            s.append(label(6, bar + 8, i == 0 ? "alerts" : ""));
             String color = r.verdict().fails ? "#d93b3b" : r.verdict() == AlertCheck.Verdict.CARRIED_OVER ? "#999" : "#7b3fb0";
             double end = run.endMs();
             if (r.activeMs() != null) {
                 double from = x.applyAsDouble(r.activeMs());
                 double fired = r.firedMs() != null ? x.applyAsDouble(r.firedMs()) : x.applyAsDouble(r.resolvedMs() != null ? r.resolvedMs() : end);
-                s.append(String.format("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"10\" fill=\"%s\" opacity=\"0.3\"/>", from, y,
+                s.append(String.format("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"8\" fill=\"%s\" opacity=\"0.3\"/>", from, bar,
                         Math.max(1, fired - from), color));
                 if (r.firedMs() != null) {
                     double to = x.applyAsDouble(r.resolvedMs() != null ? r.resolvedMs() : end);
-                    s.append(String.format("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"10\" fill=\"%s\"><title>%s</title></rect>",
-                            fired, y, Math.max(1.5, to - fired), color, esc(r.alert() + " " + r.labels() + ": " + r.verdict())));
+                    s.append(String.format("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"8\" fill=\"%s\"><title>%s</title></rect>",
+                            fired, bar, Math.max(1.5, to - fired), color, esc(r.alert() + " " + r.labels() + ": " + r.verdict())));
                 }
             }
             if (r.deadlineMs() != null) {
                 double d = x.applyAsDouble(r.deadlineMs());
                 s.append(String.format("<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\" stroke-width=\"2\"><title>due by</title></line>",
-                        d, y - 1, d, y + 11));
+                        d, bar - 3, d, bar + 10));
             }
             double tx = r.activeMs() != null ? x.applyAsDouble(r.activeMs()) : x.applyAsDouble(r.deadlineMs());
-            s.append(String.format("<text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text>", Math.min(tx + 3, W - 260.0), y + 9,
+            s.append(String.format("<text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text>", Math.min(tx, W - 330.0), bar - 3,
                     r.verdict().fails ? "#c62828" : "#333", esc(r.alert() + (r.labels().isEmpty() ? "" : " {" + r.labels() + "}")
                             + " " + r.verdict().name().toLowerCase().replace('_', ' '))));
         }

@@ -54,6 +54,7 @@ class DrillObservationsReportTest {
         RunResult r = run(observed(alerts), true);
         assertThat(r.passed()).isTrue();
         String html = HtmlReport.render(report(r));
+        java.nio.file.Files.writeString(Path.of("target/drill-observations-sample.html"), html); // to look at
 
         assertThat(html).contains("throughput through the edge: <tspan fill=\"#e08a1e\">to aws</tspan>");
         assertThat(html).contains("<polyline fill=\"none\" stroke-width=\"1.6\" stroke=\"#3b6fb6\"");
