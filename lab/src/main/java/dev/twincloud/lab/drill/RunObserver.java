@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
@@ -20,7 +21,7 @@ import tools.jackson.databind.JsonNode;
  * ({@link RunMetrics}), and per fault the merged log lines around it, read by {@link LabLogs} — the code behind
  * {@code lab logs}, incrementally: each run reads what was appended since the last.
  */
-final class RunObserver {
+public final class RunObserver {
     /** Log lines kept around one fault. */
     static final int EXCERPT_LINES = 60;
     /** The excerpt's window: from this long before the fault ... */
@@ -35,11 +36,17 @@ final class RunObserver {
     private Map<String, Duration> ruleFor;
 
     RunObserver(DrillTarget target) {
-        this.monitoring = target.monitoring().orElse(null);
-        this.logs = target.logsDir().map(LabLogs::new).orElse(null);
+        this(target.monitoring(), target.logsDir());
     }
 
-    Observations observe(Scenario scenario, List<History.Mark> marks, double faultAtMs, List<WriterTimeline.Promotion> promotions,
+    /** Reads {@code monitoring} and {@code logsDir} when present. */
+    public RunObserver(Optional<DrillTarget.Monitoring> monitoring, Optional<java.nio.file.Path> logsDir) {
+        this.monitoring = monitoring.orElse(null);
+        this.logs = logsDir.map(LabLogs::new).orElse(null);
+    }
+
+    /** What the run saw; {@code marks}, {@code promotions}, {@code faultAtMs} and {@code endMs} on the run's axis. */
+    public Observations observe(Scenario scenario, List<History.Mark> marks, double faultAtMs, List<WriterTimeline.Promotion> promotions,
                          double wallStartMillis, double endMs) {
         long t0 = System.nanoTime();
         AlertCheck.Report alerts;
@@ -78,7 +85,7 @@ final class RunObserver {
             Instant now = Instant.now();
             long range = Duration.between(from, now).toSeconds() + 1 + 3 * monitoring.scrapeInterval().toSeconds();
             JsonNode answer = get(monitoring.prometheusUrl() + "/api/v1/query?query=" + enc("ALERTS[" + range + "s]")
-                    + "&time=" + now.toEpochMilli() / 1000.0);
+                    + "&time=" + seconds(now.toEpochMilli()));
             List<AlertCheck.Episode> episodes = AlertCheck.episodes(answer.path("data").path("result"), monitoring.scrapeInterval(), now);
             Map<String, Instant> held = Map.of();
             try {
@@ -98,8 +105,8 @@ final class RunObserver {
 
     private List<RunMetrics.Panel> metrics(double wallStartMillis, double endMs) {
         List<RunMetrics.Panel> out = new ArrayList<>();
-        double start = wallStartMillis / 1000;
-        double end = (wallStartMillis + endMs) / 1000;
+        String start = seconds(wallStartMillis);
+        String end = seconds(wallStartMillis + endMs);
         long step = Math.max(1, monitoring.scrapeInterval().toSeconds());
         for (RunMetrics.PanelSpec spec : RunMetrics.PANELS) {
             List<RunMetrics.Series> series = new ArrayList<>();
@@ -178,6 +185,11 @@ final class RunObserver {
             throw new IOException("GET " + url + ": " + r.status() + " " + r.body());
         }
         return r.json();
+    }
+
+    /** Epoch milliseconds as Prometheus' API takes a time: seconds, with the milliseconds as decimals. */
+    static String seconds(double epochMillis) {
+        return String.format(java.util.Locale.ROOT, "%.3f", epochMillis / 1000);
     }
 
     private static String enc(String s) {
