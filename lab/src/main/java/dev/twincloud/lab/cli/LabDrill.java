@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
                 + "readers through the edge while a fault schedule plays, heals, waits for the system to settle, and checks the "
                 + "history and every site's database: lost acknowledged writes, split brain, duplicates, stale reads, async loss "
                 + "over its bound; and the alerts the lab's Prometheus fired: each scenario's expected alerts must fire in time, "
-                + "nothing else may (docs/reliability.md). Prints a summary table and writes drill-report.{json,md,html} (with the run's metrics "
+                + "nothing else may (docs/lab.md, \"Alerts\"). Prints a summary table and writes drill-report.{json,md,html} (with the run's metrics "
                 + "and the merged log lines around each fault) and histories/ to --report-dir. "
                 + "Exit code 0 when every run passed.",
                 "",
@@ -95,7 +95,7 @@ public final class LabDrill implements Callable<Integer> {
 
     @Option(names = "--no-monitoring", description = "Run the drill lab without Prometheus and Alertmanager: no alerts checked, no "
             + "metrics in the report. Without it they start when their binaries are found (docs/observability.md), and every run's "
-            + "alerts are judged against what its scenario expects (docs/reliability.md, \"Alerts\")")
+            + "alerts are judged against what its scenario expects (docs/lab.md, \"Alerts\")")
     boolean noMonitoring;
 
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
