@@ -36,7 +36,9 @@ import picocli.CommandLine.Option;
         description = {"Failover drills. Starts a fresh lab, runs writers (idempotency keys, retries, read-your-writes) and "
                 + "readers through the edge while a fault schedule plays, heals, waits for the system to settle, and checks the "
                 + "history and every site's database: lost acknowledged writes, split brain, duplicates, stale reads, async loss "
-                + "over its bound. Prints a summary table and writes drill-report.{json,md,html} and histories/ to --report-dir. "
+                + "over its bound; and the alerts the lab's Prometheus fired: each scenario's expected alerts must fire in time, "
+                + "nothing else may (docs/lab.md, \"Alerts\"). Prints a summary table and writes drill-report.{json,md,html} (with the run's metrics "
+                + "and the merged log lines around each fault) and histories/ to --report-dir. "
                 + "Exit code 0 when every run passed.",
                 "",
                 "With --edge and --token it drills an existing deployment instead: the workload and the client-side checks only "
@@ -90,6 +92,11 @@ public final class LabDrill implements Callable<Integer> {
 
     @Option(names = "--arbiter-replicas", paramLabel = "1|2", defaultValue = "1", description = LabOptions.ARBITER_REPLICAS_HELP)
     int arbiterReplicas;
+
+    @Option(names = "--no-monitoring", description = "Run the drill lab without Prometheus and Alertmanager: no alerts checked, no "
+            + "metrics in the report. Without it they start when their binaries are found (docs/observability.md), and every run's "
+            + "alerts are judged against what its scenario expects (docs/lab.md, \"Alerts\")")
+    boolean noMonitoring;
 
     @Option(names = "--writers", defaultValue = "3", description = "Concurrent writing clients. Default: ${DEFAULT-VALUE}")
     int writers;
@@ -147,6 +154,10 @@ public final class LabDrill implements Callable<Integer> {
         if (edge != null && !latency.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--link-latency goes with a lab, not with --edge");
         }
+        if (edge != null && noMonitoring) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--no-monitoring goes with a lab, not with --edge "
+                    + "(a deployment's alerts are not read)");
+        }
         DrillTarget target;
         Path reports;
         if (edge != null) {
@@ -173,8 +184,7 @@ public final class LabDrill implements Callable<Integer> {
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
-                    // the drill reads no alerts yet: no Prometheus beside the timed faults (docs/observability.md)
-                    .withMonitoring(false);
+                    .withMonitoring(!noMonitoring);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");
@@ -187,6 +197,9 @@ public final class LabDrill implements Callable<Integer> {
                 return 1;
             }
             target = new LabTarget(lab, true);
+            if (!noMonitoring && !lab.monitoring()) {
+                out.println("alerts will not be checked: " + dev.twincloud.lab.supervisor.LabMonitoring.notFound());
+            }
         }
         if (mode == Durability.ASYNC || edge != null) {
             long bound = lossBoundBytes != null ? lossBoundBytes : maxLag(target).orElse(Timing.MAX_LAG_BYTES);

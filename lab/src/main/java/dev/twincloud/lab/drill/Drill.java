@@ -30,6 +30,7 @@ public final class Drill {
     private final DrillSettings settings;
     private final PrintWriter progress;
     private final java.nio.file.Path historyDir;
+    private final RunObserver observer;
 
     public Drill(DrillTarget target, DrillSettings settings, PrintWriter progress) {
         this(target, settings, progress, null);
@@ -41,6 +42,7 @@ public final class Drill {
         this.settings = settings;
         this.progress = progress;
         this.historyDir = historyDir;
+        this.observer = new RunObserver(target);
     }
 
     /** One JSON object a line: every operation, fault mark and role sample of the run, in time order of kind. */
@@ -94,6 +96,13 @@ public final class Drill {
                         r.settled() ? "" : " (did not settle)");
                 for (Anomaly a : r.anomalies().subList(0, Math.min(5, r.anomalies().size()))) {
                     say("    %s %s", a.kind(), a.detail());
+                }
+                AlertCheck.Report alerts = r.observed().alerts();
+                if (alerts.checked()) {
+                    say("    %s%s", alerts.summary(), alerts.waitedMs() > 0 ? " (waited %.1f s for a deadline)".formatted(alerts.waitedMs() / 1000) : "");
+                }
+                for (String f : alerts.failures()) {
+                    say("    ALERT %s", f);
                 }
             }
         }
@@ -277,9 +286,10 @@ public final class Drill {
         RunFigures figures = RunFigures.measure(h, faultAt, healAt, endMs, initialWriter,
                 scenario.unplanned || promotions.stream().anyMatch(p -> p.kind() == EventKind.FAILOVER),
                 scenario.minFailovers, max, promotions.size(), check);
+        Observations observed = observer.observe(scenario, h.marks(), faultAt, promotions, wallStartMillis, endMs);
         return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
                 new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
-                notes, timelineOf(h, endMs));
+                notes, timelineOf(h, endMs), observed);
     }
 
     /**

@@ -20,7 +20,8 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
      */
     public record ScenarioSummary(String scenario, int runs, int passed, Figures rtoMs, Figures writeUnavailMs, Figures writeOutageMs,
                                   Figures readUnavailMs, Figures rejoinMs, Figures inSyncMs, int failovers, String expectedFailovers,
-                                  int runsWithUnexpectedFailovers, int lostWrites, long lostBytes, Map<String, Long> anomalies) {
+                                  int runsWithUnexpectedFailovers, int lostWrites, long lostBytes, Map<String, Long> anomalies,
+                                  String alerts) {
     }
 
     public static DrillReport of(Instant started, String target, DrillSettings settings, List<RunResult> runs) {
@@ -49,7 +50,19 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
                 rs.stream().mapToInt(r -> r.figures().failovers()).sum(), min == max ? Integer.toString(min) : min + ".." + max,
                 (int) rs.stream().filter(r -> !r.failoversAsExpected()).count(),
                 rs.stream().mapToInt(r -> r.figures().lostWrites()).sum(), rs.stream().mapToLong(r -> r.figures().lostBytes()).sum(),
-                anomalies);
+                anomalies, alerts(rs));
+    }
+
+    /** {@code fired / failed}: alerts that fired in the runs (not carried over), and alert failures; "-" when none was checked. */
+    private static String alerts(List<RunResult> rs) {
+        List<AlertCheck.Report> checked = rs.stream().map(r -> r.observed().alerts()).filter(AlertCheck.Report::checked).toList();
+        if (checked.isEmpty()) {
+            return "-";
+        }
+        long fired = checked.stream().flatMap(a -> a.rows().stream()).filter(r -> r.firedMs() != null
+                && r.verdict() != AlertCheck.Verdict.CARRIED_OVER).count();
+        long failed = checked.stream().mapToLong(a -> a.failures().size()).sum();
+        return fired + " / " + failed + (checked.size() < rs.size() ? " (" + (rs.size() - checked.size()) + " runs unchecked)" : "");
     }
 
     private static Figures fig(List<RunResult> rs, ToDoubleFunction<RunFigures> f) {
@@ -72,7 +85,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
 
     private static final String[] HEAD = {"scenario", "runs", "pass", "RTO ms", "writes unavail. ms", "write outage ms",
         "reads unavail. ms",
-        "failovers done/exp.", "lost writes (bytes)", "re-join ms", "back in sync ms", "anomalies"};
+        "failovers done/exp.", "lost writes (bytes)", "re-join ms", "back in sync ms", "anomalies", "alerts fired / failed"};
 
     private List<String[]> rows() {
         List<String[]> rows = new ArrayList<>();
@@ -83,7 +96,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             rows.add(new String[] {s.scenario(), Integer.toString(s.runs()), Integer.toString(s.passed()), f3(s.rtoMs()),
                 f3(s.writeUnavailMs()), f3(s.writeOutageMs()), f3(s.readUnavailMs()), s.failovers() + " / " + s.expectedFailovers()
                     + (s.runsWithUnexpectedFailovers() > 0 ? " (" + s.runsWithUnexpectedFailovers() + " off)" : ""),
-                s.lostWrites() + " (" + s.lostBytes() + ")", f3(s.rejoinMs()), f3(s.inSyncMs()), kinds});
+                s.lostWrites() + " (" + s.lostBytes() + ")", f3(s.rejoinMs()), f3(s.inSyncMs()), kinds, s.alerts()});
         }
         return rows;
     }
@@ -110,6 +123,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
         }
         b.append("times: median / p95 / max over the runs; RTO = fault -> first write acknowledged through the edge by the new writer;\n"
                 + "writes unavail. = longest time without an acknowledged write; write outage = longest time in which writes failed\n");
+        b.append("alerts: fired in the runs (carried-over ones not counted) / failures (expected alert late or missing, unexplained alert); - = not checked\n");
         return b.toString();
     }
 
@@ -162,7 +176,41 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             for (String n : r.notes()) {
                 b.append("- note: ").append(n).append('\n');
             }
+            b.append(alertsMarkdown(r));
             b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** Times of the alert table: seconds relative to the run's first fault. */
+    static String rel(Double ms, double faultAtMs) {
+        return ms == null ? "" : String.format("%+.1f s", (ms - faultAtMs) / 1000);
+    }
+
+    /** The run's alerts as a list item and a table (markdown). */
+    static String alertsMarkdown(RunResult r) {
+        AlertCheck.Report a = r.observed().alerts();
+        StringBuilder b = new StringBuilder();
+        if (!a.checked()) {
+            return b.append("- ").append(a.note()).append('\n').toString();
+        }
+        b.append("- alerts: ").append(a.summary());
+        if (a.waitedMs() > 0) {
+            b.append(String.format(" (the drill waited %.1f s for a deadline)", a.waitedMs() / 1000));
+        }
+        b.append('\n');
+        for (String f : a.failures()) {
+            b.append("- **ALERT** ").append(f).append('\n');
+        }
+        if (!a.rows().isEmpty()) {
+            b.append("\n| alert | labels | active | fired | resolved | due by | in Alertmanager since | verdict |\n|---|---|---|---|---|---|---|---|\n");
+            for (AlertCheck.Row row : a.rows()) {
+                b.append("| ").append(row.alert()).append(" | ").append(row.labels()).append(" | ").append(rel(row.activeMs(), r.faultAtMs()))
+                        .append(" | ").append(rel(row.firedMs(), r.faultAtMs())).append(" | ")
+                        .append(row.firedMs() != null && row.resolvedMs() == null ? "still firing" : rel(row.resolvedMs(), r.faultAtMs()))
+                        .append(" | ").append(rel(row.deadlineMs(), r.faultAtMs())).append(" | ").append(rel(row.alertmanagerMs(), r.faultAtMs()))
+                        .append(" | ").append(row.verdict()).append(": ").append(row.why()).append(" |\n");
+            }
         }
         return b.toString();
     }
