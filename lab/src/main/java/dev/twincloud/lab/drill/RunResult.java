@@ -32,7 +32,7 @@ public record RunResult(String scenario, int run, long seed, String target, List
     }
 
     public boolean passed() {
-        return anomalies.isEmpty() && failoversAsExpected() && settled && observed.alerts().passed();
+        return anomalies.isEmpty() && failoversAsExpected() && settled && observed.alertsPass();
     }
 
     /** The run's history in 250 ms buckets, for the charts: requests, errors, roles, epochs. */

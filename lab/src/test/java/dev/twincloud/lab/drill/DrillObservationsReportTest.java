@@ -84,6 +84,10 @@ class DrillObservationsReportTest {
                 .contains("<td class=\"fail\">MISSING: did not fire");
         assertThat(rep.markdown()).contains("- **ALERT** TwincloudFailover did not fire");
         assertThat(rep.table()).contains("0 / 1");
+
+        RunResult reported = run(observed(missing).withAlertsGate(false), true);
+        assertThat(reported.passed()).as("without --alerts-fail-runs the verdict is reported only").isTrue();
+        assertThat(report(reported).table()).contains("0 / 1");
     }
 
     @Test
