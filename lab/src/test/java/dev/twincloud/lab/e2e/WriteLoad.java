@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The benchmarks' write load: small {@code POST /v1/ecgs} (one lead of {@link #SAMPLES} samples, a fresh
@@ -64,28 +65,13 @@ final class WriteLoad {
 
     /** {@code clients} clients, each sending its next write when its last one is answered, for {@code duration}. */
     Result closedLoop(int clients, Duration duration) throws InterruptedException {
-        AtomicInteger ok = new AtomicInteger();
-        AtomicInteger errors = new AtomicInteger();
-        AtomicInteger edgeMade = new AtomicInteger();
-        ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
-        long start = System.nanoTime();
-        long end = start + duration.toNanos();
-        List<Thread> threads = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            threads.add(Thread.ofVirtual().start(() -> {
-                while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    int s = post(edgeMade);
-                    latencies.add((System.nanoTime() - t0) / 1e6);
-                    (s == 201 ? ok : errors).incrementAndGet();
-                }
-            }));
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
-        double took = (System.nanoTime() - start) / 1e9;
-        return new Result(ok.get() / took, errors.get(), edgeMade.get(), new ArrayList<>(latencies));
+        long end = System.nanoTime() + duration.toNanos();
+        return run(clients, tally -> {
+            while (System.nanoTime() < end) {
+                long t0 = System.nanoTime();
+                tally.record(post(tally.edgeMade), t0);
+            }
+        });
     }
 
     /**
@@ -95,31 +81,45 @@ final class WriteLoad {
     Result openLoop(int clients, double rate, Duration duration) throws InterruptedException {
         long slots = (long) Math.floor(rate * duration.toNanos() / 1e9);
         AtomicLong next = new AtomicLong();
-        AtomicInteger ok = new AtomicInteger();
-        AtomicInteger errors = new AtomicInteger();
-        AtomicInteger edgeMade = new AtomicInteger();
-        ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
+        long start = System.nanoTime();
+        return run(clients, tally -> {
+            for (long i = next.getAndIncrement(); i < slots; i = next.getAndIncrement()) {
+                long due = start + Math.round(i * 1e9 / rate);
+                long wait;
+                while ((wait = due - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                tally.record(post(tally.edgeMade), due);
+            }
+        });
+    }
+
+    /** What the clients of one run saw. */
+    private static final class Tally {
+        final AtomicInteger ok = new AtomicInteger();
+        final AtomicInteger errors = new AtomicInteger();
+        final AtomicInteger edgeMade = new AtomicInteger();
+        final ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
+
+        void record(int status, long fromNanos) {
+            latencies.add((System.nanoTime() - fromNanos) / 1e6);
+            (status == 201 ? ok : errors).incrementAndGet();
+        }
+    }
+
+    /** Runs {@code client} on {@code clients} virtual threads until each returns. */
+    private static Result run(int clients, Consumer<Tally> client) throws InterruptedException {
+        Tally tally = new Tally();
         long start = System.nanoTime();
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
-            threads.add(Thread.ofVirtual().start(() -> {
-                for (long i = next.getAndIncrement(); i < slots; i = next.getAndIncrement()) {
-                    long due = start + Math.round(i * 1e9 / rate);
-                    long wait;
-                    while ((wait = due - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(wait);
-                    }
-                    int s = post(edgeMade);
-                    latencies.add((System.nanoTime() - due) / 1e6);
-                    (s == 201 ? ok : errors).incrementAndGet();
-                }
-            }));
+            threads.add(Thread.ofVirtual().start(() -> client.accept(tally)));
         }
         for (Thread t : threads) {
             t.join();
         }
         double took = (System.nanoTime() - start) / 1e9;
-        return new Result(ok.get() / took, errors.get(), edgeMade.get(), new ArrayList<>(latencies));
+        return new Result(tally.ok.get() / took, tally.errors.get(), tally.edgeMade.get(), new ArrayList<>(tally.latencies));
     }
 
     /** One POST; returns its status (0: no answer) and counts an edge-made answer. */
