@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
-import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
