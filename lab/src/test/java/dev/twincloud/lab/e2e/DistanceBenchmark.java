@@ -54,8 +54,8 @@ class DistanceBenchmark {
     record Point(Durability mode, int rttMs, WriteLoad.Result single, WriteLoad.Result loaded) {
     }
 
-    /** The failovers of one mode at {@link #FAILOVER_RTT}. */
-    record Failovers(Durability mode, List<Double> rtoMs, List<Double> switchoverGapMs) {
+    /** The failovers of one mode at {@link #FAILOVER_RTT}; {@code failure} when a run could not finish, else null. */
+    record Failovers(Durability mode, List<Double> rtoMs, List<Double> switchoverGapMs, String failure) {
     }
 
     @Test
@@ -82,13 +82,18 @@ class DistanceBenchmark {
                     setRoundTrip(h, FAILOVER_RTT);
                     List<Double> rto = new ArrayList<>();
                     List<Double> gap = new ArrayList<>();
-                    for (int i = 0; i < RUNS; i++) {
-                        rto.add(h.unplannedRtoMs());
+                    String failure = null;
+                    try {
+                        for (int i = 0; i < RUNS; i++) {
+                            rto.add(h.unplannedRtoMs());
+                        }
+                        for (int i = 0; i < RUNS; i++) {
+                            gap.add(h.switchoverGapMs());
+                        }
+                    } catch (Exception | AssertionError e) {
+                        failure = e.toString(); // the points measured so far are still reported; the test fails below
                     }
-                    for (int i = 0; i < RUNS; i++) {
-                        gap.add(h.switchoverGapMs());
-                    }
-                    failovers.add(new Failovers(mode, rto, gap));
+                    failovers.add(new Failovers(mode, rto, gap, failure));
                 }
             }
         }
@@ -96,6 +101,7 @@ class DistanceBenchmark {
         System.out.println(report);
         Files.writeString(LabHarness.HOME.resolve("lab/target/distance-benchmark.md"), report);
         assertThat(points).allSatisfy(p -> assertThat(p.loaded().rate()).as(p.mode() + " at " + p.rttMs() + " ms").isPositive());
+        assertThat(failovers).allSatisfy(f -> assertThat(f.failure()).as(f.mode() + " failovers").isNull());
     }
 
     /**
@@ -131,6 +137,11 @@ class DistanceBenchmark {
                 md.append("| %s | %.0f / %.0f ms | %s | %.0f / %.0f ms | %s |%n".formatted(f.mode(), BenchStats.median(f.rtoMs()),
                         BenchStats.max(f.rtoMs()), BenchStats.fmt(f.rtoMs()), BenchStats.median(f.switchoverGapMs()),
                         BenchStats.max(f.switchoverGapMs()), BenchStats.fmt(f.switchoverGapMs())));
+            }
+            for (Failovers f : failovers) {
+                if (f.failure() != null) {
+                    md.append("\n").append(f.mode()).append(": a failover run did not finish: ").append(f.failure()).append('\n');
+                }
             }
         }
         return md.toString();
