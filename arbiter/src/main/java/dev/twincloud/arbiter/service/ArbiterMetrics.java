@@ -33,7 +33,7 @@ public final class ArbiterMetrics {
     private final Map<SiteId, Counter> heartbeats = new ConcurrentHashMap<>();
     private final Map<SiteId, Counter> grants = new ConcurrentHashMap<>();
     private final Map<SiteId, Counter> ignored = new ConcurrentHashMap<>();
-    private final Map<EventKind, Counter> events = new ConcurrentHashMap<>();
+    private final Map<String, Counter> events = new ConcurrentHashMap<>();
     private final InstantSource clock;
     /** When a scrape first found the standby ineligible (null: eligible, or no state). */
     private volatile Instant ineligibleSince;
@@ -73,9 +73,13 @@ public final class ArbiterMetrics {
         Gauge.builder("twincloud.arbiter.standby.eligible", () -> orNaN(state, s -> s.durable().standbyEligible() ? 1 : 0))
                 .description("1 when the standby may be promoted automatically (sync: confirmed in sync; "
                         + "async: streaming within max_lag by the writer's last report)").register(registry);
-        // Every kind from zero: a rule's increase() sees the first FAILOVER too (a series born at 1 shows no increase).
+        // Every kind and site from zero: a rule's increase() sees the first FAILOVER too (a series born at 1 shows
+        // no increase). The site is the event's own (the promoted site for a FAILOVER), so an alert names the site
+        // the event was about, not whichever site writes when the rule is evaluated.
         for (EventKind kind : EventKind.values()) {
-            eventCounter(kind);
+            for (SiteId site : sites) {
+                eventCounter(kind, site);
+            }
         }
         Gauge.builder("twincloud.arbiter.standby.ineligible.seconds", () -> ineligibleSeconds(state.get()))
                 .description("how long the standby has not been eligible for promotion, from the first scrape that found it so "
@@ -162,11 +166,14 @@ public final class ArbiterMetrics {
     }
 
     void event(Event e) {
-        eventCounter(e.kind()).increment();
+        eventCounter(e.kind(), e.site()).increment();
     }
 
-    private Counter eventCounter(EventKind kind) {
-        return events.computeIfAbsent(kind, k -> Counter.builder("twincloud.arbiter.events").tag("kind", k.name())
-                .description("events recorded in the history, by kind").register(registry));
+    /** {@code site} null (an event about no one site): the tag says {@code none}. */
+    private Counter eventCounter(EventKind kind, SiteId site) {
+        String s = site == null ? "none" : site.name();
+        return events.computeIfAbsent(kind.name() + "/" + s, k -> Counter.builder("twincloud.arbiter.events")
+                .tag("kind", kind.name()).tag("site", s)
+                .description("events recorded in the history, by kind and the site they are about").register(registry));
     }
 }

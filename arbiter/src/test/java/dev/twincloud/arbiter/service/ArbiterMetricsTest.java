@@ -80,7 +80,10 @@ class ArbiterMetricsTest {
     void everyEventKindIsCountedFromZero() {
         bound();
         for (EventKind k : EventKind.values()) {
-            assertThat(registry.get("twincloud.arbiter.events").tag("kind", k.name()).counter().count()).as(k.name()).isZero();
+            for (String site : List.of("gcp", "aws")) {
+                assertThat(registry.get("twincloud.arbiter.events").tag("kind", k.name()).tag("site", site).counter().count())
+                        .as(k.name() + " " + site).isZero();
+            }
         }
     }
 }

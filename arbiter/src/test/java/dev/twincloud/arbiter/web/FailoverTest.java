@@ -40,7 +40,7 @@ class FailoverTest extends ArbiterHttpTest {
         assertThat(failover.site()).isEqualTo(next.site);
         assertThat(failover.epoch()).isEqualTo(epoch + 1);
         assertThat(failover.why()).contains("lease of " + old.site + " ended");
-        assertThat(metrics()).contains("twincloud_arbiter_events_total{kind=\"FAILOVER\"}");
+        assertThat(metrics()).contains("twincloud_arbiter_events_total{kind=\"FAILOVER\",site=\"" + next.site + "\"} 1.0");
     }
 
     @Test

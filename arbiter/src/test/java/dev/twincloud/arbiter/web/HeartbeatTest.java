@@ -57,7 +57,7 @@ class HeartbeatTest extends ArbiterHttpTest {
                 "twincloud_arbiter_heartbeats_total{site=\"" + writer.site + "\"}",
                 "twincloud_arbiter_lease_grants_total{site=\"" + writer.site + "\"}",
                 "twincloud_arbiter_reports_ignored_total{site=\"" + writer.site + "\"}",
-                "twincloud_arbiter_events_total{kind=\"STANDBY_IN_SYNC\"}",
+                "twincloud_arbiter_events_total{kind=\"STANDBY_IN_SYNC\",site=",
                 "twincloud_arbiter_alerts 0.0",
                 "twincloud_arbiter_decide_seconds_count");
     }

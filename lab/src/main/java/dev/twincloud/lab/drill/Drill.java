@@ -91,6 +91,9 @@ public final class Drill {
         Instant started = Instant.now();
         String tag = Long.toString(System.currentTimeMillis(), 36);
         List<RunResult> results = new ArrayList<>();
+        if (!observer.awaitFirstScrape(java.time.Duration.ofSeconds(30))) {
+            say("Prometheus has not scraped the arbiter's counters within 30 s: an alert for the first failover may be missed");
+        }
         for (int run = 1; run <= settings.runs(); run++) {
             for (Scenario s : settings.scenarios()) {
                 List<FaultStep> schedule = s.schedule(settings.seed() + run - 1);

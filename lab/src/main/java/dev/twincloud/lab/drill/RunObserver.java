@@ -45,6 +45,36 @@ public final class RunObserver {
         this.logs = logsDir.map(LabLogs::new).orElse(null);
     }
 
+    /**
+     * Before the first fault: waits (up to {@code max}) until Prometheus holds a sample of the arbiter's
+     * FAILOVER counter, so a failover in the first run is an increase from 0 that a rule can see (a series
+     * whose first sample is already 1 shows none). Returns whether it did; true without monitoring.
+     */
+    public boolean awaitFirstScrape(Duration max) {
+        if (monitoring == null) {
+            return true;
+        }
+        long deadline = System.nanoTime() + max.toNanos();
+        String url = monitoring.prometheusUrl() + "/api/v1/query?query="
+                + enc("count(twincloud_arbiter_events_total{kind=\"FAILOVER\"})");
+        do {
+            try {
+                if (get(url).path("data").path("result").size() > 0) {
+                    return true;
+                }
+            } catch (IOException | RuntimeException e) {
+                // not up yet
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        } while (System.nanoTime() - deadline < 0);
+        return false;
+    }
+
     /** What the run saw; {@code marks}, {@code promotions}, {@code faultAtMs} and {@code endMs} on the run's axis. */
     public Observations observe(Scenario scenario, List<History.Mark> marks, double faultAtMs, List<WriterTimeline.Promotion> promotions,
                          double wallStartMillis, double endMs) {

@@ -140,7 +140,7 @@ class MonitoringEndToEndTest {
         JsonNode alert = failoverAlerts().getFirst();
         assertThat(alert.path("labels").path("site").asString()).as("the new writer").isEqualTo(s.name());
         assertThat(alert.path("labels").path("kind").asString()).as("why: an unplanned promotion").isEqualTo("FAILOVER");
-        assertThat(alert.path("annotations").path("summary").asString()).startsWith("FAILOVER: " + s + " is the writer now (1 in");
+        assertThat(alert.path("annotations").path("summary").asString()).startsWith("FAILOVER: " + s + " was promoted (1 in");
         assertThat(alert.path("annotations").path("runbook_url").asString()).endsWith("docs/runbooks.md#twincloudfailover");
 
         h.lab.revive(w.name());
