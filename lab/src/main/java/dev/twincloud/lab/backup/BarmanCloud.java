@@ -26,7 +26,7 @@ public final class BarmanCloud {
     static final Map<String, String> CREDENTIALS = Map.of("AWS_ACCESS_KEY_ID", "S3RVER", "AWS_SECRET_ACCESS_KEY", "S3RVER",
             "AWS_DEFAULT_REGION", "us-east-1");
     private static final Duration BACKUP_TIMEOUT = Duration.ofMinutes(20);
-    private static final Duration LIST_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration LIST_TIMEOUT = Duration.ofMinutes(5);
 
     private final BackupTools tools;
 
