@@ -1,6 +1,5 @@
 package dev.twincloud.lab.backup;
 
-import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.LabLayout;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -114,10 +113,5 @@ public final class LabBackups {
             return new Archiver(rs.getBoolean(1), position, last, Optional.ofNullable(at).map(Timestamp::toInstant), rs.getLong(5),
                     Optional.ofNullable(rs.getString(6)), lag);
         }
-    }
-
-    /** The store a site name archives to, for messages. */
-    public static String storeOf(SiteId site) {
-        return ObjectStore.NAMES.get(LabLayout.SITES.indexOf(site));
     }
 }
