@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
         description = "Run the two-cloud system on this machine and inject faults.",
         subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
-                LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.RollingRestart.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class, LabLogsCommand.class})
+                LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.RollingRestart.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class, LabLogsCommand.class,
+                LabBackupCommands.Backup.class, LabBackupCommands.Backups.class, LabBackupCommands.RestoreCmd.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

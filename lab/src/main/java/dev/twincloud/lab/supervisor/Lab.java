@@ -10,6 +10,11 @@ import dev.twincloud.lab.link.LinkStatus;
 import dev.twincloud.lab.link.Links;
 import dev.twincloud.pgctl.PgBinaries;
 import dev.twincloud.pgctl.PostgresServer;
+import dev.twincloud.lab.backup.BackupTools;
+import dev.twincloud.lab.backup.BarmanCloud;
+import dev.twincloud.lab.backup.LabBackups;
+import dev.twincloud.lab.backup.ObjectStore;
+import dev.twincloud.lab.backup.S3rver;
 import dev.twincloud.pgctl.Replication;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,6 +53,8 @@ public final class Lab implements AutoCloseable {
     private LinkControlServer linkControl;
     private final Map<String, ManagedProcess> processes = new LinkedHashMap<>();
     private final Map<SiteId, PostgresServer> pg = new HashMap<>();
+    /** barman-cloud for the archive settings; null when backups are off. */
+    private BarmanCloud barman;
     /** Per site: done once its API has been warmed up (or needs none) since it last started. */
     private final Map<SiteId, java.util.concurrent.CompletableFuture<Void>> warm = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -111,6 +118,7 @@ public final class Lab implements AutoCloseable {
         Path etcdBinary = settings.replicated() ? LabEtcd.binary().orElseThrow(() -> new IllegalStateException(LabEtcd.MISSING)) : null;
         checkArbiterStore();
         log.info("lab root {}, PostgreSQL {} ({}) from {}", layout.root(), binaries.version(), binaries.kind(), binaries.binDir());
+        startObjectStores();
         startLinks();
         progress.accept("links ready" + (settings.linkLatency().isEmpty() ? "" : " (latency " + LinkLatency.toSpecs(settings.linkLatency()) + ")"));
         startDatabases(etcdBinary);
@@ -184,6 +192,48 @@ public final class Lab implements AutoCloseable {
         awaitWhileAlive("alertmanager", layout.alertmanagerUrl() + "/-/ready", null, r -> r.status() == 200, "alertmanager");
         awaitWhileAlive("prometheus", layout.prometheusUrl() + "/-/ready", null, r -> r.status() == 200, "prometheus");
         progress.accept("prometheus " + layout.prometheusUrl() + " and alertmanager " + layout.alertmanagerUrl() + " ready");
+    }
+
+    /**
+     * The two object stores, before the databases so that the first segment is archived (docs/backups.md):
+     * with s3rver and barman-cloud found and backups not switched off ({@link LabBackups}); otherwise one line says why not.
+     */
+    private void startObjectStores() throws IOException {
+        if (!LabBackups.enabled()) {
+            progress.accept("backups off: " + LabBackups.OFF_VARIABLE + "=off");
+            return;
+        }
+        java.util.Optional<BackupTools> tools = BackupTools.find();
+        if (tools.isEmpty()) {
+            progress.accept(BackupTools.notFound());
+            return;
+        }
+        barman = new BarmanCloud(tools.get());
+        for (ObjectStore store : ObjectStore.all(layout)) {
+            add(storeProcess(store), S3rver.command(tools.get(), store), Map.of());
+            process(storeProcess(store)).start();
+        }
+        for (ObjectStore store : ObjectStore.all(layout)) {
+            ManagedProcess p = process(storeProcess(store));
+            S3rver.awaitReady(store, READY, p::isAlive);
+        }
+        progress.accept("object stores ready: gcs " + ObjectStore.of("gcs", layout).endpoint() + " (site gcp archives to it), s3 "
+                + ObjectStore.of("s3", layout).endpoint() + " (site aws); archive_timeout " + LabBackups.ARCHIVE_TIMEOUT.toSeconds() + " s");
+    }
+
+    /** The managed process serving a store: {@code store-gcs}, {@code store-s3}. */
+    public static String storeProcess(ObjectStore store) {
+        return "store-" + store.name();
+    }
+
+    /** Whether this lab archives WAL to its object stores. */
+    public boolean backups() {
+        return barman != null;
+    }
+
+    /** A site's archive settings, or none when backups are off. */
+    private Map<String, String> archiveSettings(SiteId site) {
+        return barman == null ? Map.of() : barman.archiveSettings(ObjectStore.ofSite(site, layout), LabBackups.ARCHIVE_TIMEOUT);
     }
 
     /** Whether this lab runs Prometheus and Alertmanager (asked for, and their binaries found). */
@@ -364,6 +414,7 @@ public final class Lab implements AutoCloseable {
                     // running ones): a standby reconnects to a writer restarted after a crash within 0.5 s, not 5 s
                     .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on",
                             "wal_retrieve_retry_interval", "500ms"))
+                    .settings(archiveSettings(site))
                     .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false).build());
         }
         for (SiteId site : LabLayout.SITES) {
@@ -435,7 +486,9 @@ public final class Lab implements AutoCloseable {
                     // disk_free_bytes / disk_total_bytes of the data directory's file system (TwincloudDiskFilling)
                     "--management.metrics.system.diskspace.paths=" + layout.pgData(site),
                     "--twincloud.agent.local.settings.max_connections=60",
-                    "--twincloud.agent.local.settings.track_commit_timestamp=on"), env);
+                    "--twincloud.agent.local.settings.track_commit_timestamp=on",
+                    archiveSettings(site).entrySet().stream().map(e -> "--twincloud.agent.local.settings." + e.getKey() + "=" + e.getValue())
+                            .toList()), env);
             // the database roles come by environment, as in a deployment (DATABASE_USER, DATABASE_MIGRATION_USER)
             Map<String, String> apiEnv = settings.dbRoles() == LabSettings.DbRoles.PRODUCTION
                     ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
@@ -1084,6 +1137,9 @@ public final class Lab implements AutoCloseable {
         List<ManagedProcess> reverse = new ArrayList<>(processes.values());
         java.util.Collections.reverse(reverse);
         for (ManagedProcess p : reverse) {
+            if (p.name().startsWith("store-")) {
+                continue; // after the databases: their last segments are archived as they stop
+            }
             try {
                 // a frozen process cannot act on SIGTERM
                 p.pid().ifPresent(pid -> Signals.send("CONT", Signals.tree(pid)));
@@ -1100,6 +1156,15 @@ public final class Lab implements AutoCloseable {
                     server.stopEscalating(Duration.ofSeconds(20), Duration.ofSeconds(10));
                 } catch (RuntimeException e) {
                     log.warn("stopping {} PostgreSQL failed: {}", site, e.toString());
+                }
+            }
+        }
+        for (ManagedProcess p : reverse) {
+            if (p.name().startsWith("store-")) {
+                try {
+                    p.stop();
+                } catch (RuntimeException e) {
+                    log.warn("stopping {} failed: {}", p.name(), e.toString());
                 }
             }
         }

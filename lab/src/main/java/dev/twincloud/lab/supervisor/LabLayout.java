@@ -15,6 +15,7 @@ import java.util.List;
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
  *   base+4  Prometheus
  *   base+5  Alertmanager
+ *   base+6  object store gcs base+7  object store s3   base+8  lab restore's scratch PostgreSQL (default)
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
  *   the acting replica, and:
@@ -63,6 +64,25 @@ public record LabLayout(Path root, int basePort) {
 
     public String alertmanagerUrl() {
         return "http://127.0.0.1:" + alertmanagerPort();
+    }
+
+    /** The port of object store {@code gcs} (base+6) or {@code s3} (base+7): docs/backups.md. */
+    public int objectStorePort(String store) {
+        return switch (store) {
+            case "gcs" -> basePort + 6;
+            case "s3" -> basePort + 7;
+            default -> throw new IllegalArgumentException("unknown store '" + store + "': the lab's stores are gcs, s3");
+        };
+    }
+
+    /** Where {@code lab restore} starts its scratch PostgreSQL unless told otherwise. */
+    public int restorePort() {
+        return basePort + 8;
+    }
+
+    /** The object stores' data (one directory per store). */
+    public Path objectStores() {
+        return root.resolve("objectstores");
     }
 
     /** Prometheus' and Alertmanager's configuration and data. */
@@ -148,7 +168,7 @@ public record LabLayout(Path root, int basePort) {
     /** Every port of a lab with {@code arbiterReplicas} arbiter replicas; with two, their ports and etcd's too. */
     public List<Integer> ports(int arbiterReplicas) {
         List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort(),
-                prometheusPort(), alertmanagerPort()));
+                prometheusPort(), alertmanagerPort(), objectStorePort("gcs"), objectStorePort("s3")));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
                     peerAgentLinkPort(site)));

@@ -1,0 +1,180 @@
+package dev.twincloud.lab.backup;
+
+import dev.twincloud.lab.supervisor.Http;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The lab's calls to Debian's barman-cloud programs (docs/backups.md): the archive and restore
+ * commands PostgreSQL runs, base backups, listing, and fetching a base backup. Every call names one
+ * store; each site only ever writes to its own (docs/adr/0015).
+ */
+public final class BarmanCloud {
+    /** s3rver's fixed key (it checks signatures); the local stores hold nothing secret. */
+    static final Map<String, String> CREDENTIALS = Map.of("AWS_ACCESS_KEY_ID", "S3RVER", "AWS_SECRET_ACCESS_KEY", "S3RVER",
+            "AWS_DEFAULT_REGION", "us-east-1");
+    private static final Duration BACKUP_TIMEOUT = Duration.ofMinutes(20);
+    private static final Duration LIST_TIMEOUT = Duration.ofMinutes(5);
+
+    private final BackupTools tools;
+
+    public BarmanCloud(BackupTools tools) {
+        this.tools = tools;
+    }
+
+    public BackupTools tools() {
+        return tools;
+    }
+
+    /**
+     * PostgreSQL's {@code archive_command} for a site archiving to {@code store}: gzip-compressed WAL
+     * (a segment closed early by {@code archive_timeout} is mostly zeros), credentials inline (the
+     * server's environment is not ours to set).
+     */
+    public String archiveCommand(ObjectStore store) {
+        return env() + quote(tools.barman("barman-cloud-wal-archive")) + " --endpoint-url " + store.endpoint() + " --gzip "
+                + store.destination() + " " + store.site().name() + " %p";
+    }
+
+    /** PostgreSQL's {@code restore_command} reading {@code store}'s archive. */
+    public String restoreCommand(ObjectStore store) {
+        return env() + quote(tools.barman("barman-cloud-wal-restore")) + " --endpoint-url " + store.endpoint() + " "
+                + store.destination() + " " + store.site().name() + " %f %p";
+    }
+
+    /** The archive settings of a site's PostgreSQL: {@code archive_mode=always}, so a standby archives what it receives. */
+    public Map<String, String> archiveSettings(ObjectStore store, Duration archiveTimeout) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("archive_mode", "always");
+        s.put("archive_command", archiveCommand(store));
+        s.put("archive_timeout", archiveTimeout.toSeconds() + "s");
+        return s;
+    }
+
+    /**
+     * A base backup of the PostgreSQL on 127.0.0.1:{@code pgPort} (superuser {@code postgres}) into
+     * {@code store}; it must run where the data directory is readable. Returns the new backup.
+     */
+    public BaseBackup backup(ObjectStore store, int pgPort, ZoneId zone) {
+        List<String> before = list(store, zone).stream().map(BaseBackup::id).toList();
+        run(store, "a base backup", BACKUP_TIMEOUT, tools.barman("barman-cloud-backup"), "--endpoint-url", store.endpoint(),
+                "-h", "127.0.0.1", "-p", Integer.toString(pgPort), "-U", "postgres", "-d", "postgres",
+                store.destination(), store.site().name());
+        return list(store, zone).stream().filter(b -> !before.contains(b.id())).reduce((a, b) -> b)
+                .orElseThrow(() -> new BackupException("barman-cloud-backup exited 0 but no new backup is listed in store " + store.name()));
+    }
+
+    /** The store's base backups, oldest first. */
+    public List<BaseBackup> list(ObjectStore store, ZoneId zone) {
+        String out = run(store, "listing the base backups", LIST_TIMEOUT, tools.barman("barman-cloud-backup-list"),
+                "--endpoint-url", store.endpoint(), "--format", "json", store.destination(), store.site().name());
+        JsonNode json;
+        try {
+            json = Http.JSON.readTree(out.substring(Math.max(0, out.indexOf('{'))));
+        } catch (RuntimeException e) {
+            throw new BackupException("barman-cloud-backup-list printed no JSON for store " + store.name() + ": " + tail(out));
+        }
+        List<BaseBackup> all = new ArrayList<>();
+        json.path("backups_list").forEach(b -> all.add(BaseBackup.of(b, zone)));
+        all.sort(Comparator.comparing(BaseBackup::end));
+        return all;
+    }
+
+    /** Downloads base backup {@code id} of {@code store} into {@code dir} (which must be empty). */
+    public void fetch(ObjectStore store, String id, Path dir) {
+        run(store, "fetching base backup " + id, BACKUP_TIMEOUT, tools.barman("barman-cloud-restore"), "--endpoint-url", store.endpoint(),
+                store.destination(), store.site().name(), id, dir.toString());
+    }
+
+    /** Total size of a base backup's objects, from the lab store's directory; -1 when not there. */
+    public static long size(ObjectStore store, String id) {
+        Path dir = store.baseDir(id);
+        if (!Files.isDirectory(dir)) {
+            return -1;
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith("._S3rver_object")).mapToLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private String run(ObjectStore store, String what, Duration timeout, String... command) {
+        Path out = null;
+        try {
+            out = Files.createTempFile("barman-cloud", ".out");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().putAll(CREDENTIALS);
+            Process p = pb.start();
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                throw new BackupException(what + " in store " + store.name() + " took longer than " + timeout.toMinutes() + " min; stopped it");
+            }
+            String output = Files.readString(out, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new BackupException(explain(store, what, p.exitValue(), output));
+            }
+            return output;
+        } catch (IOException e) {
+            throw new BackupException("cannot run " + command[0] + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException(what + " interrupted");
+        } finally {
+            if (out != null) {
+                try {
+                    Files.deleteIfExists(out);
+                } catch (IOException ignored) {
+                    // a leftover temp file is harmless
+                }
+            }
+        }
+    }
+
+    static String explain(ObjectStore store, String what, int exit, String output) {
+        if (output.contains("Can't connect to cloud provider") || output.contains("Could not connect to the endpoint URL")
+                || output.contains("Connection refused")) {
+            return "store " + store.name() + " (" + store.endpoint() + ") is unreachable: " + what + " failed. Is the lab up "
+                    + "('twincloud lab status')?";
+        }
+        if (output.contains("NoSuchBucket") || output.contains("Bucket does not exist")) {
+            return "store " + store.name() + " has no bucket " + store.bucket() + ": " + what + " failed";
+        }
+        return what + " in store " + store.name() + " failed (exit " + exit + "): " + tail(output);
+    }
+
+    private static String tail(String output) {
+        List<String> lines = output.lines().filter(l -> !l.isBlank()).toList();
+        return lines.isEmpty() ? "(no output)" : lines.subList(Math.max(0, lines.size() - 3), lines.size()).stream()
+                .collect(Collectors.joining(" | "));
+    }
+
+    private static String env() {
+        return CREDENTIALS.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue() + " ")
+                .collect(Collectors.joining());
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+}

@@ -1,0 +1,117 @@
+package dev.twincloud.lab.backup;
+
+import dev.twincloud.lab.supervisor.LabLayout;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The lab's backups (docs/backups.md): which store each site archives to, taking base backups, and
+ * what each store holds. The verbs run in the CLI's own process, against the lab's stores and
+ * databases on the layout's ports; they need no lab control call.
+ */
+public final class LabBackups {
+    /** The writer closes a segment at least this often: the recovery point target (issue 12: within 30 s). */
+    public static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(30);
+    /** {@code TWINCLOUD_LAB_BACKUPS=off} runs a lab without object stores or archiving. */
+    public static final String OFF_VARIABLE = "TWINCLOUD_LAB_BACKUPS";
+
+    private LabBackups() {
+    }
+
+    public static boolean enabled() {
+        return !"off".equalsIgnoreCase(System.getenv().getOrDefault(OFF_VARIABLE, "on"));
+    }
+
+    /**
+     * What the archiver of a site's PostgreSQL reports ({@code pg_stat_archiver}).
+     *
+     * @param standby          whether the site's database is a standby (it archives what it receives)
+     * @param position         its WAL position (written on a primary, received on a standby)
+     * @param lastArchived     the last file archived, if any
+     * @param lastArchivedAt   when
+     * @param failed           failed attempts since the server started
+     * @param lastFailed       the last file that failed, if any
+     * @param lagBytes         WAL not yet in the store: from the end of the last archived segment to the position (-1: unknown)
+     */
+    public record Archiver(boolean standby, long position, Optional<String> lastArchived, Optional<Instant> lastArchivedAt,
+                           long failed, Optional<String> lastFailed, long lagBytes) {
+    }
+
+    /**
+     * One store as {@code lab backups} shows it.
+     *
+     * @param store    the store
+     * @param backups  its base backups, oldest first (empty with {@code error} when it could not be read)
+     * @param sizes    each backup's bytes in the store (-1: unknown)
+     * @param archiver the archiving site's archiver (empty with {@code archiverError} when its database is down)
+     */
+    public record StoreReport(ObjectStore store, List<BaseBackup> backups, List<Long> sizes, Optional<String> error,
+                              Optional<Archiver> archiver, Optional<String> archiverError) {
+    }
+
+    /** Each store's base backups and its site's archive lag; an unreachable store or database is reported, not thrown. */
+    public static List<StoreReport> report(LabLayout layout, BarmanCloud barman, List<ObjectStore> stores) {
+        List<StoreReport> out = new ArrayList<>();
+        for (ObjectStore store : stores) {
+            List<BaseBackup> backups = List.of();
+            Optional<String> error = Optional.empty();
+            try {
+                backups = barman.list(store, ZoneId.systemDefault());
+            } catch (BackupException e) {
+                error = Optional.of(e.getMessage());
+            }
+            Optional<Archiver> archiver = Optional.empty();
+            Optional<String> archiverError = Optional.empty();
+            try {
+                archiver = Optional.of(archiver(layout.pgPort(store.site())));
+            } catch (SQLException e) {
+                archiverError = Optional.of(store.site() + "'s PostgreSQL (port " + layout.pgPort(store.site()) + ") does not answer: "
+                        + e.getMessage());
+            }
+            out.add(new StoreReport(store, backups, backups.stream().map(b -> BarmanCloud.size(store, b.id())).toList(), error,
+                    archiver, archiverError));
+        }
+        return out;
+    }
+
+    /** A base backup of {@code store}'s site, from that site's own database (a standby when the site is one). */
+    public static BaseBackup backup(LabLayout layout, BarmanCloud barman, ObjectStore store) {
+        int port = layout.pgPort(store.site());
+        try {
+            archiver(port);
+        } catch (SQLException e) {
+            throw new BackupException("cannot back up site " + store.site() + ": its PostgreSQL (port " + port + ") does not answer ("
+                    + e.getMessage() + "). Is the lab up, and the site started ('twincloud lab status')?");
+        }
+        return barman.backup(store, port, ZoneId.systemDefault());
+    }
+
+    static Archiver archiver(int pgPort) throws SQLException {
+        String url = "jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?connectTimeout=5&socketTimeout=10";
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("""
+                     SELECT pg_is_in_recovery(),
+                            CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+                                 ELSE pg_current_wal_lsn() END,
+                            last_archived_wal, last_archived_time, failed_count, last_failed_wal
+                       FROM pg_stat_archiver""")) {
+            rs.next();
+            long position = Lsn.parse(Optional.ofNullable(rs.getString(2)).orElse("0/0"));
+            Optional<String> last = Optional.ofNullable(rs.getString(3));
+            Timestamp at = rs.getTimestamp(4);
+            long lag = last.filter(n -> n.matches("[0-9A-F]{24}")).map(n -> Math.max(0, position - Lsn.endOfSegment(n))).orElse(-1L);
+            return new Archiver(rs.getBoolean(1), position, last, Optional.ofNullable(at).map(Timestamp::toInstant), rs.getLong(5),
+                    Optional.ofNullable(rs.getString(6)), lag);
+        }
+    }
+}
