@@ -200,7 +200,7 @@ public final class Lab implements AutoCloseable {
      */
     private void startObjectStores() throws IOException {
         if (!LabBackups.enabled()) {
-            progress.accept("backups off: " + LabBackups.OFF_VARIABLE + "=off");
+            progress.accept("backups off (" + LabBackups.OFF_VARIABLE + "=on starts the object stores and WAL archiving)");
             return;
         }
         java.util.Optional<BackupTools> tools = BackupTools.find();
