@@ -50,30 +50,13 @@ public final class Processes {
         if (!Files.isDirectory(proc)) {
             return new InDirectory(List.of(), 0, false);
         }
-        Path dir;
-        try {
-            dir = dataDir.toRealPath();
-        } catch (IOException e) {
-            dir = dataDir.toAbsolutePath().normalize();
-        }
+        Path dir = real(dataDir);
         List<Long> pids = new ArrayList<>();
         int unreadable = 0;
-        try (Stream<Path> entries = Files.list(proc)) {
-            for (Path p : (Iterable<Path>) entries::iterator) {
-                String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                long pid = Long.parseLong(name);
-                String comm;
-                try {
-                    comm = Files.readString(p.resolve("comm")).strip();
-                } catch (IOException e) {
-                    continue; // gone meanwhile
-                }
-                if (!comm.equals("postgres") || !running(pid)) {
-                    continue;
-                }
+        try {
+            for (Running r : running(List.of("postgres"))) {
+                Path p = r.proc();
+                long pid = r.pid();
                 try {
                     if (Files.readSymbolicLink(p.resolve("cwd")).equals(dir)) {
                         pids.add(pid);
@@ -105,18 +88,11 @@ public final class Processes {
         }
         Path dir = real(dataDir);
         List<Long> pids = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(proc)) {
-            for (Path p : (Iterable<Path>) entries::iterator) {
-                String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                long pid = Long.parseLong(name);
+        try {
+            for (Running r : running(DATA_DIRECTORY_TOOLS)) {
+                Path p = r.proc();
+                long pid = r.pid();
                 try {
-                    String comm = Files.readString(p.resolve("comm")).strip();
-                    if (!DATA_DIRECTORY_TOOLS.contains(comm) || !running(pid)) {
-                        continue;
-                    }
                     Path cwd = Files.readSymbolicLink(p.resolve("cwd"));
                     List<String> args = List.of(new String(Files.readAllBytes(p.resolve("cmdline")),
                             java.nio.charset.StandardCharsets.UTF_8).split("\0"));
@@ -165,6 +141,32 @@ public final class Processes {
             }
             if (value != null && !value.isEmpty()) {
                 out.add(real(cwd.resolve(value)));
+            }
+        }
+        return out;
+    }
+
+    /** A running (not zombie) process found in /proc. */
+    private record Running(long pid, Path proc) {
+    }
+
+    /** The running processes whose command name is one of {@code names}. */
+    private static List<Running> running(List<String> names) throws IOException {
+        List<Running> out = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                long pid = Long.parseLong(name);
+                try {
+                    if (names.contains(Files.readString(p.resolve("comm")).strip()) && running(pid)) {
+                        out.add(new Running(pid, p));
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
             }
         }
         return out;
