@@ -297,19 +297,20 @@ public final class PostgresServer implements AutoCloseable {
     /**
      * SIGKILLs postgres processes left running in the data directory by a postmaster that is gone
      * (killed): they hold its shared memory, so a new postmaster would refuse to start, and an
-     * orphaned backend may still commit. First, a pg_rewind or pg_basebackup still writing this data
-     * directory for an agent that died meanwhile (nothing kills a child when its JVM dies): a second
-     * one beside it would mix two copies in one directory. No-op while a postmaster runs. Returns how
-     * many postgres processes were killed.
+     * orphaned backend may still commit. First, always, a pg_rewind or pg_basebackup still writing
+     * this data directory for an agent that died meanwhile (nothing kills a child when its JVM dies;
+     * during pg_rewind's single-user recovery its postgres holds postmaster.pid): a second one beside
+     * it would mix two copies in one directory. The postgres processes: no-op while a postmaster runs.
+     * Returns how many postgres processes were killed.
      */
     public int killLeftovers() {
-        if (PostmasterPid.live(dataDir).isPresent()) {
-            return 0;
-        }
         int tools = Processes.killToolsWritingTo(dataDir);
         if (tools > 0) {
             LOG.warning("killed " + tools + " left-over pg_rewind/pg_basebackup process(es) writing " + dataDir
                     + " (their agent died while they ran)");
+        }
+        if (PostmasterPid.live(dataDir).isPresent()) {
+            return 0;
         }
         List<ProcessHandle> left = Processes.postgresIn(dataDir).pids().stream()
                 .flatMap(pid -> ProcessHandle.of(pid).stream()).toList();
