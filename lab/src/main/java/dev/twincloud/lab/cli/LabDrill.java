@@ -85,6 +85,9 @@ public final class LabDrill implements Callable<Integer> {
             description = "The drill lab's edge health checks: lab or cloud (see 'lab up --help', docs/edge.md). Default: lab")
     LabSettings.EdgeProfile edgeProfile;
 
+    @Option(names = "--no-tls", description = LabOptions.NO_TLS_HELP)
+    boolean noTls;
+
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
@@ -174,7 +177,7 @@ public final class LabDrill implements Callable<Integer> {
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
                     // the drill reads no alerts yet: no Prometheus beside the timed faults (docs/observability.md)
-                    .withMonitoring(false);
+                    .withMonitoring(false).withTls(!noTls);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");

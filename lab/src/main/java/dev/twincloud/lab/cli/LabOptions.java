@@ -25,6 +25,10 @@ public final class LabOptions {
     }
 
     /** The help of {@code --arbiter-replicas}, the same for {@code lab up} and {@code lab drill}. */
+    static final String NO_TLS_HELP = "Plain TCP and HTTP on the cross-site links. By default replication and the agents' connections "
+            + "to the other site's database use TLS (verify-full, client certificates of the lab's CA, made in <root>/tls) and the "
+            + "agents' failsafe link HTTPS (docs/lab.md, 'What is encrypted'). A root keeps the choice of its first start";
+
     static final String ARBITER_REPLICAS_HELP = "1: one arbiter keeping its state in a file (the default); 2: two arbiter replicas "
             + "electing the acting one in a three-member etcd on loopback that also holds the state, behind a front on the "
             + "arbiter's port that sends every request to the acting replica (docs/lab.md, docs/adr/0009). Needs the etcd binary "

@@ -10,10 +10,10 @@ import java.util.List;
  *
  * <pre>
  *   base+0  arbiter          base+10/20  gcp/aws PostgreSQL
- *   base+1  edge (entry)     base+11/21  gcp/aws agent
+ *   base+1  edge (entry)     base+11/21  gcp/aws agent (HTTPS with TLS on: the failsafe link)
  *   base+2  link control     base+12/22  gcp/aws api
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
- *   base+4  Prometheus
+ *   base+4  Prometheus       base+14/24  gcp/aws agent actuator (TLS on only)
  *   base+5  Alertmanager
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
@@ -151,7 +151,7 @@ public record LabLayout(Path root, int basePort) {
                 prometheusPort(), alertmanagerPort()));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
-                    peerAgentLinkPort(site)));
+                    peerAgentLinkPort(site), agentManagementPort(site)));
         }
         if (arbiterReplicas > 1) {
             for (int i = 1; i <= arbiterReplicas; i++) {
@@ -197,6 +197,21 @@ public record LabLayout(Path root, int basePort) {
      */
     public Path arbiterReplicasFile() {
         return root.resolve("arbiter-replicas");
+    }
+
+    /** The lab's CA and certificates ({@link LabTls}). */
+    public Path tlsDir() {
+        return root.resolve("tls");
+    }
+
+    /** Records whether the root was created with TLS on the cross-site links (a root cannot switch). */
+    public Path tlsModeFile() {
+        return root.resolve("tls-mode");
+    }
+
+    /** A site's agent's actuator (health, metrics), plain HTTP, while its API port serves HTTPS (TLS on): base+14, base+24. */
+    public int agentManagementPort(SiteId site) {
+        return siteBase(site) + 4;
     }
 
     public Path secretsFile() {

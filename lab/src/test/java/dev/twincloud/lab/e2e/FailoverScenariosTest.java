@@ -179,7 +179,7 @@ class FailoverScenariosTest {
         assertThat(h.writer()).isEqualTo(s);
         assertThat(h.epoch()).isEqualTo(epoch + 1);
         h.awaitSteady();
-        var agent = Http.get("http://127.0.0.1:" + h.lab.layout().agentPort(w) + "/v1/agent/status", null).json();
+        var agent = h.lab.agentStatus(w).json(); // HTTPS with the lab's CA (TLS on by default)
         assertThat(agent.path("message").asString()).contains("no rewind needed");
     }
 
