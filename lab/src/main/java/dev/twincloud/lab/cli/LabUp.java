@@ -209,7 +209,8 @@ public final class LabUp implements Callable<Integer> {
                     l.tls().isPresent() ? "https" : "http", layout.agentManagementPort(s), layout.pgPort(s));
         }
         out.println("  TLS:           " + l.tls().map(t -> "on the cross-site links (replication, the agents' database connections and "
-                + "failsafe link); the lab's CA and certificates in " + t.dir()).orElse("off (--no-tls)"));
+                + "failsafe link" + (l.settings().replicated() ? "" : ", the agents' calls to the arbiter: https://127.0.0.1:"
+                + layout.arbiterTlsPort()) + "); the lab's CA and certificates in " + t.dir()).orElse("off (--no-tls)"));
         if (l.settings().replicated()) {
             out.println("  arbiter:       " + l.arbiterUrl() + "  (the front: sends every request to the acting replica, now "
                     + l.actingArbiter().orElse("none") + ")");

@@ -343,7 +343,7 @@ public final class Lab implements AutoCloseable {
     private void startLinks() throws IOException {
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
-            links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), layout.arbiterPort()));
+            links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), arbiterHttps() ? layout.arbiterTlsPort() : layout.arbiterPort()));
             links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
             links.add(LinkSpec.of(site + "->" + peer + ":agent", layout.peerAgentLinkPort(site), layout.agentPort(peer)));
         }
@@ -435,6 +435,14 @@ public final class Lab implements AutoCloseable {
         registerProcesses(etcdBinary);
     }
 
+    /**
+     * Whether the agents reach the arbiter over HTTPS: with TLS and one arbiter. Two replicas sit behind the front, an
+     * HTTP reverse proxy (the edge's), which does not speak TLS to them yet: there the agents' link stays plain HTTP.
+     */
+    private boolean arbiterHttps() {
+        return tls != null && !settings.replicated();
+    }
+
     /** A site's PostgreSQL serving TLS with its certificate, the other site's roles admitted with a certificate only. */
     private dev.twincloud.pgctl.PgTls.Server pgServerTls(SiteId site) {
         return new dev.twincloud.pgctl.PgTls.Server(tls.certificate(site + "-postgres"), tls.key(site + "-postgres"), tls.caCertificate(),
@@ -478,7 +486,14 @@ public final class Lab implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         Map<String, String> arbiterEnv = arbiterEnv(secrets);
         if (!settings.replicated()) {
-            add("arbiter", arbiterArgs(java, jar("arbiter"), settings, "arbiter", layout.arbiterPort(), layout.arbiterState()), arbiterEnv);
+            List<String> args = arbiterArgs(java, jar("arbiter"), settings, "arbiter", arbiterHttps() ? layout.arbiterTlsPort() : layout.arbiterPort(),
+                    layout.arbiterState());
+            if (arbiterHttps()) {
+                // HTTPS for the agents (through their links), as a deployment serves them; plain on loopback for the lab's tools
+                args.addAll(tls.serverSslArgs("arbiter"));
+                args.add("--twincloud.arbiter.plain-port=" + layout.arbiterPort());
+            }
+            add("arbiter", args, arbiterEnv);
         } else {
             // registered first, so that they stop last: a replica that stops cleanly gives its etcd lease back
             for (ManagedProcess member : LabEtcd.processes(etcdBinary, layout)) {
@@ -499,7 +514,7 @@ public final class Lab implements AutoCloseable {
                     app(java, "agent", site + "-agent"),
                     "--server.port=" + layout.agentPort(site),
                     "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
-                    "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
+                    "--twincloud.agent.arbiter-url=" + (arbiterHttps() ? "https" : "http") + "://127.0.0.1:" + layout.arbiterLinkPort(site),
                     "--twincloud.agent.peer-agent-url=" + (tls == null ? "http" : "https") + "://127.0.0.1:" + layout.peerAgentLinkPort(site),
                     "--twincloud.agent.heartbeat-interval=" + settings.heartbeat().toMillis() + "ms",
                     "--twincloud.agent.local.data-dir=" + layout.pgData(site),

@@ -15,6 +15,7 @@ import java.util.List;
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
  *   base+4  Prometheus       base+14/24  gcp/aws agent actuator (TLS on only)
  *   base+5  Alertmanager
+ *   base+6  arbiter HTTPS (TLS on, one arbiter: the agents' links end here; base+0 stays plain for the lab's tools)
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
  *   the acting replica, and:
@@ -45,6 +46,14 @@ public record LabLayout(Path root, int basePort) {
 
     public int labControlPort() {
         return basePort + 3;
+    }
+
+    /**
+     * The arbiter's HTTPS listener with TLS on (one arbiter): what the agents' links reach; {@link #arbiterPort()} then
+     * stays plain HTTP on loopback for the lab's own tools (its CLI, the status page, Prometheus).
+     */
+    public int arbiterTlsPort() {
+        return basePort + 6;
     }
 
     /** The lab's Prometheus (docs/observability.md). */
@@ -148,7 +157,7 @@ public record LabLayout(Path root, int basePort) {
     /** Every port of a lab with {@code arbiterReplicas} arbiter replicas; with two, their ports and etcd's too. */
     public List<Integer> ports(int arbiterReplicas) {
         List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort(),
-                prometheusPort(), alertmanagerPort()));
+                prometheusPort(), alertmanagerPort(), arbiterTlsPort()));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
                     peerAgentLinkPort(site), agentManagementPort(site)));

@@ -175,10 +175,14 @@ public final class LabTls {
                 "-Djavax.net.ssl.trustStorePassword=" + TRUSTSTORE_PASSWORD);
     }
 
-    /** Spring Boot's {@code server.ssl} options for a component serving HTTPS with certificate {@code name}. */
+    /**
+     * Spring Boot's {@code server.ssl} for a component serving HTTPS with certificate {@code name}: the PEM SSL bundle
+     * {@code server}, as the charts configure the arbiter and the agents (docs/adr/0005, 0008).
+     */
     public List<String> serverSslArgs(String name) {
-        return List.of("--server.ssl.enabled=true", "--server.ssl.certificate=file:" + certificate(name),
-                "--server.ssl.certificate-private-key=file:" + key(name));
+        return List.of("--server.ssl.enabled=true", "--server.ssl.bundle=server",
+                "--spring.ssl.bundle.pem.server.keystore.certificate=file:" + certificate(name),
+                "--spring.ssl.bundle.pem.server.keystore.private-key=file:" + key(name));
     }
 
     /** A TLS context that trusts the lab's CA alone: for the lab's own calls to its HTTPS components. */
