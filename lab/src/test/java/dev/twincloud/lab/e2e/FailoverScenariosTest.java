@@ -57,6 +57,30 @@ class FailoverScenariosTest {
         s = LabLayout.peer(w);
     }
 
+    /** TLS on by default (docs/lab.md, "What is encrypted"): what crosses a link is encrypted, and plain TCP through it is refused. */
+    @Test
+    @Order(0)
+    void replicationCrossesItsLinkOverTlsAsTheReplicationRoleAndPlainConnectionsThroughTheLinksAreRefused() throws Exception {
+        assertThat(h.lab.tls()).isPresent();
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + h.lab.layout().pgPort(w) + "/postgres",
+                "postgres", ""); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT s.ssl, r.usename, s.client_dn FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)")) {
+            assertThat(rs.next()).as("the standby streams").isTrue();
+            assertThat(rs.getBoolean(1)).as("over TLS").isTrue();
+            assertThat(rs.getString(2)).isEqualTo("twincloud_replication");
+            assertThat(rs.getString(3)).contains("CN=twincloud_replication");
+        }
+        var plain = new java.util.Properties();
+        plain.setProperty("user", "twincloud_replication");
+        plain.setProperty("sslmode", "disable");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> java.sql.DriverManager.getConnection(
+                        "jdbc:postgresql://127.0.0.1:" + h.lab.layout().peerPgLinkPort(s) + "/postgres", plain).close())
+                .as("plain TCP through the standby's link to the writer").hasMessageContaining("pg_hba.conf rejects");
+        assertThat(Http.get("http://127.0.0.1:" + h.lab.layout().peerAgentLinkPort(s) + "/v1/agent/status", null).status())
+                .as("plain HTTP through the failsafe link: Tomcat's own 400 on a TLS port").isEqualTo(400);
+        assertThat(h.lab.agentStatus(w).status()).as("HTTPS, trusting the lab's CA").isEqualTo(200);
+    }
+
     @Test
     @Order(1)
     void writerSiteKilledStandbyPromotedTrafficMovesNothingLostOldSiteRejoinsInSync() throws Exception {

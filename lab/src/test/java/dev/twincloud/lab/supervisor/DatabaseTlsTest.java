@@ -19,13 +19,17 @@ import java.util.Optional;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * A site's PostgreSQL as the lab runs it with TLS (one real server, and one standby cloned from it): the other
  * site's roles get in only over TLS with a client certificate of the lab's CA whose CN is the role, the client checks
  * the server's certificate (verify-full), and streaming replication runs that way. Everything else is refused.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DatabaseTlsTest {
     private static final String REPL = LabTls.REPLICATION_ROLE;
     private static final String PEER = LabTls.PEER_ROLE;
@@ -114,8 +118,10 @@ class DatabaseTlsTest {
                 .hasMessageContaining("pg_hba.conf rejects replication connection");
     }
 
+    /** Last: it turns gcp into aws' standby (the switchover's path: pg_rewind and following, over TLS). */
     @Test
-    void aStandbyClonesAndStreamsOverTlsAsTheReplicationRole() {
+    @Order(Integer.MAX_VALUE)
+    void aStandbyClonesAndStreamsOverTlsAsTheReplicationRoleAndAnOldPrimaryRewindsOverTls() {
         Replication.createStandby(gcp, aws, new Replication.StandbyOptions("aws", Optional.empty(), Replication.CloneMethod.AUTO));
         aws.start();
         Replication.awaitPeer(gcp, "aws", Optional.empty(), Duration.ofSeconds(60));
@@ -127,6 +133,20 @@ class DatabaseTlsTest {
         gcp.execute("INSERT INTO t VALUES (7)");
         Replication.awaitReplay(aws, Replication.status(gcp).currentLsn().orElseThrow(), Duration.ofSeconds(30));
         assertThat(aws.queryString("SELECT x FROM t")).isEqualTo("7");
+
+        // a switchover: gcp stops, aws is promoted, gcp rewinds from aws as the agent does (LocalPostgresDriver):
+        // pg_rewind and its CHECKPOINT as twincloud_agent, then streaming as twincloud_replication, all verify-full
+        org.junit.jupiter.api.Assumptions.assumeTrue(gcp.binaries().has(dev.twincloud.pgctl.PgTool.PG_REWIND),
+                "these binaries have no pg_rewind (the embedded ones): an old primary is re-cloned instead");
+        gcp.stop(dev.twincloud.pgctl.StopMode.FAST);
+        aws.promote(Duration.ofSeconds(30));
+        PostgresServer awsAsPeer = PostgresServer.builder(dir.resolve("aws")).port(31051).superuser(PEER)
+                .clientTls(client("gcp-pg-agent")).replication(REPL, client("gcp-replication")).build();
+        Replication.rewind(gcp, awsAsPeer, new Replication.StandbyOptions("gcp", Optional.empty(), Replication.CloneMethod.AUTO));
+        gcp.start();
+        Replication.awaitPeer(aws, "gcp", Optional.empty(), Duration.ofSeconds(60));
+        assertThat(aws.queryString("SELECT s.ssl::text || ' ' || r.usename FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)"
+                + " WHERE r.application_name = 'gcp'")).isEqualTo("true " + REPL);
     }
 
     private static Map<String, String> tlsWith(String name) {
