@@ -15,7 +15,11 @@ app.kubernetes.io/part-of: twincloud
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- if .Values.monitoringOnly }}
+twincloud.dev/role: monitoring
+{{- else }}
 twincloud.dev/site: {{ include "twincloud.site" . }}
+{{- end }}
 {{- end -}}
 
 {{- define "twincloud.selectorLabels" -}}

@@ -1,5 +1,5 @@
 # One twincloud deployment: two sites, the VPN between them, the arbiter, the
-# edge and CI federation. Apply order is handled by references, with one loop
+# edge, the monitoring cluster and CI federation. Apply order is handled by references, with one loop
 # (docs/deploy.md, "First deployment"): after the first Helm install of both
 # sites, apply again with gcp_negs_created = true (GKE has created the API's
 # NEGs) and aws_backend_ips (the AWS internal NLB's fixed private IPs).
@@ -67,6 +67,9 @@ module "interconnect" {
   aws_vpc_cidr          = module.aws_site.vpc_cidr
   aws_route_table_ids   = module.aws_site.private_route_table_ids
   aws_security_group_id = module.aws_site.cluster_security_group_id
+  # Google's health-check/proxy ranges (the hybrid backend) and the monitoring cluster's subnet (the
+  # AWS site's Prometheus and log shipper push to its ingress over the VPN).
+  extra_advertised_ranges = concat(["35.191.0.0/16", "130.211.0.0/22"], module.monitoring.advertised_ranges)
 }
 
 module "arbiter" {
@@ -79,6 +82,24 @@ module "arbiter" {
   name                 = "${var.environment}-arbiter"
   image                = var.arbiter_image
   allowed_source_cidrs = [for ip in concat(module.gcp_site.egress_ips, module.aws_site.egress_ips) : "${ip}/32"]
+  loki_host            = module.monitoring.hosts["loki"]
+}
+
+# The admin cluster: Prometheus, Alertmanager, Grafana, Loki, Headlamp (docs/observability.md). In the
+# GCP site's VPC; the AWS site reaches it over the VPN, the arbiter's VM through a peering.
+module "monitoring" {
+  source = "../../modules/monitoring-cluster"
+
+  project_id                 = var.gcp_project_id
+  region                     = var.gcp_region
+  name                       = "${var.environment}-monitoring"
+  network_id                 = module.gcp_site.network_id
+  network_name               = module.gcp_site.network_name
+  master_authorized_networks = var.master_authorized_networks
+  domain                     = var.monitoring_domain
+  aws_vpc_id                 = module.aws_site.vpc_id
+  client_cidrs               = concat([module.aws_site.vpc_cidr], module.gcp_site.subnet_cidrs, [module.arbiter.subnet_cidr])
+  peer_networks              = { arbiter = module.arbiter.network_id }
 }
 
 module "edge" {

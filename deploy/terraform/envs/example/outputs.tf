@@ -6,6 +6,13 @@ output "helm_values" {
     arbiter = {
       url = module.arbiter.url
     }
+    # deploy/helm/monitoring/*-values.yaml (docs/observability.md, "The monitoring cluster")
+    monitoring = {
+      ingressIp               = module.monitoring.ingress_ip
+      hosts                   = module.monitoring.hosts
+      lokiBuckets             = module.monitoring.loki_buckets
+      lokiServiceAccountEmail = module.monitoring.loki_service_account_email
+    }
     edge = {
       hostname        = var.hostname
       healthCheckPath = module.edge.health_check_path

@@ -145,3 +145,14 @@ variable "fleet_admin_users" {
   description = "Google identities with cluster-admin on the attached EKS cluster through the Connect gateway."
   default     = []
 }
+
+variable "monitoring_domain" {
+  type        = string
+  description = "Private DNS domain of the monitoring cluster (prometheus.<domain>, loki.<domain>, ...), as in deploy/helm/monitoring/*-values.yaml and the sites' logShipping.loki.host."
+  default     = "monitoring.example.com"
+
+  validation {
+    condition     = can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.monitoring_domain))
+    error_message = "monitoring_domain must be a lowercase DNS name."
+  }
+}

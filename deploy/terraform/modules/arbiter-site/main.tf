@@ -18,6 +18,8 @@ locals {
     operator_token = "${var.name}-operator-token"
     tls_cert       = "${var.name}-tls-crt"
     tls_key        = "${var.name}-tls-key"
+    # the log shipper's password at Loki's gateway in the monitoring cluster (docs/logging.md)
+    loki_auth = "${var.name}-loki-password"
   }
 }
 
@@ -113,7 +115,7 @@ resource "google_secret_manager_secret" "this" {
   }
 }
 
-# The VM reads its four secrets and nothing else.
+# The VM reads its five secrets and nothing else.
 resource "google_secret_manager_secret_iam_member" "vm" {
   for_each  = google_secret_manager_secret.this
   project   = var.project_id
@@ -186,6 +188,12 @@ resource "google_compute_instance" "this" {
       secret_operator_token = local.secrets.operator_token
       secret_tls_cert       = local.secrets.tls_cert
       secret_tls_key        = local.secrets.tls_key
+      secret_loki_password  = local.secrets.loki_auth
+      vm_name               = var.name
+      loki_host             = var.loki_host
+      loki_port             = var.loki_port
+      loki_username         = var.loki_username
+      fluent_bit_image      = var.fluent_bit_image
     })
   }
 

@@ -14,6 +14,16 @@ output "service_account_email" {
 }
 
 output "secret_ids" {
-  description = "Secret Manager secrets the operator fills before the VM's first start: agent token, operator token, TLS certificate and key."
+  description = "Secret Manager secrets the operator fills before the VM's first start: agent token, operator token, TLS certificate and key, the log shipper's Loki password."
   value       = { for k, s in google_secret_manager_secret.this : k => s.secret_id }
+}
+
+output "network_id" {
+  description = "ID of the arbiter's own VPC (monitoring-cluster peer_networks: its log shipper reaches Loki through the peering)."
+  value       = google_compute_network.this.id
+}
+
+output "subnet_cidr" {
+  description = "Range of the arbiter's subnet (monitoring-cluster client_cidrs)."
+  value       = var.subnet_cidr
 }

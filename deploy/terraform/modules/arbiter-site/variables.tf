@@ -154,3 +154,41 @@ variable "labels" {
   description = "Labels added to every resource that supports them."
   default     = {}
 }
+
+variable "loki_host" {
+  type        = string
+  description = "Host name of Loki's gateway in the monitoring cluster (monitoring-cluster output hosts.loki), reached through the peering with the GCP site's VPC. The VM's Fluent Bit ships the arbiter container's log lines there."
+
+  validation {
+    condition     = can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.loki_host))
+    error_message = "loki_host must be a lowercase DNS name."
+  }
+}
+
+variable "loki_port" {
+  type        = number
+  description = "HTTPS port of Loki's gateway (the monitoring cluster's ingress)."
+  default     = 443
+
+  validation {
+    condition     = var.loki_port > 0 && var.loki_port < 65536
+    error_message = "loki_port must be 1-65535."
+  }
+}
+
+variable "loki_username" {
+  type        = string
+  description = "The log shipper's user in the Loki gateway's htpasswd (its password is the Secret Manager secret <name>-loki-password)."
+  default     = "arbiter"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.loki_username))
+    error_message = "loki_username must be 2-31 lowercase letters, digits or dashes."
+  }
+}
+
+variable "fluent_bit_image" {
+  type        = string
+  description = "Fluent Bit image of the VM's log shipper (the sites' chart uses the same release)."
+  default     = "cr.fluentbit.io/fluent/fluent-bit:4.0.3"
+}

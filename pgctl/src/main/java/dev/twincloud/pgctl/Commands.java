@@ -40,6 +40,7 @@ final class Commands {
     static Result exec(OsUser user, List<String> command, Map<String, String> env, Duration timeout) {
         List<String> full = user.wrap(command);
         Path out = null;
+        Process p = null;
         try {
             out = Files.createTempFile("pgctl-cmd", ".out");
             ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true)
@@ -48,7 +49,7 @@ final class Commands {
                     .directory(new java.io.File("/"));
             pb.environment().put("LC_ALL", "C");
             pb.environment().putAll(env);
-            Process p = pb.start();
+            p = pb.start();
             boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!done) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -60,6 +61,11 @@ final class Commands {
         } catch (IOException e) {
             throw new PgException("Cannot run `" + String.join(" ", full) + "`: " + e.getMessage(), e);
         } catch (InterruptedException e) {
+            // Not left running behind us (e.g. a pg_rewind while the agent shuts down).
+            if (p != null) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
             Thread.currentThread().interrupt();
             throw new PgException("Interrupted while running `" + String.join(" ", full) + "`", e);
         } finally {

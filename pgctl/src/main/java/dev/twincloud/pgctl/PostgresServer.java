@@ -41,7 +41,12 @@ public final class PostgresServer implements AutoCloseable {
             "max_wal_senders", "10",
             "max_replication_slots", "10",
             "hot_standby", "on",
-            "wal_keep_size", "128MB"); // slot-less standbys can catch up after short gaps
+            "wal_keep_size", "128MB", // slot-less standbys can catch up after short gaps
+            // PostgreSQL 15's pg_rewind copies every file in the source's pg_wal whatever its age, so the
+            // WAL kept (up to max_wal_size: 769 MB seen in a drill's lab) is what an old writer's re-join
+            // copies: keep it near wal_keep_size.
+            "max_wal_size", "256MB",
+            "min_wal_size", "64MB");
 
     private final PgBinaries binaries;
     private final Path dataDir;
@@ -256,6 +261,9 @@ public final class PostgresServer implements AutoCloseable {
         stop(mode, Duration.ofSeconds(60));
     }
 
+    /** How often a stop looks whether the postmaster has exited. */
+    private static final Duration STOP_POLL = Duration.ofMillis(5);
+
     /** Stops with one mode and waits until the postmaster process has exited. No-op when not running. */
     public void stop(StopMode mode, Duration timeout) {
         Optional<PostmasterPid> live = PostmasterPid.live(dataDir);
@@ -263,14 +271,13 @@ public final class PostgresServer implements AutoCloseable {
             Reaper.unregister(this);
             return;
         }
-        long seconds = Math.max(1, timeout.toSeconds());
+        // pg_ctl only sends the signal (-W); the wait is ours: pg_ctl's own looks every 100 ms
+        // (WAITS_PER_SEC) for postmaster.pid to go, which a switchover would pay in full. "Stopped"
+        // means the postmaster process has exited (after it removed postmaster.pid): the port is free.
         Commands.Result r = Commands.exec(osUser, List.of(binaries.require(PgTool.PG_CTL).toString(), "stop",
-                "-D", dataDir.toString(), "-m", mode.pgCtlName(), "-w", "-t", Long.toString(seconds)), Map.of(),
-                timeout.plusSeconds(10));
-        // pg_ctl returns once postmaster.pid is gone; the process itself exits a moment later. Wait for that
-        // too, so that "stopped" means no process is left and the port is free.
-        boolean gone = Poll.until(r.ok() ? Duration.ofSeconds(10) : Duration.ZERO,
-                () -> !Processes.running(live.get().pid()));
+                "-D", dataDir.toString(), "-m", mode.pgCtlName(), "-W"), Map.of(), Duration.ofSeconds(30));
+        boolean gone = Poll.until(r.ok() ? timeout : Duration.ZERO, STOP_POLL,
+                () -> Processes.running(live.get().pid()) ? Optional.empty() : Optional.of(true)).isPresent();
         if (!gone) {
             throw new CommandFailedException(osUser.wrap(List.of("pg_ctl", "stop", "-m", mode.pgCtlName())),
                     r.exitCode(), r.output(), "Stopping PostgreSQL in " + dataDir + " (pid " + live.get().pid()
@@ -321,11 +328,19 @@ public final class PostgresServer implements AutoCloseable {
     /**
      * SIGKILLs postgres processes left running in the data directory by a postmaster that is gone
      * (killed): they hold its shared memory, so a new postmaster would refuse to start, and an
-     * orphaned backend may still commit. No-op while a postmaster runs. Returns how many were killed.
+     * orphaned backend may still commit. First, a pg_rewind or pg_basebackup still writing this data
+     * directory for an agent that died meanwhile (nothing kills a child when its JVM dies): a second
+     * one beside it would mix two copies in one directory. No-op while a postmaster runs. Returns how
+     * many postgres processes were killed.
      */
     public int killLeftovers() {
         if (PostmasterPid.live(dataDir).isPresent()) {
             return 0;
+        }
+        int tools = Processes.killToolsWritingTo(dataDir);
+        if (tools > 0) {
+            LOG.warning("killed " + tools + " left-over pg_rewind/pg_basebackup process(es) writing " + dataDir
+                    + " (their agent died while they ran)");
         }
         List<ProcessHandle> left = Processes.postgresIn(dataDir).pids().stream()
                 .flatMap(pid -> ProcessHandle.of(pid).stream()).toList();

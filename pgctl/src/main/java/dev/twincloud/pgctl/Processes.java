@@ -89,4 +89,92 @@ public final class Processes {
         }
         return new InDirectory(List.copyOf(pids), unreadable, true);
     }
+
+    /** The PostgreSQL tools that write a whole data directory, run by an agent (and outliving it if it dies). */
+    static final List<String> DATA_DIRECTORY_TOOLS = List.of("pg_rewind", "pg_basebackup");
+
+    /**
+     * Running {@link #DATA_DIRECTORY_TOOLS} whose command line names {@code dataDir} as their target
+     * ({@code -D dir}, {@code -Ddir}, {@code --pgdata=dir}, {@code --pgdata dir}; relative paths from
+     * the process's working directory). Empty without /proc.
+     */
+    public static List<Long> toolsWritingTo(Path dataDir) {
+        Path proc = Path.of("/proc");
+        if (!Files.isDirectory(proc)) {
+            return List.of();
+        }
+        Path dir = real(dataDir);
+        List<Long> pids = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(proc)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                long pid = Long.parseLong(name);
+                try {
+                    String comm = Files.readString(p.resolve("comm")).strip();
+                    if (!DATA_DIRECTORY_TOOLS.contains(comm) || !running(pid)) {
+                        continue;
+                    }
+                    Path cwd = Files.readSymbolicLink(p.resolve("cwd"));
+                    List<String> args = List.of(new String(Files.readAllBytes(p.resolve("cmdline")),
+                            java.nio.charset.StandardCharsets.UTF_8).split("\0"));
+                    if (targets(args, cwd).contains(dir)) {
+                        pids.add(pid);
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile, or another user's (then not one of ours either: the agent runs them)
+                }
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+        return List.copyOf(pids);
+    }
+
+    /**
+     * SIGKILLs the {@link #toolsWritingTo} processes of {@code dataDir} and everything they started
+     * (pg_rewind's single-user postgres), and waits until they have exited. Returns how many tools.
+     */
+    public static int killToolsWritingTo(Path dataDir) {
+        List<ProcessHandle> tools = toolsWritingTo(dataDir).stream().flatMap(pid -> ProcessHandle.of(pid).stream()).toList();
+        List<ProcessHandle> all = new ArrayList<>();
+        for (ProcessHandle t : tools) {
+            all.add(t);
+            all.addAll(t.descendants().toList());
+        }
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : all) {
+            Poll.until(java.time.Duration.ofSeconds(10), () -> !running(h.pid()));
+        }
+        return tools.size();
+    }
+
+    private static List<Path> targets(List<String> args, Path cwd) {
+        List<Path> out = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String value = null;
+            if ((a.equals("-D") || a.equals("--pgdata")) && i + 1 < args.size()) {
+                value = args.get(i + 1);
+            } else if (a.startsWith("--pgdata=")) {
+                value = a.substring("--pgdata=".length());
+            } else if (a.startsWith("-D") && a.length() > 2) {
+                value = a.substring(2);
+            }
+            if (value != null && !value.isEmpty()) {
+                out.add(real(cwd.resolve(value)));
+            }
+        }
+        return out;
+    }
+
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
 }

@@ -162,6 +162,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
 
     private void reclone() {
         Path data = server.dataDir();
+        server.killLeftovers(); // a pg_basebackup or pg_rewind an earlier run of this agent left writing here
         try {
             if (Files.exists(data)) {
                 try (Stream<Path> walk = Files.walk(data)) {

@@ -769,6 +769,108 @@ class CrossReferencesTest {
                 "true".equals(env(plain, "twincloud-arbiter", "SERVER_SSL_ENABLED")), chartPort)).isNotEmpty();
     }
 
+    // ------------------------------------------------------ monitoring cluster
+
+    /** The monitoring cluster's ranges overlap no site's or the arbiter's, and its subnet is advertised over the VPN. */
+    @Test
+    void theMonitoringClustersRangesAreItsOwnAndItsSubnetCrossesTheVpn() {
+        Map<String, String> ranges = new LinkedHashMap<>();
+        for (String v : List.of("subnet_cidr", "pods_cidr", "services_cidr", "master_ipv4_cidr_block")) {
+            ranges.put("monitoring-cluster " + v, (String) tfDefault("monitoring-cluster", v));
+            ranges.put("gcp-site " + v, (String) tfDefault("gcp-site", v));
+        }
+        ranges.put("aws-site vpc_cidr", (String) tfDefault("aws-site", "vpc_cidr"));
+        ranges.put("arbiter-site subnet_cidr", (String) tfDefault("arbiter-site", "subnet_cidr"));
+        List<String> overlaps = new ArrayList<>();
+        List<Map.Entry<String, String>> all = new ArrayList<>(ranges.entrySet());
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                String a = all.get(i).getValue();
+                String b = all.get(j).getValue();
+                if (Checks.covers(a, b) || Checks.covers(b, a)) {
+                    overlaps.add(all.get(i).getKey() + " " + a + " / " + all.get(j).getKey() + " " + b);
+                }
+            }
+        }
+        assertThat(overlaps).isEmpty();
+        // The env advertises the interconnect's own default ranges (the load balancer's) plus the monitoring subnet.
+        String env = TerraformTree.envs().stream().filter(d -> d.name().equals("example")).findFirst().orElseThrow().text();
+        Matcher m = Pattern.compile("extra_advertised_ranges = concat\\(\\[([^]]*)], module\\.monitoring\\.advertised_ranges\\)").matcher(env);
+        assertThat(m.find()).as("interconnect extra_advertised_ranges includes module.monitoring.advertised_ranges").isTrue();
+        assertThat(Arrays.stream(m.group(1).split(",")).map(x -> x.strip().replace("\"", "")).toList())
+                .isEqualTo(tfList("interconnect", "extra_advertised_ranges"));
+        assertThat(TerraformTree.module("monitoring-cluster").text()).contains("value       = [var.subnet_cidr]");
+    }
+
+    /**
+     * What the arbiter VM's Fluent Bit ships: the arbiter container's lines only (the container it filters is the one
+     * the arbiter runs as, with the journald log driver), as JSON with the sites' shipper's job label, never the
+     * secret-fetching container's output, its Loki password from the tmpfs env file fetch-secrets.sh writes.
+     */
+    static List<String> vmShipperProblems(String cloudInit, String sitesJob, String arbiterComponent) {
+        List<String> p = new ArrayList<>();
+        Matcher filter = Pattern.compile("(?m)^\\s+Systemd_Filter\\s+CONTAINER_NAME=(\\S+)$").matcher(cloudInit);
+        if (!filter.find()) {
+            p.add("the shipper reads the whole journal, not one container's lines");
+        } else {
+            String container = filter.group(1);
+            Matcher run = Pattern.compile("docker run --rm --name (\\S+) [^\\n]*\\\\\\n\\s+--log-driver journald ").matcher(cloudInit);
+            if (!run.find() || !run.group(1).equals(container)) {
+                p.add("the shipper reads container " + container + ", which is not a container that logs to journald as " + container);
+            }
+        }
+        if (!cloudInit.contains("docker run --rm --log-driver none --network host -v /run/twincloud:/out")) {
+            p.add("the secret-fetching container's output is kept (no --log-driver none)");
+        }
+        Matcher labels = Pattern.compile("(?m)^\\s+labels\\s+job=(\\S+), site=arbiter, component=(\\S+),").matcher(cloudInit);
+        if (!labels.find()) {
+            p.add("the shipper's labels are not job, site=arbiter, component");
+        } else {
+            if (!labels.group(1).equals(sitesJob)) {
+                p.add("the VM's lines are labelled job=" + labels.group(1) + ", the sites' job=" + sitesJob);
+            }
+            if (!labels.group(2).equals(arbiterComponent)) {
+                p.add("the VM's lines are labelled component=" + labels.group(2) + ", the arbiter's pods would be " + arbiterComponent);
+            }
+        }
+        if (!Pattern.compile("(?m)^\\s+Allowlist_key\\s+MESSAGE$").matcher(cloudInit).find()) {
+            p.add("journald's fields (host, pid, container id) are shipped along");
+        }
+        if (!cloudInit.contains("http_passwd   $${LOKI_PASSWORD}") || !cloudInit.contains("--env-file /run/twincloud/log-shipper.env")
+                || !cloudInit.contains("> /out/log-shipper.env") || !cloudInit.contains("/run/twincloud/log-shipper.env\n")) {
+            p.add("the Loki password does not come from the tmpfs env file fetch-secrets.sh writes");
+        }
+        if (!cloudInit.contains("-e LOGGING_STRUCTURED_FORMAT_CONSOLE=logstash")) {
+            p.add("the arbiter does not log the Logstash JSON lines the sites' components log");
+        }
+        return p;
+    }
+
+    @Test
+    void theArbiterVmShipsOnlyTheArbitersLinesLabelledLikeTheSites() {
+        String cloudInit = read("deploy/terraform/modules/arbiter-site/cloud-init.yaml.tftpl");
+        String conf = (String) ((Map<?, ?>) path(one(gcp, "ConfigMap", "twincloud-log-shipper"), "data")).get("fluent-bit.conf");
+        Matcher job = Pattern.compile("labels\\s+job=([^,]+),").matcher(conf);
+        assertThat(job.find()).isTrue();
+        // the label the sites' shipper takes component from, on the arbiter's pods where it runs in a cluster
+        @SuppressWarnings("unchecked")
+        Map<String, Object> podLabels = (Map<String, Object>) path(one(arbiter, "Deployment", "twincloud-arbiter"), "spec.template.metadata.labels");
+        String component = (String) podLabels.get("app.kubernetes.io/name");
+        assertThat(vmShipperProblems(cloudInit, job.group(1), component)).isEmpty();
+        // The secrets the VM reads include the shipper's; the template gets its name.
+        assertThat(TerraformTree.module("arbiter-site").text()).contains("loki_auth = \"${var.name}-loki-password\"")
+                .contains("secret_loki_password  = local.secrets.loki_auth");
+
+        String renamed = cloudInit.replace("--name twincloud-arbiter -p", "--name arbiter -p");
+        assertThat(vmShipperProblems(renamed, job.group(1), component)).anySatisfy(m -> assertThat(m).contains("not a container that logs to journald"));
+        String chatty = cloudInit.replace("--log-driver none ", "").replace("Allowlist_key  MESSAGE", "Allowlist_key  MESSAGE, _HOSTNAME")
+                .replace("component=twincloud-arbiter", "component=arbiter");
+        assertThat(vmShipperProblems(chatty, job.group(1), component))
+                .anySatisfy(m -> assertThat(m).contains("secret-fetching container's output is kept"))
+                .anySatisfy(m -> assertThat(m).contains("journald's fields"))
+                .anySatisfy(m -> assertThat(m).contains("component=arbiter,"));
+    }
+
     @Test
     void theArbiterVmKeepsItsStateOnTheStateDiskAndGetsItsTokens() {
         String cloudInit = read("deploy/terraform/modules/arbiter-site/cloud-init.yaml.tftpl");

@@ -36,13 +36,29 @@ class AlertRulesTest {
     static final Path MONITORING = Charts.SITE.resolve("monitoring");
     static final Path RULES = MONITORING.resolve("twincloud.rules.yaml");
     static final Path RULE_TESTS = MONITORING.resolve("tests/twincloud.rules.test.yaml");
+    /** The site's own rules (monitoring.standalone; docs/observability.md, "When GCP is down") and their tests. */
+    static final Path STANDALONE_RULES = MONITORING.resolve("twincloud-standalone.rules.yaml");
+    static final Path STANDALONE_RULE_TESTS = MONITORING.resolve("tests/twincloud-standalone.rules.test.yaml");
+    static final Map<Path, Path> RULE_FILES = Map.of(RULES, RULE_TESTS, STANDALONE_RULES, STANDALONE_RULE_TESTS);
     static final Path RUNBOOKS = Charts.HELM.getParent().getParent().resolve("docs/runbooks.md");
     private static final ObjectMapper YAML = new YAMLMapper();
 
-    /** The alerting rules of the file, by name. */
-    @SuppressWarnings("unchecked")
+    /** The alerting rules of the main file (the monitoring cluster's, the lab's), by name. */
     static Map<String, Map<String, Object>> alerts() throws IOException {
-        Map<String, Object> file = YAML.readValue(RULES.toFile(), Map.class);
+        return alerts(RULES);
+    }
+
+    /** The alerting rules of both files, by name: every one has a runbook section. */
+    static Map<String, Map<String, Object>> allAlerts() throws IOException {
+        Map<String, Map<String, Object>> all = new LinkedHashMap<>(alerts(RULES));
+        alerts(STANDALONE_RULES).forEach((name, rule) -> assertThat(all.put(name, rule)).as("alert %s defined in both files", name).isNull());
+        return all;
+    }
+
+    /** The alerting rules of one file, by name. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Map<String, Object>> alerts(Path rules) throws IOException {
+        Map<String, Object> file = YAML.readValue(rules.toFile(), Map.class);
         Map<String, Map<String, Object>> alerts = new LinkedHashMap<>();
         for (Map<String, Object> group : (List<Map<String, Object>>) file.get("groups")) {
             for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
@@ -56,16 +72,20 @@ class AlertRulesTest {
 
     @Test
     void promtoolChecksTheRules() throws Exception {
-        Result r = promtool("check", "rules", RULES.toString());
-        assertThat(r.exit()).as("promtool check rules:\n%s", r.output()).isZero();
-        assertThat(r.output()).contains("SUCCESS: " + alerts().size() + " rules found");
+        for (Path rules : RULE_FILES.keySet()) {
+            Result r = promtool("check", "rules", rules.toString());
+            assertThat(r.exit()).as("promtool check rules %s:\n%s", rules.getFileName(), r.output()).isZero();
+            assertThat(r.output()).contains("SUCCESS: " + alerts(rules).size() + " rules found");
+        }
     }
 
     @Test
     void promtoolUnitTestsPass() throws Exception {
-        Result r = promtool("test", "rules", RULE_TESTS.toString());
-        assertThat(r.exit()).as("promtool test rules:\n%s", r.output()).isZero();
-        assertThat(r.output()).contains("SUCCESS");
+        for (Path tests : RULE_FILES.values()) {
+            Result r = promtool("test", "rules", tests.toString());
+            assertThat(r.exit()).as("promtool test rules %s:\n%s", tests.getFileName(), r.output()).isZero();
+            assertThat(r.output()).contains("SUCCESS");
+        }
     }
 
     /** The checks above can fail: a rule test expecting the wrong summary is reported by promtool. */
@@ -84,24 +104,26 @@ class AlertRulesTest {
     @Test
     @SuppressWarnings("unchecked")
     void everyAlertHasAFiringAndAQuietUnitTest() throws IOException {
-        Map<String, Object> file = YAML.readValue(RULE_TESTS.toFile(), Map.class);
         Set<String> fires = new LinkedHashSet<>();
         Set<String> quiet = new LinkedHashSet<>();
-        for (Map<String, Object> test : (List<Map<String, Object>>) file.get("tests")) {
-            for (Map<String, Object> c : (List<Map<String, Object>>) test.getOrDefault("alert_rule_test", List.of())) {
-                List<Map<String, Object>> exp = (List<Map<String, Object>>) c.getOrDefault("exp_alerts", List.of());
-                String name = (String) c.get("alertname");
-                if (exp == null || exp.isEmpty()) {
-                    quiet.add(name);
-                } else {
-                    assertThat(exp).allSatisfy(e -> assertThat(((Map<String, Object>) e.get("exp_annotations"))).containsKey("summary"));
-                    fires.add(name);
+        for (Path tests : RULE_FILES.values()) {
+            Map<String, Object> file = YAML.readValue(tests.toFile(), Map.class);
+            for (Map<String, Object> test : (List<Map<String, Object>>) file.get("tests")) {
+                for (Map<String, Object> c : (List<Map<String, Object>>) test.getOrDefault("alert_rule_test", List.of())) {
+                    List<Map<String, Object>> exp = (List<Map<String, Object>>) c.getOrDefault("exp_alerts", List.of());
+                    String name = (String) c.get("alertname");
+                    if (exp == null || exp.isEmpty()) {
+                        quiet.add(name);
+                    } else {
+                        assertThat(exp).allSatisfy(e -> assertThat(((Map<String, Object>) e.get("exp_annotations"))).containsKey("summary"));
+                        fires.add(name);
+                    }
                 }
             }
         }
-        assertThat(fires).as("alerts with a firing case").containsAll(alerts().keySet());
-        assertThat(quiet).as("alerts with a quiet case").containsAll(alerts().keySet());
-        assertThat(fires).as("tests of alerts that do not exist").isSubsetOf(alerts().keySet());
+        assertThat(fires).as("alerts with a firing case").containsAll(allAlerts().keySet());
+        assertThat(quiet).as("alerts with a quiet case").containsAll(allAlerts().keySet());
+        assertThat(fires).as("tests of alerts that do not exist").isSubsetOf(allAlerts().keySet());
     }
 
     @Test
@@ -114,7 +136,7 @@ class AlertRulesTest {
             headings.add(m.group(1));
         }
         List<String> problems = new ArrayList<>();
-        alerts().forEach((name, rule) -> {
+        allAlerts().forEach((name, rule) -> {
             Map<String, Object> labels = (Map<String, Object>) rule.getOrDefault("labels", Map.of());
             Map<String, Object> annotations = (Map<String, Object>) rule.getOrDefault("annotations", Map.of());
             if (!List.of("critical", "warning", "info").contains(labels.get("severity"))) {
@@ -141,7 +163,7 @@ class AlertRulesTest {
             }
         });
         assertThat(problems).isEmpty();
-        assertThat(headings).as("runbook sections of alerts that do not exist").isSubsetOf(alerts().keySet());
+        assertThat(headings).as("runbook sections of alerts that do not exist").isSubsetOf(allAlerts().keySet());
     }
 
     record Result(int exit, String output) {

@@ -41,15 +41,19 @@ class MonitoringManifestsTest {
     void siteMonitoringObjectsValidateAgainstTheCrdsAndLabelTheSite(String valuesFile) {
         List<Map<String, Object>> docs = site(valuesFile, WITH_RULES);
         String site = valuesFile.replace("values-", "").replace(".yaml", "");
-        assertThat(ofKind(docs, "ServiceMonitor")).hasSize(2).allSatisfy(sm -> {
-            assertThat(CrdSchemas.validate(SERVICE_MONITOR, sm)).isEmpty();
-            assertThat((List<Map<String, Object>>) path(sm, "spec.endpoints")).allSatisfy(e ->
+        // the api's and the agent's, and the arbiter's for the site's own alert path (monitoring.standalone,
+        // MonitoringClusterTest): the arbiter's series keep their own site label
+        assertThat(ofKind(docs, "ServiceMonitor")).hasSize(3)
+                .allSatisfy(sm -> assertThat(CrdSchemas.validate(SERVICE_MONITOR, sm)).isEmpty());
+        for (String component : List.of("twincloud-api", "twincloud-agent")) {
+            assertThat((List<Map<String, Object>>) path(one(docs, "ServiceMonitor", component), "spec.endpoints")).allSatisfy(e ->
                     assertThat((List<Map<String, Object>>) e.get("relabelings"))
                             .contains(Map.of("targetLabel", "site", "replacement", site)));
-        });
+        }
         assertThat(ofKind(docs, "PodMonitor")).singleElement().satisfies(pm -> assertThat(CrdSchemas.validate(POD_MONITOR, pm)).isEmpty());
-        assertThat(ofKind(docs, "PrometheusRule")).singleElement()
-                .satisfies(pr -> assertThat(CrdSchemas.validate(PROMETHEUS_RULE, pr)).isEmpty());
+        assertThat(ofKind(docs, "PrometheusRule")).extracting(pr -> path(pr, "metadata.name"))
+                .containsExactlyInAnyOrder("twincloud-alerts", "twincloud-standalone-alerts");
+        assertThat(ofKind(docs, "PrometheusRule")).allSatisfy(pr -> assertThat(CrdSchemas.validate(PROMETHEUS_RULE, pr)).isEmpty());
     }
 
     @Test
@@ -85,7 +89,8 @@ class MonitoringManifestsTest {
                 assertThat((String) ((Map<String, Object>) r.get("annotations")).get("runbook_url")).startsWith(url + "#twincloud");
             }
         }
-        assertThat(ofKind(site("values-gcp.yaml", Map.of()), "PrometheusRule")).as("off by default: a site's Prometheus lacks the arbiter").isEmpty();
+        assertThat(ofKind(site("values-gcp.yaml", Map.of()), "PrometheusRule")).extracting(r -> path(r, "metadata.name"))
+                .as("off by default: a site's Prometheus lacks the other site").doesNotContain("twincloud-alerts");
     }
 
     @Test

@@ -28,6 +28,7 @@ final class StrictModel {
     static final Map<String, Class<? extends HasMetadata>> KINDS = Map.ofEntries(
             Map.entry("apps/v1/Deployment", Deployment.class),
             Map.entry("v1/Service", Service.class),
+            Map.entry("v1/Endpoints", io.fabric8.kubernetes.api.model.Endpoints.class),
             Map.entry("v1/ServiceAccount", ServiceAccount.class),
             Map.entry("v1/PersistentVolumeClaim", PersistentVolumeClaim.class),
             Map.entry("autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class),

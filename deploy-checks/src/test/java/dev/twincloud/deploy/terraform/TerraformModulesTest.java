@@ -122,7 +122,8 @@ class TerraformModulesTest {
     @Test
     void gcsBackupBucketEnforcesUniformAccessAndVersioning() {
         List<Resource> buckets = resources("google_storage_bucket");
-        assertThat(buckets).as("GCS buckets").hasSize(1);
+        // the GCP site's backups, and Loki's in the monitoring cluster (one block, for_each: chunks, ruler)
+        assertThat(buckets).as("GCS buckets").extracting(Resource::name).containsExactlyInAnyOrder("backups", "loki");
         for (Resource b : buckets) {
             assertThat(b.get("uniform_bucket_level_access")).as(b + " uniform access").isEqualTo(true);
             assertThat(b.get("public_access_prevention")).as(b + " public access prevention").isEqualTo("enforced");
@@ -255,22 +256,27 @@ class TerraformModulesTest {
 
     @Test
     void gkeClusterIsPrivateWithWorkloadIdentity() {
-        Dir gcp = module("gcp-site");
-        Resource cluster = gcp.resources("google_container_cluster").get(0);
+        assertPrivateGkeWithWorkloadIdentity(module("gcp-site"));
+    }
+
+    /** A private GKE cluster (nodes and endpoint) with Workload Identity, its pool on the GKE metadata server and a node SA of its own. */
+    private static Map<String, Object> assertPrivateGkeWithWorkloadIdentity(Dir d) {
+        Resource cluster = d.resources("google_container_cluster").get(0);
         Map<String, Object> privateConfig = block(cluster.get("private_cluster_config"));
-        assertThat(privateConfig.get("enable_private_nodes")).isEqualTo(true);
-        assertThat(gcp.resolve(privateConfig.get("enable_private_endpoint"))).isEqualTo(true);
+        assertThat(privateConfig.get("enable_private_nodes")).as(d.label()).isEqualTo(true);
+        assertThat(d.resolve(privateConfig.get("enable_private_endpoint"))).as(d.label()).isEqualTo(true);
         assertThat(String.valueOf(block(cluster.get("workload_identity_config")).get("workload_pool")))
                 .endsWith(".svc.id.goog");
-        assertThat(cluster.resolved("deletion_protection")).isEqualTo(true);
-        assertThat(cluster.get("remove_default_node_pool")).isEqualTo(true);
+        assertThat(cluster.resolved("deletion_protection")).as(d.label()).isEqualTo(true);
+        assertThat(cluster.get("remove_default_node_pool")).as(d.label()).isEqualTo(true);
 
-        Resource pool = gcp.resources("google_container_node_pool").get(0);
+        Resource pool = d.resources("google_container_node_pool").get(0);
         Map<String, Object> node = block(pool.get("node_config"));
         assertThat(block(node.get("workload_metadata_config")).get("mode")).isEqualTo("GKE_METADATA");
         assertThat(block(node.get("shielded_instance_config")).get("enable_secure_boot")).isEqualTo(true);
         assertThat(node.get("service_account")).as("dedicated node SA, not the default compute SA")
                 .isEqualTo("google_service_account.nodes.email");
+        return node;
     }
 
     @Test
@@ -308,6 +314,29 @@ class TerraformModulesTest {
         }));
         assertThat(resources("google_project_iam_member")).extracting(r -> r.get("role"))
                 .doesNotContain("roles/owner", "roles/editor");
+    }
+
+    @Test
+    void monitoringClusterIsPrivateAndReachedOnlyFromTheSitesAndTheArbiter() {
+        Dir mon = module("monitoring-cluster");
+        Map<String, Object> node = assertPrivateGkeWithWorkloadIdentity(mon);
+        assertThat(String.valueOf(node.get("tags"))).as("the ingest rule's target").contains("var.name");
+
+        Resource ingest = mon.resources("google_compute_firewall").get(0);
+        assertThat(ingest.get("source_ranges")).isEqualTo("var.client_cidrs");
+        assertThat(String.valueOf(ingest.get("target_tags"))).contains("var.name");
+        assertThat(mon.text()).contains("ports    = [tostring(var.ingress_port)]");
+        assertThat(mon.variables().get("client_cidrs")).doesNotContainKey("default").containsKey("validation");
+        assertThat(mon.resources("google_compute_address")).singleElement()
+                .satisfies(a -> assertThat(a.get("address_type")).isEqualTo("INTERNAL"));
+        assertThat(mon.resources("google_dns_managed_zone")).singleElement()
+                .satisfies(z -> assertThat(z.get("visibility")).isEqualTo("private"));
+        assertThat(mon.resources("aws_route53_zone")).singleElement()
+                .satisfies(z -> assertThat(block(z.get("vpc")).get("vpc_id")).isEqualTo("var.aws_vpc_id"));
+        assertThat(mon.resources("google_storage_bucket_iam_member")).singleElement()
+                .satisfies(m -> assertThat(String.valueOf(m.get("member"))).contains("google_service_account.loki.email"));
+        assertThat(mon.resources("google_project_iam_member")).extracting(r -> r.get("role"))
+                .containsOnly("roles/container.defaultNodeServiceAccount");
     }
 
     @Test

@@ -89,7 +89,8 @@ public final class TerraformTree {
     public static final Path ROOT = findRepoRoot();
     public static final Path TERRAFORM = ROOT.resolve("deploy/terraform");
     static final List<String> MODULES =
-            List.of("gcp-site", "aws-site", "interconnect", "global-lb", "arbiter-site", "github-oidc", "fleet");
+            List.of("gcp-site", "aws-site", "interconnect", "global-lb", "arbiter-site", "github-oidc", "fleet",
+                    "monitoring-cluster");
 
     private static List<Dir> dirs;
 

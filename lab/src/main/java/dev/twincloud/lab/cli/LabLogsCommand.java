@@ -8,8 +8,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +30,6 @@ import picocli.CommandLine.Option;
         "  twincloud lab logs --around FAILOVER --level INFO --component arbiter,agent,edge",
         "  twincloud lab logs --site gcp --level WARN --since 10m --follow"})
 final class LabLogsCommand implements Callable<Integer> {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     static final List<String> KINDS = List.of("arbiter", "edge", "agent", "api", "postgres", "lab");
 
     @Mixin
@@ -163,8 +160,7 @@ final class LabLogsCommand implements Callable<Integer> {
 
     /** One entry; the further lines of a multi-line message (a statement, a stack trace) indented under it. */
     static String format(LogLine l) {
-        return TIME.format(l.time()) + " " + String.format("%-5s", l.level()) + " " + String.format("%-13s", l.component())
-                + (l.requestId() == null ? "" : " [" + l.requestId() + "]") + " " + l.message().replace("\n", "\n    ");
+        return LabLogs.format(l);
     }
 
     private Instant time(String text, Instant now, String option) {

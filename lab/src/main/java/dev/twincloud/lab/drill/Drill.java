@@ -30,6 +30,9 @@ public final class Drill {
     private final DrillSettings settings;
     private final PrintWriter progress;
     private final java.nio.file.Path historyDir;
+    private final RunObserver observer;
+    /** Whether a run's alert verdicts decide its pass (see {@link #alertsFailRuns}). */
+    private boolean alertsGate;
 
     public Drill(DrillTarget target, DrillSettings settings, PrintWriter progress) {
         this(target, settings, progress, null);
@@ -41,6 +44,17 @@ public final class Drill {
         this.settings = settings;
         this.progress = progress;
         this.historyDir = historyDir;
+        this.observer = new RunObserver(target);
+    }
+
+    /**
+     * Makes a late, missing or unexplained alert fail its run. Off by default: the drill reports every
+     * run's alerts, but two rule problems it found (docs/observability.md, "What the drills found") make
+     * the verdicts unreliable until the rules are fixed.
+     */
+    public Drill alertsFailRuns(boolean on) {
+        this.alertsGate = on;
+        return this;
     }
 
     /** One JSON object a line: every operation, fault mark and role sample of the run, in time order of kind. */
@@ -87,12 +101,20 @@ public final class Drill {
                 }
                 RunResult r = runOnce(s, run, schedule, "drill-" + tag + "-" + s.id + "-" + run);
                 results.add(r);
-                say("%-26s run %d: %s  rto %s ms, writes unavailable %.0f ms, failovers %d (expected %s), anomalies %d%s",
+                say("%-26s run %d: %s  rto %s ms, writes unavailable %.0f ms (outage %.0f ms), failovers %d (expected %s), anomalies %d%s",
                         s.id, run, r.passed() ? "PASS" : "FAIL", fmt(r.figures().rtoMs()), r.figures().writeUnavailMs(),
+                        r.figures().writeOutageMs(),
                         r.figures().failovers(), expected(r.figures()), r.anomalies().size(),
                         r.settled() ? "" : " (did not settle)");
                 for (Anomaly a : r.anomalies().subList(0, Math.min(5, r.anomalies().size()))) {
                     say("    %s %s", a.kind(), a.detail());
+                }
+                AlertCheck.Report alerts = r.observed().alerts();
+                if (alerts.checked()) {
+                    say("    %s%s", alerts.summary(), alerts.waitedMs() > 0 ? " (waited %.1f s for a deadline)".formatted(alerts.waitedMs() / 1000) : "");
+                }
+                for (String f : alerts.failures()) {
+                    say("    ALERT %s", f);
                 }
             }
         }
@@ -276,9 +298,11 @@ public final class Drill {
         RunFigures figures = RunFigures.measure(h, faultAt, healAt, endMs, initialWriter,
                 scenario.unplanned || promotions.stream().anyMatch(p -> p.kind() == EventKind.FAILOVER),
                 scenario.minFailovers, max, promotions.size(), check);
+        Observations observed = observer.observe(scenario, h.marks(), faultAt, promotions, wallStartMillis, endMs)
+                .withAlertsGate(alertsGate);
         return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
                 new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
-                notes, timelineOf(h, endMs));
+                notes, timelineOf(h, endMs), observed);
     }
 
     /**

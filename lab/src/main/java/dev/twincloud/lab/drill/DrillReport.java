@@ -18,9 +18,10 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
     /**
      * Figures of one scenario over its runs; failovers as performed in total and expected in total.
      */
-    public record ScenarioSummary(String scenario, int runs, int passed, Figures rtoMs, Figures writeUnavailMs,
+    public record ScenarioSummary(String scenario, int runs, int passed, Figures rtoMs, Figures writeUnavailMs, Figures writeOutageMs,
                                   Figures readUnavailMs, Figures rejoinMs, Figures inSyncMs, int failovers, String expectedFailovers,
-                                  int runsWithUnexpectedFailovers, int lostWrites, long lostBytes, Map<String, Long> anomalies) {
+                                  int runsWithUnexpectedFailovers, int lostWrites, long lostBytes, Map<String, Long> anomalies,
+                                  String alerts) {
     }
 
     public static DrillReport of(Instant started, String target, DrillSettings settings, List<RunResult> runs) {
@@ -44,12 +45,24 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             anomalies.put(k.name(), rs.stream().flatMap(r -> r.anomalies().stream()).filter(a -> a.kind() == k).count());
         }
         return new ScenarioSummary(name, rs.size(), (int) rs.stream().filter(RunResult::passed).count(),
-                fig(rs, f -> f.rtoMs()), fig(rs, f -> f.writeUnavailMs()), fig(rs, f -> f.readUnavailMs()),
+                fig(rs, f -> f.rtoMs()), fig(rs, f -> f.writeUnavailMs()), fig(rs, f -> f.writeOutageMs()), fig(rs, f -> f.readUnavailMs()),
                 fig(rs, f -> f.rejoinMs()), fig(rs, f -> f.inSyncMs()),
                 rs.stream().mapToInt(r -> r.figures().failovers()).sum(), min == max ? Integer.toString(min) : min + ".." + max,
                 (int) rs.stream().filter(r -> !r.failoversAsExpected()).count(),
                 rs.stream().mapToInt(r -> r.figures().lostWrites()).sum(), rs.stream().mapToLong(r -> r.figures().lostBytes()).sum(),
-                anomalies);
+                anomalies, alerts(rs));
+    }
+
+    /** {@code fired / failed}: alerts that fired in the runs (not carried over), and alert failures; "-" when none was checked. */
+    private static String alerts(List<RunResult> rs) {
+        List<AlertCheck.Report> checked = rs.stream().map(r -> r.observed().alerts()).filter(AlertCheck.Report::checked).toList();
+        if (checked.isEmpty()) {
+            return "-";
+        }
+        long fired = checked.stream().flatMap(a -> a.rows().stream()).filter(r -> r.firedMs() != null
+                && r.verdict() != AlertCheck.Verdict.CARRIED_OVER).count();
+        long failed = checked.stream().mapToLong(a -> a.failures().size()).sum();
+        return fired + " / " + failed + (checked.size() < rs.size() ? " (" + (rs.size() - checked.size()) + " runs unchecked)" : "");
     }
 
     private static Figures fig(List<RunResult> rs, ToDoubleFunction<RunFigures> f) {
@@ -70,8 +83,9 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
         return f.n() == 0 ? "-" : Drill.fmt(f.median()) + " / " + Drill.fmt(f.p95()) + " / " + Drill.fmt(f.max());
     }
 
-    private static final String[] HEAD = {"scenario", "runs", "pass", "RTO ms", "writes unavail. ms", "reads unavail. ms",
-        "failovers done/exp.", "lost writes (bytes)", "re-join ms", "back in sync ms", "anomalies"};
+    private static final String[] HEAD = {"scenario", "runs", "pass", "RTO ms", "writes unavail. ms", "write outage ms",
+        "reads unavail. ms",
+        "failovers done/exp.", "lost writes (bytes)", "re-join ms", "back in sync ms", "anomalies", "alerts fired / failed"};
 
     private List<String[]> rows() {
         List<String[]> rows = new ArrayList<>();
@@ -80,9 +94,9 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             String kinds = anomalies == 0 ? "0" : anomalies + " " + s.anomalies().entrySet().stream().filter(e -> e.getValue() > 0)
                     .map(e -> e.getKey() + "=" + e.getValue()).toList();
             rows.add(new String[] {s.scenario(), Integer.toString(s.runs()), Integer.toString(s.passed()), f3(s.rtoMs()),
-                f3(s.writeUnavailMs()), f3(s.readUnavailMs()), s.failovers() + " / " + s.expectedFailovers()
+                f3(s.writeUnavailMs()), f3(s.writeOutageMs()), f3(s.readUnavailMs()), s.failovers() + " / " + s.expectedFailovers()
                     + (s.runsWithUnexpectedFailovers() > 0 ? " (" + s.runsWithUnexpectedFailovers() + " off)" : ""),
-                s.lostWrites() + " (" + s.lostBytes() + ")", f3(s.rejoinMs()), f3(s.inSyncMs()), kinds});
+                s.lostWrites() + " (" + s.lostBytes() + ")", f3(s.rejoinMs()), f3(s.inSyncMs()), kinds, s.alerts()});
         }
         return rows;
     }
@@ -107,7 +121,9 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
         for (String[] r : rows) {
             b.append(line(r, w)).append('\n');
         }
-        b.append("times: median / p95 / max over the runs; RTO = fault -> first write acknowledged through the edge by the new writer\n");
+        b.append("times: median / p95 / max over the runs; RTO = fault -> first write acknowledged through the edge by the new writer;\n"
+                + "writes unavail. = longest time without an acknowledged write; write outage = longest time in which writes failed\n");
+        b.append("alerts: fired in the runs (carried-over ones not counted) / failures (expected alert late or missing, unexplained alert); - = not checked\n");
         return b.toString();
     }
 
@@ -148,9 +164,9 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
                     .append(r.finalWriter()).append(" (epoch ").append(r.epochs()[1]).append("), seed ").append(r.seed()).append('\n');
             b.append("- schedule: ").append(String.join("; ", r.schedule())).append('\n');
             RunFigures f = r.figures();
-            b.append(String.format("- RTO %s ms, writes unavailable %.0f ms, reads unavailable %.0f ms, failovers %d (expected %s), "
-                            + "lost %d writes (%d bytes), re-join %s ms, in sync %s ms%n",
-                    Drill.fmt(f.rtoMs()), f.writeUnavailMs(), f.readUnavailMs(), f.failovers(), Drill.expected(f), f.lostWrites(),
+            b.append(String.format("- RTO %s ms, writes unavailable %.0f ms (outage %.0f ms), reads unavailable %.0f ms, "
+                            + "failovers %d (expected %s), lost %d writes (%d bytes), re-join %s ms, in sync %s ms%n",
+                    Drill.fmt(f.rtoMs()), f.writeUnavailMs(), f.writeOutageMs(), f.readUnavailMs(), f.failovers(), Drill.expected(f), f.lostWrites(),
                     f.lostBytes(), Drill.fmt(f.rejoinMs()), Drill.fmt(f.inSyncMs())));
             b.append(String.format("- writes acknowledged %d, refused attempts %d, unknown %d; reads ok %d, failed %d%n",
                     f.writesAcked(), f.writeAttemptsFailed(), f.writesUnknown(), f.readsOk(), f.readsFailed()));
@@ -160,7 +176,41 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
             for (String n : r.notes()) {
                 b.append("- note: ").append(n).append('\n');
             }
+            b.append(alertsMarkdown(r));
             b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** Times of the alert table: seconds relative to the run's first fault. */
+    static String rel(Double ms, double faultAtMs) {
+        return ms == null ? "" : String.format("%+.1f s", (ms - faultAtMs) / 1000);
+    }
+
+    /** The run's alerts as a list item and a table (markdown). */
+    static String alertsMarkdown(RunResult r) {
+        AlertCheck.Report a = r.observed().alerts();
+        StringBuilder b = new StringBuilder();
+        if (!a.checked()) {
+            return b.append("- ").append(a.note()).append('\n').toString();
+        }
+        b.append("- alerts: ").append(a.summary());
+        if (a.waitedMs() > 0) {
+            b.append(String.format(" (the drill waited %.1f s for a deadline)", a.waitedMs() / 1000));
+        }
+        b.append('\n');
+        for (String f : a.failures()) {
+            b.append("- **ALERT** ").append(f).append('\n');
+        }
+        if (!a.rows().isEmpty()) {
+            b.append("\n| alert | labels | active | fired | resolved | due by | in Alertmanager since | verdict |\n|---|---|---|---|---|---|---|---|\n");
+            for (AlertCheck.Row row : a.rows()) {
+                b.append("| ").append(row.alert()).append(" | ").append(row.labels()).append(" | ").append(rel(row.activeMs(), r.faultAtMs()))
+                        .append(" | ").append(rel(row.firedMs(), r.faultAtMs())).append(" | ")
+                        .append(row.firedMs() != null && row.resolvedMs() == null ? "still firing" : rel(row.resolvedMs(), r.faultAtMs()))
+                        .append(" | ").append(rel(row.deadlineMs(), r.faultAtMs())).append(" | ").append(rel(row.alertmanagerMs(), r.faultAtMs()))
+                        .append(" | ").append(row.verdict()).append(": ").append(row.why()).append(" |\n");
+            }
         }
         return b.toString();
     }

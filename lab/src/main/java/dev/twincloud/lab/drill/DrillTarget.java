@@ -81,6 +81,24 @@ public interface DrillTarget extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The target's Prometheus and Alertmanager, when the drill may read them: then each run's alerts are judged
+     * ({@link AlertCheck}) and its metrics drawn. Empty: alerts not checked.
+     */
+    default Optional<Monitoring> monitoring() {
+        return Optional.empty();
+    }
+
+    /** The directory of the components' logs as {@code lab logs} reads them, for the report's excerpt around each fault. */
+    default Optional<java.nio.file.Path> logsDir() {
+        return Optional.empty();
+    }
+
+    /** Where the drill reads alerts and metrics, and how often that Prometheus scrapes and evaluates. */
+    record Monitoring(String prometheusUrl, String alertmanagerUrl, java.time.Duration scrapeInterval,
+                      java.time.Duration scrapeTimeout) {
+    }
+
     /** Undoes every fault: links healed, frozen processes thawed, dead ones started. */
     void restoreAll() throws IOException;
 

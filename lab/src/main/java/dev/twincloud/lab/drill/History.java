@@ -100,9 +100,15 @@ public final class History {
      * The arbiter's view at one instant (absent while it does not answer).
      *
      * @param async the arbiter's durability mode is ASYNC (the writer then runs PRIMARY_ASYNC for good)
+     * @param reportsFresh both sites' last reports arrived within the arbiter's report timeout (their agents run)
      */
     public record RoleSample(double atMs, long epoch, String writer, boolean writerSync, boolean standbyEligible,
-                             String writerState, String standbyState, String edgeActive, boolean async) {
+                             String writerState, String standbyState, String edgeActive, boolean async, boolean reportsFresh) {
+
+        public RoleSample(double atMs, long epoch, String writer, boolean writerSync, boolean standbyEligible,
+                          String writerState, String standbyState, String edgeActive, boolean async) {
+            this(atMs, epoch, writer, writerSync, standbyEligible, writerState, standbyState, edgeActive, async, true);
+        }
 
         public RoleSample(double atMs, long epoch, String writer, boolean writerSync, boolean standbyEligible,
                           String writerState, String standbyState, String edgeActive) {
@@ -111,12 +117,13 @@ public final class History {
 
         /**
          * Back to normal: the arbiter's side is {@link ClusterHealth#steady} (the standby follows, the writer
-         * runs sync with an eligible standby in SYNC mode or async in ASYNC mode), and the edge sends
-         * traffic to the writer.
+         * runs sync with an eligible standby in SYNC mode or async in ASYNC mode) on fresh reports from both
+         * agents, and the edge sends traffic to the writer. (In ASYNC mode a dead standby agent changes
+         * nothing else: the arbiter keeps its last STANDBY report, so freshness is what tells.)
          */
         public boolean steady() {
-            return ClusterHealth.steady(async ? Durability.ASYNC : Durability.SYNC, standbyEligible, state(writerState),
-                    state(standbyState)) && writer.equals(edgeActive);
+            return reportsFresh && ClusterHealth.steady(async ? Durability.ASYNC : Durability.SYNC, standbyEligible,
+                    state(writerState), state(standbyState)) && writer.equals(edgeActive);
         }
 
         /** The standby reported STANDBY: it follows the writer again. */

@@ -4,6 +4,7 @@ import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.link.LinkState;
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabMonitoring;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -154,6 +155,18 @@ public final class LabTarget implements DrillTarget {
     @Override
     public boolean componentsReady() {
         return lab.arbiterReplicasReady();
+    }
+
+    /** The lab's Prometheus and Alertmanager, when it runs them ({@code lab drill} without {@code --no-monitoring}). */
+    @Override
+    public Optional<Monitoring> monitoring() {
+        return lab.monitoring() ? Optional.of(new Monitoring(lab.layout().prometheusUrl(), lab.layout().alertmanagerUrl(),
+                LabMonitoring.interval(), LabMonitoring.scrapeTimeout())) : Optional.empty();
+    }
+
+    @Override
+    public Optional<java.nio.file.Path> logsDir() {
+        return Optional.of(lab.layout().logs());
     }
 
     @Override

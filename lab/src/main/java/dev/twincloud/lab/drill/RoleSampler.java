@@ -52,7 +52,8 @@ final class RoleSampler implements AutoCloseable {
         String w = s.writer().name();
         return new History.RoleSample(at, s.epoch(), w, s.writerSync(), s.standbyEligible(),
                 s.writerState().map(Enum::name).orElse(""), s.standbyState().map(Enum::name).orElse(""),
-                edgeActive == null ? w : edgeActive, s.mode() == Durability.ASYNC);
+                edgeActive == null ? w : edgeActive, s.mode() == Durability.ASYNC,
+                !s.sites().isEmpty() && s.sites().values().stream().allMatch(ArbiterStatus.Site::fresh));
     }
 
     @Override

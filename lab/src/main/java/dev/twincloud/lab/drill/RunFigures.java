@@ -2,6 +2,7 @@ package dev.twincloud.lab.drill;
 
 import dev.twincloud.lab.drill.History.Op;
 import dev.twincloud.lab.drill.History.OpType;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -9,11 +10,14 @@ import java.util.List;
  *
  * @param rtoMs           unplanned RTO: first fault to the first write acknowledged through the edge by another site
  * @param writeUnavailMs  longest time without an acknowledged write, from the first fault to the end
+ * @param writeOutageMs   longest time in which writes failed: from a write attempt that was refused or went
+ *                        unanswered to the next acknowledged write; 0 when every write after the fault was
+ *                        acknowledged (then the gap above is slowness, not refusal)
  * @param readUnavailMs   the same for successful reads
  * @param rejoinMs        heal to the other site reporting STANDBY
  * @param inSyncMs        heal to the steady state (standby in sync and eligible again, edge on the writer)
  */
-public record RunFigures(double rtoMs, double writeUnavailMs, double readUnavailMs, int failovers, int expectedMinFailovers,
+public record RunFigures(double rtoMs, double writeUnavailMs, double writeOutageMs, double readUnavailMs, int failovers, int expectedMinFailovers,
                          int expectedMaxFailovers, int lostWrites, long lostBytes, double rejoinMs, double inSyncMs,
                          int writesAcked, int writeAttemptsFailed, int writesUnknown, int readsOk, int readsFailed) {
 
@@ -42,13 +46,49 @@ public record RunFigures(double rtoMs, double writeUnavailMs, double readUnavail
                 inSync = s.atMs() - healAtMs;
             }
         }
-        return new RunFigures(rto, longestGap(ops, OpType.WRITE, faultAtMs, endMs), longestGap(ops, OpType.READ, faultAtMs, endMs),
+        return new RunFigures(rto, longestGap(ops, OpType.WRITE, faultAtMs, endMs), longestOutage(ops, faultAtMs, endMs),
+                longestGap(ops, OpType.READ, faultAtMs, endMs),
                 promotions, minFailovers, maxFailovers, check.lostWrites(), check.lostBytes(), rejoin, inSync,
                 check.ackedWrites(),
                 (int) ops.stream().filter(o -> o.type() == OpType.WRITE && o.outcome() == History.Outcome.FAIL).count(),
                 check.unknownWrites(),
                 (int) ops.stream().filter(o -> o.type() == OpType.READ && o.ok()).count(),
                 (int) ops.stream().filter(o -> o.type() == OpType.READ && !o.ok()).count());
+    }
+
+    /**
+     * The longest stretch in which writes failed: each write that was not acknowledged, invoked in
+     * {@code [from, to]}, opens an outage at its invocation that lasts to the first acknowledged write
+     * completing after its own answer (or {@code to}); overlapping outages merge.
+     */
+    static double longestOutage(List<Op> ops, double from, double to) {
+        double[] acked = ops.stream().filter(o -> o.type() == OpType.WRITE && o.ok()).mapToDouble(Op::completeMs).sorted().toArray();
+        List<double[]> spans = ops.stream()
+                .filter(o -> o.type() == OpType.WRITE && !o.ok() && o.invokeMs() >= from && o.invokeMs() <= to)
+                .map(o -> new double[] {o.invokeMs(), firstAfter(acked, o.completeMs(), to)})
+                .sorted(Comparator.comparingDouble(a -> a[0])).toList();
+        double longest = 0;
+        double start = Double.NaN;
+        double end = Double.NaN;
+        for (double[] span : spans) {
+            if (Double.isNaN(start) || span[0] > end) {
+                start = span[0];
+                end = span[1];
+            } else {
+                end = Math.max(end, span[1]);
+            }
+            longest = Math.max(longest, end - start);
+        }
+        return longest;
+    }
+
+    private static double firstAfter(double[] sorted, double t, double otherwise) {
+        for (double x : sorted) {
+            if (x > t) {
+                return Math.min(x, otherwise);
+            }
+        }
+        return otherwise;
     }
 
     /** The longest stretch of {@code [from, to]} without a successful operation of {@code type} completing. */

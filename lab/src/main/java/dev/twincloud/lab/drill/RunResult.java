@@ -11,18 +11,28 @@ import java.util.List;
  * @param settled       the system was back in its steady state ({@link History.RoleSample#steady()}: the arbiter's {@code ClusterHealth.steady} and the edge on the writer) before the settle timeout
  * @param promotions    the arbiter's promotions during the run
  * @param epochs        the arbiter's epoch at start and end
+ * @param observed      the run's alerts (judged), metrics and log excerpts from the target's monitoring and logs
  */
 public record RunResult(String scenario, int run, long seed, String target, List<String> schedule, String initialWriter,
                         String finalWriter, long[] epochs, double faultAtMs, double healAtMs, double endMs, boolean settled,
                         List<WriterTimeline.Promotion> promotions, RunFigures figures, List<Anomaly> anomalies,
-                        List<String> notes, Timeline timeline) {
+                        List<String> notes, Timeline timeline, Observations observed) {
+
+    /** A run without observations (alerts not checked). */
+    public RunResult(String scenario, int run, long seed, String target, List<String> schedule, String initialWriter,
+                     String finalWriter, long[] epochs, double faultAtMs, double healAtMs, double endMs, boolean settled,
+                     List<WriterTimeline.Promotion> promotions, RunFigures figures, List<Anomaly> anomalies,
+                     List<String> notes, Timeline timeline) {
+        this(scenario, run, seed, target, schedule, initialWriter, finalWriter, epochs, faultAtMs, healAtMs, endMs, settled,
+                promotions, figures, anomalies, notes, timeline, Observations.none("not observed"));
+    }
 
     public boolean failoversAsExpected() {
         return figures.failovers() >= figures.expectedMinFailovers() && figures.failovers() <= figures.expectedMaxFailovers();
     }
 
     public boolean passed() {
-        return anomalies.isEmpty() && failoversAsExpected() && settled;
+        return anomalies.isEmpty() && failoversAsExpected() && settled && observed.alertsPass();
     }
 
     /** The run's history in 250 ms buckets, for the charts: requests, errors, roles, epochs. */

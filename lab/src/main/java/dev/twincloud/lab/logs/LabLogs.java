@@ -31,6 +31,8 @@ public final class LabLogs {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Comparator<LogLine> BY_TIME = Comparator.comparing(LogLine::time);
     private static final int CHUNK = 8 << 20;
+    private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter
+            .ofPattern("yyyy-MM-dd HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
     private final Path dir;
     private final Map<Path, Long> offsets = new HashMap<>();
@@ -117,6 +119,15 @@ public final class LabLogs {
                 lastLine.put(file, previous);
             }
         }
+    }
+
+    /**
+     * One entry as {@code lab logs} prints it: time (UTC), level, component, request id, message; the further lines of
+     * a multi-line message (a statement, a stack trace) indented under it.
+     */
+    public static String format(LogLine l) {
+        return TIME.format(l.time()) + " " + String.format("%-5s", l.level()) + " " + String.format("%-13s", l.component())
+                + (l.requestId() == null ? "" : " [" + l.requestId() + "]") + " " + l.message().replace("\n", "\n    ");
     }
 
     /**

@@ -34,7 +34,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Lab implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Lab.class);
-    private static final Duration READY = Duration.ofSeconds(120);
+    /**
+     * How long {@code up} waits for each part to be ready: 120 s, or the system property
+     * {@code twincloud.lab.ready-timeout-seconds} on a machine so loaded that a Spring Boot app takes longer to start.
+     */
+    private static final Duration READY = Duration.ofSeconds(Long.getLong("twincloud.lab.ready-timeout-seconds", 120));
 
     private final LabSettings settings;
     private final LabLayout layout;

@@ -28,6 +28,22 @@ public final class LabMonitoring {
     public static final String DASHBOARDS = "deploy/helm/twincloud-site/monitoring/dashboards";
     /** How often the lab's Prometheus scrapes and evaluates the rules. */
     public static final String INTERVAL = "2s";
+    /** How long one scrape may take. */
+    public static final String SCRAPE_TIMEOUT = "1s";
+
+    /** {@link #INTERVAL} as a duration (the drill's alert deadlines count in it). */
+    public static java.time.Duration interval() {
+        return seconds(INTERVAL);
+    }
+
+    /** {@link #SCRAPE_TIMEOUT} as a duration. */
+    public static java.time.Duration scrapeTimeout() {
+        return seconds(SCRAPE_TIMEOUT);
+    }
+
+    private static java.time.Duration seconds(String s) {
+        return java.time.Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
+    }
 
     public record Binaries(Path prometheus, Path alertmanager) {
     }
@@ -120,7 +136,7 @@ public final class LabMonitoring {
                 # Written by `twincloud lab up` (dev.twincloud.lab.supervisor.LabMonitoring); rewritten on every start.
                 global:
                   scrape_interval: %1$s
-                  scrape_timeout: 1s
+                  scrape_timeout: %8$s
                   evaluation_interval: %1$s
                 rule_files:
                   - %2$s
@@ -146,7 +162,7 @@ public final class LabMonitoring {
                     static_configs:
                       - targets: ["127.0.0.1:%7$d"]
                 """.formatted(INTERVAL, quote(rules.toString()), layout.alertmanagerPort(), layout.arbiterPort(),
-                String.join("\n", agents), String.join("\n", apis), layout.edgePort());
+                String.join("\n", agents), String.join("\n", apis), layout.edgePort(), SCRAPE_TIMEOUT);
     }
 
     private static String target(int port, SiteId site) {

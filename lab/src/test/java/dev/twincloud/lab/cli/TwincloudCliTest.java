@@ -62,6 +62,10 @@ public class TwincloudCliTest {
         assertThat(badDrillLatency.exit()).isEqualTo(2);
         assertThat(badDrillLatency.err()).contains("must be whole milliseconds");
         assertThat(java.nio.file.Path.of("target/cli-test-drill")).as("nothing made before the options were checked").doesNotExist();
+        Run noMonitoringWithEdge = run("lab", "drill", "--no-monitoring", "--edge", "http://127.0.0.1:1", "--token", "t", "--scenario", "none");
+        assertThat(noMonitoringWithEdge.exit()).isEqualTo(2);
+        assertThat(noMonitoringWithEdge.err()).contains("--no-monitoring goes with a lab, not with --edge");
+        assertThat(run("lab", "drill", "--help").out()).contains("--no-monitoring");
         Run badLatencyMs = run("lab", "up", "--link-latency-ms", "-1", "--root", "target/cli-test-lab", "--base-port", "19900");
         assertThat(badLatencyMs.exit()).isEqualTo(2);
         assertThat(badLatencyMs.err()).contains("a latency must be between 0 and 600000 ms");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.lab.supervisor.LabMonitoring;
 import dev.twincloud.lab.supervisor.LabSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -24,6 +25,9 @@ import org.junit.jupiter.api.Timeout;
  * one component, postmaster-only kills, long transactions on a deposed writer, link delays) are in
  * {@code all}: each adds 8-15 s when the system repairs itself (measured on 2 cores). Then {@code load}
  * (issue 11): half the measured maximum write rate for 60 s, 0 edge-made 503s, 0 promotions (about 80 s).
+ * The lab runs Prometheus and Alertmanager (base+4, base+5; required under CI, as in MonitoringEndToEndTest): every
+ * run's alerts must be as its scenario declares (ScenarioAlerts: TwincloudFailover after each failover, within its
+ * deadline; nothing unexplained), and the HTML report carries each run's metrics and the logs around each fault.
  */
 class DrillShortSetTest {
     static final Path HOME = Path.of(System.getProperty("twincloud.home", "..")).toAbsolutePath().normalize();
@@ -35,14 +39,23 @@ class DrillShortSetTest {
     void everyScenarioOnceLosesNothingSplitsNothingDuplicatesNothingAndFailsOverOnlyWhenItShould() throws Exception {
         Path root = HOME.resolve("lab").resolve("target").resolve("drill-short");
         deleteTree(root);
+        boolean monitoring = LabMonitoring.find().isPresent();
+        if (!monitoring && System.getenv("CI") != null) {
+            throw new AssertionError(LabMonitoring.notFound());
+        }
         DrillReport report;
+        long up = System.nanoTime();
         try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(new LabLayout(root, Integer.getInteger("drill.basePort", 17400)), HOME)
-                .withMonitoring(false)), true)) {
+                .withMonitoring(monitoring)), true)) {
+            System.out.printf("lab up (monitoring %s) in %.1f s%n", monitoring, (System.nanoTime() - up) / 1e9);
             DrillSettings settings = DrillSettings.defaults(Scenario.parse(SHORT_SET), 1, 42).withSettleTimeout(Duration.ofSeconds(60));
             report = new Drill(target, settings, new PrintWriter(System.out, true), root.resolve("report/histories")).run();
         }
         List<Path> files = report.write(root.resolve("report"));
         System.out.println(report.table());
+        System.out.printf("observing the runs (alerts, metrics, logs) took %.1f s in all, of which %.1f s waiting for alert deadlines%n",
+                report.runs().stream().mapToDouble(r -> r.observed().costMs()).sum() / 1000,
+                report.runs().stream().mapToDouble(r -> r.observed().alerts().waitedMs()).sum() / 1000);
 
         assertThat(files).allMatch(Files::isRegularFile);
         assertThat(Files.readString(root.resolve("report/drill-report.html"))).contains("<svg");
@@ -54,6 +67,19 @@ class DrillShortSetTest {
             assertThat(r.failoversAsExpected()).as(r.scenario() + ": " + r.figures().failovers() + " failovers, expected "
                     + Drill.expected(r.figures())).isTrue();
             assertThat(r.settled()).as(r.scenario() + " settled: " + r.notes()).isTrue();
+            if (monitoring) {
+                // Checked and reported, not gating (Drill.alertsFailRuns): docs/observability.md, "What the drills found".
+                AlertCheck.Report alerts = r.observed().alerts();
+                assertThat(alerts.checked()).as(r.scenario() + " alerts checked").isTrue();
+                if (!alerts.failures().isEmpty()) {
+                    System.out.println(r.scenario() + " alert verdicts (reported, not gating): " + alerts.failures());
+                }
+            }
+        }
+        String html = Files.readString(root.resolve("report/drill-report.html"));
+        assertThat(html).as("logs around the faults").contains("logs around ");
+        if (monitoring) {
+            assertThat(html).as("metrics beside the timeline").contains("throughput through the edge: <tspan");
         }
     }
 

@@ -51,6 +51,28 @@ class FiguresTest {
         assertThat(f.writeAttemptsFailed()).isEqualTo(1);
     }
 
+    /**
+     * Write outage counts only time in which writes were refused or went unanswered: a slow stretch with
+     * every write acknowledged is a gap, not an outage (kill-arbiter: the failsafe keeps the lease).
+     */
+    @Test
+    void writeOutageRunsFromAFailedAttemptToTheNextAcknowledgedWrite() {
+        History slow = History.of(List.of(w(900, true, "gcp"), w(1100, true, "gcp"), w(1290, true, "gcp"), w(1400, true, "gcp")),
+                List.of(), List.of());
+        Checker.Result none = new Checker.Result(List.of(), 4, 0, 0, 0, List.of());
+        RunFigures f = RunFigures.measure(slow, 1000, 1300, 1500, "gcp", false, 0, 0, 0, none);
+        assertThat(f.writeUnavailMs()).isEqualTo(190);
+        assertThat(f.writeOutageMs()).as("nothing failed").isZero();
+
+        // two failed attempts (invoked 1995 and 2495, answered at 2000 and 2500), the next acknowledged write at 2600
+        History refused = History.of(List.of(w(1100, true, "gcp"), w(2000, false, ""), w(2500, false, ""), w(2600, true, "gcp"),
+                w(3000, false, ""), w(3050, true, "gcp"), w(3100, true, "gcp")), List.of(), List.of());
+        RunFigures g = RunFigures.measure(refused, 1000, 3200, 3200, "gcp", false, 0, 0, 0, none);
+        assertThat(g.writeOutageMs()).isEqualTo(605); // 1995 -> 2600; the later one 2995 -> 3050
+        assertThat(RunFigures.longestOutage(List.of(w(1100, true, "gcp"), w(2000, false, "")), 1000, 2700))
+                .as("no acknowledged write after the failure: up to the end").isEqualTo(705);
+    }
+
     @Test
     void steadyMeansSyncWithAnEligibleStandbyInSyncModeAndAsyncInAsyncMode() {
         assertThat(new History.RoleSample(0, 2, "aws", true, true, "PRIMARY_SYNC", "STANDBY", "aws", false).steady()).isTrue();
@@ -62,5 +84,7 @@ class FiguresTest {
                 .as("standby not following").isFalse();
         assertThat(new History.RoleSample(0, 2, "aws", false, false, "PRIMARY_ASYNC", "STANDBY", "gcp", true).steady())
                 .as("edge not on the writer").isFalse();
+        assertThat(new History.RoleSample(0, 2, "aws", false, false, "PRIMARY_ASYNC", "STANDBY", "aws", true, false).steady())
+                .as("a report older than the report timeout").isFalse();
     }
 }

@@ -53,4 +53,20 @@ class RoleSamplerTest {
         assertThat(RoleSampler.of(parse(status("ASYNC", "PRIMARY_ASYNC", "STANDBY", false)), "gcp", 0).steady()).isTrue();
         assertThat(RoleSampler.of(parse(status("ASYNC", "PRIMARY_ASYNC", "DEMOTED", false)), "gcp", 0).steady()).isFalse();
     }
+
+    /**
+     * In ASYNC mode nothing else changes when the standby's agent dies: the arbiter still holds its last
+     * STANDBY report. A drill that took that for steady started the next fault while the standby's agent
+     * was still starting (a double fault: nobody could promise to the writer during kill-arbiter).
+     */
+    @Test
+    void aStaleReportIsNotSteady() {
+        String awsStale = status("ASYNC", "PRIMARY_ASYNC", "STANDBY", false)
+                .replace("\"ageMillis\":100,\"fresh\":true,\"lastAssignment\":null", "\"ageMillis\":4100,\"fresh\":false,\"lastAssignment\":null");
+        assertThat(awsStale).isNotEqualTo(status("ASYNC", "PRIMARY_ASYNC", "STANDBY", false));
+        History.RoleSample s = RoleSampler.of(parse(awsStale), "gcp", 0);
+        assertThat(s.reportsFresh()).isFalse();
+        assertThat(s.steady()).isFalse();
+        assertThat(RoleSampler.of(parse(status("ASYNC", "PRIMARY_ASYNC", "STANDBY", false)), "gcp", 0).reportsFresh()).isTrue();
+    }
 }

@@ -6,22 +6,12 @@ import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.pgctl.PgBinaries;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -38,13 +28,17 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *       idempotency_key set response_status, location, response_body}) — see {@code Idempotency} and
  *       {@code EcgRepository};</li>
  *   <li>the writer's <b>API directly</b>: {@code POST /v1/ecgs}, one lead of 500 samples, a fresh
- *       Idempotency-Key each;</li>
+ *       Idempotency-Key each ({@link WriteLoad});</li>
  *   <li>the same <b>through the edge</b>.</li>
  * </ol>
- * Each first runs a closed loop ({@code bench.concurrency} clients, 8, for {@code bench.seconds}, 15 s:
- * the maximum rate), then an open loop at half of that maximum with the same concurrency (a request is
- * due at a fixed rate; its latency counts from when it was due, so waiting for a free client counts):
- * req/s, errors, p50 and p99. Prints a table and writes {@code lab/target/edge-throughput-benchmark.md}.
+ * First a warm-up that is not measured ({@code bench.warmup} seconds, 30: half straight at the API, half through
+ * the edge, so both JVMs have compiled their hot paths before anything counts — without it the first measured path
+ * paid for the JIT and looked slower). Then each path runs a closed loop ({@code bench.concurrency} clients, 8, for
+ * {@code bench.seconds}, 15 s: the maximum rate) {@code bench.rounds} times (2), the two HTTP paths alternating
+ * (API, edge, API, edge, ...) so that neither gets the quieter moment; the table shows the mean of the rounds and
+ * each round. Then an open loop at half of that maximum with the same concurrency (a request is due at a fixed
+ * rate; its latency counts from when it was due, so waiting for a free client counts): req/s, errors, p50 and p99.
+ * Prints a table and writes {@code lab/target/edge-throughput-benchmark.md}.
  * The figures are for docs/benchmarks.md; run on an idle machine:
  * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=EdgeThroughputBenchmark -Dbench=true
  * -Dsurefire.failIfNoSpecifiedTests=false} (with the jars packaged first, as every lab test). Needs
@@ -56,7 +50,9 @@ class EdgeThroughputBenchmark {
 
     static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 8);
     static final Duration PHASE = Duration.ofSeconds(Long.getLong("bench.seconds", 15));
-    static final int SAMPLES = 500;
+    static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 30));
+    static final int ROUNDS = Integer.getInteger("bench.rounds", 2);
+    static final int SAMPLES = WriteLoad.SAMPLES;
 
     /** One way of writing, measured twice: its maximum, then at half of it. */
     record Row(String path, double maxRate, int maxErrors, double halfRate, double achieved, int halfErrors, double p50Ms,
@@ -69,13 +65,24 @@ class EdgeThroughputBenchmark {
         try (LabHarness h = LabHarness.start("bench-edge-throughput", 26400)) {
             SiteId writer = h.awaitSteady();
             String token = h.token;
+            WriteLoad direct = new WriteLoad(h.lab.apiUrl(writer) + "/v1/ecgs", token);
+            WriteLoad edge = new WriteLoad(h.lab.layout().entryUrl() + "/v1/ecgs", token);
+            direct.closedLoop(CONCURRENCY, WARMUP.dividedBy(2));
+            edge.closedLoop(CONCURRENCY, WARMUP.dividedBy(2));
             rows.add(pgbench(h.lab, writer));
-            rows.add(http("API directly (" + writer + ")", h.lab.apiUrl(writer) + "/v1/ecgs", token));
-            rows.add(http("through the edge", h.lab.layout().entryUrl() + "/v1/ecgs", token));
+            List<WriteLoad.Result> directRounds = new ArrayList<>();
+            List<WriteLoad.Result> edgeRounds = new ArrayList<>();
+            for (int i = 0; i < ROUNDS; i++) {
+                directRounds.add(direct.closedLoop(CONCURRENCY, PHASE));
+                edgeRounds.add(edge.closedLoop(CONCURRENCY, PHASE));
+            }
+            rows.add(http("API directly (" + writer + ")", direct, directRounds));
+            rows.add(http("through the edge", edge, edgeRounds));
         }
         StringBuilder md = new StringBuilder();
         md.append("Small POST (one lead, ").append(SAMPLES).append(" samples), concurrency ").append(CONCURRENCY)
-                .append(", ").append(PHASE.toSeconds()).append(" s per phase, ").append(Instant.now()).append(", ")
+                .append(", ").append(WARMUP.toSeconds()).append(" s warm-up, ").append(PHASE.toSeconds()).append(" s per phase, ")
+                .append(ROUNDS).append(" rounds of the HTTP maxima, ").append(Instant.now()).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" CPUs\n\n");
         md.append("| path | max (closed loop) | errors | open loop at half | achieved | errors | p50 | p99 | note |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
@@ -139,7 +146,7 @@ class EdgeThroughputBenchmark {
         }
         double achieved = number(halfOut, "tps = ([0-9.]+)");
         return new Row("pgbench (API's SQL)", tps, failed, half, achieved, (int) number(halfOut, "number of failed transactions: ([0-9]+)"),
-                percentile(latencies, 50), percentile(latencies, 99), "");
+                BenchStats.percentile(latencies, 50), BenchStats.percentile(latencies, 99), "");
     }
 
     private static String run(Path dir, List<String> cmd, String database) throws IOException, InterruptedException {
@@ -160,98 +167,16 @@ class EdgeThroughputBenchmark {
 
     // ---- HTTP ----
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
-
-    private static final String BODY;
-
-    static {
-        StringBuilder b = new StringBuilder("{\"patientRef\":\"bench\",\"recordedAt\":\"2026-01-01T00:00:00Z\",\"samplingRateHz\":500,"
-                + "\"leads\":{\"I\":[");
-        for (int i = 0; i < SAMPLES; i++) {
-            b.append(i == 0 ? "" : ",").append(i % 2000 - 1000);
-        }
-        BODY = b.append("]}}").toString();
-    }
-
-    /** One POST; returns its status (0: no answer) and counts an edge-made answer. */
-    private static int post(String url, String token, AtomicInteger edgeMade) {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .header("Idempotency-Key", "bench-" + UUID.randomUUID()).POST(HttpRequest.BodyPublishers.ofString(BODY)).build();
-        try {
-            HttpResponse<Void> r = HTTP.send(req, HttpResponse.BodyHandlers.discarding());
-            if (r.headers().firstValue("Twincloud-Edge").isPresent()) {
-                edgeMade.incrementAndGet();
-            }
-            return r.statusCode();
-        } catch (IOException e) {
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        }
-    }
-
-    private static Row http(String name, String url, String token) throws InterruptedException {
-        // closed loop: the maximum
-        AtomicInteger ok = new AtomicInteger();
-        AtomicInteger errors = new AtomicInteger();
-        AtomicInteger edgeMade = new AtomicInteger();
-        long end = System.nanoTime() + PHASE.toNanos();
-        List<Thread> clients = new ArrayList<>();
-        for (int c = 0; c < CONCURRENCY; c++) {
-            clients.add(Thread.ofVirtual().start(() -> {
-                while (System.nanoTime() < end) {
-                    int s = post(url, token, edgeMade);
-                    (s == 201 ? ok : errors).incrementAndGet();
-                }
-            }));
-        }
-        for (Thread t : clients) {
-            t.join();
-        }
-        double max = ok.get() / (double) PHASE.toSeconds();
-        int maxErrors = errors.get();
-
-        // open loop at half of it, same concurrency: latency from when each request was due
+    /** The mean of the closed-loop rounds as the maximum, then the open loop at half of it. */
+    private static Row http(String name, WriteLoad load, List<WriteLoad.Result> rounds) throws InterruptedException {
+        double max = rounds.stream().mapToDouble(WriteLoad.Result::rate).average().orElse(0);
+        int maxErrors = rounds.stream().mapToInt(WriteLoad.Result::errors).sum();
+        int edgeMade = rounds.stream().mapToInt(WriteLoad.Result::edgeMade).sum();
         double half = Math.max(1, Math.floor(max / 2 * 10) / 10);
-        long slots = (long) Math.floor(half * PHASE.toSeconds());
-        AtomicLong next = new AtomicLong();
-        AtomicInteger halfOk = new AtomicInteger();
-        AtomicInteger halfErrors = new AtomicInteger();
-        ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
-        long start = System.nanoTime();
-        clients.clear();
-        for (int c = 0; c < CONCURRENCY; c++) {
-            clients.add(Thread.ofVirtual().start(() -> {
-                for (long i = next.getAndIncrement(); i < slots; i = next.getAndIncrement()) {
-                    long due = start + Math.round(i * 1e9 / half);
-                    long wait;
-                    while ((wait = due - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(wait);
-                    }
-                    int s = post(url, token, edgeMade);
-                    latencies.add((System.nanoTime() - due) / 1e6);
-                    (s == 201 ? halfOk : halfErrors).incrementAndGet();
-                }
-            }));
-        }
-        for (Thread t : clients) {
-            t.join();
-        }
-        double took = (System.nanoTime() - start) / 1e9;
-        List<Double> l = new ArrayList<>(latencies);
-        return new Row(name, max, maxErrors, half, halfOk.get() / took, halfErrors.get(), percentile(l, 50), percentile(l, 99),
-                edgeMade.get() == 0 ? "" : edgeMade.get() + " answers made by the edge");
-    }
-
-    static double percentile(List<Double> values, double p) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(v);
-        return v[Math.min(v.length - 1, (int) Math.ceil(p / 100 * v.length) - 1)];
+        WriteLoad.Result open = load.openLoop(CONCURRENCY, half, PHASE);
+        edgeMade += open.edgeMade();
+        String each = "rounds: " + String.join(", ", rounds.stream().map(r -> "%.1f/s".formatted(r.rate())).toList());
+        return new Row(name, max, maxErrors, half, open.rate(), open.errors(), open.p50(), open.p99(),
+                each + (edgeMade == 0 ? "" : "; " + edgeMade + " answers made by the edge"));
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.ArbiterStatus;
+import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
@@ -135,6 +136,68 @@ final class LabHarness implements AutoCloseable {
             }
         });
         return w;
+    }
+
+    /**
+     * One unplanned failover, measured: with a client writing through the edge every 10 ms, {@code lab kill} of the
+     * writer site (SIGKILL of its PostgreSQL, agent and API), then the time from the kill to the first write the new
+     * writer acknowledged (the RTO); the killed site is started again (it re-joins as a standby). Waits for the
+     * steady state first.
+     */
+    double unplannedRtoMs() throws IOException, InterruptedException {
+        SiteId w = awaitSteady();
+        SiteId s = LabLayout.peer(w);
+        double rto;
+        try (var load = new Load(edge, "p-bench", 10)) {
+            sleep(300);
+            long t0 = System.nanoTime();
+            lab.kill(w.name());
+            await("a write at " + s + " after the kill", Duration.ofSeconds(30),
+                    () -> load.attempts.stream().anyMatch(a -> a.ok() && a.site().equals(s.name()) && a.sentNanos() > t0));
+            rto = (load.attempts.stream().filter(a -> a.ok() && a.site().equals(s.name()) && a.sentNanos() > t0)
+                    .findFirst().orElseThrow().ackNanos() - t0) / 1e6;
+        }
+        lab.revive(w.name());
+        return rto;
+    }
+
+    /**
+     * One planned switchover, measured: with a client writing through the edge every 10 ms, {@code POST
+     * /v1/switchover} to the standby, then the longest gap between two consecutive acknowledged writes; asserts
+     * every acknowledged write is on the new writer. Waits for the steady state first; if the arbiter refuses
+     * (409: the cluster stopped being steady in between, e.g. a lease renewal late on a starved machine), waits for
+     * it again and retries, at most three times, with a new client.
+     */
+    double switchoverGapMs() throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            SiteId w = awaitSteady();
+            SiteId s = LabLayout.peer(w);
+            try (var load = new Load(edge, "p-bench", 10)) {
+                sleep(300);
+                var r = Http.post(lab.arbiterUrl() + "/v1/switchover", lab.secrets().operatorToken(),
+                        Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
+                if (r.status() == 409 && attempt < 3) {
+                    System.out.println("switchover refused, not counted (" + r.body() + "): waiting for the steady state again");
+                    continue;
+                }
+                assertThat(r.status()).as(r.body()).isEqualTo(202);
+                return switchoverGap(load, s);
+            }
+        }
+    }
+
+    /** The longest gap between acknowledged writes of {@code load} once {@code s} acknowledged one; none lost. */
+    private double switchoverGap(Load load, SiteId s) throws Exception {
+        await("writes at " + s, Duration.ofSeconds(30), () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
+        sleep(300);
+        load.close();
+        List<LabClient.Write> acked = load.acked();
+        long gap = 0;
+        for (int k = 1; k < acked.size(); k++) {
+            gap = Math.max(gap, acked.get(k).ackNanos() - acked.get(k - 1).ackNanos());
+        }
+        assertNoAcknowledgedWriteLost(load, s);
+        return gap / 1e6;
     }
 
     /** The longest stretch between two acknowledged writes of {@code acked} (in order) that ends after {@code from}: [start, end] nanos. */

@@ -303,14 +303,14 @@ class PostmasterKillBenchmark {
     }
 
     static double median(List<Double> v) {
-        return v.isEmpty() ? Double.NaN : FailoverBenchmark.median(v);
+        return v.isEmpty() ? Double.NaN : BenchStats.median(v);
     }
 
     static double max(List<Double> v) {
-        return FailoverBenchmark.max(v);
+        return BenchStats.max(v);
     }
 
     static String fmt(List<Double> v) {
-        return FailoverBenchmark.fmt(v);
+        return BenchStats.fmt(v);
     }
 }

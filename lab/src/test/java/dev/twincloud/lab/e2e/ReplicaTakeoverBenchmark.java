@@ -101,10 +101,10 @@ class ReplicaTakeoverBenchmark {
                 epoch before %d, after %d (a promotion would raise it)
 
                 %s
-                """.formatted(Instant.now(), runs, settings, FailoverBenchmark.median(takeover), FailoverBenchmark.max(takeover),
-                FailoverBenchmark.fmt(takeover), FailoverBenchmark.median(front), FailoverBenchmark.max(front), FailoverBenchmark.fmt(front),
-                FailoverBenchmark.median(gap), FailoverBenchmark.max(gap), FailoverBenchmark.fmt(gap),
-                FailoverBenchmark.median(failed), FailoverBenchmark.max(failed), FailoverBenchmark.fmt(failed),
+                """.formatted(Instant.now(), runs, settings, BenchStats.median(takeover), BenchStats.max(takeover),
+                BenchStats.fmt(takeover), BenchStats.median(front), BenchStats.max(front), BenchStats.fmt(front),
+                BenchStats.median(gap), BenchStats.max(gap), BenchStats.fmt(gap),
+                BenchStats.median(failed), BenchStats.max(failed), BenchStats.fmt(failed),
                 epochBefore, epochAfter, String.join("\n", details));
         System.out.println(report);
         Files.writeString(Path.of(System.getProperty("twincloud.home", "..")).resolve("lab/target/replica-takeover-benchmark.md"), report);

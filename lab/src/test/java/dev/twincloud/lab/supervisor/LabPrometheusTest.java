@@ -3,6 +3,11 @@ package dev.twincloud.lab.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.twincloud.lab.drill.DrillTarget;
+import dev.twincloud.lab.drill.Observations;
+import dev.twincloud.lab.drill.RunMetrics;
+import dev.twincloud.lab.drill.RunObserver;
+import dev.twincloud.lab.drill.Scenario;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLEncoder;
@@ -13,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Assumptions;
@@ -22,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The lab's monitoring without a lab: real Prometheus and Alertmanager (Debian's binaries), started
+ * The lab's monitoring without a lab (and the drill's reading of it, {@link RunObserver}): real Prometheus and Alertmanager (Debian's binaries), started
  * with exactly the configuration {@code lab up} writes ({@link LabMonitoring#configure}) on a layout in
  * this test's port range (base 21100: Prometheus 21104, Alertmanager 21105), scraping stand-in targets
  * on the layout's ports that serve what the arbiter, the agents and the edge export (their real meter
@@ -45,6 +51,7 @@ class LabPrometheusTest {
             Assumptions.abort(why);
             return null;
         });
+        double started = System.currentTimeMillis();
         LabLayout layout = new LabLayout(tmp.resolve("lab"), BASE);
         List<HttpServer> targets = new ArrayList<>();
         List<ManagedProcess> processes = new ArrayList<>();
@@ -125,6 +132,22 @@ class LabPrometheusTest {
             assertThat(firing).noneMatch(a -> a.startsWith("TwincloudNoActingArbiter") || a.startsWith("TwincloudEdgeRoutesToNonWriter")
                     || a.startsWith("TwincloudPostgresDown") || a.startsWith("TwincloudReplicationBroken")
                     || a.startsWith("TwincloudComponentDown/twincloud-agent") || a.startsWith("TwincloudComponentDown/twincloud-arbiter"));
+
+            // 5. the drill reads this Prometheus and Alertmanager as it reads its lab's: in `none` since before they started,
+            // the alerts above are unexplained noise; the report's metric panels are answered
+            RunObserver observer = new RunObserver(Optional.of(new DrillTarget.Monitoring(layout.prometheusUrl(), layout.alertmanagerUrl(),
+                    LabMonitoring.interval(), LabMonitoring.scrapeTimeout())), Optional.empty());
+            double endMs = System.currentTimeMillis() - started;
+            Observations observed = observer.observe(Scenario.NONE, List.of(), 0, List.of(), started, endMs);
+            assertThat(observed.alerts().checked()).isTrue();
+            assertThat(observed.alerts().failures()).as("%s", observed.alerts().rows())
+                    .anyMatch(f -> f.startsWith("unexplained alert TwincloudNoWriter{} fired at +"))
+                    .anyMatch(f -> f.startsWith("unexplained alert TwincloudComponentDown{instance=127.0.0.1:" + layout.apiPort(ComponentMetrics.GCP)
+                            + ",job=twincloud-api,site=gcp} fired at +"));
+            assertThat(observed.alerts().rows()).filteredOn(r -> r.alert().equals("TwincloudNoWriter")).singleElement()
+                    .satisfies(r -> assertThat(r.alertmanagerMs()).as("Alertmanager holds it").isNotNull());
+            assertThat(observed.metrics()).extracting(RunMetrics.Panel::title).containsExactly("replication lag", "throughput through the edge", "errors");
+            assertThat(observed.metrics().get(1).series()).as("the stand-in edge's counters, per backend").isNotEmpty();
         } finally {
             processes.forEach(ManagedProcess::stop);
             targets.forEach(s -> s.stop(0));
