@@ -59,6 +59,10 @@ public final class PostgresServer implements AutoCloseable {
     private final boolean stopOnJvmExit;
     private final boolean initdbNoSync;
     private final Duration startTimeout;
+    private final PgTls.Server serverTls;
+    private final PgTls.Client clientTls;
+    private final String replicationUser;
+    private final PgTls.Client replicationTls;
     private volatile int port;
 
     private PostgresServer(Builder b) {
@@ -75,6 +79,17 @@ public final class PostgresServer implements AutoCloseable {
         this.stopOnJvmExit = b.stopOnJvmExit;
         this.initdbNoSync = b.initdbNoSync;
         this.startTimeout = b.startTimeout;
+        this.serverTls = b.serverTls;
+        this.clientTls = b.clientTls;
+        this.replicationUser = b.replicationUser;
+        this.replicationTls = b.replicationTls;
+        // the server's OS user runs pg_basebackup, pg_rewind and the WAL receiver with these keys
+        if (clientTls != null) {
+            clientTls.prepareFiles(osUser);
+        }
+        if (replicationTls != null) {
+            replicationTls.prepareFiles(osUser);
+        }
     }
 
     public static Builder builder(Path dataDir) {
@@ -135,6 +150,11 @@ public final class PostgresServer implements AutoCloseable {
         }
         osUser.prepareOwnedDir(dataDir);
         Map<String, String> conf = new LinkedHashMap<>(BASE_SETTINGS);
+        if (serverTls != null) {
+            serverTls.prepareFiles(osUser);
+            conf.putAll(serverTls.settings());
+            writeHba(serverTls.hba());
+        }
         if (jsonLog != null) {
             conf.putAll(jsonLogSettings(jsonLog));
             // The logging collector opens these itself, as the server's OS user: they must exist and be its own.
@@ -163,6 +183,17 @@ public final class PostgresServer implements AutoCloseable {
         }
         LOG.fine(() -> "started PostgreSQL " + binaries.version() + " on 127.0.0.1:" + port + " from " + dataDir);
         return this;
+    }
+
+    /** Replaces pg_hba.conf (read at start and on reload): the rules of {@link PgTls.Server#hba()}. */
+    private void writeHba(String text) {
+        Path hba = dataDir.resolve("pg_hba.conf");
+        try {
+            Files.writeString(hba, text);
+            osUser.prepareOwnedFile(hba);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + hba, e);
+        }
     }
 
     /**
@@ -461,6 +492,9 @@ public final class PostgresServer implements AutoCloseable {
         p.setProperty("user", superuser);
         p.setProperty("connectTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
         p.setProperty("ApplicationName", "twincloud-pgctl");
+        if (clientTls != null) {
+            clientTls.jdbc(p);
+        }
         return DriverManager.getConnection(jdbcUrl(database), p);
     }
 
@@ -501,9 +535,19 @@ public final class PostgresServer implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
     }
 
-    /** libpq connection string, e.g. for primary_conninfo or pg_rewind --source-server. */
+    /** libpq connection string, e.g. for pg_rewind --source-server (over TLS with {@link Builder#clientTls}). */
     public String connInfo(String database) {
-        return "host=127.0.0.1 port=" + port + " user=" + superuser + " dbname=" + database;
+        return "host=127.0.0.1 port=" + port + " user=" + superuser + " dbname=" + database
+                + (clientTls == null ? "" : clientTls.connInfo());
+    }
+
+    /**
+     * libpq connection string for streaming and copying from this server (primary_conninfo, pg_basebackup): as
+     * {@link Builder#replication}'s role over TLS when given, else {@link #connInfo(String) connInfo("postgres")}.
+     */
+    public String replicationConnInfo() {
+        return replicationUser == null ? connInfo("postgres")
+                : replicationTls.connInfo("127.0.0.1", port, replicationUser, "postgres");
     }
 
     public int port() {
@@ -599,6 +643,10 @@ public final class PostgresServer implements AutoCloseable {
         private boolean stopOnJvmExit;
         private boolean initdbNoSync;
         private Duration startTimeout = Duration.ofSeconds(60);
+        private PgTls.Server serverTls;
+        private PgTls.Client clientTls;
+        private String replicationUser;
+        private PgTls.Client replicationTls;
 
         private Builder(Path dataDir) {
             this.dataDir = dataDir;
@@ -670,6 +718,29 @@ public final class PostgresServer implements AutoCloseable {
 
         public Builder startTimeout(Duration d) {
             this.startTimeout = d;
+            return this;
+        }
+
+        /**
+         * The server speaks TLS and admits the other site's roles only with a certificate (its settings and
+         * pg_hba.conf written at every start); default: no TLS, trust on loopback for everyone.
+         */
+        public Builder serverTls(PgTls.Server tls) {
+            this.serverTls = tls;
+            return this;
+        }
+
+        /** {@link #connect()} and {@link #connInfo(String)} reach this server over TLS as {@link #superuser(String)}. */
+        public Builder clientTls(PgTls.Client tls) {
+            this.clientTls = tls;
+            return this;
+        }
+
+        /** {@link #replicationConnInfo()} streams and copies from this server as {@code user} over TLS. */
+        public Builder replication(String user, PgTls.Client tls) {
+            requireIdentifier(user);
+            this.replicationUser = user;
+            this.replicationTls = java.util.Objects.requireNonNull(tls, "tls");
             return this;
         }
 

@@ -76,7 +76,7 @@ public final class Replication {
         };
         if (basebackup) {
             List<String> cmd = new ArrayList<>(List.of(standby.binaries().require(PgTool.PG_BASEBACKUP).toString(),
-                    "-D", dir.toString(), "-d", primary.connInfo("postgres"), "-X", "stream", "-c", "fast"));
+                    "-D", dir.toString(), "-d", primary.replicationConnInfo(), "-X", "stream", "-c", "fast"));
             options.slotName().ifPresent(slot -> cmd.addAll(List.of("-S", slot)));
             if (standby.noSync()) {
                 cmd.add("--no-sync");
@@ -91,7 +91,7 @@ public final class Replication {
             }
         }
         standby.appendInclude();
-        follow(standby, primary.connInfo("postgres"), options.applicationName(), options.slotName());
+        follow(standby, primary.replicationConnInfo(), options.applicationName(), options.slotName());
     }
 
     /**
@@ -145,7 +145,7 @@ public final class Replication {
         String output = Commands.run(target.osUser(), cmd, Duration.ofMinutes(10),
                 "pg_rewind of " + target.dataDir() + " from " + source + " failed");
         options.slotName().ifPresent(slot -> createSlotIfMissing(source, slot));
-        follow(target, source.connInfo("postgres"), options.applicationName(), options.slotName());
+        follow(target, source.replicationConnInfo(), options.applicationName(), options.slotName());
         return !output.contains("no rewind required");
     }
 

@@ -5,8 +5,10 @@ import dev.twincloud.agent.core.PostgresDriver;
 import dev.twincloud.agent.local.LocalPostgresDriver;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.pgctl.PgBinaries;
+import dev.twincloud.pgctl.PgTls;
 import dev.twincloud.pgctl.PostgresServer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -46,11 +48,38 @@ class AgentConfiguration {
         if (l.jsonLog() != null) {
             serverBuilder.jsonLog(l.jsonLog());
         }
-        PostgresServer server = serverBuilder.build();
         // Only connected to: the peer's own agent starts and stops it.
-        PostgresServer peer = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir() : l.dataDir().resolveSibling("peer-unknown"))
-                .binaries(bins).port(l.peerPort()).superuser(l.superuser()).stopOnJvmExit(false).build();
+        PostgresServer.Builder peerBuilder = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir()
+                        : l.dataDir().resolveSibling("peer-unknown"))
+                .binaries(bins).port(l.peerPort()).superuser(l.superuser()).stopOnJvmExit(false);
+        AgentProperties.Tls tls = l.tls();
+        if (tls != null && tls.enabled()) {
+            requireTlsFiles(tls);
+            serverBuilder.serverTls(new PgTls.Server(tls.serverCertificate(), tls.serverKey(), tls.ca(), tls.replicationRole(),
+                    List.of(tls.replicationRole(), tls.peerRole())));
+            peerBuilder.superuser(tls.peerRole())
+                    .clientTls(new PgTls.Client(tls.ca(), tls.peerCertificate(), tls.peerKey()))
+                    .replication(tls.replicationRole(), new PgTls.Client(tls.ca(), tls.replicationCertificate(), tls.replicationKey()));
+        }
+        PostgresServer server = serverBuilder.build();
+        PostgresServer peer = peerBuilder.build();
         return new LocalPostgresDriver(SiteId.of(props.site()), server, peer);
+    }
+
+    private static void requireTlsFiles(AgentProperties.Tls t) {
+        java.util.Map<String, Path> files = new java.util.LinkedHashMap<>();
+        files.put("server-certificate", t.serverCertificate());
+        files.put("server-key", t.serverKey());
+        files.put("replication-certificate", t.replicationCertificate());
+        files.put("replication-key", t.replicationKey());
+        files.put("peer-certificate", t.peerCertificate());
+        files.put("peer-key", t.peerKey());
+        List<String> missing = files.entrySet().stream().filter(e -> e.getValue() == null || e.getValue().toString().isBlank())
+                .map(e -> "twincloud.agent.local.tls." + e.getKey()).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("twincloud.agent.local.tls.ca is set, so TLS between the databases is on; it also needs "
+                    + String.join(", ", missing));
+        }
     }
 
     /**

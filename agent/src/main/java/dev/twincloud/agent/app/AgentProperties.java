@@ -92,9 +92,36 @@ public record AgentProperties(
      * @param logFile     the server log (default: next to the data directory)
      * @param jsonLog     the server's {@code jsonlog} file, ending in {@code .json} (docs/logging.md); empty: plain text
      *                    to {@code logFile} only
+     * @param tls         TLS between the sites' databases; off unless {@code tls.ca} is set
      */
     public record Local(Path dataDir, @DefaultValue("0") int port, String binDir, @DefaultValue("postgres") String superuser,
                         @DefaultValue("127.0.0.1") String peerHost, @DefaultValue("0") int peerPort, Path peerDataDir,
-                        java.util.Map<String, String> settings, Path logFile, Path jsonLog) {
+                        java.util.Map<String, String> settings, Path logFile, Path jsonLog, @DefaultValue Tls tls) {
+    }
+
+    /**
+     * TLS between the sites' databases (docs/lab.md, "What is encrypted"): this site's PostgreSQL serves TLS with
+     * {@code serverCertificate} and admits the other site's roles ({@code replicationRole}, {@code peerRole}) only
+     * with a certificate of {@code ca}; this agent reaches the other site's PostgreSQL with {@code sslmode=verify-full}:
+     * streaming and copies as {@code replicationRole} with the replication certificate, pg_rewind and its checks as
+     * {@code peerRole} with the agent's. Every file PEM; keys PKCS#8, mode 0600.
+     *
+     * @param ca                     the CA of every certificate (empty: no TLS, trust on loopback, as before)
+     * @param serverCertificate      this site's PostgreSQL server certificate (SAN 127.0.0.1)
+     * @param serverKey              its key
+     * @param replicationCertificate the client certificate with CN {@code replicationRole}
+     * @param replicationKey         its key
+     * @param peerCertificate        the client certificate with CN {@code peerRole}
+     * @param peerKey                its key
+     * @param replicationRole        the role that streams and copies (LOGIN REPLICATION)
+     * @param peerRole               the role the agent uses on the other site's database (LOGIN SUPERUSER: pg_rewind, CHECKPOINT)
+     */
+    public record Tls(Path ca, Path serverCertificate, Path serverKey, Path replicationCertificate, Path replicationKey,
+                      Path peerCertificate, Path peerKey, @DefaultValue("twincloud_replication") String replicationRole,
+                      @DefaultValue("twincloud_agent") String peerRole) {
+
+        public boolean enabled() {
+            return ca != null && !ca.toString().isBlank();
+        }
     }
 }

@@ -113,7 +113,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
         boolean wasStandby = Files.exists(server.dataDir().resolve("standby.signal"));
         if (server.isRunning()) {
             if (wasStandby && server.queryBoolean("SELECT pg_is_in_recovery()")) {
-                Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+                Replication.follow(server, peer.replicationConnInfo(), site.name(), Optional.empty());
                 return StepResult.done("following " + writer);
             }
             // A primary cannot turn into a standby while running: stop it, then rejoin below.
@@ -123,7 +123,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
             // A standby that stopped (a crash): it needs neither a rewind nor a copy, so it starts without
             // the writer — in recovery it writes nothing, and it streams once the writer is back. Waiting
             // for the writer here left it down while the writer's site was down too (ASYNC drill, seed 807).
-            Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+            Replication.follow(server, peer.replicationConnInfo(), site.name(), Optional.empty());
             allowWritesOnStart();
             server.start();
             syncNames = null;
@@ -139,7 +139,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
             reclone();
             how = "cloned";
         }
-        Replication.follow(server, peer.connInfo("postgres"), site.name(), Optional.empty());
+        Replication.follow(server, peer.replicationConnInfo(), site.name(), Optional.empty());
         allowWritesOnStart(); // starts as a standby: a fast-path fence would only break a later promotion
         server.start();
         syncNames = null;

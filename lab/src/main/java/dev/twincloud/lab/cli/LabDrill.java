@@ -87,6 +87,9 @@ public final class LabDrill implements Callable<Integer> {
             description = "The drill lab's edge health checks: lab or cloud (see 'lab up --help', docs/edge.md). Default: lab")
     LabSettings.EdgeProfile edgeProfile;
 
+    @Option(names = "--tls", description = LabOptions.TLS_HELP)
+    boolean tls;
+
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
@@ -188,7 +191,7 @@ public final class LabDrill implements Callable<Integer> {
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
-                    .withMonitoring(!noMonitoring);
+                    .withMonitoring(!noMonitoring).withTls(tls);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");

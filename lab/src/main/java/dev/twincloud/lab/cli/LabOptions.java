@@ -25,6 +25,11 @@ public final class LabOptions {
     }
 
     /** The help of {@code --arbiter-replicas}, the same for {@code lab up} and {@code lab drill}. */
+    static final String TLS_HELP = "TLS on the cross-site links: replication and the agents' connections to the other site's "
+            + "database with verify-full and client certificates of the lab's CA (made in <root>/tls), the agents' failsafe link and "
+            + "calls to the arbiter over HTTPS (docs/lab.md, 'What is encrypted'). Off by default until its cost to failovers is "
+            + "measured. A root keeps the choice of its first start";
+
     static final String ARBITER_REPLICAS_HELP = "1: one arbiter keeping its state in a file (the default); 2: two arbiter replicas "
             + "electing the acting one in a three-member etcd on loopback that also holds the state, behind a front on the "
             + "arbiter's port that sends every request to the acting replica (docs/lab.md, docs/adr/0009). Needs the etcd binary "

@@ -69,6 +69,9 @@ public final class LabUp implements Callable<Integer> {
                     + "component and evaluates the alert rules (docs/observability.md)")
     boolean noMonitoring;
 
+    @Option(names = "--tls", description = LabOptions.TLS_HELP)
+    boolean tls;
+
     @Mixin
     LinkLatencyOptions linkLatency;
 
@@ -100,7 +103,7 @@ public final class LabUp implements Callable<Integer> {
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
                 .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency)
-                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring);
+                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring).withTls(tls);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -153,6 +156,9 @@ public final class LabUp implements Callable<Integer> {
         if (noMonitoring) {
             cmd.add("--no-monitoring");
         }
+        if (tls) {
+            cmd.add("--tls");
+        }
         LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
@@ -199,8 +205,12 @@ public final class LabUp implements Callable<Integer> {
         out.println();
         out.println("  entry (edge):  " + layout.entryUrl());
         for (SiteId s : LabLayout.SITES) {
-            out.printf("  %-4s          api %s  agent :%d  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s), layout.pgPort(s));
+            out.printf("  %-4s          api %s  agent :%d (%s; actuator :%d)  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s),
+                    l.tls().isPresent() ? "https" : "http", layout.agentManagementPort(s), layout.pgPort(s));
         }
+        out.println("  TLS:           " + l.tls().map(t -> "on the cross-site links (replication, the agents' database connections and "
+                + "failsafe link" + (l.settings().replicated() ? "" : ", the agents' calls to the arbiter: https://127.0.0.1:"
+                + layout.arbiterTlsPort()) + "); the lab's CA and certificates in " + t.dir()).orElse("off (lab up --tls turns it on)"));
         if (l.settings().replicated()) {
             out.println("  arbiter:       " + l.arbiterUrl() + "  (the front: sends every request to the acting replica, now "
                     + l.actingArbiter().orElse("none") + ")");

@@ -49,6 +49,8 @@ public final class Lab implements AutoCloseable {
     private final LabLayout layout;
     private final LabSecrets secrets;
     private final PgBinaries binaries;
+    /** The lab's CA and certificates; null with TLS off. */
+    private final LabTls tls;
     private final Links links = new Links();
     private LinkControlServer linkControl;
     private final Map<String, ManagedProcess> processes = new LinkedHashMap<>();
@@ -65,6 +67,37 @@ public final class Lab implements AutoCloseable {
         this.secrets = LabSecrets.loadOrCreate(layout);
         secrets.writePublicKeyPem(layout.publicKeyPem());
         this.binaries = PgBinaries.locate();
+        checkTlsMode();
+        this.tls = settings.tls() ? LabTls.loadOrCreate(layout.tlsDir()) : null;
+    }
+
+    /**
+     * A root keeps the TLS choice of its first start: its data directories hold the roles, and each site's
+     * primary_conninfo the connection string, of that choice; the other would not stream. Refused with what to do.
+     */
+    private void checkTlsMode() throws IOException {
+        Path marker = layout.tlsModeFile();
+        String wanted = settings.tls() ? "on" : "off";
+        String before;
+        if (Files.exists(marker)) {
+            before = Files.readString(marker).trim();
+        } else if (Files.exists(layout.pgData(LabLayout.SITES.get(0)).resolve("PG_VERSION"))) {
+            before = "off"; // a root made before the lab had TLS
+        } else {
+            Files.createDirectories(layout.root());
+            Files.writeString(marker, wanted + "\n");
+            return;
+        }
+        if (!before.equals(wanted)) {
+            throw new IllegalStateException("the lab in " + layout.root() + " was created with TLS " + before
+                    + " on its cross-site links; start it " + (before.equals("on") ? "with --tls" : "without --tls")
+                    + ", or start over with --fresh");
+        }
+    }
+
+    /** The lab's CA and certificates, when TLS is on. */
+    public Optional<LabTls> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** What {@code lab up} is waiting for, as it happens: one line per part starting or ready. */
@@ -364,7 +397,7 @@ public final class Lab implements AutoCloseable {
     private void startLinks() throws IOException {
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
-            links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), layout.arbiterPort()));
+            links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), arbiterHttps() ? layout.arbiterTlsPort() : layout.arbiterPort()));
             links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
             links.add(LinkSpec.of(site + "->" + peer + ":agent", layout.peerAgentLinkPort(site), layout.agentPort(peer)));
         }
@@ -409,13 +442,18 @@ public final class Lab implements AutoCloseable {
         SiteId first = LabLayout.SITES.get(0);
         SiteId second = LabLayout.SITES.get(1);
         for (SiteId site : LabLayout.SITES) {
-            pg.put(site, PostgresServer.builder(layout.pgData(site)).binaries(binaries).port(layout.pgPort(site))
+            PostgresServer.Builder b = PostgresServer.builder(layout.pgData(site)).binaries(binaries).port(layout.pgPort(site))
                     // wal_retrieve_retry_interval as the agent sets it when it starts a database (it adopts these
                     // running ones): a standby reconnects to a writer restarted after a crash within 0.5 s, not 5 s
                     .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on",
                             "wal_retrieve_retry_interval", "500ms"))
                     .settings(archiveSettings(site))
-                    .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false).build());
+                    .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false);
+            if (tls != null) {
+                // as the agents start it; the first clone copies from it as the other site does (its certificate)
+                b.serverTls(pgServerTls(site)).replication(LabTls.REPLICATION_ROLE, replicationClient(LabLayout.peer(site)));
+            }
+            pg.put(site, b.build());
         }
         for (SiteId site : LabLayout.SITES) {
             Path version = layout.pgData(site).resolve("PG_VERSION");
@@ -435,16 +473,65 @@ public final class Lab implements AutoCloseable {
             progress.accept("creating the databases (initdb " + first + ", clone " + second + ")");
             primary.initdb();
             primary.start();
+            // the roles the other site uses: with TLS, only with a certificate of the lab's CA (PgTls.Server's pg_hba)
+            primary.execute("CREATE ROLE " + LabTls.REPLICATION_ROLE + " LOGIN REPLICATION");
+            primary.execute("CREATE ROLE " + LabTls.PEER_ROLE + " LOGIN SUPERUSER");
             Replication.createStandby(primary, standby,
                     new Replication.StandbyOptions(second.name(), Optional.empty(), Replication.CloneMethod.AUTO));
             // stream through the link, so that a partition is a real TCP failure
-            Replication.follow(standby, "host=127.0.0.1 port=" + layout.peerPgLinkPort(second) + " user=postgres dbname=postgres",
+            Replication.follow(standby, tls == null
+                            ? "host=127.0.0.1 port=" + layout.peerPgLinkPort(second) + " user=postgres dbname=postgres"
+                            : replicationClient(second).connInfo("127.0.0.1", layout.peerPgLinkPort(second), LabTls.REPLICATION_ROLE, "postgres"),
                     second.name(), Optional.empty());
             standby.start();
             progress.accept("databases created");
         }
         // Otherwise the agents start their databases in whatever role the arbiter assigns.
         registerProcesses(etcdBinary);
+    }
+
+    /**
+     * Whether the agents reach the arbiter over HTTPS: with TLS and one arbiter. Two replicas sit behind the front, an
+     * HTTP reverse proxy (the edge's), which does not speak TLS to them yet: there the agents' link stays plain HTTP.
+     */
+    private boolean arbiterHttps() {
+        return tls != null && !settings.replicated();
+    }
+
+    /** A site's PostgreSQL serving TLS with its certificate, the other site's roles admitted with a certificate only. */
+    private dev.twincloud.pgctl.PgTls.Server pgServerTls(SiteId site) {
+        return new dev.twincloud.pgctl.PgTls.Server(tls.certificate(site + "-postgres"), tls.key(site + "-postgres"), tls.caCertificate(),
+                LabTls.REPLICATION_ROLE, List.of(LabTls.REPLICATION_ROLE, LabTls.PEER_ROLE));
+    }
+
+    /** How {@code site} streams from the other site: verify-full, its replication certificate. */
+    private dev.twincloud.pgctl.PgTls.Client replicationClient(SiteId site) {
+        return new dev.twincloud.pgctl.PgTls.Client(tls.caCertificate(), tls.certificate(site + "-replication"), tls.key(site + "-replication"));
+    }
+
+    /** The agent's TLS settings: its database's certificate, and its certificates for the other site's database. */
+    private List<String> agentTlsArgs(SiteId site) {
+        if (tls == null) {
+            return List.of();
+        }
+        String p = "--twincloud.agent.local.tls.";
+        return List.of(p + "ca=" + tls.caCertificate(),
+                p + "server-certificate=" + tls.certificate(site + "-postgres"), p + "server-key=" + tls.key(site + "-postgres"),
+                p + "replication-certificate=" + tls.certificate(site + "-replication"), p + "replication-key=" + tls.key(site + "-replication"),
+                p + "peer-certificate=" + tls.certificate(site + "-pg-agent"), p + "peer-key=" + tls.key(site + "-pg-agent"),
+                p + "replication-role=" + LabTls.REPLICATION_ROLE, p + "peer-role=" + LabTls.PEER_ROLE);
+    }
+
+    /** The failsafe link: the agent's API over HTTPS with its certificate, the other agent trusted through the lab's CA. */
+    private List<String> agentHttpsArgs(SiteId site) {
+        List<String> args = new ArrayList<>(List.of(
+                // the actuator on a plain listener of its own, as in a deployment (docs/adr/0008, decision 3)
+                "--management.server.port=" + layout.agentManagementPort(site), "--management.server.address=127.0.0.1"));
+        if (tls != null) {
+            args.add("--management.server.ssl.enabled=false");
+            args.addAll(tls.serverSslArgs(site + "-agent"));
+        }
+        return args;
     }
 
     /** The front's name: with two replicas, what listens on the arbiter's port and sends each request to the acting one. */
@@ -454,7 +541,14 @@ public final class Lab implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         Map<String, String> arbiterEnv = arbiterEnv(secrets);
         if (!settings.replicated()) {
-            add("arbiter", arbiterArgs(java, jar("arbiter"), settings, "arbiter", layout.arbiterPort(), layout.arbiterState()), arbiterEnv);
+            List<String> args = arbiterArgs(java, jar("arbiter"), settings, "arbiter", arbiterHttps() ? layout.arbiterTlsPort() : layout.arbiterPort(),
+                    layout.arbiterState());
+            if (arbiterHttps()) {
+                // HTTPS for the agents (through their links), as a deployment serves them; plain on loopback for the lab's tools
+                args.addAll(tls.serverSslArgs("arbiter"));
+                args.add("--twincloud.arbiter.plain-port=" + layout.arbiterPort());
+            }
+            add("arbiter", args, arbiterEnv);
         } else {
             // registered first, so that they stop last: a replica that stops cleanly gives its etcd lease back
             for (ManagedProcess member : LabEtcd.processes(etcdBinary, layout)) {
@@ -471,11 +565,12 @@ public final class Lab implements AutoCloseable {
             env.put("TWINCLOUD_AGENT_TOKEN", secrets.agentToken());
             env.put("TWINCLOUD_PG_BINDIR", binaries.binDir().toString());
             add(site + "-agent", cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                    tls == null ? List.of() : tls.trustStoreOptions(), // the other agent's HTTPS (the failsafe link)
                     app(java, "agent", site + "-agent"),
                     "--server.port=" + layout.agentPort(site),
                     "--twincloud.agent.site=" + site, "--twincloud.agent.peer=" + peer,
-                    "--twincloud.agent.arbiter-url=http://127.0.0.1:" + layout.arbiterLinkPort(site),
-                    "--twincloud.agent.peer-agent-url=http://127.0.0.1:" + layout.peerAgentLinkPort(site),
+                    "--twincloud.agent.arbiter-url=" + (arbiterHttps() ? "https" : "http") + "://127.0.0.1:" + layout.arbiterLinkPort(site),
+                    "--twincloud.agent.peer-agent-url=" + (tls == null ? "http" : "https") + "://127.0.0.1:" + layout.peerAgentLinkPort(site),
                     "--twincloud.agent.heartbeat-interval=" + settings.heartbeat().toMillis() + "ms",
                     "--twincloud.agent.local.data-dir=" + layout.pgData(site),
                     "--twincloud.agent.local.port=" + layout.pgPort(site),
@@ -488,7 +583,7 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.agent.local.settings.max_connections=60",
                     "--twincloud.agent.local.settings.track_commit_timestamp=on",
                     archiveSettings(site).entrySet().stream().map(e -> "--twincloud.agent.local.settings." + e.getKey() + "=" + e.getValue())
-                            .toList()), env);
+                            .toList(), agentTlsArgs(site), agentHttpsArgs(site)), env);
             // the database roles come by environment, as in a deployment (DATABASE_USER, DATABASE_MIGRATION_USER)
             Map<String, String> apiEnv = settings.dbRoles() == LabSettings.DbRoles.PRODUCTION
                     ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
@@ -687,6 +782,23 @@ public final class Lab implements AutoCloseable {
 
     public String arbiterUrl() {
         return "http://127.0.0.1:" + layout.arbiterPort();
+    }
+
+    /** A site's agent's own status ({@code /v1/agent/status}): over HTTPS, trusting the lab's CA, when TLS is on. */
+    public Http.Response agentStatus(SiteId site) throws IOException {
+        String url = (tls == null ? "http" : "https") + "://127.0.0.1:" + layout.agentPort(site) + "/v1/agent/status";
+        if (tls == null) {
+            return Http.get(url, null);
+        }
+        var client = java.net.http.HttpClient.newBuilder().sslContext(tls.sslContext()).connectTimeout(Duration.ofSeconds(2)).build();
+        try (client) {
+            var r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new Http.Response(r.statusCode(), r.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
     }
 
     public String apiUrl(SiteId site) {

@@ -10,12 +10,13 @@ import java.util.List;
  *
  * <pre>
  *   base+0  arbiter          base+10/20  gcp/aws PostgreSQL
- *   base+1  edge (entry)     base+11/21  gcp/aws agent
+ *   base+1  edge (entry)     base+11/21  gcp/aws agent (HTTPS with TLS on: the failsafe link)
  *   base+2  link control     base+12/22  gcp/aws api
  *   base+3  lab control      base+13/23  gcp/aws api writer health (the edge probes it)
- *   base+4  Prometheus
+ *   base+4  Prometheus       base+14/24  gcp/aws agent actuator (plain, loopback)
  *   base+5  Alertmanager
  *   base+6  object store gcs base+7  object store s3   base+8  lab restore's scratch PostgreSQL (default)
+ *   base+9  arbiter HTTPS (--tls, one arbiter: the agents' links end here; base+0 stays plain for the lab's tools)
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
  *   the acting replica, and:
@@ -46,6 +47,14 @@ public record LabLayout(Path root, int basePort) {
 
     public int labControlPort() {
         return basePort + 3;
+    }
+
+    /**
+     * The arbiter's HTTPS listener with TLS on (one arbiter): what the agents' links reach; {@link #arbiterPort()} then
+     * stays plain HTTP on loopback for the lab's own tools (its CLI, the status page, Prometheus).
+     */
+    public int arbiterTlsPort() {
+        return basePort + 9;
     }
 
     /** The lab's Prometheus (docs/observability.md). */
@@ -168,10 +177,10 @@ public record LabLayout(Path root, int basePort) {
     /** Every port of a lab with {@code arbiterReplicas} arbiter replicas; with two, their ports and etcd's too. */
     public List<Integer> ports(int arbiterReplicas) {
         List<Integer> ports = new java.util.ArrayList<>(List.of(arbiterPort(), edgePort(), linkControlPort(), labControlPort(),
-                prometheusPort(), alertmanagerPort(), objectStorePort("gcs"), objectStorePort("s3")));
+                prometheusPort(), alertmanagerPort(), objectStorePort("gcs"), objectStorePort("s3"), arbiterTlsPort()));
         for (SiteId site : SITES) {
             ports.addAll(List.of(pgPort(site), agentPort(site), apiPort(site), arbiterLinkPort(site), peerPgLinkPort(site),
-                    peerAgentLinkPort(site)));
+                    peerAgentLinkPort(site), agentManagementPort(site)));
         }
         if (arbiterReplicas > 1) {
             for (int i = 1; i <= arbiterReplicas; i++) {
@@ -217,6 +226,21 @@ public record LabLayout(Path root, int basePort) {
      */
     public Path arbiterReplicasFile() {
         return root.resolve("arbiter-replicas");
+    }
+
+    /** The lab's CA and certificates ({@link LabTls}). */
+    public Path tlsDir() {
+        return root.resolve("tls");
+    }
+
+    /** Records whether the root was created with TLS on the cross-site links (a root cannot switch). */
+    public Path tlsModeFile() {
+        return root.resolve("tls-mode");
+    }
+
+    /** A site's agent's actuator (health, metrics), plain HTTP, while its API port serves HTTPS (TLS on): base+14, base+24. */
+    public int agentManagementPort(SiteId site) {
+        return siteBase(site) + 4;
     }
 
     public Path secretsFile() {

@@ -129,7 +129,7 @@ public final class LabMonitoring {
         List<String> agents = new ArrayList<>();
         List<String> apis = new ArrayList<>();
         for (SiteId site : LabLayout.SITES) {
-            agents.add(target(layout.agentPort(site), site));
+            agents.add(target(layout.agentManagementPort(site), site)); // the actuator's own listener (the API port may be HTTPS)
             apis.add(target(layout.apiPort(site), site));
         }
         return """

@@ -23,10 +23,13 @@ import java.util.Map;
  *                          the acting one (docs/adr/0010-the-lab-reaches-the-acting-arbiter-through-a-front.md)
  * @param monitoring        start Prometheus and Alertmanager with the lab (docs/observability.md) when their
  *                          binaries are found
+ * @param tls               TLS on the cross-site links (docs/lab.md, "What is encrypted"): replication and the
+ *                          agents' connections to the other site's database with {@code verify-full} and client
+ *                          certificates, the failsafe link between the agents over HTTPS; off by default for now (docs/lab.md)
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
                           Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
-                          int arbiterReplicas, boolean monitoring) {
+                          int arbiterReplicas, boolean monitoring, boolean tls) {
 
     public LabSettings {
         linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
@@ -132,37 +135,42 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1, true);
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1, true, false);
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring, tls);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring, tls);
     }
 
     /** With or without Prometheus and Alertmanager ({@code lab up --no-monitoring}). */
     public LabSettings withMonitoring(boolean on) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on, tls);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring, tls);
+    }
+
+    /** With or without TLS on the cross-site links ({@code lab up --tls}; off by default for now). */
+    public LabSettings withTls(boolean on) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, on);
     }
 
     /** With {@code n} arbiter replicas (1 or 2). */
     public LabSettings withArbiterReplicas(int n) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring, tls);
     }
 }

@@ -40,7 +40,7 @@ class FailoverScenariosTest {
 
     @BeforeAll
     static void up() throws Exception {
-        h = LabHarness.start("e2e-failover", 27400);
+        h = LabHarness.start("e2e-failover", 27400, s -> s.withTls(true)); // this class runs its lab with TLS (docs/lab.md)
     }
 
     @AfterAll
@@ -55,6 +55,30 @@ class FailoverScenariosTest {
         h.restoreAll();
         w = h.awaitSteady();
         s = LabLayout.peer(w);
+    }
+
+    /** This class's lab runs with TLS (docs/lab.md, "What is encrypted"): what crosses a link is encrypted, and plain TCP through it is refused. */
+    @Test
+    @Order(0)
+    void replicationCrossesItsLinkOverTlsAsTheReplicationRoleAndPlainConnectionsThroughTheLinksAreRefused() throws Exception {
+        assertThat(h.lab.tls()).isPresent();
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + h.lab.layout().pgPort(w) + "/postgres",
+                "postgres", ""); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT s.ssl, r.usename, s.client_dn FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)")) {
+            assertThat(rs.next()).as("the standby streams").isTrue();
+            assertThat(rs.getBoolean(1)).as("over TLS").isTrue();
+            assertThat(rs.getString(2)).isEqualTo("twincloud_replication");
+            assertThat(rs.getString(3)).contains("CN=twincloud_replication");
+        }
+        var plain = new java.util.Properties();
+        plain.setProperty("user", "twincloud_replication");
+        plain.setProperty("sslmode", "disable");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> java.sql.DriverManager.getConnection(
+                        "jdbc:postgresql://127.0.0.1:" + h.lab.layout().peerPgLinkPort(s) + "/postgres", plain).close())
+                .as("plain TCP through the standby's link to the writer").hasMessageContaining("pg_hba.conf rejects");
+        assertThat(Http.get("http://127.0.0.1:" + h.lab.layout().peerAgentLinkPort(s) + "/v1/agent/status", null).status())
+                .as("plain HTTP through the failsafe link: Tomcat's own 400 on a TLS port").isEqualTo(400);
+        assertThat(h.lab.agentStatus(w).status()).as("HTTPS, trusting the lab's CA").isEqualTo(200);
     }
 
     @Test
@@ -179,7 +203,7 @@ class FailoverScenariosTest {
         assertThat(h.writer()).isEqualTo(s);
         assertThat(h.epoch()).isEqualTo(epoch + 1);
         h.awaitSteady();
-        var agent = Http.get("http://127.0.0.1:" + h.lab.layout().agentPort(w) + "/v1/agent/status", null).json();
+        var agent = h.lab.agentStatus(w).json(); // HTTPS with the lab's CA (this lab runs with TLS)
         assertThat(agent.path("message").asString()).contains("no rewind needed");
     }
 

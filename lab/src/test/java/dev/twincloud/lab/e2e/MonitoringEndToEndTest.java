@@ -112,7 +112,7 @@ class MonitoringEndToEndTest {
         endpoints.put("arbiter", h.lab.arbiterUrl() + "/actuator/prometheus");
         endpoints.put("edge", layout.entryUrl() + "/_edge/metrics");
         for (SiteId s : LabLayout.SITES) {
-            endpoints.put(s + " agent", "http://127.0.0.1:" + layout.agentPort(s) + "/actuator/prometheus");
+            endpoints.put(s + " agent", "http://127.0.0.1:" + layout.agentManagementPort(s) + "/actuator/prometheus");
             endpoints.put(s + " api", h.lab.apiUrl(s) + "/actuator/prometheus");
         }
         for (Map.Entry<String, String> e : endpoints.entrySet()) {

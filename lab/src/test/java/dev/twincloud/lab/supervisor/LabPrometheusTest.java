@@ -57,8 +57,8 @@ class LabPrometheusTest {
         List<ManagedProcess> processes = new ArrayList<>();
         try {
             targets.add(serve(layout.arbiterPort(), "/actuator/prometheus", ComponentMetrics::arbiter));
-            targets.add(serve(layout.agentPort(ComponentMetrics.GCP), "/actuator/prometheus", () -> ComponentMetrics.agent(ComponentMetrics.GCP)));
-            targets.add(serve(layout.agentPort(ComponentMetrics.AWS), "/actuator/prometheus", () -> ComponentMetrics.agent(ComponentMetrics.AWS)));
+            targets.add(serve(layout.agentManagementPort(ComponentMetrics.GCP), "/actuator/prometheus", () -> ComponentMetrics.agent(ComponentMetrics.GCP)));
+            targets.add(serve(layout.agentManagementPort(ComponentMetrics.AWS), "/actuator/prometheus", () -> ComponentMetrics.agent(ComponentMetrics.AWS)));
             targets.add(serve(layout.edgePort(), "/_edge/metrics", ComponentMetrics::edge));
 
             List<List<String>> cmds = LabMonitoring.configure(layout, DashboardQueriesTest.HOME, bins);
