@@ -54,25 +54,15 @@ public final class RunObserver {
         if (monitoring == null) {
             return true;
         }
-        long deadline = System.nanoTime() + max.toNanos();
         String url = monitoring.prometheusUrl() + "/api/v1/query?query="
                 + enc("count(twincloud_arbiter_events_total{kind=\"FAILOVER\"})");
-        do {
-            try {
-                if (get(url).path("data").path("result").size() > 0) {
-                    return true;
-                }
-            } catch (IOException | RuntimeException e) {
-                // not up yet
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        } while (System.nanoTime() - deadline < 0);
-        return false;
+        try {
+            Http.await("a first scrape of the arbiter's counters", url, null, max,
+                    r -> r.status() == 200 && r.json().path("data").path("result").size() > 0);
+            return true;
+        } catch (IllegalStateException e) {
+            return false;
+        }
     }
 
     /** What the run saw; {@code marks}, {@code promotions}, {@code faultAtMs} and {@code endMs} on the run's axis. */
