@@ -32,7 +32,7 @@ public final class Drill {
     private final java.nio.file.Path historyDir;
     private final RunObserver observer;
     /** Whether a run's alert verdicts decide its pass (see {@link #alertsFailRuns}). */
-    private boolean alertsGate;
+    private boolean alertsGate = true;
 
     public Drill(DrillTarget target, DrillSettings settings, PrintWriter progress) {
         this(target, settings, progress, null);
@@ -48,9 +48,8 @@ public final class Drill {
     }
 
     /**
-     * Makes a late, missing or unexplained alert fail its run. Off by default: the drill reports every
-     * run's alerts, but two rule problems it found (docs/observability.md, "What the drills found") make
-     * the verdicts unreliable until the rules are fixed.
+     * Whether a late, missing or unexplained alert fails its run. On by default; {@code lab drill
+     * --alerts-report-only} turns it off (the verdicts are then reported only).
      */
     public Drill alertsFailRuns(boolean on) {
         this.alertsGate = on;

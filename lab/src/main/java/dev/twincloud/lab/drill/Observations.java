@@ -7,7 +7,7 @@ import java.util.List;
  * the run's metrics from Prometheus, and the merged log excerpt around each fault ({@code lab logs}).
  *
  * @param costMs     how long reading them took at the end of the run (queries, logs, and any wait for an alert's deadline)
- * @param alertsGate the alerts' verdicts decide whether the run passed ({@code lab drill --alerts-fail-runs}); otherwise
+ * @param alertsGate the alerts' verdicts decide whether the run passed (the default; off with {@code lab drill --alerts-report-only}); otherwise
  *                   they are reported only
  */
 public record Observations(AlertCheck.Report alerts, List<RunMetrics.Panel> metrics, List<LogExcerpt> logs, double costMs,

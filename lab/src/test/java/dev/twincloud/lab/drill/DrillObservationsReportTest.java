@@ -86,7 +86,7 @@ class DrillObservationsReportTest {
         assertThat(rep.table()).contains("0 / 1");
 
         RunResult reported = run(observed(missing).withAlertsGate(false), true);
-        assertThat(reported.passed()).as("without --alerts-fail-runs the verdict is reported only").isTrue();
+        assertThat(reported.passed()).as("with --alerts-report-only the verdict is reported only").isTrue();
         assertThat(report(reported).table()).contains("0 / 1");
     }
 
