@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -83,9 +84,18 @@ public class WriterHealth implements SmartLifecycle {
     }
 
     /** What one refresh saw; times are {@link System#nanoTime()}. */
-    record Snapshot(long sentNanos, boolean standby, String leaseProblem, long leaseLeftNanos, String error) {
+    record Snapshot(long sentNanos, boolean standby, String leaseProblem, long leaseLeftNanos, String error, boolean refused) {
+        Snapshot(long sentNanos, boolean standby, String leaseProblem, long leaseLeftNanos, String error) {
+            this(sentNanos, standby, leaseProblem, leaseLeftNanos, error, false);
+        }
+
         static Snapshot failed(long sentNanos, String error) {
-            return new Snapshot(sentNanos, false, null, -1, error);
+            return new Snapshot(sentNanos, false, null, -1, error, false);
+        }
+
+        /** The database turned the refresh away: it is down, starting or shutting down (not merely slow). */
+        static Snapshot refused(long sentNanos, String error) {
+            return new Snapshot(sentNanos, false, null, -1, error, true);
         }
     }
 
@@ -158,6 +168,47 @@ public class WriterHealth implements SmartLifecycle {
 
     /** The shortest time between two refreshes a probe can cause. */
     static final Duration NUDGE_GAP = Duration.ofMillis(10);
+
+    /**
+     * Why a request arriving now should not wait for a database connection: the last refresh, sent at
+     * most two refresh intervals ago, was turned away by the database — connection refused, or the
+     * server is shutting down or starting up ({@link #refusal}) — as during a switchover, while the
+     * old writer stops and comes back as a standby (about 300 ms in the lab). Without this the request
+     * waits in the pool for its connection timeout, or until the server is back, only to be refused
+     * then. A slow or hung database is not a refusal: those requests still wait, as before. Empty when
+     * the request may go ahead. Answering a refusal nudges a refresh, so a server that is back is seen
+     * at once. Never blocks.
+     */
+    public Optional<String> databaseRefusing() {
+        Optional<String> refusing = refusing(snapshot, nanoTime.getAsLong());
+        refusing.ifPresent(r -> probedNotWriter());
+        return refusing;
+    }
+
+    /** {@link #databaseRefusing()} on {@code s} at {@code now}: pure, for tests. */
+    Optional<String> refusing(Snapshot s, long now) {
+        if (s == null || !s.refused() || now - s.sentNanos() > 2 * interval.toNanos()) {
+            return Optional.empty();
+        }
+        return Optional.of(s.error());
+    }
+
+    /**
+     * Whether {@code e} says the database turned the connection away rather than being slow: a refused
+     * TCP connection, or SQLSTATE class 57P (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+     * connect now: starting up or shutting down).
+     */
+    static boolean refusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("57P")) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** The current answer; never blocks. */
     public Answer answer() {
@@ -266,7 +317,8 @@ public class WriterHealth implements SmartLifecycle {
             closeConnection();
             hasProblemFunction = false;
             hasLeftFunction = false;
-            return Snapshot.failed(sent, e.getClass().getSimpleName() + ": " + e.getMessage());
+            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            return refusal(e) ? Snapshot.refused(sent, error) : Snapshot.failed(sent, error);
         }
     }
 

@@ -7,6 +7,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 
 import dev.twincloud.api.Http;
@@ -38,6 +39,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "twincloud.embedded-postgres.enabled=false",
         "twincloud.api.reads.max-staleness=" + StandbyTest.BOUND_MS + "ms",
+        "spring.datasource.hikari.connection-timeout=20000",
         "twincloud.api.data-dir=target/test-data"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandbyTest {
@@ -197,9 +199,9 @@ class StandbyTest {
         assertThat(api.get("/v1/ecgs/" + RECORDING).status()).as("back within its bound").isEqualTo(200);
     }
 
-    /** Last: the upstream is gone; the standby answers 503 at once (not streaming), not after the bound. */
+    /** Next to last: the upstream is gone; the standby answers 503 at once (not streaming), not after the bound. */
     @Test
-    @Order(Integer.MAX_VALUE)
+    @Order(Integer.MAX_VALUE - 1)
     void withItsUpstreamGoneTheStandbyAnswers503() throws Exception {
         heartbeat();
         assertThat(api.get("/v1/ecgs/" + RECORDING).status()).isEqualTo(200);
@@ -212,6 +214,31 @@ class StandbyTest {
         }
         assertNotServed(r, "standby-not-streaming");
         assertNotServed(api.get("/v1/ecgs?patientRef=standby-patient"), "standby-not-streaming");
+    }
+
+    /**
+     * Last: the API's own database stops (as the old writer's does during a switchover, before it comes
+     * back as a standby). Requests are answered 503 at once, not after the pool's connection timeout
+     * (20 s in this test): DatabaseRefusalGate.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void withItsOwnDatabaseStoppedRequestsAre503AtOnceNotAfterThePoolTimeout() throws Exception {
+        pair.standby().stop();
+        Thread.sleep(300); // the writer-health refresher (every 100 ms) sees the refusal
+        long t0 = System.nanoTime();
+        Http.Response write = api.post("/v1/ecgs", UUID.randomUUID().toString(),
+                "{\"patientRef\":\"p\",\"recordedAt\":\"2026-01-01T00:00:00Z\",\"samplingRateHz\":500,\"leads\":{\"I\":[1,2]}}");
+        Http.Response read = api.get("/v1/ecgs/" + RECORDING);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        for (Http.Response r : List.of(write, read)) {
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.header("Retry-After")).isEqualTo("1");
+            assertThat(r.json().path("type").asString()).endsWith("/database-unavailable");
+            assertThat(r.json().path("detail").asString()).as("no host or port in the answer").doesNotContain("127.0.0.1");
+        }
+        assertThat(ms).as("both answered well before the pool's 20 s connection timeout").isLessThan(5000);
+        assertThat(api.withToken(null).get("/v1/ecgs/" + RECORDING).status()).as("authentication still comes first").isEqualTo(401);
     }
 
     private static void assertNotServed(Http.Response r, String type) {

@@ -123,4 +123,39 @@ class WriterHealthVerdictTest {
             slow.stop();
         }
     }
+
+    /** A refresh the database turned away (down, starting, shutting down) lets requests skip the pool wait, while fresh. */
+    @Test
+    void aRefusedRefreshIsARefusalForTwoIntervalsAndATimeoutIsNot() {
+        var refused = Snapshot.refused(T0, "PSQLException: Connection to 127.0.0.1:5432 refused");
+        assertThat(health.refusing(refused, T0 + 200 * MS)).contains("PSQLException: Connection to 127.0.0.1:5432 refused");
+        assertThat(health.refusing(refused, T0 + 201 * MS)).as("older than two 100 ms intervals").isEmpty();
+        assertThat(health.answer(refused, T0).verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(health.refusing(Snapshot.failed(T0, "SocketTimeoutException: Read timed out"), T0)).as("slow is not refused").isEmpty();
+        assertThat(health.refusing(new Snapshot(T0, true, null, -1, null), T0)).as("a standby answers").isEmpty();
+        assertThat(health.refusing(null, T0)).isEmpty();
+    }
+
+    @Test
+    void refusalsAreConnectionRefusedAndShutdownOrStartupNotTimeouts() {
+        assertThat(WriterHealth.refusal(new java.sql.SQLException("Connection refused", "08001", new java.net.ConnectException("Connection refused")))).isTrue();
+        assertThat(WriterHealth.refusal(new java.sql.SQLException("the database system is shutting down", "57P03"))).isTrue();
+        assertThat(WriterHealth.refusal(new java.sql.SQLException("terminating connection due to administrator command", "57P01"))).isTrue();
+        assertThat(WriterHealth.refusal(new java.sql.SQLException("The connection attempt failed.", "08001",
+                new java.net.SocketTimeoutException("connect timed out")))).isFalse();
+        assertThat(WriterHealth.refusal(new java.sql.SQLException("canceling statement due to statement timeout", "57014"))).isFalse();
+        assertThat(WriterHealth.refusal(new RuntimeException("x"))).isFalse();
+    }
+
+    /** Against a port nobody listens on, the running refresher reports a refusal. */
+    @Test
+    void aClosedPortIsSeenAsRefusing() throws Exception {
+        var h = health(true);
+        h.start();
+        try {
+            assertThat(h.databaseRefusing()).isPresent();
+        } finally {
+            h.stop();
+        }
+    }
 }
