@@ -2,11 +2,14 @@ package dev.twincloud.lab.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.lab.supervisor.LabLayout;
 import dev.twincloud.lab.supervisor.LabMonitoring;
 import dev.twincloud.lab.supervisor.LabSettings;
 import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,11 +48,25 @@ class DrillShortSetTest {
         }
         DrillReport report;
         long up = System.nanoTime();
-        try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(new LabLayout(root, Integer.getInteger("drill.basePort", 17400)), HOME)
+        LabLayout layout = new LabLayout(root, Integer.getInteger("drill.basePort", 17400));
+        long resolvedAfterDrillMs = -1;
+        try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(layout, HOME)
                 .withMonitoring(monitoring)), true)) {
             System.out.printf("lab up (monitoring %s) in %.1f s%n", monitoring, (System.nanoTime() - up) / 1e9);
             DrillSettings settings = DrillSettings.defaults(Scenario.parse(SHORT_SET), 1, 42).withSettleTimeout(Duration.ofSeconds(60));
             report = new Drill(target, settings, new PrintWriter(System.out, true), root.resolve("report/histories")).run();
+            if (monitoring) {
+                // Fire and resolve (issue 13's done-when): the drill judged every TwincloudFailover's firing
+                // (Prometheus and Alertmanager, gating); the rule looks back 2 minutes, and the last failover
+                // of the set is before `load` (70 s), so each resolves and leaves Alertmanager within about a
+                // minute of the drill's end. MonitoringEndToEndTest checks one alert's labels and annotations.
+                long t0 = System.nanoTime();
+                Http.await("every TwincloudFailover resolved in Alertmanager", layout.alertmanagerUrl()
+                        + "/api/v2/alerts?filter=" + URLEncoder.encode("alertname=\"TwincloudFailover\"", StandardCharsets.UTF_8),
+                        null, Duration.ofMinutes(3), r -> r.status() == 200 && r.json().isArray() && r.json().isEmpty());
+                resolvedAfterDrillMs = (System.nanoTime() - t0) / 1_000_000;
+                System.out.printf("every TwincloudFailover resolved in Alertmanager %d ms after the drill%n", resolvedAfterDrillMs);
+            }
         }
         List<Path> files = report.write(root.resolve("report"));
         System.out.println(report.table());
@@ -58,6 +75,11 @@ class DrillShortSetTest {
                 report.runs().stream().mapToDouble(r -> r.observed().alerts().waitedMs()).sum() / 1000);
 
         assertThat(files).allMatch(Files::isRegularFile);
+        if (monitoring) {
+            assertThat(report.runs().stream().mapToLong(r -> r.observed().alerts().failures().size()).sum() == 0
+                    && report.runs().stream().anyMatch(r -> r.figures().failovers() > 0))
+                    .as("failovers happened, each alerted in time (the resolution is awaited above)").isTrue();
+        }
         assertThat(Files.readString(root.resolve("report/drill-report.html"))).contains("<svg");
         assertThat(report.runs()).extracting(RunResult::scenario).containsExactlyElementsOf(
                 Scenario.parse(SHORT_SET).stream().map(s -> s.id).toList());

@@ -31,7 +31,7 @@ import tools.jackson.databind.JsonNode;
  * The lab's monitoring on a real lab (docs/observability.md): Prometheus scrapes every component with
  * the labels the rules use, every dashboard panel's query returns series, the components' metric names
  * pass promtool's lint, and killing the writer makes TwincloudFailover fire — naming the new writer
- * and why — and resolve, as Alertmanager's API shows. Base port 23400 (Prometheus 23404, Alertmanager
+ * and why — as Alertmanager's API shows (that it resolves is DrillShortSetTest's last check). Base port 23400 (Prometheus 23404, Alertmanager
  * 23405). Needs Debian's prometheus and prometheus-alertmanager (skipped without them, except under CI).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -129,7 +129,7 @@ class MonitoringEndToEndTest {
 
     @Test
     @Order(4)
-    void killingTheWriterFiresTwincloudFailoverAndItResolves() throws Exception {
+    void killingTheWriterFiresTwincloudFailoverNamingTheNewWriterAndWhy() throws Exception {
         SiteId w = h.awaitSteady();
         SiteId s = LabLayout.peer(w);
         assertThat(failoverAlerts()).as("no failover alert before the fault").isEmpty();
@@ -143,11 +143,8 @@ class MonitoringEndToEndTest {
         assertThat(alert.path("annotations").path("summary").asString()).startsWith("FAILOVER: " + s + " was promoted (1 in");
         assertThat(alert.path("annotations").path("runbook_url").asString()).endsWith("docs/runbooks.md#twincloudfailover");
 
-        h.lab.revive(w.name());
-        h.awaitSteady();
-        // the rule looks back 2 minutes: then Prometheus sends the resolution and Alertmanager drops the alert
-        LabHarness.await("TwincloudFailover resolved", Duration.ofMinutes(4), () -> failoverAlerts().isEmpty());
-        LabHarness.figure("monitoring", "failover_alert_resolved_after_kill_ms", (System.nanoTime() - t0) / 1e6);
+        // Its resolution (the rule looks back 2 minutes) is awaited in DrillShortSetTest, after a drill of
+        // two dozen faults with Prometheus and Alertmanager, rather than by a lab kept idle 2 minutes here.
     }
 
     private static List<JsonNode> failoverAlerts() {
