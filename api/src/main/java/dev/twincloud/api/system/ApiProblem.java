@@ -41,6 +41,10 @@ public final class ApiProblem extends RuntimeException {
     }
 
     /** 503 with {@code Retry-After}: this site cannot serve the request now (e.g. a read outside the fence). */
+    public static ApiProblem forbidden(String type, String detail) {
+        return new ApiProblem(HttpStatus.FORBIDDEN, type, detail, List.of());
+    }
+
     public static ApiProblem unavailable(String type, String detail) {
         return new ApiProblem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, List.of());
     }
