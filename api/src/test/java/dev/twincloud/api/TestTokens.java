@@ -35,6 +35,11 @@ public final class TestTokens {
         return token(TRUSTED, "ecg:read ecg:write", Duration.ofHours(1));
     }
 
+    /** Read and write scopes for the caller {@code subject} ({@code null}: a token with no sub claim). */
+    public static String readWriteAs(String subject) {
+        return token(TRUSTED, subject, "ecg:read ecg:write", Duration.ofHours(1));
+    }
+
     public static String withScope(String scope) {
         return token(TRUSTED, scope, Duration.ofHours(1));
     }
@@ -48,9 +53,13 @@ public final class TestTokens {
     }
 
     private static String token(KeyPair keys, String scope, Duration validFor) {
+        return token(keys, "tester", scope, validFor);
+    }
+
+    private static String token(KeyPair keys, String subject, String scope, Duration validFor) {
         try {
             Instant now = Instant.now();
-            JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("twincloud-test").subject("tester")
+            JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("twincloud-test").subject(subject)
                     .claim("scope", scope)
                     .issueTime(Date.from(now.minus(Duration.ofHours(1))))
                     .expirationTime(Date.from(now.plus(validFor)))

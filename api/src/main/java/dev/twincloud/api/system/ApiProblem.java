@@ -40,6 +40,11 @@ public final class ApiProblem extends RuntimeException {
                 "This Idempotency-Key was already used with a different request.", List.of());
     }
 
+    /** 403: the token is valid but cannot do this (e.g. a write whose token names no subject). */
+    public static ApiProblem forbidden(String type, String detail) {
+        return new ApiProblem(HttpStatus.FORBIDDEN, type, detail, List.of());
+    }
+
     /** 503 with {@code Retry-After}: this site cannot serve the request now (e.g. a read outside the fence). */
     public static ApiProblem unavailable(String type, String detail) {
         return new ApiProblem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, List.of());

@@ -38,8 +38,11 @@ import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 /**
  * Dev mode security, active only when no JWT configuration is given
  * ({@code spring.security.oauth2.resourceserver.jwt.jwk-set-uri}, {@code public-key-location} or
- * {@code issuer-uri}): generates an RSA key pair at start-up, writes the public key as PEM to the
- * data directory, accepts tokens signed by it, and prints a ready-to-use token.
+ * {@code issuer-uri}) AND dev mode is declared ({@value #DEV_AUTH}{@code =true}; embedded mode sets
+ * it): generates an RSA key pair at start-up, writes the public key as PEM to the data directory,
+ * accepts tokens signed by it, and prints a ready-to-use token. Without either the API refuses to
+ * start, naming the properties to set: a deployment that forgot its JWT settings must not come up
+ * trusting a key nobody manages.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(DevJwtConfig.NoJwtConfigured.class)
@@ -47,11 +50,20 @@ class DevJwtConfig {
 
     private static final Logger log = LoggerFactory.getLogger(DevJwtConfig.class);
     static final Duration TOKEN_TTL = Duration.ofHours(12);
+    static final String DEV_AUTH = "twincloud.api.dev-auth";
+    static final String REFUSAL = "No JWT configuration: set spring.security.oauth2.resourceserver.jwt.jwk-set-uri "
+            + "(env SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_JWK_SET_URI), .issuer-uri or .public-key-location to the "
+            + "issuer whose tokens the API accepts. Only on a laptop, in the lab or in tests: " + DEV_AUTH + "=true "
+            + "(env TWINCLOUD_API_DEV_AUTH=true; embedded mode sets it) accepts tokens signed by a key generated at start-up.";
 
     private final KeyPair keys;
     private final Path publicKeyFile;
 
-    DevJwtConfig(@Value("${twincloud.api.data-dir:./.twincloud/dev-api}") Path dataDir) throws IOException {
+    DevJwtConfig(@Value("${twincloud.api.data-dir:./.twincloud/dev-api}") Path dataDir,
+                 @Value("${" + DEV_AUTH + ":false}") boolean devAuth) throws IOException {
+        if (!devAuth) {
+            throw new NoJwtConfiguration();
+        }
         this.keys = rsaKeyPair();
         Files.createDirectories(dataDir);
         this.publicKeyFile = dataDir.resolve("jwt-public.pem").toAbsolutePath().normalize();
@@ -71,7 +83,8 @@ class DevJwtConfig {
         String token = sign(Instant.now());
         String port = event.getApplicationContext().getEnvironment().getProperty("local.server.port", "8080");
         log.warn("No JWT configuration given: dev mode. Tokens are checked against a key generated at start-up "
-                + "(public key: {}). Set spring.security.oauth2.resourceserver.jwt.jwk-set-uri in production.", publicKeyFile);
+                + "(public key: {}; {}=true). Set spring.security.oauth2.resourceserver.jwt.jwk-set-uri in production.",
+                publicKeyFile, DEV_AUTH);
         // stdout on purpose: one line to copy, whatever the log configuration.
         System.out.println("Dev token: " + token);
         System.out.println("  (scopes ecg:read ecg:write, valid " + TOKEN_TTL.toHours() + " h) try: curl -H 'Authorization: Bearer "
@@ -111,6 +124,13 @@ class DevJwtConfig {
             return !env.containsProperty(PREFIX + "jwk-set-uri")
                     && !env.containsProperty(PREFIX + "public-key-location")
                     && !env.containsProperty(PREFIX + "issuer-uri");
+        }
+    }
+
+    /** The start-up refusal; {@code NoJwtConfigurationAnalyzer} prints it without a stack trace. */
+    static final class NoJwtConfiguration extends IllegalStateException {
+        NoJwtConfiguration() {
+            super(REFUSAL);
         }
     }
 }

@@ -76,7 +76,9 @@ class EmbeddedPostgres implements EnvironmentPostProcessor, Ordered {
                 "spring.datasource.username", server.superuser(),
                 "spring.datasource.password", server.password(),
                 // alone on a laptop there is no agent granting leases: writer health follows the role only
-                "twincloud.api.require-lease", env.getProperty("twincloud.api.require-lease", "false"))));
+                "twincloud.api.require-lease", env.getProperty("twincloud.api.require-lease", "false"),
+                // alone on a laptop: without JWT settings, dev tokens (DevJwtConfig) are what a developer wants
+                "twincloud.api.dev-auth", env.getProperty("twincloud.api.dev-auth", "true"))));
         application.getShutdownHandlers().add(() -> server.stop(StopMode.FAST));
         log.info("Embedded PostgreSQL " + server.binaries().version() + (fresh ? " (new cluster)" : "") + " at " + url
                 + ", data in " + dir.resolve("pgdata") + ", ready in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");

@@ -12,12 +12,16 @@ import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -29,6 +33,12 @@ import org.springframework.transaction.support.TransactionTemplate;
  * so the database decides the race: of N concurrent requests with one key, one inserts the key and
  * writes; the others wait on the key's unique index until that transaction ends, then read the
  * stored response (same request hash) or get a 422 (different request).
+ *
+ * <p>Keys are kept per caller (the token's {@code sub}): the claim is (caller, key) and the stored
+ * hash covers the caller, so one caller's key neither replays to nor blocks another (V3, docs/api.md).
+ * A token without a subject cannot write (403 {@code no-subject}). Rows from before V3 (caller '')
+ * still answer the retry of their own write (same key and same caller-free hash), so an upgrade
+ * applies no write twice.
  *
  * <p>A replay answers only after its own transaction committed a write of the key's row: in
  * synchronous mode that COMMIT waits for the synchronous standby up to a position after the original
@@ -47,11 +57,13 @@ public class Idempotency {
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final DataSource dataSource;
+    private final KeySchema schema;
 
     Idempotency(JdbcClient jdbc, TransactionTemplate tx, DataSource dataSource) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.dataSource = dataSource;
+        this.schema = new KeySchema(jdbc);
     }
 
     /** The response a write produced: stored with its key and replayed byte for byte. */
@@ -66,6 +78,9 @@ public class Idempotency {
         if (!VALID_KEY.matcher(key).matches()) {
             throw ApiProblem.invalid(HEADER, "must be 1 to 255 visible ASCII characters");
         }
+        String caller = caller();
+        boolean scoped = schema.keysPerCaller();
+        byte[] hash = scoped ? callerHash(caller, requestHash) : requestHash;
         boolean[] replayed = {false};
         boolean[] unconfirmed = {false};
         StoredResponse response = tx.execute(status -> {
@@ -81,12 +96,23 @@ public class Idempotency {
                     unconfirmed[0] = synchronousReplicationWaitCancelled(DataSourceUtils.getConnection(dataSource));
                 }
             });
-            int claimed = jdbc.sql("insert into idempotency_key (key, request_hash) values (?, ?) on conflict do nothing")
-                    .params(key, requestHash)
-                    .update();
+            // Scoped: the claim is (caller, key); a row from before V3 (caller '') with this key and the
+            // same caller-free hash is the same write retried across the upgrade, so it is not claimed again.
+            int claimed = scoped
+                    ? jdbc.sql("""
+                            insert into idempotency_key (caller, key, request_hash)
+                            select ?, ?, ? where not exists (select 1 from idempotency_key
+                                                              where caller = '' and key = ? and request_hash = ?)
+                            on conflict do nothing""")
+                            .params(caller, key, hash, key, requestHash)
+                            .update()
+                    : jdbc.sql("insert into idempotency_key (key, request_hash) values (?, ?) on conflict do nothing")
+                            .params(key, hash)
+                            .update();
+            String rowCaller = scoped ? caller : null;
             if (claimed == 0) {
                 replayed[0] = true;
-                StoredResponse stored = previous(key, requestHash);
+                Previous stored = scoped ? previous(caller, key, hash, requestHash) : previous(key, hash);
                 // docs/design.md rules 4 and 8: a replay is as durable as a first answer. The original
                 // write may be committed here but not yet on the synchronous standby (its wait was
                 // cancelled, or the primary restarted after a crash). PostgreSQL waits for synchronous
@@ -95,15 +121,12 @@ public class Idempotency {
                 // pg_current_xact_id() does not wait. So the replay rewrites its key row: an xid, WAL,
                 // and a COMMIT that waits until the synchronous standby has flushed past the original.
                 // The row write also goes through the lease guard, so a fenced site cannot replay.
-                jdbc.sql("update idempotency_key set response_status = response_status where key = ?")
-                        .param(key)
-                        .update();
-                return stored;
+                updateRow(stored.caller(), key, "response_status = response_status");
+                return stored.response();
             }
             StoredResponse fresh = write.get();
-            jdbc.sql("update idempotency_key set response_status = ?, location = ?, response_body = ? where key = ?")
-                    .params(fresh.status(), fresh.location(), fresh.body(), key)
-                    .update();
+            updateRow(rowCaller, key, "response_status = ?, location = ?, response_body = ?",
+                    fresh.status(), fresh.location(), fresh.body());
             return fresh;
         });
         if (unconfirmed[0]) {
@@ -142,17 +165,75 @@ public class Idempotency {
         }
     }
 
-    private StoredResponse previous(String key, byte[] requestHash) {
-        record Row(byte[] requestHash, Integer responseStatus, String location, String responseBody) {
+    /** The row a replay answers from: whose it is ({@code null}: the schema has no callers yet) and its response. */
+    private record Previous(String caller, StoredResponse response) {
+    }
+
+    private record Row(String caller, byte[] requestHash, Integer responseStatus, String location, String responseBody) {
+    }
+
+    /**
+     * Keys per caller: the caller's own row for this key, else the row from before V3 (caller '') with
+     * the same caller-free hash that kept the claim from inserting.
+     */
+    private Previous previous(String caller, String key, byte[] hash, byte[] callerFreeHash) {
+        Row row = jdbc.sql("""
+                        select caller, request_hash, response_status, location, response_body from idempotency_key
+                         where key = ? and (caller = ? or (caller = '' and request_hash = ?))
+                         order by caller = '' limit 1""")
+                .params(key, caller, callerFreeHash)
+                .query(Row.class)
+                .single();
+        byte[] expected = row.caller().isEmpty() ? callerFreeHash : hash;
+        if (!Arrays.equals(row.requestHash(), expected)) {
+            throw ApiProblem.idempotencyKeyReused();
         }
-        Row row = jdbc.sql("select request_hash, response_status, location, response_body from idempotency_key where key = ?")
+        return new Previous(row.caller(), new StoredResponse(row.responseStatus(), row.location(), row.responseBody()));
+    }
+
+    /** The schema before V3: one global key, as the API before V3 did. */
+    private Previous previous(String key, byte[] hash) {
+        Row row = jdbc.sql("select null as caller, request_hash, response_status, location, response_body "
+                        + "from idempotency_key where key = ?")
                 .param(key)
                 .query(Row.class)
                 .single();
-        if (!Arrays.equals(row.requestHash(), requestHash)) {
+        if (!Arrays.equals(row.requestHash(), hash)) {
             throw ApiProblem.idempotencyKeyReused();
         }
-        return new StoredResponse(row.responseStatus(), row.location(), row.responseBody());
+        return new Previous(null, new StoredResponse(row.responseStatus(), row.location(), row.responseBody()));
+    }
+
+    /** Updates one key row: (caller, key), or key alone on the schema before V3 ({@code caller} null). */
+    private void updateRow(String caller, String key, String set, Object... values) {
+        Object[] params = Arrays.copyOf(values, values.length + (caller == null ? 1 : 2));
+        if (caller == null) {
+            params[values.length] = key;
+            jdbc.sql("update idempotency_key set " + set + " where key = ?").params(params).update();
+        } else {
+            params[values.length] = caller;
+            params[values.length + 1] = key;
+            jdbc.sql("update idempotency_key set " + set + " where caller = ? and key = ?").params(params).update();
+        }
+    }
+
+    /**
+     * Who sends this write: the verified token's subject ({@code sub}). Keys are kept per caller, so a
+     * write whose token names no subject cannot be attributed and is refused (403 {@code no-subject}).
+     */
+    static String caller() {
+        Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+        String subject = authentication instanceof JwtAuthenticationToken jwt ? jwt.getToken().getSubject() : null;
+        if (subject == null || subject.isBlank()) {
+            throw ApiProblem.forbidden("no-subject", "A write needs a token with a subject (claim sub): "
+                    + "Idempotency-Keys are kept per caller, and this token names none.");
+        }
+        return subject;
+    }
+
+    /** The stored hash: the request's caller-free hash and the caller, so a row matches only its own caller's request. */
+    static byte[] callerHash(String caller, byte[] requestHash) {
+        return new RequestHash("caller", caller).add(requestHash).finish();
     }
 
     /** SHA-256 over length-prefixed fields: a canonical hash of a parsed request, cheap for big sample arrays. */
@@ -185,6 +266,48 @@ public class Idempotency {
 
         public byte[] finish() {
             return digest.digest();
+        }
+    }
+
+    /**
+     * Whether the database has V3's per-caller keys ({@code idempotency_key.caller}). An API may run
+     * against the schema before V3: a standby skips migrations, so a site upgraded while it was the
+     * standby serves writes after a switchover before any start-up of it has migrated. Until then it
+     * keeps the old global keys (as the API before V3 did; docs/api.md). Once seen, the column stays;
+     * while it is missing the catalog is asked again at most every {@value #RECHECK_MILLIS} ms.
+     */
+    static final class KeySchema {
+        static final long RECHECK_MILLIS = 5_000;
+        private final JdbcClient jdbc;
+        private volatile boolean perCaller;
+        private volatile long checkedAt = Long.MIN_VALUE;
+
+        KeySchema(JdbcClient jdbc) {
+            this.jdbc = jdbc;
+        }
+
+        boolean keysPerCaller() {
+            if (perCaller) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (checkedAt != Long.MIN_VALUE && now - checkedAt < RECHECK_MILLIS * 1_000_000) {
+                return false;
+            }
+            boolean found = jdbc.sql("""
+                            select exists (select 1 from pg_attribute
+                                            where attrelid = to_regclass('idempotency_key') and attname = 'caller'
+                                              and not attisdropped)""")
+                    .query(Boolean.class)
+                    .single();
+            checkedAt = now;
+            if (found) {
+                perCaller = true;
+            } else {
+                LoggerFactory.getLogger(Idempotency.class).warn("idempotency_key has no caller column (schema before V3, "
+                        + "migrations not yet applied here): Idempotency-Keys are global until they are");
+            }
+            return found;
         }
     }
 }

@@ -30,6 +30,23 @@ class AuthTest extends ApiTest {
         assertProblem(api.withToken("not.a.jwt").get("/v1/ecgs"), 401);
     }
 
+    /**
+     * The tenancy model as it is (docs/security.md, API1): recordings belong to the deployment, not to the
+     * caller who wrote them; a scope, not ownership, decides who reads. Should recordings become owned per
+     * caller, this test fails and the threat model must change with it.
+     */
+    @Test
+    void recordingsAreNotOwnedPerCaller_anyTokenWithReadScopeReadsAnotherCallersRecording() {
+        String patient = newPatient();
+        String id = api.withToken(TestTokens.readWriteAs("alice")).post("/v1/ecgs", newKey(),
+                recording(patient, "2026-01-01T00:00:00Z", 500, 1, 10)).json().path("id").asString();
+
+        Http bob = api.withToken(TestTokens.readWriteAs("bob"));
+
+        assertThat(bob.get("/v1/ecgs/" + id).status()).isEqualTo(200);
+        assertThat(bob.get("/v1/ecgs?patientRef=" + patient).json().path("items").size()).isEqualTo(1);
+    }
+
     @Test
     void expiredTokenIs401() {
         assertProblem(api.withToken(TestTokens.expired()).get("/v1/ecgs"), 401);

@@ -78,8 +78,8 @@ class ReplayWaitsForTheSyncStandbyTest {
             try (Connection su = DriverManager.getConnection(url, pair.primary().superuser(), "");
                     Statement s = su.createStatement();
                     PreparedStatement copy = su.prepareStatement("""
-                            insert into idempotency_key (key, request_hash, response_status, location, response_body)
-                            select ?, request_hash, response_status, location, response_body from idempotency_key
+                            insert into idempotency_key (caller, key, request_hash, response_status, location, response_body)
+                            select caller, ?, request_hash, response_status, location, response_body from idempotency_key
                              where location = ?""")) {
                 s.execute("set synchronous_commit = local");
                 copy.setString(1, key);

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Throughput of a small write (issue 11), one lab, one machine, the same concurrency three ways:
  * <ol>
  *   <li><b>pgbench</b> on the writer's database, as the API's role, with the API's own SQL for a small
- *       {@code POST /v1/ecgs} in one transaction: the idempotency claim ({@code insert into
- *       idempotency_key ... on conflict do nothing}), the recording ({@code insert into ecg_recording ...
+ *       {@code POST /v1/ecgs} in one transaction: the idempotency claim per caller ({@code insert into
+ *       idempotency_key (caller, key, ...) select ... where not exists (a pre-V3 row) on conflict do nothing}), the recording ({@code insert into ecg_recording ...
  *       returning created_at}), one lead ({@code insert into ecg_lead}) and the key update ({@code update
  *       idempotency_key set response_status, location, response_body}) — see {@code Idempotency} and
  *       {@code EcgRepository};</li>
@@ -105,10 +105,10 @@ class EdgeThroughputBenchmark {
 
     static final String PGBENCH_SCRIPT = """
             BEGIN;
-            INSERT INTO idempotency_key (key, request_hash) VALUES (gen_random_uuid()::text, '\\x00'::bytea) ON CONFLICT DO NOTHING RETURNING key \\gset
+            INSERT INTO idempotency_key (caller, key, request_hash) SELECT 'bench', n.k, '\\x00'::bytea FROM (SELECT gen_random_uuid()::text AS k) n WHERE NOT EXISTS (SELECT 1 FROM idempotency_key WHERE caller = '' AND key = n.k AND request_hash = '\\x00'::bytea) ON CONFLICT DO NOTHING RETURNING key \\gset
             INSERT INTO ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names, device, notes) VALUES (gen_random_uuid(), 'bench', now(), 500, %d, ARRAY['I'], 'pgbench', :key) RETURNING id, created_at \\gset
             INSERT INTO ecg_lead (recording_id, position, name, samples) VALUES (:id, 0, 'I', decode(repeat('0100', %d), 'hex'));
-            UPDATE idempotency_key SET response_status = 201, location = '/v1/ecgs/' || :id, response_body = '{}' WHERE key = :key;
+            UPDATE idempotency_key SET response_status = 201, location = '/v1/ecgs/' || :id, response_body = '{}' WHERE caller = 'bench' AND key = :key;
             END;
             """.formatted(SAMPLES, SAMPLES);
 
