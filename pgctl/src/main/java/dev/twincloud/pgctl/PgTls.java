@@ -84,19 +84,12 @@ public final class PgTls {
         }
 
         /**
-         * pg_hba.conf, first match wins: the certificate roles over TLS with a certificate (cert: verified
-         * against ssl_ca_file, its CN the role), and refused on any other connection; replication for the
-         * replication role alone; trust on loopback for everyone else.
-         */
-        String hba() {
-            return hba(null);
-        }
-
-        /**
-         * As {@link #hba()}, and when {@code crossSiteNetwork} is given (a CIDR the other site's connections
-         * come from, e.g. {@code 127.0.2.0/24} for the lab's links into a site): from there only the
-         * certificate roles over TLS with a certificate, replication only as the replication role, and
-         * everything else rejected, the local superuser included, before loopback's trust.
+         * pg_hba.conf, first match wins. When {@code crossSiteNetwork} is given (a CIDR the other site's
+         * connections come from, e.g. {@code 127.0.2.0/24} for the lab's links into a site; null: none): from
+         * there only the certificate roles over TLS with a certificate, replication only as the replication
+         * role, everything else rejected, the local superuser included. Then, on loopback: the certificate
+         * roles over TLS with a certificate (cert: verified against ssl_ca_file, its CN the role), and refused
+         * on any other connection; replication for the replication role alone; trust for everyone else.
          */
         String hba(String crossSiteNetwork) {
             List<String> l = new ArrayList<>();

@@ -190,7 +190,7 @@ public final class PostgresServer implements AutoCloseable {
         return this;
     }
 
-    /** Replaces pg_hba.conf (read at start and on reload): the rules of {@link PgTls.Server#hba()}. */
+    /** Replaces pg_hba.conf (read at start and on reload): {@link PgTls.Server#hba(String)} or {@link PgTls#plainHba(String)}. */
     private void writeHba(String text) {
         Path hba = dataDir.resolve("pg_hba.conf");
         try {
