@@ -20,6 +20,33 @@ public final class PgTls {
     }
 
     /**
+     * pg_hba.conf of a server without TLS whose other site connects from {@code crossSiteNetwork}: trust from
+     * loopback and from there, replication included, as initdb's {@code --auth=trust} file does for 127.0.0.1
+     * (nothing changes but the address the other site comes from).
+     */
+    static String plainHba(String crossSiteNetwork) {
+        requireCidr(crossSiteNetwork);
+        return String.join("\n", List.of(
+                "# Written by twincloud pgctl at every start (no TLS): trust on loopback and from the other site's network.",
+                "local all all trust",
+                "local replication all trust",
+                "host all all 127.0.0.1/32 trust",
+                "host all all ::1/128 trust",
+                "host all all " + crossSiteNetwork + " trust",
+                "host replication all 127.0.0.1/32 trust",
+                "host replication all ::1/128 trust",
+                "host replication all " + crossSiteNetwork + " trust")) + "\n";
+    }
+
+    /** An IPv4 CIDR such as {@code 127.0.2.0/24}; anything else (a pg_hba injection included) is refused. */
+    static String requireCidr(String cidr) {
+        if (cidr == null || !cidr.matches("(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}")) {
+            throw new IllegalArgumentException("not an IPv4 network in CIDR form: " + cidr);
+        }
+        return cidr;
+    }
+
+    /**
      * A server that speaks TLS and admits {@code certRoles} only over TLS with a certificate of {@code ca}
      * whose common name is the role ({@code hostssl ... cert}); of those, only {@code replicationRole} may
      * open replication connections, and nobody else may. Every other role keeps trust authentication on
@@ -57,13 +84,26 @@ public final class PgTls {
         }
 
         /**
-         * pg_hba.conf, first match wins: the certificate roles over TLS with a certificate (cert: verified
-         * against ssl_ca_file, its CN the role), and refused on any other connection; replication for the
-         * replication role alone; trust on loopback for everyone else.
+         * pg_hba.conf, first match wins. When {@code crossSiteNetwork} is given (a CIDR the other site's
+         * connections come from, e.g. {@code 127.0.2.0/24} for the lab's links into a site; null: none): from
+         * there only the certificate roles over TLS with a certificate, replication only as the replication
+         * role, everything else rejected, the local superuser included. Then, on loopback: the certificate
+         * roles over TLS with a certificate (cert: verified against ssl_ca_file, its CN the role), and refused
+         * on any other connection; replication for the replication role alone; trust for everyone else.
          */
-        String hba() {
+        String hba(String crossSiteNetwork) {
             List<String> l = new ArrayList<>();
             l.add("# Written by twincloud pgctl at every start (PgTls.Server): first match wins.");
+            if (crossSiteNetwork != null) {
+                requireCidr(crossSiteNetwork);
+                l.add("# The other site (" + crossSiteNetwork + "): its two roles over TLS with a certificate, nothing else.");
+                l.add("hostssl replication " + replicationRole + " " + crossSiteNetwork + " cert");
+                for (String role : certRoles) {
+                    l.add("hostssl all " + role + " " + crossSiteNetwork + " cert");
+                }
+                l.add("host replication all " + crossSiteNetwork + " reject");
+                l.add("host all all " + crossSiteNetwork + " reject");
+            }
             l.add("# The other site's roles: TLS with a client certificate of the CA whose CN is the role, nothing else.");
             l.add("hostssl replication " + replicationRole + " 127.0.0.1/32 cert");
             for (String role : certRoles) {

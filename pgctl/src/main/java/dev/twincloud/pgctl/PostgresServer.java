@@ -60,6 +60,8 @@ public final class PostgresServer implements AutoCloseable {
     private final boolean initdbNoSync;
     private final Duration startTimeout;
     private final PgTls.Server serverTls;
+    /** The network the other site's connections come from (pg_hba), or null: loopback only. */
+    private final String crossSiteNetwork;
     private final PgTls.Client clientTls;
     private final String replicationUser;
     private final PgTls.Client replicationTls;
@@ -80,6 +82,7 @@ public final class PostgresServer implements AutoCloseable {
         this.initdbNoSync = b.initdbNoSync;
         this.startTimeout = b.startTimeout;
         this.serverTls = b.serverTls;
+        this.crossSiteNetwork = b.crossSiteNetwork;
         this.clientTls = b.clientTls;
         this.replicationUser = b.replicationUser;
         this.replicationTls = b.replicationTls;
@@ -153,7 +156,9 @@ public final class PostgresServer implements AutoCloseable {
         if (serverTls != null) {
             serverTls.prepareFiles(osUser);
             conf.putAll(serverTls.settings());
-            writeHba(serverTls.hba());
+            writeHba(serverTls.hba(crossSiteNetwork));
+        } else if (crossSiteNetwork != null) {
+            writeHba(PgTls.plainHba(crossSiteNetwork));
         }
         if (jsonLog != null) {
             conf.putAll(jsonLogSettings(jsonLog));
@@ -185,7 +190,7 @@ public final class PostgresServer implements AutoCloseable {
         return this;
     }
 
-    /** Replaces pg_hba.conf (read at start and on reload): the rules of {@link PgTls.Server#hba()}. */
+    /** Replaces pg_hba.conf (read at start and on reload): {@link PgTls.Server#hba(String)} or {@link PgTls#plainHba(String)}. */
     private void writeHba(String text) {
         Path hba = dataDir.resolve("pg_hba.conf");
         try {
@@ -644,6 +649,7 @@ public final class PostgresServer implements AutoCloseable {
         private boolean initdbNoSync;
         private Duration startTimeout = Duration.ofSeconds(60);
         private PgTls.Server serverTls;
+        private String crossSiteNetwork;
         private PgTls.Client clientTls;
         private String replicationUser;
         private PgTls.Client replicationTls;
@@ -725,6 +731,16 @@ public final class PostgresServer implements AutoCloseable {
          * The server speaks TLS and admits the other site's roles only with a certificate (its settings and
          * pg_hba.conf written at every start); default: no TLS, trust on loopback for everyone.
          */
+        /**
+         * The network (CIDR) the other site's connections come from, written into pg_hba.conf at every start:
+         * with {@link #serverTls} only its certificate roles over TLS are admitted from there
+         * ({@link PgTls.Server#hba(String)}); without, trust as on loopback. Default: none (loopback only).
+         */
+        public Builder crossSiteNetwork(String cidr) {
+            this.crossSiteNetwork = cidr == null ? null : PgTls.requireCidr(cidr);
+            return this;
+        }
+
         public Builder serverTls(PgTls.Server tls) {
             this.serverTls = tls;
             return this;

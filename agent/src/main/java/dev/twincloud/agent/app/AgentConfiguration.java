@@ -48,6 +48,9 @@ class AgentConfiguration {
         if (l.jsonLog() != null) {
             serverBuilder.jsonLog(l.jsonLog());
         }
+        if (l.crossSiteNetwork() != null && !l.crossSiteNetwork().isBlank()) {
+            serverBuilder.crossSiteNetwork(l.crossSiteNetwork());
+        }
         // Only connected to: the peer's own agent starts and stops it.
         PostgresServer.Builder peerBuilder = PostgresServer.builder(l.peerDataDir() != null ? l.peerDataDir()
                         : l.dataDir().resolveSibling("peer-unknown"))

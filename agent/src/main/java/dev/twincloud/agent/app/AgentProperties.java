@@ -93,10 +93,14 @@ public record AgentProperties(
      * @param jsonLog     the server's {@code jsonlog} file, ending in {@code .json} (docs/logging.md); empty: plain text
      *                    to {@code logFile} only
      * @param tls         TLS between the sites' databases; off unless {@code tls.ca} is set
+     * @param crossSiteNetwork lab only: the network (CIDR) the other site's connections come from (the links'
+     *                    source addresses, docs/links.md); pg_hba admits from there only the other site's roles
+     *                    over TLS with a certificate (with TLS) or trusts it as loopback (without). Empty: loopback only
      */
     public record Local(Path dataDir, @DefaultValue("0") int port, String binDir, @DefaultValue("postgres") String superuser,
                         @DefaultValue("127.0.0.1") String peerHost, @DefaultValue("0") int peerPort, Path peerDataDir,
-                        java.util.Map<String, String> settings, Path logFile, Path jsonLog, @DefaultValue Tls tls) {
+                        java.util.Map<String, String> settings, Path logFile, Path jsonLog, @DefaultValue Tls tls,
+                        String crossSiteNetwork) {
     }
 
     /**

@@ -90,6 +90,9 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--tls", description = LabOptions.TLS_HELP)
     boolean tls;
 
+    @Option(names = "--no-tls", description = LabOptions.NO_TLS_HELP)
+    boolean noTls;
+
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
@@ -158,6 +161,7 @@ public final class LabDrill implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--staleness-bound-ms must not be negative");
         }
         java.util.Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
+        boolean tlsOn = LabOptions.tls(spec.commandLine(), tls, noTls);
         if (edge != null && !latency.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--link-latency goes with a lab, not with --edge");
         }
@@ -191,7 +195,7 @@ public final class LabDrill implements Callable<Integer> {
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
-                    .withMonitoring(!noMonitoring).withTls(tls);
+                    .withMonitoring(!noMonitoring).withTls(tlsOn);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");

@@ -24,11 +24,22 @@ public final class LabOptions {
         return "http://127.0.0.1:" + layout().labControlPort() + "/lab/";
     }
 
-    /** The help of {@code --arbiter-replicas}, the same for {@code lab up} and {@code lab drill}. */
+    /** The help of {@code --tls}, the same for {@code lab up} and {@code lab drill}. */
     static final String TLS_HELP = "TLS on the cross-site links: replication and the agents' connections to the other site's "
             + "database with verify-full and client certificates of the lab's CA (made in <root>/tls), the agents' failsafe link and "
-            + "calls to the arbiter over HTTPS (docs/lab.md, 'What is encrypted'). Off by default until its cost to failovers is "
-            + "measured. A root keeps the choice of its first start";
+            + "calls to the arbiter over HTTPS (docs/lab.md, 'What is encrypted'). Default: "
+            + (LabSettings.TLS_DEFAULT ? "on" : "off, until a drill with TLS has run quiet") + ". A root keeps the choice of its first start";
+
+    static final String NO_TLS_HELP = "No TLS on the cross-site links (plain TCP and HTTP, as before TLS). Default: "
+            + (LabSettings.TLS_DEFAULT ? "TLS on" : "already off; the flag is there for when TLS becomes the default");
+
+    /** {@code --tls} / {@code --no-tls}: at most one of them; neither gives {@link LabSettings#TLS_DEFAULT}. */
+    static boolean tls(CommandLine commandLine, boolean tls, boolean noTls) {
+        if (tls && noTls) {
+            throw new CommandLine.ParameterException(commandLine, "--tls and --no-tls exclude each other");
+        }
+        return tls || (!noTls && LabSettings.TLS_DEFAULT);
+    }
 
     static final String ARBITER_REPLICAS_HELP = "1: one arbiter keeping its state in a file (the default); 2: two arbiter replicas "
             + "electing the acting one in a three-member etcd on loopback that also holds the state, behind a front on the "

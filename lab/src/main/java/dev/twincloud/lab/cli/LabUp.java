@@ -70,7 +70,13 @@ public final class LabUp implements Callable<Integer> {
     boolean noMonitoring;
 
     @Option(names = "--tls", description = LabOptions.TLS_HELP)
-    boolean tls;
+    boolean tlsFlag;
+
+    @Option(names = "--no-tls", description = LabOptions.NO_TLS_HELP)
+    boolean noTls;
+
+    /** {@code --tls}, {@code --no-tls} or the default, resolved in {@link #call()}. */
+    private boolean tls;
 
     @Mixin
     LinkLatencyOptions linkLatency;
@@ -88,6 +94,7 @@ public final class LabUp implements Callable<Integer> {
         }
         Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
         LabOptions.arbiterReplicas(spec.commandLine(), arbiterReplicas);
+        tls = LabOptions.tls(spec.commandLine(), tlsFlag, noTls);
         if (running(layout)) {
             err.println("a lab is already running with control port " + layout.labControlPort()
                     + " (see 'twincloud lab status'); stop it with 'twincloud lab down'");
@@ -156,9 +163,7 @@ public final class LabUp implements Callable<Integer> {
         if (noMonitoring) {
             cmd.add("--no-monitoring");
         }
-        if (tls) {
-            cmd.add("--tls");
-        }
+        cmd.add(tls ? "--tls" : "--no-tls"); // explicit: the detached lab must not depend on its own default
         LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
@@ -210,7 +215,7 @@ public final class LabUp implements Callable<Integer> {
         }
         out.println("  TLS:           " + l.tls().map(t -> "on the cross-site links (replication, the agents' database connections and "
                 + "failsafe link" + (l.settings().replicated() ? "" : ", the agents' calls to the arbiter: https://127.0.0.1:"
-                + layout.arbiterTlsPort()) + "); the lab's CA and certificates in " + t.dir()).orElse("off (lab up --tls turns it on)"));
+                + layout.arbiterTlsPort()) + "); the lab's CA and certificates in " + t.dir()).orElse("off (--no-tls or the default; lab up --tls --fresh turns it on)"));
         if (l.settings().replicated()) {
             out.println("  arbiter:       " + l.arbiterUrl() + "  (the front: sends every request to the acting replica, now "
                     + l.actingArbiter().orElse("none") + ")");

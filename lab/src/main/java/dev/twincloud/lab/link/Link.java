@@ -17,7 +17,8 @@ import java.util.logging.Logger;
 
 /**
  * A TCP forwarder {@code 127.0.0.1:listenPort -> 127.0.0.1:targetPort} whose path can be cut or
- * frozen, so that a lab partition is a real TCP failure seen by PostgreSQL, agents and the edge.
+ * frozen, so that a lab partition is a real TCP failure seen by PostgreSQL, agents and the edge. It
+ * connects to the target from its own loopback address ({@link LinkSpec#sourceAddress()}).
  *
  * <p>Blocking sockets on virtual threads: one acceptor, and per connection and direction a reader and
  * a writer joined by a bounded FIFO queue. That is cheap for a lab's handful of links and makes
@@ -43,6 +44,8 @@ public final class Link implements AutoCloseable {
     private static final int BUFFER = 16 * 1024;
 
     private final LinkSpec spec;
+    /** Where connections to the target come from ({@link LinkSpec#sourceAddress()}); null: 127.0.0.1. */
+    private final InetAddress source;
     private final Duration connectTimeout;
     private final ServerSocket server;
     private final Thread acceptor;
@@ -63,6 +66,7 @@ public final class Link implements AutoCloseable {
 
     private Link(LinkSpec spec, Duration connectTimeout) throws IOException {
         this.spec = spec;
+        this.source = spec.sourceAddress() == null ? null : InetAddress.getByName(spec.sourceAddress());
         this.connectTimeout = connectTimeout;
         this.server = new ServerSocket();
         server.setReuseAddress(true); // re-bind a fixed lab port right after a previous run
@@ -303,6 +307,9 @@ public final class Link implements AutoCloseable {
             try {
                 t.setTcpNoDelay(true);
                 client.setTcpNoDelay(true);
+                if (source != null) { // the link's own loopback address: the target tells it from local clients
+                    t.bind(new InetSocketAddress(source, 0));
+                }
                 t.connect(new InetSocketAddress(LOOPBACK, spec.targetPort()), (int) connectTimeout.toMillis());
             } catch (IOException e) {
                 // Target down: the client sees what it would see without the link, a reset.

@@ -1,5 +1,6 @@
 package dev.twincloud.lab.link;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -40,6 +41,35 @@ public record LinkSpec(String name, String from, String to, int listenPort, int 
             throw new IllegalArgumentException("link name must look like from->to[:purpose]: " + name);
         }
         return new LinkSpec(name, from, to, listenPort, targetPort);
+    }
+
+    /**
+     * The lab's endpoints in the order that numbers their loopback networks: a link into the n-th (from 0)
+     * connects to its target from {@code 127.0.(n+2).x}, x being 1 + the index of the connecting endpoint.
+     */
+    public static final List<String> ENDPOINTS = List.of("gcp", "aws", "arbiter");
+
+    /**
+     * The loopback address this link connects to its target from, distinct per direction, so that the
+     * target can tell a link's connections from its own machine's (127.0.0.1) by address, as a deployment's
+     * pg_hba tells the other site's network from its own: {@code 127.0.2.x} into gcp, {@code 127.0.3.x} into
+     * aws, {@code 127.0.4.x} into the arbiter, x = 1 from gcp, 2 from aws, 3 from the arbiter (Linux routes
+     * all of 127.0.0.0/8 to {@code lo}). Null for endpoints outside {@link #ENDPOINTS}: the system's choice,
+     * 127.0.0.1. docs/links.md, "Source addresses".
+     */
+    public String sourceAddress() {
+        int into = ENDPOINTS.indexOf(to);
+        int out = ENDPOINTS.indexOf(from);
+        return into < 0 || out < 0 ? null : "127.0." + (into + 2) + "." + (out + 1);
+    }
+
+    /** The network the links into {@code endpoint} connect from ({@code 127.0.2.0/24} into gcp), for pg_hba. */
+    public static String sourceNetworkInto(String endpoint) {
+        int into = ENDPOINTS.indexOf(endpoint);
+        if (into < 0) {
+            throw new IllegalArgumentException("not a lab endpoint: " + endpoint + " (one of " + ENDPOINTS + ")");
+        }
+        return "127.0." + (into + 2) + ".0/24";
     }
 
     /** True when this link joins {@code a} and {@code b}, in either direction. */

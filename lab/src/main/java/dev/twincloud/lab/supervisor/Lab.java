@@ -448,7 +448,9 @@ public final class Lab implements AutoCloseable {
                     .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on",
                             "wal_retrieve_retry_interval", "500ms"))
                     .settings(archiveSettings(site))
-                    .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false);
+                    .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false)
+                    // the links into this site connect from their own loopback network (docs/links.md): pg_hba tells them apart
+                    .crossSiteNetwork(LinkSpec.sourceNetworkInto(site.toString()));
             if (tls != null) {
                 // as the agents start it; the first clone copies from it as the other site does (its certificate)
                 b.serverTls(pgServerTls(site)).replication(LabTls.REPLICATION_ROLE, replicationClient(LabLayout.peer(site)));
@@ -576,6 +578,7 @@ public final class Lab implements AutoCloseable {
                     "--twincloud.agent.local.port=" + layout.pgPort(site),
                     "--twincloud.agent.local.peer-port=" + layout.peerPgLinkPort(site),
                     "--twincloud.agent.local.peer-data-dir=" + layout.pgData(peer),
+                    "--twincloud.agent.local.cross-site-network=" + LinkSpec.sourceNetworkInto(site.toString()),
                     "--twincloud.agent.local.log-file=" + layout.logs().resolve(site + "-postgres.log"),
                     "--twincloud.agent.local.json-log=" + pgJsonLog(site),
                     // disk_free_bytes / disk_total_bytes of the data directory's file system (TwincloudDiskFilling)

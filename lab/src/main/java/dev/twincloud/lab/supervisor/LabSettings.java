@@ -25,7 +25,7 @@ import java.util.Map;
  *                          binaries are found
  * @param tls               TLS on the cross-site links (docs/lab.md, "What is encrypted"): replication and the
  *                          agents' connections to the other site's database with {@code verify-full} and client
- *                          certificates, the failsafe link between the agents over HTTPS; off by default for now (docs/lab.md)
+ *                          certificates, the failsafe link between the agents over HTTPS; default {@link #TLS_DEFAULT} (docs/lab.md)
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
                           Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
@@ -133,9 +133,16 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
         public static final DbRoles DEFAULT = PRODUCTION;
     }
 
+    /**
+     * Whether a lab (and a drill's lab) has TLS on its cross-site links unless {@code --tls} or {@code --no-tls} says
+     * otherwise. Still off: it is turned on here, in this one place, once a drill with TLS has run quiet
+     * (docs/lab.md, "What is encrypted"; docs/adr/0011-tls-in-the-lab.md).
+     */
+    public static final boolean TLS_DEFAULT = false;
+
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,
-                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1, true, false);
+                Timing.HEARTBEAT_INTERVAL, EdgeProfile.LAB, DbRoles.DEFAULT, Map.of(), 1, true, TLS_DEFAULT);
     }
 
     public LabSettings withMode(Durability m) {
@@ -164,7 +171,7 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
         return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring, tls);
     }
 
-    /** With or without TLS on the cross-site links ({@code lab up --tls}; off by default for now). */
+    /** With or without TLS on the cross-site links ({@code lab up --tls / --no-tls}; default {@link #TLS_DEFAULT}). */
     public LabSettings withTls(boolean on) {
         return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, on);
     }

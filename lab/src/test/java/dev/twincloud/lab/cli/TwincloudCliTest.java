@@ -86,6 +86,22 @@ public class TwincloudCliTest {
     }
 
     @Test
+    void tlsAndNoTlsExcludeEachOtherAndTheHelpNamesTheDefault() {
+        Run up = run("lab", "up", "--tls", "--no-tls", "--root", "target/cli-test-lab-tls", "--base-port", "19900");
+        assertThat(up.exit()).isEqualTo(2);
+        assertThat(up.err()).contains("--tls and --no-tls exclude each other");
+        assertThat(java.nio.file.Path.of("target/cli-test-lab-tls")).as("nothing made before the options were checked").doesNotExist();
+        Run drill = run("lab", "drill", "--no-tls", "--tls", "--root", "target/cli-test-drill-tls", "--base-port", "19900");
+        assertThat(drill.exit()).isEqualTo(2);
+        assertThat(drill.err()).contains("--tls and --no-tls exclude each other");
+        assertThat(java.nio.file.Path.of("target/cli-test-drill-tls")).doesNotExist();
+        String defaultText = dev.twincloud.lab.supervisor.LabSettings.TLS_DEFAULT ? "Default: on" : "Default: off";
+        for (String verb : new String[] {"up", "drill"}) {
+            assertThat(run("lab", verb, "--help").out().replaceAll("\\s+", " ")).contains("--no-tls").contains(defaultText);
+        }
+    }
+
+    @Test
     void aBadEdgeProfileIsRefusedWithTheChoices() {
         Run up = run("lab", "up", "--edge-profile", "fast", "--root", "target/cli-test-lab", "--base-port", "19900");
         assertThat(up.exit()).isEqualTo(2);
