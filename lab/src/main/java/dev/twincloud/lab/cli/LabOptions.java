@@ -28,10 +28,10 @@ public final class LabOptions {
     static final String TLS_HELP = "TLS on the cross-site links: replication and the agents' connections to the other site's "
             + "database with verify-full and client certificates of the lab's CA (made in <root>/tls), the agents' failsafe link and "
             + "calls to the arbiter over HTTPS (docs/lab.md, 'What is encrypted'). Default: "
-            + (LabSettings.TLS_DEFAULT ? "on" : "off, until a drill with TLS has run quiet") + ". A root keeps the choice of its first start";
+            + (LabSettings.TLS_DEFAULT ? "on" : "off") + ". A root keeps the choice of its first start";
 
     static final String NO_TLS_HELP = "No TLS on the cross-site links (plain TCP and HTTP, as before TLS). Default: "
-            + (LabSettings.TLS_DEFAULT ? "TLS on" : "already off; the flag is there for when TLS becomes the default");
+            + (LabSettings.TLS_DEFAULT ? "TLS on" : "TLS off");
 
     /** {@code --tls} / {@code --no-tls}: at most one of them; neither gives {@link LabSettings#TLS_DEFAULT}. */
     static boolean tls(CommandLine commandLine, boolean tls, boolean noTls) {

@@ -138,7 +138,7 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
      * otherwise. Still off: it is turned on here, in this one place, once a drill with TLS has run quiet
      * (docs/lab.md, "What is encrypted"; docs/adr/0011-tls-in-the-lab.md).
      */
-    public static final boolean TLS_DEFAULT = false;
+    public static final boolean TLS_DEFAULT = true;
 
     public static LabSettings defaults(LabLayout layout, Path home) {
         return new LabSettings(layout, home, Durability.SYNC, Timing.LEASE_TTL, Timing.MARGIN,

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=FailoverBenchmark -Dbench=true -Dbench.runs=6
  * -Dsurefire.failIfNoSpecifiedTests=false}; {@code -Dbench.switchovers=20} repeats the switchover a
  * different number of times (default: {@code bench.runs}); {@code -Dbench.edgeProfile=cloud} uses the
- * edge's cloud health checks (default {@code lab}); {@code -Dbench.tls=true} runs the lab with TLS on its
- * cross-site links ({@code lab up --tls}). Prints the
+ * edge's cloud health checks (default {@code lab}); {@code -Dbench.tls=false} runs the lab without TLS on its
+ * cross-site links ({@code lab up --no-tls}; default: the lab's default, on). Prints the
  * figures and writes them to {@code lab/target/failover-benchmark.md}. Not part of {@code verify}.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
@@ -29,7 +29,7 @@ class FailoverBenchmark {
         List<Double> switchover = new ArrayList<>();
         String settings;
         var profile = LabSettings.EdgeProfile.valueOf(System.getProperty("bench.edgeProfile", "lab").toUpperCase(java.util.Locale.ROOT));
-        boolean tls = Boolean.getBoolean("bench.tls");
+        boolean tls = Boolean.parseBoolean(System.getProperty("bench.tls", Boolean.toString(dev.twincloud.lab.supervisor.LabSettings.TLS_DEFAULT)));
         try (LabHarness h = LabHarness.start("bench-failover", 25400, st -> st.withEdgeProfile(profile).withTls(tls))) {
             var st = h.lab.settings();
             settings = "%s, TLS %s, lease ttl %d ms, margin %d ms, heartbeat %d ms, edge profile %s: %d ms x%d/x%d".formatted(st.mode(),
