@@ -68,6 +68,15 @@ class SecurityConfig {
         return registration;
     }
 
+    /** After the size limit: keeps a POST's body for forwarding it to the peer site (Forwarding; off without a peer). */
+    @Bean
+    FilterRegistrationBean<Forwarding.BodyKeeper> forwardingBodyKeeper(Forwarding forwarding, ApiLimits limits) {
+        var registration = new FilterRegistrationBean<>(new Forwarding.BodyKeeper(forwarding, limits));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
+        registration.addUrlPatterns("/v1/*");
+        return registration;
+    }
+
     private record ProblemEntryPoint(ProblemWriter problems) implements AuthenticationEntryPoint {
         private static final BearerTokenAuthenticationEntryPoint BEARER = new BearerTokenAuthenticationEntryPoint();
 
