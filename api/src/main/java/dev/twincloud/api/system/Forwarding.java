@@ -137,10 +137,10 @@ public class Forwarding {
         }
         log.info("{} {}: forwarded to {}: {} in {} ms", request.getMethod(), request.getRequestURI(), peer,
                 answer.statusCode(), (System.nanoTime() - started) / 1_000_000);
-        // what this site said before it gave up on the request is not the answer's
-        for (String name : List.of(ReadFence.SITE_HEADER, ReadFence.ROLE_HEADER, ReadFence.STALENESS_HEADER,
-                ReadYourWrites.LSN_HEADER)) {
-            response.setHeader(name, null);
+        // what this site said before it gave up on the request (e.g. its Twincloud-Site) is not the answer's
+        response.reset();
+        if (requestId != null) {
+            response.setHeader(RequestId.HEADER, requestId);
         }
         response.setStatus(answer.statusCode());
         answer.headers().map().forEach((name, values) -> {

@@ -45,7 +45,7 @@ class SecurityConfig {
                         .accessDeniedHandler(forbidden))
                 .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-                .csrf(csrf -> csrf.disable()) // no cookies, no sessions: bearer tokens only
+                .csrf(csrf -> csrf.disable()) // no session, no cookie authenticates: bearer tokens only (twincloud-lsn only raises a read's minimum LSN)
                 .requestCache(cache -> cache.disable());
         return http.build();
     }
