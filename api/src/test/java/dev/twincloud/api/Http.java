@@ -47,6 +47,18 @@ public final class Http {
             return JSON.readTree(body);
         }
 
+        /**
+         * The JSON body without member {@code lsn}: what a replay of a write repeats exactly (each answer
+         * states the WAL position of its own commit, docs/api.md "Read-your-writes").
+         */
+        public JsonNode storedJson() {
+            JsonNode node = json();
+            if (node instanceof tools.jackson.databind.node.ObjectNode object) {
+                object.remove("lsn");
+            }
+            return node;
+        }
+
         public String header(String name) {
             return headers.firstValue(name).orElse(null);
         }

@@ -15,12 +15,18 @@ public final class ApiProblem extends RuntimeException {
     private final HttpStatus status;
     private final String type;
     private final List<FieldError> errors;
+    private final boolean forwardable;
 
     private ApiProblem(HttpStatus status, String type, String detail, List<FieldError> errors) {
+        this(status, type, detail, errors, false);
+    }
+
+    private ApiProblem(HttpStatus status, String type, String detail, List<FieldError> errors, boolean forwardable) {
         super(detail, null, false, false);
         this.status = status;
         this.type = type;
         this.errors = List.copyOf(errors);
+        this.forwardable = forwardable;
     }
 
     public static ApiProblem notFound(String detail) {
@@ -48,6 +54,19 @@ public final class ApiProblem extends RuntimeException {
     /** 503 with {@code Retry-After}: this site cannot serve the request now (e.g. a read outside the fence). */
     public static ApiProblem unavailable(String type, String detail) {
         return new ApiProblem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, List.of());
+    }
+
+    /**
+     * 503: this site cannot serve the read now, but the other site may — it is forwarded there when
+     * {@code twincloud.api.forward.peer-url} is set ({@link Forwarding}), else answered as {@link #unavailable}.
+     */
+    public static ApiProblem unavailableHere(String type, String detail) {
+        return new ApiProblem(HttpStatus.SERVICE_UNAVAILABLE, type, detail, List.of(), true);
+    }
+
+    /** Whether the peer site may serve this request instead ({@link #unavailableHere}). */
+    public boolean forwardable() {
+        return forwardable;
     }
 
     public HttpStatus status() {

@@ -83,6 +83,7 @@ public class Idempotency {
         byte[] hash = scoped ? callerHash(caller, requestHash) : requestHash;
         boolean[] replayed = {false};
         boolean[] unconfirmed = {false};
+        Lsn[] lsn = {null};
         StoredResponse response = tx.execute(status -> {
             Connection connection = DataSourceUtils.getConnection(dataSource);
             try {
@@ -93,7 +94,10 @@ public class Idempotency {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
                 public void afterCommit() {
-                    unconfirmed[0] = synchronousReplicationWaitCancelled(DataSourceUtils.getConnection(dataSource));
+                    Connection committed = DataSourceUtils.getConnection(dataSource);
+                    unconfirmed[0] = synchronousReplicationWaitCancelled(committed);
+                    lsn[0] = WriteLsn.afterCommit(committed); // read-your-writes: docs/adr/0016
+
                 }
             });
             // Scoped: the claim is (caller, key); a row from before V3 (caller '') with this key and the
@@ -142,7 +146,8 @@ public class Idempotency {
             headers.set("Idempotent-Replayed", "true");
         }
         headers.setContentType(MediaType.APPLICATION_JSON);
-        return new ResponseEntity<>(response.body(), headers, HttpStatus.valueOf(response.status()));
+        ReadYourWrites.stamp(headers, lsn[0]);
+        return new ResponseEntity<>(WriteLsn.inBody(response.body(), lsn[0]), headers, HttpStatus.valueOf(response.status()));
     }
 
     /**

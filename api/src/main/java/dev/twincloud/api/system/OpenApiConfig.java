@@ -17,6 +17,7 @@ import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.parameters.HeaderParameter;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
@@ -57,7 +58,7 @@ class OpenApiConfig {
                 Map<String, String> problems = new LinkedHashMap<>();
                 problems.put("400", method == PathItem.HttpMethod.POST
                         ? "Invalid body, header or parameter (type validation or malformed-body; errors lists each field)"
-                        : "Invalid parameter (type validation; errors lists each parameter)");
+                        : "Invalid parameter or Twincloud-Min-Lsn header (type validation; errors lists each one)");
                 problems.put("401", "No or an invalid bearer token");
                 problems.put("403", "The token lacks the scope (ecg:read for GET, ecg:write for POST)");
                 if (path.contains("{")) {
@@ -71,12 +72,17 @@ class OpenApiConfig {
                         ? "This site may not serve reads now (docs/design.md rule 8): its database is a primary without a "
                                 + "valid write lease (not-leased-writer), a standby that is not streaming (standby-not-streaming) "
                                 + "or whose data may be staler than its bound (standby-too-stale), or the database is down "
-                                + "(database-unavailable); retry after Retry-After seconds, through the edge"
+                                + "(database-unavailable), or a standby that has not replayed up to the request's "
+                                + "Twincloud-Min-Lsn within twincloud.api.reads.min-lsn-wait (min-lsn-not-replayed); with "
+                                + "forwarding configured all but database-unavailable are forwarded to the other site "
+                                + "instead, and a peer that does not answer is forward-unavailable; retry after Retry-After "
+                                + "seconds, through the edge"
                         : "The database cannot take the request now: this site is not the writer or has no "
-                                + "valid write lease (write-unavailable), the database is down (database-unavailable), "
-                                + "or the write committed here but its synchronous standby's confirmation was cancelled "
-                                + "(write-unconfirmed: not acknowledged); retry with the same Idempotency-Key after "
-                                + "Retry-After seconds, through the edge");
+                                + "valid write lease (write-unavailable; forwarded to the other site instead when forwarding "
+                                + "is configured, and forward-unavailable when that site does not answer), the database is "
+                                + "down (database-unavailable), or the write committed here but its synchronous standby's "
+                                + "confirmation was cancelled (write-unconfirmed: not acknowledged); retry with the same "
+                                + "Idempotency-Key after Retry-After seconds, through the edge");
                 problems.forEach((code, why) -> add(op, code, why));
                 if (method == PathItem.HttpMethod.GET) {
                     for (String served : new String[] {"200", "404"}) {
@@ -85,7 +91,20 @@ class OpenApiConfig {
                             readHeaders(r);
                         }
                     }
+                    op.addParametersItem(new HeaderParameter().name(ReadYourWrites.MIN_LSN_HEADER).required(false)
+                            .description("Read at least this WAL position (an earlier answer's Twincloud-Lsn); the cookie "
+                                    + ReadYourWrites.COOKIE + " does the same, the larger wins. A standby waits up to "
+                                    + "twincloud.api.reads.min-lsn-wait for replay, else the read goes to the writer")
+                            .schema(new StringSchema().pattern(LSN_PATTERN).example("0/3000148")));
                 }
+                op.getResponses().forEach((code, r) -> {
+                    if (code.startsWith("2")) {
+                        positionHeaders(r);
+                        if (method == PathItem.HttpMethod.POST) {
+                            withLsnMember(r);
+                        }
+                    }
+                });
             }));
         };
     }
@@ -102,6 +121,41 @@ class OpenApiConfig {
                         + "the time since the last transaction it replayed was committed (every write acknowledged "
                         + "before that is included); never above twincloud.api.reads.max-staleness")
                 .schema(new IntegerSchema().format("int64").minimum(java.math.BigDecimal.ZERO)));
+    }
+
+    static final String LSN_PATTERN = "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$";
+
+    /** What every successful answer says about the WAL position it reflects, and who relayed it (docs/api.md). */
+    private static void positionHeaders(ApiResponse r) {
+        r.addHeaderObject(ReadYourWrites.LSN_HEADER, new Header()
+                .description("The WAL position (pg_lsn) the answer reflects: for a write, at or after its commit; for a "
+                        + "read, what its snapshot includes. Send it back as Twincloud-Min-Lsn to read your writes")
+                .schema(new StringSchema().pattern(LSN_PATTERN).example("0/3000148")));
+        r.addHeaderObject("Set-Cookie", new Header()
+                .description(ReadYourWrites.COOKIE + "=<the larger of Twincloud-Lsn and the request's minimum>; Path=/; "
+                        + "HttpOnly; SameSite=Lax")
+                .schema(new StringSchema()));
+        r.addHeaderObject(Forwarding.FORWARDED_BY, new Header()
+                .description("Present when this site did not serve the request itself but relayed the other site's "
+                        + "answer: the relaying site's name")
+                .schema(new StringSchema()));
+    }
+
+    /** A write's answer: the stored response plus member lsn (each answer's own, a replay's included). */
+    private static void withLsnMember(ApiResponse r) {
+        if (r.getContent() == null) {
+            return;
+        }
+        r.getContent().values().forEach(media -> {
+            Schema<?> stored = media.getSchema();
+            if (stored == null) {
+                return;
+            }
+            ObjectSchema lsn = new ObjectSchema();
+            lsn.addProperty("lsn", new StringSchema().pattern(LSN_PATTERN)
+                    .description("The same as the Twincloud-Lsn header"));
+            media.setSchema(new Schema<>().allOf(List.of(stored, lsn)));
+        });
     }
 
     private static void add(Operation op, String code, String why) {

@@ -36,13 +36,31 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
     private final DatabaseErrors databaseErrors;
+    private final Forwarding forwarding;
 
-    ProblemHandler(DatabaseErrors databaseErrors) {
+    ProblemHandler(DatabaseErrors databaseErrors, Forwarding forwarding) {
         this.databaseErrors = databaseErrors;
+        this.forwarding = forwarding;
+    }
+
+    /**
+     * Sends the request to the peer site and relays its answer, when forwarding is on and the request
+     * may go ({@link Forwarding#mayForward}); true when the response is written.
+     */
+    private boolean forwarded(WebRequest request, String why) throws java.io.IOException {
+        if (request instanceof ServletWebRequest s && s.getResponse() != null && forwarding.mayForward(s.getRequest())) {
+            log.info("{} {}: not served here ({}): forwarding", method(request), path(request), why);
+            forwarding.relay(s.getRequest(), s.getResponse());
+            return true;
+        }
+        return false;
     }
 
     @ExceptionHandler(ApiProblem.class)
-    ResponseEntity<Object> apiProblem(ApiProblem e, WebRequest request) {
+    ResponseEntity<Object> apiProblem(ApiProblem e, WebRequest request) throws java.io.IOException {
+        if (e.forwardable() && forwarded(request, e.type().toString())) {
+            return null;
+        }
         ProblemDetail body = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
         body.setType(e.type());
         if (!e.errors().isEmpty()) {
@@ -65,6 +83,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         var kind = databaseErrors.classify(e);
         if (kind.isPresent() && kind.get() != DatabaseErrors.Kind.OTHER) {
             boolean rejected = kind.get() == DatabaseErrors.Kind.WRITE_REJECTED;
+            if (rejected && forwarded(request, "the database refused the write")) {
+                return null;
+            }
             log.warn("{} {}: database {}: {}", method(request), path(request),
                     rejected ? "refused the write" : "unavailable", rootMessage(e));
             ProblemDetail body = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, rejected
@@ -145,7 +166,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     private ResponseEntity<Object> invalid(String field, String message, WebRequest request) {
-        return apiProblem(ApiProblem.invalid(field, message), request);
+        try {
+            return apiProblem(ApiProblem.invalid(field, message), request);
+        } catch (java.io.IOException impossible) { // a 400 is never forwarded
+            throw new java.io.UncheckedIOException(impossible);
+        }
     }
 
     private ResponseEntity<Object> tooLarge(WebRequest request) {

@@ -47,6 +47,16 @@ import org.springframework.web.context.request.ServletRequestAttributes;
  * bound stays near the heartbeat interval plus the replication delay while the standby streams; it
  * grows without limit when the upstream is gone or replay stops. A standby without a running,
  * streaming WAL receiver is refused outright.
+ *
+ * <p>Read-your-writes (docs/adr/0016-read-local-active-active.md): a read must reflect at least the
+ * request's minimum position ({@link ReadYourWrites#requested}). A standby takes
+ * {@code pg_last_wal_replay_lsn()} before the snapshot (everything up to it is visible in the snapshot
+ * taken after) and, while that is below the minimum, polls it for up to
+ * {@code twincloud.api.reads.min-lsn-wait}; then refuses ({@code min-lsn-not-replayed}). The writer
+ * reflects every commit, and states {@code pg_current_wal_insert_lsn()} read in the snapshot: at or
+ * after the commit record of every transaction the snapshot sees. The position goes out as
+ * {@code Twincloud-Lsn} and in the {@code twincloud-lsn} cookie. Every refusal here may be served by
+ * the other site: {@link ApiProblem#unavailableHere}, forwarded when forwarding is configured.
  */
 @Component
 public class ReadFence {
@@ -65,7 +75,7 @@ public class ReadFence {
     }
 
     /** What the fence decided for one read. */
-    public record Verdict(String site, Role role, long stalenessMs) {
+    public record Verdict(String site, Role role, long stalenessMs, Lsn lsn) {
     }
 
     private static final String GUARD_PROBLEM = """
@@ -81,14 +91,20 @@ public class ReadFence {
     private final boolean requireLease;
     private final Duration maxStaleness;
     private final String configuredSite;
+    private final Duration minLsnWait;
 
     ReadFence(DataSource dataSource,
               @Value("${twincloud.api.require-lease:true}") boolean requireLease,
               @Value("${twincloud.api.reads.max-staleness:1s}") Duration maxStaleness,
-              @Value("${twincloud.api.site:local}") String configuredSite) {
+              @Value("${twincloud.api.site:local}") String configuredSite,
+              @Value("${twincloud.api.reads.min-lsn-wait:500ms}") Duration minLsnWait) {
         if (maxStaleness.isNegative()) {
             throw new IllegalArgumentException("twincloud.api.reads.max-staleness must not be negative");
         }
+        if (minLsnWait.isNegative()) {
+            throw new IllegalArgumentException("twincloud.api.reads.min-lsn-wait must not be negative");
+        }
+        this.minLsnWait = minLsnWait;
         this.dataSource = dataSource;
         this.requireLease = requireLease;
         this.maxStaleness = maxStaleness;
@@ -104,6 +120,7 @@ public class ReadFence {
         if (TransactionSynchronizationManager.hasResource(dataSource)) {
             throw new IllegalStateException("ReadFence.serve must not run inside another transaction");
         }
+        Lsn min = ReadYourWrites.requested(); // a malformed Twincloud-Min-Lsn is a 400 before any connection
         Connection c;
         try {
             c = dataSource.getConnection();
@@ -112,11 +129,15 @@ public class ReadFence {
         }
         try {
             Before before = beforeSnapshot(c);
+            if (before.standby() && min != null && !atLeast(before.replayLsn(), min)) {
+                before = awaitReplay(c, min, before);
+            }
             c.setAutoCommit(false);
             boolean bound = false;
             try {
                 Verdict verdict = inSnapshot(c, before);
                 headers(verdict.site(), verdict);
+                ReadYourWrites.stampCurrent(verdict.lsn());
                 TransactionSynchronizationManager.bindResource(dataSource, new ConnectionHolder(c));
                 bound = true;
                 T result = read.get();
@@ -147,17 +168,50 @@ public class ReadFence {
     }
 
     /** What a standby knows before the snapshot: anything replayed later only makes the data fresher. */
-    private record Before(boolean standby, OffsetDateTime lastReplayedCommit, Integer receiverPid, String receiverStatus) {
+    private record Before(boolean standby, OffsetDateTime lastReplayedCommit, Integer receiverPid, String receiverStatus,
+                          Lsn replayLsn) {
+        boolean streaming() {
+            return receiverPid != null && (receiverStatus == null || receiverStatus.equals("streaming"));
+        }
     }
 
     private static Before beforeSnapshot(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
                 select pg_is_in_recovery(), pg_last_xact_replay_timestamp(),
-                       (select pid from pg_stat_wal_receiver), (select status from pg_stat_wal_receiver)""")) {
+                       (select pid from pg_stat_wal_receiver), (select status from pg_stat_wal_receiver),
+                       pg_last_wal_replay_lsn()::text""")) {
             rs.next();
             return new Before(rs.getBoolean(1), rs.getObject(2, OffsetDateTime.class),
-                    (Integer) rs.getObject(3), rs.getString(4));
+                    (Integer) rs.getObject(3), rs.getString(4), Lsn.ofNullable(rs.getString(5)));
         }
+    }
+
+    private static boolean atLeast(Lsn position, Lsn min) {
+        return position != null && position.atLeast(min);
+    }
+
+    /**
+     * Polls the replay position until it reaches {@code min}, for at most min-lsn-wait; a standby that is
+     * not streaming will not get there, so it is not waited for (the fence refuses it next).
+     */
+    private Before awaitReplay(Connection c, Lsn min, Before before) throws SQLException {
+        long deadline = System.nanoTime() + minLsnWait.toNanos();
+        Before now = before;
+        while (now.standby() && now.streaming() && !atLeast(now.replayLsn(), min) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            now = beforeSnapshot(c);
+        }
+        if (now.standby() && now.streaming() && !atLeast(now.replayLsn(), min)) {
+            throw refused(configuredSite, "min-lsn-not-replayed", "This standby has replayed up to "
+                    + now.replayLsn() + ", not yet " + min + " (Twincloud-Min-Lsn or cookie twincloud-lsn) after waiting "
+                    + minLsnWait.toMillis() + " ms. Retry shortly, or read from the writer.");
+        }
+        return now;
     }
 
     private Verdict inSnapshot(Connection c, Before before) throws SQLException {
@@ -165,15 +219,20 @@ public class ReadFence {
         String site;
         String guardProblem;
         OffsetDateTime now;
+        Lsn writerLsn;
         try (Statement s = c.createStatement()) {
             s.execute("set transaction isolation level repeatable read, read only");
+            // the insert position, read after the snapshot was taken: at or after the commit record of every
+            // transaction the snapshot sees (a commit record is inserted before the transaction becomes visible)
             try (ResultSet rs = s.executeQuery("select pg_is_in_recovery(), nullif(current_setting('twincloud.site', true), ''), "
-                    + GUARD_PROBLEM + ", clock_timestamp()")) {
+                    + GUARD_PROBLEM + ", clock_timestamp(), "
+                    + "case when pg_is_in_recovery() then null else pg_current_wal_insert_lsn()::text end")) {
                 rs.next();
                 standby = rs.getBoolean(1);
                 site = rs.getString(2) == null ? configuredSite : rs.getString(2);
                 guardProblem = rs.getString(3);
                 now = rs.getObject(4, OffsetDateTime.class);
+                writerLsn = Lsn.ofNullable(rs.getString(5));
             }
         }
         if (!standby) {
@@ -184,12 +243,12 @@ public class ReadFence {
                             + problem + "): it may have been deposed. Retry shortly, through the edge.");
                 }
             }
-            return new Verdict(site, Role.WRITER, 0);
+            return new Verdict(site, Role.WRITER, 0, writerLsn);
         }
         if (!before.standby()) {
             throw refused(site, "role-changing", "This site's database changed role during the read. Retry shortly.");
         }
-        if (before.receiverPid() == null || (before.receiverStatus() != null && !before.receiverStatus().equals("streaming"))) {
+        if (!before.streaming()) {
             throw refused(site, "standby-not-streaming", "This site is a standby that is not streaming from its upstream"
                     + (before.receiverStatus() == null ? "" : " (WAL receiver " + before.receiverStatus() + ")")
                     + ": its data may be arbitrarily stale. Retry shortly, through the edge.");
@@ -203,7 +262,7 @@ public class ReadFence {
             throw refused(site, "standby-too-stale", "This standby's data may be up to " + stalenessMs
                     + " ms stale, beyond its bound of " + maxStaleness.toMillis() + " ms. Retry shortly, through the edge.");
         }
-        return new Verdict(site, Role.STANDBY, stalenessMs);
+        return new Verdict(site, Role.STANDBY, stalenessMs, before.replayLsn());
     }
 
     private static String leaseProblem(Connection c) throws SQLException {
@@ -220,7 +279,7 @@ public class ReadFence {
 
     private ApiProblem refused(String site, String type, String detail) {
         headers(site, null);
-        return ApiProblem.unavailable(type, detail);
+        return ApiProblem.unavailableHere(type, detail);
     }
 
     private static void headers(String site, Verdict verdict) {

@@ -45,7 +45,7 @@ class SecurityConfig {
                         .accessDeniedHandler(forbidden))
                 .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-                .csrf(csrf -> csrf.disable()) // no cookies, no sessions: bearer tokens only
+                .csrf(csrf -> csrf.disable()) // no session, no cookie authenticates: bearer tokens only (twincloud-lsn only raises a read's minimum LSN)
                 .requestCache(cache -> cache.disable());
         return http.build();
     }
@@ -65,6 +65,15 @@ class SecurityConfig {
         var registration = new FilterRegistrationBean<>(new BodySizeLimitFilter(limits, problems));
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
         registration.addUrlPatterns("/*");
+        return registration;
+    }
+
+    /** After the size limit: keeps a POST's body for forwarding it to the peer site (Forwarding; off without a peer). */
+    @Bean
+    FilterRegistrationBean<Forwarding.BodyKeeper> forwardingBodyKeeper(Forwarding forwarding, ApiLimits limits) {
+        var registration = new FilterRegistrationBean<>(new Forwarding.BodyKeeper(forwarding, limits));
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 2);
+        registration.addUrlPatterns("/v1/*");
         return registration;
     }
 

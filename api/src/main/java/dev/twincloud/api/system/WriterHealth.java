@@ -84,19 +84,29 @@ public class WriterHealth implements SmartLifecycle {
     }
 
     /** What one refresh saw; times are {@link System#nanoTime()}. */
-    record Snapshot(long sentNanos, boolean standby, String leaseProblem, long leaseLeftNanos, String error, boolean refused) {
+    record Snapshot(long sentNanos, boolean standby, String leaseProblem, long leaseLeftNanos, String error, boolean refused,
+                    String receiverStatus, long replayAgeNanos) {
         Snapshot(long sentNanos, boolean standby, String leaseProblem, long leaseLeftNanos, String error) {
-            this(sentNanos, standby, leaseProblem, leaseLeftNanos, error, false);
+            this(sentNanos, standby, leaseProblem, leaseLeftNanos, error, false, null, -1);
         }
 
         static Snapshot failed(long sentNanos, String error) {
-            return new Snapshot(sentNanos, false, null, -1, error, false);
+            return new Snapshot(sentNanos, false, null, -1, error, false, null, -1);
         }
 
         /** The database turned the refresh away: it is down, starting or shutting down (not merely slow). */
         static Snapshot refused(long sentNanos, String error) {
-            return new Snapshot(sentNanos, false, null, -1, error, true);
+            return new Snapshot(sentNanos, false, null, -1, error, true, null, -1);
         }
+    }
+
+    /** The last refresh, for {@link ReaderHealth}; null before the first. Never blocks. */
+    Snapshot snapshot() {
+        return snapshot;
+    }
+
+    long nanoTime() {
+        return nanoTime.getAsLong();
     }
 
     private static final String NO_GUARD = "the twincloud lease guard is not installed in this database";
@@ -295,11 +305,14 @@ public class WriterHealth implements SmartLifecycle {
                         hasLeftFunction = rs.getBoolean(2);
                     }
                 }
-                String sql = !hasProblemFunction ? "select pg_is_in_recovery(), '" + NO_GUARD + "', null"
+                String sql = (!hasProblemFunction ? "select pg_is_in_recovery(), '" + NO_GUARD + "', null"
                         : hasLeftFunction ? "select pg_is_in_recovery(), twincloud.write_lease_problem(), "
                                 + "(extract(epoch from twincloud.write_lease_left()) * 1000000)::bigint"
                         // an older guard without write_lease_left(): a cached UP is bounded by max-age alone
-                        : "select pg_is_in_recovery(), twincloud.write_lease_problem(), null";
+                        : "select pg_is_in_recovery(), twincloud.write_lease_problem(), null")
+                        // for the reader health (ReaderHealth): a standby's WAL receiver and how old its last replayed commit is
+                        + ", (select coalesce(status, 'unknown') from pg_stat_wal_receiver where pid is not null), "
+                        + "(extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000000)::bigint";
                 try (ResultSet rs = s.executeQuery(sql)) {
                     rs.next();
                     boolean standby = rs.getBoolean(1);
@@ -310,7 +323,10 @@ public class WriterHealth implements SmartLifecycle {
                         // the lease ended between the two calls
                         problem = "the lease ended";
                     }
-                    return new Snapshot(sent, standby, problem, problem == null ? left : -1, null);
+                    String receiver = rs.getString(4);
+                    long replayAgeMicros = rs.getLong(5);
+                    long replayAge = rs.wasNull() ? -1 : Math.max(0, replayAgeMicros) * 1_000;
+                    return new Snapshot(sent, standby, problem, problem == null ? left : -1, null, false, receiver, replayAge);
                 }
             }
         } catch (SQLException | RuntimeException e) {

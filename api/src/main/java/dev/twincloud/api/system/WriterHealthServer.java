@@ -34,6 +34,10 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code Twincloud-Writer: not-writer} (definitive: the database answered that it is a standby or
  * has no valid lease) or {@code unknown} (no fresh answer from the database). The body is JSON:
  * {@code {"status":"UP"|"DOWN","verdict","role","lease","reason","ageMs","leaseLeftMs"}}.
+ *
+ * <p>The same listener answers {@code GET|HEAD} {@value ReaderHealth#PATH} from {@link ReaderHealth}
+ * (200 UP while this site can serve reads itself, else 503 DOWN), with header
+ * {@code Twincloud-Reader: writer|standby|not-reader} and body {@code {"status","role","reason","stalenessMs","ageMs"}}.
  */
 @Component
 public class WriterHealthServer implements SmartLifecycle {
@@ -42,21 +46,24 @@ public class WriterHealthServer implements SmartLifecycle {
 
     public static final String PATH = "/actuator/health/writer";
     public static final String VERDICT_HEADER = "Twincloud-Writer";
+    public static final String READER_HEADER = "Twincloud-Reader";
 
     private final WriterHealth health;
+    private final ReaderHealth reader;
     private final String address;
     private final int configuredPort;
     private final JsonMapper json = JsonMapper.shared();
     private HttpServer server;
     private ExecutorService threads;
 
-    WriterHealthServer(WriterHealth health,
+    WriterHealthServer(WriterHealth health, ReaderHealth reader,
                        @Value("${twincloud.api.health.address:${server.address:0.0.0.0}}") String address,
                        @Value("${twincloud.api.health.port:-1}") int port) {
         if (port > 65535) {
             throw new IllegalArgumentException("twincloud.api.health.port must be -1 (off), 0 (any) or 1..65535, got " + port);
         }
         this.health = health;
+        this.reader = reader;
         this.address = address;
         this.configuredPort = port;
     }
@@ -82,13 +89,27 @@ public class WriterHealthServer implements SmartLifecycle {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();
-            if (!PATH.equals(exchange.getRequestURI().getPath())) {
-                send(exchange, 404, null, Map.of("title", "Not found", "status", 404, "detail", "this port serves " + PATH));
+            String path = exchange.getRequestURI().getPath();
+            if (!PATH.equals(path) && !ReaderHealth.PATH.equals(path)) {
+                send(exchange, 404, null, Map.of("title", "Not found", "status", 404,
+                        "detail", "this port serves " + PATH + " and " + ReaderHealth.PATH));
                 return;
             }
             if (!"GET".equals(method) && !"HEAD".equals(method)) {
                 exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                 send(exchange, 405, null, Map.of("title", "Method not allowed", "status", 405));
+                return;
+            }
+            if (ReaderHealth.PATH.equals(path)) {
+                ReaderHealth.Answer r = reader.answer();
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("status", r.up() ? "UP" : "DOWN");
+                body.put("role", r.role());
+                body.put("reason", r.reason());
+                body.put("stalenessMs", r.stalenessMs());
+                body.put("ageMs", r.ageMs());
+                exchange.getResponseHeaders().set(READER_HEADER, r.up() ? r.role() : "not-reader");
+                send(exchange, r.up() ? 200 : 503, null, body);
                 return;
             }
             WriterHealth.Answer a = health.answer();
@@ -110,7 +131,7 @@ public class WriterHealthServer implements SmartLifecycle {
     private void send(HttpExchange exchange, int status, String verdict, Map<String, Object> body) throws IOException {
         byte[] bytes = json.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
         var headers = exchange.getResponseHeaders();
-        headers.set("Content-Type", status < 400 || verdict != null ? "application/json" : "application/problem+json");
+        headers.set("Content-Type", status < 400 || verdict != null || headers.containsKey(READER_HEADER) ? "application/json" : "application/problem+json");
         headers.set("Cache-Control", "no-store");
         if (verdict != null) {
             headers.set(VERDICT_HEADER, verdict);
