@@ -174,6 +174,10 @@ public final class LabCommand implements Runnable {
                 state.monitoring().forEach((name, url) -> out.printf("%-13s %s%n", name, url));
             }
             out.println();
+            if (state.homeEntries() != null && !state.homeEntries().isEmpty()) {
+                out.print(StatusTables.homeEntries(state.homeEntries()));
+                out.println();
+            }
             if (state.arbiterReplicas() != null && !state.arbiterReplicas().isEmpty()) {
                 out.print(StatusTables.replicas(state.arbiterReplicas(), state.arbiterFront(), state.etcd()));
                 out.println();
@@ -198,7 +202,7 @@ public final class LabCommand implements Runnable {
         @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
         record LabState(String root, String entry, Map<String, Object> processes, List<String> links,
                         List<StatusTables.Replica> arbiterReplicas, String arbiterFront, List<StatusTables.EtcdMember> etcd,
-                        Map<String, String> monitoring) {
+                        Map<String, String> monitoring, List<StatusTables.HomeEntry> homeEntries) {
         }
     }
 

@@ -90,6 +90,9 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--tls", description = LabOptions.TLS_HELP)
     boolean tls;
 
+    @Option(names = "--active-active", description = LabOptions.ACTIVE_ACTIVE_HELP)
+    boolean activeActive;
+
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
@@ -191,7 +194,7 @@ public final class LabDrill implements Callable<Integer> {
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
-                    .withMonitoring(!noMonitoring).withTls(tls);
+                    .withMonitoring(!noMonitoring).withTls(tls).withActiveActive(activeActive);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");
