@@ -115,7 +115,7 @@ final class DrillClient {
             status = r.statusCode();
             lsn = learn(r);
             site = site(r);
-            detail = edgeMade(r);
+            detail = detail(r);
             replayed = r.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase).orElse(false);
             if (status == 200 || status == 201) {
                 id = r.headers().firstValue("Location").map(l -> l.substring(l.lastIndexOf('/') + 1)).orElse(null);
@@ -143,9 +143,28 @@ final class DrillClient {
         return r.headers().firstValue("Twincloud-Edge").map(v -> EDGE_MADE + v.trim()).orElse("");
     }
 
-    /** {@code Twincloud-Site}, or the edge's {@code X-Twincloud-Site}, or the site asked straight. */
+    /** Read-local: the site whose API forwarded the request to the other site's ({@code Twincloud-Forwarded-By}). */
+    static final String FORWARDED_BY_HEADER = "Twincloud-Forwarded-By";
+    /** The prefix of an {@link Op#detail()} that marks an answer forwarded by a site's API to the other's. */
+    static final String FORWARDED = "forwarded-by:";
+
+    /**
+     * {@code Twincloud-Site}, or the edge's {@code X-Twincloud-Site}, or the site asked straight. An answer another site's
+     * API forwarded without saying which site served it has no known site (empty): the edge and the site asked name the
+     * forwarder, not the one that served it.
+     */
     private String site(HttpResponse<?> r) {
-        return r.headers().firstValue("Twincloud-Site").or(() -> r.headers().firstValue("X-Twincloud-Site")).orElse(directSite);
+        java.util.Optional<String> own = r.headers().firstValue("Twincloud-Site");
+        if (own.isPresent() || r.headers().firstValue(FORWARDED_BY_HEADER).isEmpty()) {
+            return own.or(() -> r.headers().firstValue("X-Twincloud-Site")).orElse(directSite);
+        }
+        return "";
+    }
+
+    /** {@code edge:<reason>} for an answer the edge made, {@code forwarded-by:<site>} for a forwarded one, else empty. */
+    private static String detail(HttpResponse<?> r) {
+        String edge = edgeMade(r);
+        return !edge.isEmpty() ? edge : r.headers().firstValue(FORWARDED_BY_HEADER).map(v -> FORWARDED + v.trim()).orElse("");
     }
 
     private static long parseLong(String v) {
@@ -174,7 +193,7 @@ final class DrillClient {
             status = r.statusCode();
             lsn = learn(r);
             site = site(r);
-            detail = edgeMade(r);
+            detail = detail(r);
             role = r.headers().firstValue("Twincloud-Role").orElse("").trim().toLowerCase(java.util.Locale.ROOT);
             staleness = r.headers().firstValue("Twincloud-Staleness-Ms").map(DrillClient::parseLong).orElse(-1L);
         } catch (IOException e) {
