@@ -108,6 +108,7 @@ module "edge" {
   name             = "${var.environment}-edge"
   hostname         = var.hostname
   mode             = var.edge_mode
+  serving_mode     = var.edge_serving_mode
   gcp_project_id   = var.gcp_project_id
   gcp_network_id   = module.gcp_site.network_id
   gcp_network_name = module.gcp_site.network_name

@@ -81,6 +81,17 @@ variable "edge_mode" {
   }
 }
 
+variable "edge_serving_mode" {
+  type        = string
+  description = "follow-writer (only the writer serves) or read-local (both sites serve reads, the nearest first; see global-lb's serving_mode)."
+  default     = "follow-writer"
+
+  validation {
+    condition     = contains(["follow-writer", "read-local"], var.edge_serving_mode)
+    error_message = "edge_serving_mode must be follow-writer or read-local."
+  }
+}
+
 variable "aws_backend_ips" {
   type        = list(string)
   description = "Private IPs of the AWS API's internal load balancer (known after the first Helm install; empty on the first apply)."

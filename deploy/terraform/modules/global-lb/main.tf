@@ -6,6 +6,11 @@ locals {
   # the backend service has no GKE backends, so the first apply does not fail on a missing NEG.
   gcp_negs = var.mode == "gcp-alb" && var.gcp_negs_created ? toset(var.gcp_neg_zones) : toset([])
 
+  # serving_mode: follow-writer probes the writer health (only the writer serves); read-local the
+  # reader health (every site that can serve reads itself does, the nearest first).
+  read_local        = var.serving_mode == "read-local"
+  health_check_path = local.read_local ? "/actuator/health/reader" : var.health_check_path
+
   # Documented source ranges of Google's front ends and health checkers.
   google_lb_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
 }
@@ -14,7 +19,9 @@ locals {
 # One backend service holds both sites: the GKE pods (zonal NEGs) and the AWS
 # internal load balancer (hybrid NEG over the VPN). One health check on the
 # writer path decides which endpoints get traffic; the passive site answers 503
-# and drains. A global *internet* NEG is not used for AWS: it takes no health
+# and drains. With serving_mode read-local the check is on the reader path: both
+# sites pass it, and the global LB sends each client to the nearest backend with
+# capacity (its usual proximity rule), to the other only while that one fails. A global *internet* NEG is not used for AWS: it takes no health
 # checks, so the LB could not tell whether AWS is the writer.
 
 resource "google_compute_global_address" "this" {
@@ -45,7 +52,7 @@ resource "google_compute_ssl_policy" "this" {
 resource "google_compute_health_check" "writer" {
   count               = local.alb
   project             = var.gcp_project_id
-  name                = "${var.name}-writer"
+  name                = local.read_local ? "${var.name}-reader" : "${var.name}-writer"
   check_interval_sec  = var.health_check_interval_sec
   timeout_sec         = var.health_check_timeout_sec
   healthy_threshold   = var.healthy_threshold
@@ -57,7 +64,7 @@ resource "google_compute_health_check" "writer" {
   http_health_check {
     port_specification = var.health_check_port == null ? "USE_SERVING_PORT" : "USE_FIXED_PORT"
     port               = var.health_check_port
-    request_path       = var.health_check_path
+    request_path       = local.health_check_path
   }
 
   log_config {
@@ -241,6 +248,8 @@ resource "google_compute_firewall" "lb_to_pods" {
 # ========================================================== route53-failover
 # PRIMARY is answered while its health check passes, else SECONDARY. Both checks
 # probe the writer path, so the record follows the writer whichever is "primary".
+# With serving_mode read-local the records are latency records instead (each
+# site's region): a resolver gets the nearest site whose reader check passes.
 #
 # No actuator filter in this mode (README, "route53-failover"): the records point
 # at the sites' static addresses, i.e. network load balancers, which AWS WAF cannot
@@ -254,7 +263,7 @@ resource "aws_route53_health_check" "site" {
   port              = 443
   type              = "HTTPS"
   enable_sni        = true
-  resource_path     = var.health_check_path
+  resource_path     = local.health_check_path
   request_interval  = var.route53_request_interval
   failure_threshold = var.unhealthy_threshold
   measure_latency   = false
@@ -271,7 +280,17 @@ resource "aws_route53_record" "site" {
   set_identifier  = each.key
   health_check_id = aws_route53_health_check.site[each.key].id
 
-  failover_routing_policy {
-    type = each.value.role
+  dynamic "failover_routing_policy" {
+    for_each = local.read_local ? [] : [each.value.role]
+    content {
+      type = failover_routing_policy.value
+    }
+  }
+
+  dynamic "latency_routing_policy" {
+    for_each = local.read_local ? [each.value.region] : []
+    content {
+      region = latency_routing_policy.value
+    }
   }
 }

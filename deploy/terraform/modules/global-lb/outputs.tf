@@ -14,8 +14,13 @@ output "route53_health_check_ids" {
 }
 
 output "health_check_path" {
-  description = "Path every probe uses."
-  value       = var.health_check_path
+  description = "Path every probe uses: health_check_path with serving_mode follow-writer, /actuator/health/reader with read-local."
+  value       = local.health_check_path
+}
+
+output "serving_mode" {
+  description = "follow-writer (only the writer's backend serves) or read-local (both serve, the nearest healthy first)."
+  value       = var.serving_mode
 }
 
 output "detection_seconds" {

@@ -30,9 +30,20 @@ variable "mode" {
   }
 }
 
+variable "serving_mode" {
+  type        = string
+  description = "follow-writer (default): only the writer's backend passes the health check (health_check_path, the writer health) and gets every request. read-local: both backends serve (docs/edge.md, read-local): every backend is probed on /actuator/health/reader (UP while the site can serve reads itself: the leased writer, or a standby streaming within the staleness bound), the GCP load balancer sends each client to the nearest healthy backend and away from it only while it fails that check, Route 53 answers by latency among the healthy sites; writes reaching the standby are forwarded by its API to the writer (twincloud.api.forward.peer-url)."
+  default     = "follow-writer"
+
+  validation {
+    condition     = contains(["follow-writer", "read-local"], var.serving_mode)
+    error_message = "serving_mode must be follow-writer or read-local."
+  }
+}
+
 variable "health_check_path" {
   type        = string
-  description = "Path probed on every backend. UP (200) only on the site whose database is primary with a valid lease: traffic follows the writer."
+  description = "Path probed on every backend with serving_mode follow-writer. UP (200) only on the site whose database is primary with a valid lease: traffic follows the writer. With read-local the reader health (/actuator/health/reader) is probed instead."
   default     = "/actuator/health/writer"
 
   validation {
@@ -191,13 +202,19 @@ variable "route53_sites" {
   type = map(object({
     ip_address = string
     role       = string
+    region     = optional(string)
   }))
-  description = "Public entry address of each site (its internet-facing load balancer's static IP) and its failover role, PRIMARY or SECONDARY (route53-failover mode)."
+  description = "Public entry address of each site (its internet-facing load balancer's static IP), its failover role, PRIMARY or SECONDARY (route53-failover mode, serving_mode follow-writer), and the AWS region its users are nearest to, e.g. us-east-1 for the GCP site in us-east4 (serving_mode read-local: latency records)."
   default     = {}
 
   validation {
     condition     = alltrue([for s in values(var.route53_sites) : contains(["PRIMARY", "SECONDARY"], s.role)])
     error_message = "role must be PRIMARY or SECONDARY."
+  }
+
+  validation {
+    condition     = var.serving_mode != "read-local" || alltrue([for s in values(var.route53_sites) : s.region != null])
+    error_message = "with serving_mode read-local every route53_sites entry needs a region (its latency record's)."
   }
 }
 

@@ -18,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * the one that turned unhealthy last through slow probes only ({@link HealthState#lastResort()}),
  * for at most {@link #LAST_RESORT_FOR}: a writer slowed down by load stays reachable instead of the
  * edge answering 503 itself; one that said "not the writer" is never used so.
+ *
+ * <p>In home mode ({@code --home NAME}, read-local: every site serves reads) the rule is different: traffic
+ * goes to the home backend whenever it is healthy, to the other healthy backend (by the rule above) only while
+ * home is not, and back to home as soon as home is healthy again. Several healthy backends are then the normal
+ * case, not an anomaly.
  */
 public final class BackendPool {
 
@@ -39,6 +44,8 @@ public final class BackendPool {
     private final Map<String, HealthState> states = new LinkedHashMap<>();
     private final EdgeMetrics metrics;
     private final Clock clock;
+    /** The home backend's name (home mode), or null: follow the healthy one. */
+    private final String home;
 
     public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold,
                        EdgeMetrics metrics, Clock clock) {
@@ -48,8 +55,15 @@ public final class BackendPool {
     /** @param definitiveDownAtOnce see {@link HealthState}: a definitive "not the writer" turns a backend unhealthy at once */
     public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold, boolean definitiveDownAtOnce,
                        EdgeMetrics metrics, Clock clock) {
+        this(backends, healthyThreshold, unhealthyThreshold, definitiveDownAtOnce, null, metrics, clock);
+    }
+
+    /** @param home the home backend's name (home mode), or null to follow the one healthy backend */
+    public BackendPool(List<Backend> backends, int healthyThreshold, int unhealthyThreshold, boolean definitiveDownAtOnce,
+                       String home, EdgeMetrics metrics, Clock clock) {
         this.metrics = metrics;
         this.clock = clock;
+        this.home = home;
         Instant now = clock.instant();
         for (Backend b : backends) {
             this.backends.put(b.name(), b);
@@ -77,7 +91,7 @@ public final class BackendPool {
                     backend.name(), backend.url(), tr.healthy() ? "HEALTHY" : "UNHEALTHY", tr.at(),
                     tr.consecutive(), tr.healthy() ? "successes" : "failures",
                     !tr.healthy() && result.definitive() ? ", the last one definitive" : "", detail);
-            if (tr.healthy() && healthyCount() > 1) {
+            if (tr.healthy() && healthyCount() > 1 && home == null) {
                 log.warn("ANOMALY: more than one backend is healthy; traffic stays on {}",
                         active().map(Backend::name).orElse("?"));
             }
@@ -104,6 +118,9 @@ public final class BackendPool {
         Instant bestSince = null;
         int healthyCount = 0;
         synchronized (this) {
+            if (home != null && states.get(home).healthy()) {
+                return Optional.of(backends.get(home));
+            }
             for (Map.Entry<String, HealthState> e : states.entrySet()) {
                 HealthState s = e.getValue();
                 if (!s.healthy()) {
@@ -117,7 +134,7 @@ public final class BackendPool {
                 }
             }
         }
-        if (countAnomaly && healthyCount > 1) {
+        if (countAnomaly && healthyCount > 1 && home == null) {
             metrics.multipleHealthy();
         }
         if (best == null) {
@@ -146,6 +163,11 @@ public final class BackendPool {
             out.add(new BackendStatus(b, s.healthy(), s.consecutiveOk(), s.consecutiveFail(), s.lastChange()));
         }
         return out;
+    }
+
+    /** The home backend (home mode), or empty when this pool follows the healthy one. */
+    public Optional<Backend> home() {
+        return Optional.ofNullable(home).map(backends::get);
     }
 
     public List<Backend> backends() {

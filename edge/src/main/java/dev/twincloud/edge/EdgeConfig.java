@@ -21,7 +21,11 @@ public record EdgeConfig(
         int healthyThreshold,
         int unhealthyThreshold,
         Profile profile,
-        boolean definitiveDownAtOnce) {
+        boolean definitiveDownAtOnce,
+        String home) {
+
+    /** The health path a home entry ({@code --home}) probes unless told otherwise: can the site serve reads itself. */
+    public static final String READER_HEALTH_PATH = "/actuator/health/reader";
 
     /**
      * Named health-check settings ({@code --profile}); explicit flags override each value.
@@ -84,7 +88,12 @@ public record EdgeConfig(
               --backend NAME=URL       a site, e.g. gcp=http://127.0.0.1:8081 (repeat; at least one)
               --health-port NAME=PORT  probe site NAME's health on this port of its host instead of its URL
                                        (the API's own health listener, twincloud.api.health.port; repeat)
-              --health-path PATH       health endpoint probed on each backend (default /actuator/health/writer)
+              --health-path PATH       health endpoint probed on each backend (default /actuator/health/writer;
+                                       /actuator/health/reader with --home)
+              --home NAME              home mode (read-local, docs/edge.md): every request (reads and writes) goes to
+                                       backend NAME while its health is UP, to another healthy backend only while
+                                       NAME's is DOWN, back to NAME as soon as it is UP again; probes the reader
+                                       health unless --health-path says otherwise. Without it: follow the writer
               --profile lab|cloud      health-check settings: lab = 100 ms / 80 ms / 1 / 2, a definitive
                                        "not the writer" (503 + Twincloud-Writer: not-writer) drops a site at
                                        once, and while no site is healthy it probes every 10 ms; cloud =
@@ -104,13 +113,32 @@ public record EdgeConfig(
 
     private static final Set<String> FLAGS = Set.of("--host", "--port", "--backend", "--health-path",
             "--interval-ms", "--timeout-ms", "--healthy-threshold", "--unhealthy-threshold", "--profile",
-            "--health-port");
+            "--health-port", "--home");
 
     /** Without a profile: the historical defaults, every failure counts the same. */
     public EdgeConfig(String host, int port, List<Backend> backends, String healthPath, Duration interval,
                       Duration timeout, int healthyThreshold, int unhealthyThreshold) {
         this(host, port, backends, healthPath, interval, timeout, healthyThreshold, unhealthyThreshold,
                 Profile.DEFAULT, false);
+    }
+
+    /** Following the writer (no home). */
+    public EdgeConfig(String host, int port, List<Backend> backends, String healthPath, Duration interval,
+                      Duration timeout, int healthyThreshold, int unhealthyThreshold, Profile profile,
+                      boolean definitiveDownAtOnce) {
+        this(host, port, backends, healthPath, interval, timeout, healthyThreshold, unhealthyThreshold, profile,
+                definitiveDownAtOnce, null);
+    }
+
+    /** This configuration in home mode: every request to {@code home} while it is healthy (see {@link BackendPool}). */
+    public EdgeConfig withHome(String home) {
+        return new EdgeConfig(host, port, backends, healthPath, interval, timeout, healthyThreshold, unhealthyThreshold,
+                profile, definitiveDownAtOnce, home);
+    }
+
+    /** Whether this edge is a home entry ({@code --home}) rather than following the writer. */
+    public boolean homeMode() {
+        return home != null;
     }
 
     public EdgeConfig {
@@ -144,6 +172,10 @@ public record EdgeConfig(
         }
         if (healthyThreshold < 1 || unhealthyThreshold < 1) {
             throw new IllegalArgumentException("thresholds must be >= 1");
+        }
+        if (home != null && backends.stream().noneMatch(b -> b.name().equals(home))) {
+            throw new IllegalArgumentException("--home names no --backend: " + home + " (backends: "
+                    + backends.stream().map(Backend::name).toList() + ")");
         }
     }
 
@@ -190,7 +222,8 @@ public record EdgeConfig(
         String host = "127.0.0.1";
         int port = 9000;
         List<Backend> backends = new ArrayList<>();
-        String healthPath = "/actuator/health/writer";
+        String healthPath = null;
+        String home = null;
         Profile profile = Profile.DEFAULT;
         Long intervalMs = null;
         Long timeoutMs = null;
@@ -227,6 +260,12 @@ public record EdgeConfig(
                 case "--port" -> port = intFlag(flag, value);
                 case "--backend" -> backends.add(Backend.parse(value));
                 case "--health-path" -> healthPath = value;
+                case "--home" -> {
+                    if (home != null) {
+                        throw new IllegalArgumentException("--home given twice");
+                    }
+                    home = value.trim();
+                }
                 case "--interval-ms" -> intervalMs = (long) intFlag(flag, value);
                 case "--timeout-ms" -> timeoutMs = (long) intFlag(flag, value);
                 case "--profile" -> profile = Profile.parse(value);
@@ -257,12 +296,15 @@ public record EdgeConfig(
         List<Backend> withPorts = backends.stream()
                 .map(b -> healthPorts.containsKey(b.name()) ? b.withHealthPort(healthPorts.get(b.name())) : b)
                 .toList();
+        if (healthPath == null) {
+            healthPath = home != null ? READER_HEALTH_PATH : "/actuator/health/writer";
+        }
         return new EdgeConfig(host, port, withPorts, healthPath,
                 Duration.ofMillis(intervalMs != null ? intervalMs : profile.intervalMs),
                 Duration.ofMillis(timeoutMs != null ? timeoutMs : profile.timeoutMs),
                 healthy != null ? healthy : profile.healthyThreshold,
                 unhealthy != null ? unhealthy : profile.unhealthyThreshold,
-                profile, profile.definitiveDownAtOnce);
+                profile, profile.definitiveDownAtOnce, home);
     }
 
     private static int intFlag(String flag, String value) {

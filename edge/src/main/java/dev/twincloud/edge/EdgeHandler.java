@@ -69,7 +69,7 @@ final class EdgeHandler extends Handler.Wrapper {
             response.getHeaders().put(EDGE_HEADER, "no-healthy-backend");
             send(response, logged, "application/problem+json", """
                     {"type":"%s","title":"No healthy backend","status":503,\
-                    "detail":"No site currently passes its writer health check; retry shortly.","%s":%s}"""
+                    "detail":"No site currently passes its health check; retry shortly.","%s":%s}"""
                     .formatted(NO_BACKEND_TYPE, RequestId.PROBLEM_MEMBER, Json.quote(requestId)));
             return true;
         }
@@ -158,7 +158,8 @@ final class EdgeHandler extends Handler.Wrapper {
                         + ",\"lastChange\":" + Json.quote(s.lastChange().toString()) + "}")
                 .collect(Collectors.joining(","));
         String active = pool.active().map(b -> Json.quote(b.name())).orElse("null");
-        return "{\"backends\":[" + backends + "],\"active\":" + active
+        String home = pool.home().map(b -> Json.quote(b.name())).orElse("null");
+        return "{\"backends\":[" + backends + "],\"active\":" + active + ",\"home\":" + home
                 + ",\"time\":" + Json.quote(Instant.now().toString()) + "}";
     }
 

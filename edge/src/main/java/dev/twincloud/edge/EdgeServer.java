@@ -33,7 +33,7 @@ public final class EdgeServer implements AutoCloseable {
         this.config = config;
         this.metrics = new EdgeMetrics(config.backends().stream().map(Backend::name).toList());
         this.pool = new BackendPool(config.backends(), config.healthyThreshold(), config.unhealthyThreshold(),
-                config.definitiveDownAtOnce(), metrics, clock);
+                config.definitiveDownAtOnce(), config.home(), metrics, clock);
         metrics.healthFrom(name -> pool.status().stream().anyMatch(st -> st.healthy() && st.backend().name().equals(name)));
         this.prober = prober;
         this.checker = new HealthChecker(pool, prober, config.interval(), config.noneHealthyInterval());
@@ -54,10 +54,12 @@ public final class EdgeServer implements AutoCloseable {
     public EdgeServer start() throws Exception {
         server.start();
         checker.start();
-        log.info("edge listening on http://{}:{} for {}; profile {}: health {} every {} ms, timeout {} ms, "
+        log.info("edge listening on http://{}:{} for {}{}; profile {}: health {} every {} ms, timeout {} ms, "
                         + "({} ms while none is healthy), thresholds {}/{}, a definitive \"not the writer\" {}; worst-case detection {} ms "
                         + "({} ms when the site answers \"not the writer\"), adoption {} ms",
-                config.host(), port(), describe(config.backends()), config.profile().flag(), config.healthPath(),
+                config.host(), port(), describe(config.backends()),
+                config.homeMode() ? ", home " + config.home() + " (every request there while its health is UP)" : "",
+                config.profile().flag(), config.healthPath(),
                 config.interval().toMillis(), config.timeout().toMillis(), config.noneHealthyInterval().toMillis(),
                 config.healthyThreshold(),
                 config.unhealthyThreshold(), config.definitiveDownAtOnce() ? "drops a site at once" : "counts as one failure",

@@ -15,6 +15,8 @@ final class FakeSite implements AutoCloseable {
 
     final String name;
     final AtomicBoolean healthy = new AtomicBoolean(false);
+    /** What {@code /actuator/health/reader} answers (read-local: can the site serve reads itself). */
+    final AtomicBoolean readerHealthy = new AtomicBoolean(false);
     /** When set, the health endpoint answers only after this many ms (to provoke probe timeouts). */
     final AtomicInteger healthDelayMs = new AtomicInteger(0);
     final AtomicInteger appRequests = new AtomicInteger();
@@ -39,6 +41,7 @@ final class FakeSite implements AutoCloseable {
             healthServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             healthServer.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             healthServer.createContext("/actuator/health/writer", this::health);
+            healthServer.createContext("/actuator/health/reader", this::readerHealth);
             healthServer.start();
             server.createContext("/actuator/health/writer", ex -> {
                 ex.sendResponseHeaders(500, -1); // not here: the probe must go to the health port
@@ -47,6 +50,7 @@ final class FakeSite implements AutoCloseable {
         } else {
             healthServer = null;
             server.createContext("/actuator/health/writer", this::health);
+            server.createContext("/actuator/health/reader", this::readerHealth);
         }
         server.createContext("/", this::echo);
         server.start();
@@ -71,6 +75,14 @@ final class FakeSite implements AutoCloseable {
         if (verdict != null) {
             ex.getResponseHeaders().add("Twincloud-Writer", verdict);
         }
+        ex.sendResponseHeaders(up ? 200 : 503, body.length);
+        ex.getResponseBody().write(body);
+        ex.close();
+    }
+
+    private void readerHealth(HttpExchange ex) throws IOException {
+        boolean up = readerHealthy.get();
+        byte[] body = ("{\"status\":\"" + (up ? "UP" : "DOWN") + "\"}").getBytes();
         ex.sendResponseHeaders(up ? 200 : 503, body.length);
         ex.getResponseBody().write(body);
         ex.close();

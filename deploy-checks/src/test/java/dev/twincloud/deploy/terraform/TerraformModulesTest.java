@@ -29,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TerraformModulesTest {
 
     static final String WRITER_PATH = "/actuator/health/writer";
+    static final String READER_PATH = "/actuator/health/reader";
     static final Path TERRAFORM_BINARY = Path.of(System.getProperty("terraform.binary", "/usr/local/bin/terraform"));
 
     @Test
@@ -175,15 +176,20 @@ class TerraformModulesTest {
     void theEdgeProbesTheWriterHealthEndpoint() {
         Dir lb = module("global-lb");
         assertThat(lb.resolve("var.health_check_path")).isEqualTo(WRITER_PATH);
+        assertThat(lb.resolve("var.serving_mode")).as("follow the writer unless told otherwise").isEqualTo("follow-writer");
+        // every probe uses the one path the serving mode picks: the writer's by default
+        assertThat(lb.text()).contains("health_check_path = local.read_local ? \"" + READER_PATH + "\" : var.health_check_path");
 
         List<Resource> gcpChecks = lb.resources("google_compute_health_check");
         assertThat(gcpChecks).as("GCP health checks").hasSize(1);
+        // hcl4j evaluates local.health_check_path with the variables' defaults: the writer's path
         assertThat(lb.resolve(block(gcpChecks.get(0).get("http_health_check")).get("request_path")))
                 .isEqualTo(WRITER_PATH);
 
         List<Resource> r53Checks = lb.resources("aws_route53_health_check");
         assertThat(r53Checks).as("Route 53 health checks").hasSize(1);
         assertThat(r53Checks.get(0).resolved("resource_path")).isEqualTo(WRITER_PATH);
+        assertThat(lb.text()).contains("request_path       = local.health_check_path", "resource_path     = local.health_check_path");
         assertThat(r53Checks.get(0).get("type")).isEqualTo("HTTPS");
 
         Resource backend = lb.resources("google_compute_backend_service").get(0);
@@ -191,7 +197,24 @@ class TerraformModulesTest {
         assertThat(backend.get("health_checks").toString()).contains("google_compute_health_check.writer");
         assertThat(lb.resources("google_compute_managed_ssl_certificate")).hasSize(1);
         assertThat(lb.resources("aws_route53_record")).singleElement()
-                .satisfies(r -> assertThat(r.body()).containsKeys("failover_routing_policy", "health_check_id"));
+                .satisfies(r -> assertThat(r.body()).containsKeys("dynamic", "health_check_id"));
+        assertThat(lb.outputs()).containsKeys("health_check_path", "serving_mode");
+    }
+
+    @Test
+    void readLocalServingModeProbesTheReaderHealthAndRoutesByProximity() {
+        Dir lb = module("global-lb");
+        Map<String, Object> mode = lb.variables().get("serving_mode");
+        assertThat(mode).as("var.serving_mode").isNotNull().containsKey("validation");
+        assertThat(String.valueOf(mode.get("validation"))).contains("follow-writer", "read-local");
+        String text = lb.text();
+        // Route 53: failover records following the writer, or latency records over the healthy readers
+        assertThat(text).contains("dynamic \"failover_routing_policy\"", "for_each = local.read_local ? [] : [each.value.role]",
+                "dynamic \"latency_routing_policy\"", "for_each = local.read_local ? [each.value.region] : []");
+        // read-local latency records need each site's region
+        assertThat(String.valueOf(lb.variables().get("route53_sites").get("validation"))).contains("region");
+        // GCP: the one backend service over both sites; its check's name says which health it probes
+        assertThat(text).contains("local.read_local ? \"${var.name}-reader\" : \"${var.name}-writer\"");
     }
 
     @Test

@@ -96,12 +96,14 @@ public final class LabCommand implements Runnable {
             PrintWriter err = spec.commandLine().getErr();
             long started = System.nanoTime();
             int replicas = 1;
+            boolean activeActive = false;
             try {
-                // with two arbiter replicas, their ports and etcd's must be free too
+                // with two arbiter replicas, their ports and etcd's must be free too; active-active, the home entries' and links'
                 Http.Response st = send("GET", "status", "");
                 if (st.status() == 200 && st.json().path("result").has("arbiterReplicas")) {
                     replicas = st.json().path("result").path("arbiterReplicas").size();
                 }
+                activeActive = st.status() == 200 && st.json().path("result").has("homeEntries");
                 Http.Response r = send("POST", "down", "");
                 if (r.status() != 200) {
                     err.println("lab down: " + r.json().path("error").asString(r.body()));
@@ -112,7 +114,7 @@ public final class LabCommand implements Runnable {
                 return 1;
             }
             long deadline = started + WAIT.toNanos();
-            List<Integer> busy = busyPorts(replicas);
+            List<Integer> busy = busyPorts(replicas, activeActive);
             while (!busy.isEmpty() && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(100);
@@ -120,7 +122,7 @@ public final class LabCommand implements Runnable {
                     Thread.currentThread().interrupt();
                     return 1;
                 }
-                busy = busyPorts(replicas);
+                busy = busyPorts(replicas, activeActive);
             }
             double secs = (System.nanoTime() - started) / 1e9;
             if (!busy.isEmpty()) {
@@ -131,8 +133,8 @@ public final class LabCommand implements Runnable {
             return 0;
         }
 
-        private List<Integer> busyPorts(int replicas) {
-            return lab.layout().ports(replicas).stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
+        private List<Integer> busyPorts(int replicas, boolean activeActive) {
+            return lab.layout().ports(replicas, activeActive).stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         }
     }
 
@@ -174,6 +176,10 @@ public final class LabCommand implements Runnable {
                 state.monitoring().forEach((name, url) -> out.printf("%-13s %s%n", name, url));
             }
             out.println();
+            if (state.homeEntries() != null && !state.homeEntries().isEmpty()) {
+                out.print(StatusTables.homeEntries(state.homeEntries()));
+                out.println();
+            }
             if (state.arbiterReplicas() != null && !state.arbiterReplicas().isEmpty()) {
                 out.print(StatusTables.replicas(state.arbiterReplicas(), state.arbiterFront(), state.etcd()));
                 out.println();
@@ -198,7 +204,7 @@ public final class LabCommand implements Runnable {
         @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
         record LabState(String root, String entry, Map<String, Object> processes, List<String> links,
                         List<StatusTables.Replica> arbiterReplicas, String arbiterFront, List<StatusTables.EtcdMember> etcd,
-                        Map<String, String> monitoring) {
+                        Map<String, String> monitoring, List<StatusTables.HomeEntry> homeEntries) {
         }
     }
 
@@ -206,7 +212,8 @@ public final class LabCommand implements Runnable {
     static final String REPLICA_TARGETS = "With two arbiter replicas (lab up --arbiter-replicas 2): arbiter is both replicas "
             + "(the front stays, as a load balancer would); acting-arbiter the replica acting now; arbiter-1, arbiter-2 one "
             + "replica; arbiter-front the front; etcd every etcd member, etcd-leader etcd's raft leader now, etcd-1..3 one member. "
-            + "'start' and 'thaw' of acting-arbiter or etcd-leader start or thaw every replica or member that needs it.";
+            + "'start' and 'thaw' of acting-arbiter or etcd-leader start or thaw every replica or member that needs it. "
+            + "With --active-active also edge-gcp, edge-aws: a home entry.";
 
     @Command(name = "kill", mixinStandardHelpOptions = true,
             description = {"SIGKILL every process of a site (PostgreSQL, agent, api), or the arbiter or edge. "

@@ -93,6 +93,9 @@ public final class LabDrill implements Callable<Integer> {
     @Option(names = "--no-tls", description = LabOptions.NO_TLS_HELP)
     boolean noTls;
 
+    @Option(names = "--active-active", description = LabOptions.ACTIVE_ACTIVE_HELP)
+    boolean activeActive;
+
     @CommandLine.Mixin
     LinkLatencyOptions linkLatency;
 
@@ -195,7 +198,7 @@ public final class LabDrill implements Callable<Integer> {
                     .withLeaseTtl(Duration.ofMillis(leaseTtlMs)).withDbRoles(dbRoles)
                     .withEdgeProfile(edgeProfile != null ? edgeProfile : LabSettings.EdgeProfile.LAB)
                     .withLinkLatency(latency).withArbiterReplicas(arbiterReplicas)
-                    .withMonitoring(!noMonitoring).withTls(tlsOn);
+                    .withMonitoring(!noMonitoring).withTls(tlsOn).withActiveActive(activeActive);
             out.println("starting a drill lab in " + dir + " (base port " + basePort + ", edge profile "
                     + ls.edgeProfile().describe() + (ls.replicated() ? ", " + arbiterReplicas + " arbiter replicas on a three-member etcd" : "")
                     + ") ...");

@@ -24,6 +24,14 @@ public final class LabOptions {
         return "http://127.0.0.1:" + layout().labControlPort() + "/lab/";
     }
 
+    /** The help of {@code --active-active}, the same for {@code lab up} and {@code lab drill}. */
+    static final String ACTIVE_ACTIVE_HELP = "Read-local active-active (docs/lab.md, 'Active-active'): each site's API forwards "
+            + "what it cannot serve (writes at the standby, reads beyond the staleness bound or min-LSN) to the other site's API "
+            + "through the links gcp->aws:api (base+36) and aws->gcp:api (base+37), which 'lab partition gcp aws' cuts with the "
+            + "others; and two more edge entries: base+15 for gcp's users, base+25 for aws's users, each sending every request "
+            + "to its home site while that site can serve reads (its /actuator/health/reader), else to the other. base+1 "
+            + "keeps following the writer. Off by default";
+
     /** The help of {@code --tls}, the same for {@code lab up} and {@code lab drill}. */
     static final String TLS_HELP = "TLS on the cross-site links: replication and the agents' connections to the other site's "
             + "database with verify-full and client certificates of the lab's CA (made in <root>/tls), the agents' failsafe link and "

@@ -78,6 +78,9 @@ public final class LabUp implements Callable<Integer> {
     /** {@code --tls}, {@code --no-tls} or the default, resolved in {@link #call()}. */
     private boolean tls;
 
+    @Option(names = "--active-active", description = LabOptions.ACTIVE_ACTIVE_HELP)
+    boolean activeActive;
+
     @Mixin
     LinkLatencyOptions linkLatency;
 
@@ -110,7 +113,7 @@ public final class LabUp implements Callable<Integer> {
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
                 .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency)
-                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring).withTls(tls);
+                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring).withTls(tls).withActiveActive(activeActive);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -164,6 +167,9 @@ public final class LabUp implements Callable<Integer> {
             cmd.add("--no-monitoring");
         }
         cmd.add(tls ? "--tls" : "--no-tls"); // explicit: the detached lab must not depend on its own default
+        if (activeActive) {
+            cmd.add("--active-active");
+        }
         LinkLatency.toSpecs(latency).forEach(l -> cmd.addAll(List.of("--link-latency", l)));
         Files.createDirectories(layout.logs());
         Path log = layout.logs().resolve("lab.log");
@@ -208,7 +214,13 @@ public final class LabUp implements Callable<Integer> {
                 l.settings().linkLatency().isEmpty() ? "" : ", link latency " + String.join(" ", LinkLatency.toSpecs(l.settings().linkLatency())),
                 l.settings().replicated() ? ", " + l.settings().arbiterReplicas() + " arbiter replicas on a three-member etcd" : "");
         out.println();
-        out.println("  entry (edge):  " + layout.entryUrl());
+        out.println("  entry (edge):  " + layout.entryUrl() + (l.settings().activeActive() ? "  (follows the writer)" : ""));
+        if (l.settings().activeActive()) {
+            for (SiteId s : LabLayout.SITES) {
+                out.printf("  %s's users:   %s  (home %s while it can serve reads; its API forwards through link %s->%s:api, :%d)%n",
+                        s, layout.homeEntryUrl(s), s, s, LabLayout.peer(s), layout.peerApiLinkPort(s));
+            }
+        }
         for (SiteId s : LabLayout.SITES) {
             out.printf("  %-4s          api %s  agent :%d (%s; actuator :%d)  postgres :%d%n", s, l.apiUrl(s), layout.agentPort(s),
                     l.tls().isPresent() ? "https" : "http", layout.agentManagementPort(s), layout.pgPort(s));

@@ -167,6 +167,22 @@ final class StatusTables {
     record Replica(String name, String url, String role) {
     }
 
+    /** One home edge entry of an active-active lab in the lab control's status. */
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+    record HomeEntry(String name, String url, String home, String routedTo) {
+    }
+
+    /** The home entries of an active-active lab: which site each one's users are sent to now. */
+    static String homeEntries(List<HomeEntry> entries) {
+        StringBuilder b = new StringBuilder(String.format("%-10s %-24s %-6s %s%n", "ENTRY", "URL", "HOME", "ROUTED TO"));
+        for (HomeEntry e : entries) {
+            String routed = e.routedTo() == null ? "?" : e.routedTo();
+            b.append(String.format("%-10s %-24s %-6s %s%n", e.name(), e.url(), e.home(),
+                    routed.equals(e.home()) ? routed : routed + "  (away from home)"));
+        }
+        return b.toString();
+    }
+
     /** One etcd member in the lab control's status. */
     @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
     record EtcdMember(String name, String url, String health, boolean leader) {

@@ -11,6 +11,16 @@ public record Anomaly(Kind kind, String detail, double atMs) {
         DUPLICATE,
         /** a read served by the writer did not see a write acknowledged before it (sync mode) */
         STALE_READ,
+        /**
+         * read-local (sync mode): a client read a key it had itself acknowledged and got 404, or a read answered with a
+         * {@code Twincloud-Lsn} below the {@code Twincloud-Min-Lsn} the client sent (on the same writer timeline)
+         */
+        READ_YOUR_WRITES,
+        /**
+         * read-local (sync mode): one client's successive successful reads went backwards in {@code Twincloud-Lsn} with no
+         * promotion between them
+         */
+        MONOTONIC_READ,
         /** async mode: more acknowledged data lost than the configured bound */
         ASYNC_LOSS_OVER_BOUND,
         /**

@@ -33,6 +33,15 @@ import java.util.Set;
  *       acknowledged before the read was sent, from a site answering as the writer (or, without the
  *       role header, from the writer of the whole read), or from a standby for a key acknowledged
  *       longer ago than the staleness it stated;</li>
+ *   <li>{@code READ_YOUR_WRITES} (sync, read-local): a client's read of a key it had itself acknowledged answered 404
+ *       (whatever the site and role: with {@code Twincloud-Min-Lsn} every site must show it or forward); or a
+ *       successful read whose {@code Twincloud-Lsn} is below the {@code Twincloud-Min-Lsn} the client sent;</li>
+ *   <li>{@code MONOTONIC_READ} (sync, read-local): a client's successful read whose {@code Twincloud-Lsn} is below one
+ *       of its earlier successful reads'. Both LSN checks compare positions of one writer timeline only: no promotion
+ *       may lie within {@link #TIMELINE_WINDOW_MS} before the earlier position was seen up to the later read (a
+ *       promotion starts a new timeline, and a writer's conservative {@code pg_current_wal_lsn()} or a deposed
+ *       writer's answers may be past the new timeline's start without showing more data); the 404 check has no
+ *       such exception. Without a known writer timeline the LSN checks are skipped (a note says so);</li>
  *   <li>{@code ASYNC_LOSS_OVER_BOUND} (async): lost acknowledged bytes above the configured bound;</li>
  *   <li>{@code EDGE_UNAVAILABLE} (only with {@link Config#edgeMade503IsAnAnomaly}, scenario {@code load}):
  *       a 503 the edge made itself ({@code Twincloud-Edge}: no healthy backend) — the API's own 503s do
@@ -62,6 +71,13 @@ public final class Checker {
             return new Config(sync, lossBoundBytes, toleranceMs, stalenessBoundMs, true);
         }
     }
+
+    /**
+     * LSNs are compared only within one writer timeline: a promotion from this long before the earlier position was
+     * seen up to the later read puts them on different timelines (it covers a deposed writer answering until its lease
+     * ends, the lab's lease ttl plus margin being well under it).
+     */
+    public static final double TIMELINE_WINDOW_MS = 10_000;
 
     /** The staleness bound assumed when none is configured: the API's default {@code twincloud.api.reads.max-staleness}. */
     public static final long DEFAULT_STALENESS_BOUND_MS = 1000;
@@ -100,6 +116,124 @@ public final class Checker {
 
     public Checker(Config config) {
         this.config = config;
+    }
+
+    /** Reads answered 2xx and reads sent through one entry, over a run. */
+    public record ReadAvailability(String entry, long answered, long sent) {
+        public double ratio() {
+            return sent == 0 ? Double.NaN : (double) answered / sent;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "%s %.3f%% (%d/%d)", entry, 100 * ratio(), answered, sent);
+        }
+    }
+
+    /**
+     * Read availability per entry ({@link Op#entry()}): reads answered 2xx over reads sent, every read a client sent
+     * through that entry counted once (a read without any answer counts as sent, not answered); ops without an entry
+     * (the direct readers, transactions) are left out. Sorted by entry name.
+     */
+    public static List<ReadAvailability> readAvailability(List<Op> ops) {
+        Map<String, long[]> by = new java.util.TreeMap<>();
+        for (Op op : ops) {
+            if (op.type() != OpType.READ || op.entry().isEmpty()) {
+                continue;
+            }
+            long[] c = by.computeIfAbsent(op.entry(), e -> new long[2]);
+            c[1]++;
+            if (op.status() / 100 == 2) {
+                c[0]++;
+            }
+        }
+        List<ReadAvailability> out = new ArrayList<>();
+        by.forEach((entry, c) -> out.add(new ReadAvailability(entry, c[0], c[1])));
+        return out;
+    }
+
+    /** An LSN as a number, or -1 when absent or unreadable. */
+    private static long lsn(String text) {
+        if (text == null || text.isEmpty()) {
+            return -1;
+        }
+        try {
+            return dev.twincloud.lab.backup.Lsn.parse(text);
+        } catch (IllegalArgumentException e) {
+            return -1;
+        }
+    }
+
+    /** Whether a promotion lies in {@code [from, to]}: two LSNs seen around it belong to different timelines. */
+    private static boolean promotionIn(WriterTimeline timeline, double from, double to) {
+        return timeline.periods().stream().skip(1).anyMatch(p -> p.fromMs() >= from && p.fromMs() <= to);
+    }
+
+    private record Seen(long lsn, double atMs) {
+    }
+
+    /** Read-your-writes and monotonic reads, client by client (each client's ops in the order it sent them). */
+    private void readLocal(List<Op> ops, WriterTimeline timeline, List<Anomaly> found, List<String> notes) {
+        boolean lsnsSeen = false;
+        Map<Integer, List<Op>> byClient = new java.util.TreeMap<>();
+        for (Op op : ops) {
+            if (op.type() != OpType.TXN) {
+                byClient.computeIfAbsent(op.client(), c -> new ArrayList<>()).add(op);
+            }
+        }
+        for (Map.Entry<Integer, List<Op>> e : byClient.entrySet()) {
+            Map<String, Double> ownAcked = new HashMap<>();
+            // every successful answer's LSN this client saw, with when it saw it (for the Min-Lsn it sent later)
+            List<Seen> seen = new ArrayList<>();
+            long lastRead = -1;
+            double lastReadAt = Double.NaN;
+            for (Op op : e.getValue()) {
+                long l = op.status() / 100 == 2 ? lsn(op.lsn()) : -1;
+                if (op.type() == OpType.WRITE) {
+                    if (op.ok()) {
+                        ownAcked.merge(op.key(), op.completeMs(), Math::min);
+                    }
+                } else if (op.status() != 0) {
+                    String who = "client " + op.client() + " read " + op.id() + " (key " + op.key() + ") from " + op.site()
+                            + (op.entry().isEmpty() ? "" : " through " + op.entry());
+                    Double ackedAt = ownAcked.get(op.key());
+                    if (op.status() == 404 && ackedAt != null && ackedAt < op.invokeMs()) {
+                        found.add(new Anomaly(Kind.READ_YOUR_WRITES, who + String.format(" at %.0f ms: 404 for its own write acknowledged "
+                                + "at %.0f ms", op.invokeMs(), ackedAt) + (op.minLsn().isEmpty() ? "" : " (Min-Lsn " + op.minLsn() + ")"),
+                                op.invokeMs()));
+                    }
+                    if (l >= 0 && timeline.known()) {
+                        lsnsSeen = true;
+                        long min = lsn(op.minLsn());
+                        if (min >= 0 && l < min) {
+                            double learnedAt = seen.stream().filter(x -> x.lsn() >= min).mapToDouble(Seen::atMs).min().orElse(0);
+                            if (!promotionIn(timeline, learnedAt - TIMELINE_WINDOW_MS, op.completeMs() + config.toleranceMs())) {
+                                found.add(new Anomaly(Kind.READ_YOUR_WRITES, who + String.format(" at %.0f ms: Twincloud-Lsn %s below the "
+                                        + "Min-Lsn %s it sent", op.invokeMs(), op.lsn(), op.minLsn()), op.invokeMs()));
+                            }
+                        }
+                        if (lastRead >= 0 && l < lastRead
+                                && !promotionIn(timeline, lastReadAt - TIMELINE_WINDOW_MS, op.completeMs() + config.toleranceMs())) {
+                            found.add(new Anomaly(Kind.MONOTONIC_READ, who + String.format(" at %.0f ms: Twincloud-Lsn %s, behind %s of its "
+                                    + "read answered at %.0f ms", op.invokeMs(), op.lsn(), dev.twincloud.lab.backup.Lsn.format(lastRead),
+                                    lastReadAt), op.invokeMs()));
+                        }
+                        if (l > lastRead) {
+                            lastRead = l;
+                            lastReadAt = op.completeMs();
+                        }
+                    }
+                }
+                if (l >= 0) {
+                    seen.add(new Seen(l, op.completeMs()));
+                }
+            }
+        }
+        if (!timeline.known() && ops.stream().anyMatch(o -> !o.lsn().isEmpty())) {
+            notes.add("no writer timeline: Twincloud-Lsn not compared (read-your-writes by LSN, monotonic reads not checked)");
+        } else if (lsnsSeen) {
+            notes.add("read-local: Twincloud-Lsn compared per client (read-your-writes, monotonic reads)");
+        }
     }
 
     public Result check(Input in) {
@@ -268,6 +402,9 @@ public final class Checker {
                     }
                 }
             }
+        }
+        if (config.sync()) {
+            readLocal(ops, in.timeline(), found, notes);
         }
         found.sort(java.util.Comparator.comparingDouble(Anomaly::atMs));
         // answers the edge made itself (no healthy backend), told from the API's own 503s by Twincloud-Edge

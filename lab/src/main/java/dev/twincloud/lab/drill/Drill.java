@@ -169,7 +169,7 @@ public final class Drill {
         RoleSampler sampler = target.arbiterUrl().map(a -> new RoleSampler(a, target.operatorToken(), target.edgeStatusUrl(), h, 100, bound))
                 .orElse(null);
         Workload load = new Workload(target.edgeUrl(), target.token(), h, keyPrefix, settings.writers(), settings.readers(),
-                settings.paceMs(), bound, settings.seed() + run, target.siteApiUrls());
+                settings.paceMs(), bound, settings.seed() + run, target.siteApiUrls(), target.homeEntryUrls());
         List<String> played = new ArrayList<>();
         double faultAt;
         double healAt;
@@ -292,6 +292,12 @@ public final class Drill {
         notes.addAll(check.notes());
         if (check.edgeMade503s() > 0) {
             notes.add(check.edgeMade503s() + " answer(s) 503 made by the edge itself (no healthy backend)");
+        }
+        List<Checker.ReadAvailability> readAvailability = Checker.readAvailability(h.ops());
+        if (!target.homeEntryUrls().isEmpty() && !readAvailability.isEmpty()) {
+            // active-active: reads answered 2xx / reads sent, per home entry (docs/reliability.md)
+            notes.add("read availability: " + readAvailability.stream().map(Checker.ReadAvailability::toString)
+                    .collect(java.util.stream.Collectors.joining(", ")));
         }
         List<DbSnapshot> recorded = new ArrayList<>(snapshots);
         deposed.forEach(d -> recorded.add(new DbSnapshot(d.site(), d.available(), d.role() + " before re-join", d.rows())));

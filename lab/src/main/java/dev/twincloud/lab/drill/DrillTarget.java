@@ -55,6 +55,14 @@ public interface DrillTarget extends AutoCloseable {
     }
 
     /**
+     * Read-local active-active: the home entries' names and URLs ({@code edge-gcp}, {@code edge-aws}) the clients are
+     * spread over; empty (the default): every client goes through {@link #edgeUrl()}.
+     */
+    default java.util.Map<String, String> homeEntryUrls() {
+        return java.util.Map.of();
+    }
+
+    /**
      * One site's recordings of the run now, quickly (short timeouts: the site may be frozen); used to
      * keep a deposed writer's commits as evidence before it re-joins. Empty when it cannot be read.
      */

@@ -53,10 +53,29 @@ public final class History {
      *                    commit timestamp); negative: committed after the lease ended; NaN when unknown
      * @param requestId  the {@code X-Request-Id} it was sent with: {@code lab logs --request <id>} shows its lines in
      *                   the edge's, the API's and PostgreSQL's logs (docs/logging.md); null when it has none (a TXN)
+     * @param lsn        read-local: the answer's {@code Twincloud-Lsn} (a write's commit position, the position a read's
+     *                   snapshot reflects), empty when absent
+     * @param minLsn     read-local: the {@code Twincloud-Min-Lsn} the client sent (the most it had seen), empty when none
+     * @param entry      the entry the client went through ({@code edge} for base+1, {@code edge-gcp} / {@code edge-aws} for
+     *                   the home entries of an active-active lab), empty when not recorded
      */
     public record Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
                      String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
-                     long stalenessMs, String detail, double leaseLeftMs, String requestId) {
+                     long stalenessMs, String detail, double leaseLeftMs, String requestId, String lsn, String minLsn,
+                     String entry) {
+
+        public Op {
+            lsn = lsn == null ? "" : lsn;
+            minLsn = minLsn == null ? "" : minLsn;
+            entry = entry == null ? "" : entry;
+        }
+
+        public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
+                  String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,
+                  long stalenessMs, String detail, double leaseLeftMs, String requestId) {
+            this(client, type, key, invokeMs, completeMs, outcome, status, site, id, epochSeen, bytes, attempt, replayed, role,
+                    stalenessMs, detail, leaseLeftMs, requestId, "", "", "");
+        }
 
         public Op(int client, OpType type, String key, double invokeMs, double completeMs, Outcome outcome, int status,
                   String site, String id, long epochSeen, int bytes, int attempt, boolean replayed, String role,

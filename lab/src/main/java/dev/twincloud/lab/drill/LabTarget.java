@@ -38,12 +38,25 @@ public final class LabTarget implements DrillTarget {
     public String describe() {
         return "lab at " + lab.layout().root() + " (base port " + lab.layout().basePort() + ", " + lab.settings().mode()
                 + ", lease ttl " + lab.settings().leaseTtl().toMillis() + " ms"
-                + (lab.settings().replicated() ? ", " + lab.settings().arbiterReplicas() + " arbiter replicas on etcd" : "") + ")";
+                + (lab.settings().replicated() ? ", " + lab.settings().arbiterReplicas() + " arbiter replicas on etcd" : "")
+                + (lab.settings().activeActive() ? ", active-active: clients on both home entries" : "") + ")";
     }
 
     @Override
     public String edgeUrl() {
         return lab.layout().entryUrl();
+    }
+
+    @Override
+    public java.util.Map<String, String> homeEntryUrls() {
+        if (!lab.settings().activeActive()) {
+            return java.util.Map.of();
+        }
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        for (SiteId site : LabLayout.SITES) {
+            out.put(Lab.homeEntry(site), lab.layout().homeEntryUrl(site));
+        }
+        return out;
     }
 
     @Override

@@ -18,6 +18,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       from each site's API in turn, bypassing the edge, so that reads served by a standby or a
  *       deposed writer are judged too (client ids from {@link #DIRECT_CLIENT_BASE}, left out of the figures).</li>
  * </ul>
+ * With home entries (an active-active lab, {@code lab drill --active-active}) the writers and readers are spread over
+ * the entries, half on each (client i on entry i mod 2), instead of the one edge entry, and every client is read-local:
+ * it sends {@code Twincloud-Min-Lsn} with the most it has seen ({@link DrillClient}).
  * Every loop is bounded by {@code maxDuration}, whatever happens to {@link #close()}.
  */
 final class Workload implements AutoCloseable {
@@ -40,11 +43,25 @@ final class Workload implements AutoCloseable {
     /** @param siteApis site name to its API's base URL, for the direct reader; empty: none */
     Workload(String edgeUrl, String token, History history, String keyPrefix, int writers, int readers, long paceMs,
              Duration maxDuration, long seed, java.util.Map<String, String> siteApis) {
+        this(edgeUrl, token, history, keyPrefix, writers, readers, paceMs, maxDuration, seed, siteApis, java.util.Map.of());
+    }
+
+    /**
+     * @param homeEntries entry name to URL (active-active: {@code edge-gcp}, {@code edge-aws}); empty: every client on
+     *                    {@code edgeUrl}, not read-local
+     */
+    Workload(String edgeUrl, String token, History history, String keyPrefix, int writers, int readers, long paceMs,
+             Duration maxDuration, long seed, java.util.Map<String, String> siteApis, java.util.Map<String, String> homeEntries) {
         long end = System.nanoTime() + maxDuration.toNanos();
         Duration timeout = Duration.ofSeconds(2);
+        List<java.util.Map.Entry<String, String>> entries = List.copyOf(new java.util.TreeMap<>(homeEntries).entrySet());
+        java.util.function.IntFunction<DrillClient> clientFor = c -> entries.isEmpty()
+                ? new DrillClient(edgeUrl, token, history, timeout)
+                : new DrillClient(entries.get(c % entries.size()).getValue(), token, history, timeout, "",
+                entries.get(c % entries.size()).getKey(), true);
         for (int c = 0; c < writers; c++) {
             int client = c;
-            DrillClient http = new DrillClient(edgeUrl, token, history, timeout);
+            DrillClient http = clientFor.apply(c);
             threads.add(Thread.ofVirtual().name("drill-writer-" + c).start(() -> {
                 int seq = 0;
                 while (!stop && System.nanoTime() < end) {
@@ -71,7 +88,7 @@ final class Workload implements AutoCloseable {
         Random random = new Random(seed);
         for (int c = 0; c < readers; c++) {
             int client = writers + c;
-            DrillClient http = new DrillClient(edgeUrl, token, history, timeout);
+            DrillClient http = clientFor.apply(client);
             threads.add(Thread.ofVirtual().name("drill-reader-" + c).start(() -> {
                 while (!stop && System.nanoTime() < end) {
                     int n = acked.size();

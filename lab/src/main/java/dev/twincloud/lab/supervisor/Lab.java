@@ -139,7 +139,7 @@ public final class Lab implements AutoCloseable {
 
     /** Every port of the layout must be free before anything starts: two labs cannot share ports. */
     private void checkPortsFree() {
-        List<Integer> taken = layout.ports(settings.arbiterReplicas()).stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
+        List<Integer> taken = layout.ports(settings.arbiterReplicas(), settings.activeActive()).stream().filter(p -> !dev.twincloud.pgctl.Ports.isFree(p)).toList();
         if (!taken.isEmpty()) {
             throw new IllegalStateException("port(s) " + taken + " of this lab (base port " + layout.basePort()
                     + ") are in use: is another lab running? Stop it ('twincloud lab down') or pick another --base-port");
@@ -190,7 +190,10 @@ public final class Lab implements AutoCloseable {
             process(site.name() + "-api").start();
         }
         process("edge").start();
-        progress.accept("starting the APIs and the edge");
+        for (String entry : homeEntries()) {
+            process(entry).start();
+        }
+        progress.accept(settings.activeActive() ? "starting the APIs, the edge and the home entries" : "starting the APIs and the edge");
         for (SiteId site : LabLayout.SITES) {
             awaitWhileAlive(site + " api", apiUrl(site) + "/actuator/health/readiness", null, r -> r.status() == 200, site + "-api");
             progress.accept(site + " api ready");
@@ -204,6 +207,14 @@ public final class Lab implements AutoCloseable {
         awaitWhileAlive("the edge routing to a writer", layout.entryUrl() + "/_edge/status", null,
                 r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), "edge");
         progress.accept("edge routing to the writer");
+        for (SiteId site : LabLayout.SITES) {
+            if (settings.activeActive()) {
+                String entry = homeEntry(site);
+                awaitWhileAlive(entry + " routing", layout.homeEntryUrl(site) + "/_edge/status", null,
+                        r -> r.status() == 200 && !r.json().path("active").isNull() && !r.json().path("active").asString("").isEmpty(), entry);
+                progress.accept(entry + " (" + site + "'s users, " + layout.homeEntryUrl(site) + ") routing");
+            }
+        }
         startMonitoring();
         log.info("lab is up: entry {}", layout.entryUrl());
     }
@@ -400,6 +411,10 @@ public final class Lab implements AutoCloseable {
             links.add(LinkSpec.of(site + "->arbiter", layout.arbiterLinkPort(site), arbiterHttps() ? layout.arbiterTlsPort() : layout.arbiterPort()));
             links.add(LinkSpec.of(site + "->" + peer + ":pg", layout.peerPgLinkPort(site), layout.pgPort(peer)));
             links.add(LinkSpec.of(site + "->" + peer + ":agent", layout.peerAgentLinkPort(site), layout.agentPort(peer)));
+            if (settings.activeActive()) {
+                // the API's forwarding to the other site's API (twincloud.api.forward.peer-url): a partition cuts it
+                links.add(LinkSpec.of(site + "->" + peer + ":api", layout.peerApiLinkPort(site), layout.apiPort(peer)));
+            }
         }
         settings.linkLatency().forEach((direction, d) -> {
             String[] ends = direction.split("->", 2);
@@ -605,7 +620,8 @@ public final class Lab implements AutoCloseable {
                     // fail fast (503) while the database is being stopped or promoted, instead of holding a
                     // request for the default 3 s: the client retries, and the edge moves it to the new writer
                     "--spring.datasource.hikari.connection-timeout=500", "--spring.datasource.hikari.validation-timeout=250",
-                    "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem()), apiEnv);
+                    "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem(),
+                    activeActiveApiArgs(site)), apiEnv);
         }
         var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),
                 "--port", Integer.toString(layout.edgePort()),
@@ -614,6 +630,9 @@ public final class Lab implements AutoCloseable {
             edgeArgs.addAll(List.of("--backend", site + "=" + apiUrl(site), "--health-port", site + "=" + layout.apiHealthPort(site)));
         }
         add("edge", edgeArgs, Map.of());
+        for (SiteId home : settings.activeActive() ? LabLayout.SITES : List.<SiteId>of()) {
+            add(homeEntry(home), homeEntryArgs(java, jar("edge"), settings, home), Map.of());
+        }
         if (settings.monitoring()) {
             LabMonitoring.find().ifPresent(bins -> {
                 List<List<String>> cmds = LabMonitoring.configure(layout, settings.home(), bins);
@@ -621,6 +640,42 @@ public final class Lab implements AutoCloseable {
                 add("alertmanager", cmds.get(1), Map.of());
             });
         }
+    }
+
+    /** Active-active: each API forwards what it cannot serve to the other site's API, through its cross-site link. */
+    List<String> activeActiveApiArgs(SiteId site) {
+        return activeActiveApiArgs(layout, settings.activeActive(), site);
+    }
+
+    static List<String> activeActiveApiArgs(LabLayout layout, boolean activeActive, SiteId site) {
+        return activeActive ? List.of("--twincloud.api.forward.peer-url=http://127.0.0.1:" + layout.peerApiLinkPort(site)) : List.of();
+    }
+
+    /** The home entries' process names ({@code edge-gcp}, {@code edge-aws}) when active-active, else none. */
+    public List<String> homeEntries() {
+        return settings.activeActive() ? LabLayout.SITES.stream().map(Lab::homeEntry).toList() : List.of();
+    }
+
+    /** The process name of {@code site}'s users' edge entry: {@code edge-gcp}, {@code edge-aws}. */
+    public static String homeEntry(SiteId site) {
+        return "edge-" + site;
+    }
+
+    /**
+     * The edge entry of {@code home}'s users (active-active): the edge with {@code --home}, probing each API's reader
+     * health ({@code /actuator/health/reader}) on its health listener, same profile as the main entry.
+     */
+    static List<String> homeEntryArgs(String java, Path edgeJar, LabSettings settings, SiteId home) {
+        LabLayout layout = settings.layout();
+        List<String> args = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m",
+                "-jar", edgeJar.toString(), "--port", Integer.toString(layout.homeEntryPort(home)),
+                "--profile", settings.edgeProfile().flag(), "--home", home.name(),
+                "--health-path", "/actuator/health/reader"));
+        for (SiteId site : LabLayout.SITES) {
+            args.addAll(List.of("--backend", site + "=http://127.0.0.1:" + layout.apiPort(site),
+                    "--health-port", site + "=" + layout.apiHealthPort(site)));
+        }
+        return args;
     }
 
     /** The arbiter's tokens, as its environment. */
@@ -821,7 +876,7 @@ public final class Lab implements AutoCloseable {
         return settings.replicated()
                 ? "gcp, aws, arbiter (both replicas), edge, acting-arbiter, arbiter-1, arbiter-2, arbiter-front, etcd (every member), "
                         + "etcd-leader, etcd-1, etcd-2, etcd-3"
-                : "gcp, aws, arbiter or edge";
+                : "gcp, aws, arbiter or edge" + (settings.activeActive() ? " (or a home entry: edge-gcp, edge-aws)" : "");
     }
 
     /**
@@ -859,6 +914,13 @@ public final class Lab implements AutoCloseable {
         }
         return switch (target) {
             case "arbiter", "edge" -> List.of(target);
+            case "edge-gcp", "edge-aws" -> {
+                if (!processes.containsKey(target)) {
+                    throw new IllegalArgumentException("'" + target + "' needs an active-active lab (lab up --active-active); "
+                            + "this lab's targets: " + targets());
+                }
+                yield List.of(target);
+            }
             default -> {
                 SiteId site = site(target);
                 yield List.of(site + "-agent", site + "-api");
@@ -1173,7 +1235,10 @@ public final class Lab implements AutoCloseable {
 
     /** Everything {@code restoreAll} of a drill thaws and starts again, etcd before the arbiter replicas. */
     public List<String> restoreTargets() {
-        return settings.replicated() ? List.of(ETCD, "arbiter", FRONT, "gcp", "aws", "edge") : List.of("arbiter", "gcp", "aws", "edge");
+        List<String> targets = new ArrayList<>(settings.replicated() ? List.of(ETCD, "arbiter", FRONT, "gcp", "aws", "edge")
+                : List.of("arbiter", "gcp", "aws", "edge"));
+        targets.addAll(homeEntries());
+        return List.copyOf(targets);
     }
 
     public synchronized void startComponent(String name) throws IOException {
@@ -1213,6 +1278,25 @@ public final class Lab implements AutoCloseable {
             s.put("monitoring", Map.of("prometheus", layout.prometheusUrl(), "alertmanager", layout.alertmanagerUrl()));
         }
         s.put("links", links.status().stream().map(l -> l.name() + "=" + l.state()).toList());
+        if (settings.activeActive()) {
+            List<Map<String, Object>> entries = new ArrayList<>();
+            for (SiteId site : LabLayout.SITES) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("name", homeEntry(site));
+                e.put("url", layout.homeEntryUrl(site));
+                e.put("home", site.name());
+                String routed;
+                try {
+                    Http.Response r = Http.get(layout.homeEntryUrl(site) + "/_edge/status", null, Duration.ofSeconds(1));
+                    routed = r.status() == 200 && !r.json().path("active").isNull() ? r.json().path("active").asString("none") : "none";
+                } catch (IOException | RuntimeException ex) {
+                    routed = "no answer";
+                }
+                e.put("routedTo", routed);
+                entries.add(e);
+            }
+            s.put("homeEntries", entries);
+        }
         if (settings.replicated()) {
             List<Map<String, Object>> replicas = new ArrayList<>();
             for (int i = 1; i <= settings.arbiterReplicas(); i++) {

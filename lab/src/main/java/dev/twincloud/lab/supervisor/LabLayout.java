@@ -18,6 +18,8 @@ import java.util.List;
  *   base+6  object store gcs base+7  object store s3   base+8  lab restore's scratch PostgreSQL (default)
  *   base+9  arbiter HTTPS (--tls, one arbiter: the agents' links end here; base+0 stays plain for the lab's tools)
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
+ *   with read-local active-active (lab up --active-active):
+ *   base+15/25  home edge entries ("gcp's users" / "aws's users")   base+36/37  links gcp->aws:api / aws->gcp:api
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
  *   the acting replica, and:
  *   base+40/41  arbiter-1/2      base+42/44/46  etcd-1/2/3 clients    base+43/45/47  etcd-1/2/3 peers
@@ -137,6 +139,34 @@ public record LabLayout(Path root, int basePort) {
     /** The link {@code from}'s agent uses to reach the other site's agent (the failsafe's promises). */
     public int peerAgentLinkPort(SiteId from) {
         return basePort + 34 + SITES.indexOf(from);
+    }
+
+    /**
+     * Active-active: the edge entry of {@code site}'s users (base+15, base+25), sending every request to that site's API
+     * while it can serve reads ({@code --home}).
+     */
+    public int homeEntryPort(SiteId site) {
+        return siteBase(site) + 5;
+    }
+
+    public String homeEntryUrl(SiteId site) {
+        return "http://127.0.0.1:" + homeEntryPort(site);
+    }
+
+    /** Active-active: the link {@code from}'s API forwards to the other site's API through (base+36, base+37). */
+    public int peerApiLinkPort(SiteId from) {
+        return basePort + 36 + SITES.indexOf(from);
+    }
+
+    /** Every port of a lab, with the active-active ones when {@code activeActive}. */
+    public List<Integer> ports(int arbiterReplicas, boolean activeActive) {
+        List<Integer> ports = new java.util.ArrayList<>(ports(arbiterReplicas));
+        if (activeActive) {
+            for (SiteId site : SITES) {
+                ports.addAll(List.of(homeEntryPort(site), peerApiLinkPort(site)));
+            }
+        }
+        return List.copyOf(ports);
     }
 
     /** The most arbiter replicas a lab runs (two, on a three-member etcd). */

@@ -26,10 +26,21 @@ import java.util.Map;
  * @param tls               TLS on the cross-site links (docs/lab.md, "What is encrypted"): replication and the
  *                          agents' connections to the other site's database with {@code verify-full} and client
  *                          certificates, the failsafe link between the agents over HTTPS; default {@link #TLS_DEFAULT} (docs/lab.md)
+ * @param activeActive      read-local active-active ({@code lab up --active-active}, docs/lab.md): each site's API
+ *                          forwards to the other's through a cross-site link (base+36/37), and two more edge entries
+ *                          (base+15 "gcp's users", base+25 "aws's users") send every request to their home site
+ *                          while it can serve reads; off by default
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
                           Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
-                          int arbiterReplicas, boolean monitoring, boolean tls) {
+                          int arbiterReplicas, boolean monitoring, boolean tls, boolean activeActive) {
+
+    /** Without active-active (today's follow-the-writer lab). */
+    public LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
+                       Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
+                       int arbiterReplicas, boolean monitoring, boolean tls) {
+        this(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, false);
+    }
 
     public LabSettings {
         linkLatency = linkLatency == null ? Map.of() : Map.copyOf(linkLatency);
@@ -146,38 +157,43 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring, tls);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring, tls);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
     }
 
     /** With or without Prometheus and Alertmanager ({@code lab up --no-monitoring}). */
     public LabSettings withMonitoring(boolean on) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on, tls);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on, tls, activeActive);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring, tls);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring, tls, activeActive);
     }
 
     /** With or without TLS on the cross-site links ({@code lab up --tls / --no-tls}; default {@link #TLS_DEFAULT}). */
     public LabSettings withTls(boolean on) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, on);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, on, activeActive);
     }
 
     /** With {@code n} arbiter replicas (1 or 2). */
     public LabSettings withArbiterReplicas(int n) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring, tls);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring, tls, activeActive);
+    }
+
+    /** With or without read-local active-active ({@code lab up --active-active}; off by default). */
+    public LabSettings withActiveActive(boolean on) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, on);
     }
 }

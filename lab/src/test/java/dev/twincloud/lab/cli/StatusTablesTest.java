@@ -189,4 +189,15 @@ class StatusTablesTest {
                 new StatusTables.Replica("arbiter-2", "http://127.0.0.1:7441", "standing by"));
         assertThat(StatusTables.replicas(takeover, "none", List.of())).endsWith("front: routes nowhere (no replica acts)\n");
     }
+
+    @Test
+    void homeEntriesSayWhereEachSendsItsUsers() {
+        List<StatusTables.HomeEntry> entries = List.of(new StatusTables.HomeEntry("edge-gcp", "http://127.0.0.1:7415", "gcp", "gcp"),
+                new StatusTables.HomeEntry("edge-aws", "http://127.0.0.1:7425", "aws", "gcp"));
+        assertThat(StatusTables.homeEntries(entries)).isEqualTo("""
+                ENTRY      URL                      HOME   ROUTED TO
+                edge-gcp   http://127.0.0.1:7415    gcp    gcp
+                edge-aws   http://127.0.0.1:7425    aws    gcp  (away from home)
+                """);
+    }
 }

@@ -29,6 +29,11 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The behaviour the cross-site failover issue asks to prove, on one real lab: every process real,
  * killed with real signals, partitions as real TCP failures. Each scenario starts and ends in the
  * steady state (writer PRIMARY_SYNC, standby eligible, edge on the writer), whichever site writes.
+ * <p>The lab runs read-local active-active ({@code --active-active}, issue 15): each API forwards what it cannot serve
+ * to the other's through the links base+36/37, and the home entries base+15/25 exist; the edge at base+1 still follows
+ * the writer, so the scenarios above the read-local ones hold as they did. A write sent straight to a standby's API is
+ * forwarded to the writer's (its answer carries {@code Twincloud-Forwarded-By}): the scenarios that write straight to
+ * a site count only what that site served itself.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverScenariosTest {
@@ -40,7 +45,8 @@ class FailoverScenariosTest {
 
     @BeforeAll
     static void up() throws Exception {
-        h = LabHarness.start("e2e-failover", 27400, s -> s.withTls(true)); // this class runs its lab with TLS (docs/lab.md)
+        // this class runs its lab with TLS (docs/lab.md) and read-local active-active (docs/lab.md, "Active-active")
+        h = LabHarness.start("e2e-failover", 27400, s -> s.withTls(true).withActiveActive(true));
     }
 
     @AfterAll
@@ -81,14 +87,18 @@ class FailoverScenariosTest {
         assertThat(h.lab.agentStatus(w).status()).as("HTTPS, trusting the lab's CA").isEqualTo(200);
     }
 
+    /** Read-local too: a write forwarded by the standby's API during the failover is stored once ({@link ForwardedWrites}). */
     @Test
     @Order(1)
     void writerSiteKilledStandbyPromotedTrafficMovesNothingLostOldSiteRejoinsInSync() throws Exception {
         long epoch = h.epoch();
+        long t0;
+        // read-local: besides the edge's clients, one writing at the standby's API (forwarded to the writer's)
+        ForwardedWrites forwarded = new ForwardedWrites(h.site(s));
         try (var load = new LabHarness.Load(h.edge, "p-kill", 20)) {
             LabHarness.sleep(500);
             // 1. kill every process of the writer site
-            long t0 = System.nanoTime();
+            t0 = System.nanoTime();
             h.lab.kill(w.name());
             // 2. the first successful write through the edge comes from the other site
             LabHarness.await("a write through the edge acknowledged by " + s, Duration.ofSeconds(30),
@@ -105,6 +115,11 @@ class FailoverScenariosTest {
             load.close();
             h.assertNoAcknowledgedWriteLost(load, s);
         }
+        // a write forwarded during the failover is not duplicated: retried with its key, it is stored once
+        LabHarness.await("the forwarded writes' client served by " + s + " itself", Duration.ofSeconds(30),
+                () -> forwarded.attempts.stream().anyMatch(a -> a.ok() && a.forwardedBy().isEmpty()));
+        forwarded.close();
+        forwarded.assertNothingDuplicated(s, t0, s);
         // 3. a new epoch, and no acknowledged write lost (above)
         assertThat(h.writer()).isEqualTo(s);
         assertThat(h.epoch()).isEqualTo(epoch + 1);
@@ -130,13 +145,15 @@ class FailoverScenariosTest {
             // from both: cut from the arbiter alone, the writer keeps its lease on the standby's promises (rule 9)
             h.lab.partition(w.name(), "arbiter");
             h.lab.partition(w.name(), s.name());
+            // active-active: before the cut the standby's API forwarded these writes to the writer's (acknowledged by
+            // the old writer, Twincloud-Forwarded-By set): only what each site served itself counts here
             LabHarness.await("the other site accepting writes", Duration.ofSeconds(30),
-                    () -> onNew.acked().stream().anyMatch(a -> a.sentNanos() > t0));
+                    () -> servedLocally(onNew.acked()).stream().anyMatch(a -> a.sentNanos() > t0));
             LabHarness.sleep(500);
-            long lastOldAck = onOld.acked().stream().mapToLong(LabClient.Write::sentNanos).max().orElse(t0);
+            long lastOldAck = servedLocally(onOld.acked()).stream().mapToLong(LabClient.Write::sentNanos).max().orElse(t0);
             LabHarness.figure("partition-writer-arbiter", "old_writer_last_write_after_cut_ms", (lastOldAck - t0) / 1e6);
             assertThat((lastOldAck - t0) / 1e6).as("old writer fenced within its lease").isLessThan(TTL.toMillis() + 200);
-            long firstNew = onNew.acked().stream().mapToLong(LabClient.Write::ackNanos).min().orElseThrow();
+            long firstNew = servedLocally(onNew.acked()).stream().mapToLong(LabClient.Write::ackNanos).min().orElseThrow();
             assertThat(lastOldAck).as("no overlap as seen by clients").isLessThan(firstNew);
         }
         // the database's own commit timestamps: every row of the old writer commits before any of the new one
@@ -159,14 +176,23 @@ class FailoverScenariosTest {
         long t0 = System.nanoTime();
         h.lab.killComponent(w + "-agent");
         // PostgreSQL and the API of the old writer stay up; after the lease nothing commits there,
-        // not even a client that bypasses the API.
-        LabHarness.await("the old writer's API refusing writes", Duration.ofSeconds(15), () -> h.site(w).write("p-agent").status() == 503);
+        // not even a client that bypasses the API. (Active-active: once the other site is promoted the old writer's API
+        // forwards the writes it refuses there, so a forwarded answer is a refusal too.)
+        LabHarness.await("the old writer's API refusing writes", Duration.ofSeconds(15), () -> {
+            LabClient.Write r = h.site(w).write("p-agent");
+            return r.status() == 503 || !r.forwardedBy().isEmpty();
+        });
         LabHarness.figure("kill-writer-agent", "fenced_after_ms", (System.nanoTime() - t0) / 1e6);
         try (Connection c = h.db(w); Statement st = c.createStatement()) {
             assertThat(isFenced(st)).isTrue();
         }
         LabHarness.await("the other site taking over", Duration.ofSeconds(30), () -> h.edge.write("p-agent").ok());
         h.lab.startComponent(w + "-agent");
+    }
+
+    /** The writes a site's API served itself (not forwarded to the other site's: no {@code Twincloud-Forwarded-By}). */
+    static List<LabClient.Write> servedLocally(List<LabClient.Write> writes) {
+        return writes.stream().filter(a -> a.forwardedBy().isEmpty()).toList();
     }
 
     private static boolean isFenced(Statement st) {
@@ -331,6 +357,165 @@ class FailoverScenariosTest {
         }
         h.awaitSteady();
         assertThat(h.status().mode()).isEqualTo(Durability.SYNC);
+    }
+
+    // ------------------------------------------------------------------ read-local active-active (issue 15)
+
+    /** A write acknowledged with its LSN, for the reads below. */
+    private LabClient.Write writeWithLsn(LabClient at, String patient) {
+        LabClient.Write[] last = new LabClient.Write[1];
+        LabHarness.await("a write acknowledged through " + patient, Duration.ofSeconds(30), () -> (last[0] = at.write(patient)).ok());
+        assertThat(last[0].lsn()).as("Twincloud-Lsn on the write's answer").isNotEmpty();
+        return last[0];
+    }
+
+    private static long lsn(String text) {
+        return dev.twincloud.lab.backup.Lsn.parse(text);
+    }
+
+    @Test
+    @Order(9)
+    void readLocalAWriteOnOneSiteIsReadBackAtOnceOnTheOtherWithItsLsn() throws Exception {
+        LabLayout layout = h.lab.layout();
+        // the home entries: each on its own site while both can serve reads
+        for (SiteId site : LabLayout.SITES) {
+            var entry = Http.get(layout.homeEntryUrl(site) + "/_edge/status", null);
+            assertThat(entry.json().path("home").asString()).isEqualTo(site.name());
+            LabHarness.await(site + "'s entry on its home", Duration.ofSeconds(30), () -> {
+                h.site(w).write("p-rl-tick"); // a standby's reader health needs a recent replayed commit
+                try {
+                    return site.name().equals(Http.get(layout.homeEntryUrl(site) + "/_edge/status", null).json().path("active").asString(""));
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+        }
+        int local = 0;
+        int rounds = 20;
+        for (int i = 0; i < rounds; i++) {
+            // written on the writer, read back at once on the standby with the write's LSN
+            LabClient.Write write = writeWithLsn(h.site(w), "p-rl-" + i);
+            LabClient.Read read = h.site(s).read(write.id(), write.lsn());
+            assertThat(read.status()).as("read %d of %s on %s with Min-Lsn %s: %s", i, write.id(), s, write.lsn(), read).isEqualTo(200);
+            assertThat(lsn(read.lsn())).as("the read reflects the write: %s", read).isGreaterThanOrEqualTo(lsn(write.lsn()));
+            assertThat(read.cookieLsn()).as("the monotonic-reads cookie").isNotEmpty();
+            assertThat(lsn(read.cookieLsn())).isGreaterThanOrEqualTo(lsn(write.lsn()));
+            if (!read.forwarded()) {
+                assertThat(read.site()).isEqualTo(s.name());
+                assertThat(read.role()).isEqualTo("standby");
+                local++;
+            } else {
+                assertThat(read.forwardedBy()).isEqualTo(s.name());
+            }
+        }
+        LabHarness.figure("read-local", "standby_reads_served_locally_of_20", local);
+        // and the other way: written through the standby's API (forwarded to the writer's), read back there
+        LabClient.Write forwarded = writeWithLsn(h.site(s), "p-rl-forwarded");
+        assertThat(forwarded.forwardedBy()).as("a write at the standby's API is forwarded").isEqualTo(s.name());
+        LabClient.Read back = h.site(s).read(forwarded.id(), forwarded.lsn());
+        assertThat(back.status()).as("%s", back).isEqualTo(200);
+        assertThat(lsn(back.lsn())).isGreaterThanOrEqualTo(lsn(forwarded.lsn()));
+        // through the standby's users' entry, reads and writes alike
+        LabClient viaEntry = new LabClient(layout.homeEntryUrl(s), h.token);
+        LabClient.Write entryWrite = writeWithLsn(viaEntry, "p-rl-entry");
+        assertThat(viaEntry.read(entryWrite.id(), entryWrite.lsn()).status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(10)
+    void readLocalAReadOnAStandbyWithItsReplicationCutIsForwardedOrRefusedNeverStaleBeyondTheBound() throws Exception {
+        long boundMs = 1000; // twincloud.api.reads.max-staleness, the API's default (the lab does not change it)
+        LabClient.Write before = writeWithLsn(h.site(w), "p-rl-cut");
+        // the standby's replication alone is cut: its API can still forward to the writer's
+        h.lab.links().cut(s + "->" + w + ":pg");
+        LabClient.Write after = writeWithLsn(h.site(w), "p-rl-cut"); // SYNC: once the writer dropped to async
+        long t0 = System.nanoTime();
+        int forwarded = 0;
+        while (System.nanoTime() - t0 < Duration.ofSeconds(4).toNanos()) {
+            // a write the standby cannot have: with its LSN the read must be forwarded (or refused), never a 404
+            LabClient.Read mine = h.site(s).read(after.id(), after.lsn());
+            assertThat(mine.status()).as("read of a write the cut standby lacks: %s", mine).isIn(200, 503);
+            if (mine.ok()) {
+                assertThat(mine.forwarded()).as("served, so by the writer: %s", mine).isTrue();
+                assertThat(lsn(mine.lsn())).isGreaterThanOrEqualTo(lsn(after.lsn()));
+                forwarded++;
+            }
+            // an older write without a Min-Lsn: served locally only within the bound
+            LabClient.Read any = h.site(s).read(before.id(), null);
+            assertThat(any.status()).as("%s", any).isIn(200, 503);
+            if (any.ok() && !any.forwarded()) {
+                assertThat(any.stalenessMs()).as("served by the cut standby itself: %s", any).isBetween(0L, boundMs);
+            }
+            LabHarness.sleep(200);
+        }
+        assertThat(forwarded).as("reads forwarded to the writer while the standby's replication is cut").isPositive();
+        // every link between the sites cut, the API's forwarding link too: refused, never stale
+        h.lab.partition(s.name(), w.name());
+        LabHarness.sleep(boundMs + 500);
+        for (int i = 0; i < 10; i++) {
+            LabClient.Read r = h.site(s).read(before.id(), null);
+            assertThat(r.status()).as("the standby cut off beyond its bound, its peer unreachable: %s", r).isEqualTo(503);
+            LabHarness.sleep(100);
+        }
+        h.lab.heal();
+    }
+
+    /**
+     * Read-local: one client writing straight at the standby's API (which forwards to the writer's), each key retried
+     * with the same Idempotency-Key until acknowledged — through a failover too: then {@link #assertNothingDuplicated}.
+     */
+    static final class ForwardedWrites implements AutoCloseable {
+        final String patient = "p-rl-fwd-" + UUID.randomUUID().toString().substring(0, 6);
+        final java.util.Map<String, String> ackedIds = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<LabClient.Write> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> twoIds = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        private final Thread thread;
+
+        ForwardedWrites(LabClient atStandby) {
+            thread = Thread.ofVirtual().start(() -> {
+                long end = System.nanoTime() + Duration.ofSeconds(90).toNanos(); // bounded whatever happens
+                for (int k = 0; !stop.get() && System.nanoTime() < end; k++) {
+                    String key = patient + "-" + k;
+                    while (System.nanoTime() < end) { // the key is finished even after close(): it may have committed
+                        LabClient.Write a = atStandby.write(patient, key);
+                        attempts.add(a);
+                        if (a.ok()) {
+                            String previous = ackedIds.putIfAbsent(key, a.id());
+                            if (previous != null && !previous.equals(a.id())) {
+                                twoIds.add(key + " acknowledged as " + previous + " and " + a.id());
+                            }
+                            break;
+                        }
+                        LabHarness.sleep(50);
+                    }
+                    LabHarness.sleep(20);
+                }
+            });
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            thread.join(60_000);
+        }
+
+        /** After close(): forwarded before {@code t0}, only 503s or no answers failed after it, every key stored once on {@code site}. */
+        void assertNothingDuplicated(SiteId standby, long t0, SiteId site) throws SQLException {
+            assertThat(attempts.stream().anyMatch(a -> a.ok() && a.sentNanos() < t0 && a.forwardedBy().equals(standby.name())))
+                    .as("writes at the standby's API forwarded to the writer's before the fault").isTrue();
+            assertThat(attempts.stream().filter(a -> a.sentNanos() > t0 && !a.ok()).map(LabClient.Write::status).distinct().toList())
+                    .as("a forwarded write during the failover fails fast with 503 (or gets no answer), nothing else")
+                    .isSubsetOf(503, 0);
+            assertThat(twoIds).as("keys acknowledged under two ids").isEmpty();
+            try (Connection c = h.db(site); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT count(*) FROM ecg_recording WHERE patient_ref = '" + patient + "'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("rows stored for the %d acknowledged keys", ackedIds.size()).isEqualTo(ackedIds.size());
+            }
+            assertThat(h.recordingIds(site)).containsAll(ackedIds.values());
+            assertThat(new java.util.HashSet<>(ackedIds.values())).as("one id per key").hasSize(ackedIds.size());
+        }
     }
 
     private static void mode(Durability mode) throws java.io.IOException {

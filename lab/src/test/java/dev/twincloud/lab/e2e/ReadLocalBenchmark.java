@@ -1,0 +1,201 @@
+package dev.twincloud.lab.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.supervisor.Lab;
+import dev.twincloud.lab.supervisor.LabLayout;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * Read-local active-active (issue 15), one lab started with {@code --active-active}, two figures:
+ * <ol>
+ *   <li><b>read throughput</b>: {@code bench.concurrency} clients (8) in a closed loop of {@code GET /v1/ecgs/{id}} over
+ *       {@code bench.keys} (200) recordings written first, for {@code bench.seconds} (15 s) each way: all clients on one
+ *       home entry (the writer's users', base+15 or base+25: one site serves every read), then half on each home
+ *       entry (both sites serve). Reads per second and errors, and the ratio both / one (the issue's target: ≥ 1.7);</li>
+ *   <li><b>read availability through a writer kill</b>: the same clients, half on each home entry, each reading every
+ *       {@code bench.paceMs} (20 ms) for {@code bench.failoverSeconds} (30 s); {@code SIGKILL} of the writer site
+ *       after 5 s. Reads answered 2xx / reads sent per entry (the issue's target for the standby's users: ≥ 99.9 %),
+ *       and the longest run of failed reads per entry.</li>
+ * </ol>
+ * A {@code bench.warmup} (10 s) closed loop on both entries first is not measured (JIT). Both sites share this
+ * machine's cores, so "both sites serving" here measures the spreading of the work over two API JVMs and two
+ * PostgreSQL servers on one machine, not two machines' worth. Prints a table and writes
+ * {@code lab/target/read-local-benchmark.md}. Run on an idle machine, jars packaged first:
+ * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=ReadLocalBenchmark -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false};
+ * {@code -Dbench.basePort} moves the lab (default 27800, ports base..base+47). Not part of {@code verify}.
+ */
+@EnabledIfSystemProperty(named = "bench", matches = "true")
+class ReadLocalBenchmark {
+
+    static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 8);
+    static final int KEYS = Integer.getInteger("bench.keys", 200);
+    static final Duration PHASE = Duration.ofSeconds(Long.getLong("bench.seconds", 15));
+    static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 10));
+    static final Duration FAILOVER = Duration.ofSeconds(Long.getLong("bench.failoverSeconds", 30));
+    static final long PACE_MS = Long.getLong("bench.paceMs", 20);
+    static final int BASE_PORT = Integer.getInteger("bench.basePort", 27800);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+    /** Reads of one entry over one phase. */
+    record Count(String entry, long sent, long ok, long longestFailRun) {
+        double availability() {
+            return sent == 0 ? Double.NaN : 100.0 * ok / sent;
+        }
+    }
+
+    @Test
+    void readThroughputOnBothEntriesVsOneAndReadAvailabilityThroughAWriterKill() throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (LabHarness h = LabHarness.start("bench-read-local", BASE_PORT, s -> s.withActiveActive(true))) {
+            SiteId writer = h.awaitSteady();
+            Lab lab = h.lab;
+            List<String> ids = new ArrayList<>();
+            LabClient edge = h.edge;
+            while (ids.size() < KEYS) {
+                LabClient.Write w = edge.write("p-bench-read-local");
+                if (w.ok()) {
+                    ids.add(w.id());
+                }
+            }
+            LabHarness.sleep(2000); // the standby replays the last of them
+            Map<String, String> entries = new LinkedHashMap<>();
+            for (SiteId site : LabLayout.SITES) {
+                entries.put(Lab.homeEntry(site), lab.layout().homeEntryUrl(site) + "/v1/ecgs/");
+            }
+            String writerEntry = Lab.homeEntry(writer);
+            closedLoop(h.token, ids, List.copyOf(entries.values()), WARMUP);
+            List<Count> one = closedLoop(h.token, ids, List.of(entries.get(writerEntry)), PHASE);
+            List<Count> both = closedLoop(h.token, ids, List.copyOf(entries.values()), PHASE);
+            double oneRate = one.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
+            double bothRate = both.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
+            out.append(String.format(Locale.ROOT, "# Read-local benchmark (%s)%n%n%d clients, closed loop, %d s each, %d keys%n%n",
+                    Instant.now(), CONCURRENCY, PHASE.toSeconds(), KEYS));
+            out.append("| clients on | reads/s | errors |\n|---|---|---|\n");
+            out.append(String.format(Locale.ROOT, "| %s only (%s serves every read) | %.0f | %d |%n", writerEntry, writer, oneRate,
+                    one.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
+            out.append(String.format(Locale.ROOT, "| both home entries (both sites serve) | %.0f | %d |%n", bothRate,
+                    both.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
+            out.append(String.format(Locale.ROOT, "%nratio both / one: **%.2f×**%n%n", bothRate / oneRate));
+
+            // read availability through a writer kill
+            List<Count> through = paced(h.token, ids, entries, FAILOVER, () -> lab.kill(writer.name()), Duration.ofSeconds(5));
+            out.append(String.format(Locale.ROOT, "Read availability through a kill of the writer (%s) at 5 s, %d s, a read every %d ms "
+                    + "per client:%n%n| entry | sent | answered 2xx | availability | longest run of failed reads |%n|---|---|---|---|---|%n",
+                    writer, FAILOVER.toSeconds(), PACE_MS));
+            for (Count c : through) {
+                out.append(String.format(Locale.ROOT, "| %s | %d | %d | %.3f %% | %d |%n", c.entry(), c.sent(), c.ok(), c.availability(),
+                        c.longestFailRun()));
+            }
+            lab.revive(writer.name());
+        }
+        System.out.println(out);
+        Files.writeString(LabHarness.HOME.resolve("lab").resolve("target").resolve("read-local-benchmark.md"), out.toString());
+        assertThat(out.toString()).contains("ratio both / one");
+    }
+
+    /** {@code CONCURRENCY} clients spread over {@code urls} (client i on url i mod n), each reading back to back. */
+    static List<Count> closedLoop(String token, List<String> ids, List<String> urls, Duration phase) throws InterruptedException {
+        long end = System.nanoTime() + phase.toNanos();
+        AtomicLong[] sent = new AtomicLong[urls.size()];
+        AtomicLong[] ok = new AtomicLong[urls.size()];
+        for (int i = 0; i < urls.size(); i++) {
+            sent[i] = new AtomicLong();
+            ok[i] = new AtomicLong();
+        }
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < CONCURRENCY; c++) {
+            int u = c % urls.size();
+            threads.add(Thread.ofVirtual().start(() -> {
+                while (System.nanoTime() < end) {
+                    sent[u].incrementAndGet();
+                    if (read(token, urls.get(u) + ids.get(ThreadLocalRandom.current().nextInt(ids.size()))) / 100 == 2) {
+                        ok[u].incrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        List<Count> out = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            out.add(new Count(urls.get(i), sent[i].get(), ok[i].get(), -1));
+        }
+        return out;
+    }
+
+    /** Clients half on each entry, a read every {@link #PACE_MS}; {@code fault} played after {@code faultAfter}. */
+    static List<Count> paced(String token, List<String> ids, Map<String, String> entries, Duration phase, ThrowingRunnable fault,
+                             Duration faultAfter) throws Exception {
+        long start = System.nanoTime();
+        long end = start + phase.toNanos();
+        List<String> names = List.copyOf(entries.keySet());
+        long[][] counts = new long[names.size()][3]; // sent, ok, longest fail run
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < CONCURRENCY; c++) {
+            int e = c % names.size();
+            String url = entries.get(names.get(e));
+            threads.add(Thread.ofVirtual().start(() -> {
+                long run = 0;
+                while (System.nanoTime() < end) {
+                    boolean good = read(token, url + ids.get(ThreadLocalRandom.current().nextInt(ids.size()))) / 100 == 2;
+                    synchronized (counts) {
+                        counts[e][0]++;
+                        if (good) {
+                            counts[e][1]++;
+                        }
+                    }
+                    run = good ? 0 : run + 1;
+                    synchronized (counts) {
+                        counts[e][2] = Math.max(counts[e][2], run);
+                    }
+                    LabHarness.sleep(PACE_MS);
+                }
+            }));
+        }
+        Thread.sleep(faultAfter.toMillis());
+        fault.run();
+        for (Thread t : threads) {
+            t.join();
+        }
+        List<Count> out = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            out.add(new Count(names.get(i), counts[i][0], counts[i][1], counts[i][2]));
+        }
+        return out;
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** One read's status, 0 when no answer came within 2 s. */
+    static int read(String token, String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
+                    .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (java.io.IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+}
