@@ -6,14 +6,20 @@ import dev.twincloud.api.ApiTest;
 import dev.twincloud.api.TestTokens;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.web.context.support.ServletRequestHandledEvent;
 
 /**
  * The per-request savings of docs/benchmarks.md ("Throughput of a small write") are wired in the real application:
  * Spring Security's observations are off while the HTTP ones stay, and the token decoder is the remembering one — and
- * still refuses what it must ({@link AuthTest} covers every refusal on the same context).
+ * still refuses what it must ({@link AuthTest} covers every refusal on the same context); Spring Security does not wrap
+ * its filters in observations at all, and no request-handled event is published per request.
  */
 class RequestCostTest extends ApiTest {
 
@@ -22,6 +28,29 @@ class RequestCostTest extends ApiTest {
 
     @Autowired
     JwtDecoder decoder;
+
+    @Autowired
+    ConfigurableApplicationContext context;
+
+    @Test
+    void securityFiltersAreNotWrappedInObservationsAndNoRequestHandledEventIsPublished() {
+        // Spring Security reads these settings when it builds its chain: no filter, authentication or authorization
+        // wrapped in an observation (docs/benchmarks.md)
+        SecurityObservationSettings settings = context.getBean(SecurityObservationSettings.class);
+        assertThat(settings.shouldObserveRequests()).isFalse();
+        assertThat(settings.shouldObserveAuthentications()).isFalse();
+        assertThat(settings.shouldObserveAuthorizations()).isFalse();
+        AtomicInteger events = new AtomicInteger();
+        ApplicationListener<ServletRequestHandledEvent> listener = e -> events.incrementAndGet();
+        context.addApplicationListener(listener);
+        try {
+            assertThat(api.post("/v1/ecgs", newKey(), recording(newPatient())).status()).isEqualTo(201);
+            assertThat(api.get("/v1/ecgs").status()).isEqualTo(200);
+        } finally {
+            context.removeApplicationListener(listener);
+        }
+        assertThat(events).hasValue(0);
+    }
 
     @Test
     void springSecurityObservationsAreOffAndHttpObservationsStay() {

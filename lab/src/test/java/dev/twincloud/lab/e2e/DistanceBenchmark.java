@@ -26,7 +26,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *   <li><b>throughput</b>: {@code bench.concurrency} clients (8) in a closed loop: acknowledged writes per second and
  *       errors, with p50 and p99 under that load.</li>
  * </ul>
- * A {@code bench.warmup} (10 s) closed loop before the first point is not measured (JIT). Then, at
+ * First a warm-up that is not measured: {@code bench.warmup} seconds (60) of writes through the edge, half of them by
+ * one client and half by {@code bench.concurrency} clients, the two loads of every point — with 10 s the first point
+ * (0 ms) still paid for the JIT and came out slower than the 5 ms one. Then, at
  * {@code bench.failoverRtt} (20 ms), {@code bench.runs} (1) unplanned failovers ({@link LabHarness#unplannedRtoMs}:
  * SIGKILL of the writer site, to the first write the new writer acknowledged through the edge) and as many
  * switchovers ({@link LabHarness#switchoverGapMs}: the longest gap between acknowledged writes of a client writing
@@ -47,7 +49,7 @@ class DistanceBenchmark {
     static final int RUNS = Integer.getInteger("bench.runs", 1);
     static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 8);
     static final Duration PHASE = Duration.ofSeconds(Long.getLong("bench.seconds", 10));
-    static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 10));
+    static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 60));
     static final int BASE_PORT = Integer.getInteger("bench.basePort", 26800);
 
     /** One round trip in one mode. */
@@ -68,7 +70,8 @@ class DistanceBenchmark {
                     st -> st.withMode(mode))) {
                 WriteLoad edge = new WriteLoad(h.lab.layout().entryUrl() + "/v1/ecgs", h.token);
                 h.awaitSteady();
-                edge.closedLoop(CONCURRENCY, WARMUP);
+                edge.closedLoop(1, WARMUP.dividedBy(2));
+                edge.closedLoop(CONCURRENCY, WARMUP.dividedBy(2));
                 for (int rtt : RTTS) {
                     setRoundTrip(h, rtt);
                     h.awaitSteady();
@@ -119,6 +122,7 @@ class DistanceBenchmark {
         StringBuilder md = new StringBuilder();
         md.append("# The price of distance — ").append(Instant.now()).append('\n');
         md.append("Through the edge, small POST (one lead, ").append(WriteLoad.SAMPLES).append(" samples); ")
+                .append(WARMUP.toSeconds()).append(" s warm-up, ")
                 .append(PHASE.toSeconds()).append(" s per measurement, ").append(CONCURRENCY).append(" clients for throughput; ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" CPUs; whole run ").append(took.toSeconds()).append(" s\n\n");
         md.append("| mode | round trip gcp-aws | write latency p50 (1 client) | p99 | throughput (").append(CONCURRENCY)

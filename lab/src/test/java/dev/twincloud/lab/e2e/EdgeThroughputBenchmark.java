@@ -41,7 +41,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Prints a table and writes {@code lab/target/edge-throughput-benchmark.md}.
  * The figures are for docs/benchmarks.md; run on an idle machine:
  * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=EdgeThroughputBenchmark -Dbench=true
- * -Dsurefire.failIfNoSpecifiedTests=false} (with the jars packaged first, as every lab test). Needs
+ * -Dsurefire.failIfNoSpecifiedTests=false} (with the jars packaged first, as every lab test); {@code -Dbench.basePort}
+ * moves the lab (default 26400, ports base..base+47). Needs
  * {@code pgbench} next to the lab's PostgreSQL binaries (Debian's postgresql package has it; the embedded
  * binaries do not: then the pgbench row says so). Not part of {@code verify}.
  */
@@ -52,6 +53,8 @@ class EdgeThroughputBenchmark {
     static final Duration PHASE = Duration.ofSeconds(Long.getLong("bench.seconds", 15));
     static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 30));
     static final int ROUNDS = Integer.getInteger("bench.rounds", 2);
+    /** The lab's ports: base .. base+47 ({@code LabLayout}). */
+    static final int BASE_PORT = Integer.getInteger("bench.basePort", 26400);
     static final int SAMPLES = WriteLoad.SAMPLES;
 
     /** One way of writing, measured twice: its maximum, then at half of it. */
@@ -62,7 +65,7 @@ class EdgeThroughputBenchmark {
     @Test
     void pgbenchVsTheApiDirectlyVsThroughTheEdge() throws Exception {
         List<Row> rows = new ArrayList<>();
-        try (LabHarness h = LabHarness.start("bench-edge-throughput", 26400)) {
+        try (LabHarness h = LabHarness.start("bench-edge-throughput", BASE_PORT)) {
             SiteId writer = h.awaitSteady();
             String token = h.token;
             WriteLoad direct = new WriteLoad(h.lab.apiUrl(writer) + "/v1/ecgs", token);
