@@ -47,7 +47,9 @@ class BackupsCrossReferencesTest {
         Map<String, Object> hv = helmValuesOf(site);
         String dest = String.valueOf((Object) path(hv, "backup.destinationPath"));
         String scheme = dest.substring(0, dest.indexOf("://") + 3);
-        String bucketOutput = dest.replaceAll(".*\\$\\{" + mod.replace(".", "\\.") + "([a-z_]+)}.*", "$1");
+        // hcl4j keeps "gs://${module.gcp_site.backup_bucket}/" as gs://module.gcp_site.backup_bucket/
+        java.util.regex.Matcher ref = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(mod) + "([a-z_]+)").matcher(dest);
+        String bucketOutput = ref.find() ? ref.group(1) : "no module output in " + dest;
         String veleroOutput = String.valueOf((Object) path(hv, "velero.bucket")).replace(mod, "").replaceAll("[${}]", "");
         String dbNs;
         String dbSa;
