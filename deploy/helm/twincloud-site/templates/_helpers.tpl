@@ -81,3 +81,19 @@ spec:
 ---
 {{- end -}}
 {{- end -}}
+
+{{/* The Barman Cloud plugin's ObjectStore of this site (backups.yaml; the Cluster's plugins entry). */}}
+{{- define "twincloud.objectStore" -}}
+{{- .Values.backups.objectStore.name | default (printf "%s-store" (include "twincloud.cluster" .)) -}}
+{{- end -}}
+
+{{/* The folder of this site's archive in the bucket: the Cluster's name, plus a generation after a
+     re-clone (backups.archiveGeneration), so a re-cloned site starts a clean archive path. */}}
+{{- define "twincloud.backupServerName" -}}
+{{- $cluster := include "twincloud.cluster" . -}}
+{{- with .Values.backups.archiveGeneration -}}
+{{- printf "%s-g%v" $cluster . -}}
+{{- else -}}
+{{- $cluster -}}
+{{- end -}}
+{{- end -}}

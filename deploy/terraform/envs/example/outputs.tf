@@ -24,6 +24,10 @@ output "helm_values" {
         backup = {
           destinationPath = "gs://${module.gcp_site.backup_bucket}/"
         }
+        velero = {
+          bucket              = module.gcp_site.velero_bucket
+          serviceAccountEmail = module.gcp_site.velero_service_account_email
+        }
         serviceAccountAnnotations = {
           agent    = { "iam.gke.io/gcp-service-account" = module.gcp_site.agent_service_account_email }
           postgres = { "iam.gke.io/gcp-service-account" = module.gcp_site.backup_service_account_email }
@@ -33,6 +37,10 @@ output "helm_values" {
         imageRepositories = module.aws_site.ecr_repository_urls
         backup = {
           destinationPath = "s3://${module.aws_site.backup_bucket}/"
+        }
+        velero = {
+          bucket  = module.aws_site.velero_bucket
+          roleArn = module.aws_site.velero_role_arn
         }
         # EKS Pod Identity binds the roles; no service account annotations are needed.
         roles = {

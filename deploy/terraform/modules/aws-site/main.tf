@@ -6,6 +6,7 @@ locals {
   account_id         = data.aws_caller_identity.current.account_id
   partition          = data.aws_partition.current.partition
   backup_bucket_name = coalesce(var.backup_bucket_name, "${var.name}-backups-${local.account_id}")
+  velero_bucket_name = coalesce(var.velero_bucket_name, "${var.name}-velero-${local.account_id}")
   az_count           = length(var.availability_zones)
   nat_count          = var.single_nat_gateway ? 1 : local.az_count
 }
@@ -511,4 +512,129 @@ resource "aws_eks_pod_identity_association" "load_balancer_controller" {
   namespace       = "kube-system"
   service_account = var.load_balancer_controller_service_account
   role_arn        = aws_iam_role.load_balancer_controller.arn
+}
+
+# ----------------------------------------------------------- Velero bucket ---
+
+# Velero's copies of the site's Kubernetes objects (not the database volumes: the WAL archive and
+# base backups hold the database). A bucket of its own, so Velero's role never touches the WAL archive.
+resource "aws_s3_bucket" "velero" {
+  bucket        = local.velero_bucket_name
+  force_destroy = false
+  tags          = local.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "velero" {
+  bucket                  = aws_s3_bucket.velero.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "velero" {
+  bucket = aws_s3_bucket.velero.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "velero" {
+  bucket = aws_s3_bucket.velero.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "velero" {
+  bucket = aws_s3_bucket.velero.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "velero" {
+  bucket = aws_s3_bucket.velero.id
+
+  rule {
+    id     = "velero"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.backup_noncurrent_retention_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.velero]
+}
+
+data "aws_iam_policy_document" "velero_bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.velero.arn, "${aws_s3_bucket.velero.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "velero" {
+  bucket = aws_s3_bucket.velero.id
+  policy = data.aws_iam_policy_document.velero_bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.velero]
+}
+
+# Velero's server (namespace velero): its backups in its bucket only (the actions Velero's AWS plugin
+# documents for object storage; no EC2 snapshot actions: volumes are not backed up).
+data "aws_iam_policy_document" "velero" {
+  statement {
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.velero.arn]
+  }
+  statement {
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${aws_s3_bucket.velero.arn}/*"]
+  }
+  statement {
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+resource "aws_iam_role" "velero" {
+  name               = "${var.name}-velero"
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_trust.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "velero" {
+  name   = "velero-bucket"
+  role   = aws_iam_role.velero.id
+  policy = data.aws_iam_policy_document.velero.json
+}
+
+resource "aws_eks_pod_identity_association" "velero" {
+  cluster_name    = aws_eks_cluster.this.name
+  namespace       = var.velero_namespace
+  service_account = var.velero_kubernetes_service_account
+  role_arn        = aws_iam_role.velero.arn
 }

@@ -56,7 +56,7 @@ output "ecr_repository_urls" {
 }
 
 output "backup_bucket" {
-  description = "Backup/WAL bucket name (helm: the CloudNativePG barman destinationPath is s3://<this>/)."
+  description = "Backup/WAL bucket name (helm: backups.objectStore.destinationPath is s3://<this>/)."
   value       = aws_s3_bucket.backups.bucket
 }
 
@@ -88,4 +88,14 @@ output "private_subnet_cidrs" {
 output "oidc_issuer_url" {
   description = "OIDC issuer of the EKS cluster's service-account tokens (fleet: attaching the cluster)."
   value       = aws_eks_cluster.this.identity[0].oidc[0].issuer
+}
+
+output "velero_bucket" {
+  description = "Velero's bucket (helm: backups.velero.bucket)."
+  value       = aws_s3_bucket.velero.bucket
+}
+
+output "velero_role_arn" {
+  description = "Velero's IAM role (bound by EKS Pod Identity to velero/velero; no annotation needed)."
+  value       = aws_iam_role.velero.arn
 }

@@ -207,3 +207,26 @@ variable "load_balancer_controller_service_account" {
   description = "Service account of the AWS Load Balancer Controller in kube-system (the Helm chart eks/aws-load-balancer-controller's serviceAccount.name)."
   default     = "aws-load-balancer-controller"
 }
+
+variable "velero_bucket_name" {
+  type        = string
+  description = "Globally unique name of Velero's bucket. Null derives <name>-velero-<account id>."
+  default     = null
+
+  validation {
+    condition     = var.velero_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.velero_bucket_name))
+    error_message = "velero_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "velero_namespace" {
+  type        = string
+  description = "Namespace Velero is installed in."
+  default     = "velero"
+}
+
+variable "velero_kubernetes_service_account" {
+  type        = string
+  description = "Kubernetes service account of the Velero server, bound to Velero's IAM role by EKS Pod Identity."
+  default     = "velero"
+}

@@ -1,6 +1,7 @@
 locals {
   labels             = merge({ "app" = "twincloud", "site" = var.name }, var.labels)
   backup_bucket_name = coalesce(var.backup_bucket_name, "${var.project_id}-${var.name}-backups")
+  velero_bucket_name = coalesce(var.velero_bucket_name, "${var.project_id}-${var.name}-velero")
   workload_pool      = "${var.project_id}.svc.id.goog"
 }
 
@@ -307,4 +308,68 @@ resource "google_service_account_iam_member" "agent_workload_identity" {
   service_account_id = google_service_account.agent.name
   role               = "roles/iam.workloadIdentityUser"
   member             = "serviceAccount:${local.workload_pool}[${var.kubernetes_namespace}/${var.agent_kubernetes_service_account}]"
+}
+
+# ----------------------------------------------------------- Velero bucket ---
+
+# Velero's copies of the site's Kubernetes objects (namespaces, Secrets, custom resources; not the
+# database volumes: the WAL archive and base backups above hold the database). A bucket of its own,
+# so Velero's identity never touches the WAL archive.
+resource "google_storage_bucket" "velero" {
+  project       = var.project_id
+  name          = local.velero_bucket_name
+  location      = var.region
+  storage_class = "STANDARD"
+  labels        = local.labels
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  dynamic "encryption" {
+    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    content {
+      default_kms_key_name = encryption.value
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = var.backup_noncurrent_retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+}
+
+# Velero (namespace velero) writes, reads and prunes its backups in this bucket only; it signs the
+# download URLs of `velero backup logs/describe` with its own key (token creator on itself only).
+resource "google_service_account" "velero" {
+  project      = var.project_id
+  account_id   = "${var.name}-velero"
+  display_name = "Velero (${var.name})"
+  description  = "Backs up the site's Kubernetes objects to the site's Velero bucket."
+}
+
+resource "google_storage_bucket_iam_member" "velero_writer" {
+  bucket = google_storage_bucket.velero.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.velero.email}"
+}
+
+resource "google_service_account_iam_member" "velero_sign_own_urls" {
+  service_account_id = google_service_account.velero.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.velero.email}"
+}
+
+resource "google_service_account_iam_member" "velero_workload_identity" {
+  service_account_id = google_service_account.velero.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${local.workload_pool}[${var.velero_namespace}/${var.velero_kubernetes_service_account}]"
 }

@@ -46,7 +46,7 @@ output "image_repository" {
 }
 
 output "backup_bucket" {
-  description = "Backup/WAL bucket name (helm: the CloudNativePG barman destinationPath is gs://<this>/)."
+  description = "Backup/WAL bucket name (helm: backups.objectStore.destinationPath is gs://<this>/)."
   value       = google_storage_bucket.backups.name
 }
 
@@ -58,4 +58,14 @@ output "backup_service_account_email" {
 output "agent_service_account_email" {
   description = "Google service account of the agent (helm: iam.gke.io/gcp-service-account annotation)."
   value       = google_service_account.agent.email
+}
+
+output "velero_bucket" {
+  description = "Velero's bucket (helm: backups.velero.bucket)."
+  value       = google_storage_bucket.velero.name
+}
+
+output "velero_service_account_email" {
+  description = "Velero's Google service account (the Velero chart's serviceAccount.server annotation iam.gke.io/gcp-service-account)."
+  value       = google_service_account.velero.email
 }

@@ -222,3 +222,26 @@ variable "fleet_project" {
   description = "GCP project of the fleet to register the GKE cluster in (the fleet that also holds the attached EKS cluster); null registers nothing."
   default     = null
 }
+
+variable "velero_bucket_name" {
+  type        = string
+  description = "Globally unique name of Velero's bucket. Null derives <project_id>-<name>-velero."
+  default     = null
+
+  validation {
+    condition     = var.velero_bucket_name == null || can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.velero_bucket_name))
+    error_message = "velero_bucket_name must be a valid GCS bucket name."
+  }
+}
+
+variable "velero_namespace" {
+  type        = string
+  description = "Namespace Velero is installed in."
+  default     = "velero"
+}
+
+variable "velero_kubernetes_service_account" {
+  type        = string
+  description = "Kubernetes service account of the Velero server, bound to Velero's Google service account via Workload Identity."
+  default     = "velero"
+}

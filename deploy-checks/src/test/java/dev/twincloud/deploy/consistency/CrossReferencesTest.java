@@ -405,7 +405,8 @@ class CrossReferencesTest {
                 problems.add(site + ": the instances cannot reach each other on " + port);
             }
         }
-        for (var who : List.of(api, agent)) {
+        Map<String, String> restore = Map.of("app.kubernetes.io/part-of", "twincloud", "app.kubernetes.io/name", "twincloud-restore");
+        for (var who : List.of(api, agent, restore)) {
             if (!Checks.admits(docs, ns, db, 5432, Checks.Source.pod(ns, who))) {
                 problems.add(site + ": " + who.get("app.kubernetes.io/name") + " cannot reach PostgreSQL");
             }

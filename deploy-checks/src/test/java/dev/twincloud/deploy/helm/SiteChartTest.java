@@ -63,7 +63,10 @@ class SiteChartTest {
                 // the log shipper (docs/logging.md)
                 "v1/ConfigMap", "apps/v1/DaemonSet",
                 // the site's own alert path: the arbiter as a scrape target, the standalone rules (docs/observability.md)
-                "v1/Endpoints", "monitoring.coreos.com/v1/PrometheusRule");
+                "v1/Endpoints", "monitoring.coreos.com/v1/PrometheusRule",
+                // backups (docs/backups.md): the plugin's store, the schedule, the restore drill, Velero
+                "barmancloud.cnpg.io/v1/ObjectStore", "postgresql.cnpg.io/v1/ScheduledBackup", "batch/v1/CronJob",
+                "velero.io/v1/BackupStorageLocation", "velero.io/v1/Schedule");
         docs.stream().filter(StrictModel::isCore).forEach(d -> assertThat(StrictModel.parse(d)).isNotNull());
     }
 

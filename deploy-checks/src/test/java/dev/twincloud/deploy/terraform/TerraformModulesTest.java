@@ -123,8 +123,8 @@ class TerraformModulesTest {
     @Test
     void gcsBackupBucketEnforcesUniformAccessAndVersioning() {
         List<Resource> buckets = resources("google_storage_bucket");
-        // the GCP site's backups, and Loki's in the monitoring cluster (one block, for_each: chunks, ruler)
-        assertThat(buckets).as("GCS buckets").extracting(Resource::name).containsExactlyInAnyOrder("backups", "loki");
+        // the GCP site's backups and Velero's, and Loki's in the monitoring cluster (one block, for_each: chunks, ruler)
+        assertThat(buckets).as("GCS buckets").extracting(Resource::name).containsExactlyInAnyOrder("backups", "velero", "loki");
         for (Resource b : buckets) {
             assertThat(b.get("uniform_bucket_level_access")).as(b + " uniform access").isEqualTo(true);
             assertThat(b.get("public_access_prevention")).as(b + " public access prevention").isEqualTo("enforced");
@@ -139,35 +139,34 @@ class TerraformModulesTest {
     }
 
     @Test
-    void s3BackupBucketIsEncryptedVersionedAndNeverPublic() {
+    void s3BucketsAreEncryptedVersionedAndNeverPublic() {
         List<Resource> buckets = resources("aws_s3_bucket");
-        assertThat(buckets).as("S3 buckets").hasSize(1);
-        Resource bucket = buckets.get(0);
-        assertThat(bucket.get("force_destroy")).isEqualTo(false);
-        String ref = "aws_s3_bucket." + bucket.name() + ".id";
+        assertThat(buckets).as("S3 buckets: the WAL archive's and Velero's").extracting(Resource::name)
+                .containsExactlyInAnyOrder("backups", "velero");
+        for (Resource bucket : buckets) {
+            assertThat(bucket.get("force_destroy")).isEqualTo(false);
+            String ref = "aws_s3_bucket." + bucket.name() + ".id";
 
-        List<Resource> blocks = resources("aws_s3_bucket_public_access_block");
-        assertThat(blocks).as("public access blocks").hasSize(1);
-        Resource pab = blocks.get(0);
-        assertThat(pab.get("bucket")).isEqualTo(ref);
-        for (String flag : List.of("block_public_acls", "block_public_policy", "ignore_public_acls",
-                "restrict_public_buckets")) {
-            assertThat(pab.get(flag)).as(flag).isEqualTo(true);
+            Resource pab = forBucket("aws_s3_bucket_public_access_block", ref);
+            for (String flag : List.of("block_public_acls", "block_public_policy", "ignore_public_acls",
+                    "restrict_public_buckets")) {
+                assertThat(pab.get(flag)).as(bucket + " " + flag).isEqualTo(true);
+            }
+
+            Resource sse = forBucket("aws_s3_bucket_server_side_encryption_configuration", ref);
+            Map<String, Object> byDefault = block(block(sse.get("rule")).get("apply_server_side_encryption_by_default"));
+            assertThat(byDefault.get("sse_algorithm")).isEqualTo("aws:kms");
+            assertThat(byDefault.get("kms_master_key_id")).isNotNull();
+
+            Resource versioning = forBucket("aws_s3_bucket_versioning", ref);
+            assertThat(block(versioning.get("versioning_configuration")).get("status")).isEqualTo("Enabled");
+
+            Resource lifecycle = forBucket("aws_s3_bucket_lifecycle_configuration", ref);
+            assertThat(block(lifecycle.get("rule"))).containsKey("noncurrent_version_expiration");
+
+            assertThat(forBucket("aws_s3_bucket_ownership_controls", ref).body().toString()).contains("BucketOwnerEnforced");
+            assertThat(forBucket("aws_s3_bucket_policy", ref)).isNotNull();
         }
-
-        Resource sse = single("aws_s3_bucket_server_side_encryption_configuration");
-        assertThat(sse.get("bucket")).isEqualTo(ref);
-        Map<String, Object> byDefault = block(block(sse.get("rule")).get("apply_server_side_encryption_by_default"));
-        assertThat(byDefault.get("sse_algorithm")).isEqualTo("aws:kms");
-        assertThat(byDefault.get("kms_master_key_id")).isNotNull();
-
-        Resource versioning = single("aws_s3_bucket_versioning");
-        assertThat(block(versioning.get("versioning_configuration")).get("status")).isEqualTo("Enabled");
-
-        Resource lifecycle = single("aws_s3_bucket_lifecycle_configuration");
-        assertThat(block(lifecycle.get("rule"))).containsKey("noncurrent_version_expiration");
-
-        assertThat(single("aws_s3_bucket_ownership_controls").body().toString()).contains("BucketOwnerEnforced");
         assertThat(module("aws-site").text()).contains("aws:SecureTransport");
         assertThat(single("aws_kms_key").get("enable_key_rotation")).isEqualTo(true);
     }
@@ -315,23 +314,25 @@ class TerraformModulesTest {
         assertThat(metadata.get("http_tokens")).isEqualTo("required");
 
         assertThat(aws.resources("aws_eks_pod_identity_association")).extracting(Resource::name)
-                .contains("agent", "backup");
+                .contains("agent", "backup", "velero");
         assertThat(aws.resources("aws_ecr_repository")).singleElement()
                 .satisfies(r -> assertThat(r.get("image_tag_mutability")).isEqualTo("IMMUTABLE"));
     }
 
     @Test
-    void workloadRolesAreScopedToTheBackupBucket() {
+    void workloadRolesAreScopedToTheirBucket() {
         Dir gcp = module("gcp-site");
         assertThat(gcp.resources("google_project_iam_member")).as("project-wide grants")
                 .extracting(r -> r.get("role")).containsOnly("roles/container.defaultNodeServiceAccount");
-        assertThat(gcp.resources("google_storage_bucket_iam_member"))
-                .allSatisfy(m -> assertThat(m.get("bucket")).isEqualTo("google_storage_bucket.backups.name"));
+        // Velero's account on Velero's bucket, the others on the WAL archive's: neither reaches the other
+        assertThat(gcp.resources("google_storage_bucket_iam_member")).allSatisfy(m -> assertThat(m.get("bucket")).isEqualTo(
+                String.valueOf(m.get("member")).contains("google_service_account.velero.")
+                        ? "google_storage_bucket.velero.name" : "google_storage_bucket.backups.name"));
         // The workload policies name their actions and their bucket; no wildcards.
         Dir aws = module("aws-site");
         List<Resource> policies = aws.data("aws_iam_policy_document").stream()
-                .filter(r -> List.of("backup", "agent").contains(r.name())).toList();
-        assertThat(policies).hasSize(2).allSatisfy(p -> assertThat(blocks(p.get("statement"))).allSatisfy(st -> {
+                .filter(r -> List.of("backup", "agent", "velero").contains(r.name())).toList();
+        assertThat(policies).hasSize(3).allSatisfy(p -> assertThat(blocks(p.get("statement"))).allSatisfy(st -> {
             assertThat(st.get("actions").toString()).doesNotContain("*");
             assertThat(st.get("resources").toString()).doesNotContain("\"*\"").isNotEqualTo("[*]");
         }));
@@ -491,6 +492,13 @@ class TerraformModulesTest {
             d.variables().keySet().forEach(v -> assertThat(own).as(m + " input " + v).contains("| `" + v + "` |"));
             d.outputs().keySet().forEach(o -> assertThat(own).as(m + " output " + o).contains("| `" + o + "` |"));
         }
+    }
+
+    /** The one resource of this type configuring the bucket {@code ref} (aws_s3_bucket.x.id). */
+    private static Resource forBucket(String type, String ref) {
+        List<Resource> r = resources(type).stream().filter(x -> ref.equals(x.get("bucket"))).toList();
+        assertThat(r).as(type + " of " + ref).hasSize(1);
+        return r.get(0);
     }
 
     private static Resource single(String type) {
