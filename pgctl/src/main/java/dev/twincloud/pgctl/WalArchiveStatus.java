@@ -64,6 +64,10 @@ public final class WalArchiveStatus {
             if ((copied || wasReady) && now != Status.READY) {
                 markReady(server, name);
                 marked.add(name);
+            } else if (before.get(name) == Status.DONE && now == Status.READY) {
+                // pg_rewind copies the source's archive_status too: a file this site archived already (its own
+                // version, e.g. the old timeline's segment where it diverged) is not archived again.
+                mark(server, name, ".done", ".ready");
             }
         });
         marked.sort(null);
@@ -84,15 +88,19 @@ public final class WalArchiveStatus {
     }
 
     private static void markReady(PostgresServer server, String name) {
-        Path status = server.dataDir().resolve("pg_wal").resolve("archive_status");
+        mark(server, name, ".ready", ".done");
+    }
+
+    private static void mark(PostgresServer server, String name, String status, String replacing) {
+        Path dir = server.dataDir().resolve("pg_wal").resolve("archive_status");
         try {
-            if (!Files.isDirectory(status)) {
-                server.osUser().prepareOwnedDir(status);
+            if (!Files.isDirectory(dir)) {
+                server.osUser().prepareOwnedDir(dir);
             }
-            Files.deleteIfExists(status.resolve(name + ".done"));
-            server.osUser().prepareOwnedFile(status.resolve(name + ".ready"));
+            Files.deleteIfExists(dir.resolve(name + replacing));
+            server.osUser().prepareOwnedFile(dir.resolve(name + status));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot mark " + name + " for archiving in " + status, e);
+            throw new UncheckedIOException("cannot mark " + name + " " + status + " in " + dir, e);
         }
     }
 }

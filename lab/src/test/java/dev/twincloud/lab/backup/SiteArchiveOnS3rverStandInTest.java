@@ -24,7 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A failover, then the old primary rewound: its site's store alone restores past the failover
+ * A site's own archive stays complete and is never overwritten (docs/backups.md), on one s3rver
+ * standing for the cloud store and Debian's real barman-cloud.
+ *
+ * <p>A failover, then the old primary rewound: its site's store alone restores past the failover
  * (docs/backups.md). Two real PostgreSQL servers, Debian's real barman-cloud, s3rver standing for
  * the cloud store. Site {@code gcp} writes and archives to {@code gcs}; {@code aws} is cloned from
  * it, promoted, and writes; {@code gcp} takes a write of its own (it diverged), stops, is rewound
@@ -33,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * segments that pg_rewind copied into {@code gcp}'s {@code pg_wal}, not what it streamed after.
  * {@code aws} does not archive at all here: nothing in {@code gcs} can have come from it.
  */
-class ArchiveAcrossRewindOnS3rverStandInTest {
+class SiteArchiveOnS3rverStandInTest {
     private static final Duration T = Duration.ofSeconds(120); // generous: a shared, throttled machine
 
     @TempDir
@@ -116,6 +119,48 @@ class ArchiveAcrossRewindOnS3rverStandInTest {
         } finally {
             restored.stop(StopMode.FAST);
         }
+    }
+
+    /**
+     * The archive command run as PostgreSQL runs it ({@code sh -c}, in the data directory, {@code %p} and
+     * {@code %f} replaced): a new file is archived, the same file again is success without a write, a
+     * different file under the same name is refused with a line saying so and the store keeps the first;
+     * an unreachable store is not written to and says so.
+     */
+    @Test
+    void theArchiveCommandRefusesToOverwriteADifferentFileAndAcceptsTheSameOneAgain() throws Exception {
+        Path data = dir.resolve("guard");
+        Files.createDirectories(data.resolve("pg_wal"));
+        String name = "000000090000000000000001"; // a timeline no server here reaches
+        Path segment = data.resolve("pg_wal").resolve(name);
+        byte[] original = new byte[64 * 1024];
+        new java.util.Random(12).nextBytes(original);
+        Files.write(segment, original);
+        String command = barman.archiveCommand(gcs);
+
+        assertThat(run(command, data, name)).as("a new file is archived").startsWith("0:");
+        assertThat(run(command, data, name)).as("the identical file again: success (PostgreSQL's rule)").startsWith("0:");
+        byte[] other = original.clone();
+        other[100] ^= 1;
+        Files.write(segment, other);
+        assertThat(run(command, data, name)).as("a different file under an existing name")
+                .startsWith("1:").contains("refusing to overwrite " + name + " in store gcs");
+        Path fetched = data.resolve("fetched");
+        assertThat(run(barman.restoreCommand(gcs).replace("%p", fetched.toString()), data, name)).startsWith("0:");
+        assertThat(Files.readAllBytes(fetched)).as("the store keeps the first file").isEqualTo(original);
+
+        ObjectStore nowhere = new ObjectStore("s3", SiteId.of("aws"), Ports.freePort(), dir.resolve("nowhere"));
+        assertThat(run(barman.archiveCommand(nowhere), data, name)).as("an unreachable store")
+                .startsWith("1:").contains("cannot tell whether store s3 holds " + name);
+    }
+
+    /** Runs an archive or restore command as PostgreSQL does; returns "exit:stderr". */
+    private static String run(String command, Path data, String name) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", command.replace("%p", "pg_wal/" + name).replace("%f", name))
+                .directory(data.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("finished").isTrue();
+        return p.exitValue() + ":" + err;
     }
 
     /** Waits until gcp's archiver has nothing left marked .ready and has shipped {@code segment}. */
