@@ -90,6 +90,9 @@ public final class Replication {
                 throw new UncheckedIOException(e);
             }
         }
+        // What the copy brought into pg_wal (pg_basebackup marks it .done) is archived by this site too: its own
+        // archive then holds the current timeline's history and WAL from the clone on (WalArchiveStatus).
+        WalArchiveStatus.markAllForArchiving(standby);
         standby.appendInclude();
         follow(standby, primary.replicationConnInfo(), options.applicationName(), options.slotName());
     }
@@ -142,8 +145,12 @@ public final class Replication {
         if (target.noSync()) {
             cmd.add("--no-sync");
         }
+        Map<String, WalArchiveStatus.Status> walBefore = WalArchiveStatus.read(target.dataDir());
         String output = Commands.run(target.osUser(), cmd, Duration.ofMinutes(10),
                 "pg_rewind of " + target.dataDir() + " from " + source + " failed");
+        // The new timeline's history file and first segments pg_rewind copied in are archived by this site too
+        // (a standby with archive_mode=always archives only what it receives): WalArchiveStatus.
+        WalArchiveStatus.markCopiedForArchiving(target, walBefore);
         options.slotName().ifPresent(slot -> createSlotIfMissing(source, slot));
         follow(target, source.replicationConnInfo(), options.applicationName(), options.slotName());
         return !output.contains("no rewind required");

@@ -113,6 +113,8 @@ class ReplicationTest {
 
         assertThat(Replication.rewind(oldPrimary, newPrimary, Replication.StandbyOptions.named("gcp")))
                 .as("the diverged old primary had to be rewound").isTrue();
+        assertThat(WalArchiveStatus.read(oldPrimary.dataDir())).as("what pg_rewind copied in is marked for this site's archiver")
+                .containsEntry("00000002.history", WalArchiveStatus.Status.READY);
         oldPrimary.start();
         try {
             Replication.awaitPeer(newPrimary, "gcp", Optional.empty(), T);

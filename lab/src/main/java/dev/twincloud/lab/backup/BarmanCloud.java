@@ -27,6 +27,8 @@ public final class BarmanCloud {
             "AWS_DEFAULT_REGION", "us-east-1");
     private static final Duration BACKUP_TIMEOUT = Duration.ofMinutes(20);
     private static final Duration LIST_TIMEOUT = Duration.ofMinutes(5);
+    /** PostgreSQL's MAXPGPATH (1024) less what expanding %p (twice) and %f (four times) adds. */
+    static final int MAX_ARCHIVE_COMMAND = 1024 - 160;
 
     private final BackupTools tools;
 
@@ -41,16 +43,40 @@ public final class BarmanCloud {
     /**
      * PostgreSQL's {@code archive_command} for a site archiving to {@code store}: gzip-compressed WAL
      * (a segment closed early by {@code archive_timeout} is mostly zeros), credentials inline (the
-     * server's environment is not ours to set).
+     * server's environment is not ours to set), behind a guard against overwriting.
+     *
+     * <p>barman-cloud-wal-archive 3.4 overwrites an object of the same name without a word. PostgreSQL
+     * asks of an archive command that it refuse to overwrite an existing file, and succeed when the file
+     * there is identical (a segment archived again after a crash or a re-join). So the command first
+     * fetches the name with barman-cloud-wal-restore: found and identical ({@code cmp}) — exit 0 without
+     * writing; found and different — a line on stderr (the server log) and exit 1, so PostgreSQL keeps the
+     * segment and retries (and {@code lab backups} shows the failures); not found (its exit 1) — archive;
+     * anything else (store unreachable: exit 2, 4) — exit 1 without writing. The check costs one more
+     * Python process per archived file.
      */
     public String archiveCommand(ObjectStore store) {
-        return env() + quote(tools.barman("barman-cloud-wal-archive")) + " --endpoint-url " + store.endpoint() + " --gzip "
-                + store.destination() + " " + store.site().name() + " %p";
+        String guard = "echo \"twincloud archive guard: ";
+        String command = "export " + env() + "; a=\"--endpoint-url " + store.endpoint() + " " + store.destination() + " "
+                + store.site().name() + "\"; t=$(mktemp) || exit 1; "
+                + quote(tools.barman("barman-cloud-wal-restore")) + " $a %f \"$t\" >/dev/null 2>&1; r=$?; "
+                + "if [ $r = 0 ]; then cmp -s \"$t\" %p; c=$?; rm -f \"$t\"; [ $c = 0 ] && exit 0; "
+                + guard + "refusing to overwrite %f in store " + store.name() + ": it holds a different file of that name\" >&2; exit 1; fi; "
+                + "rm -f \"$t\"; [ $r = 1 ] || { " + guard + "cannot tell whether store " + store.name()
+                + " holds %f (barman-cloud-wal-restore exit $r); not archiving\" >&2; exit 1; }; "
+                + quote(tools.barman("barman-cloud-wal-archive")) + " --gzip $a %p";
+        // PostgreSQL 15 cuts an archive_command longer than MAXPGPATH (1024 bytes, after %p and %f are
+        // expanded: about 150 more) without a word; the cut command then fails on every segment.
+        if (command.length() > MAX_ARCHIVE_COMMAND) {
+            throw new BackupException("the archive command for store " + store.name() + " would be " + command.length()
+                    + " characters, more than PostgreSQL keeps (" + MAX_ARCHIVE_COMMAND + " before expanding %p and %f): "
+                    + "put barman-cloud in a shorter directory (TWINCLOUD_BARMAN_CLOUD_BINDIR)");
+        }
+        return command;
     }
 
     /** PostgreSQL's {@code restore_command} reading {@code store}'s archive. */
     public String restoreCommand(ObjectStore store) {
-        return env() + quote(tools.barman("barman-cloud-wal-restore")) + " --endpoint-url " + store.endpoint() + " "
+        return env() + " " + quote(tools.barman("barman-cloud-wal-restore")) + " --endpoint-url " + store.endpoint() + " "
                 + store.destination() + " " + store.site().name() + " %f %p";
     }
 
@@ -170,8 +196,8 @@ public final class BarmanCloud {
     }
 
     private static String env() {
-        return CREDENTIALS.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue() + " ")
-                .collect(Collectors.joining());
+        return CREDENTIALS.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(" "));
     }
 
     private static String quote(String s) {

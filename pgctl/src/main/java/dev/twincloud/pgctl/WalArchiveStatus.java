@@ -1,0 +1,106 @@
+package dev.twincloud.pgctl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The archive status of the WAL files in a data directory's {@code pg_wal} ({@code archive_status/<file>.ready}
+ * or {@code .done}), and marking files for the archiver.
+ *
+ * <p>Why: a standby with {@code archive_mode=always} archives only what its WAL receiver or restore_command
+ * brings. WAL that pg_rewind or pg_basebackup put into {@code pg_wal} — the new timeline's history file, the
+ * first segments of that timeline — is never marked {@code .ready} (pg_basebackup even marks what it streamed
+ * {@code .done}), so the site's own archive would lack exactly the files a restore across the failover needs
+ * (docs/backups.md). Marking them {@code .ready} makes the archiver ship them at its next round, like any
+ * segment it received.
+ */
+public final class WalArchiveStatus {
+    /** A WAL segment ({@code 000000020000000000000003}) or a timeline history file ({@code 00000002.history}). */
+    private static final Pattern ARCHIVABLE = Pattern.compile("[0-9A-F]{24}|[0-9A-F]{8}\\.history");
+
+    public enum Status { READY, DONE, NONE }
+
+    private WalArchiveStatus() {
+    }
+
+    /** Every segment and history file in {@code dataDir/pg_wal} with its archive status. */
+    public static Map<String, Status> read(Path dataDir) {
+        Path wal = dataDir.resolve("pg_wal");
+        Map<String, Status> all = new HashMap<>();
+        if (!Files.isDirectory(wal)) {
+            return all;
+        }
+        try (Stream<Path> files = Files.list(wal)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (Files.isRegularFile(f) && ARCHIVABLE.matcher(name).matches()) {
+                    all.put(name, statusOf(wal, name));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + wal, e);
+        }
+        return all;
+    }
+
+    /**
+     * After a rewind: marks {@code .ready} each file in {@code pg_wal} that was not there before it (named in
+     * {@code before}: pg_rewind copied it from the source), and each file that was {@code .ready} before (not yet
+     * archived when the old primary stopped; pg_rewind may have replaced its status). Returns the files marked.
+     */
+    public static List<String> markCopiedForArchiving(PostgresServer server, Map<String, Status> before) {
+        List<String> marked = new ArrayList<>();
+        read(server.dataDir()).forEach((name, now) -> {
+            boolean copied = !before.containsKey(name);
+            boolean wasReady = before.get(name) == Status.READY;
+            if ((copied || wasReady) && now != Status.READY) {
+                markReady(server, name);
+                marked.add(name);
+            } else if (before.get(name) == Status.DONE && now == Status.READY) {
+                // pg_rewind copies the source's archive_status too: a file this site archived already (its own
+                // version, e.g. the old timeline's segment where it diverged) is not archived again.
+                mark(server, name, ".done", ".ready");
+            }
+        });
+        marked.sort(null);
+        return marked;
+    }
+
+    /** After a clone: marks {@code .ready} every segment and history file in {@code pg_wal}. Returns the files marked. */
+    public static List<String> markAllForArchiving(PostgresServer server) {
+        return markCopiedForArchiving(server, Map.of());
+    }
+
+    private static Status statusOf(Path wal, String name) {
+        Path status = wal.resolve("archive_status");
+        if (Files.exists(status.resolve(name + ".ready"))) {
+            return Status.READY;
+        }
+        return Files.exists(status.resolve(name + ".done")) ? Status.DONE : Status.NONE;
+    }
+
+    private static void markReady(PostgresServer server, String name) {
+        mark(server, name, ".ready", ".done");
+    }
+
+    private static void mark(PostgresServer server, String name, String status, String replacing) {
+        Path dir = server.dataDir().resolve("pg_wal").resolve("archive_status");
+        try {
+            if (!Files.isDirectory(dir)) {
+                server.osUser().prepareOwnedDir(dir);
+            }
+            Files.deleteIfExists(dir.resolve(name + replacing));
+            server.osUser().prepareOwnedFile(dir.resolve(name + status));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot mark " + name + " " + status + " in " + dir, e);
+        }
+    }
+}
