@@ -34,7 +34,9 @@ class DashboardQueriesTest {
     /** What the rules read from outside twincloud: Prometheus itself, CloudNativePG, kubelet, Spring Boot's SSL bundles. */
     static final Set<String> EXTERNAL = Set.of("up", "cnpg_pg_stat_archiver_failed_count",
             "cnpg_collector_last_available_backup_timestamp", "kubelet_volume_stats_available_bytes",
-            "kubelet_volume_stats_capacity_bytes", "ssl_chain_expiry_seconds");
+            "kubelet_volume_stats_capacity_bytes", "ssl_chain_expiry_seconds",
+            // the Barman Cloud plugin's sidecar (its internal/cnpgi/instance/metrics.go) and kube-state-metrics
+            "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp", "kube_cronjob_status_last_successful_time");
 
     /** Every query of every dashboard, keyed {@code file: panel title [refId]}. */
     static Map<String, String> dashboardQueries() throws IOException {
