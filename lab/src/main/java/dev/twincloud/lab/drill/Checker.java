@@ -33,7 +33,8 @@ import java.util.Set;
  *       acknowledged before the read was sent, from a site answering as the writer (or, without the
  *       role header, from the writer of the whole read), or from a standby for a key acknowledged
  *       longer ago than the staleness it stated;</li>
- *   <li>{@code READ_YOUR_WRITES} (sync, read-local): a client's read of a key it had itself acknowledged answered 404
+ *   <li>{@code READ_YOUR_WRITES} (sync, read-local; reads that sent {@code Twincloud-Min-Lsn}, as with
+ *       {@code MONOTONIC_READ}): a client's read of a key it had itself acknowledged answered 404
  *       (whatever the site and role: with {@code Twincloud-Min-Lsn} every site must show it or forward); or a
  *       successful read whose {@code Twincloud-Lsn} is below the {@code Twincloud-Min-Lsn} the client sent;</li>
  *   <li>{@code MONOTONIC_READ} (sync, read-local): a client's successful read whose {@code Twincloud-Lsn} is below one
@@ -193,7 +194,9 @@ public final class Checker {
                     if (op.ok()) {
                         ownAcked.merge(op.key(), op.completeMs(), Math::min);
                     }
-                } else if (op.status() != 0) {
+                } else if (op.status() != 0 && !op.minLsn().isEmpty()) {
+                    // only a read that asked for them (it sent Twincloud-Min-Lsn) is held to these promises: the drill's
+                    // direct reader, which asks each site in turn without one, is judged by STALE_READ alone
                     String who = "client " + op.client() + " read " + op.id() + " (key " + op.key() + ") from " + op.site()
                             + (op.entry().isEmpty() ? "" : " through " + op.entry());
                     Double ackedAt = ownAcked.get(op.key());

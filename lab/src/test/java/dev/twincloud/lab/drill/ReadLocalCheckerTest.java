@@ -107,8 +107,9 @@ class ReadLocalCheckerTest {
     @Test
     void successiveReadsGoingBackwardsAreCaughtButNotAcrossAPromotion() {
         List<Op> ops = legal();
-        // long after the failover, no promotion near: client 0 saw 0/1050 at 30 100 ms
-        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "", "edge-gcp"));
+        // long after the failover, no promotion near: client 0 saw 0/1050 at 30 100 ms, then sends an older
+        // Min-Lsn (say its cookie was lost) and is answered from behind what it saw
+        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "0/1000", "edge-gcp"));
         Checker.Result r = check(ops);
         assertThat(r.count(Kind.MONOTONIC_READ)).isEqualTo(1);
         assertThat(r.anomalies()).anyMatch(a -> a.kind() == Kind.MONOTONIC_READ && a.detail().contains("0/1048, behind 0/1050"));
@@ -119,7 +120,7 @@ class ReadLocalCheckerTest {
     @Test
     void withoutAWriterTimelineTheLsnsAreNotComparedButTheOwn404IsStillCaught() {
         List<Op> ops = legal();
-        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "", "edge-gcp"));
+        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "0/1000", "edge-gcp"));
         ops.add(read(1, "k2", 700, "aws", 404, "standby", "0/1020", "0/1020", "edge-aws"));
         Checker.Result r = check(SYNC, ops, WriterTimeline.unknown());
         assertThat(r.count(Kind.MONOTONIC_READ)).isZero();
@@ -130,7 +131,7 @@ class ReadLocalCheckerTest {
     @Test
     void asyncModeMakesNoReadLocalPromise() {
         List<Op> ops = legal();
-        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "", "edge-gcp"));
+        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "0/1000", "edge-gcp"));
         ops.add(read(1, "k2", 700, "aws", 404, "standby", "0/1020", "0/1020", "edge-aws"));
         Checker.Result r = check(new Checker(new Checker.Config(false, 1_000_000, 50)), ops, CheckerTest.FAILOVER_AT_1000);
         assertThat(r.count(Kind.MONOTONIC_READ) + r.count(Kind.READ_YOUR_WRITES)).isZero();
@@ -147,5 +148,13 @@ class ReadLocalCheckerTest {
         assertThat(a.get(0)).isEqualTo(new Checker.ReadAvailability("edge-aws", 3, 5));
         assertThat(a.get(1)).isEqualTo(new Checker.ReadAvailability("edge-gcp", 5, 6));
         assertThat(a.get(0).toString()).isEqualTo("edge-aws 60.000% (3/5)");
+    }
+
+    /** A read that sent no Twincloud-Min-Lsn asked for neither promise (the drill's direct reader): judged by STALE_READ alone. */
+    @Test
+    void aReadWithoutMinLsnIsHeldToNeitherPromise() {
+        List<Op> ops = legal();
+        ops.add(read(0, "k3", 30_200, "aws", 200, "writer", "0/1048", "", "edge-gcp"));
+        assertThat(check(ops).count(Kind.MONOTONIC_READ)).isZero();
     }
 }
