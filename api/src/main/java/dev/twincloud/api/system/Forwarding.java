@@ -1,5 +1,6 @@
 package dev.twincloud.api.system;
 
+import dev.twincloud.core.protocol.Lsn;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,5 +1,6 @@
 package dev.twincloud.api.system;
 
+import dev.twincloud.core.protocol.Lsn;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

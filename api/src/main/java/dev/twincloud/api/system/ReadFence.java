@@ -1,5 +1,6 @@
 package dev.twincloud.api.system;
 
+import dev.twincloud.core.protocol.Lsn;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -182,12 +183,12 @@ public class ReadFence {
                        pg_last_wal_replay_lsn()::text""")) {
             rs.next();
             return new Before(rs.getBoolean(1), rs.getObject(2, OffsetDateTime.class),
-                    (Integer) rs.getObject(3), rs.getString(4), Lsn.ofNullable(rs.getString(5)));
+                    (Integer) rs.getObject(3), rs.getString(4), ReadYourWrites.lsnOrNull(rs.getString(5)));
         }
     }
 
     private static boolean atLeast(Lsn position, Lsn min) {
-        return position != null && position.atLeast(min);
+        return position != null && (min == null || position.isAtLeast(min));
     }
 
     /**
@@ -232,7 +233,7 @@ public class ReadFence {
                 site = rs.getString(2) == null ? configuredSite : rs.getString(2);
                 guardProblem = rs.getString(3);
                 now = rs.getObject(4, OffsetDateTime.class);
-                writerLsn = Lsn.ofNullable(rs.getString(5));
+                writerLsn = ReadYourWrites.lsnOrNull(rs.getString(5));
             }
         }
         if (!standby) {

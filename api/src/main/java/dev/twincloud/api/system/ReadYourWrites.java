@@ -1,5 +1,6 @@
 package dev.twincloud.api.system;
 
+import dev.twincloud.core.protocol.Lsn;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -34,9 +35,9 @@ public final class ReadYourWrites {
         String text = request.getHeader(MIN_LSN_HEADER);
         if (text != null) {
             try {
-                header = Lsn.parse(text);
+                header = Lsn.parse(text.strip());
             } catch (IllegalArgumentException e) {
-                throw ApiProblem.invalid(MIN_LSN_HEADER, e.getMessage());
+                throw ApiProblem.invalid(MIN_LSN_HEADER, "must be a PostgreSQL LSN like 0/3000148");
             }
         }
         Lsn cookie = null;
@@ -45,14 +46,14 @@ public final class ReadYourWrites {
             for (Cookie c : cookies) {
                 if (COOKIE.equals(c.getName())) {
                     try {
-                        cookie = Lsn.max(cookie, Lsn.parse(c.getValue()));
+                        cookie = max(cookie, Lsn.parse(c.getValue().strip()));
                     } catch (IllegalArgumentException ignored) {
                         // overwritten by the next successful answer
                     }
                 }
             }
         }
-        return Lsn.max(header, cookie);
+        return max(header, cookie);
     }
 
     /** {@link #requested(HttpServletRequest)} of the request being served; null outside a request. */
@@ -67,7 +68,7 @@ public final class ReadYourWrites {
             return;
         }
         response.setHeader(LSN_HEADER, lsn.toString());
-        response.setHeader(HttpHeaders.SET_COOKIE, cookie(Lsn.max(lsn, safeRequested(request))));
+        response.setHeader(HttpHeaders.SET_COOKIE, cookie(max(lsn, safeRequested(request))));
     }
 
     /** The same for an answer built as a {@link org.springframework.http.ResponseEntity}. */
@@ -77,7 +78,7 @@ public final class ReadYourWrites {
         }
         headers.set(LSN_HEADER, lsn.toString());
         HttpServletRequest request = currentRequest();
-        headers.set(HttpHeaders.SET_COOKIE, cookie(Lsn.max(lsn, request == null ? null : safeRequested(request))));
+        headers.set(HttpHeaders.SET_COOKIE, cookie(max(lsn, request == null ? null : safeRequested(request))));
     }
 
     /** Sets them on the current response (a read inside {@link ReadFence}); no-op outside a request. */
@@ -101,5 +102,18 @@ public final class ReadYourWrites {
 
     private static HttpServletRequest currentRequest() {
         return RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes a ? a.getRequest() : null;
+    }
+
+    /** The larger of the two; a null is smaller than any position. */
+    static Lsn max(Lsn a, Lsn b) {
+        if (a == null) {
+            return b;
+        }
+        return b == null || a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** {@code text} as an LSN, or null when it is null (a SQL NULL pg_lsn; core's parse reads null as 0/0). */
+    static Lsn lsnOrNull(String text) {
+        return text == null ? null : Lsn.parse(text);
     }
 }

@@ -1,5 +1,6 @@
 package dev.twincloud.api.system;
 
+import dev.twincloud.core.protocol.Lsn;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

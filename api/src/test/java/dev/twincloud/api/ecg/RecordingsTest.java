@@ -14,7 +14,7 @@ import java.util.concurrent.Future;
 
 import dev.twincloud.api.ApiTest;
 import dev.twincloud.api.Http;
-import dev.twincloud.api.system.Lsn;
+import dev.twincloud.core.protocol.Lsn;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 

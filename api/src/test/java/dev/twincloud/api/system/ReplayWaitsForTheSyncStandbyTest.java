@@ -1,5 +1,6 @@
 package dev.twincloud.api.system;
 
+import dev.twincloud.core.protocol.Lsn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

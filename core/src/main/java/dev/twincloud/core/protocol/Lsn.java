@@ -9,6 +9,8 @@ import com.fasterxml.jackson.annotation.JsonValue;
  */
 public record Lsn(long value) implements Comparable<Lsn> {
     public static final Lsn ZERO = new Lsn(0);
+    /** PostgreSQL's own form: 1 to 8 hex digits on each side of the slash (no sign, no space). */
+    private static final java.util.regex.Pattern TEXT = java.util.regex.Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
 
     @JsonCreator
     public static Lsn parse(String text) {
@@ -16,7 +18,7 @@ public record Lsn(long value) implements Comparable<Lsn> {
             return ZERO;
         }
         int slash = text.indexOf('/');
-        if (slash < 1 || slash == text.length() - 1) {
+        if (!TEXT.matcher(text).matches()) {
             throw new IllegalArgumentException("not an LSN: '" + text + "' (expected X/Y in hex)");
         }
         try {
