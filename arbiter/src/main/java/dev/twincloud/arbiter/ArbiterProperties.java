@@ -43,6 +43,9 @@ import org.springframework.util.unit.DataSize;
  * @param store              where the durable state is kept: {@code file} (default), {@code etcd}, {@code kubernetes}
  * @param etcd               the etcd store's settings
  * @param kubernetes         the Kubernetes store's settings
+ * @param readLeaseTtl       sync mode: read leases of the synchronous standby (docs/design.md rule 10);
+ *                           0 turns them off. The writer drops to async only once the last one has
+ *                           ended plus the margin.
  */
 @ConfigurationProperties("twincloud.arbiter")
 public record ArbiterProperties(
@@ -63,7 +66,8 @@ public record ArbiterProperties(
         LeaderElection leaderElection,
         String store,
         Etcd etcd,
-        KubernetesStore kubernetes) {
+        KubernetesStore kubernetes,
+        Duration readLeaseTtl) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
 
@@ -219,6 +223,7 @@ public record ArbiterProperties(
         standbyLossTimeout = standbyLossTimeout == null ? Timing.STANDBY_LOSS_TIMEOUT : standbyLossTimeout;
         maxLagBytes = maxLagBytes == null ? DataSize.ofBytes(Timing.MAX_LAG_BYTES) : maxLagBytes;
         switchoverTimeout = switchoverTimeout == null ? Timing.SWITCHOVER_TIMEOUT : switchoverTimeout;
+        readLeaseTtl = readLeaseTtl == null ? Timing.READ_LEASE_TTL : readLeaseTtl;
         List<String> problems = new ArrayList<>();
         sites = sites == null ? List.of() : List.copyOf(sites);
         if (sites.size() != 2 || sites.get(0).equals(sites.get(1))) {
@@ -244,6 +249,9 @@ public record ArbiterProperties(
         positive(problems, "tick-interval", tickInterval);
         if (margin == null || margin.isNegative()) {
             problems.add("margin must be zero or positive, got " + margin);
+        }
+        if (readLeaseTtl.isNegative()) {
+            problems.add("read-lease-ttl must be zero (off) or positive, got " + readLeaseTtl);
         }
         if (maxLagBytes == null || maxLagBytes.isNegative()) {
             problems.add("max-lag-bytes must be zero or positive, got " + maxLagBytes);
@@ -321,7 +329,7 @@ public record ArbiterProperties(
     /** The core's view of these settings. */
     public ArbiterConfig toConfig() {
         return new ArbiterConfig(siteIds(), leaseTtl, margin, reportTimeout, standbyLossTimeout,
-                maxLagBytes.toBytes(), switchoverTimeout);
+                maxLagBytes.toBytes(), switchoverTimeout, readLeaseTtl);
     }
 
     /** Never print the tokens. */

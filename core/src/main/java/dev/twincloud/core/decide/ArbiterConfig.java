@@ -20,6 +20,11 @@ import java.util.Objects;
  *                           each of its reports; a failover then loses at most this plus what the
  *                           writer commits during one lease ttl
  * @param switchoverTimeout  a planned switchover that has not completed by then is aborted
+ * @param readLeaseTtl       sync mode: how long a read lease granted to the synchronous standby lasts,
+ *                           timed by the arbiter from the heartbeat's arrival (docs/design.md rule 10);
+ *                           zero: no read leases. The writer drops to async only once every read lease
+ *                           granted has ended plus the margin, so this (plus the margin) is also the
+ *                           shortest time from a standby's last heartbeat to the writer running async
  */
 public record ArbiterConfig(
         List<SiteId> sites,
@@ -28,7 +33,8 @@ public record ArbiterConfig(
         Duration reportTimeout,
         Duration standbyLossTimeout,
         long maxLagBytes,
-        Duration switchoverTimeout) {
+        Duration switchoverTimeout,
+        Duration readLeaseTtl) {
 
     public ArbiterConfig {
         Objects.requireNonNull(sites);
@@ -43,9 +49,23 @@ public record ArbiterConfig(
         if (margin == null || margin.isNegative()) {
             throw new IllegalArgumentException("margin must be >= 0");
         }
+        if (readLeaseTtl == null || readLeaseTtl.isNegative()) {
+            throw new IllegalArgumentException("readLeaseTtl must be >= 0");
+        }
         if (maxLagBytes < 0) {
             throw new IllegalArgumentException("maxLagBytes must be >= 0");
         }
+    }
+
+    /** Without read leases (rule 10 off). */
+    public ArbiterConfig(List<SiteId> sites, Duration leaseTtl, Duration margin, Duration reportTimeout,
+                         Duration standbyLossTimeout, long maxLagBytes, Duration switchoverTimeout) {
+        this(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout, Duration.ZERO);
+    }
+
+    /** The same settings with read leases of {@code ttl} (zero: none). */
+    public ArbiterConfig withReadLeaseTtl(Duration ttl) {
+        return new ArbiterConfig(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout, ttl);
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -57,7 +77,7 @@ public record ArbiterConfig(
     /** Every setting at its reference value ({@link Timing}), for {@code sites}. */
     public static ArbiterConfig defaults(List<SiteId> sites) {
         return new ArbiterConfig(sites, Timing.LEASE_TTL, Timing.MARGIN, Timing.REPORT_TIMEOUT, Timing.STANDBY_LOSS_TIMEOUT,
-                Timing.MAX_LAG_BYTES, Timing.SWITCHOVER_TIMEOUT);
+                Timing.MAX_LAG_BYTES, Timing.SWITCHOVER_TIMEOUT, Timing.READ_LEASE_TTL);
     }
 
     public SiteId other(SiteId site) {

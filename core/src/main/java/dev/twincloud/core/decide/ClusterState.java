@@ -39,6 +39,10 @@ import java.util.Optional;
  *                            previous run may have granted a lease on any report up to it
  * @param failsafe            what the standby's reports say of its promise to the writer (docs/design.md
  *                            rule 9): no failover starts while it may hold
+ * @param readLeaseUntil      the latest end, by the arbiter's clock, of a read lease granted to a standby
+ *                            (docs/design.md rule 10: grant time plus its ttl; a restarted arbiter assumes
+ *                            one granted at its start): the writer runs synchronous until it has passed,
+ *                            plus the margin. Memory only, never reset by a new epoch.
  */
 public record ClusterState(
         DurableState durable,
@@ -51,7 +55,8 @@ public record ClusterState(
         ReportMark barrier,
         Optional<ReportMark> leaseMark,
         ReportOrder writerHeardAtStart,
-        Failsafe failsafe) {
+        Failsafe failsafe,
+        Instant readLeaseUntil) {
 
     /** Heartbeats from a site arriving since {@code since}, the last at {@code last}. */
     public record Streak(Instant since, Instant last) {
@@ -83,6 +88,7 @@ public record ClusterState(
         Objects.requireNonNull(leaseMark, "leaseMark");
         Objects.requireNonNull(writerHeardAtStart, "writerHeardAtStart");
         Objects.requireNonNull(failsafe, "failsafe");
+        Objects.requireNonNull(readLeaseUntil, "readLeaseUntil");
     }
 
     /** The state right after the arbiter (re)starts with {@code durable} loaded from disk. */
@@ -96,39 +102,41 @@ public record ClusterState(
         ReportOrder b = durable.barrier().max(durable.heardOf(durable.writer()));
         return new ClusterState(durable, now.plus(config.leaseTtl()), Lsn.ZERO, Optional.empty(), now, Map.of(), Map.of(),
                 new ReportMark(b.incarnation(), b.sequence(), now.minusNanos(1)), Optional.empty(),
-                durable.heardOf(durable.writer()), Failsafe.NONE);
+                durable.heardOf(durable.writer()), Failsafe.NONE,
+                // a previous run may have granted a read lease just before it stopped (rule 10)
+                config.readLeaseTtl().isZero() ? Instant.EPOCH : now.plus(config.readLeaseTtl()));
     }
 
     ClusterState with(DurableState d) {
         return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe);
+                writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     /** A new epoch assigned at {@code now}: the new writer's position is not known yet, nor a promise to it. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
         // A promise was made to the previous epoch's writer; the standby's agent still keeps it.
         return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, Failsafe.NONE);
+                writerHeardAtStart, Failsafe.NONE, readLeaseUntil);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe);
+                writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
         return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe);
+                writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
         return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe);
+                writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe);
+                writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
@@ -140,7 +148,7 @@ public record ClusterState(
         Map<SiteId, ReportMark> n = new HashMap<>(newest);
         n.put(site, ReportMark.of(observed));
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark,
-                writerHeardAtStart, failsafe);
+                writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     /**
@@ -159,7 +167,7 @@ public record ClusterState(
         boolean unknown = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN);
         ReportOrder stored = unknown ? ReportOrder.UNKNOWN : place;
         return new ClusterState(durable.withBarrier(stored), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark, writerHeardAtStart, failsafe);
+                newest, b, leaseMark, writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     /**
@@ -171,17 +179,23 @@ public record ClusterState(
     ClusterState withBarrierPlace(ReportOrder place) {
         ReportMark b = new ReportMark(place.incarnation(), place.sequence(), barrier.receivedAt());
         return new ClusterState(durable.withBarrier(place), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark, writerHeardAtStart, failsafe);
+                newest, b, leaseMark, writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     ClusterState withLeaseMark(ReportMark m) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier,
-                Optional.of(m), writerHeardAtStart, failsafe);
+                Optional.of(m), writerHeardAtStart, failsafe, readLeaseUntil);
     }
 
     ClusterState withFailsafe(Failsafe f) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, f);
+                writerHeardAtStart, f, readLeaseUntil);
+    }
+
+    /** A read lease granted until {@code until} (arbiter's clock); the latest end is kept. */
+    ClusterState withReadLeaseUntil(Instant until) {
+        return until.isAfter(readLeaseUntil) ? new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince,
+                reachable, newest, barrier, leaseMark, writerHeardAtStart, failsafe, until) : this;
     }
 
     /** Whether {@code writerReport} (of the current writer) comes after the eligibility barrier. */

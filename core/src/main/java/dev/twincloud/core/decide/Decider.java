@@ -38,6 +38,9 @@ import java.util.Optional;
  *       eligibility applies, and the new writer's first lease need not wait for the old lease;</li>
  *   <li>in sync mode the writer drops to async only by the arbiter's decision, which first makes the
  *       standby ineligible; sync is restored, then eligibility, once the standby has caught up;</li>
+ *   <li>rule 10: in sync mode the eligible standby gets a read lease with each heartbeat answered now,
+ *       and the writer is never told to run async (drop, mode change, aborted switchover) while a read
+ *       lease granted may still hold, plus the margin;</li>
  *   <li>a lease is granted only to the writer of the current epoch, reporting as primary in that
  *       epoch, and — for a new epoch — only after the previous lease has ended or was released.</li>
  * </ol>
@@ -69,6 +72,8 @@ public final class Decider {
         requester.ifPresent(run::grantLeaseTo);
         run.failoverIfLeaseLapsed();
         run.manageSyncReplication();
+        // Last: a read lease only on the state this decision leaves (a drop to async above withdrew it).
+        requester.ifPresent(run::grantReadLeaseTo);
         return run.result();
     }
 
@@ -121,13 +126,22 @@ public final class Decider {
                 "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")"));
     }
 
-    /** Operator: change durability mode. Going to sync clears eligibility until the standby confirms it. */
+    /**
+     * Operator: change durability mode. Going to sync clears eligibility until the standby confirms it;
+     * the writer leaves synchronous replication only once no read lease may hold (rule 10).
+     */
     public Result setMode(ClusterState state, Durability mode, Instant now) {
         DurableState d = state.durable();
         if (d.mode() == mode) {
             return Result.error("durability mode is already " + mode);
         }
-        return Result.ok(adopt(state, d.withMode(mode), now), new Event(now, EventKind.MODE_CHANGED, d.epoch(), d.writer(),
+        DurableState next = d.withMode(mode);
+        if (d.writerSync() && !now.isAfter(state.readLeaseUntil().plus(config.margin()))) {
+            // Rule 10: a read lease may still hold, so the writer stays synchronous for now; in async mode
+            // the decider lets it go once the lease has ended (manageSyncReplication).
+            next = next.withWriterSync(true);
+        }
+        return Result.ok(adopt(state, next, now), new Event(now, EventKind.MODE_CHANGED, d.epoch(), d.writer(),
                 "durability " + d.mode() + " -> " + mode));
     }
 
@@ -376,7 +390,10 @@ public final class Decider {
                 // eligible again. In async mode eligibility stays what the writer's last report showed:
                 // the writer got no lease renewal during the switchover.
                 boolean keep = d().mode() == Durability.ASYNC && d().standbyEligible();
-                update(d().withSwitchover(Optional.empty()).withWriterSync(false).withStandbyEligible(keep));
+                // Rule 10: a read lease granted before the switchover may still hold; then the writer
+                // resumes synchronous (the drop to async, if the standby is gone, waits for the lease).
+                update(d().withSwitchover(Optional.empty()).withWriterSync(d().writerSync() && readLeaseMayHold())
+                        .withStandbyEligible(keep));
                 event(EventKind.SWITCHOVER_ABORTED, sw.from(), "switchover to " + sw.to() + " did not complete within "
                         + config.switchoverTimeout().toMillis() + " ms; " + sw.from() + " resumes as writer");
                 alerts.add("switchover from " + sw.from() + " to " + sw.to() + " aborted after timeout");
@@ -507,7 +524,7 @@ public final class Decider {
             SiteId standby = config.other(d().writer());
             Optional<ReplicaInfo> replica = w.replica(standby).filter(ReplicaInfo::isStreaming);
             if (d().mode() == Durability.ASYNC) {
-                if (d().writerSync()) {
+                if (d().writerSync() && !readLeaseMayHold()) { // rule 10
                     update(d().withWriterSync(false));
                 }
                 return;
@@ -515,8 +532,9 @@ public final class Decider {
             if (replica.isEmpty()) {
                 Instant since = st.standbyMissingSince().orElse(now);
                 st = st.withStandbyMissingSince(Optional.of(since));
-                if (d().writerSync() && !since.plus(config.standbyLossTimeout()).isAfter(now)) {
+                if (d().writerSync() && !since.plus(config.standbyLossTimeout()).isAfter(now) && !readLeaseMayHold()) {
                     // Ineligible first, then async: both in the same stored state, before the writer hears of it.
+                    // Rule 10: not before every read lease granted to the standby has ended plus the margin.
                     update(d().withStandbyEligible(false).withWriterSync(false));
                     event(EventKind.DROP_TO_ASYNC, d().writer(), standby + " not streaming for "
                             + config.standbyLossTimeout().toMillis() + " ms: writer drops to async, "
@@ -544,6 +562,42 @@ public final class Decider {
                 event(EventKind.STANDBY_IN_SYNC, standby, standby + " confirmed synchronous at " + r.flushLsn() + ": eligible for promotion");
             }
         }
+
+        /** Whether a read lease granted to a standby may still hold now (rule 10), with the margin. */
+        boolean readLeaseMayHold() {
+            return !now.isAfter(st.readLeaseUntil().plus(config.margin()));
+        }
+
+        /**
+         * Rule 10: the standby's heartbeat received now is answered with a read lease when, in sync mode,
+         * the writer is told to run synchronous with it and it is eligible (confirmed in sync: it has
+         * flushed everything the writer had written, async-era commits included), the writer's reports
+         * do not show it missing, no switchover is under way, and it reports as a running standby of this
+         * epoch. A writer that stopped reporting (dead, cut off) does not stop the leases: it cannot run
+         * async without this arbiter, so its standby keeps serving reads through its failover. Every write acknowledged from then on
+         * waits for its flush; the writer is told to run async only after the lease has ended.
+         */
+        void grantReadLeaseTo(SiteId site) {
+            if (config.readLeaseTtl().isZero() || site.equals(d().writer()) || d().mode() != Durability.SYNC
+                    || !d().writerSync() || !d().standbyEligible() || d().switchover().isPresent()
+                    || st.standbyMissingSince().isPresent()) {
+                // the last: the writer reports the standby not streaming, so the drop to async is being
+                // timed, and must not be put off by new leases
+                return;
+            }
+            Observed o = reports.get(site);
+            if (o == null || o.receivedAt().isBefore(now)) {
+                return; // only a heartbeat received now may be answered with a lease timed from now
+            }
+            AgentReport r = o.report();
+            if (r.state() != STANDBY || r.dbRole() != DbRole.STANDBY || r.epoch() != d().epoch()) {
+                return;
+            }
+            st = st.withReadLeaseUntil(now.plus(config.readLeaseTtl()));
+            readLeaseGranted = true;
+        }
+
+        private boolean readLeaseGranted;
 
         void grantLeaseTo(SiteId site) {
             if (!site.equals(d().writer()) || d().switchover().isPresent()) {
@@ -590,6 +644,9 @@ public final class Decider {
             boolean hurry = changeUnderWay();
             for (SiteId site : config.sites()) {
                 Assignment a = assignment(site);
+                if (readLeaseGranted && !site.equals(d().writer())) {
+                    a = withReadLease(a, new LeaseGrant(d().epoch(), config.readLeaseTtl().toMillis()));
+                }
                 out.put(site, hurry ? hurried(a) : a);
             }
             return new Decision(st, out, events, alerts);
@@ -635,7 +692,12 @@ public final class Decider {
 
         static Assignment hurried(Assignment a) {
             return new Assignment(a.epoch(), a.goal(), a.writer(), a.syncStandby(), a.lease(), a.why(),
-                    a.promotionToken(), true);
+                    a.promotionToken(), true, a.readLease());
+        }
+
+        static Assignment withReadLease(Assignment a, LeaseGrant readLease) {
+            return new Assignment(a.epoch(), a.goal(), a.writer(), a.syncStandby(), a.lease(), a.why(),
+                    a.promotionToken(), a.hurry(), Optional.of(readLease));
         }
 
         Assignment standDown(SiteId site, SiteState goal, String why) {

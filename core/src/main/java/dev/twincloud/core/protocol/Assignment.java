@@ -18,6 +18,9 @@ import java.util.Optional;
  * @param hurry          a switchover or the new writer's first lease is under way: the site should send
  *                       its next heartbeat soon rather than after the usual interval, so no step of the
  *                       change waits for a heartbeat (false from an arbiter that does not send it)
+ * @param readLease      for the synchronous standby in sync mode: a read lease (docs/design.md rule 10),
+ *                       valid {@code ttlMillis} from when the agent sent its heartbeat; empty otherwise
+ *                       (and from an arbiter that does not grant them)
  */
 public record Assignment(
         long epoch,
@@ -27,7 +30,8 @@ public record Assignment(
         Optional<LeaseGrant> lease,
         String why,
         Optional<String> promotionToken,
-        boolean hurry) {
+        boolean hurry,
+        Optional<LeaseGrant> readLease) {
 
     /** From JSON: an older arbiter sends no {@code hurry}; it reads as false, not as an error. */
     @JsonCreator
@@ -39,8 +43,15 @@ public record Assignment(
             @JsonProperty("lease") Optional<LeaseGrant> lease,
             @JsonProperty("why") String why,
             @JsonProperty("promotionToken") Optional<String> promotionToken,
-            @JsonProperty("hurry") Boolean hurry) {
-        return new Assignment(epoch, goal, writer, syncStandby, lease, why, promotionToken, hurry != null && hurry);
+            @JsonProperty("hurry") Boolean hurry,
+            @JsonProperty("readLease") Optional<LeaseGrant> readLease) {
+        return new Assignment(epoch, goal, writer, syncStandby, lease, why, promotionToken, hurry != null && hurry, readLease);
+    }
+
+    /** An assignment without a read lease. */
+    public Assignment(long epoch, SiteState goal, SiteId writer, Optional<SiteId> syncStandby,
+                      Optional<LeaseGrant> lease, String why, Optional<String> promotionToken, boolean hurry) {
+        this(epoch, goal, writer, syncStandby, lease, why, promotionToken, hurry, Optional.empty());
     }
 
     /** An assignment that does not ask for a hurried heartbeat. */
@@ -56,5 +67,6 @@ public record Assignment(
         lease = lease == null ? Optional.empty() : lease;
         why = why == null ? "" : why;
         promotionToken = Tokens.normalize(promotionToken, "promotionToken");
+        readLease = readLease == null ? Optional.empty() : readLease;
     }
 }

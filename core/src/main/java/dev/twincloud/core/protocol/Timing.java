@@ -33,6 +33,12 @@ public final class Timing {
     public static final long STANDBY_LOSS_TIMEOUT_MS = 1000;
     /** A planned switchover not completed by then is aborted. */
     public static final long SWITCHOVER_TIMEOUT_MS = 10_000;
+    /**
+     * Sync mode: how long a read lease lets the synchronous standby serve reads without a staleness
+     * proof (docs/design.md rule 10); the writer's drop to async waits for it plus the margin, so it is
+     * kept at the standby-loss timeout, which that drop waits for anyway.
+     */
+    public static final long READ_LEASE_TTL_MS = 1000;
     /** Async mode: the largest lag, in bytes, with which a standby stays eligible (16 MiB). */
     public static final long MAX_LAG_BYTES = 16L * 1024 * 1024;
 
@@ -44,6 +50,7 @@ public final class Timing {
     public static final Duration REPORT_TIMEOUT = Duration.ofMillis(REPORT_TIMEOUT_MS);
     public static final Duration STANDBY_LOSS_TIMEOUT = Duration.ofMillis(STANDBY_LOSS_TIMEOUT_MS);
     public static final Duration SWITCHOVER_TIMEOUT = Duration.ofMillis(SWITCHOVER_TIMEOUT_MS);
+    public static final Duration READ_LEASE_TTL = Duration.ofMillis(READ_LEASE_TTL_MS);
 
     private Timing() {
     }

@@ -22,7 +22,8 @@ final class Fixture {
     static final ArbiterConfig CONFIG = new ArbiterConfig(List.of(GCP, AWS), Duration.ofMillis(2000),
             Duration.ofMillis(250), Duration.ofMillis(1000), Duration.ofMillis(500), 1024 * 1024, Duration.ofSeconds(10));
 
-    final Decider decider = new Decider(CONFIG);
+    final ArbiterConfig config;
+    final Decider decider;
     Instant now = Instant.parse("2026-11-28T12:00:00Z");
     ClusterState state;
     final Map<SiteId, Observed> reports = new HashMap<>();
@@ -32,7 +33,13 @@ final class Fixture {
     final List<Event> history = new java.util.ArrayList<>();
 
     Fixture(Durability mode) {
-        state = ClusterState.loaded(DurableState.initial(GCP, mode), now, CONFIG);
+        this(mode, CONFIG);
+    }
+
+    Fixture(Durability mode, ArbiterConfig config) {
+        this.config = config;
+        this.decider = new Decider(config);
+        state = ClusterState.loaded(DurableState.initial(GCP, mode), now, config);
     }
 
     static Fixture syncWithGcpWriting() {

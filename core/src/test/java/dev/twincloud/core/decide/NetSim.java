@@ -93,7 +93,15 @@ final class NetSim {
     final Instant origin = Instant.parse("2026-11-28T12:00:00Z");
     long t;
 
-    final Decider decider = new Decider(CONFIG);
+    /** The read leases of docs/design.md rule 10 on (their property test) or off (every other run, as found). */
+    final boolean readLeases;
+    /** Read lease ttl of the runs with read leases. */
+    static final long READ_LEASE_TTL = 800;
+    final ArbiterConfig config;
+    final Decider decider;
+    /** Steps in which a standby held a valid read lease (the read-lease property is not vacuous). */
+    long stepsWithReadLease;
+    long readLeasesGranted;
     ClusterState state;
     final Map<SiteId, Observed> reports = new HashMap<>();
     long ignored;
@@ -174,6 +182,13 @@ final class NetSim {
         double pendingT0;
         double nextSendAt;
         final List<Msg> inbox = new ArrayList<>();
+        /**
+         * Rule 10, the agent's side: the end of its read lease on its own clock ({@code t0 + ttl}), and the
+         * epoch it was granted in. Valid only while this agent runs as a standby of that epoch, or as the
+         * writer (promoted from it); forgotten on a restart.
+         */
+        double readLeaseUntil = Double.NEGATIVE_INFINITY;
+        long readLeaseEpoch;
         /** The {@code t0} of the last lease grant written from the arbiter (this agent's clock). */
         double lastGrantT0 = Double.NEGATIVE_INFINITY;
         /** The epoch of the last lease grant written from the arbiter. */
@@ -213,6 +228,7 @@ final class NetSim {
             pendingSeq = -1;
             pendingPromises.clear();
             inbox.clear();
+            readLeaseUntil = Double.NEGATIVE_INFINITY;
             keeper = newKeeper();
             nextSendAt = clock();
         }
@@ -233,6 +249,11 @@ final class NetSim {
         }
 
         /** The database would commit now: running as primary with a lease row valid by its clock. */
+        /** Whether this standby may serve reads on its read lease now (rule 10), as the agent tells its API. */
+        boolean readLeaseHolds() {
+            return role() == DbRole.STANDBY && clock() < readLeaseUntil && readLeaseEpoch == epoch;
+        }
+
         boolean mayCommit() {
             return role() == DbRole.PRIMARY && clock() < validUntil;
         }
@@ -343,6 +364,12 @@ final class NetSim {
             Assignment a = m.answer;
             keeper.assigned(a.epoch(), a.writer()); // before the promotion check in reach (PromiseKeeper)
             reach(a);
+            a.readLease().ifPresent(l -> {
+                if (state == SiteState.STANDBY && role() == DbRole.STANDBY && l.epoch() == epoch) {
+                    readLeaseUntil = Math.max(readLeaseUntil, t0 + l.ttlMillis());
+                    readLeaseEpoch = l.epoch();
+                }
+            });
             a.lease().ifPresent(l -> {
                 if (state.isWriter() && role() == DbRole.PRIMARY && l.epoch() == epoch) {
                     double until = t0 + l.ttlMillis();
@@ -420,12 +447,19 @@ final class NetSim {
     }
 
     NetSim(long seed, Durability mode, boolean arbiterOrders, boolean operatorSwitchovers) {
+        this(seed, mode, arbiterOrders, operatorSwitchovers, false);
+    }
+
+    NetSim(long seed, Durability mode, boolean arbiterOrders, boolean operatorSwitchovers, boolean readLeases) {
+        this.readLeases = readLeases;
+        this.config = readLeases ? CONFIG.withReadLeaseTtl(java.time.Duration.ofMillis(READ_LEASE_TTL)) : CONFIG;
+        this.decider = new Decider(config);
         this.seed = seed;
         this.rnd = new Random(seed);
         this.mode = mode;
         this.arbiterOrders = arbiterOrders;
         this.operatorSwitchovers = operatorSwitchovers;
-        state = ClusterState.loaded(DurableState.initial(GCP, mode), now(), CONFIG);
+        state = ClusterState.loaded(DurableState.initial(GCP, mode), now(), config);
         arbiterEpoch = state.durable().epoch();
         agents.put(GCP, new Agent(GCP));
         agents.put(AWS, new Agent(AWS));
@@ -475,6 +509,7 @@ final class NetSim {
         replicate();
         commit();
         checkOneLease();
+        checkReadLeases();
         if (t >= countGapsFrom && !agents.get(GCP).mayCommit() && !agents.get(AWS).mayCommit()) {
             stepsWithoutWriter++;
         }
@@ -492,7 +527,7 @@ final class NetSim {
         if (arbiterDown && t >= arbiterDownUntil) {
             arbiterDown = false;
             if (arbiterRestartsAfterDown) {
-                state = ClusterState.loaded(state.durable(), now(), CONFIG);
+                state = ClusterState.loaded(state.durable(), now(), config);
                 reports.clear();
                 log("arbiter back, restarted from its durable state");
             } else {
@@ -552,7 +587,7 @@ final class NetSim {
             replicationSlowUntil = t + 1000 + rnd.nextInt(9000);
             log("replication slow until %d", replicationSlowUntil);
         } else if (p < 0.0016) {
-            state = ClusterState.loaded(state.durable(), now(), CONFIG);
+            state = ClusterState.loaded(state.durable(), now(), config);
             reports.clear();
             log("arbiter restarted");
         } else if (p < 0.0018 && operatorSwitchovers && !arbiterDown) {
@@ -585,6 +620,9 @@ final class NetSim {
         }
         adopt(d);
         Assignment a = d.assignmentFor(m.site);
+        if (a.readLease().isPresent()) {
+            readLeasesGranted++;
+        }
         agents.get(m.site).send(Msg.answer(m.site, a, m.reqSeq));
     }
 
@@ -658,6 +696,22 @@ final class NetSim {
     void checkOneLease() {
         if (agents.get(GCP).mayCommit() && agents.get(AWS).mayCommit()) {
             throw violation("both sites hold a valid database lease");
+        }
+    }
+
+    /**
+     * Rule 10: a standby that holds a valid read lease has every acknowledged write (its API then waits
+     * for replay to reach what it has flushed, and serves reads of it without a staleness bound).
+     */
+    void checkReadLeases() {
+        for (Agent a : agents.values()) {
+            if (a.readLeaseHolds()) {
+                stepsWithReadLease++;
+                if (a.lsn < highestAcked) {
+                    throw violation(a.site + " serves reads on its read lease without " + (highestAcked - a.lsn)
+                            + " bytes of acknowledged writes");
+                }
+            }
         }
     }
 

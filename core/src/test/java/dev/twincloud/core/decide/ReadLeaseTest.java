@@ -1,0 +1,168 @@
+package dev.twincloud.core.decide;
+
+import static dev.twincloud.core.decide.Fixture.AWS;
+import static dev.twincloud.core.decide.Fixture.CONFIG;
+import static dev.twincloud.core.decide.Fixture.GCP;
+import static dev.twincloud.core.decide.Fixture.streaming;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.core.protocol.LeaseGrant;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docs/design.md rule 10, the arbiter's side: in sync mode the eligible standby gets a read lease with
+ * each heartbeat, and the writer is never told to run async while one may still hold (plus the margin).
+ * Fixture timing: standby-loss timeout 500 ms, margin 250 ms; read lease 1000 ms here.
+ */
+class ReadLeaseTest {
+    static final Duration TTL = Duration.ofMillis(1000);
+    static final ArbiterConfig WITH_READ_LEASES = CONFIG.withReadLeaseTtl(TTL);
+
+    static Fixture steady(Durability mode) {
+        var f = new Fixture(mode, WITH_READ_LEASES);
+        f.steadySync();
+        return f;
+    }
+
+    static Optional<LeaseGrant> readLease(Decision d, dev.twincloud.core.protocol.SiteId site) {
+        return d.assignmentFor(site).readLease();
+    }
+
+    @Test
+    void theSynchronousStandbyGetsAReadLeaseWithEachHeartbeatAndTheWriterNone() {
+        var f = steady(Durability.SYNC);
+        var d = f.heartbeat(f.standby(AWS, 100));
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(f.epoch(), 1000));
+        assertThat(readLease(d, GCP)).isEmpty();
+        assertThat(d.state().readLeaseUntil()).isEqualTo(f.now.plus(TTL));
+        // the writer's heartbeat grants none, and does not move the standby's
+        var w = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(readLease(w, AWS)).isEmpty();
+        // a periodic tick answers nobody
+        assertThat(readLease(f.tick(), AWS)).isEmpty();
+    }
+
+    @Test
+    void noReadLeaseInAsyncModeNorWithoutTheSetting() {
+        var async = new Fixture(Durability.ASYNC, WITH_READ_LEASES);
+        async.steadySync();
+        assertThat(readLease(async.heartbeat(async.standby(AWS, 100)), AWS)).isEmpty();
+        var off = Fixture.syncWithGcpWriting(); // the fixture's config: readLeaseTtl 0
+        assertThat(readLease(off.heartbeat(off.standby(AWS, 100)), AWS)).isEmpty();
+    }
+
+    @Test
+    void theDropToAsyncWaitsForTheLastReadLeasePlusTheMargin() {
+        var f = steady(Durability.SYNC);
+        f.heartbeat(f.standby(AWS, 100)); // the last lease: until now + 1000
+        var lastGrant = f.now;
+        // aws dies: the writer reports it gone (its commits block meanwhile)
+        for (int t = 0; t < 1200; t += 100) {
+            f.advance(100);
+            var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+            assertThat(d.state().durable().writerSync()).as("at +%d ms", t + 100).isTrue();
+            assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+        }
+        f.advance(100); // +1300 > 1000 + 250
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+        assertThat(d.state().durable().writerSync()).isFalse();
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(Duration.between(lastGrant, f.now)).isGreaterThan(TTL.plus(CONFIG.margin()));
+        assertThat(f.kinds()).contains(EventKind.DROP_TO_ASYNC);
+    }
+
+    @Test
+    void aStandbyTheWriterReportsMissingGetsNoMoreLeasesSoTheDropComes() {
+        // the replication link is cut; both sites still reach the arbiter
+        var f = steady(Durability.SYNC);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150)); // aws missing from its rows
+        for (int t = 0; t < 2000; t += 100) {
+            f.advance(50);
+            var s = f.heartbeat(f.standby(AWS, 100));
+            assertThat(readLease(s, AWS)).as("at +%d ms", t).isEmpty();
+            f.advance(50);
+            f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150));
+        }
+        assertThat(f.state.durable().writerSync()).isFalse();
+        assertThat(f.state.durable().standbyEligible()).isFalse();
+        // and none while ineligible, even with the standby streaming again, until confirmed in sync
+        f.advance(100);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 200, streaming(AWS, 150, "async")));
+        assertThat(readLease(f.heartbeat(f.standby(AWS, 150)), AWS)).isEmpty();
+    }
+
+    @Test
+    void aDeadWriterDoesNotStopTheLeasesAndTheFailoverStillComes() {
+        var f = steady(Durability.SYNC);
+        long epoch = f.epoch();
+        boolean leasedThroughout = true;
+        for (int t = 0; t < 4000 && f.state.durable().writer().equals(GCP); t += 100) {
+            f.advance(100);
+            var d = f.heartbeat(f.standby(AWS, 100));
+            if (d.state().durable().writer().equals(GCP)) {
+                leasedThroughout &= readLease(d, AWS).isPresent();
+            }
+        }
+        assertThat(leasedThroughout).as("the standby held a read lease until it was promoted").isTrue();
+        assertThat(f.state.durable().writer()).isEqualTo(AWS);
+        assertThat(f.epoch()).isEqualTo(epoch + 1);
+    }
+
+    @Test
+    void aRestartedArbiterAssumesALeaseGrantedJustBeforeItStopped() {
+        var f = steady(Durability.SYNC);
+        f.heartbeat(f.standby(AWS, 100));
+        f.advance(50);
+        f.state = ClusterState.loaded(f.state.durable(), f.now, WITH_READ_LEASES); // forgets what it granted
+        var restart = f.now;
+        assertThat(f.state.readLeaseUntil()).isEqualTo(restart.plus(TTL));
+        // the writer reports aws gone from now on; the drop waits for restart + ttl + margin
+        f.reports.remove(AWS);
+        while (f.state.durable().writerSync()) {
+            f.advance(100);
+            f.heartbeat(f.writer(GCP, f.currentWriterGoal(GCP), 150));
+        }
+        assertThat(Duration.between(restart, f.now)).isGreaterThan(TTL.plus(CONFIG.margin()));
+    }
+
+    @Test
+    void switchingToAsyncModeWaitsForTheReadLease() {
+        var f = steady(Durability.SYNC);
+        f.heartbeat(f.standby(AWS, 100));
+        var granted = f.now;
+        var r = f.decider.setMode(f.state, Durability.ASYNC, f.now);
+        f.state = r.state().orElseThrow();
+        while (f.state.durable().writerSync()) {
+            f.advance(100);
+            var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 150, streaming(AWS, 150, "sync")));
+            assertThat(readLease(d, AWS)).isEmpty();
+        }
+        assertThat(Duration.between(granted, f.now)).isGreaterThan(TTL.plus(CONFIG.margin()));
+    }
+
+    @Test
+    void anAbortedSwitchoverLeavesTheWriterSynchronousWhileALeaseMayHold() {
+        var f = steady(Durability.SYNC);
+        var r = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now);
+        f.state = r.state().orElseThrow();
+        f.heartbeat(f.standby(AWS, 100)); // no lease during a switchover
+        assertThat(readLease(f.last, AWS)).isEmpty();
+        // A switchover that times out at once: a lease granted just before it may still hold.
+        var quick = new Fixture(Durability.SYNC, new ArbiterConfig(CONFIG.sites(), CONFIG.leaseTtl(), CONFIG.margin(),
+                CONFIG.reportTimeout(), CONFIG.standbyLossTimeout(), CONFIG.maxLagBytes(), Duration.ofMillis(300), TTL));
+        quick.steadySync();
+        quick.heartbeat(quick.standby(AWS, 100));
+        quick.state = quick.decider.requestSwitchover(quick.state, quick.reports, AWS, quick.now).state().orElseThrow();
+        quick.advance(400);
+        Decision d = quick.tick();
+        assertThat(quick.kinds()).contains(EventKind.SWITCHOVER_ABORTED);
+        assertThat(d.state().durable().writerSync()).isTrue();
+        Assignment a = d.assignmentFor(GCP);
+        assertThat(a.goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+    }
+}
