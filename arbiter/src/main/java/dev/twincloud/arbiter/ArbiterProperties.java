@@ -252,6 +252,8 @@ public record ArbiterProperties(
         }
         if (readLeaseTtl.isNegative()) {
             problems.add("read-lease-ttl must be zero (off) or positive, got " + readLeaseTtl);
+        } else if (reportTimeout != null && readLeaseTtl.compareTo(reportTimeout) > 0) {
+            problems.add("read-lease-ttl (" + readLeaseTtl + ") must not exceed report-timeout (" + reportTimeout + ")");
         }
         if (maxLagBytes == null || maxLagBytes.isNegative()) {
             problems.add("max-lag-bytes must be zero or positive, got " + maxLagBytes);

@@ -97,7 +97,7 @@ public final class Agent {
     /** Guards the lease connection, the lease row's writes and the fence, and the fields below. */
     private final Object leaseLock = new Object();
     /** The last grant from the arbiter mirrored into the database: its epoch and {@code t0}. */
-    private long grantEpoch;
+    private volatile long grantEpoch;
     private long lastGrantT0Nanos;
     /** The end of the lease row as this agent last wrote it ({@code t0 + ttl}, nanoTime). */
     private long leaseEndNanos;
@@ -188,6 +188,48 @@ public final class Agent {
         return progressed;
     }
 
+    /** The end of the read lease, {@code t0 + ttl} on this agent's clock (rule 10), and its epoch; 0 = none. */
+    private volatile long readLeaseEndNanos;
+    private volatile long readLeaseEpoch;
+    private volatile boolean readLeaseHeld;
+
+    /**
+     * docs/design.md rule 10: a read lease answers a report this agent made as a running standby of the
+     * lease's epoch; it lasts {@code ttl} from {@code t0}, taken before the report left (as a write lease,
+     * rule 2), so it ends here before it ends at the arbiter.
+     */
+    private void takeReadLease(LeaseGrant grant, AgentReport report, long t0) {
+        if (report.state() != SiteState.STANDBY || report.dbRole() != DbRole.STANDBY || report.epoch() != grant.epoch()) {
+            return;
+        }
+        long end = t0 + Duration.ofMillis(grant.ttlMillis()).toNanos();
+        if (!readLeaseHeld || grant.epoch() != readLeaseEpoch || end - readLeaseEndNanos > 0) {
+            readLeaseEpoch = grant.epoch();
+            readLeaseEndNanos = end;
+            readLeaseHeld = true;
+        }
+    }
+
+    /**
+     * How long this site's API may still serve reads on the read lease (rule 10), by this agent's clock:
+     * while it runs as a standby of the lease's epoch, or as the writer promoted from it (the epoch
+     * after) until its first write lease is written (it has every acknowledged write: the old writer's
+     * lease ended before the promotion, and it writes only once leased; afterwards the write lease
+     * decides, and a writer deposed later never reads on a read lease); zero otherwise or once ended.
+     */
+    public ReadLease readLease() {
+        long epochNow = epoch;
+        SiteState s = state;
+        boolean applies = readLeaseHeld && ((s == SiteState.STANDBY && epochNow == readLeaseEpoch)
+                || (s.isWriter() && epochNow == readLeaseEpoch + 1 && grantEpoch != epochNow));
+        long left = applies ? Math.max(0, readLeaseEndNanos - nanoTime.getAsLong()) : 0;
+        return new ReadLease(readLeaseEpoch, Duration.ofNanos(left));
+    }
+
+    /** A read lease as the API is told of it: its epoch and what is left of it (zero: none). */
+    public record ReadLease(long epoch, Duration remaining) {
+    }
+
     /** One heartbeat round. Returns the assignment received, if any. */
     public Optional<Assignment> tick() {
         progressed = false;
@@ -222,6 +264,7 @@ public final class Agent {
         // Recorded before any promotion is considered (reconcile): see PromiseKeeper.
         keeper.assigned(a.epoch(), a.writer());
         a.lease().ifPresent(l -> writeLease(l, obs, t0));
+        a.readLease().ifPresent(l -> takeReadLease(l, report, t0));
         reconcile(a, obs);
         return Optional.of(a);
     }

@@ -85,6 +85,55 @@ class AgentTest {
         return new Assignment(epoch, SiteState.PRIMARY_ASYNC, AWS, Optional.empty(), Optional.empty(), "test", Optional.of(token));
     }
 
+    /** docs/design.md rule 10: an assignment carrying a read lease. */
+    static Assignment withReadLease(Assignment a, long epoch, long ttlMillis) {
+        return new Assignment(a.epoch(), a.goal(), a.writer(), a.syncStandby(), a.lease(), a.why(), a.promotionToken(), a.hurry(),
+                Optional.of(new dev.twincloud.core.protocol.LeaseGrant(epoch, ttlMillis)));
+    }
+
+    @Test
+    void aReadLeaseRunsFromWhenTheReportLeftAndOnlyForTheStandbyOfItsEpochOrTheWriterPromotedFromIt() {
+        long[] clock = {5_000_000_000L};
+        List<Long> sentAt = new ArrayList<>();
+        Agent a = new Agent(AWS, driver, r -> {
+            sentAt.add(clock[0]);
+            clock[0] += 300_000_000L; // the answer takes 300 ms
+            return next;
+        }, List.of("public"), () -> clock[0], new AgentListener() { }, NO_START_HOLD);
+        // a grant answering a report made before this agent ran as a standby: not taken
+        next = withReadLease(goal(1, SiteState.STANDBY), 1, 1000);
+        a.tick();
+        assertThat(a.state()).isEqualTo(SiteState.STANDBY);
+        assertThat(a.readLease().remaining()).as("the report said INIT").isZero();
+        // as a standby of epoch 1: 1000 ms from when the report left, so 700 ms left on the answer
+        a.tick();
+        assertThat(a.readLease().epoch()).isEqualTo(1);
+        assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(700));
+        clock[0] += 600_000_000L;
+        assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(100));
+        clock[0] += 200_000_000L;
+        assertThat(a.readLease().remaining()).as("ended").isZero();
+        // renewed, then promoted to the writer of epoch 2: kept until it ends
+        next = withReadLease(goal(1, SiteState.STANDBY), 1, 1000);
+        a.tick();
+        assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(700));
+        next = goal(2, SiteState.PRIMARY_ASYNC);
+        a.tick();
+        assertThat(a.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
+        assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(400));
+        // a standby again in a later epoch: the old lease is void at once
+        next = goal(3, SiteState.DEMOTED);
+        a.tick();
+        next = goal(3, SiteState.STANDBY);
+        a.tick();
+        assertThat(a.epoch()).isEqualTo(3);
+        assertThat(a.readLease().remaining()).isZero();
+        // a grant for another epoch than the report's is not taken
+        next = withReadLease(goal(3, SiteState.STANDBY), 4, 1000);
+        a.tick();
+        assertThat(a.readLease().remaining()).isZero();
+    }
+
     @Test
     void reachesAGoalThroughTheTableAndSaysSoAtOnce() {
         next = goal(1, SiteState.STANDBY);

@@ -114,13 +114,19 @@ class OpenApiConfig {
         r.addHeaderObject(ReadFence.SITE_HEADER, new Header().description("The site that served the read")
                 .schema(new StringSchema()));
         r.addHeaderObject(ReadFence.ROLE_HEADER, new Header()
-                .description("writer: this site holds the write lease; standby: a standby within its staleness bound")
+                .description("writer: this site holds the write lease; standby: a standby on its read lease or within its "
+                        + "staleness bound (Twincloud-Read-Basis)")
                 .schema(new StringSchema()._enum(List.of("writer", "standby"))));
         r.addHeaderObject(ReadFence.STALENESS_HEADER, new Header()
                 .description("An upper bound, in milliseconds, of how stale the data may be: 0 on the writer; on a standby "
                         + "the time since the last transaction it replayed was committed (every write acknowledged "
-                        + "before that is included); never above twincloud.api.reads.max-staleness")
+                        + "before that is included), or 0 on a read lease (every write acknowledged before the read "
+                        + "began is included); never above twincloud.api.reads.max-staleness")
                 .schema(new IntegerSchema().format("int64").minimum(java.math.BigDecimal.ZERO)));
+        r.addHeaderObject(ReadFence.BASIS_HEADER, new Header()
+                .description("On a standby's answer: read-lease (docs/design.md rule 10: the writer cannot acknowledge a "
+                        + "write without this standby, and the read waited for what it has flushed) or staleness-bound")
+                .schema(new StringSchema()._enum(List.of("read-lease", "staleness-bound"))));
     }
 
     static final String LSN_PATTERN = "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$";

@@ -58,6 +58,17 @@ import org.springframework.web.context.request.ServletRequestAttributes;
  * after the commit record of every transaction the snapshot sees. The position goes out as
  * {@code Twincloud-Lsn} and in the {@code twincloud-lsn} cookie. Every refusal here may be served by
  * the other site: {@link ApiProblem#unavailableHere}, forwarded when forwarding is configured.
+ *
+ * <p>On a read lease (docs/design.md rule 10, {@link ReadLease}): while this site's agent holds one,
+ * the writer runs synchronous with this standby, so every write acknowledged before the read began has
+ * been flushed here ({@code pg_last_wal_receive_lsn()}, read before the snapshot). The standby waits
+ * (up to min-lsn-wait) until replay has reached that position, takes the snapshot, and serves the read
+ * if the lease still holds: nothing acknowledged before the read is missing, so the response states
+ * staleness 0 and {@code Twincloud-Read-Basis: read-lease} — also without a streaming WAL receiver
+ * (the writer lost): no write can be acknowledged without this standby until the lease has ended. A
+ * primary without a valid write lease (this site just promoted, before its first write lease) serves on
+ * the read lease the same way: the old writer's lease ended before the promotion. Otherwise, the
+ * staleness bound above.
  */
 @Component
 public class ReadFence {
@@ -65,6 +76,8 @@ public class ReadFence {
     public static final String SITE_HEADER = "Twincloud-Site";
     public static final String ROLE_HEADER = "Twincloud-Role";
     public static final String STALENESS_HEADER = "Twincloud-Staleness-Ms";
+    /** {@code read-lease} or {@code staleness-bound} on a standby's answer: what let it serve the read. */
+    public static final String BASIS_HEADER = "Twincloud-Read-Basis";
 
     /** How a site serves a read: as the leased writer, or as a standby within its bound. */
     public enum Role {
@@ -75,8 +88,11 @@ public class ReadFence {
         }
     }
 
-    /** What the fence decided for one read. */
-    public record Verdict(String site, Role role, long stalenessMs, Lsn lsn) {
+    /** What the fence decided for one read; {@code onReadLease}: served on the read lease (rule 10). */
+    public record Verdict(String site, Role role, long stalenessMs, Lsn lsn, boolean onReadLease) {
+        public Verdict(String site, Role role, long stalenessMs, Lsn lsn) {
+            this(site, role, stalenessMs, lsn, false);
+        }
     }
 
     private static final String GUARD_PROBLEM = """
@@ -93,8 +109,9 @@ public class ReadFence {
     private final Duration maxStaleness;
     private final String configuredSite;
     private final Duration minLsnWait;
+    private final ReadLease readLease;
 
-    ReadFence(DataSource dataSource,
+    ReadFence(DataSource dataSource, ReadLease readLease,
               @Value("${twincloud.api.require-lease:true}") boolean requireLease,
               @Value("${twincloud.api.reads.max-staleness:1s}") Duration maxStaleness,
               @Value("${twincloud.api.site:local}") String configuredSite,
@@ -106,6 +123,7 @@ public class ReadFence {
             throw new IllegalArgumentException("twincloud.api.reads.min-lsn-wait must not be negative");
         }
         this.minLsnWait = minLsnWait;
+        this.readLease = readLease;
         this.dataSource = dataSource;
         this.requireLease = requireLease;
         this.maxStaleness = maxStaleness;
@@ -130,13 +148,25 @@ public class ReadFence {
         }
         try {
             Before before = beforeSnapshot(c);
+            boolean onLease = false;
+            if (before.standby() && before.flushLsn() != null && readLease.holds()) {
+                // rule 10: everything acknowledged before this read began is flushed here; wait for its replay
+                Lsn flushed = before.flushLsn();
+                before = pollReplay(c, flushed, before);
+                onLease = atLeast(before.replayLsn(), flushed);
+            }
             if (before.standby() && min != null && !atLeast(before.replayLsn(), min)) {
                 before = awaitReplay(c, min, before);
+                if (onLease && !atLeast(before.replayLsn(), min)) {
+                    throw refused(configuredSite, "min-lsn-not-replayed", "This standby has replayed up to "
+                            + before.replayLsn() + ", not yet " + min + " (Twincloud-Min-Lsn or cookie twincloud-lsn) after waiting "
+                            + minLsnWait.toMillis() + " ms. Retry shortly, or read from the writer.");
+                }
             }
             c.setAutoCommit(false);
             boolean bound = false;
             try {
-                Verdict verdict = inSnapshot(c, before);
+                Verdict verdict = inSnapshot(c, before, onLease);
                 headers(verdict.site(), verdict);
                 ReadYourWrites.stampCurrent(verdict.lsn());
                 TransactionSynchronizationManager.bindResource(dataSource, new ConnectionHolder(c));
@@ -170,7 +200,7 @@ public class ReadFence {
 
     /** What a standby knows before the snapshot: anything replayed later only makes the data fresher. */
     private record Before(boolean standby, OffsetDateTime lastReplayedCommit, Integer receiverPid, String receiverStatus,
-                          Lsn replayLsn) {
+                          Lsn replayLsn, Lsn flushLsn) {
         boolean streaming() {
             return receiverPid != null && (receiverStatus == null || receiverStatus.equals("streaming"));
         }
@@ -180,11 +210,31 @@ public class ReadFence {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
                 select pg_is_in_recovery(), pg_last_xact_replay_timestamp(),
                        (select pid from pg_stat_wal_receiver), (select status from pg_stat_wal_receiver),
-                       pg_last_wal_replay_lsn()::text""")) {
+                       pg_last_wal_replay_lsn()::text, pg_last_wal_receive_lsn()::text""")) {
             rs.next();
             return new Before(rs.getBoolean(1), rs.getObject(2, OffsetDateTime.class),
-                    (Integer) rs.getObject(3), rs.getString(4), ReadYourWrites.lsnOrNull(rs.getString(5)));
+                    (Integer) rs.getObject(3), rs.getString(4), ReadYourWrites.lsnOrNull(rs.getString(5)),
+                    ReadYourWrites.lsnOrNull(rs.getString(6)));
         }
+    }
+
+    /**
+     * Polls the replay position until it reaches {@code target} (what this standby has flushed), for at
+     * most min-lsn-wait, streaming or not: the startup process replays flushed WAL on its own.
+     */
+    private Before pollReplay(Connection c, Lsn target, Before before) throws SQLException {
+        long deadline = System.nanoTime() + minLsnWait.toNanos();
+        Before now = before;
+        while (now.standby() && !atLeast(now.replayLsn(), target) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            now = beforeSnapshot(c);
+        }
+        return now;
     }
 
     private static boolean atLeast(Lsn position, Lsn min) {
@@ -215,7 +265,7 @@ public class ReadFence {
         return now;
     }
 
-    private Verdict inSnapshot(Connection c, Before before) throws SQLException {
+    private Verdict inSnapshot(Connection c, Before before, boolean onLease) throws SQLException {
         boolean standby;
         String site;
         String guardProblem;
@@ -239,6 +289,10 @@ public class ReadFence {
         if (!standby) {
             if (requireLease) {
                 String problem = guardProblem != null ? guardProblem : leaseProblem(c);
+                if (problem != null && !before.standby() && readLease.holds()) {
+                    // rule 10: just promoted, before its first write lease; nobody else can have acknowledged a write
+                    return new Verdict(site, Role.STANDBY, 0, writerLsn, true);
+                }
                 if (problem != null) {
                     throw refused(site, "not-leased-writer", "This site's database is a primary without a valid write lease ("
                             + problem + "): it may have been deposed. Retry shortly, through the edge.");
@@ -248,6 +302,9 @@ public class ReadFence {
         }
         if (!before.standby()) {
             throw refused(site, "role-changing", "This site's database changed role during the read. Retry shortly.");
+        }
+        if (onLease && readLease.holds()) { // checked after the snapshot was taken
+            return new Verdict(site, Role.STANDBY, 0, before.replayLsn(), true);
         }
         if (!before.streaming()) {
             throw refused(site, "standby-not-streaming", "This site is a standby that is not streaming from its upstream"
@@ -295,6 +352,9 @@ public class ReadFence {
         if (verdict != null) {
             response.setHeader(ROLE_HEADER, verdict.role().header());
             response.setHeader(STALENESS_HEADER, Long.toString(verdict.stalenessMs()));
+            if (verdict.role() == Role.STANDBY) {
+                response.setHeader(BASIS_HEADER, verdict.onReadLease() ? "read-lease" : "staleness-bound");
+            }
         }
     }
 

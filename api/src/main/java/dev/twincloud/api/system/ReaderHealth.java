@@ -2,6 +2,7 @@ package dev.twincloud.api.system;
 
 import java.time.Duration;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -13,6 +14,9 @@ import org.springframework.stereotype.Component;
  * dedicated connection, every 100 ms), never from the request pool. The staleness stated is the one
  * the refresh measured plus the refresh's age, an over-estimate like the fence's. A read the fence
  * still refuses (or forwards) is possible when the answer ages; the edge only uses it to pick a site.
+ * A site whose agent holds a read lease (docs/design.md rule 10, {@link ReadLease}) is UP as a standby
+ * with staleness 0 while its database is in recovery, streaming or not, or a primary not yet leased
+ * (just promoted): the read fence serves it on the lease.
  */
 @Component
 public class ReaderHealth {
@@ -32,10 +36,18 @@ public class ReaderHealth {
 
     private final WriterHealth writer;
     private final Duration maxStaleness;
+    private final ReadLease readLease;
 
-    ReaderHealth(WriterHealth writer, @Value("${twincloud.api.reads.max-staleness:1s}") Duration maxStaleness) {
+    @Autowired
+    ReaderHealth(WriterHealth writer, @Value("${twincloud.api.reads.max-staleness:1s}") Duration maxStaleness, ReadLease readLease) {
         this.writer = writer;
         this.maxStaleness = maxStaleness;
+        this.readLease = readLease;
+    }
+
+    /** Without a read lease (tests). */
+    ReaderHealth(WriterHealth writer, Duration maxStaleness) {
+        this(writer, maxStaleness, null);
     }
 
     /** The current answer; never blocks. */
@@ -55,6 +67,9 @@ public class ReaderHealth {
         long ageMs = Duration.ofNanos(ageNanos).toMillis();
         if (ageNanos > writer.maxAge().toNanos()) {
             return new Answer(false, null, asWriter.reason(), null, ageMs);
+        }
+        if (readLease != null && readLease.holdsAt(now)) {
+            return new Answer(true, "standby", null, 0L, ageMs);
         }
         if (!s.standby()) {
             return new Answer(false, "primary", "a primary that is not the leased writer: " + asWriter.reason(), null, ageMs);

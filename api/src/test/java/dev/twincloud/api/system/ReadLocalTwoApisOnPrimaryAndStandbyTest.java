@@ -44,7 +44,10 @@ import tools.jackson.databind.JsonNode;
  * LSN once replay reaches it, forwards it to the writer while replay is paused, forwards a POST that
  * its database refuses (applied once, whichever site the client's retries reach), never forwards a
  * forwarded request or an unauthenticated one, and answers 503 forward-unavailable once the writer's
- * API is gone. Not a lab: no edge, no agents, no cross-site link (docs/adr/0016).
+ * API is gone. Last, the read lease (docs/design.md rule 10): with the pair synchronous and a stand-in
+ * for the standby's agent (a real HTTP server answering {@code /v1/agent/read-lease} as the agent does)
+ * granting one, the standby serves every acknowledged write after the primary is killed, and refuses
+ * once the lease is withdrawn. Not a lab: no edge, no real agents, no cross-site link (docs/adr/0016).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "twincloud.embedded-postgres.enabled=false",
@@ -60,7 +63,28 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
     static final long BOUND_MS = 3000;
 
     @RegisterExtension
-    static ReplicatedPostgresExtension pair = ReplicatedPostgresExtension.create();
+    static ReplicatedPostgresExtension pair = ReplicatedPostgresExtension.create().sync(true);
+
+    /** What the stand-in agent answers as remainingMs (0: no read lease). */
+    static final java.util.concurrent.atomic.AtomicLong READ_LEASE_MS = new java.util.concurrent.atomic.AtomicLong();
+    static final com.sun.net.httpserver.HttpServer AGENT = standInAgent();
+
+    static com.sun.net.httpserver.HttpServer standInAgent() {
+        try {
+            var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            server.createContext("/v1/agent/read-lease", exchange -> {
+                byte[] body = ("{\"site\":\"gcp\",\"epoch\":1,\"remainingMs\":" + READ_LEASE_MS.get() + "}").getBytes();
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                exchange.close();
+            });
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     static ConfigurableApplicationContext writerApi;
     static int writerPort;
@@ -97,6 +121,7 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
         if (writerApi != null) {
             writerApi.close();
         }
+        AGENT.stop(0);
     }
 
     @DynamicPropertySource
@@ -107,6 +132,8 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
         registry.add("twincloud.api.migrations.user", () -> ProductionDatabase.OWNER);
         registry.add("spring.security.oauth2.resourceserver.jwt.public-key-location", TestTokens::publicKeyLocation);
         registry.add("twincloud.api.forward.peer-url", () -> "http://127.0.0.1:" + writerPort);
+        registry.add("twincloud.api.reads.read-lease-url",
+                () -> "http://127.0.0.1:" + AGENT.getAddress().getPort() + "/v1/agent/read-lease");
     }
 
     /** A commit on the primary, replayed here: what the writer's lease renewals do every heartbeat. */
@@ -289,7 +316,7 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
 
     /** Last: the writer's API is gone; what the standby would forward is 503 forward-unavailable. */
     @Test
-    @Order(Integer.MAX_VALUE)
+    @Order(Integer.MAX_VALUE - 1)
     void withThePeerDownForwardingIs503ForwardUnavailable() throws Exception {
         writerApi.close();
         writerApi = null;
@@ -302,6 +329,49 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
         Http.Response read = send(standbyPort, "GET", "/v1/ecgs?patientRef=x", null, null, Map.of());
         assertThat(read.status()).as("reads within the bound are still served locally").isEqualTo(200);
         assertThat(read.header("Twincloud-Role")).isEqualTo("standby");
+    }
+
+    /**
+     * Last: rule 10. The writer acknowledges a write (synchronous: flushed on the standby first), then its
+     * database is killed. A standby without a read lease refuses at once (its WAL receiver is gone: it
+     * cannot bound its staleness); on a read lease it serves, and the write is there; withdrawn, refused.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void onItsReadLeaseTheStandbyServesEveryAcknowledgedWriteAfterTheWritersDatabaseIsKilled() throws Exception {
+        heartbeat();
+        // the stand-in writer: a commit on the primary, acknowledged only once the standby has flushed it
+        String id = UUID.randomUUID().toString();
+        try (Connection c = DriverManager.getConnection(pair.primary().jdbcUrl("api"), pair.primary().superuser(), "")) {
+            c.createStatement().execute("insert into ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, "
+                    + "lead_names) values ('" + id + "', 'lease-patient', now(), 500, 3, array['I'])");
+            c.createStatement().execute("insert into ecg_lead values ('" + id + "', 0, 'I', '\\x000100020003')");
+        }
+        READ_LEASE_MS.set(60_000);
+        awaitStatus(ReaderHealth.PATH, 200, Duration.ofSeconds(5));
+        pair.primary().kill();
+
+        Http.Response r = awaitStatus("/v1/ecgs/" + id, 200, Duration.ofSeconds(5));
+        assertThat(r.header("Twincloud-Role")).isEqualTo("standby");
+        assertThat(r.header("Twincloud-Read-Basis")).isEqualTo("read-lease");
+        assertThat(r.header("Twincloud-Staleness-Ms")).isEqualTo("0");
+        Http.Response health = send(standbyPort, "GET", ReaderHealth.PATH, null, null, Map.of());
+        assertThat(health.status()).as("reader health on the lease, the writer gone").isEqualTo(200);
+
+        READ_LEASE_MS.set(0); // the next poll (100 ms) voids it
+        Http.Response refused = awaitStatus("/v1/ecgs/" + id, 503, Duration.ofSeconds(5));
+        assertThat(refused.contentType()).isEqualTo("application/problem+json");
+    }
+
+    private Http.Response awaitStatus(String path, int status, Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        Http.Response r = send(standbyPort, "GET", path, null, null, Map.of());
+        while (r.status() != status && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            r = send(standbyPort, "GET", path, null, null, Map.of());
+        }
+        assertThat(r.status()).as("GET %s: %s", path, r.body()).isEqualTo(status);
+        return r;
     }
 
     private static Http.Response send(int port, String method, String path, String key, String body, Map<String, String> headers)

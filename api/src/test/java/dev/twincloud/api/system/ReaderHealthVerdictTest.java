@@ -54,4 +54,27 @@ class ReaderHealthVerdictTest {
         assertThat(at(Snapshot.failed(T0, "PSQLException: Connection refused"), T0).up()).isFalse();
         assertThat(at(null, T0).up()).isFalse();
     }
+
+    /** docs/design.md rule 10: on a read lease, a standby not streaming (the writer lost) or a primary just promoted reads. */
+    @Test
+    void onAReadLeaseAStandbyThatCannotBoundItsStalenessOrAPrimaryNotYetLeasedIsAReaderUntilItEnds() throws Exception {
+        long[] clock = {T0};
+        var lease = new ReadLease("", Duration.ofMillis(100), tools.jackson.databind.json.JsonMapper.builder().build(), () -> clock[0]);
+        var onLease = new ReaderHealth(writer, Duration.ofSeconds(1), lease);
+        var json = tools.jackson.databind.json.JsonMapper.builder().build();
+        lease.accept(T0 - 50 * MS, json.readTree("{\"site\":\"gcp\",\"epoch\":4,\"remainingMs\":300}"));
+        Snapshot notStreaming = standby(null, 5000);
+        Snapshot justPromoted = new Snapshot(T0, false, "no lease row of epoch 5 yet", -1, null);
+        for (Snapshot s : new Snapshot[] {notStreaming, justPromoted}) {
+            var a = onLease.answer(writer.answer(s, T0 + 200 * MS), s, T0 + 200 * MS);
+            assertThat(a.up()).isTrue();
+            assertThat(a.role()).isEqualTo("standby");
+            assertThat(a.stalenessMs()).isZero();
+            // counted from when the poll was sent (T0 - 50 ms): over at T0 + 250 ms
+            assertThat(onLease.answer(writer.answer(s, T0 + 260 * MS), s, T0 + 260 * MS).up()).isFalse();
+        }
+        lease.accept(T0, json.readTree("{\"site\":\"gcp\",\"epoch\":4,\"remainingMs\":0}"));
+        assertThat(lease.holdsAt(T0)).as("a void answer replaces the lease at once").isFalse();
+        assertThat(onLease.answer(writer.answer(notStreaming, T0), notStreaming, T0).up()).isFalse();
+    }
 }

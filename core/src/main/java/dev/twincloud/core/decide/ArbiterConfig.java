@@ -52,6 +52,13 @@ public record ArbiterConfig(
         if (readLeaseTtl == null || readLeaseTtl.isNegative()) {
             throw new IllegalArgumentException("readLeaseTtl must be >= 0");
         }
+        if (readLeaseTtl.compareTo(reportTimeout) > 0) {
+            // A writer promoted from the standby reads on its read lease until its first write lease; if
+            // it never reports, the arbiter may fail over back one report timeout after the promotion,
+            // by when the read lease (granted before it) must have ended.
+            throw new IllegalArgumentException("readLeaseTtl (" + readLeaseTtl.toMillis() + " ms) must not exceed reportTimeout ("
+                    + reportTimeout.toMillis() + " ms)");
+        }
         if (maxLagBytes < 0) {
             throw new IllegalArgumentException("maxLagBytes must be >= 0");
         }
