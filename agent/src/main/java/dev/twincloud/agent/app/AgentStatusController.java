@@ -27,26 +27,6 @@ class AgentStatusController {
                   long incarnation, boolean writesRefused) {
     }
 
-    /**
-     * The read lease as this site's API polls it (docs/design.md rule 10).
-     *
-     * @param remainingMs how long the API may still serve reads on it, counted from when it sent the request
-     *                    (rounded down); 0 = no read lease
-     */
-    record ReadLeaseAnswer(String site, long epoch, long remainingMs) {
-    }
-
-    /**
-     * Read-only, like the status: it grants nothing (the arbiter grants read leases) and says only how
-     * long the one this agent holds lasts. An API that believed a forged answer could serve stale
-     * reads, so the API asks its own site's agent only (loopback in the lab; the in-cluster Service).
-     */
-    @GetMapping("/v1/agent/read-lease")
-    ReadLeaseAnswer readLease() {
-        Agent.ReadLease l = agent.readLease();
-        return new ReadLeaseAnswer(props.site(), l.epoch(), l.remaining().toMillis());
-    }
-
     @GetMapping("/v1/agent/status")
     Status status() {
         return new Status(props.site(), agent.state(), agent.epoch(), agent.message(), agent.lastAssignment(),

@@ -18,7 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The read lease of this site's standby (docs/design.md rule 10), polled from this site's agent
- * ({@code twincloud.api.reads.read-lease-url}, its {@code /v1/agent/read-lease}; unset: no read lease,
+ * ({@code twincloud.api.reads.read-lease-url}, its {@code /actuator/readlease}; unset: no read lease,
  * the standby serves reads only within its staleness bound). While it holds, the writer runs
  * synchronous with this standby: every write acknowledged before a read began has been flushed here,
  * so the read fence lets this standby serve reads once replay has reached what it has flushed, with no
@@ -56,7 +56,7 @@ public class ReadLease implements SmartLifecycle {
     ReadLease(String url, Duration poll, JsonMapper json, LongSupplier nanoTime) {
         if (url != null && !url.isBlank() && !(url.startsWith("http://") || url.startsWith("https://"))) {
             throw new IllegalArgumentException("twincloud.api.reads.read-lease-url must be an http(s) URL of this site's agent "
-                    + "(.../v1/agent/read-lease), got '" + url + "'");
+                    + "(.../actuator/readlease), got '" + url + "'");
         }
         if (poll.isNegative() || poll.isZero()) {
             throw new IllegalArgumentException("twincloud.api.reads.read-lease-poll must be positive");

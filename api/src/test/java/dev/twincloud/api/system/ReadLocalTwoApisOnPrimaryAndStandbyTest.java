@@ -45,7 +45,7 @@ import tools.jackson.databind.JsonNode;
  * its database refuses (applied once, whichever site the client's retries reach), never forwards a
  * forwarded request or an unauthenticated one, and answers 503 forward-unavailable once the writer's
  * API is gone. Last, the read lease (docs/design.md rule 10): with the pair synchronous and a stand-in
- * for the standby's agent (a real HTTP server answering {@code /v1/agent/read-lease} as the agent does)
+ * for the standby's agent (a real HTTP server answering {@code /actuator/readlease} as the agent does)
  * granting one, the standby serves every acknowledged write after the primary is killed, and refuses
  * once the lease is withdrawn. Not a lab: no edge, no real agents, no cross-site link (docs/adr/0016).
  */
@@ -72,7 +72,7 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
     static com.sun.net.httpserver.HttpServer standInAgent() {
         try {
             var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-            server.createContext("/v1/agent/read-lease", exchange -> {
+            server.createContext("/actuator/readlease", exchange -> {
                 byte[] body = ("{\"site\":\"gcp\",\"epoch\":1,\"remainingMs\":" + READ_LEASE_MS.get() + "}").getBytes();
                 exchange.getResponseHeaders().add("Content-Type", "application/json");
                 exchange.sendResponseHeaders(200, body.length);
@@ -133,7 +133,7 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
         registry.add("spring.security.oauth2.resourceserver.jwt.public-key-location", TestTokens::publicKeyLocation);
         registry.add("twincloud.api.forward.peer-url", () -> "http://127.0.0.1:" + writerPort);
         registry.add("twincloud.api.reads.read-lease-url",
-                () -> "http://127.0.0.1:" + AGENT.getAddress().getPort() + "/v1/agent/read-lease");
+                () -> "http://127.0.0.1:" + AGENT.getAddress().getPort() + "/actuator/readlease");
     }
 
     /** A commit on the primary, replayed here: what the writer's lease renewals do every heartbeat. */

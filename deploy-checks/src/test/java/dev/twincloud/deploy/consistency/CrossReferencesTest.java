@@ -425,7 +425,30 @@ class CrossReferencesTest {
         if (!Checks.admits(docs, ns, agent, containerPort(docs, "twincloud-agent", "management"), Checks.Source.pod("monitoring", Map.of()))) {
             problems.add(site + ": metrics cannot be scraped from the agent");
         }
+        // the read lease (docs/design.md rule 10): the api asks its own agent's actuator, through the agent's Service
+        String lease = env(docs, "twincloud-api", "TWINCLOUD_READS_READ_LEASE_URL");
+        if (lease != null) {
+            java.net.URI u = java.net.URI.create(lease);
+            int management = containerPort(docs, "twincloud-agent", "management");
+            if (!u.getHost().startsWith("twincloud-agent.") || u.getPort() != management || !"http".equals(u.getScheme())
+                    || !"/actuator/readlease".equals(u.getPath())) {
+                problems.add(site + ": the api asks " + lease + " for the read lease, but the agent serves it at http://twincloud-agent.<namespace>.svc:"
+                        + management + "/actuator/readlease");
+            }
+            if (!servicePorts(docs, "twincloud-agent").contains(u.getPort())) {
+                problems.add(site + ": the agent's Service does not expose port " + u.getPort() + " (the read lease)");
+            }
+            if (!Checks.admits(docs, ns, agent, u.getPort(), Checks.Source.pod(ns, api))) {
+                problems.add(site + ": the api cannot reach its agent's read lease on " + u.getPort());
+            }
+        }
         return problems;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Integer> servicePorts(List<Map<String, Object>> docs, String service) {
+        return ((List<Map<String, Object>>) path(one(docs, "Service", service), "spec.ports")).stream()
+                .map(p -> ((Number) p.get("port")).intValue()).toList();
     }
 
     /** An address in each of a set of ranges (where the peer's connections come from). */
@@ -461,6 +484,19 @@ class CrossReferencesTest {
         assertThat(networkPoliciesAdmitWhatConnects("aws", Charts.render(Charts.SITE, Charts.values("values-aws.yaml"),
                 Map.of("networkPolicy.replicationSourceCidrs[0]", "10.10.0.0/20")), toAws))
                 .anySatisfy(p -> assertThat(p).contains("replication from"));
+        // Broken: the agent's management port moved but a policy written for the old one (the api's read lease)
+        assertThat(networkPoliciesAdmitWhatConnects("gcp", Charts.render(Charts.SITE, Charts.values("values-gcp.yaml")).stream().map(d -> {
+            if ("NetworkPolicy".equals(d.get("kind")) && "twincloud-agent".equals(path(d, "metadata.name"))) {
+                Map<String, Object> copy = new java.util.HashMap<>(d);
+                copy.put("spec", Map.<String, Object>of("podSelector", (Object) path(d, "spec.podSelector"), "policyTypes", List.of("Ingress"),
+                        "ingress", List.of(Map.of("from", List.of(Map.of("namespaceSelector", Map.of("matchLabels",
+                                Map.of("kubernetes.io/metadata.name", "monitoring")))), "ports", List.of(Map.of("port", 8091))))));
+                return copy;
+            }
+            return d;
+        }).toList(), toGcp)).anySatisfy(p -> assertThat(p).contains("cannot reach its agent's read lease"));
+        assertThat(networkPoliciesAdmitWhatConnects("gcp", Charts.render(Charts.SITE, Charts.values("values-gcp.yaml"),
+                Map.of("api.reads.readLease", false)), toGcp)).as("no read lease asked: nothing to admit").isEmpty();
     }
 
     // ------------------------------------------------------------ failsafe

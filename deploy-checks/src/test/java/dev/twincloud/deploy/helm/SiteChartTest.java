@@ -176,6 +176,9 @@ class SiteChartTest {
         assertThat(env(c, "LOGGING_STRUCTURED_FORMAT_CONSOLE").getValue()).as("JSON lines for the shipper (docs/logging.md)")
                 .isEqualTo("logstash");
         assertThat(env(c, "TWINCLOUD_SITE").getValue()).as("the site field of its log lines").isEqualTo(s.site());
+        assertThat(env(c, "TWINCLOUD_READS_READ_LEASE_URL").getValue()).as("its own agent's read lease (design rule 10)")
+                .isEqualTo("http://twincloud-agent.twincloud.svc:8091/actuator/readlease");
+        assertThat(env(c, "TWINCLOUD_READS_MAX_STALENESS").getValue()).isEqualTo("1s");
         assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
     }
 

@@ -607,9 +607,7 @@ public final class Lab implements AutoCloseable {
                     ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
                     "DATABASE_MIGRATION_USER", OWNER_ROLE, "DATABASE_MIGRATION_PASSWORD", "")
                     : Map.of("DATABASE_USER", "postgres", "DATABASE_PASSWORD", "");
-            add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-Xmx512m",
-                    tls == null ? List.of() : tls.trustStoreOptions(), // its agent's HTTPS (the read lease)
-                    app(java, "api", site + "-api"),
+            add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-Xmx512m", app(java, "api", site + "-api"),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.api.site=" + site, // the site field of its log lines
                     "--twincloud.embedded-postgres.enabled=false",
@@ -623,9 +621,8 @@ public final class Lab implements AutoCloseable {
                     // request for the default 3 s: the client retries, and the edge moves it to the new writer
                     "--spring.datasource.hikari.connection-timeout=500", "--spring.datasource.hikari.validation-timeout=250",
                     "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + layout.publicKeyPem(),
-                    // its own site's agent: the read lease (docs/design.md rule 10)
-                    "--twincloud.api.reads.read-lease-url=" + (tls == null ? "http" : "https") + "://127.0.0.1:"
-                            + layout.agentPort(site) + "/v1/agent/read-lease",
+                    // its own site's agent's actuator (plain, loopback): the read lease (docs/design.md rule 10)
+                    "--twincloud.api.reads.read-lease-url=http://127.0.0.1:" + layout.agentManagementPort(site) + "/actuator/readlease",
                     activeActiveApiArgs(site)), apiEnv);
         }
         var edgeArgs = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx256m", "-jar", jar("edge").toString(),

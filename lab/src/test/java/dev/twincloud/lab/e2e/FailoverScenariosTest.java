@@ -391,6 +391,7 @@ class FailoverScenariosTest {
             });
         }
         int local = 0;
+        int onLease = 0;
         int rounds = 20;
         for (int i = 0; i < rounds; i++) {
             // written on the writer, read back at once on the standby with the write's LSN
@@ -403,12 +404,17 @@ class FailoverScenariosTest {
             if (!read.forwarded()) {
                 assertThat(read.site()).isEqualTo(s.name());
                 assertThat(read.role()).isEqualTo("standby");
+                assertThat(read.basis()).isIn("read-lease", "staleness-bound");
+                onLease += "read-lease".equals(read.basis()) ? 1 : 0;
                 local++;
             } else {
                 assertThat(read.forwardedBy()).isEqualTo(s.name());
             }
         }
         LabHarness.figure("read-local", "standby_reads_served_locally_of_20", local);
+        LabHarness.figure("read-local", "standby_reads_on_the_read_lease_of_20", onLease);
+        // SYNC with both sites healthy: the standby holds the arbiter's read lease (design rule 10), its agent says so
+        assertThat(onLease).as("standby reads served on the read lease").isPositive();
         // and the other way: written through the standby's API (forwarded to the writer's), read back there
         LabClient.Write forwarded = writeWithLsn(h.site(s), "p-rl-forwarded");
         assertThat(forwarded.forwardedBy()).as("a write at the standby's API is forwarded").isEqualTo(s.name());

@@ -38,9 +38,10 @@ final class LabClient {
     /**
      * One read ({@code GET /v1/ecgs/{id}}): status (0 = no answer), {@code Twincloud-Site}, {@code Twincloud-Role},
      * {@code Twincloud-Staleness-Ms} (-1 absent), {@code Twincloud-Lsn}, {@code Twincloud-Forwarded-By}, the
-     * {@code twincloud-lsn} cookie it set (empty when absent or none).
+     * {@code twincloud-lsn} cookie it set (empty when absent or none), {@code Twincloud-Read-Basis} (a standby's).
      */
-    record Read(int status, String site, String role, long stalenessMs, String lsn, String forwardedBy, String cookieLsn) {
+    record Read(int status, String site, String role, long stalenessMs, String lsn, String forwardedBy, String cookieLsn,
+                String basis) {
         boolean ok() {
             return status == 200;
         }
@@ -63,12 +64,12 @@ final class LabClient {
                     .map(c -> c.substring("twincloud-lsn=".length()).split(";", 2)[0]).findFirst().orElse("");
             return new Read(r.statusCode(), header(r, "Twincloud-Site"), header(r, "Twincloud-Role"),
                     r.headers().firstValue("Twincloud-Staleness-Ms").map(v -> Long.parseLong(v.trim())).orElse(-1L),
-                    header(r, "Twincloud-Lsn"), header(r, "Twincloud-Forwarded-By"), cookie);
+                    header(r, "Twincloud-Lsn"), header(r, "Twincloud-Forwarded-By"), cookie, header(r, "Twincloud-Read-Basis"));
         } catch (IOException e) {
-            return new Read(0, "", "", -1, "", "", "");
+            return new Read(0, "", "", -1, "", "", "", "");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Read(0, "", "", -1, "", "", "");
+            return new Read(0, "", "", -1, "", "", "", "");
         }
     }
 
