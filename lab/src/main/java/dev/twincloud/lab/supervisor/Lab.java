@@ -1129,6 +1129,18 @@ public final class Lab implements AutoCloseable {
         return pauseComponent(name.substring(0, dash), name.substring(dash + 1), pause);
     }
 
+    /** Every process of a target now (a site: its agent, API and PostgreSQL with its backends), as {@link #signal} finds them. */
+    public synchronized List<Long> pids(String target) {
+        List<Long> pids = new ArrayList<>();
+        for (String c : componentsOf(target, true)) {
+            process(c).pid().ifPresent(pid -> pids.addAll(Signals.tree(pid)));
+        }
+        if (isSite(target)) {
+            Signals.postmaster(layout.pgData(site(target))).ifPresent(pid -> pids.addAll(Signals.tree(pid)));
+        }
+        return pids.stream().distinct().toList();
+    }
+
     /** SIGSTOP (freeze) or SIGCONT (thaw) every process of a target. */
     public synchronized List<Long> signal(String target, boolean freeze) {
         List<Long> pids = new ArrayList<>();

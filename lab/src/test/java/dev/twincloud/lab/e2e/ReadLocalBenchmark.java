@@ -51,6 +51,11 @@ class ReadLocalBenchmark {
     static final Duration FAILOVER = Duration.ofSeconds(Long.getLong("bench.failoverSeconds", 30));
     static final long PACE_MS = Long.getLong("bench.paceMs", 20);
     static final int BASE_PORT = Integer.getInteger("bench.basePort", 27800);
+    /**
+     * Each site's processes (PostgreSQL with its backends, API, agent) pinned to a CPU of its own ({@code taskset}):
+     * a stand-in for each cloud's own machines on this one; the edges, the arbiter and the clients share every CPU.
+     */
+    static final boolean PIN_SITES = Boolean.getBoolean("bench.pinSites");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     /** Reads of one entry over one phase. */
@@ -75,6 +80,7 @@ class ReadLocalBenchmark {
                 }
             }
             LabHarness.sleep(2000); // the standby replays the last of them
+            String pinned = PIN_SITES ? pinSites(lab) : "";
             Map<String, String> entries = new LinkedHashMap<>();
             for (SiteId site : LabLayout.SITES) {
                 entries.put(Lab.homeEntry(site), lab.layout().homeEntryUrl(site) + "/v1/ecgs/");
@@ -85,8 +91,8 @@ class ReadLocalBenchmark {
             List<Count> both = closedLoop(h.token, ids, List.copyOf(entries.values()), PHASE);
             double oneRate = one.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
             double bothRate = both.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
-            out.append(String.format(Locale.ROOT, "# Read-local benchmark (%s)%n%n%d clients, closed loop, %d s each, %d keys%n%n",
-                    Instant.now(), CONCURRENCY, PHASE.toSeconds(), KEYS));
+            out.append(String.format(Locale.ROOT, "# Read-local benchmark (%s)%n%n%d clients, closed loop, %d s each, %d keys%s%n%n",
+                    Instant.now(), CONCURRENCY, PHASE.toSeconds(), KEYS, pinned));
             out.append("| clients on | reads/s | errors |\n|---|---|---|\n");
             out.append(String.format(Locale.ROOT, "| %s only (%s serves every read) | %.0f | %d |%n", writerEntry, writer, oneRate,
                     one.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
@@ -108,6 +114,23 @@ class ReadLocalBenchmark {
         System.out.println(out);
         Files.writeString(LabHarness.HOME.resolve("lab").resolve("target").resolve("read-local-benchmark.md"), out.toString());
         assertThat(out.toString()).contains("ratio both / one");
+    }
+
+    /** Pins each site's processes to CPU i (gcp 0, aws 1, ...); says how, for the report. */
+    static String pinSites(Lab lab) throws Exception {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        List<String> how = new ArrayList<>();
+        for (int i = 0; i < LabLayout.SITES.size(); i++) {
+            SiteId site = LabLayout.SITES.get(i);
+            int cpu = i % cpus;
+            List<Long> pids = lab.pids(site.name());
+            for (long pid : pids) {
+                new ProcessBuilder("taskset", "-a", "-p", "-c", Integer.toString(cpu), Long.toString(pid))
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            }
+            how.add(site + ": " + pids.size() + " processes on CPU " + cpu);
+        }
+        return "; sites pinned with taskset (" + String.join(", ", how) + "; the edges, the arbiter and the clients on every CPU)";
     }
 
     /** {@code CONCURRENCY} clients spread over {@code urls} (client i on url i mod n), each reading back to back. */
