@@ -152,15 +152,13 @@ public class ReadFence {
             if (before.standby() && before.flushLsn() != null && readLease.holds()) {
                 // rule 10: everything acknowledged before this read began is flushed here; wait for its replay
                 Lsn flushed = before.flushLsn();
-                before = pollReplay(c, flushed, before);
+                before = pollReplay(c, flushed, before, false);
                 onLease = atLeast(before.replayLsn(), flushed);
             }
             if (before.standby() && min != null && !atLeast(before.replayLsn(), min)) {
                 before = awaitReplay(c, min, before);
                 if (onLease && !atLeast(before.replayLsn(), min)) {
-                    throw refused(configuredSite, "min-lsn-not-replayed", "This standby has replayed up to "
-                            + before.replayLsn() + ", not yet " + min + " (Twincloud-Min-Lsn or cookie twincloud-lsn) after waiting "
-                            + minLsnWait.toMillis() + " ms. Retry shortly, or read from the writer.");
+                    throw minLsnNotReplayed(before, min);
                 }
             }
             c.setAutoCommit(false);
@@ -219,13 +217,16 @@ public class ReadFence {
     }
 
     /**
-     * Polls the replay position until it reaches {@code target} (what this standby has flushed), for at
-     * most min-lsn-wait, streaming or not: the startup process replays flushed WAL on its own.
+     * Polls the replay position until it reaches {@code target}, for at most min-lsn-wait; with
+     * {@code whileStreaming}, only while the WAL receiver streams (a standby that does not will not get
+     * to a position it has not received). Without: what this standby has flushed, which the startup
+     * process replays on its own.
      */
-    private Before pollReplay(Connection c, Lsn target, Before before) throws SQLException {
+    private Before pollReplay(Connection c, Lsn target, Before before, boolean whileStreaming) throws SQLException {
         long deadline = System.nanoTime() + minLsnWait.toNanos();
         Before now = before;
-        while (now.standby() && !atLeast(now.replayLsn(), target) && System.nanoTime() < deadline) {
+        while (now.standby() && (!whileStreaming || now.streaming()) && !atLeast(now.replayLsn(), target)
+                && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(2);
             } catch (InterruptedException e) {
@@ -246,23 +247,17 @@ public class ReadFence {
      * not streaming will not get there, so it is not waited for (the fence refuses it next).
      */
     private Before awaitReplay(Connection c, Lsn min, Before before) throws SQLException {
-        long deadline = System.nanoTime() + minLsnWait.toNanos();
-        Before now = before;
-        while (now.standby() && now.streaming() && !atLeast(now.replayLsn(), min) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            now = beforeSnapshot(c);
-        }
+        Before now = pollReplay(c, min, before, true);
         if (now.standby() && now.streaming() && !atLeast(now.replayLsn(), min)) {
-            throw refused(configuredSite, "min-lsn-not-replayed", "This standby has replayed up to "
-                    + now.replayLsn() + ", not yet " + min + " (Twincloud-Min-Lsn or cookie twincloud-lsn) after waiting "
-                    + minLsnWait.toMillis() + " ms. Retry shortly, or read from the writer.");
+            throw minLsnNotReplayed(now, min);
         }
         return now;
+    }
+
+    private ApiProblem minLsnNotReplayed(Before now, Lsn min) {
+        return refused(configuredSite, "min-lsn-not-replayed", "This standby has replayed up to "
+                + now.replayLsn() + ", not yet " + min + " (Twincloud-Min-Lsn or cookie twincloud-lsn) after waiting "
+                + minLsnWait.toMillis() + " ms. Retry shortly, or read from the writer.");
     }
 
     private Verdict inSnapshot(Connection c, Before before, boolean onLease) throws SQLException {
