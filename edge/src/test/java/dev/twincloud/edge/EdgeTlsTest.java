@@ -95,6 +95,19 @@ class EdgeTlsTest {
                 .as("a client that does not trust the edge's certificate").isInstanceOf(SSLHandshakeException.class);
     }
 
+    @Test
+    void aKeyOrCertificateFileItCannotReadIsACleanError() throws Exception {
+        Path notAKey = Files.writeString(dir.resolve("not.key"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+        Path notACertificate = Files.writeString(dir.resolve("not.crt"), "hello");
+        assertThatThrownBy(() -> new EdgeServer(EdgeConfig.parse("--port", "0", "--backend", "a=https://127.0.0.1:1",
+                "--tls-port", "0", "--tls-certificate", notACertificate.toString(), "--tls-key", notAKey.toString())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--tls-certificate " + notACertificate);
+        assertThatThrownBy(() -> EdgeTls.privateKey(notAKey)).hasMessageContaining("no PKCS#8 key (BEGIN PRIVATE KEY)");
+        assertThatThrownBy(() -> new EdgeServer(EdgeConfig.parse("--port", "0", "--backend", "a=https://127.0.0.1:1",
+                "--backend-ca", notACertificate.toString())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--backend-ca " + notACertificate);
+    }
+
     /** A backend serving HTTPS with the key store {@code p12}, answering every request 200 with {@code name}. */
     private HttpsServer backend(Path p12, String name) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
