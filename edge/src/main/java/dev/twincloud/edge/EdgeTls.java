@@ -18,11 +18,10 @@ import java.util.List;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
- * The edge's TLS, from PEM files as the lab's CA writes them ({@code LabTls}) and as cert-manager's Secrets hold them:
- * a certificate chain and its PKCS#8 key to serve HTTPS ({@code --tls-port}), and the CA certificates that the
- * {@code https://} backends' certificates must chain to ({@code --backend-ca}; without it the JVM's default trust,
- * {@code javax.net.ssl.trustStore}). Jetty's client checks the backend's host name against the certificate's SANs
- * (endpoint identification {@code HTTPS}, its default).
+ * The edge's TLS, from PEM files as the lab's CA writes them ({@code LabTls}): a certificate chain and its PKCS#8 key
+ * to serve HTTPS ({@code --tls-port}), and the CA certificates that the {@code https://} backends' certificates must
+ * chain to ({@code --backend-ca}; without it the JVM's default trust, {@code javax.net.ssl.trustStore}). Jetty's client
+ * checks the backend's host name against the certificate's SANs (endpoint identification {@code HTTPS}, its default).
  */
 final class EdgeTls {
     /** Guards an in-memory key store only; never written anywhere. */
