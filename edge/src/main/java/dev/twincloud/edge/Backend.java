@@ -8,7 +8,8 @@ import java.util.Objects;
  * the port its health is probed on.
  *
  * @param name       site name, e.g. {@code gcp}
- * @param url        base URL without trailing slash, e.g. {@code http://127.0.0.1:8081}
+ * @param url        base URL without trailing slash, e.g. {@code http://127.0.0.1:8081}; {@code https://} is reached
+ *                   over TLS, the certificate checked against the edge's trust ({@code --backend-ca})
  * @param healthPort port of the site's health listener on the same host ({@code --health-port}), or
  *                   -1 to probe the base URL itself (like a GCP health check's {@code port} vs. the
  *                   serving port)
@@ -28,8 +29,8 @@ public record Backend(String name, URI url, int healthPort) {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new IllegalArgumentException("backend name must match [A-Za-z0-9_.-]+: " + name);
         }
-        if (!"http".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {
-            throw new IllegalArgumentException("backend url must be http://host:port[/base]: " + url);
+        if (!("http".equals(url.getScheme()) || "https".equals(url.getScheme())) || url.getHost() == null || url.getPort() < 0) {
+            throw new IllegalArgumentException("backend url must be http://host:port[/base] or https://host:port[/base]: " + url);
         }
         if (url.getRawQuery() != null || url.getRawFragment() != null) {
             throw new IllegalArgumentException("backend url must not have a query or fragment: " + url);
@@ -41,7 +42,12 @@ public record Backend(String name, URI url, int healthPort) {
         }
     }
 
-    /** Parses {@code name=http://host:port[/base]}, the form of the {@code --backend} flag. */
+    /** Whether requests and probes to this backend go over TLS. */
+    public boolean tls() {
+        return "https".equals(url.getScheme());
+    }
+
+    /** Parses {@code name=http://host:port[/base]} (or {@code https://}), the form of the {@code --backend} flag. */
     public static Backend parse(String spec) {
         int eq = spec.indexOf('=');
         if (eq <= 0 || eq == spec.length() - 1) {
@@ -63,7 +69,8 @@ public record Backend(String name, URI url, int healthPort) {
 
     /**
      * URL of this backend's health endpoint: base URL + path, or, with a health port,
-     * {@code http://host:healthPort} + path (the base URL's path is not used there).
+     * {@code http://host:healthPort} + path, plain HTTP whatever the base URL's scheme (a health listener of its own;
+     * the base URL's path is not used there).
      */
     public URI healthUri(String healthPath) {
         if (healthPort > 0) {

@@ -1,5 +1,7 @@
 package dev.twincloud.edge;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,7 +24,31 @@ public record EdgeConfig(
         int unhealthyThreshold,
         Profile profile,
         boolean definitiveDownAtOnce,
-        String home) {
+        String home,
+        ServerTls tls,
+        Path backendCa) {
+
+    /**
+     * HTTPS on a second port ({@code --tls-port}), with a PEM certificate chain and its PKCS#8 PEM key; {@code --port}
+     * keeps serving plain HTTP (the lab's arbiter front: HTTPS for the agents' links, plain on loopback for its tools).
+     */
+    public record ServerTls(int port, Path certificate, Path key) {
+        public ServerTls {
+            Objects.requireNonNull(certificate, "certificate");
+            Objects.requireNonNull(key, "key");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("--tls-port must be 0..65535, got " + port);
+            }
+            readable("--tls-certificate", certificate);
+            readable("--tls-key", key);
+        }
+    }
+
+    private static void readable(String flag, Path file) {
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException(flag + ": no readable file " + file);
+        }
+    }
 
     /** The health path a home entry ({@code --home}) probes unless told otherwise: can the site serve reads itself. */
     public static final String READER_HEALTH_PATH = "/actuator/health/reader";
@@ -85,9 +111,12 @@ public record EdgeConfig(
             Usage: java -jar twincloud-edge.jar [options]
               --port N                 port to listen on (0 = any free port; default 9000)
               --host ADDR              address to bind (default 127.0.0.1)
-              --backend NAME=URL       a site, e.g. gcp=http://127.0.0.1:8081 (repeat; at least one)
-              --health-port NAME=PORT  probe site NAME's health on this port of its host instead of its URL
-                                       (the API's own health listener, twincloud.api.health.port; repeat)
+              --backend NAME=URL       a site, e.g. gcp=http://127.0.0.1:8081 (repeat; at least one); an
+                                       https:// URL is reached over TLS, its certificate checked (chain and host)
+              --backend-ca FILE        PEM CA certificate(s) the https:// backends' certificates must chain to
+                                       (default: the JVM's trust store, javax.net.ssl.trustStore)
+              --health-port NAME=PORT  probe site NAME's health on this port of its host instead of its URL, in
+                                       plain HTTP (the API's own health listener, twincloud.api.health.port; repeat)
               --health-path PATH       health endpoint probed on each backend (default /actuator/health/writer;
                                        /actuator/health/reader with --home)
               --home NAME              home mode (read-local, docs/edge.md): every request (reads and writes) goes to
@@ -103,8 +132,12 @@ public record EdgeConfig(
               --timeout-ms N           probe timeout, <= interval; a timeout is a failure (default 400)
               --healthy-threshold N    consecutive successes to become healthy (default 2)
               --unhealthy-threshold N  consecutive failures to become unhealthy (default 2)
+              --tls-port N             also serve HTTPS on this port (0 = any free port), with the two below;
+                                       --port stays plain HTTP
+              --tls-certificate FILE   PEM certificate chain served on --tls-port
+              --tls-key FILE           its PKCS#8 PEM private key (BEGIN PRIVATE KEY; EC, RSA or Ed25519)
               --help                   print this and exit
-            Admin endpoints on the same port: GET /_edge/status (JSON), GET /_edge/metrics (Prometheus).
+            Admin endpoints on the same port(s): GET /_edge/status (JSON), GET /_edge/metrics (Prometheus).
             Answers the edge makes itself (503 no healthy backend, 502/504 proxy errors) carry Twincloud-Edge.
             Every proxied request gets an X-Request-Id (the client's if 1-48 of A-Z a-z 0-9 . _ : -, else a new UUID),
             sent to the site and returned; one access line per request. Logs go to stdout as text, or as JSON lines
@@ -113,7 +146,7 @@ public record EdgeConfig(
 
     private static final Set<String> FLAGS = Set.of("--host", "--port", "--backend", "--health-path",
             "--interval-ms", "--timeout-ms", "--healthy-threshold", "--unhealthy-threshold", "--profile",
-            "--health-port", "--home");
+            "--health-port", "--home", "--tls-port", "--tls-certificate", "--tls-key", "--backend-ca");
 
     /** Without a profile: the historical defaults, every failure counts the same. */
     public EdgeConfig(String host, int port, List<Backend> backends, String healthPath, Duration interval,
@@ -127,13 +160,13 @@ public record EdgeConfig(
                       Duration timeout, int healthyThreshold, int unhealthyThreshold, Profile profile,
                       boolean definitiveDownAtOnce) {
         this(host, port, backends, healthPath, interval, timeout, healthyThreshold, unhealthyThreshold, profile,
-                definitiveDownAtOnce, null);
+                definitiveDownAtOnce, null, null, null);
     }
 
     /** This configuration in home mode: every request to {@code home} while it is healthy (see {@link BackendPool}). */
     public EdgeConfig withHome(String home) {
         return new EdgeConfig(host, port, backends, healthPath, interval, timeout, healthyThreshold, unhealthyThreshold,
-                profile, definitiveDownAtOnce, home);
+                profile, definitiveDownAtOnce, home, tls, backendCa);
     }
 
     /** Whether this edge is a home entry ({@code --home}) rather than following the writer. */
@@ -172,6 +205,12 @@ public record EdgeConfig(
         }
         if (healthyThreshold < 1 || unhealthyThreshold < 1) {
             throw new IllegalArgumentException("thresholds must be >= 1");
+        }
+        if (tls != null && tls.port() != 0 && tls.port() == port) {
+            throw new IllegalArgumentException("--tls-port must differ from --port (" + port + ")");
+        }
+        if (backendCa != null) {
+            readable("--backend-ca", backendCa);
         }
         if (home != null && backends.stream().noneMatch(b -> b.name().equals(home))) {
             throw new IllegalArgumentException("--home names no --backend: " + home + " (backends: "
@@ -224,6 +263,10 @@ public record EdgeConfig(
         List<Backend> backends = new ArrayList<>();
         String healthPath = null;
         String home = null;
+        Integer tlsPort = null;
+        Path tlsCertificate = null;
+        Path tlsKey = null;
+        Path backendCa = null;
         Profile profile = Profile.DEFAULT;
         Long intervalMs = null;
         Long timeoutMs = null;
@@ -259,6 +302,10 @@ public record EdgeConfig(
                 case "--host" -> host = value;
                 case "--port" -> port = intFlag(flag, value);
                 case "--backend" -> backends.add(Backend.parse(value));
+                case "--backend-ca" -> backendCa = Path.of(value);
+                case "--tls-port" -> tlsPort = intFlag(flag, value);
+                case "--tls-certificate" -> tlsCertificate = Path.of(value);
+                case "--tls-key" -> tlsKey = Path.of(value);
                 case "--health-path" -> healthPath = value;
                 case "--home" -> {
                     if (home != null) {
@@ -296,6 +343,9 @@ public record EdgeConfig(
         List<Backend> withPorts = backends.stream()
                 .map(b -> healthPorts.containsKey(b.name()) ? b.withHealthPort(healthPorts.get(b.name())) : b)
                 .toList();
+        if ((tlsPort == null) != (tlsCertificate == null) || (tlsPort == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("--tls-port, --tls-certificate and --tls-key go together (all three or none)");
+        }
         if (healthPath == null) {
             healthPath = home != null ? READER_HEALTH_PATH : "/actuator/health/writer";
         }
@@ -304,7 +354,8 @@ public record EdgeConfig(
                 Duration.ofMillis(timeoutMs != null ? timeoutMs : profile.timeoutMs),
                 healthy != null ? healthy : profile.healthyThreshold,
                 unhealthy != null ? unhealthy : profile.unhealthyThreshold,
-                profile, profile.definitiveDownAtOnce, home);
+                profile, profile.definitiveDownAtOnce, home,
+                tlsPort == null ? null : new ServerTls(tlsPort, tlsCertificate, tlsKey), backendCa);
     }
 
     private static int intFlag(String flag, String value) {

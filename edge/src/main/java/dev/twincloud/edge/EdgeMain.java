@@ -26,7 +26,14 @@ public final class EdgeMain {
             System.exit(2);
             return;
         }
-        EdgeServer edge = new EdgeServer(config);
+        EdgeServer edge;
+        try {
+            edge = new EdgeServer(config);
+        } catch (IllegalArgumentException e) { // a certificate, key or CA file it cannot read
+            System.err.println("twincloud-edge: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         try {
             edge.start();
         } catch (Exception e) {

@@ -2,6 +2,9 @@ package dev.twincloud.edge;
 
 import java.time.Clock;
 import java.util.List;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -23,9 +26,11 @@ public final class EdgeServer implements AutoCloseable {
     private final HealthChecker checker;
     private final Server server;
     private final ServerConnector connector;
+    /** The HTTPS listener ({@code --tls-port}), or null. */
+    private final ServerConnector tlsConnector;
 
     public EdgeServer(EdgeConfig config) {
-        this(config, new HttpProber(config.healthPath(), config.timeout()), Clock.systemUTC());
+        this(config, new HttpProber(config.healthPath(), config.timeout(), EdgeTls.client(config.backendCa())), Clock.systemUTC());
     }
 
     /** With an injected prober and clock, for tests. */
@@ -47,17 +52,29 @@ public final class EdgeServer implements AutoCloseable {
         connector.setHost(config.host());
         connector.setPort(config.port());
         server.addConnector(connector);
-        server.setHandler(new EdgeHandler(pool, metrics, new SiteProxy()));
+        if (config.tls() != null) {
+            // HTTPS on a port of its own, same handler: the arbiter front's side towards the agents' links (docs/adr/0011)
+            HttpConfiguration https = new HttpConfiguration();
+            https.addCustomizer(new SecureRequestCustomizer(false)); // one certificate: no SNI host check to make
+            this.tlsConnector = new ServerConnector(server, EdgeTls.server(config.tls()), new HttpConnectionFactory(https));
+            tlsConnector.setHost(config.host());
+            tlsConnector.setPort(config.tls().port());
+            server.addConnector(tlsConnector);
+        } else {
+            this.tlsConnector = null;
+        }
+        server.setHandler(new EdgeHandler(pool, metrics, new SiteProxy(EdgeTls.client(config.backendCa()))));
         server.setStopTimeout(2_000);
     }
 
     public EdgeServer start() throws Exception {
         server.start();
         checker.start();
-        log.info("edge listening on http://{}:{} for {}{}; profile {}: health {} every {} ms, timeout {} ms, "
+        log.info("edge listening on http://{}:{}{} for {}{}; profile {}: health {} every {} ms, timeout {} ms, "
                         + "({} ms while none is healthy), thresholds {}/{}, a definitive \"not the writer\" {}; worst-case detection {} ms "
                         + "({} ms when the site answers \"not the writer\"), adoption {} ms",
-                config.host(), port(), describe(config.backends()),
+                config.host(), port(), tlsConnector == null ? "" : " and https://" + config.host() + ":" + tlsPort(),
+                describe(config.backends()),
                 config.homeMode() ? ", home " + config.home() + " (every request there while its health is UP)" : "",
                 config.profile().flag(), config.healthPath(),
                 config.interval().toMillis(), config.timeout().toMillis(), config.noneHealthyInterval().toMillis(),
@@ -71,6 +88,11 @@ public final class EdgeServer implements AutoCloseable {
     /** The bound port (useful with {@code --port 0}). */
     public int port() {
         return connector.getLocalPort();
+    }
+
+    /** The bound HTTPS port ({@code --tls-port}), or -1 without TLS. */
+    public int tlsPort() {
+        return tlsConnector == null ? -1 : tlsConnector.getLocalPort();
     }
 
     public BackendPool pool() {

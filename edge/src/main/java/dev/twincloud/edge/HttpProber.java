@@ -33,6 +33,11 @@ public final class HttpProber implements Prober, AutoCloseable {
     private final Duration timeout;
 
     public HttpProber(String healthPath, Duration timeout) {
+        this(healthPath, timeout, EdgeTls.client(null));
+    }
+
+    /** Probing {@code https://} backends with {@code tls}: the same trust as the proxy's ({@code --backend-ca}). */
+    HttpProber(String healthPath, Duration timeout, org.eclipse.jetty.util.ssl.SslContextFactory.Client tls) {
         this.healthPath = healthPath;
         this.timeout = timeout;
         QueuedThreadPool threads = new QueuedThreadPool(16, 2);
@@ -40,6 +45,7 @@ public final class HttpProber implements Prober, AutoCloseable {
         threads.setDaemon(true);
         this.client = new HttpClient();
         client.setExecutor(threads);
+        client.setSslContextFactory(tls);
         client.setConnectTimeout(timeout.toMillis());
         client.setFollowRedirects(false);
         client.setHttpCookieStore(new HttpCookieStore.Empty());

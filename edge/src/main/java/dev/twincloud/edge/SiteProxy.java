@@ -4,6 +4,7 @@ import dev.twincloud.core.log.RequestId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
@@ -11,6 +12,7 @@ import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * Jetty's reverse proxy, pointed per request at the backend {@link EdgeHandler} chose. The choice is
@@ -26,8 +28,19 @@ final class SiteProxy extends ProxyHandler.Reverse {
 
     static final String BACKEND_ATTRIBUTE = SiteProxy.class.getName() + ".backend";
 
-    SiteProxy() {
+    /** Trust for the {@code https://} backends (the edge's {@code --backend-ca}). */
+    private final SslContextFactory.Client tls;
+
+    SiteProxy(SslContextFactory.Client tls) {
         super(SiteProxy::target);
+        this.tls = tls;
+    }
+
+    @Override
+    protected HttpClient newHttpClient() {
+        HttpClient client = super.newHttpClient();
+        client.setSslContextFactory(tls);
+        return client;
     }
 
     @Override

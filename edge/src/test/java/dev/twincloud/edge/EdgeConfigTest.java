@@ -90,6 +90,23 @@ class EdgeConfigTest {
                 .isInstanceOf(EdgeConfig.HelpRequested.class);
     }
 
+    @Test
+    void httpsBackendsAndASecondListenerForHttps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path crt = java.nio.file.Files.writeString(dir.resolve("tls.crt"), "x");
+        java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("tls.key"), "x");
+        EdgeConfig c = EdgeConfig.parse("--port", "9000", "--backend", "a=https://127.0.0.1:8443", "--tls-port", "9443",
+                "--tls-certificate", crt.toString(), "--tls-key", key.toString(), "--backend-ca", crt.toString());
+        assertThat(c.backends().get(0).tls()).isTrue();
+        assertThat(c.tls()).isEqualTo(new EdgeConfig.ServerTls(9443, crt, key));
+        assertThat(c.backendCa()).isEqualTo(crt);
+        assertThat(c.backends().get(0).withHealthPort(8091).healthUri("/h")).as("a health port is plain HTTP")
+                .hasToString("http://127.0.0.1:8091/h");
+        assertThat(EdgeConfig.parse("--backend", "a=http://h:1").tls()).isNull();
+        assertThatThrownBy(() -> EdgeConfig.parse("--port", "9000", "--backend", "a=http://h:1", "--tls-port", "9000",
+                "--tls-certificate", crt.toString(), "--tls-key", key.toString()))
+                .hasMessageContaining("--tls-port must differ from --port (9000)");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
             --port x --backend a=http://h:1                      | --port needs an integer
@@ -114,6 +131,10 @@ class EdgeConfigTest {
             --backend a=http://h:1 --health-port a=0             | PORT 1..65535
             --backend a=http://h:1 --health-port a=x             | --health-port needs an integer
             --backend a=http://h:1 --health-port a=1 --health-port a=2 | --health-port given twice
+            --backend a=https://h:1 --tls-port 9443               | --tls-port, --tls-certificate and --tls-key go together
+            --backend a=https://h:1 --tls-key k.pem               | --tls-port, --tls-certificate and --tls-key go together
+            --backend a=https://h:1 --tls-port 1 --tls-certificate /nonexistent.crt --tls-key /nonexistent.key | --tls-certificate: no readable file /nonexistent.crt
+            --backend a=https://h:1 --backend-ca /nonexistent-ca.crt | --backend-ca: no readable file /nonexistent-ca.crt
             """)
     void rejectsBadArgs(String line, String message) {
         assertThatThrownBy(() -> EdgeConfig.parse(line.trim().split("\\s+")))

@@ -35,7 +35,8 @@ public final class LabOptions {
     /** The help of {@code --tls}, the same for {@code lab up} and {@code lab drill}. */
     static final String TLS_HELP = "TLS on the cross-site links: replication and the agents' connections to the other site's "
             + "database with verify-full and client certificates of the lab's CA (made in <root>/tls), the agents' failsafe link and "
-            + "calls to the arbiter over HTTPS (docs/lab.md, 'What is encrypted'). Default: "
+            + "calls to the arbiter over HTTPS (with --arbiter-replicas 2: to the front, and on to the replicas over HTTPS; "
+            + "docs/lab.md, 'What is encrypted'). Default: "
             + (LabSettings.TLS_DEFAULT ? "on" : "off") + ". A root keeps the choice of its first start";
 
     static final String NO_TLS_HELP = "No TLS on the cross-site links (plain TCP and HTTP, as before TLS). Default: "

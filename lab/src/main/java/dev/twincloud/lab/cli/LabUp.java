@@ -226,8 +226,8 @@ public final class LabUp implements Callable<Integer> {
                     l.tls().isPresent() ? "https" : "http", layout.agentManagementPort(s), layout.pgPort(s));
         }
         out.println("  TLS:           " + l.tls().map(t -> "on the cross-site links (replication, the agents' database connections and "
-                + "failsafe link" + (l.settings().replicated() ? "" : ", the agents' calls to the arbiter: https://127.0.0.1:"
-                + layout.arbiterTlsPort()) + "); the lab's CA and certificates in " + t.dir()).orElse("off (--no-tls or the default; lab up --tls --fresh turns it on)"));
+                + "failsafe link, the agents' calls to the arbiter: https://127.0.0.1:" + layout.arbiterTlsPort()
+                + (l.settings().replicated() ? ", the front, on to the replicas over HTTPS" : "") + "); the lab's CA and certificates in " + t.dir()).orElse("off (--no-tls or the default; lab up --tls --fresh turns it on)"));
         if (l.settings().replicated()) {
             out.println("  arbiter:       " + l.arbiterUrl() + "  (the front: sends every request to the acting replica, now "
                     + l.actingArbiter().orElse("none") + ")");

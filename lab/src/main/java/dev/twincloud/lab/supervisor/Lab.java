@@ -508,11 +508,11 @@ public final class Lab implements AutoCloseable {
     }
 
     /**
-     * Whether the agents reach the arbiter over HTTPS: with TLS and one arbiter. Two replicas sit behind the front, an
-     * HTTP reverse proxy (the edge's), which does not speak TLS to them yet: there the agents' link stays plain HTTP.
+     * Whether the agents reach the arbiter over HTTPS: with TLS, at the arbiter's HTTPS port or, with two replicas, at
+     * the front's, which forwards over HTTPS to the replicas' (docs/adr/0011, decision 8).
      */
     private boolean arbiterHttps() {
-        return tls != null && !settings.replicated();
+        return tls != null;
     }
 
     /** A site's PostgreSQL serving TLS with its certificate, the other site's roles admitted with a certificate only. */
@@ -572,9 +572,9 @@ public final class Lab implements AutoCloseable {
                 processes.put(member.name(), member);
             }
             for (int i = 1; i <= settings.arbiterReplicas(); i++) {
-                add(replicaName(i), replicaArgs(java, jar("arbiter"), settings, i), arbiterEnv);
+                add(replicaName(i), replicaArgs(java, jar("arbiter"), settings, tls, i), arbiterEnv);
             }
-            add(FRONT, frontArgs(java, jar("edge"), settings), Map.of());
+            add(FRONT, frontArgs(java, jar("edge"), settings, tls), Map.of());
         }
         for (SiteId site : LabLayout.SITES) {
             SiteId peer = LabLayout.peer(site);
@@ -698,12 +698,20 @@ public final class Lab implements AutoCloseable {
 
     /**
      * Arbiter replica {@code i} of several: the etcd store on the lab's three members, elected in the same etcd
-     * (identity {@code arbiter-i}, the lab's election timing), its own port and history directory.
+     * (identity {@code arbiter-i}, the lab's election timing), its own port and history directory. With {@code tls}
+     * (null: off) it serves HTTPS with the {@code arbiter} certificate on {@link LabLayout#arbiterReplicaTlsPort}, for
+     * the front, and plain HTTP on loopback on {@link LabLayout#arbiterReplicaPort} for the lab's tools, as the single
+     * arbiter does.
      */
-    static List<String> replicaArgs(String java, Path arbiterJar, LabSettings settings, int i) {
+    static List<String> replicaArgs(String java, Path arbiterJar, LabSettings settings, LabTls tls, int i) {
         LabLayout layout = settings.layout();
         String name = replicaName(i);
-        List<String> args = arbiterArgs(java, arbiterJar, settings, name, layout.arbiterReplicaPort(i), layout.arbiterReplicaState(i));
+        List<String> args = arbiterArgs(java, arbiterJar, settings, name,
+                tls == null ? layout.arbiterReplicaPort(i) : layout.arbiterReplicaTlsPort(i), layout.arbiterReplicaState(i));
+        if (tls != null) {
+            args.addAll(tls.serverSslArgs("arbiter"));
+            args.add("--twincloud.arbiter.plain-port=" + layout.arbiterReplicaPort(i));
+        }
         args.addAll(List.of("--twincloud.arbiter.store=etcd",
                 "--twincloud.arbiter.etcd.endpoints=" + LabEtcd.endpoints(layout),
                 // a decision waits for its save: shorter than the lease ttl, as the arbiter requires
@@ -720,16 +728,25 @@ public final class Lab implements AutoCloseable {
      * The front of two replicas: the edge's reverse proxy on the arbiter's port, health-checking each replica's
      * {@code /actuator/health/leader} (200 only on the acting one) every 100 ms, 1 success to route to a replica,
      * 3 failures to stop; no lab profile, so no last resort: with no replica acting it answers 503 itself.
-     * Production puts a Service or load balancer in its place (docs/adr/0009).
+     * Production puts a Service or load balancer in its place (docs/adr/0009). With {@code tls} (null: off) it also
+     * serves HTTPS with the {@code arbiter} certificate on {@link LabLayout#arbiterTlsPort}, where the agents' links
+     * end, and reaches the replicas (requests and health checks) over HTTPS, trusting the lab's CA alone and checking
+     * their certificates' SANs; its plain port stays on loopback for the lab's tools (docs/adr/0011, decision 8).
      */
-    static List<String> frontArgs(String java, Path edgeJar, LabSettings settings) {
+    static List<String> frontArgs(String java, Path edgeJar, LabSettings settings, LabTls tls) {
         LabLayout layout = settings.layout();
         List<String> args = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m",
                 "-jar", edgeJar.toString(), "--port", Integer.toString(layout.arbiterPort()),
                 "--health-path", "/actuator/health/leader", "--interval-ms", "100", "--timeout-ms", "100",
                 "--healthy-threshold", "1", "--unhealthy-threshold", "3"));
+        if (tls != null) {
+            args.addAll(List.of("--tls-port", Integer.toString(layout.arbiterTlsPort()),
+                    "--tls-certificate", tls.certificate("arbiter").toString(), "--tls-key", tls.key("arbiter").toString(),
+                    "--backend-ca", tls.caCertificate().toString()));
+        }
         for (int i = 1; i <= settings.arbiterReplicas(); i++) {
-            args.addAll(List.of("--backend", replicaName(i) + "=http://127.0.0.1:" + layout.arbiterReplicaPort(i)));
+            args.addAll(List.of("--backend", replicaName(i) + "=" + (tls == null
+                    ? "http://127.0.0.1:" + layout.arbiterReplicaPort(i) : "https://127.0.0.1:" + layout.arbiterReplicaTlsPort(i))));
         }
         return args;
     }

@@ -16,13 +16,15 @@ import java.util.List;
  *   base+4  Prometheus       base+14/24  gcp/aws agent actuator (plain, loopback)
  *   base+5  Alertmanager
  *   base+6  object store gcs base+7  object store s3   base+8  lab restore's scratch PostgreSQL (default)
- *   base+9  arbiter HTTPS (--tls, one arbiter: the agents' links end here; base+0 stays plain for the lab's tools)
+ *   base+9  arbiter HTTPS (TLS on: the agents' links end here, at the arbiter or the front; base+0 stays plain for
+ *           the lab's tools)
  *                            base+30..35 links (site->arbiter, site->peer:pg, site->peer:agent)
  *   with read-local active-active (lab up --active-active):
  *   base+15/25  home edge entries ("gcp's users" / "aws's users")   base+36/37  links gcp->aws:api / aws->gcp:api
  *   with two arbiter replicas (lab up --arbiter-replicas 2), base+0 is the front that sends every request to
- *   the acting replica, and:
+ *   the acting replica (with TLS on, base+9 too: the front's HTTPS for the agents), and:
  *   base+40/41  arbiter-1/2      base+42/44/46  etcd-1/2/3 clients    base+43/45/47  etcd-1/2/3 peers
+ *   base+48/49  arbiter-1/2 HTTPS (TLS on: what the front forwards to; base+40/41 then plain, loopback, the lab's tools)
  * </pre>
  */
 public record LabLayout(Path root, int basePort) {
@@ -52,8 +54,9 @@ public record LabLayout(Path root, int basePort) {
     }
 
     /**
-     * The arbiter's HTTPS listener with TLS on (one arbiter): what the agents' links reach; {@link #arbiterPort()} then
-     * stays plain HTTP on loopback for the lab's own tools (its CLI, the status page, Prometheus).
+     * The arbiter's HTTPS listener with TLS on (the arbiter's, or with two replicas the front's): what the agents' links
+     * reach; {@link #arbiterPort()} then stays plain HTTP on loopback for the lab's own tools (its CLI, the status page,
+     * Prometheus).
      */
     public int arbiterTlsPort() {
         return basePort + 9;
@@ -182,6 +185,14 @@ public record LabLayout(Path root, int basePort) {
         return basePort + 39 + i;
     }
 
+    /**
+     * Arbiter replica {@code i}'s HTTPS listener with TLS on (base+48, base+49): where the front sends the agents'
+     * requests; {@link #arbiterReplicaPort} then serves plain HTTP on loopback to the lab's own tools.
+     */
+    public int arbiterReplicaTlsPort(int i) {
+        return arbiterReplicaPort(i) + 8;
+    }
+
     /** The client port of etcd member {@code i} (1..3): base+42, +44, +46. */
     public int etcdClientPort(int i) {
         checkEtcdMember(i);
@@ -215,6 +226,9 @@ public record LabLayout(Path root, int basePort) {
         if (arbiterReplicas > 1) {
             for (int i = 1; i <= arbiterReplicas; i++) {
                 ports.add(arbiterReplicaPort(i));
+            }
+            for (int i = 1; i <= arbiterReplicas; i++) {
+                ports.add(arbiterReplicaTlsPort(i));
             }
             for (int i = 1; i <= ETCD_MEMBERS; i++) {
                 ports.addAll(List.of(etcdClientPort(i), etcdPeerPort(i)));

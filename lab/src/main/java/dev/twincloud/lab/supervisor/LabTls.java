@@ -131,6 +131,14 @@ public final class LabTls {
      * of {@code roles} ({@code <role>.crt}, {@code .key}): what a stranger to the lab would present (tests).
      */
     public static void writeStrangerCa(Path dir, List<String> roles) throws IOException {
+        writeStrangerCa(dir, roles, List.of());
+    }
+
+    /**
+     * As {@link #writeStrangerCa(Path, List)}, and one server certificate for each of {@code servers} ({@code <name>.crt},
+     * {@code .key}; SANs 127.0.0.1 and localhost, as the lab's own): what an impostor would serve (tests).
+     */
+    public static void writeStrangerCa(Path dir, List<String> roles, List<String> servers) throws IOException {
         try {
             Files.createDirectories(dir);
             writeCa(dir, "not the twincloud lab CA");
@@ -139,6 +147,9 @@ public final class LabTls {
             PrivateKey caKey = readKey(other.key(CA));
             for (String role : roles) {
                 issue(dir, role, Leaf.client(role), ca, caKey);
+            }
+            for (String server : servers) {
+                issue(dir, server, Leaf.server(server), ca, caKey);
             }
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IOException(e.getMessage(), e);
@@ -298,7 +309,7 @@ public final class LabTls {
                 + "\n-----END " + type + "-----\n";
     }
 
-    private static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
+    static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
         List<String> body = new ArrayList<>(Files.readAllLines(file));
         body.removeIf(l -> l.startsWith("-----"));
         byte[] der = Base64.getMimeDecoder().decode(String.join("", body));

@@ -1,6 +1,7 @@
 package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.protocol.SiteId;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Two arbiter replicas on a three-member etcd, in a real lab ({@code lab up --arbiter-replicas 2}; base port
- * 24400, root {@code lab/target/e2e-replicas}): every process real and killed with real signals. The writer
+ * 24400, system property {@code replicas.basePort}; root {@code lab/target/e2e-replicas}): every process real and
+ * killed with real signals, with the lab's default TLS (the agents → front → replicas over HTTPS). The writer
  * must keep writing whatever happens to one replica or one etcd member — the failsafe (docs/design.md rule 9)
  * covers the takeover — and nobody is promoted. Skipped where the etcd binary is missing.
  *
@@ -40,7 +42,7 @@ class ArbiterReplicasLabTest {
     @BeforeAll
     static void up() throws Exception {
         Assumptions.assumeTrue(LabEtcd.binary().isPresent(), LabEtcd.MISSING);
-        h = LabHarness.start("e2e-replicas", 24400, s -> s.withArbiterReplicas(2));
+        h = LabHarness.start("e2e-replicas", Integer.getInteger("replicas.basePort", 24400), s -> s.withArbiterReplicas(2));
     }
 
     @AfterAll
@@ -87,6 +89,26 @@ class ArbiterReplicasLabTest {
         assertThat(etcd).filteredOn(m -> Boolean.TRUE.equals(m.get("leader"))).hasSize(1);
         assertThat(((Map<String, Object>) st.get("processes")).keySet()).contains("etcd-1", "etcd-2", "etcd-3", "arbiter-1",
                 "arbiter-2", Lab.FRONT);
+    }
+
+    @Test
+    @Order(1)
+    void withTlsTheAgentsReachTheFrontOverHttpsAndTheFrontTheReplicas() throws Exception {
+        Assumptions.assumeTrue(h.lab.tls().isPresent(), "the lab runs without TLS");
+        // the agents' links end at the front's HTTPS port (only TLS is spoken there) and they hold a lease: their
+        // heartbeats went through it; the front reaches both replicas at their HTTPS ports, the lab's CA trusted
+        assertThat(h.lab.layout().arbiterTlsPort()).isNotEqualTo(h.lab.layout().arbiterPort());
+        var front = Http.get(h.lab.arbiterUrl() + "/_edge/status", null).json().path("backends");
+        assertThat(front.valueStream().map(b -> b.path("url").asString()).toList()).containsExactly(
+                "https://127.0.0.1:" + h.lab.layout().arbiterReplicaTlsPort(1), "https://127.0.0.1:" + h.lab.layout().arbiterReplicaTlsPort(2));
+        var agent = java.net.http.HttpClient.newBuilder().sslContext(h.lab.tls().orElseThrow().sslContext()).build();
+        var r = agent.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:"
+                + h.lab.layout().arbiterTlsPort() + "/actuator/health")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("the front's HTTPS, the lab's CA trusted").isEqualTo(200);
+        assertThatThrownBy(() -> java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("https://127.0.0.1:" + h.lab.layout().arbiterTlsPort() + "/actuator/health")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()))
+                .as("a client without the lab's CA").isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
     }
 
     @Test

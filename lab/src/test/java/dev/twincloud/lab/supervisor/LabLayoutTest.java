@@ -18,13 +18,15 @@ class LabLayoutTest {
         assertThat(one).isEqualTo(layout.ports(1)).doesNotContain(7440, 7441, 7442, 7447);
         List<Integer> two = layout.ports(2);
         assertThat(two).containsAll(one).doesNotHaveDuplicates()
-                .containsSubsequence(7440, 7441, 7442, 7443, 7444, 7445, 7446, 7447).hasSize(one.size() + 8);
+                .containsSubsequence(7440, 7441, 7442, 7443, 7444, 7445, 7446, 7447).contains(7448, 7449).hasSize(one.size() + 10);
         assertThat(new HashSet<>(two)).hasSize(two.size());
         assertThat(layout.arbiterPort()).as("the front takes the arbiter's port: agents, CLI and status page unchanged").isEqualTo(7400);
         assertThat(layout.arbiterReplicaPort(1)).isEqualTo(7440);
         assertThat(layout.arbiterReplicaPort(2)).isEqualTo(7441);
         assertThat(layout.etcdClientPort(1)).isEqualTo(7442);
         assertThat(layout.etcdPeerPort(3)).isEqualTo(7447);
+        assertThat(layout.arbiterReplicaTlsPort(1)).as("the replicas' HTTPS, for the front (TLS on)").isEqualTo(7448);
+        assertThat(layout.arbiterReplicaTlsPort(2)).isEqualTo(7449);
     }
 
     @Test
