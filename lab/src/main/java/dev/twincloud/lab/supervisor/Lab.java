@@ -728,7 +728,7 @@ public final class Lab implements AutoCloseable {
      * The front of two replicas: the edge's reverse proxy on the arbiter's port, health-checking each replica's
      * {@code /actuator/health/leader} (200 only on the acting one) every 100 ms, 1 success to route to a replica,
      * 3 failures to stop; no lab profile, so no last resort: with no replica acting it answers 503 itself.
-     * Production puts a Service or load balancer in its place (docs/adr/0009). With {@code tls} (null: off) it also
+     * Production puts a Service or load balancer in its place (docs/adr/0010). With {@code tls} (null: off) it also
      * serves HTTPS with the {@code arbiter} certificate on {@link LabLayout#arbiterTlsPort}, where the agents' links
      * end, and reaches the replicas (requests and health checks) over HTTPS, trusting the lab's CA alone and checking
      * their certificates' SANs; its plain port stays on loopback for the lab's tools (docs/adr/0011, decision 8).

@@ -65,11 +65,25 @@ final class LabHarness implements AutoCloseable {
         return new LabClient(lab.apiUrl(s), token);
     }
 
+    /**
+     * The arbiter's status. With two replicas behind the front, the front answers 503 itself for a moment while no
+     * replica's probe is healthy (a takeover, a slow probe on a busy machine): such an answer is asked again, for
+     * up to 5 s, rather than read as a status.
+     */
     ArbiterStatus status() {
-        try {
-            return Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken()).as(ArbiterStatus.class);
-        } catch (IOException e) {
-            throw new AssertionError("arbiter unreachable", e);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            try {
+                Http.Response r = Http.get(lab.arbiterUrl() + "/v1/status", lab.secrets().operatorToken());
+                if (r.status() == 200 || System.nanoTime() > deadline) {
+                    return r.as(ArbiterStatus.class);
+                }
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("arbiter unreachable", e);
+                }
+            }
+            sleep(100);
         }
     }
 
