@@ -32,6 +32,14 @@ public final class LabBackups {
     private LabBackups() {
     }
 
+    /**
+     * The barman server name {@code store}'s archive and base backups are kept under
+     * ({@code <bucket>/twincloud/<server>/}): what {@link BarmanCloud} passes for the store.
+     */
+    public static String serverName(ObjectStore store) {
+        return store.site().name();
+    }
+
     public static boolean enabled() {
         return "on".equalsIgnoreCase(System.getenv().getOrDefault(OFF_VARIABLE, "off"));
     }
@@ -98,6 +106,63 @@ public final class LabBackups {
                     + e.getMessage() + "). Is the lab up, and the site started ('twincloud lab status')?");
         }
         return barman.backup(store, port, ZoneId.systemDefault());
+    }
+
+    /** Where the lab's restore drills keep their scratch copies, and their metrics ({@code metrics.prom}). */
+    public static java.nio.file.Path restoreDrillDir(LabLayout layout) {
+        return layout.root().resolve("restore-drill");
+    }
+
+    public static java.nio.file.Path restoreDrillMetrics(LabLayout layout) {
+        return restoreDrillDir(layout).resolve("metrics.prom");
+    }
+
+    /**
+     * The restore drill on a running lab ({@link RestoreDrill}): a restore point on the writer's database, then a
+     * restore from each of {@code stores} (one after the other) to it and the comparison; the metrics file is updated.
+     * {@code extra} (may be null) checks each restored copy further.
+     */
+    public static List<RestoreDrill.Result> restoreDrill(LabLayout layout, BarmanCloud barman, dev.twincloud.pgctl.PgBinaries binaries,
+                                                         List<ObjectStore> stores, boolean switchWal, RestoreDrill.ExtraCheck extra,
+                                                         java.util.function.Consumer<String> progress) {
+        RestoreDrill.Mark mark = null;
+        List<String> tried = new ArrayList<>();
+        for (dev.twincloud.core.protocol.SiteId site : LabLayout.SITES) {
+            String url = "jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/" + dev.twincloud.lab.supervisor.Lab.APP_DATABASE
+                    + "?connectTimeout=5&socketTimeout=60";
+            try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+                boolean standby;
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                    rs.next();
+                    standby = rs.getBoolean(1);
+                }
+                if (standby) {
+                    tried.add(site + " is a standby");
+                    continue;
+                }
+                mark = RestoreDrill.mark(c, switchWal);
+                progress.accept("restore point '" + mark.name() + "' at " + Lsn.format(mark.lsn()) + " (" + mark.at() + ") on writer " + site
+                        + ": " + mark.sums());
+                break;
+            } catch (SQLException e) {
+                tried.add(site + "'s PostgreSQL (port " + layout.pgPort(site) + "): " + e.getMessage());
+            }
+        }
+        if (mark == null) {
+            throw new BackupException("no writer's database to make the restore point on (" + String.join("; ", tried)
+                    + "). Is the lab up ('twincloud lab status')?");
+        }
+        Duration wait = switchWal ? Duration.ofSeconds(120) : ARCHIVE_TIMEOUT.plusSeconds(120);
+        List<RestoreDrill.Result> results = new ArrayList<>();
+        RestoreDrill drill = new RestoreDrill(barman, binaries, progress);
+        for (ObjectStore store : stores) {
+            int port = dev.twincloud.pgctl.Ports.isFree(layout.restorePort()) ? layout.restorePort() : dev.twincloud.pgctl.Ports.freePort();
+            RestoreDrill.Result r = drill.run(store, mark, restoreDrillDir(layout), port, wait, extra);
+            progress.accept(r.summary());
+            results.add(r);
+        }
+        RestoreDrill.writeMetrics(restoreDrillMetrics(layout), results);
+        return results;
     }
 
     static Archiver archiver(int pgPort) throws SQLException {

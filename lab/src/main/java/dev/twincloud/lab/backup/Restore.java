@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Restores one store's base backup plus its WAL into a scratch PostgreSQL and starts it
@@ -55,6 +57,17 @@ public final class Restore {
             @Override
             public String toString() {
                 return "WAL position " + Lsn.format(lsn);
+            }
+        }
+
+        /**
+         * A restore point made with {@code pg_create_restore_point(name)} ({@link RestoreDrill}): recovery stops at
+         * that record. {@code createdAt} (the writer's clock when it was made) chooses the base backup.
+         */
+        record Name(String name, Instant createdAt) implements Target {
+            @Override
+            public String toString() {
+                return "restore point '" + name + "'";
             }
         }
     }
@@ -108,6 +121,9 @@ public final class Restore {
                         .orElseThrow(() -> new BackupException("--to-time " + t.at() + " is before the oldest base backup in store "
                                 + store.name() + " (" + oldest.id() + ", consistent from " + oldest.end() + "): nothing can be restored to that time"));
             }
+            case Target.Name n -> usable.stream().filter(b -> !b.end().isAfter(n.createdAt())).reduce((a, b) -> b)
+                    .orElseThrow(() -> new BackupException(n + " (made " + n.createdAt() + ") is before the newest base backup in store "
+                            + store.name() + " was consistent (" + oldest.id() + ", consistent from " + oldest.end() + ")"));
             case Target.Position p -> usable.stream().filter(b -> Long.compareUnsigned(b.endLsn(), p.lsn()) <= 0).reduce((a, b) -> b)
                     .orElseThrow(() -> new BackupException("--to-lsn " + Lsn.format(p.lsn()) + " is before the oldest base backup in store "
                             + store.name() + " (" + oldest.id() + ", consistent from " + Lsn.format(oldest.endLsn())
@@ -132,6 +148,14 @@ public final class Restore {
         }
         List<BaseBackup> backups = barman.list(store, zone);
         BaseBackup backup = choose(store, backups, target, Instant.now());
+        List<String> wal = List.of();
+        if (target instanceof Target.Latest) {
+            wal = WalArchive.list(store, LabBackups.serverName(store), "");
+            List<String> holes = WalArchive.holes(wal, backup.beginWal());
+            if (!holes.isEmpty()) {
+                throw new BackupException(gapMessage(store, holes, wal));
+            }
+        }
         progress.accept("restoring base backup " + backup.id() + " of site " + store.site() + " from store " + store.name()
                 + " (consistent from " + backup.end() + "), then WAL to " + target);
         boolean done = false;
@@ -149,6 +173,11 @@ public final class Restore {
                 throw new BackupException(recoveryFailure(store, target, log, e));
             }
             List<String> report = recoveryReport(log);
+            if (target instanceof Target.Latest) {
+                endedEarly(store, read(log), wal).ifPresent(message -> {
+                    throw new BackupException(message + "; the server log is " + log);
+                });
+            }
             pg.stop(StopMode.FAST);
             Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
             pg = server(dir, port, log);
@@ -196,6 +225,7 @@ public final class Restore {
             case Target.Latest l -> { }
             case Target.Time t -> conf.put("recovery_target_time", PG_TIME.format(t.at()));
             case Target.Position p -> conf.put("recovery_target_lsn", Lsn.format(p.lsn()));
+            case Target.Name n -> conf.put("recovery_target_name", n.name());
         }
         pg.editAutoConf(conf);
     }
@@ -215,6 +245,33 @@ public final class Restore {
                 .map(l -> l.substring(l.indexOf(":  ") + 3).trim()).reduce((a, b) -> a + "; " + b)
                 .orElse(e.getMessage().lines().findFirst().orElse(""));
         return "recovery from store " + store.name() + " failed: " + fatal + " — nothing was restored; the server log is " + log;
+    }
+
+    private static String gapMessage(ObjectStore store, List<String> holes, List<String> wal) {
+        String newest = wal.stream().map(WalArchive::parse).flatMap(Optional::stream)
+                .max(Comparator.comparingLong(WalArchive.Segment::number)).map(WalArchive.Segment::name).orElse("?");
+        return "the WAL archive in store " + store.name() + " has a gap: " + (holes.size() == 1 ? "segment " : holes.size() + " segments, ")
+                + String.join(", ", holes.subList(0, Math.min(5, holes.size()))) + (holes.size() > 5 ? ", ..." : "")
+                + " missing before the newest archived " + newest + ". A restore to the latest point would stop at the gap without "
+                + "a word and lose everything after it; nothing was fetched. Restore to a point before the gap (--to-time, --to-lsn), "
+                + "or from the other store";
+    }
+
+    /**
+     * After a restore to the latest point: the archive holds a complete segment of the timeline recovery ended on
+     * beyond the last record it replayed (PostgreSQL read a missing or unreadable object as the end of the archive).
+     */
+    static Optional<String> endedEarly(ObjectStore store, String log, List<String> wal) {
+        Matcher redo = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)").matcher(log);
+        Matcher tl = Pattern.compile("selected new timeline ID: (\\d+)").matcher(log);
+        if (!redo.find() || !tl.find()) {
+            return Optional.empty(); // nothing replayed past the backup's end, or no promotion: nothing to compare
+        }
+        long redoDone = Lsn.parse(redo.group(1));
+        int recovered = Integer.parseInt(tl.group(1)) - 1;
+        return WalArchive.beyond(wal, recovered, redoDone).map(newer -> "recovery from store " + store.name() + " ended at "
+                + Lsn.format(redoDone) + " on timeline " + recovered + ", but the store holds " + newer
+                + " beyond it: a WAL object between them is missing or unreadable. Nothing was restored");
     }
 
     private static List<String> recoveryReport(Path log) {

@@ -19,6 +19,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -141,8 +142,51 @@ final class LabBackupCommands {
                 } else {
                     out.println("  " + r.archiverError().orElse(""));
                 }
+                out.println("  restore drill: " + restoreDrillLine(lab.layout(), r.store().name()));
             }
             return exit;
+        }
+    }
+
+    @Command(name = "restore-drill", mixinStandardHelpOptions = true, description = {
+            "Prove that each store alone restores what the writer has: make a restore point on the writer (its ECG tables' "
+                    + "row counts and checksums read at that very point), restore each store's newest base backup plus WAL to it "
+                    + "into a scratch PostgreSQL, compare, and remove the scratch copy.",
+            "Prints per store the time to restore, the recovery point and the RPO (the point's age when the store held it); "
+                    + "writes them to <lab root>/restore-drill/metrics.prom (twincloud_restore_drill_*{store}), which "
+                    + "'lab backups' prints. Exit 1 when any store's drill failed (a mismatching copy is kept, stopped, as "
+                    + "DIR.mismatch).",
+            "The writes to the ECG tables wait while the checksums are read (SHARE locks). Needs a running lab with backups on "
+                    + "and the API's tables (docs/backups.md#restore-drill)."})
+    static final class RestoreDrillCmd extends BackupVerb {
+        @Option(names = "--store", paramLabel = "gcs|s3|both", defaultValue = "both", description = "Which store(s). Default: ${DEFAULT-VALUE}")
+        String store;
+
+        @Option(names = "--switch-wal", description = "Close the writer's WAL segment at once (pg_switch_wal) instead of waiting for "
+                + "archive_timeout (30 s): a quicker drill, whose RPO then measures the archiving delay only.")
+        boolean switchWal;
+
+        @Override
+        void validate() {
+            stores(store.equals("both") ? "all" : store);
+        }
+
+        @Override
+        int run(BarmanCloud barman, PrintWriter out) {
+            List<dev.twincloud.lab.backup.RestoreDrill.Result> results = LabBackups.restoreDrill(lab.layout(), barman, PgBinaries.locate(),
+                    stores(store.equals("both") ? "all" : store), switchWal, null, m -> {
+                        out.println(m);
+                        out.flush();
+                    });
+            boolean failed = false;
+            for (var r : results) {
+                if (!r.passed()) {
+                    failed = true;
+                    spec.commandLine().getErr().println("lab restore-drill: " + r.summary()
+                            + r.kept().map(k -> " (restored copy kept, stopped, in " + k + ")").orElse(""));
+                }
+            }
+            return failed ? 1 : 0;
         }
     }
 
@@ -224,6 +268,22 @@ final class LabBackupCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--to-lsn: " + e.getMessage());
             }
         }
+    }
+
+    /** The store's last restore drill, from the drill's metrics file. */
+    static String restoreDrillLine(dev.twincloud.lab.supervisor.LabLayout layout, String store) {
+        Map<String, String> m = dev.twincloud.lab.backup.RestoreDrill.readMetrics(LabBackups.restoreDrillMetrics(layout));
+        String label = "{store=\"" + store + "\"}";
+        String last = m.get("twincloud_restore_drill_last_run_success" + label);
+        if (last == null) {
+            return "never run ('twincloud lab restore-drill')";
+        }
+        String success = m.get("twincloud_restore_drill_last_success_timestamp_seconds" + label);
+        String ok = success == null ? "no successful drill yet"
+                : String.format(Locale.ROOT, "last success %s: restored in %s s, RPO %s s",
+                        Instant.ofEpochMilli((long) (Double.parseDouble(success) * 1000)),
+                        m.get("twincloud_restore_drill_duration_seconds" + label), m.get("twincloud_restore_drill_rpo_seconds" + label));
+        return ("1".equals(last) ? "last run passed; " : "LAST RUN FAILED; ") + ok;
     }
 
     static String bytes(long n) {

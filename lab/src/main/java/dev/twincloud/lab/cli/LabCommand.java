@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {LabUp.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Kill.class,
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
                 LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.RollingRestart.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class, LabLogsCommand.class,
-                LabBackupCommands.Backup.class, LabBackupCommands.Backups.class, LabBackupCommands.RestoreCmd.class})
+                LabBackupCommands.Backup.class, LabBackupCommands.Backups.class, LabBackupCommands.RestoreCmd.class,
+                LabBackupCommands.RestoreDrillCmd.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -67,4 +67,72 @@ class RestoreTargetTest {
         Instant e = Instant.parse(end);
         return new BaseBackup(id, e.minusSeconds(30), e, "", "", Lsn.parse(endLsn), 1, false, "DONE");
     }
+
+    @Test
+    void aRestorePointChoosesTheNewestBackupConsistentBeforeIt() {
+        List<BaseBackup> all = List.of(first, second);
+        assertThat(Restore.choose(GCS, all, new Restore.Target.Name("p", Instant.parse("2026-11-30T13:00:00Z")), NOW).id()).isEqualTo("A");
+        assertThat(Restore.choose(GCS, all, new Restore.Target.Name("p", NOW), NOW).id()).isEqualTo("B");
+        assertThatThrownBy(() -> Restore.choose(GCS, all, new Restore.Target.Name("p", Instant.parse("2026-11-30T11:00:00Z")), NOW))
+                .isInstanceOf(BackupException.class).hasMessageContaining("restore point 'p'");
+    }
+
+    @Test
+    void aHoleInTheArchiveIsFoundWhateverTheTimelinesAndCompressionSuffixes() {
+        List<String> archive = List.of("000000010000000000000002.gz", "000000010000000000000002.00000028.backup.gz",
+                "000000010000000000000003.gz", "000000010000000000000004.partial.gz", "00000002.history.gz",
+                "000000020000000000000004.gz", "000000020000000000000006.gz", "0000000200000001000000FF.gz", "000000020000000200000000.gz");
+        assertThat(WalArchive.holes(archive, "000000010000000000000002")).as("05, and all of log 1 but FF, missing; 04 is on both timelines")
+                .startsWith("000000020000000000000005", "000000020000000000000007").hasSize(1 + (0xFF - 7 + 1) + 0xFF);
+        assertThat(WalArchive.holes(List.of("000000010000000000000002", "000000010000000000000003.gz"), "000000010000000000000002")).isEmpty();
+        assertThat(WalArchive.holes(List.of("000000010000000000000001.gz", "000000010000000000000003.gz", "000000010000000000000004.gz"),
+                "000000010000000000000003")).as("segments before the backup do not count").isEmpty();
+        assertThat(WalArchive.holes(List.of("000000010000000000000003.gz"), "000000010000000000000002"))
+                .as("the backup's own first segment missing").containsExactly("000000010000000000000002");
+        assertThat(WalArchive.holes(List.of(), "000000010000000000000002")).isEmpty();
+    }
+
+    @Test
+    void recoveryThatEndedBeforeTheNewestSegmentOfItsTimelineIsCaught() {
+        List<String> archive = List.of("000000010000000000000003.gz", "000000010000000000000004.gz", "000000010000000000000006.gz",
+                "000000020000000000000009.gz", "000000010000000000000007.partial.gz");
+        String log = "LOG:  redo done at 0/4000F28 system usage: ...\nLOG:  selected new timeline ID: 2\n";
+        assertThat(Restore.endedEarly(GCS, log, archive)).get().asString().contains("ended at 0/4000F28 on timeline 1")
+                .contains("000000010000000000000006.gz");
+        assertThat(Restore.endedEarly(GCS, log.replace("0/4000F28", "0/5FFFFF0"), archive))
+                .as("the last record may run into the next segment").isEmpty();
+        assertThat(Restore.endedEarly(GCS, log.replace("ID: 2", "ID: 3"), archive)).as("on timeline 2, 09 is beyond 04").get().asString()
+                .contains("000000020000000000000009.gz");
+        assertThat(Restore.endedEarly(GCS, log.replace("ID: 2", "ID: 3").replace("0/4000F28", "0/9000F28"), archive))
+                .as("timeline 2 replayed to its end").isEmpty();
+        assertThat(Restore.endedEarly(GCS, "LOG:  selected new timeline ID: 2", archive)).as("no redo: nothing to compare").isEmpty();
+    }
+
+    @Test
+    void theDrillComparesEveryEcgTableAndItsMetricsKeepTheLastSuccess(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        var sums = new java.util.LinkedHashMap<String, RestoreDrill.Sum>();
+        RestoreDrill.TABLES.forEach(t -> sums.put(t, new RestoreDrill.Sum(3, "0123456789abcdef0123456789abcdef")));
+        assertThat(RestoreDrill.compare(sums, sums)).isEmpty();
+        var other = new java.util.LinkedHashMap<>(sums);
+        other.put("ecg_lead", new RestoreDrill.Sum(3, "ffffffffffffffff0123456789abcdef"));
+        other.remove("idempotency_key");
+        assertThat(RestoreDrill.compare(sums, other)).hasSize(2).anyMatch(p -> p.startsWith("ecg_lead: writer at the restore point 3 rows"))
+                .anyMatch(p -> p.startsWith("idempotency_key:") && p.endsWith("restored null"));
+        assertThat(RestoreDrill.sumsQuery()).contains("FROM public.ecg_recording t", "FROM public.idempotency_key t").doesNotContain("created_at");
+
+        var mark = new RestoreDrill.Mark("p", Lsn.parse("0/5000028"), NOW, "000000010000000000000005", sums);
+        ObjectStore s3 = new ObjectStore("s3", SiteId.of("aws"), 7407, Path.of("target/none"));
+        Path file = tmp.resolve("m/metrics.prom");
+        RestoreDrill.writeMetrics(file, List.of(new RestoreDrill.Result(GCS, true, mark, "B", 2, 12.5, 31.25, sums, List.of(), java.util.Optional.empty()),
+                new RestoreDrill.Result(s3, false, mark, "", 0, Double.NaN, Double.NaN, java.util.Map.of(), List.of("store s3 is unreachable"),
+                        java.util.Optional.empty())));
+        RestoreDrill.writeMetrics(file, List.of(new RestoreDrill.Result(GCS, false, mark, "", 0, Double.NaN, 1, java.util.Map.of(),
+                List.of("x"), java.util.Optional.empty())));
+        var m = RestoreDrill.readMetrics(file);
+        assertThat(m).containsEntry("twincloud_restore_drill_last_run_success{store=\"gcs\"}", "0")
+                .as("a failed drill keeps the last success's figures").containsEntry("twincloud_restore_drill_duration_seconds{store=\"gcs\"}", "12.500")
+                .containsEntry("twincloud_restore_drill_rpo_seconds{store=\"gcs\"}", "31.250")
+                .containsEntry("twincloud_restore_drill_last_run_success{store=\"s3\"}", "0")
+                .doesNotContainKey("twincloud_restore_drill_duration_seconds{store=\"s3\"}");
+    }
 }

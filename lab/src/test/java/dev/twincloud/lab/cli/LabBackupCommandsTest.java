@@ -13,12 +13,14 @@ class LabBackupCommandsTest {
 
     @Test
     void eachVerbHasHelp() {
-        for (String verb : new String[] {"backup", "backups", "restore"}) {
+        for (String verb : new String[] {"backup", "backups", "restore", "restore-drill"}) {
             TwincloudCliTest.Run r = run("lab", verb, "--help");
             assertThat(r.exit()).as(verb).isZero();
             assertThat(r.out()).as(verb).contains("Usage:");
         }
         assertThat(run("lab", "restore", "--help").out()).contains("--to-time").contains("--to-lsn").contains("--latest").contains("DIR.partial");
+        assertThat(run("lab", "restore-drill", "--help").out()).contains("--store").contains("--switch-wal").contains("restore point")
+                .contains("metrics.prom");
     }
 
     @Test
@@ -41,6 +43,9 @@ class LabBackupCommandsTest {
         TwincloudCliTest.Run noInto = run(with("lab", "restore", "--store", "gcs"));
         assertThat(noInto.exit()).isEqualTo(2);
         assertThat(noInto.err()).contains("--into");
+        TwincloudCliTest.Run drillStore = run(with("lab", "restore-drill", "--store", "gcp"));
+        assertThat(drillStore.exit()).isEqualTo(2);
+        assertThat(drillStore.err()).contains("unknown store 'gcp'");
         TwincloudCliTest.Run backupStore = run(with("lab", "backup", "--store", "azure"));
         assertThat(backupStore.exit()).isEqualTo(2);
         assertThat(backupStore.err()).contains("unknown store 'azure'");
