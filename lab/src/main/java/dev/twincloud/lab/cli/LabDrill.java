@@ -47,7 +47,8 @@ import picocli.CommandLine.Option;
                 "Scenarios: all, or a comma-separated list of kill-writer, freeze-writer, partition-writer-arbiter, "
                 + "partition-sites, kill-standby, kill-arbiter, kill-writer-agent, switchover, flapping-link, pause-writer-agent, "
                 + "pause-writer-api, pause-writer-postmaster, kill-writer-postmaster, kill-standby-postmaster, long-txns-deposed, "
-                + "delay-writer-arbiter, slow-writer-arbiter, delay-replication, random, none (none is not in all). With "
+                + "delay-writer-arbiter, slow-writer-arbiter, delay-replication, random, none, load, restore (none, load and restore are not "
+                + "in all; restore needs TWINCLOUD_LAB_BACKUPS=on, docs/backups.md). With "
                 + "--arbiter-replicas 2 also kill-acting-arbiter, kill-etcd-member and rolling-restart-arbiter (in all then, and "
                 + "arbiter-restart-old-state is not: the state is in etcd). See docs/lab.md.", ""})
 public final class LabDrill implements Callable<Integer> {
@@ -153,6 +154,16 @@ public final class LabDrill implements Callable<Integer> {
             scenarios = Scenario.parse(scenario, arbiterReplicas);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (edge == null && scenarios.contains(Scenario.RESTORE)) {
+            String why = !dev.twincloud.lab.backup.LabBackups.enabled()
+                    ? dev.twincloud.lab.backup.LabBackups.OFF_VARIABLE + " is not 'on'"
+                    : dev.twincloud.lab.backup.BackupTools.find().isEmpty() ? dev.twincloud.lab.backup.BackupTools.notFound() : null;
+            if (why != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "scenario restore needs a drill lab with backups ("
+                        + why + "): run it as " + dev.twincloud.lab.backup.LabBackups.OFF_VARIABLE + "=on twincloud lab drill --scenario "
+                        + "restore (docs/backups.md#restore-drill)");
+            }
         }
         if (runs < 1 || runs > 1000) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be between 1 and 1000");

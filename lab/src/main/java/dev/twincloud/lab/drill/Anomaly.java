@@ -27,6 +27,11 @@ public record Anomaly(Kind kind, String detail, double atMs) {
          * the edge itself answered 503 (no healthy backend, {@code Twincloud-Edge}) in a run where no fault
          * may take the writer away (scenario {@code load}): the health check flapped under load
          */
-        EDGE_UNAVAILABLE
+        EDGE_UNAVAILABLE,
+        /**
+         * scenario {@code restore}: a store's restore at the writer's restore point failed, or differed from the writer at
+         * that point, or lacked a write acknowledged before it
+         */
+        RESTORE_FAILED
     }
 }

@@ -98,7 +98,10 @@ public final class Drill {
                 List<FaultStep> schedule = s.schedule(settings.seed() + run - 1);
                 List<String> cannot = schedule.stream().filter(step -> !target.canPlay(step)).map(Drill::describe).distinct().toList();
                 if (!cannot.isEmpty()) {
-                    say("%-26s run %d: skipped: cannot play %s against %s", s.id, run, cannot, target.describe());
+                    say("%-26s run %d: skipped: cannot play %s against %s%s", s.id, run, cannot, target.describe(),
+                            schedule.stream().anyMatch(step -> step.action() == Action.RESTORE_DRILL)
+                                    ? " (the restore drill needs a lab with backups on: " + dev.twincloud.lab.backup.LabBackups.OFF_VARIABLE
+                                    + "=on, s3rver and barman-cloud-*; docs/backups.md)" : "");
                     continue;
                 }
                 RunResult r = runOnce(s, run, schedule, "drill-" + tag + "-" + s.id + "-" + run);
@@ -165,7 +168,7 @@ public final class Drill {
         Instant wallStart = Instant.now();
         double wallStartMillis = wallStart.getEpochSecond() * 1000.0 + wallStart.getNano() / 1e6;
         History h = new History(startNanos);
-        Duration bound = Duration.ofSeconds(60).plus(settings.settleTimeout().multipliedBy(2));
+        Duration bound = Duration.ofSeconds(60).plus(settings.settleTimeout().multipliedBy(2)).plus(scenario.extraRunTime());
         RoleSampler sampler = target.arbiterUrl().map(a -> new RoleSampler(a, target.operatorToken(), target.edgeStatusUrl(), h, 100, bound))
                 .orElse(null);
         Workload load = new Workload(target.edgeUrl(), target.token(), h, keyPrefix, settings.writers(), settings.readers(),
@@ -178,6 +181,7 @@ public final class Drill {
         double endMs;
         Map<String, java.util.concurrent.CompletableFuture<Optional<DbSnapshot>>> beforeRejoin = new LinkedHashMap<>();
         List<LongTransactions> txns = new ArrayList<>();
+        List<Anomaly> restoreFailures = new ArrayList<>();
         OpenLoad open = null;
         try {
             sleep(Scenario.LEAD_IN_MS);
@@ -217,6 +221,22 @@ public final class Drill {
                                 t.commitAll();
                             }
                         }
+                        case RESTORE_DRILL -> {
+                            double askedMs = h.now();
+                            var checked = new java.util.concurrent.atomic.AtomicInteger();
+                            var results = target.restoreDrill(ackedBefore(h, askedMs, checked), m -> say("    %s", m));
+                            List<String> figures = new ArrayList<>();
+                            for (var r : results) {
+                                figures.add(r.summary());
+                                notes.add(r.summary());
+                                if (!r.passed()) {
+                                    restoreFailures.add(new Anomaly(Anomaly.Kind.RESTORE_FAILED, r.summary()
+                                            + r.kept().map(k -> " (restored copy kept in " + k + ")").orElse(""), h.now()));
+                                }
+                            }
+                            label += ": " + String.join("; ", figures) + " (" + checked.get()
+                                    + " writes acknowledged before the restore point checked in each copy)";
+                        }
                         default -> target.play(step.action(), sites[0], sites[1], step.ms());
                     }
                 } catch (FaultStep.NotSelfHealed e) {
@@ -226,6 +246,9 @@ public final class Drill {
                 } catch (IOException | RuntimeException e) {
                     label += " failed: " + e.getMessage();
                     notes.add(label);
+                    if (step.action() == FaultStep.Action.RESTORE_DRILL) {
+                        restoreFailures.add(new Anomaly(Anomaly.Kind.RESTORE_FAILED, "the restore drill did not run: " + e.getMessage(), h.now()));
+                    }
                 }
                 h.mark(label, step.action().fault);
                 played.add(String.format("+%.0f ms %s", h.now() - faultAt, label));
@@ -308,9 +331,37 @@ public final class Drill {
                 scenario.minFailovers, max, promotions.size(), check);
         Observations observed = observer.observe(scenario, h.marks(), faultAt, promotions, wallStartMillis, endMs)
                 .withAlertsGate(alertsGate);
+        List<Anomaly> anomalies = new ArrayList<>(check.anomalies());
+        anomalies.addAll(restoreFailures);
         return new RunResult(scenario.id, run, settings.seed() + run - 1, target.describe(), played, initialWriter, finalWriter,
-                new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, check.anomalies(),
+                new long[] {initialEpoch, finalEpoch}, faultAt, healAt, endMs, settled, promotions, figures, anomalies,
                 notes, timelineOf(h, endMs), observed);
+    }
+
+    /**
+     * The restore drill's check of a restored copy: every write the workload had acknowledged by {@code askedMs} (before
+     * the restore point was asked for, so committed before it) is there, by its recording id.
+     */
+    static dev.twincloud.lab.backup.RestoreDrill.ExtraCheck ackedBefore(History h, double askedMs,
+                                                                     java.util.concurrent.atomic.AtomicInteger checked) {
+        return restored -> {
+            List<String> ids = h.ops().stream().filter(o -> o.type() == History.OpType.WRITE && o.ok() && o.completeMs() < askedMs
+                    && o.id() != null && o.id().matches("[0-9a-fA-F-]{36}")).map(History.Op::id).distinct().toList();
+            checked.set(ids.size());
+            List<String> missing = new ArrayList<>();
+            try (var q = restored.prepareStatement("SELECT w.id FROM unnest(?::uuid[]) w(id) "
+                    + "WHERE NOT EXISTS (SELECT 1 FROM public.ecg_recording r WHERE r.id = w.id)")) {
+                q.setArray(1, restored.createArrayOf("text", ids.toArray()));
+                try (var rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        missing.add(rs.getString(1));
+                    }
+                }
+            }
+            return missing.isEmpty() ? List.of() : List.of(missing.size() + " of the " + ids.size()
+                    + " writes acknowledged before the restore point are missing from the restored copy, e.g. "
+                    + missing.subList(0, Math.min(5, missing.size())));
+        };
     }
 
     /**
@@ -378,6 +429,7 @@ public final class Drill {
             case OPEN_TXNS, COMMIT_TXNS -> "txns";
             case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> "arbiter-state";
             case ROLLING_RESTART_ARBITER -> "rolling-restart";
+            case RESTORE_DRILL -> "restore-drill";
         };
     }
 

@@ -107,6 +107,16 @@ public interface DrillTarget extends AutoCloseable {
                       java.time.Duration scrapeTimeout) {
     }
 
+    /**
+     * The restore drill ({@link FaultStep.Action#RESTORE_DRILL}): base backups where a store has none, a restore point
+     * on the writer, a restore from each store to it; {@code extra} checks each restored copy further. Only a lab
+     * with backups on can ({@link #canPlay(FaultStep.Action)} says so).
+     */
+    default List<dev.twincloud.lab.backup.RestoreDrill.Result> restoreDrill(dev.twincloud.lab.backup.RestoreDrill.ExtraCheck extra,
+                                                                           java.util.function.Consumer<String> progress) throws IOException {
+        throw new IOException("the restore drill needs the lab with backups on");
+    }
+
     /** Undoes every fault: links healed, frozen processes thawed, dead ones started. */
     void restoreAll() throws IOException;
 

@@ -48,7 +48,13 @@ public record FaultStep(long atMs, Action action, String target, String other, l
          * Restart the arbiter replicas one at a time, the acting one last (two replicas only); planned, like a
          * switchover, so it has no repair step
          */
-        ROLLING_RESTART_ARBITER(true);
+        ROLLING_RESTART_ARBITER(true),
+        /**
+         * The restore drill against the lab's stores while the workload writes ({@code restore}, docs/backups.md): a base
+         * backup into each store that has none, a restore point on the writer, a restore from each store to it, compared
+         * with the writer and with the writes acknowledged before it. Breaks nothing, so it has no repair step
+         */
+        RESTORE_DRILL(false);
 
         /** true for a step that breaks something, false for one that repairs it */
         public final boolean fault;

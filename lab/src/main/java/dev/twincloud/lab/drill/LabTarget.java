@@ -91,6 +91,7 @@ public final class LabTarget implements DrillTarget {
         return switch (step.action()) {
             case ROLLING_RESTART_ARBITER -> replicated;
             case SAVE_ARBITER_STATE, RESTART_ARBITER_FROM_SAVED, CHECK_ARBITER_REFUSES -> !replicated;
+            case RESTORE_DRILL -> lab.backups();
             default -> replicated || !List.of(Scenario.ACTING_ARBITER, Scenario.ETCD_LEADER).contains(step.target());
         };
     }
@@ -155,7 +156,7 @@ public final class LabTarget implements DrillTarget {
                     throw new FaultStep.NotSelfHealed("the rolling restart of the arbiter replicas did not finish: " + e.getMessage());
                 }
             }
-            case OPEN_TXNS, COMMIT_TXNS -> throw new IllegalStateException(action + " is played by the drill itself");
+            case OPEN_TXNS, COMMIT_TXNS, RESTORE_DRILL -> throw new IllegalStateException(action + " is played by the drill itself");
         }
     }
 
@@ -180,6 +181,30 @@ public final class LabTarget implements DrillTarget {
     @Override
     public Optional<java.nio.file.Path> logsDir() {
         return Optional.of(lab.layout().logs());
+    }
+
+    /** Takes a base backup into each store without a usable one, then runs the restore drill on both stores. */
+    @Override
+    public List<dev.twincloud.lab.backup.RestoreDrill.Result> restoreDrill(dev.twincloud.lab.backup.RestoreDrill.ExtraCheck extra,
+                                                                           java.util.function.Consumer<String> progress) throws IOException {
+        if (!lab.backups()) {
+            throw new IOException("this lab runs without backups: start the drill with " + dev.twincloud.lab.backup.LabBackups.OFF_VARIABLE
+                    + "=on (and s3rver and barman-cloud-* installed, docs/backups.md)");
+        }
+        try {
+            var barman = new dev.twincloud.lab.backup.BarmanCloud(dev.twincloud.lab.backup.BackupTools.require());
+            var stores = dev.twincloud.lab.backup.ObjectStore.all(lab.layout());
+            for (var store : stores) {
+                if (barman.list(store, java.time.ZoneId.systemDefault()).stream().noneMatch(dev.twincloud.lab.backup.BaseBackup::usable)) {
+                    progress.accept("base backup of site " + store.site() + " into store " + store.name());
+                    dev.twincloud.lab.backup.LabBackups.backup(lab.layout(), barman, store);
+                }
+            }
+            return dev.twincloud.lab.backup.LabBackups.restoreDrill(lab.layout(), barman, dev.twincloud.pgctl.PgBinaries.locate(), stores,
+                    false, extra, progress);
+        } catch (dev.twincloud.lab.backup.BackupException | IllegalStateException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     @Override

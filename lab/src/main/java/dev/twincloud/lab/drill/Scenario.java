@@ -68,6 +68,9 @@ public enum Scenario {
     LOAD("load", "no fault, under load: the maximum write rate through the edge is measured first (closed loop, 8 clients, "
             + "10 s), then writes run open-loop at half of it for 60 s beside the usual clients; passes only with 0 "
             + "edge-made 503s and 0 promotions (not part of 'all')", 0, 0, false),
+    RESTORE("restore", "no fault: the restore drill while the workload writes (needs backups on: TWINCLOUD_LAB_BACKUPS=on): "
+            + "a base backup into each store, a restore point on the writer, a restore from each store alone to it, compared "
+            + "with the writer at that point and with every write acknowledged before it (not part of 'all')", 0, 0, false),
     RANDOM("random", "2-3 faults drawn from a seeded random generator, at random times and for random durations", 0, -1, false);
 
     /** Phase before the first fault, so that every run starts with some healthy traffic. */
@@ -83,6 +86,14 @@ public enum Scenario {
     public static final int LOAD_MAX_IN_FLIGHT = 256;
     /** {@code load}: how long the open loop runs. */
     public static final long LOAD_MS = 60_000;
+
+    /**
+     * How much longer than other scenarios' the workload of a run may last: {@code restore} takes base backups and
+     * restores while the clients write (minutes on the lab's 2 cores).
+     */
+    public java.time.Duration extraRunTime() {
+        return this == RESTORE ? java.time.Duration.ofMinutes(10) : java.time.Duration.ZERO;
+    }
 
     /** How long a schedule without faults lasts: {@value #LOAD_MS} ms for {@code load}, 6 s otherwise. */
     public long quietPhaseMs() {
@@ -145,7 +156,7 @@ public enum Scenario {
                 continue;
             }
             if (part.trim().equalsIgnoreCase("all")) {
-                Arrays.stream(values()).filter(s -> s != NONE && s != LOAD && s.runsWith(arbiterReplicas)).forEach(out::add);
+                Arrays.stream(values()).filter(s -> s != NONE && s != LOAD && s != RESTORE && s.runsWith(arbiterReplicas)).forEach(out::add);
             } else {
                 Scenario s = byId(part);
                 if (!s.runsWith(arbiterReplicas)) {
@@ -219,6 +230,7 @@ public enum Scenario {
             case DELAY_REPLICATION -> List.of(FaultStep.delay(0, "writer", "standby", 300),
                     FaultStep.of(5000, Action.UNDELAY, "writer", "standby"));
             case NONE, LOAD -> List.of();
+            case RESTORE -> List.of(FaultStep.of(0, Action.RESTORE_DRILL, "writer"));
             case RANDOM -> random(seed);
         };
     }

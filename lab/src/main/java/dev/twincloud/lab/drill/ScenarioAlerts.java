@@ -87,6 +87,7 @@ public final class ScenarioAlerts {
         // no fault at all: no alert
         quiet(NONE);
         quiet(LOAD);
+        quiet(RESTORE); // base backups, restore point and restores touch no site's health
     }
 
     private ScenarioAlerts() {

@@ -62,6 +62,19 @@ class LabBackupCommandsTest {
         assertThat(restore.exit()).isEqualTo(1);
         assertThat(restore.err()).contains("store gcs (http://127.0.0.1:19906) is unreachable");
         assertThat(java.nio.file.Path.of("target/never-restored")).doesNotExist();
+        assertThat(r.out()).contains("restore drill: never run");
+        TwincloudCliTest.Run drill = run(with("lab", "restore-drill"));
+        assertThat(drill.exit()).isEqualTo(1);
+        assertThat(drill.err()).contains("no writer's database to make the restore point on").contains("port 19920");
+    }
+
+    @Test
+    void theRestoreDrillScenarioIsRefusedWithoutBackupsBeforeALabStarts() {
+        Assumptions.assumeFalse(dev.twincloud.lab.backup.LabBackups.enabled(), "TWINCLOUD_LAB_BACKUPS is on here");
+        TwincloudCliTest.Run r = run("lab", "drill", "--scenario", "restore", "--root", "target/cli-test-drill-never", "--base-port", "19950");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("scenario restore needs a drill lab with backups").contains("TWINCLOUD_LAB_BACKUPS=on");
+        assertThat(java.nio.file.Path.of("target/cli-test-drill-never")).doesNotExist();
     }
 
     private static String[] with(String... args) {
