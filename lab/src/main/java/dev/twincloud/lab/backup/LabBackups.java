@@ -129,7 +129,7 @@ public final class LabBackups {
         List<String> tried = new ArrayList<>();
         for (dev.twincloud.core.protocol.SiteId site : LabLayout.SITES) {
             String url = "jdbc:postgresql://127.0.0.1:" + layout.pgPort(site) + "/" + dev.twincloud.lab.supervisor.Lab.APP_DATABASE
-                    + "?connectTimeout=5&socketTimeout=60";
+                    + "?connectTimeout=5&socketTimeout=600"; // the checksums read every ECG row
             try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
                 boolean standby;
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {

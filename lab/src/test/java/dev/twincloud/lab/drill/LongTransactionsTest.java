@@ -12,7 +12,9 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -80,5 +82,40 @@ class LongTransactionsTest {
         t.close();
         assertThat(t.problems()).hasSize(2).allMatch(p -> p.contains("42P01"));
         assertThat(h.ops()).hasSize(2).allMatch(o -> o.outcome() == Outcome.FAIL && o.detail().contains("BEGIN/INSERT refused"));
+    }
+
+    /**
+     * The drill scenario {@code restore}'s own check of a restored copy (here on this class's server, to save starting
+     * one): every write the workload had acknowledged before the restore point was asked for must be there; later
+     * writes, failed ones and reads do not count.
+     */
+    @Test
+    void everyWriteAcknowledgedBeforeTheAskIsLookedForByItsRecordingId() throws Exception {
+        String there = UUID.randomUUID().toString();
+        String missing = UUID.randomUUID().toString();
+        String later = UUID.randomUUID().toString();
+        String failed = UUID.randomUUID().toString();
+        History h = new History(0);
+        h.add(write(there, 10, Outcome.OK));
+        h.add(write(missing, 20, Outcome.OK));
+        h.add(write(later, 200, Outcome.OK)); // acknowledged after the ask: need not be there
+        h.add(write(failed, 30, Outcome.FAIL));
+        String url = pg.createDatabase("restored_" + System.nanoTime());
+        try (Connection c = DriverManager.getConnection(url, pg.username(), pg.password()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE ecg_recording (id uuid PRIMARY KEY)");
+            s.execute("INSERT INTO ecg_recording VALUES ('" + there + "')");
+            AtomicInteger checked = new AtomicInteger();
+            List<String> problems = Drill.ackedBefore(h, 100, checked).check(c);
+            assertThat(checked.get()).isEqualTo(2);
+            assertThat(problems).singleElement().asString().contains("1 of the 2 writes acknowledged before the restore point are missing")
+                    .contains(missing).doesNotContain(later).doesNotContain(failed);
+            s.execute("INSERT INTO ecg_recording VALUES ('" + missing + "')");
+            assertThat(Drill.ackedBefore(h, 100, checked).check(c)).isEmpty();
+        }
+    }
+
+    private static Op write(String id, double completeMs, Outcome outcome) {
+        return new Op(0, OpType.WRITE, "k-" + id, completeMs - 5, completeMs, outcome, outcome == Outcome.OK ? 201 : 503, "gcp",
+                outcome == Outcome.OK ? id : null, 1, 100, 1, false, "", -1, "", Double.NaN, "r-" + id);
     }
 }
