@@ -30,7 +30,9 @@ import org.springframework.util.unit.DataSize;
  * @param reportTimeout      a site whose last heartbeat is older than this is not fresh
  * @param standbyLossTimeout sync mode: how long the writer may miss its standby before dropping to async
  * @param maxLagBytes        async mode: the largest lag with which a standby stays eligible
- * @param switchoverTimeout  a planned switchover not completed by then is aborted
+ * @param switchoverTimeout  a planned switchover not completed by then (from the old writer's fence) is aborted
+ * @param switchoverArchiveWait how long a planned switchover lets the old writer keep writing while it
+ *                           reports WAL waiting for its archiver, before it fences it anyway; 0: no wait
  * @param tickInterval       how often the arbiter decides without a heartbeat (alerts, failover)
  * @param stateDir           where state.json and events.jsonl live
  * @param agentToken         bearer token of the agents (heartbeat, status)
@@ -58,6 +60,7 @@ public record ArbiterProperties(
         Duration standbyLossTimeout,
         DataSize maxLagBytes,
         Duration switchoverTimeout,
+        Duration switchoverArchiveWait,
         Duration tickInterval,
         Path stateDir,
         String agentToken,
@@ -224,6 +227,7 @@ public record ArbiterProperties(
         maxLagBytes = maxLagBytes == null ? DataSize.ofBytes(Timing.MAX_LAG_BYTES) : maxLagBytes;
         switchoverTimeout = switchoverTimeout == null ? Timing.SWITCHOVER_TIMEOUT : switchoverTimeout;
         readLeaseTtl = readLeaseTtl == null ? Timing.READ_LEASE_TTL : readLeaseTtl;
+        switchoverArchiveWait = switchoverArchiveWait == null ? Timing.SWITCHOVER_ARCHIVE_WAIT : switchoverArchiveWait;
         List<String> problems = new ArrayList<>();
         sites = sites == null ? List.of() : List.copyOf(sites);
         if (sites.size() != 2 || sites.get(0).equals(sites.get(1))) {
@@ -247,6 +251,9 @@ public record ArbiterProperties(
         positive(problems, "standby-loss-timeout", standbyLossTimeout);
         positive(problems, "switchover-timeout", switchoverTimeout);
         positive(problems, "tick-interval", tickInterval);
+        if (switchoverArchiveWait.isNegative()) {
+            problems.add("switchover-archive-wait must be zero (no wait) or positive, got " + switchoverArchiveWait);
+        }
         if (margin == null || margin.isNegative()) {
             problems.add("margin must be zero or positive, got " + margin);
         }
@@ -331,7 +338,7 @@ public record ArbiterProperties(
     /** The core's view of these settings. */
     public ArbiterConfig toConfig() {
         return new ArbiterConfig(siteIds(), leaseTtl, margin, reportTimeout, standbyLossTimeout,
-                maxLagBytes.toBytes(), switchoverTimeout, readLeaseTtl);
+                maxLagBytes.toBytes(), switchoverTimeout, readLeaseTtl, switchoverArchiveWait);
     }
 
     /** Never print the tokens. */
@@ -340,7 +347,8 @@ public record ArbiterProperties(
         return "ArbiterProperties[sites=" + sites + ", initialWriter=" + initialWriter + ", mode=" + mode
                 + ", leaseTtl=" + leaseTtl + ", margin=" + margin + ", reportTimeout=" + reportTimeout
                 + ", standbyLossTimeout=" + standbyLossTimeout + ", maxLagBytes=" + maxLagBytes
-                + ", switchoverTimeout=" + switchoverTimeout + ", tickInterval=" + tickInterval
+                + ", switchoverTimeout=" + switchoverTimeout + ", switchoverArchiveWait=" + switchoverArchiveWait
+                + ", tickInterval=" + tickInterval
                 + ", stateDir=" + stateDir + ", agentToken=***, operatorToken=***, viewerToken="
                 + (viewerToken == null ? "unset" : "***") + ", leaderElection=" + leaderElection
                 + ", store=" + store + ", etcd=" + etcd + ", kubernetes=" + kubernetes + "]";

@@ -21,7 +21,7 @@ class ArbiterPropertiesTest {
     static ArbiterProperties props(List<String> sites, String writer, String agentToken, String operatorToken) {
         return new ArbiterProperties(sites, writer, Durability.SYNC, Duration.ofMillis(2500), Duration.ofMillis(250),
                 Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16), Duration.ofSeconds(10),
-                Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null, null, null, null, null, null);
+                null, Duration.ofMillis(100), Path.of("state"), agentToken, operatorToken, null, null, null, null, null, null);
     }
 
     @Test
@@ -33,9 +33,17 @@ class ArbiterPropertiesTest {
     }
 
     @Test
+    void switchoverArchiveWaitDefaultsToTheReferenceAndZeroTurnsItOffButNegativeIsRefused() {
+        assertThat(bind(Map.of("switchover-archive-wait", "0s")).toConfig().switchoverArchiveWait()).isZero();
+        assertThat(bind(Map.of()).toConfig().switchoverArchiveWait()).isEqualTo(Duration.ofSeconds(10));
+        assertThatThrownBy(() -> bind(Map.of("switchover-archive-wait", "-1s")))
+                .hasMessageContaining("switchover-archive-wait must be zero (no wait) or positive");
+    }
+
+    @Test
     void unsetTimingTakesTheReferenceValuesOfTheCore() {
         var p = new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
-                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null, null, null,
+                null, Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", null, null, null,
                 null, null, null);
         assertThat(p.toConfig()).isEqualTo(ArbiterConfig.defaults(List.of(SiteId.of("gcp"), SiteId.of("aws"))));
     }
@@ -47,7 +55,8 @@ class ArbiterPropertiesTest {
                 "twincloud.arbiter.tick-interval", "100ms", "twincloud.arbiter.state-dir", "state",
                 "twincloud.arbiter.agent-token", "agent-token-0123456789",
                 "twincloud.arbiter.operator-token", "operator-token-0123456789"));
-        for (String k : List.of("lease-ttl", "margin", "report-timeout", "standby-loss-timeout", "max-lag-bytes", "switchover-timeout", "read-lease-ttl")) {
+        for (String k : List.of("lease-ttl", "margin", "report-timeout", "standby-loss-timeout", "max-lag-bytes", "switchover-timeout",
+                "switchover-archive-wait", "read-lease-ttl")) {
             values.put("twincloud.arbiter." + k, "");
         }
         var p = new Binder(new MapConfigurationPropertySource(values)).bindOrCreate("twincloud.arbiter", ArbiterProperties.class);
@@ -75,7 +84,7 @@ class ArbiterPropertiesTest {
 
     static ArbiterProperties withViewer(String viewerToken) {
         return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, null, null, null, null, null, null,
-                Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", viewerToken,
+                null, Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789", "operator-token-0123456789", viewerToken,
                 null, null, null, null, null);
     }
 
@@ -128,7 +137,7 @@ class ArbiterPropertiesTest {
     static ArbiterProperties withElection(ArbiterProperties.LeaderElection election) {
         return new ArbiterProperties(List.of("gcp", "aws"), "gcp", Durability.SYNC, Duration.ofMillis(2500),
                 Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMillis(1000), DataSize.ofMegabytes(16),
-                Duration.ofSeconds(10), Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789",
+                Duration.ofSeconds(10), null, Duration.ofMillis(100), Path.of("state"), "agent-token-0123456789",
                 "operator-token-0123456789", null, election, null, null, null, null);
     }
 

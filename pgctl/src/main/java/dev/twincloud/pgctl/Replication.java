@@ -205,13 +205,19 @@ public final class Replication {
                        pg_last_wal_replay_lsn()::text AS replay,
                        (SELECT status FROM pg_stat_wal_receiver) AS receiver
                 """;
-        try (Connection c = server.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return new ReplicationStatus(rs.getBoolean("rec"), rs.getLong("sysid"), rs.getInt("tli"),
-                    Optional.ofNullable(lsnOrNull(rs.getString("cur"))),
-                    Optional.ofNullable(lsnOrNull(rs.getString("recv"))),
-                    Optional.ofNullable(lsnOrNull(rs.getString("replay"))),
-                    Optional.ofNullable(rs.getString("receiver")));
+        try (Connection c = server.connect(); Statement st = c.createStatement()) {
+            ReplicationStatus s;
+            try (ResultSet rs = st.executeQuery(sql)) {
+                rs.next();
+                s = new ReplicationStatus(rs.getBoolean("rec"), rs.getLong("sysid"), rs.getInt("tli"),
+                        Optional.ofNullable(lsnOrNull(rs.getString("cur"))),
+                        Optional.ofNullable(lsnOrNull(rs.getString("recv"))),
+                        Optional.ofNullable(lsnOrNull(rs.getString("replay"))),
+                        Optional.ofNullable(rs.getString("receiver")), Optional.empty());
+            }
+            // on the same connection, after the positions; a role that may not read it leaves it unknown
+            return new ReplicationStatus(s.inRecovery(), s.systemIdentifier(), s.timeline(), s.currentLsn(), s.receiveLsn(),
+                    s.replayLsn(), s.walReceiverStatus(), WalArchiveStatus.backlog(c));
         } catch (SQLException e) {
             throw new PgException("Cannot read replication status of " + server + ": " + e.getMessage(), e);
         }

@@ -1,6 +1,10 @@
 package dev.twincloud.pgctl;
 
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -29,6 +34,27 @@ public final class WalArchiveStatus {
     public enum Status { READY, DONE, NONE }
 
     private WalArchiveStatus() {
+    }
+
+    /**
+     * The number of WAL files waiting for the archiver ({@code .ready}: segments, partial segments, history
+     * files) on the server {@code c} is connected to, read through SQL so that it works wherever the agent's
+     * role connects (a CloudNativePG pod's data directory is not the agent's): {@code pg_ls_archive_statusdir()}
+     * (PostgreSQL 12+), which a superuser or a member of {@code pg_monitor} may call. Empty when the server
+     * does not archive ({@code archive_mode=off}: nothing will ever wait for an archiver), or when the role
+     * may not read it (or the query fails otherwise): the backlog is then unknown, never guessed. {@code c}
+     * must be in auto-commit mode (a failed statement must not abort a transaction of the caller's).
+     */
+    public static Optional<Integer> backlog(Connection c) {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT CASE WHEN current_setting('archive_mode') = 'off' THEN NULL"
+                     + " ELSE (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready') END")) {
+            rs.next();
+            int n = rs.getInt(1);
+            return rs.wasNull() ? Optional.empty() : Optional.of(n);
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
     }
 
     /** Every segment and history file in {@code dataDir/pg_wal} with its archive status. */

@@ -122,7 +122,8 @@ public final class CnpgDriver implements PostgresDriver {
             return new Observation(DbRole.STANDBY, db.systemId(), timeline, db.writeLsn(), db.receiveLsn(), List.of(),
                     db.walReceiverStreaming());
         }
-        return new Observation(DbRole.PRIMARY, db.systemId(), timeline, db.writeLsn(), db.writeLsn(), peerReplicas(c, db));
+        return new Observation(DbRole.PRIMARY, db.systemId(), timeline, db.writeLsn(), db.writeLsn(), peerReplicas(c, db))
+                .withArchiveBacklog(db.archiveBacklog());
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.twincloud.agent.cnpg;
 
 import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.pgctl.WalArchiveStatus;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -70,7 +71,7 @@ public final class JdbcSqlProbe implements SqlProbe {
                             Lsn.parse(rs.getString(4)), Lsn.parse(rs.getString(5)), lag));
                 }
             }
-            return Optional.of(new Reading(false, systemId, timeline, write, write, false, replicas));
+            return Optional.of(new Reading(false, systemId, timeline, write, write, false, replicas, WalArchiveStatus.backlog(c)));
         } catch (SQLException | RuntimeException e) {
             return Optional.empty();
         }

@@ -27,11 +27,19 @@ public interface SqlProbe {
      * @param receiveLsn        last received position (standby), else the write position
      * @param walReceiverStreaming a standby's WAL receiver is streaming from its source
      * @param replicas          pg_stat_replication rows (primary)
+     * @param archiveBacklog    WAL files waiting for the archiver; empty: unknown
      */
     record Reading(boolean inRecovery, long systemId, int timeline, Lsn writeLsn, Lsn receiveLsn,
-                   boolean walReceiverStreaming, List<Replica> replicas) {
+                   boolean walReceiverStreaming, List<Replica> replicas, Optional<Integer> archiveBacklog) {
         public Reading {
             replicas = replicas == null ? List.of() : List.copyOf(replicas);
+            archiveBacklog = archiveBacklog == null ? Optional.empty() : archiveBacklog;
+        }
+
+        /** Without a known archive backlog. */
+        public Reading(boolean inRecovery, long systemId, int timeline, Lsn writeLsn, Lsn receiveLsn,
+                       boolean walReceiverStreaming, List<Replica> replicas) {
+            this(inRecovery, systemId, timeline, writeLsn, receiveLsn, walReceiverStreaming, replicas, Optional.empty());
         }
     }
 

@@ -243,7 +243,8 @@ public final class Agent {
                 fenced ? demotionToken : Optional.empty())
                 .withOrder(incarnation, ++sequence)
                 .withWritesRefused(reportedWritesRefused)
-                .withPromise(keeper.promiseMillis(nanoTime.getAsLong()));
+                .withPromise(keeper.promiseMillis(nanoTime.getAsLong()))
+                .withArchiveBacklog(obs.archiveBacklog());
         // docs/design.md rule 2: t0 is taken before the request leaves, so the lease ends here before
         // it ends at the arbiter, whose timer starts when the request arrives.
         long t0 = nanoTime.getAsLong();

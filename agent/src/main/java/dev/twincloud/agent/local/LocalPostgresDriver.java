@@ -72,13 +72,14 @@ public final class LocalPostgresDriver implements PostgresDriver {
                         .map(p -> new ReplicaInfo(p.applicationName(), p.state(), p.syncState(),
                                 p.flushLsn(), p.replayLsn(), Optional.ofNullable(p.replayLagMillis())))
                         .toList();
-                return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas);
+                return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas)
+                        .withArchiveBacklog(s.archiveBacklog());
             }
             Lsn replay = lsn(s.replayLsn());
             Lsn received = lsn(s.receiveLsn());
             return new Observation(DbRole.STANDBY, s.systemIdentifier(), s.timeline(), replay,
                     received.compareTo(replay) > 0 ? received : replay, List.of(),
-                    s.walReceiverStatus().filter("streaming"::equals).isPresent());
+                    s.walReceiverStatus().filter("streaming"::equals).isPresent(), s.archiveBacklog());
         } catch (RuntimeException e) {
             log.debug("site={} observe failed: {}", site, e.getMessage());
             return Observation.down();

@@ -11,6 +11,7 @@ import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.pgctl.PostgresServer;
 import dev.twincloud.pgctl.Replication;
 import dev.twincloud.pgctl.TempDirs;
+import dev.twincloud.pgctl.WalArchiveStatus;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -129,6 +130,67 @@ class AgentOnRealPostgresTest {
         assertThat(gcp.message()).contains("no rewind needed");
         assertThat(count(awsPg)).isEqualTo(2);
         runUntil(() -> arbiter.state.durable().standbyEligible(), gcp, aws);
+    }
+
+    /**
+     * docs/backups.md: with WAL waiting for gcp's archiver (its archive_command fails), gcp's reports carry
+     * the backlog, read as the agent's production role connects (the superuser; a member of pg_monitor
+     * reads the same number, a role without it reads nothing and the backlog is unknown, as it is on a server
+     * that does not archive). A switchover
+     * leaves gcp writing while the backlog lasts, and fences it once the archiver has caught up.
+     */
+    @Test
+    void theWritersReportsCarryItsArchiveBacklogAndASwitchoverKeepsItWritingUntilTheArchiverCaughtUp() throws Exception {
+        gcpPg.execute("ALTER SYSTEM SET archive_mode = 'on'");
+        gcpPg.execute("ALTER SYSTEM SET archive_command = 'false'");
+        gcpPg.stop();
+        gcpPg.start();
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state().durable().standbyEligible(), gcp, aws);
+        insert(gcpPg, 1, "gcp");
+        gcpPg.queryString("SELECT pg_switch_wal()::text");
+        runUntil(() -> backlogReported(GCP) >= 1, gcp, aws);
+
+        gcpPg.execute("CREATE ROLE twincloud_monitor LOGIN IN ROLE pg_monitor");
+        gcpPg.execute("CREATE ROLE twincloud_plain LOGIN");
+        int asSuperuser;
+        try (Connection c = gcpPg.connect()) {
+            asSuperuser = WalArchiveStatus.backlog(c).orElseThrow();
+        }
+        assertThat(asSuperuser).isGreaterThanOrEqualTo(1);
+        try (Connection c = java.sql.DriverManager.getConnection(gcpPg.jdbcUrl(), "twincloud_monitor", "")) {
+            assertThat(WalArchiveStatus.backlog(c)).as("pg_monitor may read it").contains(asSuperuser);
+        }
+        try (Connection c = java.sql.DriverManager.getConnection(gcpPg.jdbcUrl(), "twincloud_plain", "")) {
+            assertThat(WalArchiveStatus.backlog(c)).as("unknown, not 0").isEmpty();
+            assertThat(c.createStatement().executeQuery("SELECT 1").next()).as("the connection still works").isTrue();
+        }
+        try (Connection c = awsPg.connect()) {
+            assertThat(WalArchiveStatus.backlog(c)).as("aws does not archive (archive_mode=off): nothing to wait for").isEmpty();
+        }
+        assertThat(backlogReported(AWS)).isEqualTo(-1);
+
+        arbiter.switchover(AWS);
+        Instant asked = Instant.now();
+        runUntil(() -> Duration.between(asked, Instant.now()).toMillis() > 1_500, gcp, aws);
+        assertThat(gcp.state()).as("still writing while its archiver has WAL waiting").isEqualTo(SiteState.PRIMARY_SYNC);
+        insert(gcpPg, 2, "gcp");
+        assertThat(arbiter.writer()).isEqualTo(GCP);
+        assertThat(arbiter.events()).extracting(e -> e.kind()).doesNotContain(EventKind.SWITCHOVER_FENCE);
+
+        gcpPg.execute("ALTER SYSTEM SET archive_command = 'true'");
+        gcpPg.queryString("SELECT pg_reload_conf()::text");
+        runUntil(() -> arbiter.writer().equals(AWS) && aws.state() == SiteState.PRIMARY_ASYNC, gcp, aws);
+        assertThat(arbiter.events()).filteredOn(e -> e.kind() == EventKind.SWITCHOVER_FENCE).singleElement()
+                .satisfies(e -> assertThat(e.why()).contains("no WAL waiting for its archiver"));
+        runUntil(() -> canWrite(awsPg, 3), gcp, aws);
+        assertThat(count(awsPg)).as("both writes gcp acknowledged, and the new writer's").isEqualTo(3);
+    }
+
+    private int backlogReported(SiteId site) {
+        synchronized (arbiter) {
+            var o = arbiter.reports.get(site);
+            return o == null ? -1 : o.report().archiveBacklog().orElse(-1);
+        }
     }
 
     /**

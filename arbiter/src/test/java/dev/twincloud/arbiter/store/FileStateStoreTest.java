@@ -55,6 +55,32 @@ class FileStateStoreTest {
     }
 
     @Test
+    void storesASwitchoverInItsArchiveWaitAndLoadsOneFromBeforeTheWaitAsFencingFromItsStart() throws IOException {
+        Instant start = Instant.parse("2026-11-28T12:00:00Z");
+        var waiting = new DurableState(7, AWS, Durability.SYNC, true, true,
+                Optional.of(new DurableState.Switchover(AWS, GCP, start, new ReportOrder(1764400000123L, 77), true, start)),
+                42, 7, false);
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
+            store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC));
+            store.save(waiting);
+        }
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
+            assertThat(store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC))).isEqualTo(waiting);
+        }
+        // written by an arbiter without the wait: it had told the old writer to fence at the start
+        Files.writeString(dir.resolve(FileStateStore.STATE_FILE), """
+                {"format":1,"state":{"epoch":3,"writer":"aws","mode":"SYNC","writerSync":true,"standbyEligible":true,
+                 "switchover":{"from":"aws","to":"gcp","startedAt":"2026-11-28T12:00:00Z"},"systemId":42,"leaseEpoch":3,
+                 "leaseReleased":false}}""");
+        try (FileStateStore store = FileStateStore.open(dir, CONFIG)) {
+            var sw = store.loadOrCreate(() -> DurableState.initial(GCP, Durability.SYNC)).switchover().orElseThrow();
+            assertThat(sw.awaitingArchive()).as("fencing, as that arbiter told it").isFalse();
+            assertThat(sw.fencingSince()).isEqualTo(start);
+            assertThat(sw.writerAt()).isEqualTo(ReportOrder.NONE);
+        }
+    }
+
+    @Test
     void storesTheBarrierAndTheHeardPlacesOfEachSite() {
         var s = new DurableState(4, AWS, Durability.ASYNC, false, false, Optional.empty(), 42, 4, false,
                 new ReportOrder(1764400000123L, 77), Map.of(AWS, new ReportOrder(1764400000123L, 109),

@@ -19,12 +19,17 @@ import java.util.Objects;
  *                           the writer's own replication row shows it ({@code writeLsn - flushLsn}) on
  *                           each of its reports; a failover then loses at most this plus what the
  *                           writer commits during one lease ttl
- * @param switchoverTimeout  a planned switchover that has not completed by then is aborted
+ * @param switchoverTimeout  a planned switchover whose old writer has not stopped cleanly and been
+ *                           caught up with this long after it was told to fence is aborted
  * @param readLeaseTtl       sync mode: how long a read lease granted to the synchronous standby lasts,
  *                           timed by the arbiter from the heartbeat's arrival (docs/design.md rule 10);
  *                           zero: no read leases. The writer drops to async only once every read lease
  *                           granted has ended plus the margin, so this (plus the margin) is also the
  *                           shortest time from a standby's last heartbeat to the writer running async
+ * @param switchoverArchiveWait how long a planned switchover may hold the old writer's fence (it keeps
+ *                           its lease and writes meanwhile) while the writer reports WAL files waiting
+ *                           for its archiver, which its clean shutdown would otherwise wait for with
+ *                           writes stopped (docs/backups.md); zero: fence at once
  */
 public record ArbiterConfig(
         List<SiteId> sites,
@@ -34,7 +39,15 @@ public record ArbiterConfig(
         Duration standbyLossTimeout,
         long maxLagBytes,
         Duration switchoverTimeout,
-        Duration readLeaseTtl) {
+        Duration readLeaseTtl,
+        Duration switchoverArchiveWait) {
+
+    /** With the reference {@link Timing#SWITCHOVER_ARCHIVE_WAIT}. */
+    public ArbiterConfig(List<SiteId> sites, Duration leaseTtl, Duration margin, Duration reportTimeout,
+                         Duration standbyLossTimeout, long maxLagBytes, Duration switchoverTimeout, Duration readLeaseTtl) {
+        this(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout, readLeaseTtl,
+                Timing.SWITCHOVER_ARCHIVE_WAIT);
+    }
 
     public ArbiterConfig {
         Objects.requireNonNull(sites);
@@ -59,12 +72,15 @@ public record ArbiterConfig(
             throw new IllegalArgumentException("readLeaseTtl (" + readLeaseTtl.toMillis() + " ms) must not exceed reportTimeout ("
                     + reportTimeout.toMillis() + " ms)");
         }
+        if (switchoverArchiveWait == null || switchoverArchiveWait.isNegative()) {
+            throw new IllegalArgumentException("switchoverArchiveWait must be >= 0");
+        }
         if (maxLagBytes < 0) {
             throw new IllegalArgumentException("maxLagBytes must be >= 0");
         }
     }
 
-    /** Without read leases (rule 10 off). */
+    /** Without read leases (rule 10 off), with the reference {@link Timing#SWITCHOVER_ARCHIVE_WAIT}. */
     public ArbiterConfig(List<SiteId> sites, Duration leaseTtl, Duration margin, Duration reportTimeout,
                          Duration standbyLossTimeout, long maxLagBytes, Duration switchoverTimeout) {
         this(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout, Duration.ZERO);
@@ -72,7 +88,14 @@ public record ArbiterConfig(
 
     /** The same settings with read leases of {@code ttl} (zero: none). */
     public ArbiterConfig withReadLeaseTtl(Duration ttl) {
-        return new ArbiterConfig(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout, ttl);
+        return new ArbiterConfig(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout, ttl,
+                switchoverArchiveWait);
+    }
+
+    /** The same settings with a switchover archive wait of {@code wait} (zero: none). */
+    public ArbiterConfig withSwitchoverArchiveWait(Duration wait) {
+        return new ArbiterConfig(sites, leaseTtl, margin, reportTimeout, standbyLossTimeout, maxLagBytes, switchoverTimeout,
+                readLeaseTtl, wait);
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -84,7 +107,7 @@ public record ArbiterConfig(
     /** Every setting at its reference value ({@link Timing}), for {@code sites}. */
     public static ArbiterConfig defaults(List<SiteId> sites) {
         return new ArbiterConfig(sites, Timing.LEASE_TTL, Timing.MARGIN, Timing.REPORT_TIMEOUT, Timing.STANDBY_LOSS_TIMEOUT,
-                Timing.MAX_LAG_BYTES, Timing.SWITCHOVER_TIMEOUT, Timing.READ_LEASE_TTL);
+                Timing.MAX_LAG_BYTES, Timing.SWITCHOVER_TIMEOUT, Timing.READ_LEASE_TTL, Timing.SWITCHOVER_ARCHIVE_WAIT);
     }
 
     public SiteId other(SiteId site) {

@@ -27,8 +27,11 @@ import java.util.Optional;
  *       {@link ClusterState}); in async mode the standby is eligible only while the writer's own
  *       replication row shows it streaming within max_lag, and that is re-judged on every writer
  *       report before its lease is renewed;</li>
- *   <li>a planned switchover completes only when the old writer has fenced itself and the target
- *       has received its shutdown checkpoint (zero loss, no rewind), or is aborted after a timeout;</li>
+ *   <li>a planned switchover first lets the old writer keep writing while a report it made after the
+ *       switchover began shows WAL files waiting for its archiver (its clean shutdown would wait for
+ *       them with writes stopped), for at most {@link ArbiterConfig#switchoverArchiveWait()}; then it
+ *       tells it to fence, and completes only when the old writer has fenced itself and the target has
+ *       received its shutdown checkpoint (zero loss, no rewind), or is aborted after a timeout;</li>
  *   <li>an unplanned failover happens only when the writer's lease has ended by the arbiter's clock
  *       plus a margin, no promise of the standby to the writer may still hold (rule 9, failsafe: the
  *       writer keeps its database lease on it), and the standby is eligible (rule 4); otherwise
@@ -101,9 +104,15 @@ public final class Decider {
         if (writer.get().replica(target).filter(ReplicaInfo::isStreaming).isEmpty()) {
             return Result.error("cannot switch over to " + target + ": it is not streaming from " + d.writer());
         }
-        var next = state.with(d.withSwitchover(Optional.of(new Switchover(d.writer(), target, now))));
+        // The archive wait applies when the writer reports its backlog (an older agent does not: fence at once).
+        boolean await = !config.switchoverArchiveWait().isZero() && writer.get().archiveBacklog().isPresent();
+        ReportOrder writerAt = ReportOrder.of(writer.get());
+        var next = state.with(d.withSwitchover(Optional.of(new Switchover(d.writer(), target, now, writerAt, await, now))));
         return Result.ok(next, new Event(now, EventKind.SWITCHOVER_STARTED, d.epoch(), target,
-                "operator asked to move the writer from " + d.writer() + " to " + target + "; fencing " + d.writer()));
+                "operator asked to move the writer from " + d.writer() + " to " + target + "; " + (await
+                        ? d.writer() + " keeps writing until it reports no WAL waiting for its archiver (at most "
+                                + config.switchoverArchiveWait().toMillis() + " ms), then fences"
+                        : "fencing " + d.writer())));
     }
 
     /**
@@ -363,8 +372,50 @@ public final class Decider {
             }
         }
 
+        /** The switchover in progress while it is past the archive wait: the old writer is told to fence. */
+        Optional<Switchover> fencing() {
+            return d().switchover().filter(sw -> !sw.awaitingArchive());
+        }
+
+        /**
+         * The archive wait of a planned switchover (docs/backups.md): PostgreSQL archives every ready WAL
+         * file before a clean shutdown ends, so a writer fenced with a backlog stops writing for as long as
+         * its archiver takes. Held while the old writer, healthy, keeps its lease and writes, until a report
+         * it made after the switchover began shows no backlog (or does not know it), for at most the
+         * configured wait. Once the fence is sent it is never taken back: a later backlog does not matter.
+         */
+        void endArchiveWait() {
+            Switchover sw = d().switchover().filter(Switchover::awaitingArchive).orElse(null);
+            if (sw == null) {
+                return;
+            }
+            Optional<AgentReport> w = healthyWriter();
+            String why;
+            if (w.isEmpty()) {
+                why = sw.from() + " is not reporting as a healthy primary: fence now";
+            } else if (w.get().archiveBacklog().isEmpty()) {
+                why = sw.from() + " does not report its archive backlog: fence now";
+            } else if (sw.madeAfterStart(w.get()) && w.get().archiveBacklog().get() == 0) {
+                why = sw.from() + " has no WAL waiting for its archiver (report " + w.get().incarnation() + "/"
+                        + w.get().sequence() + ", " + java.time.Duration.between(sw.startedAt(), now).toMillis()
+                        + " ms after the switchover began): fence now";
+            } else if (!now.isBefore(sw.startedAt().plus(config.switchoverArchiveWait()))) {
+                why = sw.madeAfterStart(w.get())
+                        ? sw.from() + " still reports " + w.get().archiveBacklog().get() + " WAL file(s) waiting for its archiver after "
+                                + config.switchoverArchiveWait().toMillis() + " ms (switchover-archive-wait): fence anyway; its clean "
+                                + "shutdown archives them while writes are stopped"
+                        : "no report of " + sw.from() + " made after the switchover began within "
+                                + config.switchoverArchiveWait().toMillis() + " ms (switchover-archive-wait): fence anyway";
+            } else {
+                return;
+            }
+            update(d().withSwitchover(Optional.of(sw.fencing(now))));
+            event(EventKind.SWITCHOVER_FENCE, sw.from(), why);
+        }
+
         void advanceSwitchover() {
-            if (d().switchover().isEmpty()) {
+            endArchiveWait();
+            if (fencing().isEmpty()) {
                 return;
             }
             Switchover sw = d().switchover().get();
@@ -384,7 +435,7 @@ public final class Decider {
                     return;
                 }
             }
-            if (sw.startedAt().plus(config.switchoverTimeout()).isBefore(now)) {
+            if (sw.fencingSince().plus(config.switchoverTimeout()).isBefore(now)) {
                 // Resume on the old writer; it may have served async-acknowledged writes meanwhile? No:
                 // it was fenced. Still, in sync mode sync must be re-confirmed before the standby is
                 // eligible again. In async mode eligibility stays what the writer's last report showed:
@@ -395,7 +446,7 @@ public final class Decider {
                 update(d().withSwitchover(Optional.empty()).withWriterSync(d().writerSync() && readLeaseMayHold())
                         .withStandbyEligible(keep));
                 event(EventKind.SWITCHOVER_ABORTED, sw.from(), "switchover to " + sw.to() + " did not complete within "
-                        + config.switchoverTimeout().toMillis() + " ms; " + sw.from() + " resumes as writer");
+                        + config.switchoverTimeout().toMillis() + " ms of its fence; " + sw.from() + " resumes as writer");
                 alerts.add("switchover from " + sw.from() + " to " + sw.to() + " aborted after timeout");
             }
         }
@@ -516,7 +567,7 @@ public final class Decider {
 
         void manageSyncReplication() {
             Optional<AgentReport> writer = healthyWriter();
-            if (d().switchover().isPresent() || writer.isEmpty()) {
+            if (fencing().isPresent() || writer.isEmpty()) {
                 st = st.withStandbyMissingSince(Optional.empty());
                 return;
             }
@@ -600,8 +651,8 @@ public final class Decider {
         private boolean readLeaseGranted;
 
         void grantLeaseTo(SiteId site) {
-            if (!site.equals(d().writer()) || d().switchover().isPresent()) {
-                return;
+            if (!site.equals(d().writer()) || fencing().isPresent()) {
+                return; // during a switchover's archive wait the writer keeps its lease
             }
             Optional<AgentReport> w = healthyWriter();
             if (w.isEmpty() || reports.get(site).receivedAt().isBefore(now)) {
@@ -656,7 +707,7 @@ public final class Decider {
             DurableState d = d();
             SiteId other = config.other(site);
             if (site.equals(d.writer())) {
-                if (d.switchover().isPresent()) {
+                if (fencing().isPresent()) {
                     return new Assignment(d.epoch(), FENCED, d.writer(), Optional.empty(), Optional.empty(),
                             "switchover to " + d.switchover().get().to() + ": fence now", Optional.empty());
                 }
@@ -681,13 +732,15 @@ public final class Decider {
         }
 
         /**
-         * A switchover is in progress, or the current epoch's writer has not had its first lease yet
-         * (it is promoting): every step left waits for a site's next report, so both sites are asked
-         * to report soon. Only a timing hint; nothing depends on it being followed.
+         * A switchover is in progress past its archive wait, or the current epoch's writer has not had its
+         * first lease yet (it is promoting): every step left waits for a site's next report, so both sites
+         * are asked to report soon. Only a timing hint; nothing depends on it being followed. Not during
+         * the archive wait: it lasts seconds, writes go on, and an agent hurries only so long in a row
+         * (the fence and the promotion after it are what must be quick).
          */
         boolean changeUnderWay() {
             DurableState d = d();
-            return d.switchover().isPresent() || d.leaseEpoch() != d.epoch();
+            return fencing().isPresent() || d.leaseEpoch() != d.epoch();
         }
 
         static Assignment hurried(Assignment a) {

@@ -1,5 +1,8 @@
 package dev.twincloud.core.decide;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.twincloud.core.protocol.AgentReport;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
 import java.time.Instant;
@@ -78,7 +81,63 @@ public record DurableState(
         return heard.getOrDefault(site, ReportOrder.NONE);
     }
 
-    public record Switchover(SiteId from, SiteId to, Instant startedAt) {
+    /**
+     * A planned switchover in progress.
+     *
+     * @param startedAt       when the operator asked for it
+     * @param writerAt        the place of the old writer's newest report when it started: only a report
+     *                        made after the start ({@link #madeAfterStart}) can end the archive wait
+     * @param awaitingArchive the old writer is not told to fence yet: it keeps its lease and writes while
+     *                        it reports WAL files waiting for its archiver (bounded by
+     *                        {@link ArbiterConfig#switchoverArchiveWait()}). Once false it never turns true
+     *                        again: the fence, once sent, is never taken back. Absent in a state file from
+     *                        before the wait: false (that arbiter fenced at the start)
+     * @param fencingSince    since when the old writer is told to fence (the switchover timeout runs from
+     *                        here); while awaiting the archive, the start
+     */
+    public record Switchover(SiteId from, SiteId to, Instant startedAt, ReportOrder writerAt, boolean awaitingArchive,
+                             Instant fencingSince) {
+
+        public Switchover {
+            writerAt = writerAt == null ? ReportOrder.NONE : writerAt;
+            fencingSince = fencingSince == null ? startedAt : fencingSince;
+        }
+
+        /** Fencing from the start, without an archive wait (as every switchover did before the wait). */
+        public Switchover(SiteId from, SiteId to, Instant startedAt) {
+            this(from, to, startedAt, ReportOrder.NONE, false, startedAt);
+        }
+
+        /** From JSON: a state file from before the archive wait has neither field (fencing from the start). */
+        @JsonCreator
+        static Switchover fromJson(@JsonProperty("from") SiteId from, @JsonProperty("to") SiteId to,
+                                   @JsonProperty("startedAt") Instant startedAt, @JsonProperty("writerAt") ReportOrder writerAt,
+                                   @JsonProperty("awaitingArchive") Boolean awaitingArchive,
+                                   @JsonProperty("fencingSince") Instant fencingSince) {
+            return new Switchover(from, to, startedAt, writerAt, awaitingArchive != null && awaitingArchive, fencingSince);
+        }
+
+        /** The old writer told to fence from {@code now} on. */
+        Switchover fencing(Instant now) {
+            return new Switchover(from, to, startedAt, writerAt, false, now);
+        }
+
+        /**
+         * Whether the old writer's report {@code r} was surely made after this switchover began. The
+         * agent sends one heartbeat at a time and makes the next only after the answer (or its
+         * timeout), so with {@code writerAt} = N the newest report seen at the start, report N+1 may
+         * have been in flight then (made before), but N+2 was made after N+1 reached the arbiter. A
+         * restarted agent's first report may likewise have been in flight; its second was not. An
+         * unordered report or start (an older agent) never counts. Limit: a heartbeat that timed out at
+         * the agent and arrives later still than its successor is not covered; such a late report is
+         * superseded by the arbiter's report ordering unless it is the newest.
+         */
+        boolean madeAfterStart(AgentReport r) {
+            if (!writerAt.ordered() || !ReportOrder.of(r).ordered() || r.incarnation() < writerAt.incarnation()) {
+                return false;
+            }
+            return r.incarnation() == writerAt.incarnation() ? r.sequence() >= writerAt.sequence() + 2 : r.sequence() >= 2;
+        }
     }
 
     public static DurableState initial(SiteId writer, Durability mode) {

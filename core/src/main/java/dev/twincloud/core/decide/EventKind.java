@@ -28,8 +28,16 @@ public enum EventKind {
     STANDBY_INELIGIBLE,
     /** The standby can be promoted in ASYNC mode again. */
     STANDBY_ELIGIBLE,
-    /** A planned switchover was requested and begins (the old writer is told to stop). */
+    /**
+     * A planned switchover was requested and begins: the old writer is told to stop, or first keeps
+     * writing while its archiver has WAL waiting (then {@link #SWITCHOVER_FENCE} follows).
+     */
     SWITCHOVER_STARTED,
+    /**
+     * A planned switchover's archive wait ended (no WAL waiting for the old writer's archiver, or the
+     * wait's bound passed; the event's {@code why} says which): the old writer is told to fence.
+     */
+    SWITCHOVER_FENCE,
     /** The old writer stopped cleanly: the switchover's target is promoted. */
     SWITCHOVER_PROMOTE,
     /** A switchover did not complete in time and was abandoned. */

@@ -37,6 +37,11 @@ import java.util.Optional;
  *                          promoted still lasts, in milliseconds from when this report was made (0: none;
  *                          docs/design.md rule 9, failsafe). The arbiter starts no failover while it may
  *                          still hold
+ * @param archiveBacklog    how many WAL files wait for the archiver ({@code .ready} in {@code pg_wal/archive_status})
+ *                          when this report was made; absent: unknown (an older agent, archiving off or not
+ *                          readable). A planned switchover holds the old writer's fence, bounded, while its
+ *                          backlog is above 0: PostgreSQL archives every ready file before a clean shutdown
+ *                          ends (docs/backups.md)
  */
 public record AgentReport(
         SiteId site,
@@ -54,7 +59,16 @@ public record AgentReport(
         long incarnation,
         long sequence,
         boolean writesRefused,
-        long promiseMillis) {
+        long promiseMillis,
+        Optional<Integer> archiveBacklog) {
+
+    /** A report without an archive backlog (unknown). */
+    public AgentReport(SiteId site, long epoch, SiteState state, DbRole dbRole, long systemId, int timeline, Lsn writeLsn,
+                       Lsn receiveLsn, List<ReplicaInfo> replicas, Lsn stopLsn, String message, Optional<String> demotionToken,
+                       long incarnation, long sequence, boolean writesRefused, long promiseMillis) {
+        this(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn, message, demotionToken,
+                incarnation, sequence, writesRefused, promiseMillis, Optional.empty());
+    }
 
     /** A report without ordering (incarnation and sequence 0), without a proof of refused writes or a promise. */
     public AgentReport(SiteId site, long epoch, SiteState state, DbRole dbRole, long systemId, int timeline, Lsn writeLsn,
@@ -72,9 +86,9 @@ public record AgentReport(
     }
 
     /**
-     * From JSON: an older agent sends no {@code incarnation}, {@code sequence}, {@code writesRefused} or
-     * {@code promiseMillis}; they default to 0, 0, false and 0 (a report without order, without a proof,
-     * without a promise), not to an error.
+     * From JSON: an older agent sends no {@code incarnation}, {@code sequence}, {@code writesRefused},
+     * {@code promiseMillis} or {@code archiveBacklog}; they default to 0, 0, false, 0 and unknown (a report
+     * without order, without a proof, without a promise, without a known backlog), not to an error.
      */
     @JsonCreator
     static AgentReport fromJson(
@@ -93,10 +107,12 @@ public record AgentReport(
             @JsonProperty("incarnation") Long incarnation,
             @JsonProperty("sequence") Long sequence,
             @JsonProperty("writesRefused") Boolean writesRefused,
-            @JsonProperty("promiseMillis") Long promiseMillis) {
+            @JsonProperty("promiseMillis") Long promiseMillis,
+            @JsonProperty("archiveBacklog") Integer archiveBacklog) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
                 message, demotionToken, incarnation == null ? 0 : incarnation, sequence == null ? 0 : sequence,
-                writesRefused != null && writesRefused, promiseMillis == null ? 0 : promiseMillis);
+                writesRefused != null && writesRefused, promiseMillis == null ? 0 : promiseMillis,
+                Optional.ofNullable(archiveBacklog));
     }
 
     public AgentReport {
@@ -121,24 +137,34 @@ public record AgentReport(
         if (promiseMillis < 0) {
             throw new IllegalArgumentException("promiseMillis must be >= 0");
         }
+        archiveBacklog = archiveBacklog == null ? Optional.empty() : archiveBacklog;
+        if (archiveBacklog.filter(n -> n < 0).isPresent()) {
+            throw new IllegalArgumentException("archiveBacklog must be >= 0");
+        }
     }
 
     /** This report stamped with its place in the agent's stream of reports. */
     public AgentReport withOrder(long incarnation, long sequence) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
-                message, demotionToken, incarnation, sequence, writesRefused, promiseMillis);
+                message, demotionToken, incarnation, sequence, writesRefused, promiseMillis, archiveBacklog);
     }
 
     /** This report with the fast-path proof that the database refuses writes. */
     public AgentReport withWritesRefused(boolean refused) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
-                message, demotionToken, incarnation, sequence, refused, promiseMillis);
+                message, demotionToken, incarnation, sequence, refused, promiseMillis, archiveBacklog);
     }
 
     /** This report saying that the site's failsafe promise lasts {@code millis} more (0: none). */
     public AgentReport withPromise(long millis) {
         return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
-                message, demotionToken, incarnation, sequence, writesRefused, millis);
+                message, demotionToken, incarnation, sequence, writesRefused, millis, archiveBacklog);
+    }
+
+    /** This report with the number of WAL files waiting for the archiver (empty: unknown). */
+    public AgentReport withArchiveBacklog(Optional<Integer> backlog) {
+        return new AgentReport(site, epoch, state, dbRole, systemId, timeline, writeLsn, receiveLsn, replicas, stopLsn,
+                message, demotionToken, incarnation, sequence, writesRefused, promiseMillis, backlog);
     }
 
     /**

@@ -31,7 +31,7 @@ public final class Timing {
     public static final long REPORT_TIMEOUT_MS = 1500;
     /** Sync mode: how long the writer may miss its standby before the arbiter lets it drop to async. */
     public static final long STANDBY_LOSS_TIMEOUT_MS = 1000;
-    /** A planned switchover not completed by then is aborted. */
+    /** A planned switchover not completed by then (from the fence) is aborted. */
     public static final long SWITCHOVER_TIMEOUT_MS = 10_000;
     /**
      * Sync mode: how long a read lease lets the synchronous standby serve reads without a staleness
@@ -39,6 +39,11 @@ public final class Timing {
      * kept at the standby-loss timeout, which that drop waits for anyway.
      */
     public static final long READ_LEASE_TTL_MS = 1000;
+    /**
+     * How long a planned switchover holds the old writer's fence, while it still writes, for its archiver
+     * to empty its backlog (docs/backups.md).
+     */
+    public static final long SWITCHOVER_ARCHIVE_WAIT_MS = 10_000;
     /** Async mode: the largest lag, in bytes, with which a standby stays eligible (16 MiB). */
     public static final long MAX_LAG_BYTES = 16L * 1024 * 1024;
 
@@ -51,6 +56,7 @@ public final class Timing {
     public static final Duration STANDBY_LOSS_TIMEOUT = Duration.ofMillis(STANDBY_LOSS_TIMEOUT_MS);
     public static final Duration SWITCHOVER_TIMEOUT = Duration.ofMillis(SWITCHOVER_TIMEOUT_MS);
     public static final Duration READ_LEASE_TTL = Duration.ofMillis(READ_LEASE_TTL_MS);
+    public static final Duration SWITCHOVER_ARCHIVE_WAIT = Duration.ofMillis(SWITCHOVER_ARCHIVE_WAIT_MS);
 
     private Timing() {
     }
