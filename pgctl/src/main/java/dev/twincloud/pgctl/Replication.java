@@ -60,7 +60,7 @@ public final class Replication {
      * Fills {@code standby}'s (empty or missing) data dir with a copy of the running {@code primary}, configured to
      * stream from it: standby.signal, primary_conninfo, primary_slot_name. Does not start the standby.
      * synchronous_standby_names copied from the primary is cleared: a fresh standby that gets promoted must not
-     * block its writes waiting for a standby that does not exist.
+     * block its writes waiting for a standby that does not exist. The clone is a new {@link ArchiveGeneration}.
      */
     public static void createStandby(PostgresServer primary, PostgresServer standby, StandbyOptions options) {
         Path dir = standby.dataDir();
@@ -93,6 +93,9 @@ public final class Replication {
         // What the copy brought into pg_wal (pg_basebackup marks it .done) is archived by this site too: its own
         // archive then holds the current timeline's history and WAL from the clone on (WalArchiveStatus).
         WalArchiveStatus.markAllForArchiving(standby);
+        // A clone is a new generation of its site's archive: a fresh server name, clear of whatever the site's
+        // earlier life archived (the copy brought the source's generation, which is not this one's).
+        ArchiveGeneration.write(standby, Optional.of(ArchiveGeneration.of(java.time.Instant.now())));
         standby.appendInclude();
         follow(standby, primary.replicationConnInfo(), options.applicationName(), options.slotName());
     }
@@ -146,11 +149,14 @@ public final class Replication {
             cmd.add("--no-sync");
         }
         Map<String, WalArchiveStatus.Status> walBefore = WalArchiveStatus.read(target.dataDir());
+        Optional<String> generation = ArchiveGeneration.read(target.dataDir());
         String output = Commands.run(target.osUser(), cmd, Duration.ofMinutes(10),
                 "pg_rewind of " + target.dataDir() + " from " + source + " failed");
         // The new timeline's history file and first segments pg_rewind copied in are archived by this site too
         // (a standby with archive_mode=always archives only what it receives): WalArchiveStatus.
         WalArchiveStatus.markCopiedForArchiving(target, walBefore);
+        // pg_rewind copied the source's generation file too: a rewound site keeps its own archive path.
+        ArchiveGeneration.write(target, generation);
         options.slotName().ifPresent(slot -> createSlotIfMissing(source, slot));
         follow(target, source.replicationConnInfo(), options.applicationName(), options.slotName());
         return !output.contains("no rewind required");

@@ -1,6 +1,7 @@
 package dev.twincloud.lab.backup;
 
 import dev.twincloud.lab.supervisor.Http;
+import dev.twincloud.pgctl.ArchiveGeneration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,8 +57,11 @@ public final class BarmanCloud {
      */
     public String archiveCommand(ObjectStore store) {
         String guard = "echo \"twincloud archive guard: ";
-        String command = "export " + env() + "; a=\"--endpoint-url " + store.endpoint() + " " + store.destination() + " "
-                + store.site().name() + "\"; t=$(mktemp) || exit 1; "
+        // The server name of the data directory's archive generation (PostgreSQL runs the command in it):
+        // <site>, or <site>-<generation> after a re-clone (ArchiveGeneration), read at each call.
+        String command = "export " + env() + "; g=$(grep -xE '" + ArchiveGeneration.NAME.pattern().replace("\\d", "[0-9]")
+                + "' " + ArchiveGeneration.FILE + " 2>/dev/null); a=\"--endpoint-url " + store.endpoint() + " "
+                + store.destination() + " " + store.site().name() + "${g:+-$g}\"; t=$(mktemp) || exit 1; "
                 + quote(tools.barman("barman-cloud-wal-restore")) + " $a %f \"$t\" >/dev/null 2>&1; r=$?; "
                 + "if [ $r = 0 ]; then cmp -s \"$t\" %p; c=$?; rm -f \"$t\"; [ $c = 0 ] && exit 0; "
                 + guard + "refusing to overwrite %f in store " + store.name() + ": it holds a different file of that name\" >&2; exit 1; fi; "
@@ -74,10 +78,10 @@ public final class BarmanCloud {
         return command;
     }
 
-    /** PostgreSQL's {@code restore_command} reading {@code store}'s archive. */
+    /** PostgreSQL's {@code restore_command} reading {@code store}'s archive (its generation: {@link ObjectStore#server}). */
     public String restoreCommand(ObjectStore store) {
         return env() + " " + quote(tools.barman("barman-cloud-wal-restore")) + " --endpoint-url " + store.endpoint() + " "
-                + store.destination() + " " + store.site().name() + " %f %p";
+                + store.destination() + " " + store.server() + " %f %p";
     }
 
     /** The archive settings of a site's PostgreSQL: {@code archive_mode=always}, so a standby archives what it receives. */
@@ -97,7 +101,7 @@ public final class BarmanCloud {
         List<String> before = list(store, zone).stream().map(BaseBackup::id).toList();
         run(store, "a base backup", BACKUP_TIMEOUT, tools.barman("barman-cloud-backup"), "--endpoint-url", store.endpoint(),
                 "-h", "127.0.0.1", "-p", Integer.toString(pgPort), "-U", "postgres", "-d", "postgres",
-                store.destination(), store.site().name());
+                store.destination(), store.server());
         return list(store, zone).stream().filter(b -> !before.contains(b.id())).reduce((a, b) -> b)
                 .orElseThrow(() -> new BackupException("barman-cloud-backup exited 0 but no new backup is listed in store " + store.name()));
     }
@@ -105,7 +109,7 @@ public final class BarmanCloud {
     /** The store's base backups, oldest first. */
     public List<BaseBackup> list(ObjectStore store, ZoneId zone) {
         String out = run(store, "listing the base backups", LIST_TIMEOUT, tools.barman("barman-cloud-backup-list"),
-                "--endpoint-url", store.endpoint(), "--format", "json", store.destination(), store.site().name());
+                "--endpoint-url", store.endpoint(), "--format", "json", store.destination(), store.server());
         JsonNode json;
         try {
             json = Http.JSON.readTree(out.substring(Math.max(0, out.indexOf('{'))));
@@ -121,7 +125,7 @@ public final class BarmanCloud {
     /** Downloads base backup {@code id} of {@code store} into {@code dir} (which must be empty). */
     public void fetch(ObjectStore store, String id, Path dir) {
         run(store, "fetching base backup " + id, BACKUP_TIMEOUT, tools.barman("barman-cloud-restore"), "--endpoint-url", store.endpoint(),
-                store.destination(), store.site().name(), id, dir.toString());
+                store.destination(), store.server(), id, dir.toString());
     }
 
     /** Total size of a base backup's objects, from the lab store's directory; -1 when not there. */

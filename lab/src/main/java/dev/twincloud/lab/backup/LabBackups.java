@@ -25,7 +25,9 @@ public final class LabBackups {
     /**
      * {@code TWINCLOUD_LAB_BACKUPS=on} runs a lab with its two object stores and WAL archiving. Off by default:
      * PostgreSQL archives every ready segment before a clean shutdown completes, and with a Python process
-     * per segment that made back-to-back switchovers' write gap ~5 s instead of ~0.3 s (docs/backups.md).
+     * per segment that made back-to-back switchovers' write gap ~5 s instead of ~0.3 s (docs/backups.md). The
+     * switchover now waits for the old writer's archiver before it fences (while it still writes); until that is
+     * measured, and for the CPU the archivers cost every lab, it stays off.
      */
     public static final String OFF_VARIABLE = "TWINCLOUD_LAB_BACKUPS";
 
@@ -37,7 +39,7 @@ public final class LabBackups {
      * ({@code <bucket>/twincloud/<server>/}): what {@link BarmanCloud} passes for the store.
      */
     public static String serverName(ObjectStore store) {
-        return store.site().name();
+        return store.server();
     }
 
     public static boolean enabled() {
@@ -71,33 +73,61 @@ public final class LabBackups {
                               Optional<Archiver> archiver, Optional<String> archiverError) {
     }
 
-    /** Each store's base backups and its site's archive lag; an unreachable store or database is reported, not thrown. */
+    /** Where {@code store}'s site archives now: the generation of its data directory (docs/backups.md). */
+    public static ObjectStore current(LabLayout layout, ObjectStore store) {
+        return store.generationOf(layout.pgData(store.site()));
+    }
+
+    /**
+     * Each store's base backups per generation of its site's archive (newest first; the current one always,
+     * even before it holds anything) and its site's archive lag (with the current generation); an unreachable
+     * store or database is reported, not thrown.
+     */
     public static List<StoreReport> report(LabLayout layout, BarmanCloud barman, List<ObjectStore> stores) {
         List<StoreReport> out = new ArrayList<>();
-        for (ObjectStore store : stores) {
-            List<BaseBackup> backups = List.of();
-            Optional<String> error = Optional.empty();
-            try {
-                backups = barman.list(store, ZoneId.systemDefault());
-            } catch (BackupException e) {
-                error = Optional.of(e.getMessage());
+        for (ObjectStore site : stores) {
+            ObjectStore now = current(layout, site);
+            List<ObjectStore> generations = new ArrayList<>(site.generations());
+            if (generations.stream().noneMatch(g -> g.server().equals(now.server()))) {
+                generations.add(0, now);
             }
-            Optional<Archiver> archiver = Optional.empty();
-            Optional<String> archiverError = Optional.empty();
-            try {
-                archiver = Optional.of(archiver(layout.pgPort(store.site())));
-            } catch (SQLException e) {
-                archiverError = Optional.of(store.site() + "'s PostgreSQL (port " + layout.pgPort(store.site()) + ") does not answer: "
-                        + e.getMessage());
+            for (ObjectStore g : generations) {
+                out.add(report(layout, barman, g, g.server().equals(now.server())));
             }
-            out.add(new StoreReport(store, backups, backups.stream().map(b -> BarmanCloud.size(store, b.id())).toList(), error,
-                    archiver, archiverError));
         }
         return out;
     }
 
-    /** A base backup of {@code store}'s site, from that site's own database (a standby when the site is one). */
+    private static StoreReport report(LabLayout layout, BarmanCloud barman, ObjectStore store, boolean current) {
+        List<BaseBackup> backups = List.of();
+        Optional<String> error = Optional.empty();
+        try {
+            backups = barman.list(store, ZoneId.systemDefault());
+        } catch (BackupException e) {
+            error = Optional.of(e.getMessage());
+        }
+        List<Long> sizes = backups.stream().map(b -> BarmanCloud.size(store, b.id())).toList();
+        if (!current) {
+            return new StoreReport(store, backups, sizes, error, Optional.empty(), Optional.of("an earlier generation of site "
+                    + store.site() + "'s archive (before a re-clone): nothing archives here any more"));
+        }
+        Optional<Archiver> archiver = Optional.empty();
+        Optional<String> archiverError = Optional.empty();
+        try {
+            archiver = Optional.of(archiver(layout.pgPort(store.site())));
+        } catch (SQLException e) {
+            archiverError = Optional.of(store.site() + "'s PostgreSQL (port " + layout.pgPort(store.site()) + ") does not answer: "
+                    + e.getMessage());
+        }
+        return new StoreReport(store, backups, sizes, error, archiver, archiverError);
+    }
+
+    /**
+     * A base backup of {@code store}'s site, from that site's own database (a standby when the site is one),
+     * into the current generation of its archive ({@link #current}: where its WAL goes).
+     */
     public static BaseBackup backup(LabLayout layout, BarmanCloud barman, ObjectStore store) {
+        store = current(layout, store);
         int port = layout.pgPort(store.site());
         try {
             archiver(port);

@@ -2,8 +2,14 @@ package dev.twincloud.lab.backup;
 
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.supervisor.LabLayout;
+import dev.twincloud.pgctl.ArchiveGeneration;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * One S3-compatible object store the lab runs (docs/backups.md, docs/adr/0015): {@code gcs} stands for
@@ -14,12 +20,56 @@ import java.util.List;
  * @param site   the site whose archive and base backups it keeps
  * @param port   its HTTP port on 127.0.0.1
  * @param dir    where s3rver keeps the objects
+ * @param server barman-cloud's server name: the folder of one generation of the site's archive
+ *               ({@link ArchiveGeneration}: the site's name, plus {@code -g<clone time>} after a re-clone)
  */
-public record ObjectStore(String name, SiteId site, int port, Path dir) {
+public record ObjectStore(String name, SiteId site, int port, Path dir, String server) {
     /** The stores' names, in the order of {@link LabLayout#SITES}. */
     public static final List<String> NAMES = List.of("gcs", "s3");
     /** barman-cloud's path inside the bucket; the server name (the site) comes after it. */
     static final String PREFIX = "twincloud";
+
+    /** The store with the first generation of its site's archive (the plain site name). */
+    public ObjectStore(String name, SiteId site, int port, Path dir) {
+        this(name, site, port, dir, site.name());
+    }
+
+    /** This store's archive of the generation {@code dataDir} belongs to: where that data directory archives now. */
+    public ObjectStore generationOf(Path dataDir) {
+        return withServer(ArchiveGeneration.serverName(site.name(), ArchiveGeneration.read(dataDir)));
+    }
+
+    /** This store with barman-cloud's server name {@code server}. */
+    public ObjectStore withServer(String server) {
+        return new ObjectStore(name, site, port, dir, server);
+    }
+
+    /**
+     * Every generation of the site's archive this store holds, newest first (the first generation, the
+     * plain site name, last); just the first when the store holds none yet. Read from the folders under
+     * {@link #PREFIX} where s3rver keeps the objects: barman-cloud has no command that lists server names.
+     */
+    public List<ObjectStore> generations() {
+        Path root = dir.resolve(bucket()).resolve(PREFIX);
+        List<String> names;
+        if (!Files.isDirectory(root)) {
+            names = List.of();
+        } else {
+            try (Stream<Path> entries = Files.list(root)) {
+                names = entries.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                        .filter(n -> n.equals(site.name()) || (n.startsWith(site.name() + "-")
+                                && ArchiveGeneration.NAME.matcher(n.substring(site.name().length() + 1)).matches()))
+                        .toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + root, e);
+            }
+        }
+        if (names.isEmpty()) {
+            return List.of(withServer(site.name()));
+        }
+        // the plain site name sorts first, and every generation after it by its clone time
+        return names.stream().sorted(Comparator.reverseOrder()).map(this::withServer).toList();
+    }
 
     /** The lab's store {@code name}; an unknown name is an error that lists the known ones. */
     public static ObjectStore of(String name, LabLayout layout) {
@@ -49,13 +99,13 @@ public record ObjectStore(String name, SiteId site, int port, Path dir) {
         return "http://127.0.0.1:" + port;
     }
 
-    /** barman-cloud's destination URL (the server name, the site, is a separate argument). */
+    /** barman-cloud's destination URL (the server name, {@link #server}, is a separate argument). */
     public String destination() {
         return "s3://" + bucket() + "/" + PREFIX;
     }
 
     /** Where s3rver keeps {@code <server>/base/<backup id>}'s objects (their sizes, for {@code lab backups}). */
     Path baseDir(String backupId) {
-        return dir.resolve(bucket()).resolve(PREFIX).resolve(site.name()).resolve("base").resolve(backupId);
+        return dir.resolve(bucket()).resolve(PREFIX).resolve(server).resolve("base").resolve(backupId);
     }
 }

@@ -146,8 +146,10 @@ public final class Restore {
         if (!dev.twincloud.pgctl.Ports.isFree(port)) {
             throw new BackupException("port " + port + " is in use: pick another with --port");
         }
-        List<BaseBackup> backups = barman.list(store, zone);
-        BaseBackup backup = choose(store, backups, target, Instant.now());
+        // the generation of the site's archive that holds the target (a re-cloned site archives under a new name)
+        ArchiveGenerations.Pick pick = ArchiveGenerations.pick(barman, store, target, Instant.now(), zone);
+        store = pick.store();
+        BaseBackup backup = pick.backup();
         List<String> wal = List.of();
         if (target instanceof Target.Latest) {
             wal = WalArchive.list(store, LabBackups.serverName(store), "");
@@ -157,7 +159,9 @@ public final class Restore {
             }
         }
         progress.accept("restoring base backup " + backup.id() + " of site " + store.site() + " from store " + store.name()
-                + " (consistent from " + backup.end() + "), then WAL to " + target);
+                + " (archive " + store.server() + ", consistent from " + backup.end() + "), then WAL to " + target
+                + (pick.passedOver().isEmpty() ? "" : "; newer generations without a base backup for it, not read: "
+                        + String.join(", ", pick.passedOver())));
         boolean done = false;
         PostgresServer pg = null;
         try {

@@ -273,9 +273,11 @@ public final class RestoreDrill {
         long deadline = System.nanoTime() + timeout.toNanos();
         String dir = walFile.substring(0, 16) + "/";
         while (true) {
-            for (String n : WalArchive.list(store, LabBackups.serverName(store), dir)) {
-                if (n.equals(walFile) || n.startsWith(walFile + ".") && !n.startsWith(walFile + ".partial")) {
-                    return Instant.now();
+            for (ObjectStore g : store.generations()) { // a re-cloned site archives under a new generation
+                for (String n : WalArchive.list(g, LabBackups.serverName(g), dir)) {
+                    if (n.equals(walFile) || n.startsWith(walFile + ".") && !n.startsWith(walFile + ".partial")) {
+                        return Instant.now();
+                    }
                 }
             }
             if (System.nanoTime() > deadline) {

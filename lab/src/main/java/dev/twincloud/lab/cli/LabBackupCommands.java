@@ -90,9 +90,10 @@ final class LabBackupCommands {
                 out.flush();
                 long t0 = System.nanoTime();
                 BaseBackup b = LabBackups.backup(lab.layout(), barman, s);
-                out.printf(Locale.ROOT, "store %s: base backup %s of site %s (from the %s), WAL %s..%s, %s, took %.1f s%n", s.name(),
-                        b.id(), s.site(), b.fromStandby() ? "standby" : "primary", b.beginWal(), b.endWal(),
-                        bytes(BarmanCloud.size(s, b.id())), (System.nanoTime() - t0) / 1e9);
+                ObjectStore g = LabBackups.current(lab.layout(), s);
+                out.printf(Locale.ROOT, "store %s: base backup %s of site %s (archive %s, from the %s), WAL %s..%s, %s, took %.1f s%n",
+                        s.name(), b.id(), s.site(), g.server(), b.fromStandby() ? "standby" : "primary", b.beginWal(), b.endWal(),
+                        bytes(BarmanCloud.size(g, b.id())), (System.nanoTime() - t0) / 1e9);
             }
             return 0;
         }
@@ -101,6 +102,7 @@ final class LabBackupCommands {
     @Command(name = "backups", mixinStandardHelpOptions = true, description = {
             "Per store: its base backups (end time, size, WAL range, from the standby or the primary) and the archiving "
                     + "site's archive lag (last archived segment, WAL not yet in the store, failures).",
+            "A site re-cloned archives under a new name (<site>-g<clone time>): each generation is listed, newest first.",
             "An unreachable store or a stopped database is shown as such; the exit is 1 if any store could not be read."})
     static final class Backups extends BackupVerb {
         @Option(names = "--store", paramLabel = "gcs|s3|all", defaultValue = "all", description = "Which store. Default: ${DEFAULT-VALUE}")
@@ -116,7 +118,7 @@ final class LabBackupCommands {
             int exit = 0;
             for (LabBackups.StoreReport r : LabBackups.report(lab.layout(), barman, stores(store))) {
                 out.println("store " + r.store().name() + " (" + r.store().endpoint() + ", bucket " + r.store().bucket() + ") — site "
-                        + r.store().site() + "'s archive");
+                        + r.store().site() + "'s archive " + r.store().server());
                 if (r.error().isPresent()) {
                     out.println("  " + r.error().get());
                     exit = 1;
@@ -204,7 +206,8 @@ final class LabBackupCommands {
 
     @Command(name = "restore", mixinStandardHelpOptions = true, description = {
             "Restore a store's base backup plus its WAL into a scratch PostgreSQL, start it, and print what it recovered.",
-            "The newest base backup consistent before the target is fetched into DIR.partial, recovered there (restore_command "
+            "The newest base backup consistent before the target (in the newest generation of the site's archive that has one) "
+                    + "is fetched into DIR.partial, recovered there (restore_command "
                     + "barman-cloud-wal-restore, recovery_target_action promote), and only then renamed to DIR and started on --port; "
                     + "any failure removes DIR.partial and exits 1 (DIR.log keeps the server log). The scratch server never archives.",
             "Stop it with: pg_ctl -D DIR stop."})

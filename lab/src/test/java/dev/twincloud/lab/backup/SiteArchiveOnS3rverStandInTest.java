@@ -3,6 +3,7 @@ package dev.twincloud.lab.backup;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.pgctl.ArchiveGeneration;
 import dev.twincloud.pgctl.PgBinaries;
 import dev.twincloud.pgctl.Ports;
 import dev.twincloud.pgctl.PostgresServer;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +48,8 @@ class SiteArchiveOnS3rverStandInTest {
     private static ObjectStore gcs;
     private static PostgresServer gcp;
     private static PostgresServer aws;
+    private static PostgresServer firstLife;
+    private static PostgresServer secondLife;
     private static BarmanCloud barman;
 
     @BeforeAll
@@ -59,7 +63,7 @@ class SiteArchiveOnS3rverStandInTest {
 
     @AfterAll
     static void stop() {
-        for (PostgresServer pg : new PostgresServer[] {aws, gcp}) {
+        for (PostgresServer pg : new PostgresServer[] {aws, gcp, firstLife, secondLife}) {
             if (pg != null) {
                 pg.stop(StopMode.IMMEDIATE);
             }
@@ -94,12 +98,15 @@ class SiteArchiveOnS3rverStandInTest {
         aws.execute("INSERT INTO ecg VALUES (103, 'after switch')");
 
         assertThat(Replication.rewind(gcp, aws, Replication.StandbyOptions.named("gcp"))).as("gcp diverged: rewound").isTrue();
+        assertThat(ArchiveGeneration.read(aws.dataDir())).as("a clone is a new generation of its site's archive").isPresent();
+        assertThat(ArchiveGeneration.read(gcp.dataDir())).as("rewound, gcp keeps its archive path (pg_rewind copied aws's file)")
+                .isEmpty();
         gcp.start();
         Replication.awaitPeer(aws, "gcp", Optional.empty(), T);
         aws.execute("INSERT INTO ecg VALUES (104, 'after rewind')");
         String last = aws.queryString("SELECT pg_walfile_name(pg_switch_wal())");
         Replication.awaitReplay(gcp, Replication.status(aws).currentLsn().orElseThrow(), T);
-        awaitArchived(last);
+        awaitArchived(gcp, last);
         assertThat(objectNames(gcs.dir().resolve("twincloud-gcs/twincloud/gcp/wals"))).as("gcs holds timeline 2's history")
                 .anyMatch(n -> n.startsWith("00000002.history"));
 
@@ -116,6 +123,82 @@ class SiteArchiveOnS3rverStandInTest {
                     .isEqualTo("after promotion,after switch,after rewind");
             assertThat(restored.queryString("SELECT count(*) FROM ecg WHERE lead = 'before'")).isEqualTo("100");
             assertThat(r.timeline()).as("restored past timeline 2, promoted onto 3").isEqualTo(3);
+        } finally {
+            restored.stop(StopMode.FAST);
+        }
+    }
+
+    /**
+     * A re-cloned site starts a clean archive path (docs/backups.md): site {@code regen}'s first life
+     * (made by initdb) archives to {@code gcs} as {@code regen} and takes a base backup; the site is then
+     * cloned again (its second life: a new data directory, cloned from the first, promoted, writing), which
+     * archives as {@code regen-g<clone time>}, where a name the first life archived with other content is
+     * no conflict. The store lists both generations newest first; a base backup goes to the current one;
+     * a restore to a time in the first life reads the first generation, and the latest state is the
+     * second's.
+     */
+    @Test
+    void aReClonedSiteArchivesUnderANewGenerationAndARestoreReadsTheGenerationThatHoldsTheTarget() throws Exception {
+        PgBinaries binaries = PgBinaries.locate();
+        ObjectStore store = new ObjectStore("gcs", SiteId.of("regen"), gcs.port(), gcs.dir());
+        firstLife = PostgresServer.builder(dir.resolve("regen-1")).binaries(binaries).initdbNoSync(true).stopOnJvmExit(true)
+                .settings(barman.archiveSettings(store, Duration.ofSeconds(60))).setting("fsync", "off").build();
+        firstLife.initdb().start();
+        assertThat(store.generationOf(firstLife.dataDir()).server()).as("the first generation: the plain site name").isEqualTo("regen");
+        firstLife.execute("CREATE TABLE ecg (id int PRIMARY KEY, lead text NOT NULL)");
+        firstLife.execute("INSERT INTO ecg SELECT i, 'first life' FROM generate_series(1, 50) i");
+        BaseBackup first = barman.backup(store.generationOf(firstLife.dataDir()), firstLife.port(), ZoneId.systemDefault());
+        Thread.sleep(1100); // the backup's end time has whole seconds
+        Instant target = Instant.now();
+        Thread.sleep(200);
+        firstLife.execute("INSERT INTO ecg VALUES (51, 'after the target')");
+        awaitArchived(firstLife, firstLife.queryString("SELECT pg_walfile_name(pg_switch_wal())"));
+
+        secondLife = PostgresServer.builder(dir.resolve("regen-2")).binaries(binaries).stopOnJvmExit(true)
+                .settings(barman.archiveSettings(store, Duration.ofSeconds(60))).setting("fsync", "off").build();
+        Replication.createStandby(firstLife, secondLife, Replication.StandbyOptions.named("regen"));
+        secondLife.start();
+        Replication.awaitReplay(secondLife, Replication.status(firstLife).currentLsn().orElseThrow(), T);
+        firstLife.stop(StopMode.FAST); // the first life ends (its data directory would be deleted)
+        secondLife.promote(T);
+        secondLife.execute("INSERT INTO ecg VALUES (1000, 'second life')");
+        awaitArchived(secondLife, secondLife.queryString("SELECT pg_walfile_name(pg_switch_wal())"));
+
+        ObjectStore current = store.generationOf(secondLife.dataDir());
+        assertThat(current.server()).startsWith("regen-g").isEqualTo("regen-" + ArchiveGeneration.read(secondLife.dataDir()).orElseThrow());
+        Path bucket = gcs.dir().resolve("twincloud-gcs/twincloud");
+        assertThat(objectNames(bucket.resolve(current.server()).resolve("wals"))).as("the second life's WAL, in its own path")
+                .anyMatch(n -> n.startsWith("00000002.history"));
+        assertThat(objectNames(bucket.resolve("regen/wals"))).as("nothing of the second life in the first's path")
+                .noneMatch(n -> n.startsWith("00000002"));
+        // a name the first life archived, with other content: refused in the first generation, no conflict in the second
+        Path data = dir.resolve("regen-guard");
+        Files.createDirectories(data.resolve("pg_wal"));
+        String name = "000000010000000000000001";
+        Files.write(data.resolve("pg_wal").resolve(name), new byte[16 * 1024]);
+        assertThat(run(barman.archiveCommand(store), data, name)).as("as the first life").startsWith("1:")
+                .contains("refusing to overwrite " + name);
+        Files.copy(secondLife.dataDir().resolve(ArchiveGeneration.FILE), data.resolve(ArchiveGeneration.FILE));
+        assertThat(run(barman.archiveCommand(store), data, name)).as("as the second life: a clean path").startsWith("0:");
+
+        BaseBackup second = barman.backup(current, secondLife.port(), ZoneId.systemDefault());
+        assertThat(store.generations()).extracting(ObjectStore::server).as("newest first").containsExactly(current.server(), "regen");
+        var latest = ArchiveGenerations.pick(barman, store, new Restore.Target.Latest(), Instant.now(), ZoneId.systemDefault());
+        assertThat(latest.store().server()).isEqualTo(current.server());
+        assertThat(latest.backup().id()).isEqualTo(second.id());
+
+        Path into = dir.resolve("regen-restored");
+        int port = Ports.freePort();
+        List<String> progress = new ArrayList<>();
+        Restore.Restored r = new Restore(barman, binaries, ZoneId.systemDefault(), progress::add)
+                .run(store, new Restore.Target.Time(target), into, port);
+        PostgresServer restored = PostgresServer.builder(into).binaries(binaries).port(port).build();
+        try {
+            assertThat(r.backup().id()).isEqualTo(first.id());
+            assertThat(progress.getFirst()).contains("archive regen,").contains("not read: " + current.server());
+            assertThat(restored.queryString("SELECT string_agg(DISTINCT lead, ',') || ' ' || count(*) FROM ecg"))
+                    .as("the first life up to the target, from its generation\n" + String.join("\n", progress))
+                    .isEqualTo("first life 50");
         } finally {
             restored.stop(StopMode.FAST);
         }
@@ -163,12 +246,12 @@ class SiteArchiveOnS3rverStandInTest {
         return p.exitValue() + ":" + err;
     }
 
-    /** Waits until gcp's archiver has nothing left marked .ready and has shipped {@code segment}. */
-    private static void awaitArchived(String segment) throws InterruptedException, IOException {
-        Path status = gcp.dataDir().resolve("pg_wal/archive_status");
+    /** Waits until {@code pg}'s archiver has nothing left marked .ready and has shipped {@code segment}. */
+    private static void awaitArchived(PostgresServer pg, String segment) throws InterruptedException, IOException {
+        Path status = pg.dataDir().resolve("pg_wal/archive_status");
         long deadline = System.nanoTime() + T.toNanos();
         while (System.nanoTime() < deadline) {
-            String lastArchived = gcp.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
+            String lastArchived = pg.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
             boolean readyLeft;
             try (Stream<Path> files = Files.list(status)) {
                 readyLeft = files.anyMatch(f -> f.getFileName().toString().endsWith(".ready"));
@@ -178,7 +261,8 @@ class SiteArchiveOnS3rverStandInTest {
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("gcp did not archive up to " + segment + " within " + T.toSeconds() + " s: " + gcp.logTail(30));
+        throw new AssertionError(pg.dataDir() + " did not archive up to " + segment + " within " + T.toSeconds() + " s: "
+                + pg.logTail(30));
     }
 
     private static List<String> objectNames(Path wals) throws IOException {
