@@ -126,11 +126,10 @@ public record DurableState(
          * Whether the old writer's report {@code r} was surely made after this switchover began. The
          * agent sends one heartbeat at a time and makes the next only after the answer (or its
          * timeout), so with {@code writerAt} = N the newest report seen at the start, report N+1 may
-         * have been in flight then (made before), but N+2 was made after N+1 reached the arbiter. A
-         * restarted agent's first report may likewise have been in flight; its second was not. An
-         * unordered report or start (an older agent) never counts. Limit: a heartbeat that timed out at
-         * the agent and arrives later still than its successor is not covered; such a late report is
-         * superseded by the arbiter's report ordering unless it is the newest.
+         * have been in flight then (made before), but N+2 was made after N+1 was answered, which was after
+         * the start. A restarted agent's first report may likewise have been in flight; its second was
+         * not. An unordered report or start (an older agent) never counts. Not covered: N+1 timing out at
+         * the agent before the start (N+2 then made before it too) and both arriving after it.
          */
         boolean madeAfterStart(AgentReport r) {
             if (!writerAt.ordered() || !ReportOrder.of(r).ordered() || r.incarnation() < writerAt.incarnation()) {
