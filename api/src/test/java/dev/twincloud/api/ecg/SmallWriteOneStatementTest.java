@@ -87,27 +87,8 @@ class SmallWriteOneStatementTest extends ApiTest {
     @Test
     void aGuardRefusingTheLeadsOrTheStoredAnswerRefusesTheWholeWrite() throws Exception {
         // the lease guard's statement trigger, as OperationsTest does it for ecg_recording, on the statement's other tables
-        try (Connection su = SharedPostgres.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    create or replace function test_lease_guard_later() returns trigger language plpgsql as $$
-                    begin raise exception 'no valid write lease' using errcode = 'TCL01'; end $$""");
-            for (String guarded : List.of("insert on ecg_lead", "update on idempotency_key")) {
-                String table = guarded.substring(guarded.lastIndexOf(' ') + 1);
-                s.execute("create trigger test_lease_guard_later before " + guarded
-                        + " for each statement execute function test_lease_guard_later()");
-                try {
-                    var before = rowCounts();
-                    Http.Response r = api.post("/v1/ecgs", newKey(), recording(newPatient(), "2026-01-01T10:00:00Z", 500, 2, 50));
-
-                    assertThat(r.status()).as(guarded).isEqualTo(503);
-                    assertThat(r.json().path("type").asString()).endsWith("/write-unavailable");
-                    assertThat(rowCounts()).as(guarded).isEqualTo(before);
-                } finally {
-                    s.execute("drop trigger test_lease_guard_later on " + table);
-                }
-            }
-            s.execute("drop function test_lease_guard_later()");
-        }
+        refusedWhile("create trigger test_refusal before insert on ecg_lead for each statement", "ecg_lead");
+        refusedWhile("create trigger test_refusal before update on idempotency_key for each statement", "idempotency_key");
     }
 
     /**
@@ -116,27 +97,32 @@ class SmallWriteOneStatementTest extends ApiTest {
      */
     @Test
     void aCommitTheGuardRefusesIs503AndStoresNothing() throws Exception {
-        try (Connection su = SharedPostgres.superuser(); Statement s = su.createStatement()) {
-            s.execute("""
-                    create or replace function test_commit_guard() returns trigger language plpgsql as $$
-                    begin raise exception 'write lease ended before commit' using errcode = 'TCL01'; end $$""");
-            s.execute("create constraint trigger test_commit_guard after insert on ecg_recording deferrable initially deferred "
-                    + "for each row execute function test_commit_guard()");
-            try {
-                var before = rowCounts();
-                Http.Response r = api.post("/v1/ecgs", newKey(), recording(newPatient(), "2026-01-01T10:00:00Z", 500, 1, 20));
-
-                assertThat(r.status()).isEqualTo(503);
-                assertThat(r.json().path("type").asString()).endsWith("/write-unavailable");
-                assertThat(rowCounts()).isEqualTo(before);
-            } finally {
-                s.execute("drop trigger test_commit_guard on ecg_recording");
-                s.execute("drop function test_commit_guard()");
-            }
-        }
+        refusedWhile("create constraint trigger test_refusal after insert on ecg_recording deferrable initially deferred "
+                + "for each row", "ecg_recording");
         Http.Response after = api.post("/v1/ecgs", newKey(), recording(newPatient(), "2026-01-01T10:00:00Z", 500, 1, 20));
         assertThat(after.status()).isEqualTo(201);
         assertThat(after.header("Twincloud-Lsn")).matches("[0-9A-Fa-f]+/[0-9A-Fa-f]+");
         assertThat(after.json().path("lsn").asString()).isEqualTo(after.header("Twincloud-Lsn"));
+    }
+
+    /** A write is 503 write-unavailable and stores nothing while trigger {@code create} (on {@code table}) refuses, TCL01. */
+    private void refusedWhile(String create, String table) throws Exception {
+        try (Connection su = SharedPostgres.superuser(); Statement s = su.createStatement()) {
+            s.execute("""
+                    create or replace function test_refusal() returns trigger language plpgsql as $$
+                    begin raise exception 'no valid write lease' using errcode = 'TCL01'; end $$""");
+            s.execute(create + " execute function test_refusal()");
+            try {
+                var before = rowCounts();
+                Http.Response r = api.post("/v1/ecgs", newKey(), recording(newPatient(), "2026-01-01T10:00:00Z", 500, 2, 50));
+
+                assertThat(r.status()).as(create).isEqualTo(503);
+                assertThat(r.json().path("type").asString()).endsWith("/write-unavailable");
+                assertThat(rowCounts()).as(create).isEqualTo(before);
+            } finally {
+                s.execute("drop trigger test_refusal on " + table);
+                s.execute("drop function test_refusal()");
+            }
+        }
     }
 }
