@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-import org.springframework.jdbc.core.JdbcTemplate;
+import dev.twincloud.api.system.Idempotency;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -25,33 +25,39 @@ class EcgRepository {
             "id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names, device, notes, created_at";
 
     private final JdbcClient jdbc;
-    private final JdbcTemplate batch;
 
-    EcgRepository(JdbcClient jdbc, JdbcTemplate batch) {
+    EcgRepository(JdbcClient jdbc) {
         this.jdbc = jdbc;
-        this.batch = batch;
     }
 
-    /** Inserts the recording and its leads; call inside the write's transaction. */
-    RecordingMetadata insert(UUID id, NewRecording r, int sampleCount) {
-        List<String> names = List.copyOf(r.leads().keySet());
-        Instant createdAt = jdbc.sql("""
-                        insert into ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count,
-                                                   lead_names, device, notes)
-                        values (?, ?, ?, ?, ?, ?, ?, ?)
-                        returning created_at""")
-                .params(id, r.patientRef(), utc(r.recordedAt()), r.samplingRateHz(), sampleCount,
-                        names.toArray(String[]::new), r.device(), r.notes())
-                .query((rs, n) -> rs.getObject(1, OffsetDateTime.class).toInstant())
-                .single();
-        List<Object[]> rows = new ArrayList<>();
-        for (int position = 0; position < names.size(); position++) {
-            String name = names.get(position);
-            rows.add(new Object[] {id, position, name, Samples.encode(r.leads().get(name))});
+    /**
+     * The statements that insert the recording ({@code created_at} = {@code createdAt}, the transaction's time) and
+     * its leads, for {@link Idempotency#executeFolded}: with the key row's update, one statement (one round trip).
+     * The leads are one multi-row insert; their foreign key is checked at the end of that statement, after the
+     * recording's insert beside it.
+     */
+    static List<Idempotency.Sql> insertStatements(RecordingMetadata m, Map<String, short[]> leads) {
+        Idempotency.Sql recording = new Idempotency.Sql("""
+                insert into ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count,
+                                           lead_names, device, notes, created_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                Arrays.asList(m.id(), m.patientRef(), utc(m.recordedAt()), m.samplingRateHz(), m.sampleCount(),
+                        m.leadNames().toArray(String[]::new), m.device(), m.notes(), utc(m.createdAt())));
+        StringBuilder sql = new StringBuilder("insert into ecg_lead (recording_id, position, name, samples) values ");
+        List<Object> params = new ArrayList<>();
+        for (int position = 0; position < m.leadNames().size(); position++) {
+            String name = m.leadNames().get(position);
+            sql.append(position == 0 ? "" : ", ").append("(?, ?, ?, ?)");
+            params.addAll(List.of(m.id(), position, name, Samples.encode(leads.get(name))));
         }
-        batch.batchUpdate("insert into ecg_lead (recording_id, position, name, samples) values (?, ?, ?, ?)", rows);
+        return List.of(recording, new Idempotency.Sql(sql.toString(), params));
+    }
+
+    /** What a new recording's answer says: {@code createdAt} is the time its transaction stores. */
+    static RecordingMetadata created(UUID id, NewRecording r, int sampleCount, Instant createdAt) {
         return new RecordingMetadata(id, r.patientRef(), r.recordedAt(), r.samplingRateHz(), sampleCount,
-                durationMs(sampleCount, r.samplingRateHz()), names, r.device(), r.notes(), createdAt);
+                durationMs(sampleCount, r.samplingRateHz()), List.copyOf(r.leads().keySet()), r.device(), r.notes(),
+                createdAt);
     }
 
     Optional<RecordingMetadata> findMetadata(UUID id) {

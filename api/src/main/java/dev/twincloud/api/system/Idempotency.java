@@ -7,7 +7,13 @@ import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -18,14 +24,13 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -76,6 +81,72 @@ public class Idempotency {
      * before: then returns that first response (same request) or throws a 422 problem.
      */
     public ResponseEntity<String> execute(String key, byte[] requestHash, Supplier<StoredResponse> write) {
+        return run(key, requestHash, (claim, at) -> {
+            StoredResponse fresh = write.get();
+            updateRow(claim.caller(), claim.key(), "response_status = ?, location = ?, response_body = ?",
+                    fresh.status(), fresh.location(), fresh.body());
+            return fresh;
+        });
+    }
+
+    /**
+     * A write made of data-modifying statements only, run <em>as one statement</em> with the storing of its answer
+     * in the claimed key row: {@code with w0 as (<statement>), w1 as (...) update idempotency_key set ...}.
+     * One round trip for the whole write instead of one per statement plus one for the key row, with the same
+     * guarantees: the same transaction as the claim, every statement through the lease guard (its statement trigger
+     * fires for each table written, its deferred row triggers check every row at COMMIT), all or nothing. The
+     * write gets the transaction's time ({@code now()}, the key row's {@code created_at}), so that an answer
+     * naming the time of the write can be made before the statement runs. A replay runs no statement of it.
+     */
+    public ResponseEntity<String> executeFolded(String key, byte[] requestHash, Function<Instant, FoldedWrite> write) {
+        return run(key, requestHash, (claim, at) -> {
+            FoldedWrite w = write.apply(at);
+            StringBuilder sql = new StringBuilder("with ");
+            List<Object> params = new ArrayList<>();
+            for (int i = 0; i < w.statements().size(); i++) {
+                sql.append(i == 0 ? "" : ",\n").append('w').append(i).append(" as (").append(w.statements().get(i).sql()).append(')');
+                params.addAll(w.statements().get(i).params());
+            }
+            // the key row's update is the main statement, so that PostgreSQL classes the whole as a write
+            // (log_statement = 'mod' logs it: docs/logging.md); a SELECT over the CTEs would be logged only at 'all'
+            sql.append("\nupdate idempotency_key set response_status = ?, location = ?, response_body = ? where ")
+                    .append(claim.caller() == null ? "key = ?" : "caller = ? and key = ?");
+            params.addAll(Arrays.asList(w.response().status(), w.response().location(), w.response().body()));
+            if (claim.caller() != null) {
+                params.add(claim.caller());
+            }
+            params.add(claim.key());
+            int stored = jdbc.sql(sql.toString()).params(params).update();
+            if (stored != 1) {
+                throw new IllegalStateException("the claimed key row was not updated (" + stored + " rows)");
+            }
+            return w.response();
+        });
+    }
+
+    /** A statement and its parameters, for {@link FoldedWrite}. */
+    public record Sql(String sql, List<Object> params) {
+    }
+
+    /** The answer a write gives, and the data-modifying statements ({@code insert ...}, no {@code returning}) that make it. */
+    public record FoldedWrite(StoredResponse response, List<Sql> statements) {
+        public FoldedWrite {
+            if (statements.isEmpty()) {
+                throw new IllegalArgumentException("a write needs at least one statement");
+            }
+        }
+    }
+
+    /** The claimed key row: (caller, key), or key alone on the schema before V3 ({@code caller} null). */
+    private record Claim(String caller, String key) {
+    }
+
+    /** The first answer to a claimed key: writes in the claim's transaction and stores the answer in the key row. */
+    private interface FirstWrite {
+        StoredResponse write(Claim claim, Instant at);
+    }
+
+    private ResponseEntity<String> run(String key, byte[] requestHash, FirstWrite write) {
         if (!VALID_KEY.matcher(key).matches()) {
             throw ApiProblem.invalid(HEADER, "must be 1 to 255 visible ASCII characters");
         }
@@ -90,32 +161,28 @@ public class Idempotency {
             try {
                 connection.clearWarnings(); // only this COMMIT's warnings count
             } catch (SQLException e) {
-                throw new org.springframework.jdbc.UncategorizedSQLException("clear warnings", null, e);
+                throw new UncategorizedSQLException("clear warnings", null, e);
             }
-            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-                @Override
-                public void afterCommit() {
-                    Connection committed = DataSourceUtils.getConnection(dataSource);
-                    unconfirmed[0] = synchronousReplicationWaitCancelled(committed);
-                    lsn[0] = WriteLsn.afterCommit(committed); // read-your-writes: docs/adr/0016
-
-                }
-            });
             // Scoped: the claim is (caller, key); a row from before V3 (caller '') with this key and the
             // same caller-free hash is the same write retried across the upgrade, so it is not claimed again.
-            int claimed = scoped
+            // returning: the transaction's time (created_at defaults to now()), for a write that names it
+            List<Instant> claimed = scoped
                     ? jdbc.sql("""
                             insert into idempotency_key (caller, key, request_hash)
                             select ?, ?, ? where not exists (select 1 from idempotency_key
                                                               where caller = '' and key = ? and request_hash = ?)
-                            on conflict do nothing""")
+                            on conflict do nothing
+                            returning created_at""")
                             .params(caller, key, hash, key, requestHash)
-                            .update()
-                    : jdbc.sql("insert into idempotency_key (key, request_hash) values (?, ?) on conflict do nothing")
+                            .query((rs, n) -> rs.getObject(1, OffsetDateTime.class).toInstant())
+                            .list()
+                    : jdbc.sql("insert into idempotency_key (key, request_hash) values (?, ?) on conflict do nothing "
+                                    + "returning created_at")
                             .params(key, hash)
-                            .update();
+                            .query((rs, n) -> rs.getObject(1, OffsetDateTime.class).toInstant())
+                            .list();
             String rowCaller = scoped ? caller : null;
-            if (claimed == 0) {
+            if (claimed.isEmpty()) {
                 replayed[0] = true;
                 Previous stored = scoped ? previous(caller, key, hash, requestHash) : previous(key, hash);
                 // docs/design.md rules 4 and 8: a replay is as durable as a first answer. The original
@@ -127,11 +194,11 @@ public class Idempotency {
                 // and a COMMIT that waits until the synchronous standby has flushed past the original.
                 // The row write also goes through the lease guard, so a fenced site cannot replay.
                 updateRow(stored.caller(), key, "response_status = response_status");
+                commitReadingLsn(connection, unconfirmed, lsn);
                 return stored.response();
             }
-            StoredResponse fresh = write.get();
-            updateRow(rowCaller, key, "response_status = ?, location = ?, response_body = ?",
-                    fresh.status(), fresh.location(), fresh.body());
+            StoredResponse fresh = write.write(new Claim(rowCaller, key), claimed.getFirst());
+            commitReadingLsn(connection, unconfirmed, lsn);
             return fresh;
         });
         if (unconfirmed[0]) {
@@ -152,6 +219,36 @@ public class Idempotency {
     }
 
     /**
+     * Commits the transaction here, and reads in the same round trip the LSN the answer carries (read-your-writes,
+     * docs/adr/0016): {@code commit; select pg_current_wal_insert_lsn()} in one message. PostgreSQL runs the
+     * {@code SELECT} only once the {@code COMMIT} has returned — its wait for the synchronous standby included — so
+     * the position is at or after the commit record, as when it was read by a statement of its own after the commit.
+     * A {@code COMMIT} that fails (the lease guard's deferred check, {@code TCL01}; a lost connection) throws, and the
+     * transaction manager's own commit and rollback then find no transaction left (pgjdbc sends nothing when its
+     * transaction state is idle). A cancelled wait for the standby comes back as a warning of this statement.
+     */
+    private static void commitReadingLsn(Connection connection, boolean[] unconfirmed, Lsn[] lsn) {
+        String sql = "commit; select pg_current_wal_insert_lsn()::text";
+        try (Statement s = connection.createStatement()) {
+            s.execute(sql);
+            unconfirmed[0] = synchronousReplicationWaitCancelled(s.getWarnings()) | synchronousReplicationWaitCancelled(connection);
+            lsn[0] = s.getMoreResults() ? WriteLsn.of(s.getResultSet()) : null;
+        } catch (SQLException e) {
+            throw new UncategorizedSQLException("COMMIT", sql, e);
+        }
+    }
+
+    /** True when {@code warnings} hold PostgreSQL's "canceling wait for synchronous replication". */
+    static boolean synchronousReplicationWaitCancelled(SQLWarning warnings) {
+        boolean cancelled = false;
+        for (SQLWarning w = warnings; w != null; w = w.getNextWarning()) {
+            String message = w.getMessage();
+            cancelled |= message != null && message.contains("wait for synchronous replication");
+        }
+        return cancelled;
+    }
+
+    /**
      * True when the COMMIT just run came back with PostgreSQL's warning that its wait for synchronous
      * replication was cancelled ("canceling wait for synchronous replication ..."; the transaction is
      * committed locally but maybe not on the standby). Matched on the server's English message text:
@@ -159,11 +256,7 @@ public class Idempotency {
      */
     static boolean synchronousReplicationWaitCancelled(Connection c) {
         try {
-            boolean cancelled = false;
-            for (SQLWarning w = c.getWarnings(); w != null; w = w.getNextWarning()) {
-                String message = w.getMessage();
-                cancelled |= message != null && message.contains("wait for synchronous replication");
-            }
+            boolean cancelled = synchronousReplicationWaitCancelled(c.getWarnings());
             c.clearWarnings();
             return cancelled;
         } catch (SQLException e) {

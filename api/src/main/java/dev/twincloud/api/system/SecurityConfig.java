@@ -13,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configuration.WebSecurityCustomizer;
 import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.AuthenticationException;
@@ -42,6 +43,7 @@ class SecurityConfig {
                         .requestMatchers(HttpMethod.POST, "/v1/**").hasAuthority("SCOPE_ecg:write")
                         .anyRequest().denyAll())
                 .oauth2ResourceServer(oauth -> oauth.jwt(Customizer.withDefaults())
+                        .bearerTokenResolver(new PerRequestChecks.RememberingBearerTokenResolver(1000))
                         .authenticationEntryPoint(unauthorized)
                         .accessDeniedHandler(forbidden))
                 .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
@@ -60,6 +62,12 @@ class SecurityConfig {
     @Bean
     static SecurityObservationSettings noSecurityObservations() {
         return SecurityObservationSettings.noObservations();
+    }
+
+    /** Spring's firewall, its header rules with a fast path for printable ASCII (same verdicts: PerRequestChecks). */
+    @Bean
+    static WebSecurityCustomizer firewall() {
+        return web -> web.httpFirewall(PerRequestChecks.firewall());
     }
 
     /** The very first filter: every answer, a 413 or 401 included, carries the request id, and every log line too. */

@@ -108,10 +108,8 @@ class EdgeThroughputBenchmark {
 
     static final String PGBENCH_SCRIPT = """
             BEGIN;
-            INSERT INTO idempotency_key (caller, key, request_hash) SELECT 'bench', n.k, '\\x00'::bytea FROM (SELECT gen_random_uuid()::text AS k) n WHERE NOT EXISTS (SELECT 1 FROM idempotency_key WHERE caller = '' AND key = n.k AND request_hash = '\\x00'::bytea) ON CONFLICT DO NOTHING RETURNING key \\gset
-            INSERT INTO ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names, device, notes) VALUES (gen_random_uuid(), 'bench', now(), 500, %d, ARRAY['I'], 'pgbench', :key) RETURNING id, created_at \\gset
-            INSERT INTO ecg_lead (recording_id, position, name, samples) VALUES (:id, 0, 'I', decode(repeat('0100', %d), 'hex'));
-            UPDATE idempotency_key SET response_status = 201, location = '/v1/ecgs/' || :id, response_body = '{}' WHERE caller = 'bench' AND key = :key;
+            INSERT INTO idempotency_key (caller, key, request_hash) SELECT 'bench', n.k, '\\x00'::bytea FROM (SELECT gen_random_uuid()::text AS k) n WHERE NOT EXISTS (SELECT 1 FROM idempotency_key WHERE caller = '' AND key = n.k AND request_hash = '\\x00'::bytea) ON CONFLICT DO NOTHING RETURNING key, created_at, gen_random_uuid() AS id \\gset
+            WITH w0 AS (INSERT INTO ecg_recording (id, patient_ref, recorded_at, sampling_rate_hz, sample_count, lead_names, device, notes, created_at) VALUES (:id, 'bench', now(), 500, %d, ARRAY['I'], 'pgbench', :key, :created_at)), w1 AS (INSERT INTO ecg_lead (recording_id, position, name, samples) VALUES (:id, 0, 'I', decode(repeat('0100', %d), 'hex'))) UPDATE idempotency_key SET response_status = 201, location = '/v1/ecgs/' || :id, response_body = '{}' WHERE caller = 'bench' AND key = :key;
             END;
             """.formatted(SAMPLES, SAMPLES);
 
