@@ -3,12 +3,14 @@ package dev.twincloud.arbiter.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.arbiter.SimAgent;
+import dev.twincloud.arbiter.SimCluster;
 import dev.twincloud.core.decide.Event;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.ArbiterStatus;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.OperatorRequest;
+import dev.twincloud.core.protocol.Timing;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,16 @@ class OperatorTest extends ArbiterHttpTest {
         assertThat(storedState().path("mode").asString()).isEqualTo("ASYNC");
         assertThat(status().standbyEligible()).isFalse();
         cluster.round();
+        // Rule 10: the standby's read lease (granted on its last heartbeat) may still hold, so the writer
+        // stays synchronous until it has ended by the arbiter's clock plus the margin, then follows.
+        assertThat(writer.last.goal()).as("read lease may hold").isEqualTo(SiteState.PRIMARY_SYNC);
+        int rounds = 1;
+        while (writer.last.goal() != SiteState.PRIMARY_ASYNC && rounds < 40) {
+            cluster.round();
+            rounds++;
+        }
+        assertThat(rounds * SimCluster.ROUND_MILLIS).as("waited out the read lease and the margin")
+                .isGreaterThanOrEqualTo(Timing.READ_LEASE_TTL.plus(MARGIN).toMillis() - SimCluster.ROUND_MILLIS);
         assertThat(writer.last.goal()).isEqualTo(SiteState.PRIMARY_ASYNC);
 
         Http.Response same = operator.post("/v1/mode", new OperatorRequest.Mode(Durability.ASYNC));
