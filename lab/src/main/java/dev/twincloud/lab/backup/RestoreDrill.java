@@ -48,6 +48,13 @@ import java.util.regex.Pattern;
 public final class RestoreDrill {
     /** The API's ECG tables (api's Flyway migrations), compared in this order. */
     public static final List<String> TABLES = List.of("ecg_recording", "ecg_lead", "ecg_annotation", "idempotency_key");
+    /**
+     * The order in which the restore point locks them: {@code idempotency_key} first, because every write of the API
+     * begins with it (the key's claim) and only then writes the others. Locked in any other order, a write that has
+     * claimed its key and the drill holding the table that write needs next wait for each other: PostgreSQL breaks the
+     * deadlock by failing one of them, which may be the user's write.
+     */
+    static final List<String> LOCK_ORDER = List.of("idempotency_key", "ecg_recording", "ecg_lead", "ecg_annotation");
     /** How long a drill waits for the writes in progress on the ECG tables to end before it gives up. */
     static final Duration LOCK_TIMEOUT = Duration.ofSeconds(10);
 
@@ -166,7 +173,7 @@ public final class RestoreDrill {
             String wal;
             try {
                 s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT.toMillis() + "ms'");
-                s.execute("LOCK TABLE " + String.join(", ", TABLES.stream().map(t -> "public." + t).toList()) + " IN SHARE MODE");
+                s.execute("LOCK TABLE " + String.join(", ", LOCK_ORDER.stream().map(t -> "public." + t).toList()) + " IN SHARE MODE");
                 sums = sums(s);
                 try (ResultSet rs = s.executeQuery("SELECT p, pg_walfile_name(p), to_char(clock_timestamp() AT TIME ZONE 'UTC', "
                         + "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM pg_create_restore_point('" + name + "') p")) {

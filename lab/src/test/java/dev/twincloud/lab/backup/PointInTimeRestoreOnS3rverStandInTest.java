@@ -161,16 +161,24 @@ class PointInTimeRestoreOnS3rverStandInTest {
         List<Ack> acks = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread writer = Thread.ofPlatform().start(() -> {
-            try (var c = pg.connect(); var st = c.prepareStatement("""
+            // as the API writes (Idempotency): the key's claim first, then the recording, its lead (and here an
+            // annotation) and the key's answer in one statement, one transaction
+            try (var c = pg.connect(); var claim = c.prepareStatement("INSERT INTO idempotency_key (caller, key) VALUES ('drill', ?)");
+                 var st = c.prepareStatement("""
                     WITH r AS (INSERT INTO ecg_recording (id, patient_ref) VALUES (?::uuid, 'p') RETURNING id),
                          l AS (INSERT INTO ecg_lead SELECT id, 'I', '\\x0102'::bytea FROM r),
-                         k AS (INSERT INTO idempotency_key (caller, key) SELECT 'drill', id::text FROM r)
-                    INSERT INTO ecg_annotation SELECT gen_random_uuid(), id, 'n' FROM r""")) {
+                         a AS (INSERT INTO ecg_annotation SELECT gen_random_uuid(), id, 'n' FROM r)
+                    UPDATE idempotency_key SET created_at = now() WHERE caller = 'drill' AND key = ?""")) {
+                c.setAutoCommit(false);
                 while (!stop.get()) {
                     String id = java.util.UUID.randomUUID().toString();
                     long began = System.nanoTime();
+                    claim.setString(1, id);
+                    claim.executeUpdate();
                     st.setString(1, id);
+                    st.setString(2, id);
                     st.executeUpdate();
+                    c.commit();
                     acks.add(new Ack(id, began, System.nanoTime()));
                 }
             } catch (java.sql.SQLException e) {
@@ -276,6 +284,51 @@ class PointInTimeRestoreOnS3rverStandInTest {
         assertThatThrownBy(() -> restore(new Restore.Target.Position(backup.endLsn()), into)).isInstanceOf(BackupException.class)
                 .hasMessageContaining("fetching base backup " + backup.id() + " in store gcs failed");
         assertNothingRestored(into);
+    }
+
+    /**
+     * A write that has claimed its Idempotency-Key (as every write of the API begins) while the drill asks for its
+     * restore point: the drill waits for that write, which then writes its recording and commits — neither fails. With
+     * the tables locked in another order, the drill would hold {@code ecg_recording} while waiting for the key's table
+     * and the write the other way round: a deadlock that PostgreSQL ends by failing one of them (seen in this test's
+     * live-writes run above before the lock order was fixed).
+     */
+    @Test
+    @Order(8)
+    void aRestorePointWaitsForAWriteThatClaimedItsKeyAndNeitherFails() throws Exception {
+        String id = java.util.UUID.randomUUID().toString();
+        try (var w = pg.connect(); var s = w.createStatement()) {
+            w.setAutoCommit(false);
+            s.execute("SET LOCAL statement_timeout = '20s'");
+            s.execute("INSERT INTO idempotency_key (caller, key) VALUES ('api', '" + id + "')");
+            var marked = new java.util.concurrent.CompletableFuture<RestoreDrill.Mark>();
+            Thread drill = Thread.ofPlatform().start(() -> {
+                try (var c = pg.connect()) {
+                    marked.complete(RestoreDrill.mark(c, false));
+                } catch (Throwable t) {
+                    marked.completeExceptionally(t);
+                }
+            });
+            // the drill is waiting for the key's table (and holds nothing the write needs)
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (pg.queryString("SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'ShareLock' AND locktype = 'relation'")
+                    .equals("0")) {
+                assertThat(System.nanoTime()).as("the drill asks for its locks").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            Thread.sleep(1500); // past deadlock_timeout (1 s): a deadlock would have been found by now
+            s.execute("INSERT INTO ecg_recording (id, patient_ref) VALUES ('" + id + "'::uuid, 'p')");
+            s.execute("INSERT INTO ecg_lead VALUES ('" + id + "'::uuid, 'I', '\\x01'::bytea)");
+            w.commit();
+            RestoreDrill.Mark mark = marked.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            drill.join(10_000);
+            try (var c = pg.connect(); var q = c.createStatement();
+                 var rs = q.executeQuery("SELECT count(*) FROM ecg_recording WHERE id = '" + id + "'::uuid")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("the write committed").isEqualTo(1);
+            }
+            assertThat(mark.sums().get("ecg_recording").rows()).as("the restore point came after the write").isPositive();
+        }
     }
 
     private static Restore.Restored restore(Restore.Target target, Path into) {
