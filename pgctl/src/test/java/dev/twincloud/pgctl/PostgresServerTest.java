@@ -180,6 +180,33 @@ class PostgresServerTest {
         }
     }
 
+    /**
+     * CrashStart's settings on this machine: a server killed with SIGKILL starts again with crash recovery (the
+     * data-directory sync then goes through {@code syncfs} on Linux), and the value is in force — PostgreSQL refuses
+     * a value it does not know at start, so the start itself proves it is accepted. Elsewhere nothing is set.
+     */
+    @Test
+    void aCrashStartWithCrashStartsSettingsRecoversAndUsesThem() throws Exception {
+        assertThat(CrashStart.settings("Mac OS X")).isEmpty();
+        assertThat(CrashStart.settings("Linux")).containsEntry("recovery_init_sync_method", "syncfs");
+        Path dir = base.resolve("crash-start");
+        PostgresServer s = PostgresServer.builder(dir).settings(CrashStart.settings()).stopOnJvmExit(true).initdbNoSync(true).build();
+        s.initdb().start();
+        try {
+            s.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) i");
+            long pid = s.status().pid().orElseThrow();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            assertThat(Poll.until(java.time.Duration.ofSeconds(10), () -> !Processes.running(pid))).isTrue();
+            s.start();
+            assertThat(s.queryString("SELECT count(*) FROM t")).isEqualTo("1000");
+            assertThat(s.queryString("SHOW recovery_init_sync_method"))
+                    .isEqualTo(CrashStart.settings().getOrDefault("recovery_init_sync_method", "fsync"));
+            assertThat(s.logTail(200)).contains("automatic recovery in progress");
+        } finally {
+            s.stop();
+        }
+    }
+
     @Test
     void autoConfIsEditedOnlyWhileStoppedAndReadLastAtTheNextStart() {
         Path dir = base.resolve("autoconf");
