@@ -9,7 +9,8 @@ import java.util.Map;
  * directory durable; by default ({@code recovery_init_sync_method = fsync}) it opens and fsyncs every file one by
  * one, which took 1.2–2.1 s on a loaded 2-core machine — most of what a writer's restart costs, and more than is left
  * of a 2.5 s lease. {@code syncfs} asks the kernel to sync the file system once instead (8–86 ms on the same machine
- * under load). Linux only: PostgreSQL refuses the value elsewhere, so elsewhere nothing is set. Its documented
+ * under load). Linux and PostgreSQL 14 or later only (older servers and other systems refuse the value): elsewhere
+ * nothing is set. Its documented
  * trade-off — other applications' dirty data on the same file system is written out too, and I/O errors are reported
  * only from Linux 5.8 on — is what a database's own volume (a Kubernetes persistent volume, the lab's directory)
  * makes small.
@@ -18,12 +19,16 @@ public final class CrashStart {
     private CrashStart() {
     }
 
-    /** The settings for this operating system: {@code recovery_init_sync_method = syncfs} on Linux, none elsewhere. */
-    public static Map<String, String> settings() {
-        return settings(System.getProperty("os.name", ""));
+    /**
+     * The settings for {@code binaries} on this operating system: {@code recovery_init_sync_method = syncfs} on Linux
+     * with PostgreSQL 14 or later, none otherwise.
+     */
+    public static Map<String, String> settings(PgBinaries binaries) {
+        return settings(System.getProperty("os.name", ""), binaries.majorVersion());
     }
 
-    static Map<String, String> settings(String osName) {
-        return osName.toLowerCase(Locale.ROOT).startsWith("linux") ? Map.of("recovery_init_sync_method", "syncfs") : Map.of();
+    static Map<String, String> settings(String osName, int majorVersion) {
+        return osName.toLowerCase(Locale.ROOT).startsWith("linux") && majorVersion >= 14
+                ? Map.of("recovery_init_sync_method", "syncfs") : Map.of();
     }
 }

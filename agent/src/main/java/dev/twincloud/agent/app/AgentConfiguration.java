@@ -42,7 +42,7 @@ class AgentConfiguration {
         settings.putIfAbsent("wal_retrieve_retry_interval", "500ms");
         // After a crash, PostgreSQL syncs its data directory before recovery: once per file system, not per file, so a
         // writer restarted by its agent is back within its lease on a loaded machine too (CrashStart).
-        dev.twincloud.pgctl.CrashStart.settings().forEach(settings::putIfAbsent);
+        dev.twincloud.pgctl.CrashStart.settings(bins).forEach(settings::putIfAbsent);
         PostgresServer.Builder serverBuilder = PostgresServer.builder(l.dataDir()).binaries(bins).port(l.port())
                 .superuser(l.superuser()).settings(settings).stopOnJvmExit(false);
         if (l.logFile() != null) {

@@ -462,7 +462,7 @@ public final class Lab implements AutoCloseable {
                     // running ones): a standby reconnects to a writer restarted after a crash within 0.5 s, not 5 s
                     .settings(Map.of("twincloud.site", site.name(), "max_connections", "60", "track_commit_timestamp", "on",
                             "wal_retrieve_retry_interval", "500ms"))
-                    .settings(dev.twincloud.pgctl.CrashStart.settings()) // as the agent sets it too
+                    .settings(dev.twincloud.pgctl.CrashStart.settings(binaries)) // as the agent sets it too
                     .settings(archiveSettings(site))
                     .logFile(layout.logs().resolve(site + "-postgres.log")).jsonLog(pgJsonLog(site)).stopOnJvmExit(false)
                     // the links into this site connect from their own loopback network (docs/links.md): pg_hba tells them apart
