@@ -29,6 +29,7 @@ public final class ScenarioAlerts {
     public static final String COMPONENT_DOWN = "TwincloudComponentDown";
     public static final String NO_ACTING_ARBITER = "TwincloudNoActingArbiter";
     public static final String POSTGRES_DOWN = "TwincloudPostgresDown";
+    public static final String NO_WRITER = "TwincloudNoWriter";
 
     /**
      * What a scenario declares.
@@ -74,8 +75,9 @@ public final class ScenarioAlerts {
         quiet(PARTITION_ARBITER_STANDBY);
         quiet(PARTITION_ARBITER);
         // a switchover is no failover: TwincloudFailover stays quiet. A slow machine: the one arbiter restarted takes
-        // over 30 s to answer, so no arbiter acts and the old writer's database, stopped for the switchover, stays down
-        quiet(ARBITER_RESTART_OLD_STATE, COMPONENT_DOWN, NO_ACTING_ARBITER, POSTGRES_DOWN);
+        // over 30 s to answer, so no arbiter acts, no site holds a lease and the old writer's database, stopped for the
+        // switchover, stays down
+        quiet(ARBITER_RESTART_OLD_STATE, COMPONENT_DOWN, NO_ACTING_ARBITER, POSTGRES_DOWN, NO_WRITER);
         quiet(SWITCHOVER, SYNC_DEGRADED, REPLICATION_BROKEN); // the old writer re-joins as the standby
         quiet(PARTITION_SITES, SYNC_DEGRADED, REPLICATION_BROKEN);
         quiet(KILL_STANDBY, SYNC_DEGRADED, REPLICATION_BROKEN, COMPONENT_DOWN);

@@ -193,9 +193,9 @@ class PointInTimeRestoreOnS3rverStandInTest {
                 mark = RestoreDrill.mark(c, true);
             }
             long made = System.nanoTime();
-            List<String> before = acks.stream().filter(a -> a.ackedNanos() < asked).map(Ack::id).toList();
+            List<String> before = snapshot(acks).stream().filter(a -> a.ackedNanos() < asked).map(Ack::id).toList();
             Thread.sleep(300);
-            List<String> after = acks.stream().filter(a -> a.beganNanos() > made).map(Ack::id).toList();
+            List<String> after = snapshot(acks).stream().filter(a -> a.beganNanos() > made).map(Ack::id).toList();
             assertThat(before).as("writes acknowledged before the restore point").isNotEmpty();
             assertThat(after).as("writes begun after it").isNotEmpty();
             Path scratch = dir.resolve("drill");
@@ -328,6 +328,13 @@ class PointInTimeRestoreOnS3rverStandInTest {
                 assertThat(rs.getLong(1)).as("the write committed").isEqualTo(1);
             }
             assertThat(mark.sums().get("ecg_recording").rows()).as("the restore point came after the write").isPositive();
+        }
+    }
+
+    /** A copy of {@code list} (a synchronized list another thread appends to: iterated only under its lock). */
+    private static <T> List<T> snapshot(List<T> list) {
+        synchronized (list) {
+            return List.copyOf(list);
         }
     }
 
