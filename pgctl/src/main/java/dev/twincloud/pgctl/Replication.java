@@ -134,6 +134,11 @@ public final class Replication {
      * @return false when pg_rewind found nothing to rewind (e.g. after a clean switchover), true when it rewound
      */
     public static boolean rewind(PostgresServer target, PostgresServer source, StandbyOptions options) {
+        return rewind(target, source, options, () -> { });
+    }
+
+    /** {@link #rewind(PostgresServer, PostgresServer, StandbyOptions)}, running {@code rewound} once pg_rewind has finished. */
+    public static boolean rewind(PostgresServer target, PostgresServer source, StandbyOptions options, Runnable rewound) {
         if (target.isRunning()) {
             throw new PgException("pg_rewind needs " + target.dataDir() + " stopped; it is running.");
         }
@@ -152,6 +157,7 @@ public final class Replication {
         Optional<String> generation = ArchiveGeneration.read(target.dataDir());
         String output = Commands.run(target.osUser(), cmd, Duration.ofMinutes(10),
                 "pg_rewind of " + target.dataDir() + " from " + source + " failed");
+        rewound.run();
         // The new timeline's history file and first segments pg_rewind copied in are archived by this site too
         // (a standby with archive_mode=always archives only what it receives): WalArchiveStatus.
         WalArchiveStatus.markCopiedForArchiving(target, walBefore);

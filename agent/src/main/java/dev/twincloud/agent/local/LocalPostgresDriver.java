@@ -46,6 +46,8 @@ public final class LocalPostgresDriver implements PostgresDriver {
     private final PostgresServer server;
     private final PostgresServer peer;
     private volatile String syncNames;
+    /** Tests: told each step of a re-join ("rejoining", "rewound"), to stand for the agent dying there. */
+    java.util.function.Consumer<String> rejoinSteps = step -> { };
 
     /**
      * @param server the local server (data dir, port); started and stopped by this driver
@@ -93,6 +95,10 @@ public final class LocalPostgresDriver implements PostgresDriver {
     @Override
     public StepResult startAsPrimary() {
         if (!server.isRunning()) {
+            if (Files.exists(rejoinMarker(server.dataDir()))) {
+                return StepResult.failed("the data directory's re-join as a standby was interrupted (" + rejoinMarker(server.dataDir())
+                        + "): it is neither the old writer nor a standby, and is re-cloned when it follows the writer; not starting it as a primary");
+            }
             OptionalLong fence = writesRefusedOnStart();
             if (fence.isPresent()) {
                 // the agent lifts it first, and only when the arbiter still names this site the writer
@@ -111,10 +117,16 @@ public final class LocalPostgresDriver implements PostgresDriver {
 
     @Override
     public StepResult followWriter(SiteId writer) {
-        boolean wasStandby = Files.exists(server.dataDir().resolve("standby.signal"));
+        Path marker = rejoinMarker(server.dataDir());
+        // An earlier re-join of the stopped directory did not finish (its agent died during pg_rewind, after it, or
+        // during a clone): whatever pg_rewind left there must not be rewound again ("no rewind required", and the
+        // standby never becomes consistent) nor started as it is. InterruptedRejoinTest.
+        boolean interrupted = !server.isRunning() && Files.exists(marker);
+        boolean wasStandby = !interrupted && Files.exists(server.dataDir().resolve("standby.signal"));
         if (server.isRunning()) {
             if (wasStandby && server.queryBoolean("SELECT pg_is_in_recovery()")) {
                 Replication.follow(server, peer.replicationConnInfo(), site.name(), Optional.empty());
+                deleteQuietly(marker); // set up and started by an agent that died just after
                 return StepResult.done("following " + writer);
             }
             // A primary cannot turn into a standby while running: stop it, then rejoin below.
@@ -134,7 +146,13 @@ public final class LocalPostgresDriver implements PostgresDriver {
             return StepResult.retry(writer + " is not reachable as a primary yet");
         }
         String how;
-        if (server.isInitialized()) {
+        writeMarker(marker);
+        rejoinSteps.accept("rejoining");
+        if (interrupted) {
+            log.warn("site={} an earlier re-join of {} was interrupted: re-cloning it", site, server.dataDir());
+            reclone();
+            how = "re-cloned (an earlier re-join was interrupted)";
+        } else if (server.isInitialized()) {
             how = rewindOrReclone(); // an old primary (a standby started above)
         } else {
             reclone();
@@ -144,6 +162,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
         allowWritesOnStart(); // starts as a standby: a fast-path fence would only break a later promotion
         server.start();
         syncNames = null;
+        deleteQuietly(marker);
         return StepResult.done(how + ", following " + writer);
     }
 
@@ -151,7 +170,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
     private String rewindOrReclone() {
         if (server.binaries().has(PgTool.PG_REWIND)) {
             try {
-                boolean rewound = Replication.rewind(server, peer, standbyOptions());
+                boolean rewound = Replication.rewind(server, peer, standbyOptions(), () -> rejoinSteps.accept("rewound"));
                 return rewound ? "rewound" : "no rewind needed";
             } catch (RuntimeException e) {
                 log.warn("site={} pg_rewind failed, re-cloning instead: {}", site, e.getMessage());
@@ -159,6 +178,22 @@ public final class LocalPostgresDriver implements PostgresDriver {
         }
         reclone();
         return "re-cloned";
+    }
+
+    /** Beside the data directory (pg_rewind would delete it inside): a re-join of it was begun and not finished. */
+    static Path rejoinMarker(Path dataDir) {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".rejoining");
+    }
+
+    private static void writeMarker(Path marker) {
+        try {
+            Files.writeString(marker, "a re-join of this data directory as a standby began at " + java.time.Instant.now()
+                    + "; while this file exists it is re-cloned, never rewound again or started as a writer\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SYNC);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + marker + " before re-joining", e);
+        }
     }
 
     private void reclone() {

@@ -44,15 +44,23 @@ class AgentOnRealPostgresTest {
     @BeforeEach
     void twoSites() {
         base = TempDirs.create("agent-it");
-        gcpPg = PostgresServer.builder(base.resolve("gcp")).settings(Map.of("twincloud.site", "gcp")).stopOnJvmExit(true).build();
-        gcpPg.initdb().start();
-        awsPg = PostgresServer.builder(base.resolve("aws")).settings(Map.of("twincloud.site", "aws")).stopOnJvmExit(true).build();
-        Replication.createStandby(gcpPg, awsPg, new Replication.StandbyOptions("aws", java.util.Optional.empty(), Replication.CloneMethod.AUTO));
-        awsPg.start();
+        PostgresServer[] two = writerAndStandby(base);
+        gcpPg = two[0];
+        awsPg = two[1];
         gcpPg.execute("CREATE TABLE public.ecg(id int primary key, site text)");
         arbiter = new InProcessArbiter(GCP, TTL);
         gcp = new Agent(GCP, new LocalPostgresDriver(GCP, gcpPg, handle(awsPg)), arbiter.clientFor(GCP), List.of("public"), System::nanoTime, new AgentListener() { });
         aws = new Agent(AWS, new LocalPostgresDriver(AWS, awsPg, handle(gcpPg)), arbiter.clientFor(AWS), List.of("public"), System::nanoTime, new AgentListener() { });
+    }
+
+    /** Site gcp's server under {@code base}, started, and aws's cloned from it, streaming; both as the lab makes them. */
+    static PostgresServer[] writerAndStandby(Path base) {
+        PostgresServer gcp = PostgresServer.builder(base.resolve("gcp")).settings(Map.of("twincloud.site", "gcp")).stopOnJvmExit(true).build();
+        gcp.initdb().start();
+        PostgresServer aws = PostgresServer.builder(base.resolve("aws")).settings(Map.of("twincloud.site", "aws")).stopOnJvmExit(true).build();
+        Replication.createStandby(gcp, aws, new Replication.StandbyOptions("aws", java.util.Optional.empty(), Replication.CloneMethod.AUTO));
+        aws.start();
+        return new PostgresServer[] {gcp, aws};
     }
 
     /** A second handle on a server, as the other site's driver sees it: connect only. */

@@ -4,14 +4,11 @@ import dev.twincloud.agent.core.PostgresDriver;
 import dev.twincloud.agent.core.PostgresDriverContract;
 import dev.twincloud.core.protocol.Lsn;
 import dev.twincloud.pgctl.PostgresServer;
-import dev.twincloud.pgctl.Replication;
 import dev.twincloud.pgctl.TempDirs;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,11 +25,9 @@ class LocalDriverContractTest extends PostgresDriverContract {
     @BeforeEach
     void twoSites() {
         base = TempDirs.create("driver-contract");
-        gcpPg = PostgresServer.builder(base.resolve("gcp")).settings(Map.of("twincloud.site", "gcp")).stopOnJvmExit(true).build();
-        gcpPg.initdb().start();
-        awsPg = PostgresServer.builder(base.resolve("aws")).settings(Map.of("twincloud.site", "aws")).stopOnJvmExit(true).build();
-        Replication.createStandby(gcpPg, awsPg, new Replication.StandbyOptions("aws", Optional.empty(), Replication.CloneMethod.AUTO));
-        awsPg.start();
+        PostgresServer[] two = AgentOnRealPostgresTest.writerAndStandby(base);
+        gcpPg = two[0];
+        awsPg = two[1];
         gcpPg.execute("CREATE TABLE public.ecg(id int primary key)");
         gcp = site(new LocalPostgresDriver(GCP, gcpPg, AgentOnRealPostgresTest.handle(awsPg)), gcpPg);
         aws = site(new LocalPostgresDriver(AWS, awsPg, AgentOnRealPostgresTest.handle(gcpPg)), awsPg);

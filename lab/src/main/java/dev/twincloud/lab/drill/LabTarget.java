@@ -96,6 +96,16 @@ public final class LabTarget implements DrillTarget {
         };
     }
 
+    /** The writer the arbiter names now, or "" when it does not answer. */
+    private String currentWriter() {
+        try {
+            var r = dev.twincloud.lab.supervisor.Http.get(lab.arbiterUrl() + "/v1/status", operatorToken());
+            return r.status() == 200 ? r.as(dev.twincloud.core.protocol.ArbiterStatus.class).writer().name() : "";
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
     @Override
     public void play(FaultStep.Action action, String target, String other) throws IOException {
         play(action, target, other, 0);
@@ -122,6 +132,14 @@ public final class LabTarget implements DrillTarget {
             }
             case CHECK_POSTGRES -> {
                 if (!lab.postmasterRunning(target)) {
+                    String writer = currentWriter();
+                    if (!writer.isEmpty() && !writer.equals(target)) {
+                        // a failover followed the kill: the agent stopped its database on purpose and re-joins it as a
+                        // standby (pg_rewind or a clone); killing the agent in the middle of that is no part of this scenario
+                        throw new FaultStep.NotSelfHealed("the postmaster of " + target + " was not running " + Scenario.POSTMASTER_CHECK_MS
+                                + " ms after its kill: " + writer + " had been promoted, and " + target + "'s agent was re-joining it"
+                                + " (left to it)");
+                    }
                     lab.restartAgent(target);
                     throw new FaultStep.NotSelfHealed("the postmaster of " + target + " was not running " + Scenario.POSTMASTER_CHECK_MS
                             + " ms after its kill: its agent did not start it again (the drill restarted the agent)");
