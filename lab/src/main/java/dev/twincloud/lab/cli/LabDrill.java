@@ -56,7 +56,7 @@ public final class LabDrill implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--scenario", defaultValue = "all", paramLabel = "LIST",
-            description = "all, or a comma-separated list (see above). Default: ${DEFAULT-VALUE}")
+            description = "all, or a comma-separated list (see above); -ID leaves one out (all,-random). Default: ${DEFAULT-VALUE}")
     String scenario;
 
     @Option(names = "--runs", defaultValue = "1", description = "Runs of every scenario. Default: ${DEFAULT-VALUE}")

@@ -15,10 +15,12 @@ import org.slf4j.LoggerFactory;
 /**
  * How the lab starts a Spring Boot app quickly (docs/adr/0006-a-quick-cli.md, "The lab's apps"): from
  * its executable jar extracted once per build ({@code java -Djarmode=tools -jar app.jar extract}, next
- * to the jar in {@code target/extracted/<build>}), with a dynamic AppCDS archive per component and
- * lab ({@code -XX:+AutoCreateSharedArchive}: the JVM writes it when the component first stops
- * cleanly, and maps it from the next start on; one JVM at a time uses each archive). Where
- * extracting fails, the executable jar as it is.
+ * to the jar in {@code target/extracted/<build>}), with a dynamic AppCDS archive per component
+ * ({@code -XX:+AutoCreateSharedArchive}: the first JVM of the component that stops cleanly writes it,
+ * and every later start of that component maps it, in any lab of this build: a drill's components,
+ * killed, never write one, and a test's lab is its first). An archive that is not one (half-written,
+ * spoiled) is deleted before a start: the JVM would take it for its base archive and run without any.
+ * Where extracting fails, the executable jar as it is.
  */
 public final class AppLaunch {
     private static final Logger log = LoggerFactory.getLogger(AppLaunch.class);
@@ -26,19 +28,24 @@ public final class AppLaunch {
     private AppLaunch() {
     }
 
+    /** A dynamic archive's first bytes (HotSpot's magic 0xf00baba8, little-endian, written last). */
+    private static final byte[] DYNAMIC_ARCHIVE_MAGIC = {(byte) 0xa8, (byte) 0xab, 0x0b, (byte) 0xf0};
+
     /**
-     * The JVM options and {@code -jar} for {@code execJar}, with the archive of {@code component} of the
-     * lab on {@code basePort} (two labs never share a base port).
+     * The JVM options and {@code -jar} for {@code execJar}: its extracted jar and the archive of {@code component}
+     * (one JVM of a component runs at a time in a lab; two labs of one build at once may both write an archive,
+     * which {@code -XX:+VerifySharedSpaces} refuses to map if they spoiled it).
      */
-    public static List<String> args(String java, Path execJar, String component, int basePort) {
+    public static List<String> args(String java, Path execJar, String component) {
         Path extracted = extracted(java, execJar);
         if (extracted == null) {
             return List.of("-jar", execJar.toString());
         }
-        Path archive = extracted.getParent().resolve("cds").resolve(component + "-" + basePort + "-jdk"
+        Path archive = extracted.getParent().resolve("cds").resolve(component + "-jdk"
                 + Runtime.version().feature() + "." + Runtime.version().interim() + "." + Runtime.version().update() + ".jsa");
+        deleteIfNotAnArchive(archive);
         List<String> out = new ArrayList<>(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+AutoCreateSharedArchive",
-                "-Xlog:cds*=off"));
+                "-XX:+VerifySharedSpaces", "-Xlog:cds*=off"));
         if (Runtime.version().feature() >= 25) {
             out.add("-Xlog:aot*=off"); // JDK 25 logs the archive's checks under "aot"; a stale one is simply not used
         }
@@ -89,6 +96,20 @@ public final class AppLaunch {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
+        }
+    }
+
+    static void deleteIfNotAnArchive(Path archive) {
+        try (var in = Files.newInputStream(archive)) {
+            if (!java.util.Arrays.equals(in.readNBytes(4), DYNAMIC_ARCHIVE_MAGIC)) {
+                in.close();
+                Files.deleteIfExists(archive);
+                log.info("{} is not an archive (half-written or spoiled): deleted, the component writes it again", archive);
+            }
+        } catch (java.nio.file.NoSuchFileException absent) {
+            // written when the component first stops cleanly
+        } catch (IOException e) {
+            log.info("{} cannot be checked: {}", archive, e.toString());
         }
     }
 

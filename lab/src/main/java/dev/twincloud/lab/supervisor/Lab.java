@@ -689,7 +689,7 @@ public final class Lab implements AutoCloseable {
 
     private static List<String> arbiterArgs(String java, Path arbiterJar, LabSettings settings, String component, int port, Path stateDir) {
         return cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                AppLaunch.args(java, arbiterJar, component, settings.layout().basePort()),
+                AppLaunch.args(java, arbiterJar, component),
                 "--server.port=" + port, "--server.address=127.0.0.1",
                 "--twincloud.arbiter.state-dir=" + stateDir,
                 "--twincloud.arbiter.mode=" + settings.mode(),
@@ -775,7 +775,7 @@ public final class Lab implements AutoCloseable {
 
     /** How to start one component of a Spring Boot app: see {@link AppLaunch}. */
     private List<String> app(String java, String module, String component) {
-        return AppLaunch.args(java, jar(module), component, layout.basePort());
+        return AppLaunch.args(java, jar(module), component);
     }
 
     /** A command line of strings and lists of strings, flattened (mutable). */

@@ -46,7 +46,7 @@ class CtlAgainstTheArbiterTest {
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        cmd.addAll(AppLaunch.args(java, jar, "ctl-test-arbiter", 0)); // one archive for every run of this test
+        cmd.addAll(AppLaunch.args(java, jar, "ctl-test-arbiter"));
         assertThat(cmd).as("started from the extracted jar").anyMatch(a -> a.contains("/extracted/"));
         cmd.addAll(List.of("--server.port=" + port, "--server.address=127.0.0.1", "--twincloud.arbiter.state-dir=" + dir.resolve("state")));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("arbiter.log").toFile());

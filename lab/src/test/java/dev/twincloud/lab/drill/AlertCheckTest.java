@@ -197,7 +197,8 @@ class AlertCheckTest {
             ScenarioAlerts.Declared d = ScenarioAlerts.of(s);
             assertThat(rules).as(s.id).containsAll(d.names());
             assertThat(d.failoverAlert()).as(s.id + ": expects TwincloudFailover exactly when it may fail over unplanned")
-                    .isEqualTo(s.unplanned || s == Scenario.PAUSE_WRITER_POSTMASTER || s == Scenario.SLOW_WRITER_ARBITER || s == Scenario.RANDOM);
+                    .isEqualTo(s.unplanned || s == Scenario.PAUSE_WRITER_POSTMASTER || s == Scenario.SLOW_WRITER_ARBITER
+                            || s == Scenario.KILL_WRITER_POSTMASTER || s == Scenario.RANDOM);
         }
         assertThat(ScenarioAlerts.of(Scenario.NONE).names()).as("no noise in none").isEmpty();
         assertThat(ScenarioAlerts.of(Scenario.LOAD).names()).isEmpty();

@@ -21,21 +21,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * CI's short drill set: one real lab (root {@code lab/target/drill-short}), every scenario once, short
- * settle waits. The reports land in {@code lab/target/drill-short/report}. Base port 17400
+ * CI's short drill set: one real lab (root {@code lab/target/drill-short}), every scenario but {@code random} once,
+ * settle waits of up to 2 minutes (a cold agent JVM took 47 s to start on a slow machine; with the apps' AppCDS archives,
+ * written by an earlier lab of the build, about half). The reports land in {@code lab/target/drill-short/report}. Base port 17400
  * ({@code -Ddrill.basePort=N}): below Linux's ephemeral range (32768-60999), where an outgoing
  * connection can take one of the lab's ports before its server binds it. The nemesis scenarios (pauses of
  * one component, postmaster-only kills, long transactions on a deposed writer, link delays) are in
  * {@code all}: each adds 8-15 s when the system repairs itself (measured on 2 cores). Then {@code load}
  * (issue 11): half the measured maximum write rate for 60 s, 0 edge-made 503s, 0 promotions (about 80 s).
- * The lab runs Prometheus and Alertmanager (base+4, base+5; required under CI, as in MonitoringEndToEndTest): every
+ * The lab runs Prometheus and Alertmanager (base+4, base+5; required under CI, as in MonitoringAndLogsEndToEndTest): every
  * run's alerts must be as its scenario declares (ScenarioAlerts: TwincloudFailover after each failover, within its
  * deadline; nothing unexplained), and the HTML report carries each run's metrics and the logs around each fault.
  */
 class DrillShortSetTest {
     static final Path HOME = Path.of(System.getProperty("twincloud.home", "..")).toAbsolutePath().normalize();
-    /** Every fault scenario, then {@code load}. */
-    static final String SHORT_SET = "all,load";
+    /**
+     * Every fault scenario but {@code random} (2-3 of the others' faults drawn from a seed: two minutes of CI on a slow
+     * machine, run by the long drills of docs/reliability.md), then {@code load}.
+     */
+    static final String SHORT_SET = "all,-random,load";
 
     @Test
     @Timeout(value = 14, unit = TimeUnit.MINUTES)
@@ -53,13 +57,13 @@ class DrillShortSetTest {
         try (LabTarget target = new LabTarget(Lab.up(LabSettings.defaults(layout, HOME)
                 .withMonitoring(monitoring)), true)) {
             System.out.printf("lab up (monitoring %s) in %.1f s%n", monitoring, (System.nanoTime() - up) / 1e9);
-            DrillSettings settings = DrillSettings.defaults(Scenario.parse(SHORT_SET), 1, 42).withSettleTimeout(Duration.ofSeconds(60));
+            DrillSettings settings = DrillSettings.defaults(Scenario.parse(SHORT_SET), 1, 42).withSettleTimeout(Duration.ofSeconds(120));
             report = new Drill(target, settings, new PrintWriter(System.out, true), root.resolve("report/histories")).run();
             if (monitoring) {
                 // Fire and resolve (issue 13's done-when): the drill judged every TwincloudFailover's firing
                 // (Prometheus and Alertmanager, gating); the rule looks back 2 minutes, and the last failover
                 // of the set is before `load` (70 s), so each resolves and leaves Alertmanager within about a
-                // minute of the drill's end. MonitoringEndToEndTest checks one alert's labels and annotations.
+                // minute of the drill's end. MonitoringAndLogsEndToEndTest checks one alert's labels and annotations.
                 long t0 = System.nanoTime();
                 Http.await("every TwincloudFailover resolved in Alertmanager", layout.alertmanagerUrl()
                         + "/api/v2/alerts?filter=" + URLEncoder.encode("alertname=\"TwincloudFailover\"", StandardCharsets.UTF_8),

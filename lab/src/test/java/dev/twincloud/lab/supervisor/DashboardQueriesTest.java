@@ -22,7 +22,7 @@ import tools.jackson.databind.JsonNode;
  * Every metric the Grafana dashboards and the alert rules query is one a component really exports:
  * the arbiter's, the agents' and the edge's meters as their own classes produce them
  * ({@link ComponentMetrics}); Spring Boot's and the API's, listed below, are checked on a real lab by
- * {@code e2e.MonitoringEndToEndTest} (and the API's own OperationsTest); the rules' few metrics from
+ * {@code e2e.MonitoringAndLogsEndToEndTest} (and the API's own OperationsTest); the rules' few metrics from
  * outside twincloud are named with their source.
  */
 class DashboardQueriesTest {

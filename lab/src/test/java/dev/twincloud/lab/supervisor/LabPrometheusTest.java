@@ -35,7 +35,7 @@ import tools.jackson.databind.JsonNode;
  * classes, {@link ComponentMetrics}). The APIs are absent on purpose: their targets are down, and
  * TwincloudComponentDown must travel from the rules through Prometheus to Alertmanager's API. The
  * stand-in agents have no assignment (state INIT), so TwincloudNoWriter must fire as well.
- * A full lab is exercised by {@code e2e.MonitoringEndToEndTest}.
+ * A full lab is exercised by {@code e2e.MonitoringAndLogsEndToEndTest}.
  */
 class LabPrometheusTest {
     private static final int BASE = 21100;
