@@ -185,7 +185,7 @@
   // An epoch begins with the event that made its writer: a failover, a switchover's promotion or a
   // forced promotion; its writer writes from its first lease. An epoch that began before the events
   // shown is known from its first lease or from the arbiter's start (both name its writer).
-  const EPOCH_STARTS = new Set(['FAILOVER', 'SWITCHOVER_PROMOTE', 'FORCED_PROMOTION']);
+  const EPOCH_STARTS = new Set(['FAILOVER', 'SWITCHOVER_PROMOTE', 'FORCED_PROMOTION', 'RESTORED']);
 
   function renderEpochs(s, events) {
     const epochs = new Map();

@@ -105,6 +105,25 @@ public final class WalArchiveStatus {
         return markCopiedForArchiving(server, Map.of());
     }
 
+    /**
+     * After a restore that promoted with archiving off (the new timeline's history file got no status, so it would
+     * never be archived, and a later restore from the store could not find the timeline): marks {@code .ready}
+     * every history file in {@code pg_wal} that has no status. Segments are left alone: a segment the store holds
+     * may differ from its copy here (the old timeline's last one), and the new timeline's are marked as they fill.
+     * Returns the files marked.
+     */
+    public static List<String> markHistoryForArchiving(PostgresServer server) {
+        List<String> marked = new ArrayList<>();
+        read(server.dataDir()).forEach((name, now) -> {
+            if (name.endsWith(".history") && now == Status.NONE) {
+                markReady(server, name);
+                marked.add(name);
+            }
+        });
+        marked.sort(null);
+        return marked;
+    }
+
     private static Status statusOf(Path wal, String name) {
         Path status = wal.resolve("archive_status");
         if (Files.exists(status.resolve(name + ".ready"))) {

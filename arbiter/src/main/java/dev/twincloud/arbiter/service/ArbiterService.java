@@ -268,6 +268,11 @@ public final class ArbiterService implements AutoCloseable {
         return operator(now -> decider.forcePromote(state, known(site), operator, reason, now));
     }
 
+    /** Operator: {@code site}'s database was restored from a backup after both sites were lost: a new epoch, it writes. */
+    public Event restored(SiteId site, String operator, String what) {
+        return operator(now -> decider.restored(state, known(site), operator, what, now));
+    }
+
     /** Operator: change the durability mode. */
     public Event setMode(Durability mode) {
         return operator(now -> decider.setMode(state, mode, now));

@@ -58,6 +58,12 @@ class OperatorController {
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().forcePromote(body.site(), body.operator(), body.reason()));
     }
 
+    @PostMapping("/v1/restored")
+    ResponseEntity<Event> restored(@RequestBody OperatorRequest.Restored body) {
+        OperatorRequests.checked(body);
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(arbiter.current().restored(body.site(), body.operator(), body.what()));
+    }
+
     @PostMapping("/v1/mode")
     Event mode(@RequestBody OperatorRequest.Mode body) {
         return arbiter.current().setMode(OperatorRequests.checked(body).mode());

@@ -136,6 +136,25 @@ public final class Decider {
     }
 
     /**
+     * Operator: both sites were lost and {@code target}'s database was restored from a backup ({@code what}: from
+     * where, to which point). A new epoch with {@code target} as the writer, even when it was the writer already: the
+     * restored database lacks what the lost ones wrote after its recovery point, and the new epoch tells every reader
+     * and writer so. As a forced promotion, the writer gets no lease until the old lease has ended plus margin.
+     */
+    public Result restored(ClusterState state, SiteId target, String operator, String what, Instant now) {
+        if (!config.knows(target)) {
+            return Result.error("unknown site '" + target + "'; known sites: " + config.sites());
+        }
+        if (what == null || what.isBlank()) {
+            return Result.error("a restore is recorded with what was restored: from which store, to which point");
+        }
+        DurableState d = state.durable();
+        var next = adopt(state, d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
+        return Result.ok(next, new Event(now, EventKind.RESTORED, d.epoch() + 1, target,
+                "restored by " + operator + ": " + what + " (previous writer " + d.writer() + ", epoch " + d.epoch() + ")"));
+    }
+
+    /**
      * Operator: change durability mode. Going to sync clears eligibility until the standby confirms it;
      * the writer leaves synchronous replication only once no read lease may hold (rule 10).
      */

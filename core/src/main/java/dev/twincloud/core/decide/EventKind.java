@@ -44,6 +44,12 @@ public enum EventKind {
     SWITCHOVER_ABORTED,
     /** An operator forced a promotion (the arbiter's safety checks skipped). */
     FORCED_PROMOTION,
+    /**
+     * Both sites were lost and an operator restored the writer's database from an object store's base backup and WAL
+     * ({@code lab recover}; docs/backups.md, "Both sites lost"): a new epoch begins with the restored site as the
+     * writer — the same site as before or not — whatever the arbiter knew of the sites.
+     */
+    RESTORED,
     /** The durability mode (SYNC or ASYNC) was changed by an operator. */
     MODE_CHANGED,
     /**
@@ -54,6 +60,6 @@ public enum EventKind {
 
     /** A kind that makes a new writer: a new epoch begins with its site as the writer. */
     public boolean isPromotion() {
-        return this == FAILOVER || this == SWITCHOVER_PROMOTE || this == FORCED_PROMOTION;
+        return this == FAILOVER || this == SWITCHOVER_PROMOTE || this == FORCED_PROMOTION || this == RESTORED;
     }
 }

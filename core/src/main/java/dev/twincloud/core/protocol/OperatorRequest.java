@@ -50,6 +50,26 @@ public sealed interface OperatorRequest {
         }
     }
 
+    /**
+     * {@code POST /v1/restored}: both sites were lost and {@code site}'s database was restored from a backup
+     * ({@code what}: the store, the base backup, the point reached); a new epoch begins with it as the writer.
+     */
+    record Restored(SiteId site, String what, String operator) implements OperatorRequest {
+        @Override
+        public Optional<String> problem() {
+            if (site == null) {
+                return Optional.of("'site' is required: the site whose database was restored");
+            }
+            if (what == null || what.isBlank()) {
+                return Optional.of("'what' is required: a restore is recorded with what was restored (store, backup, point)");
+            }
+            if (operator == null || operator.isBlank()) {
+                return Optional.of("'operator' is required: a restore is recorded with who");
+            }
+            return Optional.empty();
+        }
+    }
+
     /** {@code POST /v1/mode}: the durability mode from now on. */
     record Mode(Durability mode) implements OperatorRequest {
         @Override

@@ -238,6 +238,33 @@ class DeciderTest {
     }
 
     @Test
+    void aRestoreBeginsANewEpochEvenForTheSameWriterAndItsLeaseWaitsForTheOldOne() {
+        var f = Fixture.syncWithGcpWriting();
+        assertThat(f.decider.forcePromote(f.state, GCP, "alice", "x", f.now).error()).as("a forced promotion of the writer is refused")
+                .isPresent();
+        var r = f.decider.restored(f.state, GCP, "alice", "store gcs, base backup 20261201T0300, WAL to 0/5000000", f.now);
+        assertThat(r.error()).isEmpty();
+        assertThat(r.events()).singleElement().satisfies(e -> {
+            assertThat(e.kind()).isEqualTo(EventKind.RESTORED);
+            assertThat(e.kind().isPromotion()).isTrue();
+            assertThat(e.epoch()).isEqualTo(2);
+            assertThat(e.why()).contains("alice").contains("store gcs").contains("previous writer gcp, epoch 1");
+        });
+        f.state = r.state().orElseThrow();
+        assertThat(f.state.durable().writer()).isEqualTo(GCP);
+        assertThat(f.state.durable().standbyEligible()).as("the standby, re-cloned, earns it again").isFalse();
+        var d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 10));
+        assertThat(d.assignmentFor(GCP).lease()).as("the old lease may still be valid").isEmpty();
+        f.advance(2300);
+        d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 10));
+        assertThat(d.assignmentFor(GCP).lease()).isPresent();
+        assertThat(d.assignmentFor(GCP).epoch()).isEqualTo(2);
+        assertThat(f.decider.restored(f.state, GCP, "alice", " ", f.now).error()).hasValueSatisfying(e -> assertThat(e).contains("what was restored"));
+        assertThat(f.decider.restored(f.state, dev.twincloud.core.protocol.SiteId.of("azure"), "alice", "x", f.now).error())
+                .hasValueSatisfying(e -> assertThat(e).contains("unknown site"));
+    }
+
+    @Test
     void forcedPromotionNeedsAReasonAndAKnownSite() {
         var f = Fixture.syncWithGcpWriting();
         assertThat(f.decider.forcePromote(f.state, AWS, "bob", " ", f.now).error()).hasValueSatisfying(e -> assertThat(e).contains("reason"));

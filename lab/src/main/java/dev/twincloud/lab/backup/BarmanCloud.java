@@ -28,8 +28,11 @@ public final class BarmanCloud {
             "AWS_DEFAULT_REGION", "us-east-1");
     private static final Duration BACKUP_TIMEOUT = Duration.ofMinutes(20);
     private static final Duration LIST_TIMEOUT = Duration.ofMinutes(5);
-    /** PostgreSQL's MAXPGPATH (1024) less what expanding %p (twice) and %f (four times) adds. */
-    static final int MAX_ARCHIVE_COMMAND = 1024 - 160;
+    /**
+     * PostgreSQL's MAXPGPATH (1024, the terminating zero included) less what expanding %p and %f (once each) adds for
+     * the longest names, a backup history file's (40 characters, its path 47), with room to spare.
+     */
+    static final int MAX_ARCHIVE_COMMAND = 1024 - 120;
 
     private final BackupTools tools;
 
@@ -59,17 +62,24 @@ public final class BarmanCloud {
         String guard = "echo \"twincloud archive guard: ";
         // The server name of the data directory's archive generation (PostgreSQL runs the command in it):
         // <site>, or <site>-<generation> after a re-clone (ArchiveGeneration), read at each call.
-        String command = "export " + env() + "; g=$(grep -xE '" + ArchiveGeneration.NAME.pattern().replace("\\d", "[0-9]")
-                + "' " + ArchiveGeneration.FILE + " 2>/dev/null); a=\"--endpoint-url " + store.endpoint() + " "
-                + store.destination() + " " + store.site().name() + "${g:+-$g}\"; t=$(mktemp) || exit 1; "
-                + quote(tools.barman("barman-cloud-wal-restore")) + " $a %f \"$t\" >/dev/null 2>&1; r=$?; "
-                + "if [ $r = 0 ]; then cmp -s \"$t\" %p; c=$?; rm -f \"$t\"; [ $c = 0 ] && exit 0; "
-                + guard + "refusing to overwrite %f in store " + store.name() + ": it holds a different file of that name\" >&2; exit 1; fi; "
-                + "rm -f \"$t\"; [ $r = 1 ] || { " + guard + "cannot tell whether store " + store.name()
-                + " holds %f (barman-cloud-wal-restore exit $r); not archiving\" >&2; exit 1; }; "
-                + quote(tools.barman("barman-cloud-wal-archive")) + " --gzip $a %p";
+        // %f and %p once each, into variables: PostgreSQL expands them in place and cuts the result at MAXPGPATH without a
+        // word; a backup history file (000000010000000000000002.00000028.backup) is 40 characters, its path 47.
+        String command = "f=%f; p=%p; export " + env() + "; g=$(grep -xE '" + ArchiveGeneration.NAME.pattern().replace("\\d", "[0-9]")
+                + "' " + ArchiveGeneration.FILE + " 2>/dev/null); s=" + store.site().name() + "; [ -z \"$g\" ] || s=$s-$g; "
+                // no "${": the agent gets this through Spring Boot, which takes ${...} for a placeholder ("gcp${g:+-$g}" became
+                // "gcp+-$g", and every segment the agent's PostgreSQL archived went to server "gcp+-": RecoverFromOneStoreLabTest)
+                + "a=\"--endpoint-url " + store.endpoint() + " " + store.destination() + " $s\"; t=$(mktemp) || exit 1; "
+                + quote(tools.barman("barman-cloud-wal-restore")) + " $a $f \"$t\" >/dev/null 2>&1; r=$?; "
+                // found: the same file is done; an earlier state of it (the same bytes where it has any, zeros after: the
+                // segment a clone or pg_rewind copied while it was being written) is replaced; anything else is refused
+                + "if [ $r = 0 ]; then cmp -s \"$t\" $p && { rm -f \"$t\"; exit 0; }; cmp -l \"$t\" $p 2>/dev/null|awk '$2!=0{exit 1}'; "
+                + "c=$?; rm -f \"$t\"; [ $c = 0 ] || { " + guard + "refusing to overwrite $f in store " + store.name()
+                + ": it holds a different file of that name\" >&2; exit 1; }; else rm -f \"$t\"; [ $r = 1 ] || { " + guard
+                + "cannot tell whether store " + store.name() + " holds $f (exit $r)\" >&2; exit 1; }; fi; "
+                + quote(tools.barman("barman-cloud-wal-archive")) + " --gzip $a $p";
         // PostgreSQL 15 cuts an archive_command longer than MAXPGPATH (1024 bytes, after %p and %f are
-        // expanded: about 150 more) without a word; the cut command then fails on every segment.
+        // expanded) without a word; the cut command then fails on every file (RecoverFromOneStoreLabTest found a
+        // command that fitted for segments and lost its last argument for a backup history file).
         if (command.length() > MAX_ARCHIVE_COMMAND) {
             throw new BackupException("the archive command for store " + store.name() + " would be " + command.length()
                     + " characters, more than PostgreSQL keeps (" + MAX_ARCHIVE_COMMAND + " before expanding %p and %f): "

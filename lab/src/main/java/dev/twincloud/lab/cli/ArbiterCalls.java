@@ -204,6 +204,10 @@ final class ArbiterCalls {
                 json(OperatorRequest.Promote.forced(SiteId.of(site), reason, operator))));
     }
 
+    int restored(String site, String what, String operator) {
+        return print(() -> CliHttp.post(base + "/v1/restored", token, json(new OperatorRequest.Restored(SiteId.of(site), what, operator))));
+    }
+
     int mode(Durability mode) {
         return print(() -> CliHttp.post(base + "/v1/mode", token, json(new OperatorRequest.Mode(mode))));
     }

@@ -14,9 +14,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code twincloud ctl ...}: operator verbs against any arbiter (the lab's or a real deployment's). */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-        description = "Operator commands against an arbiter: status, switchover, forced promotion, mode, events.",
+        description = "Operator commands against an arbiter: status, switchover, forced promotion, restored, mode, events.",
         subcommands = {CtlCommand.Status.class, CtlCommand.Watch.class, CtlCommand.Events.class, CtlCommand.Switchover.class,
-                CtlCommand.Promote.class, CtlCommand.Mode.class})
+                CtlCommand.Promote.class, CtlCommand.Restored.class, CtlCommand.Mode.class})
 public final class CtlCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -175,6 +175,28 @@ public final class CtlCommand implements Runnable {
         @Override
         public Integer call() {
             return arbiter().promote(site, reason, operator);
+        }
+    }
+
+    @Command(name = "restored", mixinStandardHelpOptions = true, description = {
+            "Both sites were lost and SITE's database was restored from its object store (docs/runbooks.md, \"Both sites lost\"): "
+                    + "record it, and begin a new epoch with SITE as the writer, even if it was the writer already (its lease still "
+                    + "waits for the old one to end). Run it once the restored database is up and before the other site is "
+                    + "re-created from it; 'twincloud lab recover' does all of it in the lab."})
+    static final class Restored extends Verb {
+        @Parameters(paramLabel = "SITE")
+        String site;
+
+        @Option(names = "--what", required = true, description = "what was restored, for the history: the store, the base backup, "
+                + "the point recovered to")
+        String what;
+
+        @Option(names = "--operator", defaultValue = "${env:USER:-operator}", description = "who. Default: ${DEFAULT-VALUE}")
+        String operator;
+
+        @Override
+        public Integer call() {
+            return arbiter().restored(site, what, operator);
         }
     }
 

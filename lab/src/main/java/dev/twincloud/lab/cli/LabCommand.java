@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
                 LabCommand.Freeze.class, LabCommand.Thaw.class, LabCommand.Start.class, LabCommand.Partition.class,
                 LabCommand.Delay.class, LabCommand.Latency.class, LabCommand.Heal.class, LabCommand.RollingRestart.class, LabCommand.Token.class, LabSwitchover.class, LabPromote.class, LabDrill.class, LabLogsCommand.class,
                 LabBackupCommands.Backup.class, LabBackupCommands.Backups.class, LabBackupCommands.RestoreCmd.class,
-                LabBackupCommands.RestoreDrillCmd.class})
+                LabBackupCommands.RestoreDrillCmd.class, LabCommand.Recover.class})
 public final class LabCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -261,6 +261,30 @@ public final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             return component ? call("POST", "thaw-component", q("name", target)) : call("POST", "thaw", q("target", target));
+        }
+    }
+
+    @Command(name = "recover", mixinStandardHelpOptions = true, description = {
+            "Both sites lost: bring the system back from one object store alone (docs/backups.md, \"Both sites lost\"). "
+                    + "The store's site is restored from its newest base backup and all the WAL the store holds (as 'lab restore "
+                    + "--latest'), recorded at the arbiter as a new epoch with that site as the writer, and started; the other "
+                    + "site's agent then re-clones it from the new writer. Prints the base backup, the point recovered to, the "
+                    + "epoch, and how long the restore, the first writes and the re-clone took.",
+            "Refused, with nothing changed, while either site still has its database (running, or a data directory). To "
+                    + "rehearse: 'lab kill gcp', 'lab kill aws', delete both data directories (<root>/pg/gcp, <root>/pg/aws), "
+                    + "then 'lab recover --store gcs'. Needs a lab with backups on (TWINCLOUD_LAB_BACKUPS=on)."})
+    static final class Recover extends Verb {
+        @CommandLine.Option(names = "--store", required = true, paramLabel = "STORE",
+                description = "gcs (restores site gcp, the writer afterwards) or s3 (site aws)")
+        String store;
+
+        @Override
+        public Integer call() {
+            if (!dev.twincloud.lab.backup.ObjectStore.NAMES.contains(store)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "unknown store '" + store + "': the lab's stores are "
+                        + String.join(", ", dev.twincloud.lab.backup.ObjectStore.NAMES) + " (gcs keeps site gcp's archive, s3 site aws's)");
+            }
+            return call("POST", "recover", q("store", store) + "&" + q("operator", System.getProperty("user.name", "lab")), 15 * 60_000);
         }
     }
 

@@ -1231,6 +1231,99 @@ public final class Lab implements AutoCloseable {
         return started;
     }
 
+    /**
+     * {@code lab recover --store NAME} (docs/backups.md, "Both sites lost"): both sites are lost — neither database
+     * runs nor has a data directory — and the system comes back from that one store: the store's site is restored
+     * from its newest base backup and all the WAL there is ({@link Restore}, the same as {@code lab restore}),
+     * recorded at the arbiter as a new epoch with it as the writer ({@code POST /v1/restored}), started, and the
+     * other site re-cloned from it by its agent. Refused (nothing touched) when a site still has its database.
+     */
+    public synchronized Map<String, Object> recover(String storeName, String operator) throws IOException {
+        if (barman == null) {
+            throw new IllegalStateException("this lab has no object stores (backups are off): start it with "
+                    + LabBackups.OFF_VARIABLE + "=on to archive WAL and recover from a store");
+        }
+        ObjectStore store = ObjectStore.of(storeName, layout);
+        SiteId writer = store.site();
+        SiteId other = LabLayout.peer(writer);
+        for (SiteId s : LabLayout.SITES) {
+            Path data = layout.pgData(s);
+            if (Signals.postmaster(data).isPresent() || pg.get(s).isInitialized()) {
+                throw new IllegalStateException("site " + s + " is not lost: its database " + (Signals.postmaster(data).isPresent()
+                        ? "runs" : "is in " + data) + ". 'lab recover' rebuilds the system from one store only when both sites have "
+                        + "lost their databases; nothing was changed (to rehearse it: 'lab kill gcp', 'lab kill aws', then delete "
+                        + layout.pgData(LabLayout.SITES.get(0)) + " and " + layout.pgData(LabLayout.SITES.get(1)) + ")");
+            }
+        }
+        long t0 = System.nanoTime();
+        for (SiteId s : LabLayout.SITES) {
+            kill(s.name()); // what of a lost site still runs (its agent, its API)
+            Files.deleteIfExists(layout.pgData(s).resolveSibling(layout.pgData(s).getFileName() + ".rejoining")); // its agent's re-join marker
+        }
+        progress.accept("recovering from store " + store.name() + ": restoring site " + writer + ", then re-cloning " + other);
+        dev.twincloud.lab.backup.Restore.Restored restored = new dev.twincloud.lab.backup.Restore(barman, binaries,
+                java.time.ZoneId.systemDefault(), progress).run(store, new dev.twincloud.lab.backup.Restore.Target.Latest(),
+                layout.pgData(writer), layout.pgPort(writer));
+        long restoredMs = (System.nanoTime() - t0) / 1_000_000;
+        PostgresServer db = PostgresServer.builder(restored.dir()).binaries(binaries).port(restored.port()).stopOnJvmExit(false).build();
+        db.stop(dev.twincloud.pgctl.StopMode.FAST);
+        // The restore ran without archiving, hot standby or a peer: the site's own settings (its agent's) apply again.
+        Map<String, String> restoreOnly = new HashMap<>();
+        for (String key : List.of("restore_command", "recovery_target_timeline", "recovery_target_action", "archive_mode",
+                "archive_command", "hot_standby", "synchronous_standby_names")) {
+            restoreOnly.put(key, null);
+        }
+        db.editAutoConf(restoreOnly);
+        // the new timeline's history file, made while archiving was off: archived once the site runs, or a later
+        // restore from this store would stop where the timelines fork
+        dev.twincloud.pgctl.WalArchiveStatus.markHistoryForArchiving(db);
+        // PostgreSQL's own words on where recovery ended: "redo done at …" (and the last transaction's time)
+        String point = restored.recoveryReport().stream().filter(l -> l.contains("redo done at") || l.contains("last completed transaction"))
+                .map(l -> l.replaceFirst("^LOG:\\s+", "")).reduce((a, b) -> a + "; " + b).orElse("the end of the archive");
+        String what = "store " + store.name() + " (archive " + store.server() + "), base backup " + restored.backup().id()
+                + ", WAL to the end of the archive, timeline " + restored.timeline() + ": " + point;
+        Http.Response r = Http.post(arbiterUrl() + "/v1/restored", secrets.operatorToken(),
+                Http.JSON.writeValueAsString(new dev.twincloud.core.protocol.OperatorRequest.Restored(writer, what, operator)));
+        if (r.status() != 202) {
+            throw new IllegalStateException("the arbiter refused the restore of " + writer + " (HTTP " + r.status() + "): " + r.body()
+                    + "; its database is restored in " + restored.dir() + " and stopped");
+        }
+        long epoch = r.json().path("epoch").asLong();
+        progress.accept("restored " + writer + " from store " + store.name() + " in " + restoredMs + " ms (" + point + "); epoch " + epoch);
+        revive(writer.name());
+        awaitWhileAlive(writer + " writing in epoch " + epoch, arbiterUrl() + "/v1/status", secrets.operatorToken(), s -> {
+            if (s.status() != 200) {
+                return false;
+            }
+            ArbiterStatus st = s.as(ArbiterStatus.class);
+            return st.epoch() == epoch && st.writer().equals(writer) && leaseHolder(s).filter(writer.name()::equals).isPresent();
+        }, writer + "-agent");
+        long writingMs = (System.nanoTime() - t0) / 1_000_000;
+        progress.accept(writer + " writes again, " + writingMs + " ms after the recovery began; re-cloning " + other);
+        revive(other.name());
+        awaitWhileAlive(other + " re-cloned from " + writer + " and eligible", arbiterUrl() + "/v1/status", secrets.operatorToken(),
+                s -> s.status() == 200 && s.as(ArbiterStatus.class).epoch() == epoch && s.as(ArbiterStatus.class).standbyEligible(),
+                other + "-agent");
+        long bothMs = (System.nanoTime() - t0) / 1_000_000;
+        progress.accept(other + " follows " + writer + " and is eligible, " + bothMs + " ms after the recovery began");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("store", store.name());
+        out.put("archive", store.server());
+        out.put("baseBackup", restored.backup().id());
+        out.put("recoveredTo", point);
+        out.put("timeline", restored.timeline());
+        out.put("rows", restored.rowCounts());
+        out.put("writer", writer.name());
+        out.put("epoch", epoch);
+        out.put("restoredMs", restoredMs);
+        out.put("writingMs", writingMs);
+        out.put("standby", other.name());
+        out.put("standbyEligibleMs", bothMs);
+        out.put("next", "twincloud lab backup --store " + ObjectStore.ofSite(other, layout).name() + ": the re-cloned " + other
+                + " archives under a new generation, which a restore from that store reads only once it holds a base backup");
+        return out;
+    }
+
     /** Copies the arbiter's durable state aside as {@code name} (for a drill that restarts it from an older copy). */
     public synchronized void saveArbiterState(String name) throws IOException {
         requireFileStore();

@@ -69,6 +69,7 @@ public final class LabControlServer implements AutoCloseable {
                 case "latency" -> requirePost(post, () -> lab.latency(required(q, "from"), required(q, "to"), millis(required(q, "ms")))
                         .stream().map(l -> l.name() + " latency " + l.from() + "->" + l.to() + " " + l.latencyForwardMs() + " ms, back "
                                 + l.latencyBackwardMs() + " ms").toList());
+                case "recover" -> requirePost(post, () -> lab.recover(required(q, "store"), q.getOrDefault("operator", "lab")));
                 case "heal" -> requirePost(post, () -> lab.heal().stream().map(l -> l.name() + "=" + l.state()).toList());
                 case "down" -> requirePost(post, () -> Map.of("stopping", true));
                 default -> throw new NotFound("no lab verb '" + verb + "'");

@@ -176,6 +176,12 @@ class SiteArchiveOnS3rverStandInTest {
         Files.createDirectories(data.resolve("pg_wal"));
         String name = "000000010000000000000001";
         Files.write(data.resolve("pg_wal").resolve(name), new byte[16 * 1024]);
+        assertThat(barman.archiveCommand(store)).as("the agent gets it through Spring Boot, which resolves ${...} as a placeholder")
+                .doesNotContain("${");
+        String backupHistory = "000000010000000000000002.00000028.backup"; // the longest name PostgreSQL archives
+        assertThat(barman.archiveCommand(store).replace("%f", backupHistory).replace("%p", "pg_wal/" + backupHistory).length())
+                .as("expanded for a backup history file, within PostgreSQL's MAXPGPATH (it cuts the rest without a word)")
+                .isLessThan(1024);
         assertThat(run(barman.archiveCommand(store), data, name)).as("as the first life").startsWith("1:")
                 .contains("refusing to overwrite " + name);
         Files.copy(secondLife.dataDir().resolve(ArchiveGeneration.FILE), data.resolve(ArchiveGeneration.FILE));
@@ -231,6 +237,26 @@ class SiteArchiveOnS3rverStandInTest {
         Path fetched = data.resolve("fetched");
         assertThat(run(barman.restoreCommand(gcs).replace("%p", fetched.toString()), data, name)).startsWith("0:");
         assertThat(Files.readAllBytes(fetched)).as("the store keeps the first file").isEqualTo(original);
+
+        // An earlier state of the same segment (a clone or pg_rewind copied it while it was being written: the same bytes
+        // as far as it goes, zeros after) is replaced by the complete one. Found by RecoverFromOneStoreLabTest: a re-cloned
+        // standby archived the partial copy of its current segment at once, and the complete one, received later, was
+        // refused for ever — nothing after it reached the store.
+        String growing = "000000090000000000000002";
+        Path partial = data.resolve("pg_wal").resolve(growing);
+        byte[] complete = new byte[64 * 1024];
+        new java.util.Random(13).nextBytes(complete);
+        byte[] earlier = new byte[complete.length];
+        System.arraycopy(complete, 0, earlier, 0, 40 * 1024);
+        Files.write(partial, earlier);
+        assertThat(run(command, data, growing)).as("the partial copy").startsWith("0:");
+        Files.write(partial, complete);
+        assertThat(run(command, data, growing)).as("the complete segment over its earlier state").startsWith("0:");
+        assertThat(run(barman.restoreCommand(gcs).replace("%p", fetched.toString()), data, growing)).startsWith("0:");
+        assertThat(Files.readAllBytes(fetched)).as("the store holds the complete one").isEqualTo(complete);
+        Files.write(partial, earlier);
+        assertThat(run(command, data, growing)).as("never the other way: the earlier state over the complete one")
+                .startsWith("1:").contains("refusing to overwrite " + growing);
 
         ObjectStore nowhere = new ObjectStore("s3", SiteId.of("aws"), Ports.freePort(), dir.resolve("nowhere"));
         assertThat(run(barman.archiveCommand(nowhere), data, name)).as("an unreachable store")

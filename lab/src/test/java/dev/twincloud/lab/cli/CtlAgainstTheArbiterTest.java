@@ -94,4 +94,19 @@ class CtlAgainstTheArbiterTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("TIME").contains("ARBITER_STARTED");
     }
+
+    @Test
+    void restoredBeginsANewEpochWithTheSiteAsWriterAndIsRecordedWithWhat() {
+        TwincloudCliTest.Run noWhat = TwincloudCliTest.run("ctl", "restored", "gcp", "--arbiter", url, "--token", TOKEN);
+        assertThat(noWhat.exit()).isEqualTo(2);
+        assertThat(noWhat.err()).contains("--what");
+        TwincloudCliTest.Run unknown = TwincloudCliTest.run("ctl", "restored", "azure", "--what", "x", "--arbiter", url, "--token", TOKEN);
+        assertThat(unknown.exit()).as(unknown.out()).isNotZero();
+        TwincloudCliTest.Run r = TwincloudCliTest.run("ctl", "restored", "gcp", "--what", "store gcs, base backup b1, WAL to 0/3000000",
+                "--operator", "alice", "--arbiter", url, "--token", TOKEN);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("RESTORED").contains("restored by alice: store gcs, base backup b1");
+        TwincloudCliTest.Run events = TwincloudCliTest.run("ctl", "events", "--since", "10m", "--arbiter", url, "--token", TOKEN);
+        assertThat(events.out()).contains("RESTORED");
+    }
 }
