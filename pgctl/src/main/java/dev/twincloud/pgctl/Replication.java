@@ -57,6 +57,15 @@ public final class Replication {
     }
 
     /**
+     * Beside {@code dataDir} (pg_rewind would delete it inside): while it exists, a re-join of the directory as a
+     * standby (pg_rewind or a clone) was begun and not finished. Its agent writes and removes it; whoever replaces
+     * the directory altogether (the lab's {@code recover}) removes it too.
+     */
+    public static Path rejoinMarker(Path dataDir) {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".rejoining");
+    }
+
+    /**
      * Fills {@code standby}'s (empty or missing) data dir with a copy of the running {@code primary}, configured to
      * stream from it: standby.signal, primary_conninfo, primary_slot_name. Does not start the standby.
      * synchronous_standby_names copied from the primary is cleared: a fresh standby that gets promoted must not

@@ -95,8 +95,9 @@ public final class LocalPostgresDriver implements PostgresDriver {
     @Override
     public StepResult startAsPrimary() {
         if (!server.isRunning()) {
-            if (Files.exists(rejoinMarker(server.dataDir()))) {
-                return StepResult.failed("the data directory's re-join as a standby was interrupted (" + rejoinMarker(server.dataDir())
+            Path marker = Replication.rejoinMarker(server.dataDir());
+            if (Files.exists(marker)) {
+                return StepResult.failed("the data directory's re-join as a standby was interrupted (" + marker
                         + "): it is neither the old writer nor a standby, and is re-cloned when it follows the writer; not starting it as a primary");
             }
             OptionalLong fence = writesRefusedOnStart();
@@ -117,7 +118,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
 
     @Override
     public StepResult followWriter(SiteId writer) {
-        Path marker = rejoinMarker(server.dataDir());
+        Path marker = Replication.rejoinMarker(server.dataDir());
         // An earlier re-join of the stopped directory did not finish (its agent died during pg_rewind, after it, or
         // during a clone): whatever pg_rewind left there must not be rewound again ("no rewind required", and the
         // standby never becomes consistent) nor started as it is. InterruptedRejoinTest.
@@ -178,11 +179,6 @@ public final class LocalPostgresDriver implements PostgresDriver {
         }
         reclone();
         return "re-cloned";
-    }
-
-    /** Beside the data directory (pg_rewind would delete it inside): a re-join of it was begun and not finished. */
-    static Path rejoinMarker(Path dataDir) {
-        return dataDir.resolveSibling(dataDir.getFileName() + ".rejoining");
     }
 
     private static void writeMarker(Path marker) {

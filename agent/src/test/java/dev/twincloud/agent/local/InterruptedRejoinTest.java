@@ -102,7 +102,7 @@ class InterruptedRejoinTest {
         assertThat(gcp.queryBoolean("SELECT count(*) = 0 FROM public.ecg WHERE id > 1000")).as("the diverged writes are gone").isTrue();
         awsPg.execute("INSERT INTO public.ecg SELECT generate_series(201, 210)");
         awaitCount(gcp, 210);
-        assertThat(Files.exists(LocalPostgresDriver.rejoinMarker(gcpPg.dataDir()))).as("the marker is gone once the standby is set up").isFalse();
+        assertThat(Files.exists(dev.twincloud.pgctl.Replication.rejoinMarker(gcpPg.dataDir()))).as("the marker is gone once the standby is set up").isFalse();
     }
 
     /** A fresh handle on gcp's data directory and port, as a new agent process builds it. */

@@ -130,9 +130,19 @@ public final class Decider {
         if (d.writer().equals(target) && d.switchover().isEmpty()) {
             return Result.error(target + " is already the writer (epoch " + d.epoch() + ")");
         }
+        return operatorsNewWriter(state, target, EventKind.FORCED_PROMOTION,
+                "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")", now);
+    }
+
+    /**
+     * An operator's new epoch with {@code target} as the writer (a forced promotion, a restore): no eligibility
+     * asked, and the old lease kept as the last granted, so that the new writer's first lease waits for it to end by
+     * the arbiter's clock plus margin.
+     */
+    private static Result operatorsNewWriter(ClusterState state, SiteId target, EventKind kind, String why, Instant now) {
+        DurableState d = state.durable();
         var next = adopt(state, d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
-        return Result.ok(next, new Event(now, EventKind.FORCED_PROMOTION, d.epoch() + 1, target,
-                "forced by " + operator + ": " + reason + " (previous writer " + d.writer() + ")"));
+        return Result.ok(next, new Event(now, kind, d.epoch() + 1, target, why));
     }
 
     /**
@@ -149,9 +159,8 @@ public final class Decider {
             return Result.error("a restore is recorded with what was restored: from which store, to which point");
         }
         DurableState d = state.durable();
-        var next = adopt(state, d.withEpochAndWriter(d.epoch() + 1, target).withLease(d.leaseEpoch(), false), now);
-        return Result.ok(next, new Event(now, EventKind.RESTORED, d.epoch() + 1, target,
-                "restored by " + operator + ": " + what + " (previous writer " + d.writer() + ", epoch " + d.epoch() + ")"));
+        return operatorsNewWriter(state, target, EventKind.RESTORED,
+                "restored by " + operator + ": " + what + " (previous writer " + d.writer() + ", epoch " + d.epoch() + ")", now);
     }
 
     /**

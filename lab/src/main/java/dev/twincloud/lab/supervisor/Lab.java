@@ -1248,8 +1248,9 @@ public final class Lab implements AutoCloseable {
         SiteId other = LabLayout.peer(writer);
         for (SiteId s : LabLayout.SITES) {
             Path data = layout.pgData(s);
-            if (Signals.postmaster(data).isPresent() || pg.get(s).isInitialized()) {
-                throw new IllegalStateException("site " + s + " is not lost: its database " + (Signals.postmaster(data).isPresent()
+            boolean runs = Signals.postmaster(data).isPresent();
+            if (runs || pg.get(s).isInitialized()) {
+                throw new IllegalStateException("site " + s + " is not lost: its database " + (runs
                         ? "runs" : "is in " + data) + ". 'lab recover' rebuilds the system from one store only when both sites have "
                         + "lost their databases; nothing was changed (to rehearse it: 'lab kill gcp', 'lab kill aws', then delete "
                         + layout.pgData(LabLayout.SITES.get(0)) + " and " + layout.pgData(LabLayout.SITES.get(1)) + ")");
@@ -1258,7 +1259,7 @@ public final class Lab implements AutoCloseable {
         long t0 = System.nanoTime();
         for (SiteId s : LabLayout.SITES) {
             kill(s.name()); // what of a lost site still runs (its agent, its API)
-            Files.deleteIfExists(layout.pgData(s).resolveSibling(layout.pgData(s).getFileName() + ".rejoining")); // its agent's re-join marker
+            Files.deleteIfExists(Replication.rejoinMarker(layout.pgData(s))); // its agent's unfinished re-join
         }
         progress.accept("recovering from store " + store.name() + ": restoring site " + writer + ", then re-cloning " + other);
         dev.twincloud.lab.backup.Restore.Restored restored = new dev.twincloud.lab.backup.Restore(barman, binaries,

@@ -211,11 +211,7 @@ class FailoverScenariosTest {
         long epoch = h.epoch();
         try (var load = new LabHarness.Load(h.edge, "p-switch", 10)) {
             LabHarness.sleep(500);
-            var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(),
-                    Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
-            assertThat(r.status()).as(r.body()).isEqualTo(202);
-            LabHarness.await("writes at the new writer", Duration.ofSeconds(30),
-                    () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
+            h.switchoverUnder(load, s);
             LabHarness.sleep(500);
             load.close();
             List<LabClient.Write> acked = load.acked();

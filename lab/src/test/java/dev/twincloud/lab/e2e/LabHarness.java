@@ -200,6 +200,14 @@ final class LabHarness implements AutoCloseable {
         }
     }
 
+    /** {@code POST /v1/switchover} to {@code to} (accepted) while {@code load} writes; returns once {@code to} acknowledged one. */
+    void switchoverUnder(Load load, SiteId to) throws IOException {
+        var r = Http.post(lab.arbiterUrl() + "/v1/switchover", lab.secrets().operatorToken(),
+                Http.JSON.writeValueAsString(new OperatorRequest.Switchover(to)));
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        await("writes at the new writer", Duration.ofSeconds(30), () -> load.acked().stream().anyMatch(a -> a.site().equals(to.name())));
+    }
+
     /** The longest gap between acknowledged writes of {@code load} once {@code s} acknowledged one; none lost. */
     private double switchoverGap(Load load, SiteId s) throws Exception {
         await("writes at " + s, Duration.ofSeconds(30), () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));

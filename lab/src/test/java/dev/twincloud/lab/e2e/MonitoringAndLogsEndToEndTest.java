@@ -2,7 +2,6 @@ package dev.twincloud.lab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.twincloud.core.protocol.OperatorRequest;
 import dev.twincloud.core.protocol.SiteId;
 import dev.twincloud.lab.cli.TwincloudCliTest;
 import dev.twincloud.lab.supervisor.Http;
@@ -179,11 +178,7 @@ class MonitoringAndLogsEndToEndTest {
         List<LabClient.Write> attempts;
         try (var load = new LabHarness.Load(h.edge, "p-logs-switch", 10)) {
             LabHarness.sleep(500);
-            var r = Http.post(h.lab.arbiterUrl() + "/v1/switchover", h.lab.secrets().operatorToken(),
-                    Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
-            assertThat(r.status()).as(r.body()).isEqualTo(202);
-            LabHarness.await("writes at the new writer", Duration.ofSeconds(30),
-                    () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
+            h.switchoverUnder(load, s);
             LabHarness.sleep(300);
             load.close();
             attempts = List.copyOf(load.attempts);

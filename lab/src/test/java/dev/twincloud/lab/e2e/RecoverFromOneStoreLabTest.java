@@ -14,8 +14,6 @@ import dev.twincloud.lab.supervisor.LabControlServer;
 import dev.twincloud.lab.supervisor.LabLayout;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -99,7 +97,7 @@ class RecoverFromOneStoreLabTest {
                 }
             }
             assertThat(acked).hasSizeGreaterThan(10);
-            String segment = switchWal(layout.pgPort(h.writer()));
+            String segment = switchWal(h.writer());
             ObjectStore current = LabBackups.current(layout, store);
             LabHarness.await(segment + " in store " + name, Duration.ofSeconds(90),
                     () -> WalArchive.list(current, LabBackups.serverName(current), "").stream().anyMatch(f -> f.startsWith(segment)));
@@ -118,14 +116,14 @@ class RecoverFromOneStoreLabTest {
             assertThat(h.writer()).isEqualTo(restoredSite);
             assertThat(h.epoch()).isGreaterThan(epochBefore);
             assertThat(h.eventKinds()).contains(EventKind.RESTORED);
-            assertThat(count(layout.pgPort(restoredSite), acked)).as("writes acknowledged before the last archived segment, from "
-                    + name + " alone").isEqualTo(acked.size());
+            assertThat(h.recordingIds(restoredSite)).as("writes acknowledged before the last archived segment, from "
+                    + name + " alone").containsAll(acked);
             SiteId standby = LabLayout.peer(restoredSite);
             LabHarness.await("the edge takes writes again", Duration.ofSeconds(60), () -> h.edge.write("p-after-" + name).ok());
             h.awaitSteady();
-            assertThat(count(layout.pgPort(standby), acked)).as("the re-cloned " + standby + " has them too").isEqualTo(acked.size());
+            assertThat(h.recordingIds(standby)).as("the re-cloned " + standby + " has them too").containsAll(acked);
             // the new timeline reaches the restored site's own store: a later restore from it can follow the fork
-            String history = "%08X.history".formatted(timeline(layout.pgPort(restoredSite)));
+            String history = "%08X.history".formatted(timeline(restoredSite));
             ObjectStore now = LabBackups.current(layout, store);
             LabHarness.await(history + " in store " + name, Duration.ofSeconds(60),
                     () -> WalArchive.list(now, LabBackups.serverName(now), "").stream().anyMatch(f -> f.startsWith(history)));
@@ -137,37 +135,20 @@ class RecoverFromOneStoreLabTest {
         return TwincloudCliTest.run("lab", "recover", "--store", store, "--root=" + root, "--base-port=" + h.lab.layout().basePort());
     }
 
-    private static Connection superuser(int port) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "postgres", "");
-    }
-
     /** Closes the writer's current segment; its name. */
-    private static String switchWal(int port) throws SQLException {
-        try (Connection c = superuser(port); var s = c.createStatement();
+    private static String switchWal(SiteId writer) throws SQLException {
+        try (Connection c = h.db(writer); var s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
             rs.next();
             return rs.getString(1);
         }
     }
 
-    private static int timeline(int port) throws SQLException {
-        try (Connection c = superuser(port); var s = c.createStatement();
+    private static int timeline(SiteId site) throws SQLException {
+        try (Connection c = h.db(site); var s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT timeline_id FROM pg_control_checkpoint()")) {
             rs.next();
             return rs.getInt(1);
-        }
-    }
-
-    private static int count(int port, List<String> ids) throws SQLException {
-        try (Connection c = superuser(port); PreparedStatement st = c.prepareStatement(
-                "SELECT count(*) FROM ecg_recording WHERE id::text = ANY(?)")) {
-            st.setArray(1, c.createArrayOf("text", ids.toArray()));
-            try (ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        } catch (SQLException e) {
-            throw new SQLException("counting on port " + port + ": " + e.getMessage(), e);
         }
     }
 }
