@@ -213,6 +213,15 @@ public final class Replication {
 
     /** One consistent reading of the server's replication state. */
     public static ReplicationStatus status(PostgresServer server) {
+        try (Connection c = server.connect()) {
+            return status(c, server.toString());
+        } catch (SQLException e) {
+            throw new PgException("Cannot read replication status of " + server + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #status(PostgresServer)} on a connection of the caller's ({@code server} names it in errors). */
+    public static ReplicationStatus status(Connection c, String server) {
         String sql = """
                 SELECT pg_is_in_recovery() AS rec,
                        (SELECT system_identifier FROM pg_control_system()) AS sysid,
@@ -226,7 +235,7 @@ public final class Replication {
                        pg_last_wal_replay_lsn()::text AS replay,
                        (SELECT status FROM pg_stat_wal_receiver) AS receiver
                 """;
-        try (Connection c = server.connect(); Statement st = c.createStatement()) {
+        try (Statement st = c.createStatement()) {
             ReplicationStatus s;
             try (ResultSet rs = st.executeQuery(sql)) {
                 rs.next();
@@ -246,10 +255,19 @@ public final class Replication {
 
     /** pg_stat_replication on a primary: its connected standbys. */
     public static List<ReplicationPeer> peers(PostgresServer primary) {
+        try (Connection c = primary.connect()) {
+            return peers(c, primary.toString());
+        } catch (SQLException e) {
+            throw new PgException("Cannot read pg_stat_replication on " + primary + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #peers(PostgresServer)} on a connection of the caller's ({@code primary} names it in errors). */
+    public static List<ReplicationPeer> peers(Connection c, String primary) {
         String sql = "SELECT application_name, state, sync_state, flush_lsn::text, replay_lsn::text,"
                 + " (extract(epoch FROM replay_lag) * 1000)::bigint FROM pg_stat_replication ORDER BY application_name";
         List<ReplicationPeer> out = new ArrayList<>();
-        try (Connection c = primary.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 long lagValue = rs.getLong(6);
                 Long lag = rs.wasNull() ? null : lagValue; // read before the other columns: wasNull() is about the last read

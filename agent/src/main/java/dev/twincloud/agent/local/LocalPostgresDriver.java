@@ -46,6 +46,15 @@ public final class LocalPostgresDriver implements PostgresDriver {
     private final PostgresServer server;
     private final PostgresServer peer;
     private volatile String syncNames;
+    /**
+     * The observations' connection to the local server, kept from one heartbeat to the next and opened again when the
+     * server drops it: one per reading (two a heartbeat, each a TLS handshake with a client certificate in the lab)
+     * was about two thirds of an idle agent's CPU (docs/benchmarks.md). Guarded by {@link #observing}.
+     */
+    private Connection observer;
+    private final java.util.concurrent.locks.ReentrantLock observing = new java.util.concurrent.locks.ReentrantLock();
+    /** How long a reading on the kept connection may wait for the server before it counts as failed. */
+    static final Duration OBSERVER_TIMEOUT = Duration.ofSeconds(10);
     /** Tests: told each step of a re-join ("rejoining", "rewound"), to stand for the agent dying there. */
     java.util.function.Consumer<String> rejoinSteps = step -> { };
 
@@ -63,28 +72,82 @@ public final class LocalPostgresDriver implements PostgresDriver {
     @Override
     public Observation observe() {
         if (!server.isRunning()) {
+            dropObserver();
             return Observation.down();
         }
-        try {
-            ReplicationStatus s = Replication.status(server);
-            if (!s.inRecovery()) {
-                Lsn write = lsn(s.currentLsn());
-                // read after the write position: a replica's flush >= write then covers all earlier commits
-                List<ReplicaInfo> replicas = Replication.peers(server).stream()
-                        .map(p -> new ReplicaInfo(p.applicationName(), p.state(), p.syncState(),
-                                p.flushLsn(), p.replayLsn(), Optional.ofNullable(p.replayLagMillis())))
-                        .toList();
-                return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas)
-                        .withArchiveBacklog(s.archiveBacklog());
+        if (!observing.tryLock()) {
+            // another thread observes (the failsafe's request beside a heartbeat): a connection of its own, not a wait
+            try (Connection c = server.connect()) {
+                return read(c);
+            } catch (SQLException | RuntimeException e) {
+                log.debug("site={} observe failed: {}", site, e.getMessage());
+                return Observation.down();
             }
-            Lsn replay = lsn(s.replayLsn());
-            Lsn received = lsn(s.receiveLsn());
-            return new Observation(DbRole.STANDBY, s.systemIdentifier(), s.timeline(), replay,
-                    received.compareTo(replay) > 0 ? received : replay, List.of(),
-                    s.walReceiverStatus().filter("streaming"::equals).isPresent(), s.archiveBacklog());
-        } catch (RuntimeException e) {
-            log.debug("site={} observe failed: {}", site, e.getMessage());
-            return Observation.down();
+        }
+        try {
+            if (observer != null) {
+                try {
+                    return read(observer);
+                } catch (RuntimeException e) {
+                    // dropped by the server since the last heartbeat (a restart, a stop, a terminated backend): a new one
+                    closeObserver();
+                }
+            }
+            try {
+                observer = server.connect();
+                // never a heartbeat held for ever by a backend that does not answer; a new connection's login is bounded
+                // by its connect timeout (10 s)
+                observer.setNetworkTimeout(Runnable::run, (int) OBSERVER_TIMEOUT.toMillis());
+                return read(observer);
+            } catch (SQLException | RuntimeException e) {
+                closeObserver();
+                log.debug("site={} observe failed: {}", site, e.getMessage());
+                return Observation.down();
+            }
+        } finally {
+            observing.unlock();
+        }
+    }
+
+    /** One observation of the local server on {@code c}. */
+    private Observation read(Connection c) {
+        ReplicationStatus s = Replication.status(c, server.toString());
+        if (!s.inRecovery()) {
+            Lsn write = lsn(s.currentLsn());
+            // read after the write position: a replica's flush >= write then covers all earlier commits
+            List<ReplicaInfo> replicas = Replication.peers(c, server.toString()).stream()
+                    .map(p -> new ReplicaInfo(p.applicationName(), p.state(), p.syncState(),
+                            p.flushLsn(), p.replayLsn(), Optional.ofNullable(p.replayLagMillis())))
+                    .toList();
+            return new Observation(DbRole.PRIMARY, s.systemIdentifier(), s.timeline(), write, write, replicas)
+                    .withArchiveBacklog(s.archiveBacklog());
+        }
+        Lsn replay = lsn(s.replayLsn());
+        Lsn received = lsn(s.receiveLsn());
+        return new Observation(DbRole.STANDBY, s.systemIdentifier(), s.timeline(), replay,
+                received.compareTo(replay) > 0 ? received : replay, List.of(),
+                s.walReceiverStatus().filter("streaming"::equals).isPresent(), s.archiveBacklog());
+    }
+
+    /** Closes the observations' connection, unless another thread is using it (it finds it dead itself). */
+    private void dropObserver() {
+        if (observing.tryLock()) {
+            try {
+                closeObserver();
+            } finally {
+                observing.unlock();
+            }
+        }
+    }
+
+    private void closeObserver() {
+        if (observer != null) {
+            try {
+                observer.close();
+            } catch (SQLException ignored) {
+                // dead already
+            }
+            observer = null;
         }
     }
 
