@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the twincloud-api jar in embedded mode (its own PostgreSQL), on loopback, bounded in time.
 #   api/bench/run.sh            # DURATION=20s CONNECTIONS=8 THREADS=2 PORT=18090 by default
+#   JAVA_OPTS='-XX:TieredStopAtLevel=1' api/bench/run.sh   # JVM options for the API (default: none)
 # Measures: start-up time (launch to readiness UP), POST /v1/ecgs (12 leads x 5000 samples) and
 # GETs (one recording with all samples; a page of 20) throughput and latency, with wrk.
 # Needs: a JDK >= 21 (JAVA_HOME), wrk (apt-get install -y wrk), curl. Builds the jar if missing.
@@ -10,6 +11,7 @@ DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-8}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18090}
+JAVA_OPTS=${JAVA_OPTS:-}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAR=$(ls api/target/twincloud-api-*-exec.jar 2>/dev/null | head -1 || true)
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
@@ -31,7 +33,7 @@ trap cleanup EXIT
 start_api() { # $1: label. Starts the jar and waits (max 120 s) for readiness; prints the seconds it took.
   local t0 t1
   t0=$(date +%s.%N)
-  (cd "$WORK" && exec "$JAVA_HOME/bin/java" -jar "$OLDPWD/$JAR" --server.port="$PORT" \
+  (cd "$WORK" && exec "$JAVA_HOME/bin/java" $JAVA_OPTS -jar "$OLDPWD/$JAR" --server.port="$PORT" \
       --twincloud.api.data-dir="$WORK/data" --logging.level.root=warn --logging.level.dev.twincloud=info) >"$LOG" 2>&1 &
   APP_PID=$!
   for _ in $(seq 1 1200); do
@@ -46,7 +48,7 @@ start_api() { # $1: label. Starts the jar and waits (max 120 s) for readiness; p
   echo "api not ready after 120 s" >&2; exit 1
 }
 
-echo "== twincloud-api benchmark $(date -u +%FT%TZ) on $(nproc) cores, $(uname -sr), $($JAVA_HOME/bin/java -version 2>&1 | head -1)"
+echo "== twincloud-api benchmark $(date -u +%FT%TZ) on $(nproc) cores, $(uname -sr), $($JAVA_HOME/bin/java -version 2>&1 | head -1), JVM options: ${JAVA_OPTS:-none}"
 start_api "first, new PostgreSQL cluster"
 kill "$APP_PID"; wait "$APP_PID" 2>/dev/null || true
 start_api "restart, existing cluster"

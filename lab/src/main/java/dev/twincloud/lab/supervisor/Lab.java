@@ -66,7 +66,7 @@ public final class Lab implements AutoCloseable {
         Files.createDirectories(layout.logs());
         this.secrets = LabSecrets.loadOrCreate(layout);
         secrets.writePublicKeyPem(layout.publicKeyPem());
-        this.binaries = PgBinaries.locate();
+        this.binaries = settings.binaries() != null ? settings.binaries() : PgBinaries.locate();
         checkTlsMode();
         this.tls = settings.tls() ? LabTls.loadOrCreate(layout.tlsDir()) : null;
     }
@@ -243,7 +243,7 @@ public final class Lab implements AutoCloseable {
      * with s3rver and barman-cloud found and backups not switched off ({@link LabBackups}); otherwise one line says why not.
      */
     private void startObjectStores() throws IOException {
-        if (!LabBackups.enabled()) {
+        if (!settings.backupsOn()) {
             progress.accept("backups off (" + LabBackups.OFF_VARIABLE + "=on starts the object stores and WAL archiving)");
             return;
         }
@@ -608,7 +608,10 @@ public final class Lab implements AutoCloseable {
                     ? Map.of("DATABASE_USER", APP_ROLE, "DATABASE_PASSWORD", "",
                     "DATABASE_MIGRATION_USER", OWNER_ROLE, "DATABASE_MIGRATION_PASSWORD", "")
                     : Map.of("DATABASE_USER", "postgres", "DATABASE_PASSWORD", "");
-            add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-Xmx512m", app(java, "api", site + "-api"),
+            // the client compiler only, as every other JVM of the lab: half the CPU to start (5.3 s against 10.5 s,
+            // docs/benchmarks.md), which two APIs starting beside a lab's other JVMs on two cores feel most; the
+            // throughput of api/bench/run.sh is within its run-to-run spread of the tiered compilers'
+            add(site + "-api", cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m", app(java, "api", site + "-api"),
                     "--server.port=" + layout.apiPort(site), "--server.address=127.0.0.1",
                     "--twincloud.api.site=" + site, // the site field of its log lines
                     "--twincloud.embedded-postgres.enabled=false",
