@@ -43,15 +43,12 @@ public final class LabBackups {
     }
 
     /**
-     * Whether a lab starting now runs its stores: {@value #OFF_VARIABLE}{@code =on}, or, for a lab started in a
-     * test's JVM, the system property {@value #PROPERTY}{@code =on} (read once, when the lab starts).
+     * Whether a lab starting now runs its stores: {@value #OFF_VARIABLE}{@code =on} (a lab started in a test's JVM
+     * says so in its settings: {@code LabSettings.withBackups}).
      */
     public static boolean enabled() {
-        return "on".equalsIgnoreCase(System.getProperty(PROPERTY, System.getenv().getOrDefault(OFF_VARIABLE, "off")));
+        return "on".equalsIgnoreCase(System.getenv().getOrDefault(OFF_VARIABLE, "off"));
     }
-
-    /** {@link #enabled()}'s switch for a lab started inside a JVM (a test's). */
-    public static final String PROPERTY = "twincloud.lab.backups";
 
     /**
      * What the archiver of a site's PostgreSQL reports ({@code pg_stat_archiver}).

@@ -30,6 +30,11 @@ public final class CdsTraining {
     }
 
     public static void main(String[] args) throws IOException {
+        System.out.println("trained (" + train() + " chars rendered)");
+    }
+
+    /** Renders every sample; how many characters that made. */
+    static int train() throws IOException {
         StringWriter sink = new StringWriter();
         for (String[] cmd : List.of(new String[] {"--help"}, new String[] {"--version"}, new String[] {"lab", "--help"},
                 new String[] {"lab", "status", "--help"}, new String[] {"ctl", "--help"}, new String[] {"ctl", "status", "--help"},
@@ -54,7 +59,7 @@ public final class CdsTraining {
         } catch (IOException expected) {
             sink.write(expected.getMessage() == null ? "" : expected.getMessage());
         }
-        System.out.println("trained (" + sink.getBuffer().length() + " chars rendered)");
+        return sink.getBuffer().length();
     }
 
     private static String resource(String name) {

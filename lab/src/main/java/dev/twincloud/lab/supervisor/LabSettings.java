@@ -1,6 +1,8 @@
 package dev.twincloud.lab.supervisor;
 
 import dev.twincloud.core.protocol.Durability;
+import dev.twincloud.lab.backup.LabBackups;
+import dev.twincloud.pgctl.PgBinaries;
 import java.nio.file.Path;
 import dev.twincloud.core.protocol.Timing;
 import java.time.Duration;
@@ -30,10 +32,23 @@ import java.util.Map;
  *                          forwards to the other's through a cross-site link (base+36/37), and two more edge entries
  *                          (base+15 "gcp's users", base+25 "aws's users") send every request to their home site
  *                          while it can serve reads; off by default
+ * @param binaries          the PostgreSQL binaries; null: found as documented ({@link PgBinaries#locate()})
+ * @param backups           run the object stores and archive to them; null: as {@link LabBackups#enabled()} says.
+ *                          Both are settings, not system properties, so that a lab started inside a JVM (a test's,
+ *                          a benchmark's) says what it needs without changing what any other lab of that JVM gets
  */
 public record LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
                           Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
-                          int arbiterReplicas, boolean monitoring, boolean tls, boolean activeActive) {
+                          int arbiterReplicas, boolean monitoring, boolean tls, boolean activeActive,
+                          PgBinaries binaries, Boolean backups) {
+
+    /** With the binaries and backups found as documented. */
+    public LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
+                       Duration heartbeat, EdgeProfile edgeProfile, DbRoles dbRoles, Map<String, Duration> linkLatency,
+                       int arbiterReplicas, boolean monitoring, boolean tls, boolean activeActive) {
+        this(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls,
+                activeActive, null, null);
+    }
 
     /** Without active-active (today's follow-the-writer lab). */
     public LabSettings(LabLayout layout, Path home, Durability mode, Duration leaseTtl, Duration margin,
@@ -157,43 +172,58 @@ public record LabSettings(LabLayout layout, Path home, Durability mode, Duration
     }
 
     public LabSettings withMode(Durability m) {
-        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
+        return new LabSettings(layout, home, m, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive, binaries, backups);
     }
 
     public LabSettings withLeaseTtl(Duration ttl) {
-        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
+        return new LabSettings(layout, home, mode, ttl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive, binaries, backups);
     }
 
     public LabSettings withEdgeProfile(EdgeProfile p) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, p, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive, binaries, backups);
     }
 
     public LabSettings withDbRoles(DbRoles r) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring, tls, activeActive);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, r, linkLatency, arbiterReplicas, monitoring, tls, activeActive, binaries, backups);
     }
 
     /** With or without Prometheus and Alertmanager ({@code lab up --no-monitoring}). */
     public LabSettings withMonitoring(boolean on) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on, tls, activeActive);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, on, tls, activeActive, binaries, backups);
     }
 
     /** With these steady one-way latencies ({@code from->to} to duration), see {@link LinkLatency}. */
     public LabSettings withLinkLatency(Map<String, Duration> latency) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring, tls, activeActive);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, latency, arbiterReplicas, monitoring, tls, activeActive, binaries, backups);
     }
 
     /** With or without TLS on the cross-site links ({@code lab up --tls / --no-tls}; default {@link #TLS_DEFAULT}). */
     public LabSettings withTls(boolean on) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, on, activeActive);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, on, activeActive, binaries, backups);
     }
 
     /** With {@code n} arbiter replicas (1 or 2). */
     public LabSettings withArbiterReplicas(int n) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring, tls, activeActive);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, n, monitoring, tls, activeActive, binaries, backups);
     }
 
     /** With or without read-local active-active ({@code lab up --active-active}; off by default). */
     public LabSettings withActiveActive(boolean on) {
-        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, on);
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, on, binaries, backups);
+    }
+
+    /** With these PostgreSQL binaries (for example {@link PgBinaries#embedded()}). */
+    public LabSettings withBinaries(PgBinaries b) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive, b, backups);
+    }
+
+    /** With or without the object stores and WAL archiving, whatever {@link LabBackups#enabled()} says. */
+    public LabSettings withBackups(boolean on) {
+        return new LabSettings(layout, home, mode, leaseTtl, margin, heartbeat, edgeProfile, dbRoles, linkLatency, arbiterReplicas, monitoring, tls, activeActive, binaries, on);
+    }
+
+    /** Whether a lab with these settings runs its object stores (when their tools are found). */
+    public boolean backupsOn() {
+        return backups != null ? backups : LabBackups.enabled();
     }
 }

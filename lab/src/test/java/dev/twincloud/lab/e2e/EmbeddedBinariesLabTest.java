@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The lab of a newcomer with a JDK and nothing else: PostgreSQL from the embedded binaries on Maven
- * Central (forced with {@code twincloud.pg.binaries=embedded}, as {@code TWINCLOUD_PG_BINARIES=embedded}
- * does), which have no pg_basebackup and no pg_rewind. The standby is cloned with the low-level
+ * Central (forced, as {@code TWINCLOUD_PG_BINARIES=embedded} does), which have no pg_basebackup and no
+ * pg_rewind. The standby is cloned with the low-level
  * backup API; after the writer is killed and failed over, the old writer re-joins by re-cloning.
  */
 class EmbeddedBinariesLabTest {
@@ -24,12 +24,7 @@ class EmbeddedBinariesLabTest {
 
     @BeforeAll
     static void up() throws Exception {
-        System.setProperty("twincloud.pg.binaries", "embedded");
-        try {
-            h = LabHarness.start("e2e-embedded", 29400); // the supervisor resolves the binaries once, here
-        } finally {
-            System.clearProperty("twincloud.pg.binaries");
-        }
+        h = LabHarness.start("e2e-embedded", 29400, s -> s.withBinaries(dev.twincloud.pgctl.PgBinaries.embedded()));
     }
 
     @AfterAll

@@ -50,12 +50,7 @@ class RecoverFromOneStoreLabTest {
             Assumptions.abort(BackupTools.notFound());
         }
         barman = new BarmanCloud(tools.get());
-        System.setProperty(LabBackups.PROPERTY, "on");
-        try {
-            h = LabHarness.start("e2e-recover", 28400);
-        } finally {
-            System.clearProperty(LabBackups.PROPERTY);
-        }
+        h = LabHarness.start("e2e-recover", 28400, s -> s.withBackups(true));
         assertThat(h.lab.backups()).isTrue();
         control = LabControlServer.start(h.lab); // as 'lab up' serves the lab's verbs: 'lab recover' is the operator's
     }
