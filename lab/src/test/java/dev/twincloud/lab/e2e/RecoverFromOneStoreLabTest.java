@@ -92,6 +92,11 @@ class RecoverFromOneStoreLabTest {
                 }
             }
             assertThat(acked).hasSizeGreaterThan(10);
+            switchWal(h.writer());
+            // and the segment after it: a re-cloned standby archives the segment its copy ended in before it is complete
+            // (under its full name), then again once it is; the archiver ships in order, so the next segment in the store
+            // means the complete one is there too (docs/backups.md, "A re-cloned site's first segment")
+            assertThat(h.edge.write("p-recover-next-" + name).ok()).isTrue();
             String segment = switchWal(h.writer());
             ObjectStore current = LabBackups.current(layout, store);
             LabHarness.await(segment + " in store " + name, Duration.ofSeconds(90),
