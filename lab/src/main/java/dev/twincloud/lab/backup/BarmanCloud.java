@@ -144,14 +144,8 @@ public final class BarmanCloud {
         if (!Files.isDirectory(dir)) {
             return -1;
         }
-        try (var files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().endsWith("._S3rver_object")).mapToLong(f -> {
-                try {
-                    return Files.size(f);
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).sum();
+        try {
+            return ObjectStore.stored(dir).bytes();
         } catch (IOException e) {
             return -1;
         }

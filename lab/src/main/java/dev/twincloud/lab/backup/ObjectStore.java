@@ -108,4 +108,36 @@ public record ObjectStore(String name, SiteId site, int port, Path dir, String s
     Path baseDir(String backupId) {
         return dir.resolve(bucket()).resolve(PREFIX).resolve(server).resolve("base").resolve(backupId);
     }
+
+    /** Where s3rver keeps {@code <server>/wals/}'s objects. */
+    public Path walsDir() {
+        return dir.resolve(bucket()).resolve(PREFIX).resolve(server).resolve("wals");
+    }
+
+    /** How many objects s3rver keeps under a folder of the store, and their bytes. */
+    public record Stored(long objects, long bytes) {
+    }
+
+    /**
+     * The objects under {@code folder} (s3rver's {@code ._S3rver_object} files, at any depth); none when the folder is
+     * not there. A file that vanishes while it is read counts as empty.
+     */
+    public static Stored stored(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return new Stored(0, 0);
+        }
+        long n = 0;
+        long bytes = 0;
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith("._S3rver_object")).toList()) {
+                n++;
+                try {
+                    bytes += Files.size(f);
+                } catch (IOException gone) {
+                    // removed meanwhile
+                }
+            }
+        }
+        return new Stored(n, bytes);
+    }
 }

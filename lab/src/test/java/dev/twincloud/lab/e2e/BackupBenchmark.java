@@ -42,7 +42,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -84,7 +83,6 @@ class BackupBenchmark {
         BarmanCloud barman = new BarmanCloud(tools);
         PgBinaries binaries = PgBinaries.locate();
         Map<String, String> figures = new LinkedHashMap<>();
-        List<String> lines = new ArrayList<>();
         try (LabHarness h = LabHarness.start("bench-backup", Integer.getInteger("bench.basePort", 26000), s -> s.withBackups(true))) {
             LabLayout layout = h.lab.layout();
             SiteId writer = h.awaitSteady();
@@ -96,7 +94,7 @@ class BackupBenchmark {
             long dbBytes = databaseSize(h, writer);
             figures.put("database", "%.0f MB (pg_database_size), %d recordings written in %.0f s (%.1f MB/s through the edge, sync)"
                     .formatted(dbBytes / 1048576.0, recordings, fillS, dbBytes / 1048576.0 / fillS));
-            String segment = switchWal(h, writer);
+            String segment = h.switchWal(writer);
             for (ObjectStore store : ObjectStore.all(layout)) {
                 ObjectStore current = LabBackups.current(layout, store);
                 long w0 = System.nanoTime();
@@ -120,7 +118,7 @@ class BackupBenchmark {
             for (ObjectStore store : ObjectStore.all(layout)) {
                 Path into = layout.root().resolve("bench-restore-" + store.name());
                 long r0 = System.nanoTime();
-                Restore.Restored r = new Restore(barman, binaries, ZoneId.systemDefault(), lines::add)
+                Restore.Restored r = new Restore(barman, binaries, ZoneId.systemDefault(), step -> { })
                         .run(LabBackups.current(layout, store), new Restore.Target.Latest(), into, Ports.freePort());
                 double s = (System.nanoTime() - r0) / 1e9;
                 PostgresServer.builder(r.dir()).binaries(binaries).port(r.port()).stopOnJvmExit(false).build().stop(StopMode.FAST);
@@ -131,15 +129,15 @@ class BackupBenchmark {
             }
 
             // 4. what archive_timeout costs a writer taking no writes
-            Map<String, long[]> before = new LinkedHashMap<>();
+            Map<String, ObjectStore.Stored> before = new LinkedHashMap<>();
             for (ObjectStore store : ObjectStore.all(layout)) {
-                before.put(store.name(), walObjects(LabBackups.current(layout, store)));
+                before.put(store.name(), ObjectStore.stored(LabBackups.current(layout, store).walsDir()));
             }
             LabHarness.sleep(idleSeconds * 1000L);
             for (ObjectStore store : ObjectStore.all(layout)) {
-                long[] now = walObjects(LabBackups.current(layout, store));
-                long n = now[0] - before.get(store.name())[0];
-                long bytes = now[1] - before.get(store.name())[1];
+                ObjectStore.Stored now = ObjectStore.stored(LabBackups.current(layout, store).walsDir());
+                long n = now.objects() - before.get(store.name()).objects();
+                long bytes = now.bytes() - before.get(store.name()).bytes();
                 figures.put("idle WAL archived, " + store.name(), "%d segments, %.1f MB gzipped in %d s: %.0f segments and %.0f MB an hour"
                         .formatted(n, bytes / 1048576.0, idleSeconds, n * 3600.0 / idleSeconds, bytes / 1048576.0 * 3600 / idleSeconds));
             }
@@ -276,30 +274,5 @@ class BackupBenchmark {
             }
         }
         return counts;
-    }
-
-    private static String switchWal(LabHarness h, SiteId writer) throws SQLException {
-        try (Connection c = h.db(writer); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
-            rs.next();
-            return rs.getString(1);
-        }
-    }
-
-    /** How many WAL objects the store's current archive holds, and their bytes (s3rver's files). */
-    private static long[] walObjects(ObjectStore store) throws IOException {
-        Path wals = store.dir().resolve(store.bucket()).resolve("twincloud").resolve(store.server()).resolve("wals");
-        if (!Files.isDirectory(wals)) {
-            return new long[] {0, 0};
-        }
-        long n = 0;
-        long bytes = 0;
-        try (Stream<Path> s = Files.walk(wals)) {
-            for (Path p : s.filter(f -> f.getFileName().toString().endsWith("._S3rver_object")).toList()) {
-                n++;
-                bytes += Files.size(p);
-            }
-        }
-        return new long[] {n, bytes};
     }
 }

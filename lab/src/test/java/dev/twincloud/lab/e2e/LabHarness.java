@@ -285,6 +285,15 @@ final class LabHarness implements AutoCloseable {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + lab.layout().pgPort(s) + "/postgres", "postgres", "");
     }
 
+    /** Closes {@code writer}'s current WAL segment ({@code pg_switch_wal()}); that segment's name. */
+    String switchWal(SiteId writer) throws SQLException {
+        try (Connection c = db(writer); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     Set<String> recordingIds(SiteId s) throws SQLException {
         Set<String> ids = new HashSet<>();
         try (Connection c = db(s); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM ecg_recording")) {

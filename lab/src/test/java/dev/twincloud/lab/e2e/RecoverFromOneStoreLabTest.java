@@ -92,12 +92,12 @@ class RecoverFromOneStoreLabTest {
                 }
             }
             assertThat(acked).hasSizeGreaterThan(10);
-            switchWal(h.writer());
+            h.switchWal(h.writer());
             // and the segment after it: a re-cloned standby archives the segment its copy ended in before it is complete
             // (under its full name), then again once it is; the archiver ships in order, so the next segment in the store
             // means the complete one is there too (docs/backups.md, "A re-cloned site's first segment")
             assertThat(h.edge.write("p-recover-next-" + name).ok()).isTrue();
-            String segment = switchWal(h.writer());
+            String segment = h.switchWal(h.writer());
             ObjectStore current = LabBackups.current(layout, store);
             LabHarness.await(segment + " in store " + name, Duration.ofSeconds(90),
                     () -> WalArchive.list(current, LabBackups.serverName(current), "").stream().anyMatch(f -> f.startsWith(segment)));
@@ -133,15 +133,6 @@ class RecoverFromOneStoreLabTest {
     private static TwincloudCliTest.Run recover(String store) {
         Path root = h.lab.layout().root();
         return TwincloudCliTest.run("lab", "recover", "--store", store, "--root=" + root, "--base-port=" + h.lab.layout().basePort());
-    }
-
-    /** Closes the writer's current segment; its name. */
-    private static String switchWal(SiteId writer) throws SQLException {
-        try (Connection c = h.db(writer); var s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 
     private static int timeline(SiteId site) throws SQLException {
