@@ -37,6 +37,11 @@ public class AgentGauges {
         }
         Gauge.builder("twincloud.agent.database.up", agent, a -> a.lastObservation().role() == DbRole.DOWN ? 0 : 1)
                 .description("1 when the last reading of the local PostgreSQL reached it").register(registry);
+        Gauge.builder("twincloud.agent.wal.archive.backlog", agent,
+                        a -> a.lastObservation().archiveBacklog().map(Integer::doubleValue).orElse(Double.NaN))
+                .description("WAL files the local PostgreSQL has not archived yet (.ready in pg_wal/archive_status; a standby "
+                        + "archives too; NaN when the agent's role may not read it)")
+                .baseUnit("files").register(registry);
         primaryOnly(registry, agent, "twincloud.agent.replication.lag.bytes", "bytes",
                 "on the writer: WAL bytes written and not yet replayed by the furthest-behind standby (NaN without one)",
                 o -> o.replicas().stream().mapToLong(r -> o.writeLsn().bytesAfter(r.replayLsn())).max().orElse(-1));

@@ -56,6 +56,18 @@ class AgentGaugesTest {
     }
 
     @Test
+    void theArchiveBacklogIsShownOnEitherRoleAndNaNWhenUnknown() {
+        new AgentGauges(agent, registry);
+        seen.set(new Observation(DbRole.STANDBY, 7, 1, new Lsn(5_000_000), new Lsn(5_000_000), List.of())
+                .withArchiveBacklog(Optional.of(12)));
+        agent.tick();
+        assertThat(gauge("twincloud.agent.wal.archive.backlog")).as("a standby archives too").isEqualTo(12);
+        seen.set(new Observation(DbRole.PRIMARY, 7, 1, new Lsn(5_000_000), new Lsn(5_000_000), List.of()));
+        agent.tick();
+        assertThat(gauge("twincloud.agent.wal.archive.backlog")).as("not readable by the agent's role").isNaN();
+    }
+
+    @Test
     void aDownDatabaseShowsDownAndNoReplication() {
         new AgentGauges(agent, registry);
         agent.tick();

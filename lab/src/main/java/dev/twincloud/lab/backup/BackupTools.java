@@ -7,15 +7,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The programs backups need (docs/adr/0015): the object store, {@code s3rver} (npm), and Debian's
- * {@code barman-cli-cloud}. Found like the lab's other optional tools: an explicit path
- * ({@code TWINCLOUD_S3RVER}; {@code TWINCLOUD_BARMAN_CLOUD_BINDIR} for the directory of the
- * {@code barman-cloud-*} programs), else on the {@code PATH}.
+ * The programs backups need (docs/adr/0015): the object store, {@code s3rver} (npm), Debian's
+ * {@code barman-cli-cloud}, and {@code curl} (the archive command's check for an object already there). Found like
+ * the lab's other optional tools: an explicit path ({@code TWINCLOUD_S3RVER}; {@code TWINCLOUD_BARMAN_CLOUD_BINDIR}
+ * for the directory of the {@code barman-cloud-*} programs), else on the {@code PATH}.
  *
  * @param s3rver    the s3rver launcher
  * @param barmanDir the directory holding {@code barman-cloud-wal-archive} and its siblings
+ * @param curl      curl
  */
-public record BackupTools(Path s3rver, Path barmanDir) {
+public record BackupTools(Path s3rver, Path barmanDir, Path curl) {
     static final String WAL_ARCHIVE = "barman-cloud-wal-archive";
     static final List<String> BARMAN = List.of(WAL_ARCHIVE, "barman-cloud-wal-restore", "barman-cloud-backup",
             "barman-cloud-backup-list", "barman-cloud-restore");
@@ -24,7 +25,9 @@ public record BackupTools(Path s3rver, Path barmanDir) {
     public static Optional<BackupTools> find() {
         Optional<Path> s3rver = locate("TWINCLOUD_S3RVER", "s3rver");
         Optional<Path> barman = findBarmanDir();
-        return s3rver.isPresent() && barman.isPresent() ? Optional.of(new BackupTools(s3rver.get(), barman.get())) : Optional.empty();
+        Optional<Path> curl = locate(null, "curl");
+        return s3rver.isPresent() && barman.isPresent() && curl.isPresent()
+                ? Optional.of(new BackupTools(s3rver.get(), barman.get(), curl.get())) : Optional.empty();
     }
 
     /** The tools, or an {@link IllegalStateException} with {@link #notFound()}. */
@@ -40,6 +43,9 @@ public record BackupTools(Path s3rver, Path barmanDir) {
         }
         if (findBarmanDir().isEmpty()) {
             missing.add("barman-cloud-* (Debian: apt-get install barman-cli-cloud, or set TWINCLOUD_BARMAN_CLOUD_BINDIR)");
+        }
+        if (locate(null, "curl").isEmpty()) {
+            missing.add("curl (Debian: apt-get install curl)");
         }
         return "backups off: " + (missing.isEmpty() ? "nothing missing" : String.join(" and ", missing) + " not found")
                 + " — the lab runs without WAL archive or base backups (docs/backups.md)";

@@ -52,14 +52,19 @@ public final class BarmanCloud {
      * <p>barman-cloud-wal-archive 3.4 overwrites an object of the same name without a word. PostgreSQL
      * asks of an archive command that it refuse to overwrite an existing file, and succeed when the file
      * there is identical (a segment archived again after a crash or a re-join). So the command first
-     * fetches the name with barman-cloud-wal-restore: found and identical ({@code cmp}) — exit 0 without
-     * writing; found and different — a line on stderr (the server log) and exit 1, so PostgreSQL keeps the
-     * segment and retries (and {@code lab backups} shows the failures); not found (its exit 1) — archive;
-     * anything else (store unreachable: exit 2, 4) — exit 1 without writing. The check costs one more
-     * Python process per archived file.
+     * fetches the object barman would write (barman's layout: {@code <server>/wals/<timeline+log>/<file>.gz},
+     * a timeline history file directly under {@code wals/}) with curl: found (200) and identical once
+     * unzipped ({@code cmp}) — exit 0 without writing; found and an earlier state of the same file (the same
+     * bytes where it has any, zeros after) — archive, replacing it; found and different — a line on stderr
+     * (the server log) and exit 1, so PostgreSQL keeps the segment and retries (and {@code lab backups} shows
+     * the failures); not there (404) — archive; anything else (store unreachable) — exit 1 without writing.
+     *
+     * <p>The check was barman-cloud-wal-restore until issue 12's review: a second Python process (boto3's
+     * import alone is about 0.5 s of CPU) for every file each site archives; curl costs a few milliseconds.
+     * The lab's stores answer anonymous reads (s3rver), so curl signs nothing; a real bucket would need
+     * {@code --aws-sigv4}, and production archives through the Barman Cloud plugin, not this command.
      */
     public String archiveCommand(ObjectStore store) {
-        String guard = "echo \"twincloud archive guard: ";
         // The server name of the data directory's archive generation (PostgreSQL runs the command in it):
         // <site>, or <site>-<generation> after a re-clone (ArchiveGeneration), read at each call.
         // %f and %p once each, into variables: PostgreSQL expands them in place and cuts the result at MAXPGPATH without a
@@ -68,15 +73,18 @@ public final class BarmanCloud {
                 + "' " + ArchiveGeneration.FILE + " 2>/dev/null); s=" + store.site().name() + "; [ -z \"$g\" ] || s=$s-$g; "
                 // no "${": the agent gets this through Spring Boot, which takes ${...} for a placeholder ("gcp${g:+-$g}" became
                 // "gcp+-$g", and every segment the agent's PostgreSQL archived went to server "gcp+-": RecoverFromOneStoreLabTest)
-                + "a=\"--endpoint-url " + store.endpoint() + " " + store.destination() + " $s\"; t=$(mktemp) || exit 1; "
-                + quote(tools.barman("barman-cloud-wal-restore")) + " $a $f \"$t\" >/dev/null 2>&1; r=$?; "
+                + "case $f in *.history) d=;; *) d=$(printf %.16s $f)/;; esac; t=$(mktemp) || exit 1; trap 'rm -f \"$t\"' EXIT; "
+                + "e(){ echo \"twincloud archive guard: $*\" >&2; exit 1; }; "
+                // curl's %{http_code} is safe here: PostgreSQL expands %p, %f and %% and copies any other % as it is
+                + "r=$(" + quote(tools.curl().toString()) + " -so\"$t\" -w%{http_code} " + store.endpoint() + "/" + store.bucket()
+                + "/" + ObjectStore.PREFIX + "/$s/wals/$d$f.gz); "
                 // found: the same file is done; an earlier state of it (the same bytes where it has any, zeros after: the
                 // segment a clone or pg_rewind copied while it was being written) is replaced; anything else is refused
-                + "if [ $r = 0 ]; then cmp -s \"$t\" $p && { rm -f \"$t\"; exit 0; }; cmp -l \"$t\" $p 2>/dev/null|awk '$2!=0{exit 1}'; "
-                + "c=$?; rm -f \"$t\"; [ $c = 0 ] || { " + guard + "refusing to overwrite $f in store " + store.name()
-                + ": it holds a different file of that name\" >&2; exit 1; }; else rm -f \"$t\"; [ $r = 1 ] || { " + guard
-                + "cannot tell whether store " + store.name() + " holds $f (exit $r)\" >&2; exit 1; }; fi; "
-                + quote(tools.barman("barman-cloud-wal-archive")) + " --gzip $a $p";
+                + "if [ \"$r\" = 200 ]; then gzip -dc \"$t\"|cmp -s - $p && exit 0; gzip -dc \"$t\"|cmp -l - $p 2>/dev/null|awk '$2!=0{exit 1}' "
+                + "|| e refusing to overwrite $f in store " + store.name() + ": it holds a different file of that name; "
+                + "elif [ \"$r\" != 404 ]; then e cannot tell whether store " + store.name() + " holds $f \"(HTTP $r)\"; fi; "
+                + quote(tools.barman("barman-cloud-wal-archive")) + " --gzip --endpoint-url " + store.endpoint() + " "
+                + store.destination() + " $s $p";
         // PostgreSQL 15 cuts an archive_command longer than MAXPGPATH (1024 bytes, after %p and %f are
         // expanded) without a word; the cut command then fails on every file (RecoverFromOneStoreLabTest found a
         // command that fitted for segments and lost its last argument for a backup history file).

@@ -192,7 +192,7 @@ class AlertCheckTest {
         while (m.find()) {
             rules.add(m.group(1));
         }
-        assertThat(rules).hasSize(20);
+        assertThat(rules).hasSize(21);
         for (Scenario s : EnumSet.allOf(Scenario.class)) {
             ScenarioAlerts.Declared d = ScenarioAlerts.of(s);
             assertThat(rules).as(s.id).containsAll(d.names());
