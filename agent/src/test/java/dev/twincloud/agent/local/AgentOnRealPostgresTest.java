@@ -3,77 +3,20 @@ package dev.twincloud.agent.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.twincloud.agent.core.Agent;
-import dev.twincloud.agent.core.AgentListener;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.SiteId;
-import dev.twincloud.pgctl.PostgresServer;
-import dev.twincloud.pgctl.Replication;
-import dev.twincloud.pgctl.TempDirs;
 import dev.twincloud.pgctl.WalArchiveStatus;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Two agents with the local driver on two real PostgreSQL servers in streaming replication, and
- * the real decider in-process: the flows of docs/failover.md, step by step.
+ * the real decider in-process: the flows of docs/failover.md, step by step ({@link TwoSitesOnRealPostgres}).
  */
-class AgentOnRealPostgresTest {
-    static final SiteId GCP = SiteId.of("gcp");
-    static final SiteId AWS = SiteId.of("aws");
-    static final Duration TTL = Duration.ofMillis(1500);
-
-    Path base;
-    PostgresServer gcpPg;
-    PostgresServer awsPg;
-    InProcessArbiter arbiter;
-    Agent gcp;
-    Agent aws;
-
-    @BeforeEach
-    void twoSites() {
-        base = TempDirs.create("agent-it");
-        PostgresServer[] two = writerAndStandby(base);
-        gcpPg = two[0];
-        awsPg = two[1];
-        gcpPg.execute("CREATE TABLE public.ecg(id int primary key, site text)");
-        arbiter = new InProcessArbiter(GCP, TTL);
-        gcp = new Agent(GCP, new LocalPostgresDriver(GCP, gcpPg, handle(awsPg)), arbiter.clientFor(GCP), List.of("public"), System::nanoTime, new AgentListener() { });
-        aws = new Agent(AWS, new LocalPostgresDriver(AWS, awsPg, handle(gcpPg)), arbiter.clientFor(AWS), List.of("public"), System::nanoTime, new AgentListener() { });
-    }
-
-    /** Site gcp's server under {@code base}, started, and aws's cloned from it, streaming; both as the lab makes them. */
-    static PostgresServer[] writerAndStandby(Path base) {
-        PostgresServer gcp = PostgresServer.builder(base.resolve("gcp")).settings(Map.of("twincloud.site", "gcp")).stopOnJvmExit(true).build();
-        gcp.initdb().start();
-        PostgresServer aws = PostgresServer.builder(base.resolve("aws")).settings(Map.of("twincloud.site", "aws")).stopOnJvmExit(true).build();
-        Replication.createStandby(gcp, aws, new Replication.StandbyOptions("aws", java.util.Optional.empty(), Replication.CloneMethod.AUTO));
-        aws.start();
-        return new PostgresServer[] {gcp, aws};
-    }
-
-    /** A second handle on a server, as the other site's driver sees it: connect only. */
-    static PostgresServer handle(PostgresServer s) {
-        return PostgresServer.builder(s.dataDir()).port(s.port()).binaries(s.binaries()).stopOnJvmExit(false).build();
-    }
-
-    @AfterEach
-    void stop() {
-        gcpPg.stop();
-        awsPg.stop();
-        TempDirs.deleteQuietly(base);
-    }
+class AgentOnRealPostgresTest extends TwoSitesOnRealPostgres {
 
     @Test
     void writerGetsALeaseAndSyncReplicationAndTheGuardLetsItWrite() throws Exception {
@@ -199,114 +142,5 @@ class AgentOnRealPostgresTest {
             var o = arbiter.reports.get(site);
             return o == null ? -1 : o.report().archiveBacklog().orElse(-1);
         }
-    }
-
-    /**
-     * docs/design.md rule 9: with the arbiter gone (cut off from both sites) for three lease ttls, the
-     * writer keeps committing on the standby's promises, timed like grants; the same run without the
-     * failsafe is {@link #fencedWriterRejectsWritesOnceItsLeaseEndsEvenWithADeadAgent}.
-     */
-    @Test
-    void theWriterKeepsWritingOnTheStandbysPromisesWhileTheArbiterIsAway() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        arbiter.reachable.put(AWS, false);
-        Instant away = Instant.now();
-        int id = 100;
-        while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
-            tickWithFailsafe();
-            insert(gcpPg, id++, "gcp"); // throws (fenced) the moment the lease lapses
-        }
-        assertThat(gcp.promotionHeldForMillis()).isZero();
-        assertThat(aws.promotionHeldForMillis()).as("the standby holds its promotions").isPositive();
-        assertThat(arbiter.events).extracting(e -> e.kind()).doesNotContain(EventKind.FAILOVER);
-    }
-
-    /**
-     * Cut off from the writer only, the arbiter hears the standby's promise in its reports: it records
-     * FAILSAFE instead of failing over, and the writer writes on.
-     */
-    @Test
-    void anArbiterCutOffFromTheWriterOnlyHoldsTheFailoverWhileTheStandbyPromises() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        Instant away = Instant.now();
-        int id = 200;
-        while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
-            tickWithFailsafe();
-            insert(gcpPg, id++, "gcp");
-        }
-        assertThat(arbiter.events).extracting(e -> e.kind()).contains(EventKind.FAILSAFE).doesNotContain(EventKind.FAILOVER);
-        assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
-    }
-
-    /** A standby that stopped streaming promises nothing: the writer's lease runs out as without the failsafe. */
-    @Test
-    void aStandbyThatDoesNotStreamPromisesNothing() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        arbiter.reachable.put(AWS, false);
-        awsPg.execute("ALTER SYSTEM SET primary_conninfo = ''");
-        awsPg.execute("SELECT pg_reload_conf()");
-        Instant away = Instant.now();
-        while (Duration.between(away, Instant.now()).compareTo(TTL.plusMillis(500)) < 0) {
-            tickWithFailsafe();
-        }
-        assertThatThrownBy(() -> insert(gcpPg, 300, "gcp")).hasMessageContaining("fenced");
-    }
-
-    /** One heartbeat round of both agents, then one failsafe round (gcp asks, aws answers), as the agents' loops do. */
-    private void tickWithFailsafe() {
-        gcp.tick();
-        aws.tick();
-        gcp.promiseToAskFor(System.nanoTime()).ifPresent(request -> {
-            long t0 = System.nanoTime();
-            gcp.promiseAnswered(request, aws.considerPromise(request), t0);
-        });
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    private void runUntil(BooleanSupplier done, Agent... agents) {
-        Instant deadline = Instant.now().plusSeconds(40);
-        while (!done.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("timed out; gcp=" + gcp.state() + " (" + gcp.message() + ") aws=" + aws.state()
-                        + " (" + aws.message() + ") events=" + arbiter.events);
-            }
-            for (Agent a : agents) {
-                a.tick();
-            }
-            try {
-                Thread.sleep(50); // the heartbeat interval of this test
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
-    private static boolean canWrite(PostgresServer pg, int id) {
-        try {
-            insert(pg, id, "x");
-            return true;
-        } catch (SQLException e) {
-            return false;
-        }
-    }
-
-    private static void insert(PostgresServer pg, int id, String site) throws SQLException {
-        try (Connection c = pg.connect(); Statement s = c.createStatement()) {
-            s.execute("SET statement_timeout = '3s'");
-            s.execute("INSERT INTO ecg VALUES (" + id + ", '" + site + "')");
-        }
-    }
-
-    private static int count(PostgresServer pg) {
-        return Integer.parseInt(pg.queryString("SELECT count(*) FROM ecg"));
     }
 }

@@ -1,0 +1,88 @@
+package dev.twincloud.agent.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.twincloud.core.decide.EventKind;
+import dev.twincloud.core.fsm.SiteState;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docs/design.md rule 9 on two real PostgreSQL servers ({@link TwoSitesOnRealPostgres}): the writer writes on the
+ * standby's promises while the arbiter is away, the arbiter holds a failover while the standby promises, and a
+ * standby that does not stream promises nothing.
+ */
+class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
+
+    /**
+     * docs/design.md rule 9: with the arbiter gone (cut off from both sites) for three lease ttls, the
+     * writer keeps committing on the standby's promises, timed like grants; the same run without the
+     * failsafe is {@link AgentOnRealPostgresTest#fencedWriterRejectsWritesOnceItsLeaseEndsEvenWithADeadAgent}.
+     */
+    @Test
+    void theWriterKeepsWritingOnTheStandbysPromisesWhileTheArbiterIsAway() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        arbiter.reachable.put(AWS, false);
+        Instant away = Instant.now();
+        int id = 100;
+        while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
+            tickWithFailsafe();
+            insert(gcpPg, id++, "gcp"); // throws (fenced) the moment the lease lapses
+        }
+        assertThat(gcp.promotionHeldForMillis()).isZero();
+        assertThat(aws.promotionHeldForMillis()).as("the standby holds its promotions").isPositive();
+        assertThat(arbiter.events).extracting(e -> e.kind()).doesNotContain(EventKind.FAILOVER);
+    }
+
+    /**
+     * Cut off from the writer only, the arbiter hears the standby's promise in its reports: it records
+     * FAILSAFE instead of failing over, and the writer writes on.
+     */
+    @Test
+    void anArbiterCutOffFromTheWriterOnlyHoldsTheFailoverWhileTheStandbyPromises() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        Instant away = Instant.now();
+        int id = 200;
+        while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
+            tickWithFailsafe();
+            insert(gcpPg, id++, "gcp");
+        }
+        assertThat(arbiter.events).extracting(e -> e.kind()).contains(EventKind.FAILSAFE).doesNotContain(EventKind.FAILOVER);
+        assertThat(aws.state()).isEqualTo(SiteState.STANDBY);
+    }
+
+    /** A standby that stopped streaming promises nothing: the writer's lease runs out as without the failsafe. */
+    @Test
+    void aStandbyThatDoesNotStreamPromisesNothing() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        arbiter.reachable.put(AWS, false);
+        awsPg.execute("ALTER SYSTEM SET primary_conninfo = ''");
+        awsPg.execute("SELECT pg_reload_conf()");
+        Instant away = Instant.now();
+        while (Duration.between(away, Instant.now()).compareTo(TTL.plusMillis(500)) < 0) {
+            tickWithFailsafe();
+        }
+        assertThatThrownBy(() -> insert(gcpPg, 300, "gcp")).hasMessageContaining("fenced");
+    }
+
+    /** One heartbeat round of both agents, then one failsafe round (gcp asks, aws answers), as the agents' loops do. */
+    private void tickWithFailsafe() {
+        gcp.tick();
+        aws.tick();
+        gcp.promiseToAskFor(System.nanoTime()).ifPresent(request -> {
+            long t0 = System.nanoTime();
+            gcp.promiseAnswered(request, aws.considerPromise(request), t0);
+        });
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
