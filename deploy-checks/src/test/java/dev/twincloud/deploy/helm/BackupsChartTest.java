@@ -194,6 +194,60 @@ class BackupsChartTest {
                 .hasMessageContaining("pointInTimeRestore.name is required");
     }
 
+    /**
+     * Both sites lost, production's form of {@code lab recover}: the site's Cluster created by restoring its own
+     * ObjectStore (bootstrap.recovery from an externalClusters entry through the plugin) and archiving to a new
+     * generation — validated against the Cluster CRD; the values that cannot work are refused at render.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sites")
+    void recoverFromArchiveBootstrapsTheSiteFromItsOwnStoreAndArchivesToANewGeneration(Site s) {
+        String cluster = "twincloud-db-" + s.site();
+        List<Map<String, Object>> docs = render(s, Map.of("initialPrimarySite", s.site(), "backups.archiveGeneration", "2",
+                "backups.recoverFromArchive.enabled", true, "backups.recoverFromArchive.serverName", cluster + "-g1"));
+        Map<String, Object> c = one(docs, "Cluster", cluster);
+        assertThat(CrdSchemas.validate(CLUSTER, c)).isEmpty();
+        assertThat((Object) path(c, "spec.bootstrap.recovery")).isEqualTo(Map.of("source", cluster + "-archive"));
+        assertThat((Object) path(c, "spec.bootstrap.initdb")).isNull();
+        assertThat((Object) path(c, "spec.bootstrap.pg_basebackup")).isNull();
+        assertThat((String) path(c, "spec.replica.primary")).as("the restored site is the writer").isEqualTo(cluster);
+        List<Map<String, Object>> external = path(c, "spec.externalClusters");
+        assertThat(external).filteredOn(e -> (cluster + "-archive").equals(e.get("name"))).singleElement().satisfies(e -> {
+            assertThat((String) path(e, "plugin.name")).isEqualTo(PLUGIN);
+            assertThat((String) path(e, "plugin.parameters.barmanObjectName")).isEqualTo(cluster + "-store");
+            assertThat((String) path(e, "plugin.parameters.serverName")).isEqualTo(cluster + "-g1");
+        });
+        List<Map<String, Object>> plugins = path(c, "spec.plugins");
+        assertThat((String) path(plugins.getFirst(), "parameters.serverName")).as("archives to the new generation").isEqualTo(cluster + "-g2");
+        assertThat(storeReferences(docs)).isEmpty();
+
+        Map<String, Object> toTime = one(render(s, Map.of("initialPrimarySite", s.site(), "backups.archiveGeneration", "1",
+                "backups.recoverFromArchive.enabled", true, "backups.recoverFromArchive.serverName", cluster,
+                "backups.recoverFromArchive.targetTime", "2026-11-30T15:04:05Z")), "Cluster", cluster);
+        assertThat(CrdSchemas.validate(CLUSTER, toTime)).isEmpty();
+        assertThat((String) path(toTime, "spec.bootstrap.recovery.recoveryTarget.targetTime")).isEqualTo("2026-11-30T15:04:05Z");
+    }
+
+    @Test
+    void recoverFromArchiveRefusesWhatCannotWork() {
+        Site gcp = sites().findFirst().orElseThrow();
+        Site aws = sites().skip(1).findFirst().orElseThrow();
+        assertThatThrownBy(() -> render(aws, Map.of("backups.archiveGeneration", "1", "backups.recoverFromArchive.enabled", true,
+                "backups.recoverFromArchive.serverName", "twincloud-db-aws")))
+                .as("values-aws.yaml names gcp the initial primary").hasMessageContaining("set initialPrimarySite to \"aws\"");
+        assertThatThrownBy(() -> render(gcp, Map.of("backups.recoverFromArchive.enabled", true,
+                "backups.recoverFromArchive.serverName", "twincloud-db-gcp")))
+                .hasMessageContaining("bump backups.archiveGeneration");
+        assertThatThrownBy(() -> render(gcp, Map.of("backups.archiveGeneration", "1", "backups.recoverFromArchive.enabled", true)))
+                .hasMessageContaining("recoverFromArchive.serverName is required");
+        assertThatThrownBy(() -> render(gcp, Map.of("backups.archiveGeneration", "1", "backups.recoverFromArchive.enabled", true,
+                "backups.recoverFromArchive.serverName", "twincloud-db-gcp", "backups.recoverFromArchive.targetTime", "yesterday")))
+                .hasMessageContaining("RFC 3339");
+        assertThatThrownBy(() -> render(gcp, Map.of("backups.enabled", false, "backups.recoverFromArchive.enabled", true,
+                "backups.recoverFromArchive.serverName", "x")))
+                .hasMessageContaining("needs backups.enabled");
+    }
+
     @Test
     void aPointInTimeRestoreIsAJobCreatingItsOwnCluster() {
         List<Map<String, Object>> docs = render(sites().findFirst().orElseThrow(), Map.of("backups.pointInTimeRestore.enabled", true,
