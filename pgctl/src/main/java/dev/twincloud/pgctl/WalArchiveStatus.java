@@ -79,15 +79,22 @@ public final class WalArchiveStatus {
 
     /**
      * After a rewind: marks {@code .ready} each file in {@code pg_wal} that was not there before it (named in
-     * {@code before}: pg_rewind copied it from the source), and each file that was {@code .ready} before (not yet
-     * archived when the old primary stopped; pg_rewind may have replaced its status). Returns the files marked.
+     * {@code before}: pg_rewind copied it from the source) and holds only its own WAL ({@link #holdsOnlyItsOwnWal}),
+     * and each file that
+     * was {@code .ready} before (not yet archived when the old primary stopped; pg_rewind may have replaced its
+     * status). Returns the files marked.
      */
     public static List<String> markCopiedForArchiving(PostgresServer server, Map<String, Status> before) {
         List<String> marked = new ArrayList<>();
         read(server.dataDir()).forEach((name, now) -> {
             boolean copied = !before.containsKey(name);
             boolean wasReady = before.get(name) == Status.READY;
-            if ((copied || wasReady) && now != Status.READY) {
+            // a copied segment only when it holds nothing but its own WAL: one PostgreSQL had recycled (an old segment
+            // renamed for reuse: for the future, or the one being written) still holds another segment's pages, which
+            // the archive guard could never tell from a different history; the WAL receiver streams such a segment
+            // again from its first byte and marks it once complete. One being written with zeros after is archived
+            // as it is and replaced by its complete state (the guard's "earlier state": docs/backups.md).
+            if ((copied || wasReady) && now != Status.READY && (wasReady || holdsOnlyItsOwnWal(server.dataDir().resolve("pg_wal").resolve(name)))) {
                 markReady(server, name);
                 marked.add(name);
             } else if (before.get(name) == Status.DONE && now == Status.READY) {
@@ -100,7 +107,53 @@ public final class WalArchiveStatus {
         return marked;
     }
 
-    /** After a clone: marks {@code .ready} every segment and history file in {@code pg_wal}. Returns the files marked. */
+    /**
+     * Whether {@code file} in {@code pg_wal} is a history file or a WAL segment that holds nothing but WAL of its own
+     * name: every page either names its own position in its header ({@code xlp_pageaddr}), or is still zero (a
+     * segment being written, the padding after a WAL switch). A segment PostgreSQL recycled — an old segment renamed
+     * for reuse, overwritten as WAL goes on — still holds pages of the old position after the part already
+     * overwritten. The timeline in a page header is not compared: a new timeline's first segment begins with the
+     * old timeline's pages.
+     */
+    public static boolean holdsOnlyItsOwnWal(Path file) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".history")) {
+            return true;
+        }
+        if (!name.matches("[0-9A-F]{24}")) {
+            return false;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < WAL_PAGE || Long.bitCount(size) != 1) {
+                return false;
+            }
+            long segno = Long.parseLong(name.substring(8, 16), 16) * (0x1_0000_0000L / size) + Long.parseLong(name.substring(16), 16);
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (long page = 0; page < size; page += WAL_PAGE) {
+                header.clear();
+                while (header.hasRemaining() && ch.read(header, page + header.position()) > 0) {
+                    // a positional read may return fewer bytes
+                }
+                long address = header.getLong(8);
+                boolean zero = header.getLong(0) == 0 && address == 0;
+                if (!zero && address != segno * size + page) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** XLOG_BLCKSZ: PostgreSQL's WAL page size, 8 kB unless built otherwise. */
+    private static final int WAL_PAGE = 8192;
+
+    /**
+     * After a clone: marks {@code .ready} every segment that holds only its own WAL and every history file in {@code pg_wal}
+     * ({@link #markCopiedForArchiving}). Returns the files marked.
+     */
     public static List<String> markAllForArchiving(PostgresServer server) {
         return markCopiedForArchiving(server, Map.of());
     }
