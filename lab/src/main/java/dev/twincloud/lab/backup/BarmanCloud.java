@@ -74,13 +74,13 @@ public final class BarmanCloud {
                 // no "${": the agent gets this through Spring Boot, which takes ${...} for a placeholder ("gcp${g:+-$g}" became
                 // "gcp+-$g", and every segment the agent's PostgreSQL archived went to server "gcp+-": RecoverFromOneStoreLabTest)
                 + "case $f in *.history) d=;; *) d=$(printf %.16s $f)/;; esac; t=$(mktemp) || exit 1; trap 'rm -f \"$t\"' EXIT; "
-                + "e(){ echo \"twincloud archive guard: $*\" >&2; exit 1; }; "
+                + "e(){ echo \"twincloud archive guard: $*\" >&2; exit 1; }; z(){ gzip -dc \"$t\" 2>/dev/null; }; "
                 // curl's %{http_code} is safe here: PostgreSQL expands %p, %f and %% and copies any other % as it is
                 + "r=$(" + quote(tools.curl().toString()) + " -so\"$t\" -w%{http_code} " + store.endpoint() + "/" + store.bucket()
                 + "/" + ObjectStore.PREFIX + "/$s/wals/$d$f.gz); "
                 // found: the same file is done; an earlier state of it (the same bytes where it has any, zeros after: the
                 // segment a clone or pg_rewind copied while it was being written) is replaced; anything else is refused
-                + "if [ \"$r\" = 200 ]; then gzip -dc \"$t\"|cmp -s - $p && exit 0; gzip -dc \"$t\"|cmp -l - $p 2>/dev/null|awk '$2!=0{exit 1}' "
+                + "if [ \"$r\" = 200 ]; then z|cmp -s - $p && exit 0; z|cmp -l - $p 2>/dev/null|awk '$2!=0{exit 1}' "
                 + "|| e refusing to overwrite $f in store " + store.name() + ": it holds a different file of that name; "
                 + "elif [ \"$r\" != 404 ]; then e cannot tell whether store " + store.name() + " holds $f \"(HTTP $r)\"; fi; "
                 + quote(tools.barman("barman-cloud-wal-archive")) + " --gzip --endpoint-url " + store.endpoint() + " "

@@ -3,6 +3,11 @@ package dev.twincloud.lab.cli;
 import dev.twincloud.core.protocol.Timing;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.backup.BackupSchedule;
+import dev.twincloud.lab.backup.BackupTools;
+import dev.twincloud.lab.backup.BarmanCloud;
+import dev.twincloud.lab.backup.LabBackups;
+import dev.twincloud.lab.backup.ObjectStore;
 import dev.twincloud.lab.supervisor.Http;
 import dev.twincloud.lab.supervisor.Lab;
 import dev.twincloud.lab.supervisor.LabControlServer;
@@ -87,6 +92,25 @@ public final class LabUp implements Callable<Integer> {
     @Option(names = "--arbiter-replicas", paramLabel = "1|2", defaultValue = "1", description = LabOptions.ARBITER_REPLICAS_HELP)
     int arbiterReplicas;
 
+    @Option(names = "--backups", description = "Start the two object stores (gcs, s3), archive each site's WAL to its own, "
+            + "and take scheduled base backups (docs/backups.md; needs s3rver and barman-cloud). Off by default (or "
+            + "TWINCLOUD_LAB_BACKUPS=on): a planned switchover then waits for PostgreSQL to archive its last segment "
+            + "while it stops (about 9 s here).")
+    boolean backupsFlag;
+
+    @Option(names = "--no-backups", description = "No object stores, no WAL archiving, no scheduled base backups.")
+    boolean noBackups;
+
+    @Option(names = "--backup-every", paramLabel = "DURATION", defaultValue = "6h", description = "With backups on: a base "
+            + "backup of each site into its own store this long after the previous round, the first one "
+            + "--first-backup-after the lab is up (as the chart's ScheduledBackup; 'lab backup' takes one now). "
+            + "0 turns the schedule off. Default: ${DEFAULT-VALUE}")
+    String backupEvery;
+
+    @Option(names = "--first-backup-after", paramLabel = "DURATION", defaultValue = "1m",
+            description = "With backups on: when the first scheduled base backup starts. Default: ${DEFAULT-VALUE}")
+    String firstBackupAfter;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -98,6 +122,18 @@ public final class LabUp implements Callable<Integer> {
         Map<String, Duration> latency = linkLatency.latency(spec.commandLine());
         LabOptions.arbiterReplicas(spec.commandLine(), arbiterReplicas);
         tls = LabOptions.tls(spec.commandLine(), tlsFlag, noTls);
+        boolean backups = backups(spec.commandLine());
+        Duration every;
+        Duration first;
+        try {
+            every = TimeArgs.duration(backupEvery);
+            first = TimeArgs.duration(firstBackupAfter);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--backup-every / --first-backup-after: " + e.getMessage());
+        }
+        if (every.isNegative() || first.isNegative()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--backup-every and --first-backup-after cannot be negative");
+        }
         if (running(layout)) {
             err.println("a lab is already running with control port " + layout.labControlPort()
                     + " (see 'twincloud lab status'); stop it with 'twincloud lab down'");
@@ -108,12 +144,13 @@ public final class LabUp implements Callable<Integer> {
         }
         Files.createDirectories(layout.root());
         if (detach) {
-            return detach(layout, latency, out, err);
+            return detach(layout, latency, backups, out, err);
         }
         Path home = Path.of(System.getProperty("twincloud.home", System.getenv().getOrDefault("TWINCLOUD_HOME", "."))).toAbsolutePath().normalize();
         LabSettings settings = LabSettings.defaults(layout, home).withMode(mode).withLeaseTtl(Duration.ofMillis(leaseTtlMs))
                 .withDbRoles(dbRoles).withEdgeProfile(edgeProfile).withLinkLatency(latency)
-                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring).withTls(tls).withActiveActive(activeActive);
+                .withArbiterReplicas(arbiterReplicas).withMonitoring(!noMonitoring).withTls(tls).withActiveActive(activeActive)
+                .withBackups(backups);
         out.println("starting the lab in " + layout.root() + " (logs in " + layout.logs() + ") ...");
         out.flush();
         long t0 = System.nanoTime();
@@ -128,16 +165,49 @@ public final class LabUp implements Callable<Integer> {
             err.println("see the logs in " + layout.logs());
             return 1;
         }
-        try (Lab l = running; LabControlServer control = LabControlServer.start(l)) {
+        try (Lab l = running; LabControlServer control = LabControlServer.start(l);
+             AutoCloseable schedule = schedule(l, first, every, out)) {
             Thread hook = new Thread(l::close, "lab-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             printSummary(out, l, Duration.ofNanos(System.nanoTime() - t0));
+            if (l.backups()) {
+                out.println(every.isZero() ? "  base backups: none scheduled (--backup-every 0); 'lab backup' takes one"
+                        : "  base backups: scheduled, both stores, first in " + firstBackupAfter + ", then every " + backupEvery
+                        + " ('lab backups' lists them)");
+                out.flush();
+            }
             control.awaitDown();
             out.println("stopping the lab ...");
             Runtime.getRuntime().removeShutdownHook(hook);
         }
         out.println("lab stopped; data kept in " + layout.root() + " ('lab up --fresh' starts over)");
         return 0;
+    }
+
+    /** {@code --backups}, {@code --no-backups}, or the default: {@code TWINCLOUD_LAB_BACKUPS=on}, else off. */
+    private boolean backups(CommandLine cmd) {
+        if (backupsFlag && noBackups) {
+            throw new CommandLine.ParameterException(cmd, "--backups and --no-backups exclude each other");
+        }
+        if (backupsFlag || noBackups) {
+            if (backupsFlag && BackupTools.find().isEmpty()) {
+                throw new CommandLine.ParameterException(cmd, "--backups: " + BackupTools.notFound());
+            }
+            return backupsFlag;
+        }
+        return LabBackups.enabled();
+    }
+
+    /** The scheduled base backups of a lab with backups on ({@code every} 0: none). */
+    private static AutoCloseable schedule(Lab l, Duration first, Duration every, PrintWriter out) {
+        if (!l.backups() || every.isZero()) {
+            return () -> { };
+        }
+        BarmanCloud barman = new BarmanCloud(BackupTools.require());
+        return BackupSchedule.start(ObjectStore.all(l.layout()), s -> LabBackups.backup(l.layout(), barman, s), first, every, m -> {
+            out.println("  " + m);
+            out.flush();
+        });
     }
 
     private static boolean running(LabLayout layout) {
@@ -149,7 +219,7 @@ public final class LabUp implements Callable<Integer> {
     }
 
     /** Re-runs this command in a background process and waits for its control port. */
-    private int detach(LabLayout layout, Map<String, Duration> latency, PrintWriter out, PrintWriter err)
+    private int detach(LabLayout layout, Map<String, Duration> latency, boolean backups, PrintWriter out, PrintWriter err)
             throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("java.class.path");
@@ -167,6 +237,8 @@ public final class LabUp implements Callable<Integer> {
             cmd.add("--no-monitoring");
         }
         cmd.add(tls ? "--tls" : "--no-tls"); // explicit: the detached lab must not depend on its own default
+        cmd.add(backups ? "--backups" : "--no-backups");
+        cmd.addAll(List.of("--backup-every", backupEvery, "--first-backup-after", firstBackupAfter));
         if (activeActive) {
             cmd.add("--active-active");
         }

@@ -244,7 +244,7 @@ public final class Lab implements AutoCloseable {
      */
     private void startObjectStores() throws IOException {
         if (!settings.backupsOn()) {
-            progress.accept("backups off (" + LabBackups.OFF_VARIABLE + "=on starts the object stores and WAL archiving)");
+            progress.accept("backups off ('lab up --backups' or " + LabBackups.OFF_VARIABLE + "=on starts the object stores and WAL archiving)");
             return;
         }
         java.util.Optional<BackupTools> tools = BackupTools.find();
@@ -641,7 +641,7 @@ public final class Lab implements AutoCloseable {
         }
         if (settings.monitoring()) {
             LabMonitoring.find().ifPresent(bins -> {
-                List<List<String>> cmds = LabMonitoring.configure(layout, settings.home(), bins);
+                List<List<String>> cmds = LabMonitoring.configure(layout, settings.home(), bins, backups());
                 add("prometheus", cmds.get(0), Map.of());
                 add("alertmanager", cmds.get(1), Map.of());
             });
@@ -691,14 +691,27 @@ public final class Lab implements AutoCloseable {
     }
 
     private static List<String> arbiterArgs(String java, Path arbiterJar, LabSettings settings, String component, int port, Path stateDir) {
-        return cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+        List<String> args = new ArrayList<>(cmd(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
                 AppLaunch.args(java, arbiterJar, component),
                 "--server.port=" + port, "--server.address=127.0.0.1",
                 "--twincloud.arbiter.state-dir=" + stateDir,
                 "--twincloud.arbiter.mode=" + settings.mode(),
                 "--twincloud.arbiter.lease-ttl=" + settings.leaseTtl().toMillis() + "ms",
-                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms");
+                "--twincloud.arbiter.margin=" + settings.margin().toMillis() + "ms"));
+        if (settings.backupsOn()) {
+            args.add("--twincloud.arbiter.switchover-timeout=" + BACKUPS_SWITCHOVER_TIMEOUT.toSeconds() + "s");
+        }
+        return args;
     }
+
+    /**
+     * The arbiter's switchover timeout (from the old writer's fence) in a lab that archives: PostgreSQL archives every
+     * ready WAL file before a clean shutdown ends, and the lab's archive command (a Python process) took up to 9 s for
+     * one segment on a busy 2-core machine — longer than the default {@link dev.twincloud.core.protocol.Timing#SWITCHOVER_TIMEOUT},
+     * which aborted switchovers (FailoverBenchmark with backups on, 2026-12-01; docs/backups.md). CloudNativePG's
+     * counterpart, {@code switchoverDelay}, defaults to an hour.
+     */
+    static final Duration BACKUPS_SWITCHOVER_TIMEOUT = Duration.ofSeconds(40);
 
     /**
      * Arbiter replica {@code i} of several: the etcd store on the lab's three members, elected in the same etcd

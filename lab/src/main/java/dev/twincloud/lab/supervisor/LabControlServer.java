@@ -17,7 +17,7 @@ import java.util.concurrent.Executors;
  * terminals: {@code POST /lab/kill|freeze|thaw|start?target=}, {@code /lab/kill-component|freeze-component|thaw-component?name=},
  * {@code /lab/partition?a=&b=}, {@code /lab/delay?a=&b=&ms=}, {@code /lab/latency?from=&to=&ms=}, {@code /lab/heal},
  * {@code /lab/rolling-restart} (the arbiter replicas, one at a time), {@code /lab/down}; {@code GET /lab/status},
- * {@code GET /lab/token}.
+ * {@code GET /lab/token}; and {@code GET /metrics}, the restore drills' metrics for the lab's Prometheus.
  */
 public final class LabControlServer implements AutoCloseable {
     private final HttpServer server;
@@ -33,9 +33,40 @@ public final class LabControlServer implements AutoCloseable {
         HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", lab.layout().labControlPort()), 16);
         var c = new LabControlServer(lab, s);
         s.createContext("/lab/", c::handle);
+        s.createContext("/metrics", ex -> c.metrics(ex));
         s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         s.start();
         return c;
+    }
+
+    /**
+     * {@code GET /metrics}, scraped by the lab's Prometheus when backups are on (job {@code lab-restore-drill},
+     * {@link LabMonitoring}): what the last restore drills wrote ({@link #metricsText}).
+     */
+    private void metrics(HttpExchange ex) throws IOException {
+        if (!ex.getRequestMethod().equals("GET")) {
+            respond(ex, 405, Map.of("error", "use GET for /metrics"));
+            return;
+        }
+        byte[] bytes = metricsText(lab.layout()).getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        ex.sendResponseHeaders(200, bytes.length == 0 ? -1 : bytes.length);
+        try (var out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /**
+     * The restore drills' metrics file ({@code lab restore-drill} and the drill's restore scenario write it, in
+     * Prometheus's text format: docs/backups.md), served as it is; empty before the first drill.
+     */
+    public static String metricsText(LabLayout layout) throws IOException {
+        java.nio.file.Path f = dev.twincloud.lab.backup.LabBackups.restoreDrillMetrics(layout);
+        try {
+            return java.nio.file.Files.readString(f);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return "";
+        }
     }
 
     /** Blocks until {@code POST /lab/down}. */

@@ -94,6 +94,16 @@ public final class LabMonitoring {
      * checkout's docs) into {@link LabLayout#monitoring()}; returns the two command lines.
      */
     public static List<List<String>> configure(LabLayout layout, Path home, Binaries bins) {
+        return configure(layout, home, bins, false);
+    }
+
+    /**
+     * As {@link #configure(LabLayout, Path, Binaries)}; with {@code backups}, Prometheus also scrapes the restore
+     * drills' metrics from the lab's control port (job {@code lab-restore-drill}: {@code lab up} serves them; a lab
+     * started in a test's JVM has no control server, so that target is down there — the job's name is outside
+     * TwincloudComponentDown's {@code twincloud-.*}).
+     */
+    public static List<List<String>> configure(LabLayout layout, Path home, Binaries bins, boolean backups) {
         Path dir = layout.monitoring();
         try {
             Files.createDirectories(dir);
@@ -104,7 +114,7 @@ public final class LabMonitoring {
             Path rules = dir.resolve("twincloud.rules.yaml");
             Files.writeString(rules, Files.readString(rulesSource)
                     .replace("runbook_url: docs/runbooks.md", "runbook_url: " + home.resolve("docs/runbooks.md").toUri()));
-            Files.writeString(dir.resolve("prometheus.yml"), prometheusConfig(layout, rules));
+            Files.writeString(dir.resolve("prometheus.yml"), prometheusConfig(layout, rules, backups));
             Files.writeString(dir.resolve("alertmanager.yml"), alertmanagerConfig());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -125,7 +135,7 @@ public final class LabMonitoring {
     }
 
     /** The scrape jobs carry the names the rules use ({@code job}, and {@code site} on a site's targets). */
-    static String prometheusConfig(LabLayout layout, Path rules) {
+    static String prometheusConfig(LabLayout layout, Path rules, boolean backups) {
         List<String> agents = new ArrayList<>();
         List<String> apis = new ArrayList<>();
         for (SiteId site : LabLayout.SITES) {
@@ -162,7 +172,13 @@ public final class LabMonitoring {
                     static_configs:
                       - targets: ["127.0.0.1:%7$d"]
                 """.formatted(INTERVAL, quote(rules.toString()), layout.alertmanagerPort(), layout.arbiterPort(),
-                String.join("\n", agents), String.join("\n", apis), layout.edgePort(), SCRAPE_TIMEOUT);
+                String.join("\n", agents), String.join("\n", apis), layout.edgePort(), SCRAPE_TIMEOUT)
+                + (!backups ? "" : """
+                  - job_name: lab-restore-drill
+                    metrics_path: /metrics
+                    static_configs:
+                      - targets: ["127.0.0.1:%d"]
+                """.formatted(layout.labControlPort()));
     }
 
     private static String target(int port, SiteId site) {

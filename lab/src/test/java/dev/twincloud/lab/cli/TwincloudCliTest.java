@@ -86,6 +86,19 @@ public class TwincloudCliTest {
     }
 
     @Test
+    void badBackupOptionsAreRefusedBeforeAnythingIsMade() {
+        Run both = run("lab", "up", "--backups", "--no-backups", "--root", "target/cli-test-lab-backups", "--base-port", "19900");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("--backups and --no-backups exclude each other");
+        Run every = run("lab", "up", "--backup-every", "often", "--root", "target/cli-test-lab-backups", "--base-port", "19900");
+        assertThat(every.exit()).isEqualTo(2);
+        assertThat(every.err()).contains("--backup-every / --first-backup-after: not a duration: 'often'");
+        assertThat(java.nio.file.Path.of("target/cli-test-lab-backups")).as("nothing made before the options were checked").doesNotExist();
+        assertThat(run("lab", "up", "--help").out()).contains("--backup-every=DURATION").contains("Default: 6h")
+                .contains("--no-backups");
+    }
+
+    @Test
     void tlsAndNoTlsExcludeEachOtherAndTheHelpNamesTheDefault() {
         Run up = run("lab", "up", "--tls", "--no-tls", "--root", "target/cli-test-lab-tls", "--base-port", "19900");
         assertThat(up.exit()).isEqualTo(2);

@@ -3,6 +3,9 @@ package dev.twincloud.lab.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.twincloud.lab.backup.LabBackups;
+import dev.twincloud.lab.backup.ObjectStore;
+import dev.twincloud.lab.backup.RestoreDrill;
 import dev.twincloud.lab.drill.DrillTarget;
 import dev.twincloud.lab.drill.Observations;
 import dev.twincloud.lab.drill.RunMetrics;
@@ -34,7 +37,9 @@ import tools.jackson.databind.JsonNode;
  * on the layout's ports that serve what the arbiter, the agents and the edge export (their real meter
  * classes, {@link ComponentMetrics}). The APIs are absent on purpose: their targets are down, and
  * TwincloudComponentDown must travel from the rules through Prometheus to Alertmanager's API. The
- * stand-in agents have no assignment (state INIT), so TwincloudNoWriter must fire as well.
+ * stand-in agents have no assignment (state INIT), so TwincloudNoWriter must fire as well. Backups on: the restore
+ * drills' metrics are scraped from the control port, served as {@code lab up} serves them
+ * ({@link LabControlServer#metricsText}).
  * A full lab is exercised by {@code e2e.MonitoringAndLogsEndToEndTest}.
  */
 class LabPrometheusTest {
@@ -60,8 +65,18 @@ class LabPrometheusTest {
             targets.add(serve(layout.agentManagementPort(ComponentMetrics.GCP), "/actuator/prometheus", () -> ComponentMetrics.agent(ComponentMetrics.GCP)));
             targets.add(serve(layout.agentManagementPort(ComponentMetrics.AWS), "/actuator/prometheus", () -> ComponentMetrics.agent(ComponentMetrics.AWS)));
             targets.add(serve(layout.edgePort(), "/_edge/metrics", ComponentMetrics::edge));
+            // backups on: the restore drills' metrics, as lab up's control server serves them from the file a drill wrote
+            var sums = new java.util.LinkedHashMap<String, RestoreDrill.Sum>();
+            RestoreDrill.TABLES.forEach(t -> sums.put(t, new RestoreDrill.Sum(3, "0123456789abcdef0123456789abcdef")));
+            var mark = new RestoreDrill.Mark("p", dev.twincloud.lab.backup.Lsn.parse("0/5000028"), java.time.Instant.now(),
+                    "000000010000000000000005", sums);
+            ObjectStore gcs = ObjectStore.of("gcs", layout);
+            RestoreDrill.writeMetrics(LabBackups.restoreDrillMetrics(layout), List.of(new RestoreDrill.Result(gcs, true, mark, "B", 2,
+                    12.5, 31.25, sums, List.of(), Optional.empty())));
+            String drillMetrics = LabControlServer.metricsText(layout);
+            targets.add(serve(layout.labControlPort(), "/metrics", () -> drillMetrics));
 
-            List<List<String>> cmds = LabMonitoring.configure(layout, DashboardQueriesTest.HOME, bins);
+            List<List<String>> cmds = LabMonitoring.configure(layout, DashboardQueriesTest.HOME, bins, true);
             ManagedProcess prometheus = new ManagedProcess("prometheus", cmds.get(0), Map.of(), layout.logs().resolve("prometheus.log"));
             ManagedProcess alertmanager = new ManagedProcess("alertmanager", cmds.get(1), Map.of(), layout.logs().resolve("alertmanager.log"));
             processes.add(prometheus);
@@ -78,7 +93,7 @@ class LabPrometheusTest {
                 for (JsonNode t : active) {
                     known += t.path("health").asString().equals("unknown") ? 0 : 1;
                 }
-                return active.size() == 6 && known == 6;
+                return active.size() == 7 && known == 7;
             });
             Set<String> seen = new HashSet<>();
             for (JsonNode t : Http.get(layout.prometheusUrl() + "/api/v1/targets", null).json().path("data").path("activeTargets")) {
@@ -86,7 +101,13 @@ class LabPrometheusTest {
                 seen.add(l.path("job").asString() + "/" + l.path("site").asString("-") + "=" + t.path("health").asString());
             }
             assertThat(seen).containsExactlyInAnyOrder("twincloud-arbiter/-=up", "twincloud-edge/-=up",
-                    "twincloud-agent/gcp=up", "twincloud-agent/aws=up", "twincloud-api/gcp=down", "twincloud-api/aws=down");
+                    "twincloud-agent/gcp=up", "twincloud-agent/aws=up", "twincloud-api/gcp=down", "twincloud-api/aws=down",
+                    "lab-restore-drill/-=up");
+            JsonNode rpo = Http.get(layout.prometheusUrl() + "/api/v1/query?query="
+                    + URLEncoder.encode("twincloud_restore_drill_rpo_seconds{store=\"gcs\"}", StandardCharsets.UTF_8), null).json()
+                    .path("data").path("result");
+            assertThat(rpo).as("the restore drill's figures scraped").hasSize(1);
+            assertThat(rpo.get(0).path("value").get(1).asString()).isEqualTo("31.25");
 
             // 2. the rules file loaded whole, runbook links made absolute into this checkout's docs
             JsonNode groups = Http.get(layout.prometheusUrl() + "/api/v1/rules?type=alert", null).json().path("data").path("groups");
