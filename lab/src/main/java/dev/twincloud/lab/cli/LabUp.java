@@ -126,7 +126,7 @@ public final class LabUp implements Callable<Integer> {
         Duration every;
         Duration first;
         try {
-            every = TimeArgs.duration(backupEvery);
+            every = backupEvery.trim().equals("0") ? Duration.ZERO : TimeArgs.duration(backupEvery); // 0: none scheduled
             first = TimeArgs.duration(firstBackupAfter);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--backup-every / --first-backup-after: " + e.getMessage());
