@@ -80,9 +80,8 @@ public final class WalArchiveStatus {
     /**
      * After a rewind: marks {@code .ready} each file in {@code pg_wal} that was not there before it (named in
      * {@code before}: pg_rewind copied it from the source) and holds only its own WAL ({@link #holdsOnlyItsOwnWal}),
-     * and each file that
-     * was {@code .ready} before (not yet archived when the old primary stopped; pg_rewind may have replaced its
-     * status). Returns the files marked.
+     * and each file that was {@code .ready} before (not yet archived when the old primary stopped; pg_rewind may have
+     * replaced its status). Returns the files marked.
      */
     public static List<String> markCopiedForArchiving(PostgresServer server, Map<String, Status> before) {
         List<String> marked = new ArrayList<>();

@@ -85,9 +85,9 @@ class AgentKeepsItsDatabaseRunningTest {
             }
             return toArbiter.heartbeat(report);
         };
-        gcp = new Agent(GCP, new LocalPostgresDriver(GCP, gcpPg, AgentOnRealPostgresTest.handle(awsPg)), gcpClient,
+        gcp = new Agent(GCP, new LocalPostgresDriver(GCP, gcpPg, TwoSitesOnRealPostgres.handle(awsPg)), gcpClient,
                 List.of("public"), System::nanoTime, new AgentListener() { });
-        aws = new Agent(AWS, new LocalPostgresDriver(AWS, awsPg, AgentOnRealPostgresTest.handle(gcpPg)), arbiter.clientFor(AWS),
+        aws = new Agent(AWS, new LocalPostgresDriver(AWS, awsPg, TwoSitesOnRealPostgres.handle(gcpPg)), arbiter.clientFor(AWS),
                 List.of("public"), System::nanoTime, new AgentListener() { });
     }
 

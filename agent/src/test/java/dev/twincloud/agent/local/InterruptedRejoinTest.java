@@ -43,14 +43,14 @@ class InterruptedRejoinTest {
     @BeforeEach
     void oldWriterDivergedFromThePromotedStandby() {
         base = TempDirs.create("interrupted-rejoin");
-        PostgresServer[] two = AgentOnRealPostgresTest.writerAndStandby(base);
+        PostgresServer[] two = TwoSitesOnRealPostgres.writerAndStandby(base);
         gcpPg = two[0];
         awsPg = two[1];
         gcpPg.execute("CREATE TABLE public.ecg(id int primary key)");
         gcpPg.execute("INSERT INTO public.ecg SELECT generate_series(1, 100)");
         awaitCount(awsPg, 100);
         // aws is promoted; gcp, cut off, goes on writing on the old timeline, then crashes
-        assertThat(new LocalPostgresDriver(AWS, awsPg, AgentOnRealPostgresTest.handle(gcpPg)).promote(Optional.empty())).isInstanceOf(StepResult.Done.class);
+        assertThat(new LocalPostgresDriver(AWS, awsPg, TwoSitesOnRealPostgres.handle(gcpPg)).promote(Optional.empty())).isInstanceOf(StepResult.Done.class);
         gcpPg.execute("INSERT INTO public.ecg SELECT generate_series(1001, 1100)");
         gcpPg.stop(StopMode.IMMEDIATE);
         awsPg.execute("INSERT INTO public.ecg SELECT generate_series(101, 200)");
@@ -77,7 +77,7 @@ class InterruptedRejoinTest {
     }
 
     private void assertNextRunRecovers(String diesAt) {
-        LocalPostgresDriver dying = new LocalPostgresDriver(GCP, server(), AgentOnRealPostgresTest.handle(awsPg));
+        LocalPostgresDriver dying = new LocalPostgresDriver(GCP, server(), TwoSitesOnRealPostgres.handle(awsPg));
         dying.rejoinSteps = step -> {
             if (step.equals(diesAt)) {
                 throw new AgentDied(step);
@@ -88,7 +88,7 @@ class InterruptedRejoinTest {
 
         // what a dead agent's site may be asked next: the arbiter never names it writer while it is not in sync, but
         // an operator's forced promotion could: a half-made standby must not start as a writer
-        LocalPostgresDriver next = new LocalPostgresDriver(GCP, server(), AgentOnRealPostgresTest.handle(awsPg));
+        LocalPostgresDriver next = new LocalPostgresDriver(GCP, server(), TwoSitesOnRealPostgres.handle(awsPg));
         StepResult asWriter = next.startAsPrimary();
         assertThat(asWriter).isInstanceOf(StepResult.Failed.class);
         assertThat(asWriter.toString()).contains("re-join");
@@ -96,7 +96,7 @@ class InterruptedRejoinTest {
         StepResult r = next.followWriter(AWS);
         assertThat(r).isInstanceOf(StepResult.Done.class);
         assertThat(r.toString()).contains("re-cloned");
-        PostgresServer gcp = AgentOnRealPostgresTest.handle(gcpPg);
+        PostgresServer gcp = TwoSitesOnRealPostgres.handle(gcpPg);
         awaitCount(gcp, 200);
         assertThat(gcp.queryBoolean("SELECT pg_is_in_recovery()")).isTrue();
         assertThat(gcp.queryBoolean("SELECT count(*) = 0 FROM public.ecg WHERE id > 1000")).as("the diverged writes are gone").isTrue();

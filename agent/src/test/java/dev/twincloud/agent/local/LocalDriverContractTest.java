@@ -25,12 +25,12 @@ class LocalDriverContractTest extends PostgresDriverContract {
     @BeforeEach
     void twoSites() {
         base = TempDirs.create("driver-contract");
-        PostgresServer[] two = AgentOnRealPostgresTest.writerAndStandby(base);
+        PostgresServer[] two = TwoSitesOnRealPostgres.writerAndStandby(base);
         gcpPg = two[0];
         awsPg = two[1];
         gcpPg.execute("CREATE TABLE public.ecg(id int primary key)");
-        gcp = site(new LocalPostgresDriver(GCP, gcpPg, AgentOnRealPostgresTest.handle(awsPg)), gcpPg);
-        aws = site(new LocalPostgresDriver(AWS, awsPg, AgentOnRealPostgresTest.handle(gcpPg)), awsPg);
+        gcp = site(new LocalPostgresDriver(GCP, gcpPg, TwoSitesOnRealPostgres.handle(awsPg)), gcpPg);
+        aws = site(new LocalPostgresDriver(AWS, awsPg, TwoSitesOnRealPostgres.handle(gcpPg)), awsPg);
     }
 
     private Site site(PostgresDriver driver, PostgresServer pg) {

@@ -30,10 +30,10 @@ class ObservationConnectionTest {
     @BeforeEach
     void twoSites() {
         base = TempDirs.create("observer");
-        PostgresServer[] two = AgentOnRealPostgresTest.writerAndStandby(base);
+        PostgresServer[] two = TwoSitesOnRealPostgres.writerAndStandby(base);
         gcp = two[0];
         aws = two[1];
-        driver = new LocalPostgresDriver(SiteId.of("gcp"), gcp, AgentOnRealPostgresTest.handle(aws));
+        driver = new LocalPostgresDriver(SiteId.of("gcp"), gcp, TwoSitesOnRealPostgres.handle(aws));
     }
 
     @AfterEach

@@ -75,8 +75,10 @@ public final class BarmanCloud {
                 // "gcp+-$g", and every segment the agent's PostgreSQL archived went to server "gcp+-": RecoverFromOneStoreLabTest)
                 + "case $f in *.history) d=;; *) d=$(printf %.16s $f)/;; esac; t=$(mktemp) || exit 1; trap 'rm -f \"$t\"' EXIT; "
                 + "e(){ echo \"twincloud archive guard: $*\" >&2; exit 1; }; z(){ gzip -dc \"$t\" 2>/dev/null; }; "
-                // curl's %{http_code} is safe here: PostgreSQL expands %p, %f and %% and copies any other % as it is
-                + "r=$(" + quote(tools.curl().toString()) + " -so\"$t\" -w%{http_code} " + store.endpoint() + "/" + store.bucket()
+                // curl's %{http_code} is safe here: PostgreSQL expands %p, %f and %% and copies any other % as it is;
+                // -m60 bounds it as barman-cloud-wal-restore's 60 s read timeout did: a hung store must not hold the
+                // archiver (and with it a clean shutdown) for ever
+                + "r=$(" + quote(tools.curl().toString()) + " -m60 -so\"$t\" -w%{http_code} " + store.endpoint() + "/" + store.bucket()
                 + "/" + ObjectStore.PREFIX + "/$s/wals/$d$f.gz); "
                 // found: the same file is done; an earlier state of it (the same bytes where it has any, zeros after: the
                 // segment a clone or pg_rewind copied while it was being written) is replaced; anything else is refused

@@ -272,8 +272,8 @@ public final class LabCommand implements Runnable {
                     + "epoch, and how long the restore, the first writes and the re-clone took.",
             "Refused, with nothing changed, while either site still has its database (running, or a data directory). To "
                     + "rehearse: 'lab kill gcp', 'lab kill aws', delete both data directories (<root>/pg/gcp, <root>/pg/aws), "
-                    + "then 'lab recover --store gcs'. Needs a lab with backups on (lab up's default when s3rver and barman-cloud are "
-                    + "installed; 'lab up --backups' insists)."})
+                    + "then 'lab recover --store gcs'. Needs a lab with backups on ('lab up --backups', or "
+                    + "TWINCLOUD_LAB_BACKUPS=on)."})
     static final class Recover extends Verb {
         @CommandLine.Option(names = "--store", required = true, paramLabel = "STORE",
                 description = "gcs (restores site gcp, the writer afterwards) or s3 (site aws)")

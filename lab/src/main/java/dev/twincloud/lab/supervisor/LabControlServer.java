@@ -2,10 +2,14 @@ package dev.twincloud.lab.supervisor;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.twincloud.lab.backup.LabBackups;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -61,10 +65,10 @@ public final class LabControlServer implements AutoCloseable {
      * Prometheus's text format: docs/backups.md), served as it is; empty before the first drill.
      */
     public static String metricsText(LabLayout layout) throws IOException {
-        java.nio.file.Path f = dev.twincloud.lab.backup.LabBackups.restoreDrillMetrics(layout);
+        Path f = LabBackups.restoreDrillMetrics(layout);
         try {
-            return java.nio.file.Files.readString(f);
-        } catch (java.nio.file.NoSuchFileException e) {
+            return Files.readString(f);
+        } catch (NoSuchFileException e) {
             return "";
         }
     }
