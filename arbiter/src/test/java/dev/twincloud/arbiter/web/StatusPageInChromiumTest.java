@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -100,7 +101,15 @@ class StatusPageInChromiumTest extends ArbiterHttpTest {
     }
 
     WebDriverWait waiting() {
-        return new WebDriverWait(browser, WAIT, Duration.ofMillis(100));
+        // The page rebuilds its tables and rows on every refresh: an element found a moment ago may be gone.
+        WebDriverWait wait = new WebDriverWait(browser, WAIT, Duration.ofMillis(100));
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
+    }
+
+    /** The text of the element {@code by} finds, found and read again if a refresh replaced it in between. */
+    String read(By by) {
+        return waiting().until(d -> d.findElement(by).getText());
     }
 
     /** A fresh tab state: no token in sessionStorage, the login form shown. */
@@ -122,7 +131,7 @@ class StatusPageInChromiumTest extends ArbiterHttpTest {
     }
 
     String text(String id) {
-        return browser.findElement(By.id(id)).getText();
+        return read(By.id(id));
     }
 
     String roleOf(SimAgent site) {
@@ -144,7 +153,7 @@ class StatusPageInChromiumTest extends ArbiterHttpTest {
         assertThat(text("lease")).matches("\\d+\\.\\d s left|expired");
         waiting().until(d -> !d.findElements(By.cssSelector("#chart-throughput polyline[data-series=writer]")).isEmpty());
         waiting().until(d -> !d.findElements(By.cssSelector("#chart-lag polyline[data-series='" + next.site + "']")).isEmpty());
-        assertThat(browser.findElement(By.cssSelector("#chart-throughput polyline")).getAttribute("points").split(" ").length)
+        assertThat(waiting().until(d -> d.findElement(By.cssSelector("#chart-throughput polyline")).getAttribute("points")).split(" ").length)
                 .as("one point per second of the 30 s written").isGreaterThanOrEqualTo(25);
         assertThat(browser.getCurrentUrl()).doesNotContain(VIEWER_TOKEN);
         assertThat(browser.findElement(By.id("banner")).isDisplayed()).isFalse();
@@ -161,14 +170,13 @@ class StatusPageInChromiumTest extends ArbiterHttpTest {
         assertThat(text("switchover")).isEqualTo("none");
         String epoch = Long.toString(epoch());
         assertThat(text("epoch")).isEqualTo(epoch);
-        WebElement epochRow = browser.findElement(By.cssSelector("#epochs tr[data-epoch='" + epoch + "']"));
-        assertThat(epochRow.getText()).contains(next.site.name(), "SWITCHOVER_PROMOTE");
-        assertThat(browser.findElement(By.id("events")).getText()).contains("SWITCHOVER_STARTED", "LEASE_FIRST_GRANT");
+        assertThat(read(By.cssSelector("#epochs tr[data-epoch='" + epoch + "']"))).contains(next.site.name(), "SWITCHOVER_PROMOTE");
+        assertThat(read(By.id("events"))).contains("SWITCHOVER_STARTED", "LEASE_FIRST_GRANT");
         assertThat(browser.findElements(By.cssSelector("#chart-throughput line.switch"))).as("the switchover marked on the chart")
                 .isNotEmpty();
         assertThat(((JavascriptExecutor) browser).executeScript("return window.notReloaded;"))
                 .as("updated in place, not reloaded").isEqualTo("still the same page");
-        assertThat(browser.findElement(By.cssSelector("#epochs tr[data-epoch='" + (epoch() - 1) + "']")).getText())
+        assertThat(read(By.cssSelector("#epochs tr[data-epoch='" + (epoch() - 1) + "']")))
                 .as("the epoch before, with its writer").startsWith((epoch() - 1) + " " + writer.site.name());
         assertThat(browser.manage().logs().get(LogType.BROWSER).getAll()).as("no script error, no CSP violation")
                 .noneMatch(e -> e.getLevel().intValue() >= Level.WARNING.intValue());
