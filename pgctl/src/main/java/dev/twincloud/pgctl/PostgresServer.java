@@ -433,7 +433,16 @@ public final class PostgresServer implements AutoCloseable {
 
     /** {@code ALTER SYSTEM SET} each key (null value: RESET) then {@code pg_reload_conf()}. */
     public void alterSystem(Map<String, String> changes) {
-        try (Connection c = connect(); Statement st = c.createStatement()) {
+        try (Connection c = connect()) {
+            alterSystem(c, changes);
+        } catch (SQLException e) {
+            throw new PgException("ALTER SYSTEM " + changes + " on " + dataDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #alterSystem(Map)} on {@code c}, a superuser's connection to this server the caller keeps. */
+    public void alterSystem(Connection c, Map<String, String> changes) {
+        try (Statement st = c.createStatement()) {
             for (Map.Entry<String, String> e : changes.entrySet()) {
                 requireIdentifier(e.getKey());
                 st.execute(e.getValue() == null ? "ALTER SYSTEM RESET " + e.getKey()

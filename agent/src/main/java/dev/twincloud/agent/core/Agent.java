@@ -409,27 +409,51 @@ public final class Agent {
 
     private Connection openLeaseConnection() throws SQLException {
         if (leaseConnection == null) {
-            Connection c = driver.connect();
-            try {
-                ensureGuard(c);
-            } catch (SQLException | RuntimeException e) {
-                close(c);
-                throw e;
-            }
-            leaseConnection = c;
+            leaseConnection = driver.connect();
+        }
+        try {
+            ensureGuard(leaseConnection); // a connection opened while a standby meets the guard here, once a writer
+        } catch (SQLException | RuntimeException e) {
+            closeLeaseConnection();
+            throw e;
         }
         return leaseConnection;
     }
 
     /**
      * Opens the lease connection and installs the guard as soon as this site runs as the writer,
-     * before its first grant arrives, so neither is on the path a grant is timed on.
+     * before its first grant arrives, so neither is on the path a grant is timed on. A connection
+     * opened while this site was a standby ({@link #keepLeaseConnectionReady}) is kept if it still
+     * answers (a round trip, not a new connection with its fork and TLS handshake).
      */
     private void prepareLeaseConnection() {
         try {
-            leaseConnection();
+            synchronized (leaseLock) {
+                if (leaseConnection != null && !leaseConnection.isValid(1)) {
+                    closeLeaseConnection(); // the server restarted since (a re-join): a new one
+                }
+                leaseConnection();
+            }
         } catch (SQLException | RuntimeException e) {
             log.warn("site={} could not prepare the lease connection (retried with the first grant): {}", site, e.getMessage());
+        }
+    }
+
+    /**
+     * A standby that follows the writer opens its lease connection ahead of time: a session opened
+     * during recovery writes once the server is promoted, so a switchover's first lease does not wait
+     * for a new connection (about 60 ms with TLS on the lab's machines, docs/benchmarks.md). No
+     * guard, no write: only the connection.
+     */
+    private void keepLeaseConnectionReady() {
+        synchronized (leaseLock) {
+            if (leaseConnection == null) {
+                try {
+                    leaseConnection = driver.connect();
+                } catch (SQLException | RuntimeException e) {
+                    log.debug("site={} lease connection not opened ahead: {}", site, e.getMessage());
+                }
+            }
         }
     }
 
@@ -480,6 +504,8 @@ public final class Agent {
                 restart(a, obs);
             } else if (state.isWriter()) {
                 keepSyncSetting(a);
+            } else if (state == SiteState.STANDBY && obs.role() == DbRole.STANDBY) {
+                keepLeaseConnectionReady();
             }
             return;
         }

@@ -75,21 +75,38 @@ public final class LocalPostgresDriver implements PostgresDriver {
             dropObserver();
             return Observation.down();
         }
+        try {
+            return onKept(this::read);
+        } catch (SQLException | RuntimeException e) {
+            log.debug("site={} observe failed: {}", site, e.getMessage());
+            return Observation.down();
+        }
+    }
+
+    /** Work on a connection to the local server. */
+    @FunctionalInterface
+    private interface OnConnection<T> {
+        T apply(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on the kept connection ({@link #observer}), opened again when the server dropped it (a
+     * restart, a stop, a terminated backend: the work is tried once more on the new one, so it must be safe to
+     * repeat). While another thread holds it (the failsafe's request beside a heartbeat), on a connection of its
+     * own rather than after a wait. The steps a switchover is timed on (promote, the synchronous standby's
+     * setting) so pay no new connection — a fork of a backend and a TLS handshake — each.
+     */
+    private <T> T onKept(OnConnection<T> work) throws SQLException {
         if (!observing.tryLock()) {
-            // another thread observes (the failsafe's request beside a heartbeat): a connection of its own, not a wait
             try (Connection c = server.connect()) {
-                return read(c);
-            } catch (SQLException | RuntimeException e) {
-                log.debug("site={} observe failed: {}", site, e.getMessage());
-                return Observation.down();
+                return work.apply(c);
             }
         }
         try {
             if (observer != null) {
                 try {
-                    return read(observer);
-                } catch (RuntimeException e) {
-                    // dropped by the server since the last heartbeat (a restart, a stop, a terminated backend): a new one
+                    return work.apply(observer);
+                } catch (SQLException | RuntimeException e) {
                     closeObserver();
                 }
             }
@@ -98,11 +115,10 @@ public final class LocalPostgresDriver implements PostgresDriver {
                 // never a heartbeat held for ever by a backend that does not answer; a new connection's login is bounded
                 // by its connect timeout (10 s)
                 observer.setNetworkTimeout(Runnable::run, (int) OBSERVER_TIMEOUT.toMillis());
-                return read(observer);
+                return work.apply(observer);
             } catch (SQLException | RuntimeException e) {
                 closeObserver();
-                log.debug("site={} observe failed: {}", site, e.getMessage());
-                return Observation.down();
+                throw e;
             }
         } finally {
             observing.unlock();
@@ -293,30 +309,34 @@ public final class LocalPostgresDriver implements PostgresDriver {
         if (!server.isRunning()) {
             return StepResult.failed("PostgreSQL is not running; cannot promote");
         }
-        try (Connection c = server.connect(); Statement s = c.createStatement()) {
-            try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    return StepResult.done("promoted");
-                }
-            }
-            // Signal, then watch for the end of recovery every 5 ms for up to 5 s: pg_promote's own wait
-            // looks only every 100 ms (PostgreSQL's WAITS_PER_SECOND), which a switchover pays in full.
-            try (var rs = s.executeQuery("SELECT pg_promote(false)")) {
-                rs.next();
-            }
-            long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
-            do {
-                try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        return StepResult.done("promoted");
+        try {
+            return onKept(c -> {
+                try (Statement s = c.createStatement()) {
+                    try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                        rs.next();
+                        if (!rs.getBoolean(1)) {
+                            return StepResult.done("promoted");
+                        }
                     }
+                    // Signal, then watch for the end of recovery every 5 ms for up to 5 s: pg_promote's own wait
+                    // looks only every 100 ms (PostgreSQL's WAITS_PER_SECOND), which a switchover pays in full.
+                    try (var rs = s.executeQuery("SELECT pg_promote(false)")) {
+                        rs.next();
+                    }
+                    long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
+                    do {
+                        try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                            rs.next();
+                            if (!rs.getBoolean(1)) {
+                                return StepResult.done("promoted");
+                            }
+                        }
+                        LockSupport.parkNanos(PROMOTE_POLL.toNanos());
+                    } while (System.nanoTime() - deadline < 0);
+                    return StepResult.retry("promotion in progress");
                 }
-                LockSupport.parkNanos(PROMOTE_POLL.toNanos());
-            } while (System.nanoTime() - deadline < 0);
-            return StepResult.retry("promotion in progress");
-        } catch (SQLException e) {
+            });
+        } catch (SQLException | RuntimeException e) {
             return StepResult.failed("promote: " + e.getMessage());
         }
     }
@@ -331,10 +351,13 @@ public final class LocalPostgresDriver implements PostgresDriver {
             return StepResult.failed("PostgreSQL is not running");
         }
         try {
-            server.alterSystem(Map.of("synchronous_standby_names", wanted));
+            onKept(c -> {
+                server.alterSystem(c, Map.of("synchronous_standby_names", wanted));
+                return null;
+            });
             syncNames = wanted;
             return StepResult.done(wanted.isEmpty() ? "async" : "sync with " + standby.get());
-        } catch (RuntimeException e) {
+        } catch (SQLException | RuntimeException e) {
             return StepResult.failed(e.getMessage());
         }
     }

@@ -12,12 +12,14 @@ import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -119,6 +121,7 @@ public class WriterHealth implements SmartLifecycle {
     private final Duration maxAge;
     private final Duration timeout;
     private final LongSupplier nanoTime;
+    private final Consumer<DatabaseReconnected> reconnected;
     private final ExecutorService networkTimeouts = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("writer-health-timeout").daemon().factory());
 
@@ -128,6 +131,18 @@ public class WriterHealth implements SmartLifecycle {
     private Connection connection;
     private boolean hasProblemFunction;
     private boolean hasLeftFunction;
+    /** Why the refresher's connection was lost, until a new one is open; null while it holds one (or never had one). */
+    private String lostBecause;
+
+    /**
+     * Published (on the refresher's thread) when the refresher has a connection again after losing one: the
+     * server probably restarted (a switchover's old writer coming back as a standby) or terminated its
+     * backends, and the request pool's connections with it ({@link PoolRenewal}).
+     *
+     * @param cause the error that lost the previous connection
+     */
+    public record DatabaseReconnected(String cause) {
+    }
 
     @Autowired
     WriterHealth(@Value("${spring.datasource.url:}") String url,
@@ -136,12 +151,18 @@ public class WriterHealth implements SmartLifecycle {
                  @Value("${twincloud.api.require-lease:true}") boolean requireLease,
                  @Value("${twincloud.api.health.refresh-interval:100ms}") Duration interval,
                  @Value("${twincloud.api.health.max-age:1s}") Duration maxAge,
-                 @Value("${twincloud.api.health.timeout:1500ms}") Duration timeout) {
-        this(url, user, password, requireLease, interval, maxAge, timeout, System::nanoTime);
+                 @Value("${twincloud.api.health.timeout:1500ms}") Duration timeout,
+                 ApplicationEventPublisher events) {
+        this(url, user, password, requireLease, interval, maxAge, timeout, System::nanoTime, events::publishEvent);
     }
 
     WriterHealth(String url, String user, String password, boolean requireLease, Duration interval, Duration maxAge,
                  Duration timeout, LongSupplier nanoTime) {
+        this(url, user, password, requireLease, interval, maxAge, timeout, nanoTime, e -> { });
+    }
+
+    WriterHealth(String url, String user, String password, boolean requireLease, Duration interval, Duration maxAge,
+                 Duration timeout, LongSupplier nanoTime, Consumer<DatabaseReconnected> reconnected) {
         if (interval.toMillis() < 10) {
             throw new IllegalArgumentException("twincloud.api.health.refresh-interval must be >= 10ms, got " + interval);
         }
@@ -160,6 +181,7 @@ public class WriterHealth implements SmartLifecycle {
         this.maxAge = maxAge;
         this.timeout = timeout;
         this.nanoTime = nanoTime;
+        this.reconnected = reconnected;
     }
 
     /**
@@ -171,7 +193,10 @@ public class WriterHealth implements SmartLifecycle {
     public void probedNotWriter() {
         Snapshot s = snapshot;
         Thread t = refresher;
-        if (t != null && s != null && nanoTime.getAsLong() - s.sentNanos() >= NUDGE_GAP.toNanos()) {
+        // Not while the database turns connections away (stopping, starting): each try forks a server process
+        // that a stopping server then waits for — the edge probing every 10 ms made five in a switchover's
+        // shutdown — and a server that refuses is seconds, not milliseconds, from taking writes.
+        if (t != null && s != null && !s.refused() && nanoTime.getAsLong() - s.sentNanos() >= NUDGE_GAP.toNanos()) {
             LockSupport.unpark(t);
         }
     }
@@ -186,21 +211,40 @@ public class WriterHealth implements SmartLifecycle {
      * old writer stops and comes back as a standby (about 300 ms in the lab). Without this the request
      * waits in the pool for its connection timeout, or until the server is back, only to be refused
      * then. A slow or hung database is not a refusal: those requests still wait, as before. Empty when
-     * the request may go ahead. Answering a refusal nudges a refresh, so a server that is back is seen
-     * at once. Never blocks.
+     * the request may go ahead. Never blocks.
      */
     public Optional<String> databaseRefusing() {
-        Optional<String> refusing = refusing(snapshot, nanoTime.getAsLong());
-        refusing.ifPresent(r -> probedNotWriter());
-        return refusing;
+        return refusing(snapshot, nanoTime.getAsLong());
     }
 
-    /** {@link #databaseRefusing()} on {@code s} at {@code now}: pure, for tests. */
+    /** {@link #databaseRefusing()} on {@code s} at {@code now}: pure, for tests (but for {@link #pauseNanos}). */
     Optional<String> refusing(Snapshot s, long now) {
-        if (s == null || !s.refused() || now - s.sentNanos() > 2 * interval.toNanos()) {
+        if (s == null || !s.refused() || now - s.sentNanos() > 2 * interval.toNanos() + pauseNanos) {
             return Optional.empty();
         }
         return Optional.of(s.error());
+    }
+
+    /**
+     * After the server itself turned the refresher away ({@link #turnedAwayByTheServer}: stopping or starting),
+     * the next try waits at least this long rather than one refresh interval. A stopping PostgreSQL answers each
+     * connection attempt from a process it forks, and waits for every such process to exit before it finishes
+     * its shutdown: a switchover's old writer, asked every 50 ms, took 200 ms longer to stop (docs/benchmarks.md).
+     * A refused TCP connection (the server is gone) costs the server nothing and is tried again at the interval.
+     */
+    static final Duration SERVER_REFUSAL_PAUSE = Duration.ofMillis(250);
+
+    /** How much longer than the interval the refresher waits now, and a refusal stays fresh; 0 but after a server's refusal. */
+    private volatile long pauseNanos;
+
+    /** Whether {@code e} is the server's own refusal (SQLSTATE class 57P), not a refused TCP connection. */
+    static boolean turnedAwayByTheServer(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("57P")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -285,7 +329,7 @@ public class WriterHealth implements SmartLifecycle {
             Snapshot old = snapshot;
             snapshot = s;
             logChange(old, s);
-            long wait = interval.toNanos() - (nanoTime.getAsLong() - sent);
+            long wait = interval.toNanos() + pauseNanos - (nanoTime.getAsLong() - sent);
             if (wait > 0) {
                 LockSupport.parkNanos(wait); // or less: probedNotWriter unparks
             }
@@ -326,14 +370,20 @@ public class WriterHealth implements SmartLifecycle {
                     String receiver = rs.getString(4);
                     long replayAgeMicros = rs.getLong(5);
                     long replayAge = rs.wasNull() ? -1 : Math.max(0, replayAgeMicros) * 1_000;
+                    pauseNanos = 0;
                     return new Snapshot(sent, standby, problem, problem == null ? left : -1, null, false, receiver, replayAge);
                 }
             }
         } catch (SQLException | RuntimeException e) {
+            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            if (connection != null && lostBecause == null) {
+                lostBecause = error;
+            }
             closeConnection();
             hasProblemFunction = false;
             hasLeftFunction = false;
-            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            pauseNanos = turnedAwayByTheServer(e)
+                    ? Math.max(0, SERVER_REFUSAL_PAUSE.toNanos() - interval.toNanos()) : 0;
             return refusal(e) ? Snapshot.refused(sent, error) : Snapshot.failed(sent, error);
         }
     }
@@ -368,6 +418,15 @@ public class WriterHealth implements SmartLifecycle {
             throw e;
         }
         connection = c;
+        if (lostBecause != null) {
+            String cause = lostBecause;
+            lostBecause = null;
+            try {
+                reconnected.accept(new DatabaseReconnected(cause));
+            } catch (RuntimeException e) {
+                log.warn("writer health: a listener of the database's return failed: {}", e.toString());
+            }
+        }
         return c;
     }
 

@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
+import javax.sql.DataSource;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.twincloud.api.Http;
 import dev.twincloud.api.ProductionDatabase;
 import dev.twincloud.api.TestTokens;
@@ -56,6 +58,9 @@ class StandbyTest {
 
     @Autowired
     Migrations migrations;
+
+    @Autowired
+    DataSource dataSource;
 
     Http api;
 
@@ -214,6 +219,44 @@ class StandbyTest {
         }
         assertNotServed(r, "standby-not-streaming");
         assertNotServed(api.get("/v1/ecgs?patientRef=standby-patient"), "standby-not-streaming");
+    }
+
+    /**
+     * Next to last: the API's own database restarts (as the old writer's does during a switchover, coming
+     * back as a standby). Every connection the pool held died with the old server; the pool must not keep
+     * them until requests find them dead one by one — on the new writer that was the first write's
+     * 100 ms after a switchover (docs/benchmarks.md). Once the writer-health refresher reconnects, the
+     * pool is renewed in the background, before any request.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE - 1)
+    void afterItsDatabaseRestartsThePoolReconnectsBeforeAnyRequest() throws Exception {
+        HikariDataSource hikari = dataSource.unwrap(HikariDataSource.class);
+        int minimumIdle = hikari.getMinimumIdle();
+        assertThat(minimumIdle).as("the pool keeps some connections open").isPositive();
+        assertThat(poolBackends()).as("the pool's connections before the restart").isPositive();
+
+        pair.standby().stop();
+        pair.standby().start();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (poolBackends() < minimumIdle && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(poolBackends()).as("the pool's connections on the restarted server, with no request made")
+                .isGreaterThanOrEqualTo(minimumIdle);
+    }
+
+    /** Backends of the API's request pool on the standby's server. */
+    private static long poolBackends() {
+        try (Connection c = DriverManager.getConnection(pair.standby().jdbcUrl("postgres"), pair.standby().superuser(), "");
+                var rs = c.createStatement().executeQuery(
+                        "select count(*) from pg_stat_activity where application_name = 'twincloud-api'")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return 0; // not up yet
+        }
     }
 
     /**

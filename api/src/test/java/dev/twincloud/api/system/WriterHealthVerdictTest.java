@@ -107,10 +107,27 @@ class WriterHealthVerdictTest {
     /** A probe answered "not the writer" makes the refresher look again now, not after its interval. */
     @Test
     void aProbeThatFindsNoWriterRefreshesAtOnce() throws Exception {
-        var slow = new WriterHealth("jdbc:postgresql://127.0.0.1:1/none", "u", "", true, Duration.ofSeconds(10),
-                Duration.ofSeconds(20), Duration.ofMillis(1500), System::nanoTime);
+        // a "server" that takes the connection and drops it: the refresh fails without being refused
+        try (var dropping = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!dropping.isClosed()) {
+                    try {
+                        dropping.accept().close();
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            var slow = new WriterHealth("jdbc:postgresql://127.0.0.1:" + dropping.getLocalPort() + "/none", "u", "", true,
+                    Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofMillis(1500), System::nanoTime);
+            assertRefreshedAfterAProbe(slow);
+        }
+    }
+
+    private static void assertRefreshedAfterAProbe(WriterHealth slow) throws Exception {
         slow.start();
         try {
+            assertThat(slow.snapshot().refused()).as("dropped, not refused").isFalse();
             Thread.sleep(300);
             assertThat(slow.answer().ageMs()).as("no refresh within the 10 s interval").isGreaterThanOrEqualTo(250);
             slow.probedNotWriter();
@@ -121,6 +138,27 @@ class WriterHealthVerdictTest {
             assertThat(slow.answer().ageMs()).as("refreshed after the probe").isLessThan(250);
         } finally {
             slow.stop();
+        }
+    }
+
+    /**
+     * Not while the database turns connections away: every try would fork a server process that a stopping
+     * server waits for, and the edge probes every 10 ms while no site is healthy.
+     */
+    @Test
+    void aProbeDoesNotHurryTheRefreshOfADatabaseThatRefuses() throws Exception {
+        var refused = new WriterHealth("jdbc:postgresql://127.0.0.1:1/none", "u", "", true, Duration.ofSeconds(10),
+                Duration.ofSeconds(20), Duration.ofMillis(1500), System::nanoTime);
+        refused.start();
+        try {
+            assertThat(refused.snapshot().refused()).isTrue();
+            Thread.sleep(300);
+            refused.probedNotWriter();
+            assertThat(refused.databaseRefusing()).as("a request turned away at once").isPresent();
+            Thread.sleep(300);
+            assertThat(refused.answer().ageMs()).as("no refresh within the 10 s interval, probes or not").isGreaterThanOrEqualTo(550);
+        } finally {
+            refused.stop();
         }
     }
 
