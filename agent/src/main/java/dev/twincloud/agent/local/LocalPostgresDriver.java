@@ -185,7 +185,10 @@ public final class LocalPostgresDriver implements PostgresDriver {
                 return StepResult.failed("the data directory refuses writes since the fast path of epoch "
                         + fence.getAsLong() + "; not starting it as a primary");
             }
-            deleteQuietly(server.dataDir().resolve("standby.signal"));
+            // A standby's directory (standby.signal) starts as a standby and is promoted below: onto a new timeline.
+            // Started as a primary without the signal it would go on writing the old writer's timeline, and the old
+            // writer, whose WAL went further on it, could not tell that it diverged: it would "need no rewind" and
+            // never replay again (LocalDriverContractTest).
             server.start();
             syncNames = null;
         }
