@@ -12,12 +12,15 @@ public final class LabOptions {
             defaultValue = "${env:TWINCLOUD_LAB_ROOT:-.twincloud/lab}")
     Path root;
 
-    @Option(names = "--base-port", description = "First of the lab's ports (see docs/lab.md). Default: ${DEFAULT-VALUE}",
-            defaultValue = "${env:TWINCLOUD_LAB_BASE_PORT:-7400}")
-    int basePort;
+    @Option(names = "--base-port", description = "First of the lab's ports (see docs/lab.md). Default: $TWINCLOUD_LAB_BASE_PORT, "
+            + "else the one the lab in --root was last started with, else " + DEFAULT_BASE_PORT,
+            defaultValue = "${env:TWINCLOUD_LAB_BASE_PORT}")
+    Integer basePort;
+
+    static final int DEFAULT_BASE_PORT = 7400;
 
     public LabLayout layout() {
-        return new LabLayout(root, basePort);
+        return new LabLayout(root, basePort != null ? basePort : LabLayout.rememberedBasePort(root).orElse(DEFAULT_BASE_PORT));
     }
 
     public String controlUrl() {

@@ -14,7 +14,7 @@ import java.util.TreeSet;
  *
  * <p>The lab's Prometheus evaluates the production rules unchanged (deploy/helm/twincloud-site/monitoring/
  * twincloud.rules.yaml), only more often (every 2 s), so an alert with a {@code for} longer than a scenario's fault
- * cannot fire in a drill: of the 19 rules only {@code TwincloudFailover} (no {@code for}) reacts to a 4-6 s fault.
+ * cannot fire in a drill: of the rules only {@code TwincloudFailover} (no {@code for}) reacts to a 4-6 s fault.
  * A scenario that fails over <b>expects</b> it after every unplanned promotion (FAILOVER or FORCED_PROMOTION) the
  * arbiter records, within the rule's {@code for} plus two scrape intervals plus the scrape timeout (docs/reliability.md).
  * <b>Allowed</b> alerts are what the fault does when the machine is slow: the new writer streams to nobody until the
@@ -31,6 +31,9 @@ public final class ScenarioAlerts {
     public static final String POSTGRES_DOWN = "TwincloudPostgresDown";
     public static final String NO_WRITER = "TwincloudNoWriter";
     public static final String STANDBY_NOT_ELIGIBLE = "TwincloudStandbyNotEligible";
+    public static final String WRITER_WITHOUT_LEASE = "TwincloudWriterWithoutLease";
+    public static final String LEASE_RENEWALS_FAILING = "TwincloudLeaseRenewalsFailing";
+    public static final String ARBITER_UNREACHABLE = "TwincloudArbiterUnreachable";
 
     /**
      * What a scenario declares.
@@ -73,7 +76,13 @@ public final class ScenarioAlerts {
         failover(PAUSE_WRITER_POSTMASTER);
         failover(SLOW_WRITER_ARBITER);
         failover(KILL_WRITER_POSTMASTER); // when the restart outlasts the lease (a loaded machine)
-        failover(RANDOM, COMPONENT_DOWN);
+        // random composes the faults below, so it may do what they do — and what their combination does: it may kill
+        // the one arbiter while the standby cannot promise (partitioned, or re-joining after a failover), no failsafe
+        // then; the revived arbiter took 15.8 s to start on a loaded machine (2026-12-01, the active-active drill), so
+        // the writer held no lease, and got no renewal, for longer than the rules' 15 s, the agents reached no arbiter
+        // and no arbiter acted; and the old writer, re-joining on that machine, was not eligible for a minute
+        failover(RANDOM, COMPONENT_DOWN, WRITER_WITHOUT_LEASE, LEASE_RENEWALS_FAILING, ARBITER_UNREACHABLE,
+                NO_ACTING_ARBITER, STANDBY_NOT_ELIGIBLE);
         // no failover
         quiet(PARTITION_WRITER_ARBITER);
         quiet(PARTITION_ARBITER_STANDBY);
@@ -81,11 +90,12 @@ public final class ScenarioAlerts {
         // a switchover is no failover: TwincloudFailover stays quiet. A slow machine: the one arbiter restarted takes
         // over 30 s to answer, so no arbiter acts, no site holds a lease and the old writer's database, stopped for the
         // switchover, stays down
-        quiet(ARBITER_RESTART_OLD_STATE, COMPONENT_DOWN, NO_ACTING_ARBITER, POSTGRES_DOWN, NO_WRITER);
+        quiet(ARBITER_RESTART_OLD_STATE, COMPONENT_DOWN, NO_ACTING_ARBITER, ARBITER_UNREACHABLE, POSTGRES_DOWN, NO_WRITER);
         quiet(SWITCHOVER, SYNC_DEGRADED, REPLICATION_BROKEN); // the old writer re-joins as the standby
         quiet(PARTITION_SITES, SYNC_DEGRADED, REPLICATION_BROKEN);
         quiet(KILL_STANDBY, SYNC_DEGRADED, REPLICATION_BROKEN, COMPONENT_DOWN);
-        quiet(KILL_ARBITER, COMPONENT_DOWN, NO_ACTING_ARBITER); // the one arbiter, revived: no arbiter acts until it answers
+        // the one arbiter, revived: no arbiter acts, and the agents reach none, until it answers
+        quiet(KILL_ARBITER, COMPONENT_DOWN, NO_ACTING_ARBITER, ARBITER_UNREACHABLE);
         quiet(KILL_ACTING_ARBITER, COMPONENT_DOWN);
         quiet(KILL_ETCD_MEMBER);
         quiet(ROLLING_RESTART_ARBITER, COMPONENT_DOWN);

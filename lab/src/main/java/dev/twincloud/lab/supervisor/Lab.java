@@ -68,6 +68,8 @@ public final class Lab implements AutoCloseable {
         secrets.writePublicKeyPem(layout.publicKeyPem());
         this.binaries = settings.binaries() != null ? settings.binaries() : PgBinaries.locate();
         checkTlsMode();
+        Files.createDirectories(layout.root());
+        Files.writeString(layout.basePortFile(), layout.basePort() + "\n"); // the later verbs' default (LabOptions)
         this.tls = settings.tls() ? LabTls.loadOrCreate(layout.tlsDir()) : null;
     }
 

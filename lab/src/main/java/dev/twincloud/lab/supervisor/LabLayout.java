@@ -277,6 +277,20 @@ public record LabLayout(Path root, int basePort) {
         return root.resolve("tls");
     }
 
+    /** The base port the lab in this root was last started with: the default of every later {@code lab} verb on the root. */
+    public Path basePortFile() {
+        return root.resolve("base-port");
+    }
+
+    /** The base port recorded in {@code root} ({@link #basePortFile()}), when there is a readable one. */
+    public static java.util.OptionalInt rememberedBasePort(Path root) {
+        try {
+            return java.util.OptionalInt.of(Integer.parseInt(java.nio.file.Files.readString(root.resolve("base-port")).trim()));
+        } catch (java.io.IOException | NumberFormatException e) {
+            return java.util.OptionalInt.empty();
+        }
+    }
+
     /** Records whether the root was created with TLS on the cross-site links (a root cannot switch). */
     public Path tlsModeFile() {
         return root.resolve("tls-mode");

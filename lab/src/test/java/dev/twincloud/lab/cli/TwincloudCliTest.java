@@ -166,6 +166,25 @@ public class TwincloudCliTest {
         }
     }
 
+    /**
+     * A root remembers the base port its lab was started with: {@code lab down --root X} finds a lab started with
+     * {@code --base-port 19800} without being told the port again (it looked at 7400 and said no lab was running).
+     * An explicit {@code --base-port} still wins.
+     */
+    @Test
+    void verbsOnARootUseThePortItsLabWasStartedWith() throws Exception {
+        java.nio.file.Path root = java.nio.file.Path.of("target/cli-test-remembered");
+        java.nio.file.Files.createDirectories(root);
+        java.nio.file.Files.writeString(root.resolve("base-port"), "19800\n");
+        Run down = run("lab", "down", "--root", root.toString());
+        assertThat(down.exit()).isEqualTo(1);
+        assertThat(down.err()).contains("no lab is running").contains("control port 19803");
+        Run explicit = run("lab", "status", "--root", root.toString(), "--base-port", "19900");
+        assertThat(explicit.err()).contains("control port 19903");
+        assertThat(run("lab", "down", "--help").out().replaceAll("\\s+", " "))
+                .contains("else the one the lab in --root was last started with, else 7400");
+    }
+
     @Test
     void ctlWithoutATokenRefusesToCallTheArbiter() {
         Run r = run("ctl", "status", "--arbiter", "http://127.0.0.1:19900", "--token", "");
