@@ -257,11 +257,8 @@ public class WriterHealth implements SmartLifecycle {
             if (t instanceof java.net.ConnectException) {
                 return true;
             }
-            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("57P")) {
-                return true;
-            }
         }
-        return false;
+        return turnedAwayByTheServer(e);
     }
 
     /** The current answer; never blocks. */

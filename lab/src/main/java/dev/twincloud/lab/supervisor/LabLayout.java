@@ -279,13 +279,15 @@ public record LabLayout(Path root, int basePort) {
 
     /** The base port the lab in this root was last started with: the default of every later {@code lab} verb on the root. */
     public Path basePortFile() {
-        return root.resolve("base-port");
+        return root.resolve(BASE_PORT_FILE);
     }
+
+    private static final String BASE_PORT_FILE = "base-port";
 
     /** The base port recorded in {@code root} ({@link #basePortFile()}), when there is a readable one. */
     public static java.util.OptionalInt rememberedBasePort(Path root) {
         try {
-            return java.util.OptionalInt.of(Integer.parseInt(java.nio.file.Files.readString(root.resolve("base-port")).trim()));
+            return java.util.OptionalInt.of(Integer.parseInt(java.nio.file.Files.readString(root.resolve(BASE_PORT_FILE)).trim()));
         } catch (java.io.IOException | NumberFormatException e) {
             return java.util.OptionalInt.empty();
         }

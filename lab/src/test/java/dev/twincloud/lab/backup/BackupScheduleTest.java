@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.twincloud.core.protocol.SiteId;
+import dev.twincloud.lab.supervisor.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,10 +51,7 @@ class BackupScheduleTest {
             }
         };
         try (BackupSchedule schedule = BackupSchedule.start(List.of(GCS, S3), fake, Duration.ZERO, Duration.ofMillis(50), log::add)) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (calls.size() < 6 && System.nanoTime() < deadline) {
-                sleep(20);
-            }
+            Await.until("three rounds of two backups", Duration.ofSeconds(30), () -> calls.size() >= 6);
             assertThat(schedule.last().get("s3").backup()).isPresent();
             assertThat(schedule.last().get("gcs").error()).hasValueSatisfying(e -> assertThat(e).contains("unreachable"));
         }
