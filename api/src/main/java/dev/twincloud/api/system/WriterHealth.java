@@ -206,7 +206,8 @@ public class WriterHealth implements SmartLifecycle {
 
     /**
      * Why a request arriving now should not wait for a database connection: the last refresh, sent at
-     * most two refresh intervals ago, was turned away by the database — connection refused, or the
+     * most two refresh intervals ago (each lengthened by the pause after a server's refusal: a stopping
+     * server on a busy machine can take 100 ms to refuse), was turned away by the database — connection refused, or the
      * server is shutting down or starting up ({@link #refusal}) — as during a switchover, while the
      * old writer stops and comes back as a standby (about 300 ms in the lab). Without this the request
      * waits in the pool for its connection timeout, or until the server is back, only to be refused
@@ -219,7 +220,7 @@ public class WriterHealth implements SmartLifecycle {
 
     /** {@link #databaseRefusing()} on {@code s} at {@code now}: pure, for tests (but for {@link #pauseNanos}). */
     Optional<String> refusing(Snapshot s, long now) {
-        if (s == null || !s.refused() || now - s.sentNanos() > 2 * interval.toNanos() + pauseNanos) {
+        if (s == null || !s.refused() || now - s.sentNanos() > 2 * (interval.toNanos() + pauseNanos)) {
             return Optional.empty();
         }
         return Optional.of(s.error());

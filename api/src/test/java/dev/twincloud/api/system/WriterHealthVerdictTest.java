@@ -174,6 +174,82 @@ class WriterHealthVerdictTest {
         assertThat(health.refusing(null, T0)).isEmpty();
     }
 
+    /**
+     * A stopping server on a busy machine takes a while to refuse (it forks a process to say so): the
+     * refusal it gave stays fresh until the next one arrives, so requests are turned away at once the
+     * whole time, not waiting in the pool for the 100 ms of every 250 ms that the last answer is older
+     * than two intervals. Against a stand-in server speaking PostgreSQL's startup protocol that answers
+     * every connection, after 150 ms, with SQLSTATE 57P03.
+     */
+    @Test
+    void aSlowRefusalStaysFreshUntilTheNextOneArrives() throws Exception {
+        try (var stopping = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!stopping.isClosed()) {
+                    try {
+                        var s = stopping.accept();
+                        Thread.ofVirtual().start(() -> refuseAsShuttingDown(s, Duration.ofMillis(150)));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            var h = new WriterHealth("jdbc:postgresql://127.0.0.1:" + stopping.getLocalPort() + "/none?sslmode=disable", "u", "",
+                    true, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(1500), System::nanoTime);
+            h.start();
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (h.databaseRefusing().isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(h.snapshot().error()).contains("the database system is shutting down");
+                int looks = 0;
+                int turnedAway = 0;
+                long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                while (System.nanoTime() < end) {
+                    looks++;
+                    if (h.databaseRefusing().isPresent()) {
+                        turnedAway++;
+                    }
+                    Thread.sleep(5);
+                }
+                assertThat(turnedAway).as("requests turned away at once all along").isEqualTo(looks);
+            } finally {
+                h.stop();
+            }
+        }
+    }
+
+    /** Reads the startup packet (answering 'N' to an SSL or GSS request), waits, and sends a FATAL 57P03. */
+    private static void refuseAsShuttingDown(java.net.Socket s, Duration after) {
+        try (s; var in = new java.io.DataInputStream(s.getInputStream()); var out = new java.io.DataOutputStream(s.getOutputStream())) {
+            while (true) {
+                int length = in.readInt();
+                int code = in.readInt();
+                in.readNBytes(length - 8);
+                if (code == 80877103 || code == 80877104) { // SSLRequest, GSSENCRequest: not supported
+                    out.writeByte('N');
+                    out.flush();
+                    continue;
+                }
+                break;
+            }
+            Thread.sleep(after);
+            var fields = new java.io.ByteArrayOutputStream();
+            for (String f : new String[] {"SFATAL", "VFATAL", "C57P03", "Mthe database system is shutting down"}) {
+                fields.writeBytes(f.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                fields.write(0);
+            }
+            fields.write(0);
+            out.writeByte('E');
+            out.writeInt(4 + fields.size());
+            out.write(fields.toByteArray());
+            out.flush();
+        } catch (java.io.IOException | InterruptedException e) {
+            // the client went away: nothing to refuse
+        }
+    }
+
     @Test
     void refusalsAreConnectionRefusedAndShutdownOrStartupNotTimeouts() {
         assertThat(WriterHealth.refusal(new java.sql.SQLException("Connection refused", "08001", new java.net.ConnectException("Connection refused")))).isTrue();
