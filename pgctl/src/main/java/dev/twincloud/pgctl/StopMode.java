@@ -14,4 +14,13 @@ public enum StopMode {
     String pgCtlName() {
         return name().toLowerCase(Locale.ROOT);
     }
+
+    /** The signal to the postmaster that asks for this mode (PostgreSQL's pmsignal: TERM, INT, QUIT). */
+    String signalName() {
+        return switch (this) {
+            case SMART -> "TERM";
+            case FAST -> "INT";
+            case IMMEDIATE -> "QUIT";
+        };
+    }
 }

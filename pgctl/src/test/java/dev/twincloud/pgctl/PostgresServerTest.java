@@ -48,6 +48,8 @@ class PostgresServerTest {
         }
         assertThat(server.show("work_mem")).isEqualTo("7MB");
         assertThat(server.show("wal_log_hints")).isEqualTo("on");
+        assertThat(server.queryString("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher'"))
+                .as("no launcher for a fast shutdown to wait for").isEqualTo("0");
         ServerStatus st = server.status();
         assertThat(st.running()).isTrue();
         assertThat(st.port()).isEqualTo(server.port());
@@ -62,6 +64,8 @@ class PostgresServerTest {
         for (StopMode mode : StopMode.values()) {
             server.stop(mode);
             assertThat(server.isRunning()).as("running after stop " + mode).isFalse();
+            // the signal of that mode reached the postmaster (StopMode.signalName)
+            assertThat(server.logTail(40)).contains("received " + mode.pgCtlName() + " shutdown request");
             assertThat(server.status().running()).isFalse();
             server.start();
         }

@@ -55,6 +55,9 @@ public final class Agent {
     private Lsn stopLsn = Lsn.ZERO;
     private Optional<String> demotionToken = Optional.empty();
     private boolean progressed;
+    /** This tick's observation and heartbeat round trip, for the log line of an epoch's first lease. */
+    private long observeNanos;
+    private long answeredNanos;
 
     /** docs/design.md rule 7: this run of the agent, and its place in the stream of reports. */
     private final long incarnation;
@@ -233,7 +236,9 @@ public final class Agent {
     /** One heartbeat round. Returns the assignment received, if any. */
     public Optional<Assignment> tick() {
         progressed = false;
+        long observing = nanoTime.getAsLong();
         Observation obs = driver.observe();
+        observeNanos = nanoTime.getAsLong() - observing;
         lastObservation = obs;
         boolean fenced = state == SiteState.FENCED;
         withdrawProofForARetry(obs);
@@ -259,6 +264,7 @@ public final class Agent {
             return Optional.empty();
         }
         listener.heartbeatAnswered();
+        answeredNanos = nanoTime.getAsLong() - t0;
         lastAssignment = Optional.of(a);
         // the epoch in every later log line of this loop's thread (docs/logging.md)
         org.slf4j.MDC.put("epoch", Long.toString(a.epoch()));
@@ -282,6 +288,11 @@ public final class Agent {
         }
         synchronized (leaseLock) {
             if (mirror(grant.epoch(), t0, Duration.ofMillis(grant.ttlMillis()))) {
+                if (grantEpoch != grant.epoch()) { // once per epoch: when this site took writes again
+                    log.info("site={} epoch={} first lease written {} ms after its heartbeat left (observing the database "
+                            + "took {} ms before it, the arbiter answered in {} ms)", site, grant.epoch(),
+                            (nanoTime.getAsLong() - t0) / 1_000_000, observeNanos / 1_000_000, answeredNanos / 1_000_000);
+                }
                 grantEpoch = grant.epoch();
                 lastGrantT0Nanos = t0;
                 leaseRevoked = false; // the arbiter grants a lease again (a fence is followed by a stop)

@@ -226,7 +226,8 @@ class LinkTest {
             assertThat(link.status().delayMs()).isZero();
             t0 = System.nanoTime();
             assertThat(roundTrip(s, "fast")).isEqualTo("fast");
-            assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(250);
+            // under the 600 ms a delayed round trip takes, with room for a busy machine
+            assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(500);
         }
     }
 
@@ -311,7 +312,8 @@ class LinkTest {
                 long t0 = System.nanoTime();
                 s.getOutputStream().write('y');
                 assertThat(s.getInputStream().read()).isEqualTo('y');
-                assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(300);
+                // under the 500 ms the latency made a round trip, with room for a busy machine
+                assertThat(Duration.ofNanos(System.nanoTime() - t0).toMillis()).isLessThan(450);
             }
         }
     }
