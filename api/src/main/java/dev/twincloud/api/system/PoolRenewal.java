@@ -4,14 +4,14 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.HikariPoolMXBean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * Renews the request pool when the database is back after {@link WriterHealth} lost its connection:
+ * Keeps the request pool from asking a database that turns connections away for new ones (below), and
+ * renews it when the database is back after {@link WriterHealth} lost its connection:
  * HikariCP evicts the idle connections at once (the busy ones when they are returned) and opens new
  * ones in the background up to its minimum idle.
  *
@@ -34,18 +34,59 @@ class PoolRenewal {
 
     @EventListener
     void on(WriterHealth.DatabaseReconnected back) {
-        HikariPoolMXBean pool = pool();
-        if (pool == null) {
+        HikariDataSource hikari = hikari();
+        if (hikari == null || hikari.getHikariPoolMXBean() == null) {
             return;
         }
-        pool.softEvictConnections();
+        keepIdle(hikari); // before the eviction: the pool refills up to its minimum idle
+        hikari.getHikariPoolMXBean().softEvictConnections();
         log.info("database back (the health connection had failed: {}): the request pool's connections renewed", back.cause());
     }
 
-    private HikariPoolMXBean pool() {
+    /**
+     * While the database turns connections away, the pool opens none to keep its minimum idle (HikariCP
+     * retries a failed one at once, then 20, 40, 80 ms later...): each is a process the server forks to
+     * refuse it, and a switchover's stopping old writer waits for every one before it can exit — five
+     * such attempts kept one from exiting for 500 ms (docs/benchmarks.md, run 8). A request that needs a
+     * connection still asks for one (the writer health's gate turns most away first).
+     */
+    @EventListener
+    void on(WriterHealth.DatabaseRefusing refusing) {
+        HikariDataSource hikari = hikari();
+        if (hikari == null) {
+            return;
+        }
+        synchronized (this) {
+            if (configuredMinIdle < 0) {
+                configuredMinIdle = hikari.getHikariConfigMXBean().getMinimumIdle();
+            }
+            hikari.getHikariConfigMXBean().setMinimumIdle(0);
+        }
+        log.info("database turning connections away ({}): the request pool opens no idle connections until it answers",
+                refusing.cause());
+    }
+
+    @EventListener
+    void on(WriterHealth.DatabaseAnswering answering) {
+        HikariDataSource hikari = hikari();
+        if (hikari != null) {
+            keepIdle(hikari);
+        }
+    }
+
+    /** The pool's configured minimum idle, while {@link #on(WriterHealth.DatabaseRefusing)} has set it to 0; else -1. */
+    private int configuredMinIdle = -1;
+
+    private synchronized void keepIdle(HikariDataSource hikari) {
+        if (configuredMinIdle >= 0) {
+            hikari.getHikariConfigMXBean().setMinimumIdle(configuredMinIdle);
+            configuredMinIdle = -1;
+        }
+    }
+
+    private HikariDataSource hikari() {
         try {
-            return dataSource.isWrapperFor(HikariDataSource.class)
-                    ? dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean() : null;
+            return dataSource.isWrapperFor(HikariDataSource.class) ? dataSource.unwrap(HikariDataSource.class) : null;
         } catch (SQLException e) {
             return null;
         }

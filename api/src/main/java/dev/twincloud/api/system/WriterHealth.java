@@ -121,7 +121,8 @@ public class WriterHealth implements SmartLifecycle {
     private final Duration maxAge;
     private final Duration timeout;
     private final LongSupplier nanoTime;
-    private final Consumer<DatabaseReconnected> reconnected;
+    /** Where {@link DatabaseReconnected}, {@link DatabaseRefusing} and {@link DatabaseAnswering} go (the application's events). */
+    private final Consumer<Object> events;
     private final ExecutorService networkTimeouts = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("writer-health-timeout").daemon().factory());
 
@@ -144,6 +145,20 @@ public class WriterHealth implements SmartLifecycle {
     public record DatabaseReconnected(String cause) {
     }
 
+    /**
+     * Published (on the refresher's thread) when a look finds the database turning connections away after it
+     * did not: every connection attempt now is a process the server forks to refuse it — and a stopping
+     * server waits for each before it can exit ({@link PoolRenewal} stops the request pool's attempts).
+     *
+     * @param cause the refusal
+     */
+    public record DatabaseRefusing(String cause) {
+    }
+
+    /** Published (on the refresher's thread) when the database answers again after it turned connections away. */
+    public record DatabaseAnswering() {
+    }
+
     @Autowired
     WriterHealth(@Value("${spring.datasource.url:}") String url,
                  @Value("${spring.datasource.username:}") String user,
@@ -162,7 +177,7 @@ public class WriterHealth implements SmartLifecycle {
     }
 
     WriterHealth(String url, String user, String password, boolean requireLease, Duration interval, Duration maxAge,
-                 Duration timeout, LongSupplier nanoTime, Consumer<DatabaseReconnected> reconnected) {
+                 Duration timeout, LongSupplier nanoTime, Consumer<Object> events) {
         if (interval.toMillis() < 10) {
             throw new IllegalArgumentException("twincloud.api.health.refresh-interval must be >= 10ms, got " + interval);
         }
@@ -181,7 +196,7 @@ public class WriterHealth implements SmartLifecycle {
         this.maxAge = maxAge;
         this.timeout = timeout;
         this.nanoTime = nanoTime;
-        this.reconnected = reconnected;
+        this.events = events;
     }
 
     /**
@@ -208,7 +223,8 @@ public class WriterHealth implements SmartLifecycle {
      * Why a request arriving now should not wait for a database connection: the last refresh, sent at
      * most two refresh intervals ago (each lengthened by the pause after a server's refusal: a stopping
      * server on a busy machine can take 100 ms to refuse), was turned away by the database — connection refused, or the
-     * server is shutting down or starting up ({@link #refusal}) — as during a switchover, while the
+     * server is shutting down or starting up ({@link #refusal}), or any failure after such a refusal until the
+     * server answers again — as during a switchover, while the
      * old writer stops and comes back as a standby (about 300 ms in the lab). Without this the request
      * waits in the pool for its connection timeout, or until the server is back, only to be refused
      * then. A slow or hung database is not a refusal: those requests still wait, as before. Empty when
@@ -327,6 +343,7 @@ public class WriterHealth implements SmartLifecycle {
             Snapshot old = snapshot;
             snapshot = s;
             logChange(old, s);
+            publishRefusalChange(old, s);
             long wait = interval.toNanos() + pauseNanos - (nanoTime.getAsLong() - sent);
             if (wait > 0) {
                 LockSupport.parkNanos(wait); // or less: probedNotWriter unparks
@@ -382,7 +399,12 @@ public class WriterHealth implements SmartLifecycle {
             hasLeftFunction = false;
             pauseNanos = turnedAwayByTheServer(e)
                     ? Math.max(0, SERVER_REFUSAL_PAUSE.toNanos() - interval.toNanos()) : 0;
-            return refusal(e) ? Snapshot.refused(sent, error) : Snapshot.failed(sent, error);
+            // Once turned away, turned away until the server answers: a server that said it is shutting down
+            // keeps its listening socket until its postmaster exits, and a connection attempt meanwhile is
+            // dropped or waits — not a refusal by itself, but no sign of a server that serves either.
+            Snapshot last = snapshot;
+            boolean stillTurnedAway = last != null && last.refused();
+            return refusal(e) || stillTurnedAway ? Snapshot.refused(sent, error) : Snapshot.failed(sent, error);
         }
     }
 
@@ -420,7 +442,7 @@ public class WriterHealth implements SmartLifecycle {
             String cause = lostBecause;
             lostBecause = null;
             try {
-                reconnected.accept(new DatabaseReconnected(cause));
+                events.accept(new DatabaseReconnected(cause));
             } catch (RuntimeException e) {
                 log.warn("writer health: a listener of the database's return failed: {}", e.toString());
             }
@@ -436,6 +458,18 @@ public class WriterHealth implements SmartLifecycle {
                 // broken anyway
             }
             connection = null;
+        }
+    }
+
+    private void publishRefusalChange(Snapshot old, Snapshot now) {
+        Object event = now.refused() && (old == null || !old.refused()) ? new DatabaseRefusing(now.error())
+                : now.error() == null && old != null && old.refused() ? new DatabaseAnswering() : null;
+        if (event != null) {
+            try {
+                events.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("writer health: a listener of {} failed: {}", event, e.toString());
+            }
         }
     }
 
