@@ -45,7 +45,7 @@ class PoolRenewal {
 
     /**
      * While the database turns connections away, the pool opens none to keep its minimum idle (HikariCP
-     * retries a failed one at once, then 20, 40, 80 ms later...): each is a process the server forks to
+     * retries a failed one after 10 ms, then 20, 40, 80 ms...): each is a process the server forks to
      * refuse it, and a switchover's stopping old writer waits for every one before it can exit — five
      * such attempts kept one from exiting for 500 ms (docs/benchmarks.md, run 8). A request that needs a
      * connection still asks for one (the writer health's gate turns most away first).

@@ -222,10 +222,10 @@ public class WriterHealth implements SmartLifecycle {
     /**
      * Why a request arriving now should not wait for a database connection: the last refresh, sent at
      * most two refresh intervals ago (each lengthened by the pause after a server's refusal: a stopping
-     * server on a busy machine can take 100 ms to refuse), was turned away by the database — connection refused, or the
-     * server is shutting down or starting up ({@link #refusal}), or any failure after such a refusal until the
-     * server answers again — as during a switchover, while the
-     * old writer stops and comes back as a standby (about 300 ms in the lab). Without this the request
+     * server on a busy machine can take 100 ms to refuse), was turned away by the database — connection
+     * refused, or the server is shutting down or starting up ({@link #refusal}), or any failure after
+     * such a refusal until the server answers again — as during a switchover, while the old writer
+     * stops and comes back as a standby (about 300 ms in the lab). Without this the request
      * waits in the pool for its connection timeout, or until the server is back, only to be refused
      * then. A slow or hung database is not a refusal: those requests still wait, as before. Empty when
      * the request may go ahead. Never blocks.
