@@ -245,13 +245,20 @@ class StandbyTest {
         }
         assertThat(poolBackends()).as("the pool's connections on the restarted server, with no request made")
                 .isGreaterThanOrEqualTo(minimumIdle);
+        // each warmed for a write before any request (application.yml: connection-init-sql), on a standby too
+        assertThat(poolBackends("and query like 'DO $warm$%'")).as("pooled connections whose last statement is the warm-up")
+                .isGreaterThanOrEqualTo(minimumIdle);
     }
 
     /** Backends of the API's request pool on the standby's server. */
     private static long poolBackends() {
+        return poolBackends("");
+    }
+
+    private static long poolBackends(String andWhere) {
         try (Connection c = DriverManager.getConnection(pair.standby().jdbcUrl("postgres"), pair.standby().superuser(), "");
                 var rs = c.createStatement().executeQuery(
-                        "select count(*) from pg_stat_activity where application_name = 'twincloud-api'")) {
+                        "select count(*) from pg_stat_activity where application_name = 'twincloud-api' " + andWhere)) {
             rs.next();
             return rs.getLong(1);
         } catch (java.sql.SQLException e) {
