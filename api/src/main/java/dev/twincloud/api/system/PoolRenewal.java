@@ -26,19 +26,22 @@ class PoolRenewal {
 
     private static final Logger log = LoggerFactory.getLogger(PoolRenewal.class);
 
-    private final DataSource dataSource;
+    /** The request pool; null when the data source is not a HikariCP pool (nothing to do then). */
+    private final HikariDataSource hikari;
+    /** Its configured minimum idle, set again when the database answers. */
+    private final int minimumIdle;
 
     PoolRenewal(DataSource dataSource) {
-        this.dataSource = dataSource;
+        this.hikari = hikari(dataSource);
+        this.minimumIdle = hikari == null ? 0 : hikari.getMinimumIdle();
     }
 
     @EventListener
     void on(WriterHealth.DatabaseReconnected back) {
-        HikariDataSource hikari = hikari();
         if (hikari == null || hikari.getHikariPoolMXBean() == null) {
             return;
         }
-        keepIdle(hikari); // before the eviction: the pool refills up to its minimum idle
+        keepIdle(); // before the eviction: the pool refills up to its minimum idle
         hikari.getHikariPoolMXBean().softEvictConnections();
         log.info("database back (the health connection had failed: {}): the request pool's connections renewed", back.cause());
     }
@@ -52,39 +55,26 @@ class PoolRenewal {
      */
     @EventListener
     void on(WriterHealth.DatabaseRefusing refusing) {
-        HikariDataSource hikari = hikari();
         if (hikari == null) {
             return;
         }
-        synchronized (this) {
-            if (configuredMinIdle < 0) {
-                configuredMinIdle = hikari.getHikariConfigMXBean().getMinimumIdle();
-            }
-            hikari.getHikariConfigMXBean().setMinimumIdle(0);
-        }
+        hikari.getHikariConfigMXBean().setMinimumIdle(0);
         log.info("database turning connections away ({}): the request pool opens no idle connections until it answers",
                 refusing.cause());
     }
 
     @EventListener
     void on(WriterHealth.DatabaseAnswering answering) {
-        HikariDataSource hikari = hikari();
         if (hikari != null) {
-            keepIdle(hikari);
+            keepIdle();
         }
     }
 
-    /** The pool's configured minimum idle, while {@link #on(WriterHealth.DatabaseRefusing)} has set it to 0; else -1. */
-    private int configuredMinIdle = -1;
-
-    private synchronized void keepIdle(HikariDataSource hikari) {
-        if (configuredMinIdle >= 0) {
-            hikari.getHikariConfigMXBean().setMinimumIdle(configuredMinIdle);
-            configuredMinIdle = -1;
-        }
+    private void keepIdle() {
+        hikari.getHikariConfigMXBean().setMinimumIdle(minimumIdle);
     }
 
-    private HikariDataSource hikari() {
+    private static HikariDataSource hikari(DataSource dataSource) {
         try {
             return dataSource.isWrapperFor(HikariDataSource.class) ? dataSource.unwrap(HikariDataSource.class) : null;
         } catch (SQLException e) {

@@ -108,18 +108,10 @@ class WriterHealthVerdictTest {
     @Test
     void aProbeThatFindsNoWriterRefreshesAtOnce() throws Exception {
         // a "server" that takes the connection and drops it: the refresh fails without being refused
-        try (var dropping = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            Thread.ofVirtual().start(() -> {
-                while (!dropping.isClosed()) {
-                    try {
-                        dropping.accept().close();
-                    } catch (java.io.IOException e) {
-                        return;
-                    }
-                }
-            });
-            var slow = new WriterHealth("jdbc:postgresql://127.0.0.1:" + dropping.getLocalPort() + "/none", "u", "", true,
-                    Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofMillis(1500), System::nanoTime);
+        try (var dropping = new StoppingServerStandIn(Duration.ZERO)) {
+            dropping.dropConnections();
+            var slow = new WriterHealth(dropping.jdbcUrl(), "u", "", true, Duration.ofSeconds(10), Duration.ofSeconds(20),
+                    Duration.ofMillis(1500), System::nanoTime);
             assertRefreshedAfterAProbe(slow);
         }
     }
