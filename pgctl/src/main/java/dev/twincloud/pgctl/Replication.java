@@ -302,6 +302,23 @@ public final class Replication {
         }
     }
 
+    /**
+     * Ends a standby's sleep between two tries of its WAL sources, if its startup process is in one; true when it was.
+     * A promote request that reaches PostgreSQL 15's startup process while it waits for a WAL receiver it asked for and
+     * that has not started yet (after the primary's stream ended, once per {@code wal_retrieve_retry_interval}) is
+     * noticed, and then the process sleeps the rest of that interval since the stream's last failure before it acts on
+     * it, with nothing to wake it: up to 500 ms of a lab switchover, 5 s with PostgreSQL's default. A SIGHUP sets the
+     * latch that sleep waits on, so {@code pg_reload_conf()} ends it; waking it early otherwise only makes it look at
+     * its sources sooner. Needs a role that may call {@code pg_reload_conf()} (a superuser here).
+     */
+    public static boolean wakeRecoveryFromRetrySleep(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_reload_conf() FROM pg_stat_activity"
+                     + " WHERE backend_type = 'startup' AND wait_event = 'RecoveryRetrieveRetryInterval'")) {
+            return rs.next();
+        }
+    }
+
     private static boolean nonEmpty(Path dir) {
         try (var s = Files.list(dir)) {
             return s.findAny().isPresent();

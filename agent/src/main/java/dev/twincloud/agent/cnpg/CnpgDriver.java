@@ -177,7 +177,13 @@ public final class CnpgDriver implements PostgresDriver {
             demotionToken = Optional.empty();
             ClusterView c = cluster();
             if (c.isPrimaryCluster() && !c.fenced()) {
-                return outOfRecovery("promoted");
+                StepResult r = outOfRecovery("promoted");
+                // CloudNativePG's instance manager sends the promote request; PostgreSQL 15 may hold it for up to
+                // wal_retrieve_retry_interval in a sleep nothing else ends (SqlProbe#wakeRecoveryFromRetrySleep)
+                if (r instanceof StepResult.Retry && sql.wakeRecoveryFromRetrySleep()) {
+                    log.info("site={} woke the startup process from its sleep between WAL source retries", target.site());
+                }
+                return r;
             }
             Map<String, Object> replica = new LinkedHashMap<>();
             replica.put("primary", c.self());

@@ -1,6 +1,7 @@
 package dev.twincloud.agent.cnpg;
 
 import dev.twincloud.core.protocol.Lsn;
+import dev.twincloud.pgctl.Replication;
 import dev.twincloud.pgctl.WalArchiveStatus;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -24,6 +25,15 @@ public final class JdbcSqlProbe implements SqlProbe {
         props.setProperty("connectTimeout", "2");
         props.setProperty("socketTimeout", "5");
         props.setProperty("ApplicationName", "twincloud-agent");
+    }
+
+    @Override
+    public boolean wakeRecoveryFromRetrySleep() {
+        try (Connection c = connect()) {
+            return Replication.wakeRecoveryFromRetrySleep(c);
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
     }
 
     @Override

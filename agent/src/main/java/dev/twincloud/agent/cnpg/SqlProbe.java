@@ -16,6 +16,12 @@ public interface SqlProbe {
     /** One reading; empty when the database does not answer. */
     Optional<Reading> read();
 
+    /**
+     * Ends a sleep of the database's startup process between two tries of its WAL sources, if it is in one (see
+     * {@code Replication.wakeRecoveryFromRetrySleep}); true when it was. Never throws: false when it cannot.
+     */
+    boolean wakeRecoveryFromRetrySleep();
+
     /** A superuser connection to the local database (the lease guard). */
     Connection connect() throws SQLException;
 

@@ -305,17 +305,7 @@ public final class LocalPostgresDriver implements PostgresDriver {
 
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(5);
     private static final Duration PROMOTE_POLL = Duration.ofMillis(5);
-    /**
-     * Whether recovery goes on, and what the startup process waits for. A promote request that reaches the startup
-     * process while it has asked for a WAL receiver that has not started yet (after the writer's stream ended, once per
-     * {@code wal_retrieve_retry_interval}) is noticed, and then PostgreSQL 15 sleeps the rest of that interval since
-     * the stream's last failure ({@code RecoveryRetrieveRetryInterval}) before it acts on it, with nothing to wake it:
-     * up to 500 ms of a switchover here, 5 s with PostgreSQL's default. Its SIGHUP sets the latch that sleep waits on,
-     * so {@code pg_reload_conf()} ends it; waking it early only makes it look at its sources sooner.
-     */
-    private static final String RECOVERY_AND_STARTUP_WAIT =
-            "SELECT pg_is_in_recovery(), (SELECT wait_event FROM pg_stat_activity WHERE backend_type = 'startup')";
-    private static final String RETRY_SLEEP = "RecoveryRetrieveRetryInterval";
+    /** How often at most a promotion wakes the startup process ({@link Replication#wakeRecoveryFromRetrySleep}). */
     private static final Duration WAKE_EVERY = Duration.ofMillis(50);
 
     /** Plain {@code pg_promote}: the arbiter promotes only a standby it has proven safe; no token here. */
@@ -342,22 +332,20 @@ public final class LocalPostgresDriver implements PostgresDriver {
                     long lastWake = System.nanoTime() - WAKE_EVERY.toNanos();
                     int wakes = 0;
                     do {
-                        try (var rs = s.executeQuery(RECOVERY_AND_STARTUP_WAIT)) {
+                        try (var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
                             rs.next();
                             if (!rs.getBoolean(1)) {
                                 if (wakes > 0) {
                                     log.info("site={} promoted; its startup process was woken {} time(s) from its sleep between"
-                                            + " WAL receiver retries", site, wakes);
+                                            + " WAL source retries", site, wakes);
                                 }
                                 return StepResult.done("promoted");
                             }
-                            if (RETRY_SLEEP.equals(rs.getString(2)) && System.nanoTime() - lastWake >= WAKE_EVERY.toNanos()) {
-                                try (var reload = s.executeQuery("SELECT pg_reload_conf()")) {
-                                    reload.next();
-                                }
-                                lastWake = System.nanoTime();
-                                wakes++;
-                            }
+                        }
+                        // a promote request it noticed may wait out wal_retrieve_retry_interval otherwise
+                        if (System.nanoTime() - lastWake >= WAKE_EVERY.toNanos() && Replication.wakeRecoveryFromRetrySleep(c)) {
+                            lastWake = System.nanoTime();
+                            wakes++;
                         }
                         LockSupport.parkNanos(PROMOTE_POLL.toNanos());
                     } while (System.nanoTime() - deadline < 0);

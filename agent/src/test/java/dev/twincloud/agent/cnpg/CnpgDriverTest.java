@@ -162,6 +162,27 @@ class CnpgDriverTest {
         assertThat(aws.promote(Optional.empty())).isInstanceOf(StepResult.Done.class);
     }
 
+    /**
+     * While CloudNativePG promotes, each look that finds the database still in recovery also ends a sleep of its
+     * startup process between WAL source retries, in which PostgreSQL 15 can hold a promote request it already noticed
+     * for up to wal_retrieve_retry_interval (PromotionWhileTheStreamReconnectsTest shows it on a real server).
+     */
+    @Test
+    void whileCloudNativePgPromotesTheAgentWakesTheStartupProcessOnMockApiServerCrud() {
+        CnpgDriver aws = driver(AWS, GCP, awsDb);
+        awsDb.standby(SYSTEM_ID, 1, "0/7000000", "0/7000010", false);
+        assertThat(aws.promote(Optional.empty())).isInstanceOf(StepResult.Retry.class);
+        assertThat(awsDb.wakes()).as("not before the Cluster is asked to promote").isZero();
+
+        assertThat(aws.promote(Optional.empty())).as("still in recovery").isInstanceOf(StepResult.Retry.class);
+        assertThat(aws.promote(Optional.empty())).as("still in recovery").isInstanceOf(StepResult.Retry.class);
+        assertThat(awsDb.wakes()).isEqualTo(2);
+
+        awsDb.primary(SYSTEM_ID, 2, "0/7000100");
+        assertThat(aws.promote(Optional.empty())).isInstanceOf(StepResult.Done.class);
+        assertThat(awsDb.wakes()).as("none once promoted").isEqualTo(2);
+    }
+
     @Test
     void fencingSetsCloudNativePgsAnnotationAndReportsDownOnMockApiServerCrud() {
         CnpgDriver gcp = driver(GCP, AWS, gcpDb);

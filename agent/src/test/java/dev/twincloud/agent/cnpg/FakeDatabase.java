@@ -12,6 +12,12 @@ import java.util.Optional;
  */
 final class FakeDatabase implements SqlProbe {
     private volatile Optional<Reading> reading = Optional.empty();
+    private final java.util.concurrent.atomic.AtomicInteger wakes = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** How often the driver asked to end a sleep of the startup process between WAL source retries. */
+    int wakes() {
+        return wakes.get();
+    }
 
     void down() {
         reading = Optional.empty();
@@ -28,6 +34,12 @@ final class FakeDatabase implements SqlProbe {
     @Override
     public Optional<Reading> read() {
         return reading;
+    }
+
+    @Override
+    public boolean wakeRecoveryFromRetrySleep() {
+        wakes.incrementAndGet();
+        return false;
     }
 
     @Override
