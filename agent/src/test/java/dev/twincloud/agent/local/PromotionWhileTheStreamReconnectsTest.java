@@ -53,7 +53,7 @@ class PromotionWhileTheStreamReconnectsTest {
         standby.alterSystem(Map.of("wal_retrieve_retry_interval", "5s"));
         LocalPostgresDriver driver = new LocalPostgresDriver(TwoSitesOnRealPostgres.AWS, standby, TwoSitesOnRealPostgres.handle(writer));
         driver.observe(); // its kept connection: the promotion below opens none while the postmaster is stopped
-        postmaster = Long.parseLong(Files.readAllLines(standby.dataDir().resolve("postmaster.pid")).get(0).trim());
+        postmaster = standby.status().pid().orElseThrow();
 
         try (Connection watch = standby.connect()) {
             long startup = Long.parseLong(query(watch, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'"));
