@@ -13,6 +13,29 @@ public final class Processes {
     private Processes() {
     }
 
+    /**
+     * Sends the signal {@code name} (STOP, CONT, TERM, ...) to {@code pid} with {@code kill}, as the JVM's user;
+     * throws when it could not (no such process, not permitted, kill missing or hanging for 10 s).
+     */
+    public static void signal(String name, long pid) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(pid)).redirectErrorStream(true).start();
+            if (!kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                kill.destroyForcibly();
+                throw new PgException("kill -s " + name + " " + pid + " did not return in 10 s");
+            }
+            if (kill.exitValue() != 0) {
+                throw new PgException("kill -s " + name + " " + pid + " exited " + kill.exitValue() + ": "
+                        + new String(kill.getInputStream().readAllBytes()).trim());
+            }
+        } catch (IOException e) {
+            throw new PgException("kill -s " + name + " " + pid + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgException("interrupted while signalling " + pid, e);
+        }
+    }
+
     /** True while {@code pid} exists and has not exited (a zombie has exited). */
     public static boolean running(long pid) {
         if (ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty()) {

@@ -3,10 +3,11 @@ package dev.twincloud.agent.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.agent.core.StepResult;
+import dev.twincloud.pgctl.PgException;
 import dev.twincloud.pgctl.PostgresServer;
+import dev.twincloud.pgctl.Processes;
 import dev.twincloud.pgctl.StopMode;
 import dev.twincloud.pgctl.TempDirs;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -110,17 +111,7 @@ class PromotionWhileTheStreamReconnectsTest {
     }
 
     private static void signal(String name, long pid) {
-        try {
-            int rc = new ProcessBuilder("kill", "-s", name, Long.toString(pid)).inheritIO().start().waitFor();
-            if (rc != 0) {
-                throw new IllegalStateException("kill -s " + name + " " + pid + " exited " + rc);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Processes.signal(name, pid);
     }
 
     @AfterEach
@@ -128,7 +119,7 @@ class PromotionWhileTheStreamReconnectsTest {
         if (postmaster != 0) {
             try {
                 signal("CONT", postmaster); // never leave it stopped, whatever failed
-            } catch (IllegalStateException gone) {
+            } catch (PgException gone) {
                 // it has exited: nothing left stopped
             }
         }

@@ -149,9 +149,7 @@ class ReplayWaitsForTheSyncStandbyTest {
         }
     }
 
-    private static void signal(String signal, String pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, pid).redirectErrorStream(true).start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).as("kill -%s %s: %s", signal, pid, new String(kill.getInputStream().readAllBytes())).isZero();
+    private static void signal(String signal, String pid) {
+        dev.twincloud.pgctl.Processes.signal(signal, Long.parseLong(pid));
     }
 }
