@@ -209,7 +209,7 @@ public final class Drill {
                         case OPEN_TXNS -> {
                             LongTransactions t = LongTransactions.open(target.jdbcUrl(sites[0]).orElseThrow(
                                             () -> new IOException("the database of " + sites[0] + " cannot be reached from here")),
-                                    target.databaseUser(), "postgres", sites[0], keyPrefix, h, 3);
+                                    target.databaseUser(), "postgres", sites[0], keyPrefix, txns.size(), h, 3);
                             txns.add(t);
                             label += ": " + t.heldCount() + " held";
                             if (!t.problems().isEmpty()) {

@@ -99,16 +99,18 @@ final class LongTransactions implements AutoCloseable {
     }
 
     /**
-     * Opens {@code count} transactions on {@code jdbcUrl} as {@code user}; commits the first at once.
+     * Opens {@code count} transactions on {@code jdbcUrl} as {@code user}; commits the first at once. {@code play}
+     * counts the plays of this run (from 0): each play's keys and client ids are its own, so two plays are never
+     * taken for one transaction stored twice.
      * A transaction that cannot be opened is recorded as a failed TXN with the reason. {@code superuser}
      * reads the site's lease around each COMMIT and cancels a COMMIT's wait.
      */
-    static LongTransactions open(String jdbcUrl, String user, String superuser, String site, String keyPrefix, History history,
-                                 int count) {
+    static LongTransactions open(String jdbcUrl, String user, String superuser, String site, String keyPrefix, int play,
+                                 History history, int count) {
         LongTransactions t = new LongTransactions(site, history, observer(jdbcUrl, superuser));
         for (int i = 0; i < count; i++) {
-            String key = keyPrefix + "-txn-" + i;
-            int client = CLIENT_BASE + i;
+            String key = keyPrefix + "-txn" + play + "-" + i;
+            int client = CLIENT_BASE + play * count + i;
             double t0 = history.now();
             try {
                 Connection c = DriverManager.getConnection(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?")

@@ -43,7 +43,7 @@ class LongTransactionsTest {
             assertThat(LeaseGuard.writeLease(agent, 1, "gcp", Duration.ZERO, Duration.ofMillis(1500))).isTrue();
 
             History h = new History(System.nanoTime());
-            LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", h, 3);
+            LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", 0, h, 3);
             assertThat(t.problems()).isEmpty();
             assertThat(t.heldCount()).isEqualTo(2);
             Thread.sleep(2000); // the lease ends while they are held
@@ -51,13 +51,13 @@ class LongTransactionsTest {
             t.close();
 
             List<Op> txns = h.ops().stream().filter(o -> o.type() == OpType.TXN).toList();
-            assertThat(txns).extracting(Op::key).containsExactlyInAnyOrder("k-txn-0", "k-txn-1", "k-txn-2");
-            Op first = txns.stream().filter(o -> o.key().equals("k-txn-0")).findFirst().orElseThrow();
+            assertThat(txns).extracting(Op::key).containsExactlyInAnyOrder("k-txn0-0", "k-txn0-1", "k-txn0-2");
+            Op first = txns.stream().filter(o -> o.key().equals("k-txn0-0")).findFirst().orElseThrow();
             assertThat(first.outcome()).isEqualTo(Outcome.OK);
             assertThat(first.site()).isEqualTo("gcp");
             assertThat(first.id()).isNotNull();
             assertThat(first.leaseLeftMs()).isBetween(1.0, 1500.0);
-            for (Op late : txns.stream().filter(o -> !o.key().equals("k-txn-0")).toList()) {
+            for (Op late : txns.stream().filter(o -> !o.key().equals("k-txn0-0")).toList()) {
                 // a guard that decides at COMMIT refuses with its SQLSTATE; a statement-time guard lets it commit,
                 // and then the recorded lease left is negative: the checker's split brain
                 if (late.outcome() == Outcome.OK) {
@@ -69,8 +69,37 @@ class LongTransactionsTest {
             }
             Checker.Result r = new Checker(new Checker.Config(true, 0, 50)).check(new Checker.Input(h, WriterTimeline.unknown(),
                     List.of(), "gcp"));
-            long committedLate = txns.stream().filter(o -> o.ok() && !o.key().equals("k-txn-0")).count();
+            long committedLate = txns.stream().filter(o -> o.ok() && !o.key().equals("k-txn0-0")).count();
             assertThat(r.count(Anomaly.Kind.SPLIT_BRAIN)).isEqualTo(committedLate);
+        }
+    }
+
+    /**
+     * A run may play {@code open-txns} twice (a random schedule drew it twice): each play's transactions must carry
+     * keys of their own, or the checker sees two recordings under one key and reports a duplicate the system never made.
+     */
+    @Test
+    void twoPlaysInOneRunNameTheirTransactionsApart() throws Exception {
+        String url = pg.createDatabase("txns_" + System.nanoTime());
+        try (Connection agent = DriverManager.getConnection(url, pg.username(), pg.password()); Statement s = agent.createStatement()) {
+            s.execute("""
+                    CREATE TABLE ecg_recording (id uuid PRIMARY KEY, patient_ref text NOT NULL, recorded_at timestamptz NOT NULL,
+                        sampling_rate_hz int NOT NULL, sample_count int NOT NULL, lead_names text[] NOT NULL, notes text)""");
+            History h = new History(System.nanoTime());
+            for (int play = 0; play < 2; play++) {
+                LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", play, h, 2);
+                assertThat(t.problems()).isEmpty();
+                t.commitAll();
+                t.close();
+            }
+            List<Op> txns = h.ops().stream().filter(o -> o.type() == OpType.TXN).toList();
+            assertThat(txns).hasSize(4).allMatch(Op::ok);
+            assertThat(txns).extracting(Op::key).doesNotHaveDuplicates();
+            assertThat(txns).extracting(Op::client).doesNotHaveDuplicates();
+            try (var rs = s.executeQuery("SELECT count(DISTINCT notes), count(*) FROM ecg_recording")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("one recording per key").isEqualTo(rs.getInt(2)).isEqualTo(4);
+            }
         }
     }
 
@@ -78,7 +107,7 @@ class LongTransactionsTest {
     void aTransactionThatCannotBeOpenedIsRecordedAsAFailureWithTheReason() {
         String url = pg.createDatabase("txns_" + System.nanoTime()); // no ecg_recording table here
         History h = new History(System.nanoTime());
-        LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", h, 2);
+        LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", 0, h, 2);
         t.close();
         assertThat(t.problems()).hasSize(2).allMatch(p -> p.contains("42P01"));
         assertThat(h.ops()).hasSize(2).allMatch(o -> o.outcome() == Outcome.FAIL && o.detail().contains("BEGIN/INSERT refused"));
