@@ -35,10 +35,7 @@ class LongTransactionsTest {
     void recordsEveryCommitWithTheLeaseItHadLeftAndARefusalAsAFailure() throws Exception {
         String url = pg.createDatabase("txns_" + System.nanoTime());
         try (Connection agent = DriverManager.getConnection(url, pg.username(), pg.password()); Statement s = agent.createStatement()) {
-            s.execute("""
-                    CREATE TABLE ecg_recording (id uuid PRIMARY KEY, patient_ref text NOT NULL, recorded_at timestamptz NOT NULL,
-                        sampling_rate_hz int NOT NULL, sample_count int NOT NULL, lead_names text[] NOT NULL, notes text,
-                        written_site text DEFAULT nullif(current_setting('twincloud.site', true), ''))""");
+            createRecordings(s);
             LeaseGuard.install(agent, List.of("public"));
             assertThat(LeaseGuard.writeLease(agent, 1, "gcp", Duration.ZERO, Duration.ofMillis(1500))).isTrue();
 
@@ -82,9 +79,7 @@ class LongTransactionsTest {
     void twoPlaysInOneRunNameTheirTransactionsApart() throws Exception {
         String url = pg.createDatabase("txns_" + System.nanoTime());
         try (Connection agent = DriverManager.getConnection(url, pg.username(), pg.password()); Statement s = agent.createStatement()) {
-            s.execute("""
-                    CREATE TABLE ecg_recording (id uuid PRIMARY KEY, patient_ref text NOT NULL, recorded_at timestamptz NOT NULL,
-                        sampling_rate_hz int NOT NULL, sample_count int NOT NULL, lead_names text[] NOT NULL, notes text)""");
+            createRecordings(s);
             History h = new History(System.nanoTime());
             for (int play = 0; play < 2; play++) {
                 LongTransactions t = LongTransactions.open(url, pg.username(), pg.username(), "gcp", "k", play, h, 2);
@@ -141,6 +136,14 @@ class LongTransactionsTest {
             s.execute("INSERT INTO ecg_recording VALUES ('" + missing + "')");
             assertThat(Drill.ackedBefore(h, 100, checked).check(c)).isEmpty();
         }
+    }
+
+    /** The recording table as the drill's transactions write it (the API's own has more columns they leave to defaults). */
+    private static void createRecordings(Statement s) throws java.sql.SQLException {
+        s.execute("""
+                CREATE TABLE ecg_recording (id uuid PRIMARY KEY, patient_ref text NOT NULL, recorded_at timestamptz NOT NULL,
+                    sampling_rate_hz int NOT NULL, sample_count int NOT NULL, lead_names text[] NOT NULL, notes text,
+                    written_site text DEFAULT nullif(current_setting('twincloud.site', true), ''))""");
     }
 
     private static Op write(String id, double completeMs, Outcome outcome) {
