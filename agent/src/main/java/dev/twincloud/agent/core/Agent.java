@@ -328,15 +328,17 @@ public final class Agent {
     /**
      * The failsafe, the writer's side (docs/design.md rule 9): the promise request to send now, when
      * this site is the writer, has mirrored an arbiter's grant in its epoch, has not had one for
-     * {@link #FAILSAFE_AFTER}, and its lease was not ended since. The failsafe keeps a lease; it never
-     * makes a first one.
+     * {@link #FAILSAFE_AFTER}, its lease was not ended since (fenced), and the lease is still running at
+     * {@code nowNanos}. The failsafe keeps a lease; it never makes a first one, and it does not bring back
+     * one that has run out: by then the arbiter may have failed over (to a standby that has not heard of it
+     * yet and would still promise).
      */
     public Optional<PromiseRequest> promiseToAskFor(long nowNanos) {
         Observation obs = lastObservation;
         synchronized (leaseLock) {
             long e = epoch;
             if (!state.isWriter() || obs.role() != DbRole.PRIMARY || leaseRevoked || e < 1 || grantEpoch != e
-                    || nowNanos - lastGrantT0Nanos < FAILSAFE_AFTER.toNanos()) {
+                    || nowNanos - lastGrantT0Nanos < FAILSAFE_AFTER.toNanos() || nowNanos - leaseEndNanos >= 0) {
                 return Optional.empty();
             }
             return Optional.of(new PromiseRequest(site, e, obs.writeLsn()));
@@ -346,7 +348,8 @@ public final class Agent {
     /**
      * The failsafe, the writer's side: the standby answered {@code request}, which left at {@code t0}
      * (taken before it left). A granted promise extends the lease row to {@code t0 + millis} — never
-     * shortens it — while this site is still the writer of that epoch and was not fenced since.
+     * shortens it — while this site is still the writer of that epoch, was not fenced since, and its lease
+     * has not run out meanwhile (an answer that comes later is too late: see {@link #promiseToAskFor}).
      * Returns whether the lease row was extended.
      */
     public boolean promiseAnswered(PromiseRequest request, PromiseAnswer answer, long t0) {
@@ -356,7 +359,7 @@ public final class Agent {
         }
         synchronized (leaseLock) {
             if (!state.isWriter() || leaseRevoked || request.epoch() != epoch || answer.epoch() != epoch
-                    || lastObservation.role() != DbRole.PRIMARY) {
+                    || lastObservation.role() != DbRole.PRIMARY || nanoTime.getAsLong() - leaseEndNanos >= 0) {
                 return false;
             }
             Duration ttl = Duration.ofMillis(answer.millis());

@@ -3,6 +3,7 @@ package dev.twincloud.agent.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.twincloud.agent.core.Agent;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
 import java.time.Duration;
@@ -68,6 +69,48 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
             tickWithFailsafe();
         }
         assertThatThrownBy(() -> insert(gcpPg, 300, "gcp")).hasMessageContaining("fenced");
+    }
+
+    /**
+     * The failsafe keeps a lease; it does not bring back one that ended (docs/design.md rule 9). Found by a drill
+     * ({@code random}, seed 84): the writer's agent paused past its lease while both sites were cut off from the
+     * arbiter; the arbiter had failed over meanwhile, but the standby had not heard of it. Resumed, the old writer
+     * asked its standby for a promise, got one, extended its ended lease and committed for seconds after the
+     * arbiter's {@code FAILOVER} — no second writer (the standby held its promotion), but writes the arbiter had
+     * ended. Here the pause is the writer's agent not ticking while its lease runs out.
+     */
+    @Test
+    void aWriterWhoseLeaseEndedWhileItsAgentWasPausedGetsNoPromise() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        arbiter.reachable.put(AWS, false);
+        Instant paused = Instant.now();
+        while (Duration.between(paused, Instant.now()).compareTo(TTL.plusMillis(300)) < 0) {
+            aws.tick(); // gcp's agent is paused: no tick, no failsafe round
+            Thread.sleep(50);
+        }
+        assertThatThrownBy(() -> insert(gcpPg, 400, "gcp")).hasMessageContaining("fenced");
+        for (int i = 0; i < 10; i++) { // resumed
+            tickWithFailsafe();
+        }
+        assertThatThrownBy(() -> insert(gcpPg, 401, "gcp")).as("an ended lease stays ended").hasMessageContaining("fenced");
+    }
+
+    /** A promise answered after the lease ended does not extend it, though the request left in time. */
+    @Test
+    void aPromiseAnsweredAfterTheLeaseEndedDoesNotExtendIt() throws Exception {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        arbiter.reachable.put(GCP, false);
+        arbiter.reachable.put(AWS, false);
+        Thread.sleep(Agent.FAILSAFE_AFTER.toMillis() + 50);
+        gcp.tick();
+        long t0 = System.nanoTime();
+        var request = gcp.promiseToAskFor(t0).orElseThrow();
+        var answer = aws.considerPromise(request);
+        assertThat(answer.granted()).isTrue();
+        Thread.sleep(TTL.toMillis()); // the answer is on its way while the lease runs out
+        assertThat(gcp.promiseAnswered(request, answer, t0)).isFalse();
+        assertThatThrownBy(() -> insert(gcpPg, 500, "gcp")).hasMessageContaining("fenced");
     }
 
     /** One heartbeat round of both agents, then one failsafe round (gcp asks, aws answers), as the agents' loops do. */

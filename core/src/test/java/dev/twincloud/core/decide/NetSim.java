@@ -83,6 +83,14 @@ final class NetSim {
     boolean standbyHoldsPromotions = true;
     /** False = the arbiter never learns of promises (as an arbiter from before the failsafe). */
     boolean arbiterSeesPromises = true;
+    /** Mutant switch: true = the writer asks for and takes a promise also after its lease ran out (as found by a drill). */
+    boolean failsafeRevivesEndedLeases;
+    /**
+     * Steps in which a database committed in an epoch the arbiter had already replaced by another site's: the old
+     * writer writing after the arbiter's failover (no second writer while the standby holds its promotion, but writes
+     * the arbiter had ended).
+     */
+    long stepsCommittingAfterReplaced;
     /** Until then the arbiter is dead, or cut off from both sites: it hears and decides nothing. */
     long arbiterDownUntil;
     boolean arbiterRestartsAfterDown;
@@ -306,12 +314,13 @@ final class NetSim {
         /**
          * Rule 9, the writer's side: a writer that has held an arbiter's lease in its epoch and has had
          * no grant for a while asks the standby's agent for a promise, once per interval, each request
-         * timed from its own {@code t0} (the failsafe keeps a lease; it never makes a first one).
+         * timed from its own {@code t0}, while its lease still runs (the failsafe keeps a lease; it never makes a
+         * first one and does not bring back one that ran out).
          */
         void askForPromise() {
             pendingPromises.values().removeIf(t0 -> clock() > t0 + TIMEOUT);
             if (!failsafe || !state.isWriter() || role() != DbRole.PRIMARY || epoch < 1 || grantEpoch != epoch
-                    || clock() - lastGrantT0 < FAILSAFE_AFTER || clock() < lastPromiseAskedAt + INTERVAL) {
+                    || clock() - lastGrantT0 < FAILSAFE_AFTER || clock() < lastPromiseAskedAt + INTERVAL || (clock() >= validUntil && !failsafeRevivesEndedLeases)) {
                 return;
             }
             long id = ++promiseSeq;
@@ -335,7 +344,8 @@ final class NetSim {
                 return; // an answer to a request given up on
             }
             PromiseAnswer a = m.promiseAnswer();
-            if (a.granted() && a.epoch() == epoch && state.isWriter() && role() == DbRole.PRIMARY) {
+            if (a.granted() && a.epoch() == epoch && state.isWriter() && role() == DbRole.PRIMARY
+                    && (clock() < validUntil || failsafeRevivesEndedLeases)) {
                 double until = t0 + a.millis();
                 if (until > clock() && until > validUntil) {
                     validUntil = until; // LeaseGuard.writeLease, timed from t0 like a grant; only to extend
@@ -675,6 +685,9 @@ final class NetSim {
         for (Agent a : agents.values()) {
             if (!a.mayCommit() || rnd.nextInt(4) == 0) {
                 continue;
+            }
+            if (a.epoch < arbiterEpoch && !state.durable().writer().equals(a.site)) {
+                stepsCommittingAfterReplaced++;
             }
             a.lsn += COMMIT;
             if (a.state == SiteState.PRIMARY_ASYNC) {

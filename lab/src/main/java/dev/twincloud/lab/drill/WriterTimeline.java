@@ -10,8 +10,11 @@ import java.util.Optional;
  * Which site was the writer when, from the arbiter's promotion events ({@code FAILOVER},
  * {@code SWITCHOVER_PROMOTE}, {@code FORCED_PROMOTION}) on the run's time axis. A promotion is
  * decided only after the old writer's lease ended in its database (docs/design.md rule 2), so a site that commits a
- * write outside its own period overlapped another writer. An unknown timeline (no arbiter to ask)
- * answers "maybe" to everything.
+ * write outside its own period overlapped another writer — or wrote on the failsafe after the arbiter had ended its
+ * epoch (rule 9 keeps only a running lease; a promise given after the standby's last report, to a request that left
+ * just before the lease's end, is the one way left, and the standby then holds its promotion): either way a write
+ * the arbiter had ended, which the checker reports. An unknown timeline (no arbiter to ask) answers "maybe" to
+ * everything.
  */
 public final class WriterTimeline {
     /** The writer from {@code fromMs} on, in {@code epoch}. */
