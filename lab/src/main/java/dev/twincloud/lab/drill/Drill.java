@@ -195,6 +195,7 @@ public final class Drill {
                         Scenario.LOAD_FRACTION * 100, measured.rate(), Scenario.LOAD_MS / 1000));
             }
             Map<String, String[]> bound0 = new HashMap<>();
+            PostmasterChecks postmasterChecks = new PostmasterChecks();
             for (FaultStep step : schedule) {
                 sleepUntil(h, faultAt + step.atMs());
                 if (!step.action().fault) {
@@ -205,7 +206,17 @@ public final class Drill {
                         + (step.other().isEmpty() ? "" : "-" + step.other()) + " (" + sites[0] + (sites[1].isEmpty() ? "" : "-" + sites[1]) + ")"
                         + (step.ms() == 0 ? "" : " " + step.ms() + " ms");
                 try {
+                    Optional<String> moot = step.action() == FaultStep.Action.CHECK_POSTGRES ? postmasterChecks.moot(sites[0])
+                            : Optional.empty();
+                    postmasterChecks.played(step.action(), sites[0], sites[1], label);
                     switch (step.action()) {
+                        case CHECK_POSTGRES -> {
+                            if (moot.isPresent()) {
+                                label += ": not checked: " + moot.get() + " stopped its agent after the kill";
+                            } else {
+                                target.play(step.action(), sites[0], sites[1], step.ms());
+                            }
+                        }
                         case OPEN_TXNS -> {
                             LongTransactions t = LongTransactions.open(target.jdbcUrl(sites[0]).orElseThrow(
                                             () -> new IOException("the database of " + sites[0] + " cannot be reached from here")),
