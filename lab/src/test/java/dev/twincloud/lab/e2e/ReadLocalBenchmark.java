@@ -9,7 +9,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,8 +19,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -40,6 +44,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * {@code lab/target/read-local-benchmark.md}. Run on an idle machine, jars packaged first:
  * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=ReadLocalBenchmark -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false};
  * {@code -Dbench.basePort} moves the lab (default 27800, ports base..base+47). Not part of {@code verify}.
+ * {@code -Dbench.pinSites=true} pins each site to a CPU of its own; {@code -Dbench.client=wrk} reads with {@code wrk}
+ * instead of this JVM; {@code -Dbench.direct=true} reads straight from each site's API (the global load balancer's
+ * place, off the sites' machines in the clouds). The availability phase always uses this JVM and the home entries.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class ReadLocalBenchmark {
@@ -48,6 +55,8 @@ class ReadLocalBenchmark {
     static final int KEYS = Integer.getInteger("bench.keys", 200);
     static final Duration PHASE = Duration.ofSeconds(Long.getLong("bench.seconds", 15));
     static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 10));
+    /** Rounds of the two throughput phases, one then both each time (the ratio is of the sums). */
+    static final int ROUNDS = Integer.getInteger("bench.rounds", 1);
     static final Duration FAILOVER = Duration.ofSeconds(Long.getLong("bench.failoverSeconds", 30));
     static final long PACE_MS = Long.getLong("bench.paceMs", 20);
     static final int BASE_PORT = Integer.getInteger("bench.basePort", 27800);
@@ -56,6 +65,18 @@ class ReadLocalBenchmark {
      * a stand-in for each cloud's own machines on this one; the edges, the arbiter and the clients share every CPU.
      */
     static final boolean PIN_SITES = Boolean.getBoolean("bench.pinSites");
+    /**
+     * Who reads: {@code java} (this JVM's HTTP client, the default) or {@code wrk} (one {@code wrk -t1} per entry, the
+     * entry's share of the connections; a client that costs the sites' CPUs much less). With {@link #PIN_SITES} every
+     * wrk runs on the last site's CPU: when both sites serve, that site shares its CPU with all the clients (which
+     * counts against the ratio, not for it).
+     */
+    static final String CLIENT = System.getProperty("bench.client", "java");
+    /**
+     * Read straight from each site's API instead of through its users' home entry: the global load balancer's part,
+     * which in the clouds runs on neither site's machines, taken off the sites' CPUs.
+     */
+    static final boolean DIRECT = Boolean.getBoolean("bench.direct");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     /** Reads of one entry over one phase. */
@@ -82,23 +103,35 @@ class ReadLocalBenchmark {
             LabHarness.sleep(2000); // the standby replays the last of them
             String pinned = PIN_SITES ? pinSites(lab) : "";
             Map<String, String> entries = new LinkedHashMap<>();
+            Map<String, String> readFrom = new LinkedHashMap<>(); // what the throughput phases read from
             for (SiteId site : LabLayout.SITES) {
                 entries.put(Lab.homeEntry(site), lab.layout().homeEntryUrl(site) + "/v1/ecgs/");
+                readFrom.put(DIRECT ? site + "'s API" : Lab.homeEntry(site),
+                        (DIRECT ? "http://127.0.0.1:" + lab.layout().apiPort(site) : lab.layout().homeEntryUrl(site)) + "/v1/ecgs/");
             }
-            String writerEntry = Lab.homeEntry(writer);
-            closedLoop(h.token, ids, List.copyOf(entries.values()), WARMUP);
-            List<Count> one = closedLoop(h.token, ids, List.of(entries.get(writerEntry)), PHASE);
-            List<Count> both = closedLoop(h.token, ids, List.copyOf(entries.values()), PHASE);
-            double oneRate = one.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
-            double bothRate = both.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
-            out.append(String.format(Locale.ROOT, "# Read-local benchmark (%s)%n%n%d clients, closed loop, %d s each, %d keys%s%n%n",
-                    Instant.now(), CONCURRENCY, PHASE.toSeconds(), KEYS, pinned));
-            out.append("| clients on | reads/s | errors |\n|---|---|---|\n");
-            out.append(String.format(Locale.ROOT, "| %s only (%s serves every read) | %.0f | %d |%n", writerEntry, writer, oneRate,
-                    one.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
-            out.append(String.format(Locale.ROOT, "| both home entries (both sites serve) | %.0f | %d |%n", bothRate,
-                    both.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
-            out.append(String.format(Locale.ROOT, "%nratio both / one: **%.2f×**%n%n", bothRate / oneRate));
+            String writerEntry = DIRECT ? writer + "'s API" : Lab.homeEntry(writer);
+            Loop loop = CLIENT.equals("wrk") ? ReadLocalBenchmark::wrkLoop : ReadLocalBenchmark::closedLoop;
+            loop.run(h.token, ids, List.copyOf(readFrom.values()), WARMUP);
+            out.append(String.format(Locale.ROOT, "# Read-local benchmark (%s)%n%n%d clients (%s), closed loop, %d s each, %d round(s) "
+                    + "of one then both, %d keys%s%s%n%n", Instant.now(), CONCURRENCY, CLIENT, PHASE.toSeconds(), ROUNDS, KEYS,
+                    DIRECT ? "; straight to each site's API" : "", pinned));
+            out.append("| round | clients on | reads/s | errors |\n|---|---|---|---|\n");
+            double oneSum = 0;
+            double bothSum = 0;
+            for (int round = 1; round <= ROUNDS; round++) { // alternated, so a noisy spell of the machine hits both sides
+                List<Count> one = loop.run(h.token, ids, List.of(readFrom.get(writerEntry)), PHASE);
+                List<Count> both = loop.run(h.token, ids, List.copyOf(readFrom.values()), PHASE);
+                double oneRate = one.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
+                double bothRate = both.stream().mapToLong(Count::ok).sum() / (double) PHASE.toSeconds();
+                oneSum += oneRate;
+                bothSum += bothRate;
+                out.append(String.format(Locale.ROOT, "| %d | %s only (%s serves every read) | %.0f | %d |%n", round, writerEntry, writer,
+                        oneRate, one.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
+                out.append(String.format(Locale.ROOT, "| %d | both %s (both sites serve) | %.0f | %d |%n", round,
+                        DIRECT ? "sites' APIs" : "home entries", bothRate, both.stream().mapToLong(c -> c.sent() - c.ok()).sum()));
+            }
+            out.append(String.format(Locale.ROOT, "%nmean reads/s: one %.0f, both %.0f; ratio both / one: **%.2f×**%n%n",
+                    oneSum / ROUNDS, bothSum / ROUNDS, bothSum / oneSum));
 
             // read availability through a writer kill
             List<Count> through = paced(h.token, ids, entries, FAILOVER, () -> lab.kill(writer.name()), Duration.ofSeconds(5));
@@ -130,7 +163,68 @@ class ReadLocalBenchmark {
             }
             how.add(site + ": " + pids.size() + " processes on CPU " + cpu);
         }
-        return "; sites pinned with taskset (" + String.join(", ", how) + "; the edges, the arbiter and the clients on every CPU)";
+        return "; sites pinned with taskset (" + String.join(", ", how) + "; the edges and the arbiter on every CPU; the clients "
+                + (CLIENT.equals("wrk") ? "of the throughput phases on the last site's CPU" : "on every CPU") + ")";
+    }
+
+    /** A closed loop of reads over {@code urls} for {@code phase}: per url, reads sent and answered 2xx. */
+    interface Loop {
+        List<Count> run(String token, List<String> ids, List<String> urls, Duration phase) throws Exception;
+    }
+
+    /**
+     * {@code CONCURRENCY} connections spread over {@code urls} as one {@code wrk -t1} per url, all at once, reading
+     * random ids ({@code bench/read-local.lua}). Sent: wrk's requests plus its socket errors; answered: its requests
+     * less the non-2xx/3xx ones.
+     */
+    static List<Count> wrkLoop(String token, List<String> ids, List<String> urls, Duration phase) throws Exception {
+        Path dir = Files.createTempDirectory("read-local-wrk");
+        Path script = dir.resolve("read-local.lua");
+        try (var in = ReadLocalBenchmark.class.getResourceAsStream("/bench/read-local.lua")) {
+            Files.copy(Objects.requireNonNull(in, "bench/read-local.lua"), script);
+        }
+        Path idsFile = Files.write(dir.resolve("ids"), ids);
+        List<Process> running = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            int connections = CONCURRENCY / urls.size() + (i < CONCURRENCY % urls.size() ? 1 : 0);
+            URI u = URI.create(urls.get(i));
+            List<String> command = new ArrayList<>();
+            if (PIN_SITES) { // the clients on the last site's CPU in both phases: it serves alongside them when both sites do
+                command.addAll(List.of("taskset", "-c", Integer.toString(Math.min(LabLayout.SITES.size(),
+                        Runtime.getRuntime().availableProcessors()) - 1)));
+            }
+            command.addAll(List.of("wrk", "-t1", "-c" + connections, "-d" + phase.toSeconds() + "s", "--timeout", "2s",
+                    "-s", script.toString(), u.getScheme() + "://" + u.getAuthority()));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().put("IDS_FILE", idsFile.toString());
+            pb.environment().put("TOKEN", token);
+            running.add(pb.start());
+        }
+        List<Count> out = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            String text = new String(running.get(i).getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (running.get(i).waitFor() != 0) {
+                throw new IllegalStateException("wrk on " + urls.get(i) + " failed:\n" + text);
+            }
+            long requests = wrkFigure(text, "(\\d+) requests in");
+            long non2xx = wrkFigure(text, "Non-2xx or 3xx responses: (\\d+)");
+            var socket = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)")
+                    .matcher(text);
+            long socketErrors = 0;
+            if (socket.find()) {
+                for (int g = 1; g <= 4; g++) {
+                    socketErrors += Long.parseLong(socket.group(g));
+                }
+            }
+            out.add(new Count(urls.get(i), requests + socketErrors, requests - non2xx, -1));
+        }
+        return out;
+    }
+
+    /** The number {@code regex}'s group 1 finds in wrk's output, 0 when the line is absent (wrk omits zero counts). */
+    static long wrkFigure(String text, String regex) {
+        var m = Pattern.compile(regex).matcher(text);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
     /** {@code CONCURRENCY} clients spread over {@code urls} (client i on url i mod n), each reading back to back. */
