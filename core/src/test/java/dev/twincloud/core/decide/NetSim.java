@@ -320,7 +320,8 @@ final class NetSim {
         void askForPromise() {
             pendingPromises.values().removeIf(t0 -> clock() > t0 + TIMEOUT);
             if (!failsafe || !state.isWriter() || role() != DbRole.PRIMARY || epoch < 1 || grantEpoch != epoch
-                    || clock() - lastGrantT0 < FAILSAFE_AFTER || clock() < lastPromiseAskedAt + INTERVAL || (clock() >= validUntil && !failsafeRevivesEndedLeases)) {
+                    || clock() - lastGrantT0 < FAILSAFE_AFTER || clock() < lastPromiseAskedAt + INTERVAL
+                    || (clock() >= validUntil && !failsafeRevivesEndedLeases)) {
                 return;
             }
             long id = ++promiseSeq;
