@@ -156,7 +156,15 @@ final class NetSim {
         }
 
         static Msg report(SiteId from, AgentReport r) {
-            return new Msg(0, 0, from, Kind.REPORT, r, null, r.sequence(), null, null);
+            return new Msg(0, 0, from, Kind.REPORT, r, null, requestId(r), null, null);
+        }
+
+        /**
+         * The request a report travels in, unique across the agent's runs: an HTTP answer dies with the process that
+         * asked, so a restarted agent never takes the answer to its previous run's request (seed -9693642).
+         */
+        static long requestId(AgentReport r) {
+            return r.incarnation() * (1L << 32) + r.sequence();
         }
 
         static Msg answer(SiteId to, Assignment a, long reqSeq) {
@@ -303,7 +311,7 @@ final class NetSim {
             }
             AgentReport r = observe().withOrder(incarnation, ++seq).withWritesRefused(refused)
                     .withPromise(keeper.promiseMillis(nanos()));
-            pendingSeq = r.sequence();
+            pendingSeq = Msg.requestId(r);
             pendingT0 = clock(); // rule 2: t0 before the request leaves
             send(Msg.report(site, r));
             if (rnd.nextDouble() < 0.05) {
