@@ -108,6 +108,8 @@ public final class Agent {
     private boolean leaseEverWritten;
     /** The lease row was ended (fence): no promise may extend it until this site reaches a writer state again. */
     private boolean leaseRevoked;
+    /** The failsafe has said (once) that this lease ran out and no promise brings it back; cleared by a grant. */
+    private boolean endedLeaseSaid;
     /** The last observation of the database (the writer's failsafe requests carry its position). */
     private volatile Observation lastObservation = Observation.down();
 
@@ -296,6 +298,7 @@ public final class Agent {
                 grantEpoch = grant.epoch();
                 lastGrantT0Nanos = t0;
                 leaseRevoked = false; // the arbiter grants a lease again (a fence is followed by a stop)
+                endedLeaseSaid = false;
             }
         }
     }
@@ -338,7 +341,16 @@ public final class Agent {
         synchronized (leaseLock) {
             long e = epoch;
             if (!state.isWriter() || obs.role() != DbRole.PRIMARY || leaseRevoked || e < 1 || grantEpoch != e
-                    || nowNanos - lastGrantT0Nanos < FAILSAFE_AFTER.toNanos() || nowNanos - leaseEndNanos >= 0) {
+                    || nowNanos - lastGrantT0Nanos < FAILSAFE_AFTER.toNanos()) {
+                return Optional.empty();
+            }
+            if (nowNanos - leaseEndNanos >= 0) {
+                if (!endedLeaseSaid) {
+                    endedLeaseSaid = true;
+                    log.warn("site={} epoch={} the lease ran out {} ms ago with no grant or promise in time: the failsafe keeps "
+                            + "a running lease only (docs/design.md rule 9); no writes until the arbiter grants again", site, e,
+                            (nowNanos - leaseEndNanos) / 1_000_000);
+                }
                 return Optional.empty();
             }
             return Optional.of(new PromiseRequest(site, e, obs.writeLsn()));
