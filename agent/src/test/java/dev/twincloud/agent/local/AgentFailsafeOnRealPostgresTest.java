@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.twincloud.agent.core.Agent;
 import dev.twincloud.core.decide.EventKind;
 import dev.twincloud.core.fsm.SiteState;
+import dev.twincloud.core.protocol.SiteId;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -24,9 +25,7 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
      */
     @Test
     void theWriterKeepsWritingOnTheStandbysPromisesWhileTheArbiterIsAway() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        arbiter.reachable.put(AWS, false);
+        steadyThenCutOffTheArbiterFrom(GCP, AWS);
         Instant away = Instant.now();
         int id = 100;
         while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
@@ -44,8 +43,7 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
      */
     @Test
     void anArbiterCutOffFromTheWriterOnlyHoldsTheFailoverWhileTheStandbyPromises() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
+        steadyThenCutOffTheArbiterFrom(GCP);
         Instant away = Instant.now();
         int id = 200;
         while (Duration.between(away, Instant.now()).compareTo(TTL.multipliedBy(3)) < 0) {
@@ -59,9 +57,7 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
     /** A standby that stopped streaming promises nothing: the writer's lease runs out as without the failsafe. */
     @Test
     void aStandbyThatDoesNotStreamPromisesNothing() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        arbiter.reachable.put(AWS, false);
+        steadyThenCutOffTheArbiterFrom(GCP, AWS);
         awsPg.execute("ALTER SYSTEM SET primary_conninfo = ''");
         awsPg.execute("SELECT pg_reload_conf()");
         Instant away = Instant.now();
@@ -81,9 +77,7 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
      */
     @Test
     void aWriterWhoseLeaseEndedWhileItsAgentWasPausedGetsNoPromise() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        arbiter.reachable.put(AWS, false);
+        steadyThenCutOffTheArbiterFrom(GCP, AWS);
         Instant paused = Instant.now();
         while (Duration.between(paused, Instant.now()).compareTo(TTL.plusMillis(300)) < 0) {
             aws.tick(); // gcp's agent is paused: no tick, no failsafe round
@@ -99,9 +93,7 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
     /** A promise answered after the lease ended does not extend it, though the request left in time. */
     @Test
     void aPromiseAnsweredAfterTheLeaseEndedDoesNotExtendIt() throws Exception {
-        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
-        arbiter.reachable.put(GCP, false);
-        arbiter.reachable.put(AWS, false);
+        steadyThenCutOffTheArbiterFrom(GCP, AWS);
         Thread.sleep(Agent.FAILSAFE_AFTER.toMillis() + 50);
         gcp.tick();
         long t0 = System.nanoTime();
@@ -111,6 +103,14 @@ class AgentFailsafeOnRealPostgresTest extends TwoSitesOnRealPostgres {
         Thread.sleep(TTL.toMillis()); // the answer is on its way while the lease runs out
         assertThat(gcp.promiseAnswered(request, answer, t0)).isFalse();
         assertThatThrownBy(() -> insert(gcpPg, 500, "gcp")).hasMessageContaining("fenced");
+    }
+
+    /** gcp writes in sync with aws, which is eligible; then the arbiter no longer hears {@code sites}. */
+    private void steadyThenCutOffTheArbiterFrom(SiteId... sites) {
+        runUntil(() -> gcp.state() == SiteState.PRIMARY_SYNC && arbiter.state.durable().standbyEligible(), gcp, aws);
+        for (SiteId site : sites) {
+            arbiter.reachable.put(site, false);
+        }
     }
 
     /** One heartbeat round of both agents, then one failsafe round (gcp asks, aws answers), as the agents' loops do. */

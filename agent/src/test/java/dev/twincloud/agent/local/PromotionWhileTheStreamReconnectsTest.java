@@ -62,7 +62,7 @@ class PromotionWhileTheStreamReconnectsTest {
             writer.stop(StopMode.FAST, Duration.ofSeconds(30)); // the stream ends; each retry is refused
 
             awaitStartupWaiting(watch, "RecoveryRetrieveRetryInterval"); // asleep between two retries
-            signal("STOP", postmaster);
+            Processes.signal("STOP", postmaster);
             awaitStartupWaiting(watch, "RecoveryWalStream"); // awake, a receiver asked for, none started
 
             CompletableFuture<Void> relay = CompletableFuture.runAsync(() -> {
@@ -72,12 +72,12 @@ class PromotionWhileTheStreamReconnectsTest {
                     while (!Files.exists(promoteFile) && System.nanoTime() < deadline) {
                         Thread.sleep(2);
                     }
-                    signal("USR2", startup); // what the postmaster does on pg_promote's signal
+                    Processes.signal("USR2", startup); // what the postmaster does on pg_promote's signal
                     Thread.sleep(300);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 } finally {
-                    signal("CONT", postmaster);
+                    Processes.signal("CONT", postmaster);
                 }
             });
             long t0 = System.nanoTime();
@@ -110,15 +110,11 @@ class PromotionWhileTheStreamReconnectsTest {
         }
     }
 
-    private static void signal(String name, long pid) {
-        Processes.signal(name, pid);
-    }
-
     @AfterEach
     void stop() {
         if (postmaster != 0) {
             try {
-                signal("CONT", postmaster); // never leave it stopped, whatever failed
+                Processes.signal("CONT", postmaster); // never leave it stopped, whatever failed
             } catch (PgException gone) {
                 // it has exited: nothing left stopped
             }
