@@ -88,6 +88,12 @@ class ReadLocalBenchmark {
 
     @Test
     void readThroughputOnBothEntriesVsOneAndReadAvailabilityThroughAWriterKill() throws Exception {
+        if (!CLIENT.equals("java") && !CLIENT.equals("wrk")) { // before a lab is started for nothing
+            throw new IllegalArgumentException("bench.client must be java or wrk, not '" + CLIENT + "'");
+        }
+        if (ROUNDS < 1) {
+            throw new IllegalArgumentException("bench.rounds must be at least 1, not " + ROUNDS);
+        }
         StringBuilder out = new StringBuilder();
         try (LabHarness h = LabHarness.start("bench-read-local", BASE_PORT, s -> s.withActiveActive(true))) {
             SiteId writer = h.awaitSteady();
