@@ -200,11 +200,16 @@ public final class Agent {
 
     /**
      * docs/design.md rule 10: a read lease answers a report this agent made as a running standby of the
-     * lease's epoch; it lasts {@code ttl} from {@code t0}, taken before the report left (as a write lease,
+     * lease's epoch, or as the writer promoted from it (the epoch after) that has not written a write lease
+     * in its epoch yet; it lasts {@code ttl} from {@code t0}, taken before the report left (as a write lease,
      * rule 2), so it ends here before it ends at the arbiter.
      */
     private void takeReadLease(LeaseGrant grant, AgentReport report, long t0) {
-        if (report.state() != SiteState.STANDBY || report.dbRole() != DbRole.STANDBY || report.epoch() != grant.epoch()) {
+        boolean asStandby = report.state() == SiteState.STANDBY && report.dbRole() == DbRole.STANDBY
+                && report.epoch() == grant.epoch();
+        boolean asPromoted = report.state().isWriter() && report.dbRole() == DbRole.PRIMARY && report.epoch() == grant.epoch() + 1
+                && grantEpoch != report.epoch();
+        if (!asStandby && !asPromoted) {
             return;
         }
         long end = t0 + Duration.ofMillis(grant.ttlMillis()).toNanos();
@@ -272,8 +277,10 @@ public final class Agent {
         org.slf4j.MDC.put("epoch", Long.toString(a.epoch()));
         // Recorded before any promotion is considered (reconcile): see PromiseKeeper.
         keeper.assigned(a.epoch(), a.writer());
-        a.lease().ifPresent(l -> writeLease(l, obs, t0));
+        // The read lease first: one answering this site's first report as the promoted writer covers the time
+        // it takes to write its first write lease (docs/design.md rule 10), which may be long on a new connection.
         a.readLease().ifPresent(l -> takeReadLease(l, report, t0));
+        a.lease().ifPresent(l -> writeLease(l, obs, t0));
         reconcile(a, obs);
         return Optional.of(a);
     }

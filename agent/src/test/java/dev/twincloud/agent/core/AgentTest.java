@@ -121,7 +121,19 @@ class AgentTest {
         a.tick();
         assertThat(a.state()).isEqualTo(SiteState.PRIMARY_ASYNC);
         assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(400));
+        // its first report as the promoted writer, answered with a read lease of the epoch it was a standby in
+        // (the arbiter's last one, with its first write lease): renewed, until that write lease is written
+        role = DbRole.PRIMARY;
+        next = withReadLease(goal(2, SiteState.PRIMARY_ASYNC), 1, 1000);
+        a.tick();
+        assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(700));
+        // one of its own epoch is not for a writer: not taken (the lease above runs on, 300 ms later)
+        next = withReadLease(goal(2, SiteState.PRIMARY_ASYNC), 2, 1000);
+        a.tick();
+        assertThat(a.readLease().epoch()).isEqualTo(1);
+        assertThat(a.readLease().remaining()).isEqualTo(java.time.Duration.ofMillis(400));
         // a standby again in a later epoch: the old lease is void at once
+        role = DbRole.STANDBY; // this fake's stop does not change the role: as a standby it runs from here
         next = goal(3, SiteState.DEMOTED);
         a.tick();
         next = goal(3, SiteState.STANDBY);

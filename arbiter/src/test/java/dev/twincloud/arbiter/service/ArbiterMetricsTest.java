@@ -69,7 +69,7 @@ class ArbiterMetricsTest {
         ClusterState loaded = ClusterState.loaded(durable(true, true), now.get(), config);
         state.set(new ClusterState(loaded.durable(), loaded.leaseExpiresAt(), loaded.writerLsn(), loaded.standbyMissingSince(),
                 loaded.epochSince(), Map.of(GCP, new ClusterState.Streak(now.get().minusSeconds(60), now.get().minusMillis(1500))),
-                loaded.newest(), loaded.barrier(), loaded.leaseMark(), loaded.writerHeardAtStart(), loaded.failsafe(), loaded.readLeaseUntil()));
+                loaded.newest(), loaded.barrier(), loaded.leaseMark(), loaded.writerHeardAtStart(), loaded.failsafe(), loaded.readLeaseUntil(), loaded.promotionReads()));
         assertThat(gauge("twincloud.arbiter.heartbeat.age.seconds", "site", "gcp")).isEqualTo(1.5);
         assertThat(gauge("twincloud.arbiter.heartbeat.age.seconds", "site", "aws")).as("never heard").isNaN();
         assertThat(gauge("twincloud.arbiter.acting")).isEqualTo(1);

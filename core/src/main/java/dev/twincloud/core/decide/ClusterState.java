@@ -43,6 +43,9 @@ import java.util.Optional;
  *                            (docs/design.md rule 10: grant time plus its ttl; a restarted arbiter assumes
  *                            one granted at its start): the writer runs synchronous until it has passed,
  *                            plus the margin. Memory only, never reset by a new epoch.
+ * @param promotionReads      read leases through a promotion ({@link PromotionReads}): set by a failover that
+ *                            may grant them, kept after later epochs until it has ended. Memory only (a
+ *                            restarted arbiter grants none and its first lease waits a ttl anyway)
  */
 public record ClusterState(
         DurableState durable,
@@ -56,7 +59,8 @@ public record ClusterState(
         Optional<ReportMark> leaseMark,
         ReportOrder writerHeardAtStart,
         Failsafe failsafe,
-        Instant readLeaseUntil) {
+        Instant readLeaseUntil,
+        Optional<PromotionReads> promotionReads) {
 
     /** Heartbeats from a site arriving since {@code since}, the last at {@code last}. */
     public record Streak(Instant since, Instant last) {
@@ -89,6 +93,7 @@ public record ClusterState(
         Objects.requireNonNull(writerHeardAtStart, "writerHeardAtStart");
         Objects.requireNonNull(failsafe, "failsafe");
         Objects.requireNonNull(readLeaseUntil, "readLeaseUntil");
+        Objects.requireNonNull(promotionReads, "promotionReads");
     }
 
     /** The state right after the arbiter (re)starts with {@code durable} loaded from disk. */
@@ -104,39 +109,42 @@ public record ClusterState(
                 new ReportMark(b.incarnation(), b.sequence(), now.minusNanos(1)), Optional.empty(),
                 durable.heardOf(durable.writer()), Failsafe.NONE,
                 // a previous run may have granted a read lease just before it stopped (rule 10)
-                config.readLeaseTtl().isZero() ? Instant.EPOCH : now.plus(config.readLeaseTtl()));
+                config.readLeaseTtl().isZero() ? Instant.EPOCH : now.plus(config.readLeaseTtl()),
+                // none granted through a promotion by this run; one the previous run granted ended before any
+                // other site's first lease, which waits a full lease ttl after the start (leaseExpiresAt)
+                Optional.empty());
     }
 
     ClusterState with(DurableState d) {
         return new ClusterState(d, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe, readLeaseUntil);
+                writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     /** A new epoch assigned at {@code now}: the new writer's position is not known yet, nor a promise to it. */
     ClusterState withNewEpoch(DurableState d, Instant now) {
         // A promise was made to the previous epoch's writer; the standby's agent still keeps it.
         return new ClusterState(d, leaseExpiresAt, Lsn.ZERO, standbyMissingSince, now, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, Failsafe.NONE, readLeaseUntil);
+                writerHeardAtStart, Failsafe.NONE, readLeaseUntil, promotionReads);
     }
 
     ClusterState withReachable(Map<SiteId, Streak> r) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, r, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe, readLeaseUntil);
+                writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     ClusterState withLeaseExpiry(Instant at) {
         return new ClusterState(durable, at, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe, readLeaseUntil);
+                writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     ClusterState withWriterLsn(Lsn lsn) {
         return new ClusterState(durable, leaseExpiresAt, lsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe, readLeaseUntil);
+                writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     ClusterState withStandbyMissingSince(Optional<Instant> since) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, since, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, failsafe, readLeaseUntil);
+                writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     /** {@code observed} seen from {@code site}, kept when it is newer than what was seen before. */
@@ -148,7 +156,7 @@ public record ClusterState(
         Map<SiteId, ReportMark> n = new HashMap<>(newest);
         n.put(site, ReportMark.of(observed));
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, n, barrier, leaseMark,
-                writerHeardAtStart, failsafe, readLeaseUntil);
+                writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     /**
@@ -167,7 +175,7 @@ public record ClusterState(
         boolean unknown = !place.ordered() && durable.barrier().equals(ReportOrder.UNKNOWN);
         ReportOrder stored = unknown ? ReportOrder.UNKNOWN : place;
         return new ClusterState(durable.withBarrier(stored), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark, writerHeardAtStart, failsafe, readLeaseUntil);
+                newest, b, leaseMark, writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     /**
@@ -179,23 +187,42 @@ public record ClusterState(
     ClusterState withBarrierPlace(ReportOrder place) {
         ReportMark b = new ReportMark(place.incarnation(), place.sequence(), barrier.receivedAt());
         return new ClusterState(durable.withBarrier(place), leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable,
-                newest, b, leaseMark, writerHeardAtStart, failsafe, readLeaseUntil);
+                newest, b, leaseMark, writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     ClusterState withLeaseMark(ReportMark m) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier,
-                Optional.of(m), writerHeardAtStart, failsafe, readLeaseUntil);
+                Optional.of(m), writerHeardAtStart, failsafe, readLeaseUntil, promotionReads);
     }
 
     ClusterState withFailsafe(Failsafe f) {
         return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
-                writerHeardAtStart, f, readLeaseUntil);
+                writerHeardAtStart, f, readLeaseUntil, promotionReads);
+    }
+
+    ClusterState withPromotionReads(Optional<PromotionReads> p) {
+        return new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince, reachable, newest, barrier, leaseMark,
+                writerHeardAtStart, failsafe, readLeaseUntil, p);
+    }
+
+    /**
+     * Rule 10 through a promotion: {@code site}, promoted in {@code epoch} by a failover in sync mode from the eligible
+     * synchronous standby, may keep serving reads on read leases until its first write lease (it has every
+     * acknowledged write, and nobody writes before that lease). {@code until}: the latest end of those granted, by
+     * the arbiter's clock ({@link Instant#EPOCH}: none yet). A later epoch's writer other than {@code site} gets no
+     * first lease before it has passed plus the margin.
+     */
+    public record PromotionReads(long epoch, SiteId site, Instant until) {
+        public PromotionReads {
+            Objects.requireNonNull(site, "site");
+            Objects.requireNonNull(until, "until");
+        }
     }
 
     /** A read lease granted until {@code until} (arbiter's clock); the latest end is kept. */
     ClusterState withReadLeaseUntil(Instant until) {
         return until.isAfter(readLeaseUntil) ? new ClusterState(durable, leaseExpiresAt, writerLsn, standbyMissingSince, epochSince,
-                reachable, newest, barrier, leaseMark, writerHeardAtStart, failsafe, until) : this;
+                reachable, newest, barrier, leaseMark, writerHeardAtStart, failsafe, until, promotionReads) : this;
     }
 
     /** Whether {@code writerReport} (of the current writer) comes after the eligibility barrier. */

@@ -550,6 +550,15 @@ public final class Decider {
             }
             SiteId old = d().writer();
             Instant leaseEnd = st.leaseExpiresAt();
+            // Rule 10 through the promotion: in sync mode the eligible standby has every acknowledged write and
+            // nobody writes before its first lease, so it may keep serving reads until then (grantReadLeaseTo).
+            boolean readsThrough = d().mode() == Durability.SYNC && d().writerSync() && d().standbyEligible()
+                    && !config.readLeaseTtl().isZero();
+            // One such site at a time: another that may still read through an earlier promotion keeps its end.
+            Optional<ClusterState.PromotionReads> before = st.promotionReads().filter(this::mayHold);
+            st = st.withPromotionReads(readsThrough && before.filter(p -> !p.site().equals(candidate)).isEmpty()
+                    ? Optional.of(new ClusterState.PromotionReads(d().epoch() + 1, candidate, Instant.EPOCH))
+                    : before);
             // Fast path: the old writer's lease counts as released (its database refuses writes), so the
             // new writer's first lease need not wait for the old lease's end.
             update(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), fast));
@@ -657,19 +666,19 @@ public final class Decider {
          * waits for its flush; the writer is told to run async only after the lease has ended.
          */
         void grantReadLeaseTo(SiteId site) {
-            if (config.readLeaseTtl().isZero() || site.equals(d().writer()) || d().mode() != Durability.SYNC
+            if (site.equals(d().writer())) {
+                grantReadLeaseThroughPromotion(site);
+                return;
+            }
+            if (config.readLeaseTtl().isZero() || d().mode() != Durability.SYNC
                     || !d().writerSync() || !d().standbyEligible() || d().switchover().isPresent()
                     || st.standbyMissingSince().isPresent()) {
                 // the last: the writer reports the standby not streaming, so the drop to async is being
                 // timed, and must not be put off by new leases
                 return;
             }
-            Observed o = reports.get(site);
-            if (o == null || o.receivedAt().isBefore(now)) {
-                return; // only a heartbeat received now may be answered with a lease timed from now
-            }
-            AgentReport r = o.report();
-            if (r.state() != STANDBY || r.dbRole() != DbRole.STANDBY || r.epoch() != d().epoch()) {
+            Optional<AgentReport> r = receivedNow(site);
+            if (r.isEmpty() || r.get().state() != STANDBY || r.get().dbRole() != DbRole.STANDBY || r.get().epoch() != d().epoch()) {
                 return;
             }
             st = st.withReadLeaseUntil(now.plus(config.readLeaseTtl()));
@@ -677,6 +686,55 @@ public final class Decider {
         }
 
         private boolean readLeaseGranted;
+
+        /**
+         * Rule 10 through a promotion: the writer of this epoch, promoted by a failover that allowed it
+         * ({@link ClusterState.PromotionReads}), is answered with a read lease (of the epoch before, as its agent
+         * knows it) while it still reports as a running standby of the epoch before and has had no write lease in
+         * this epoch, and once more with its first write lease, on its first report as the primary: its agent keeps
+         * it as the writer promoted from that standby until it has written its first write lease. Timed from now,
+         * as every lease; the end is kept so that no other site's first lease of a later epoch comes before it plus
+         * the margin (grantLeaseTo). It does not move {@link ClusterState#readLeaseUntil}: the new writer reads its
+         * own database, its synchronous setting does not matter to these reads.
+         */
+        void grantReadLeaseThroughPromotion(SiteId site) {
+            Optional<ClusterState.PromotionReads> p = st.promotionReads();
+            if (p.isEmpty() || p.get().epoch() != d().epoch() || !p.get().site().equals(site)
+                    || (d().leaseEpoch() == d().epoch() && !firstLeaseNow) || d().mode() != Durability.SYNC
+                    || config.readLeaseTtl().isZero()) {
+                return;
+            }
+            Optional<AgentReport> received = receivedNow(site);
+            if (received.isEmpty()) {
+                return;
+            }
+            AgentReport r = received.get();
+            boolean asStandby = r.state() == STANDBY && r.dbRole() == DbRole.STANDBY && r.epoch() == d().epoch() - 1;
+            // promoted, and answered now with its first write lease: reads go on until its agent has written it
+            boolean asPromoted = r.state().isWriter() && r.dbRole() == DbRole.PRIMARY && r.epoch() == d().epoch();
+            if (!asStandby && !asPromoted) {
+                return;
+            }
+            Instant until = now.plus(config.readLeaseTtl());
+            if (until.isAfter(p.get().until())) {
+                st = st.withPromotionReads(Optional.of(new ClusterState.PromotionReads(p.get().epoch(), site, until)));
+            }
+            promotionReadLeaseEpoch = d().epoch() - 1;
+        }
+
+        /** The report of {@code site} whose heartbeat is answered now: only it may get a lease timed from now. */
+        Optional<AgentReport> receivedNow(SiteId site) {
+            Observed o = reports.get(site);
+            return o == null || o.receivedAt().isBefore(now) ? Optional.empty() : Optional.of(o.report());
+        }
+
+        /** The epoch of the read lease granted through a promotion by this decision; 0: none. */
+        private long promotionReadLeaseEpoch;
+
+        /** Whether a read lease granted through a promotion may still hold now, with the margin. */
+        boolean mayHold(ClusterState.PromotionReads p) {
+            return !now.isAfter(p.until().plus(config.margin()));
+        }
 
         void grantLeaseTo(SiteId site) {
             if (!site.equals(d().writer()) || fencing().isPresent()) {
@@ -691,8 +749,12 @@ public final class Decider {
             if (!sameEpoch && !previousEnded) {
                 return; // rule 2: the old writer's lease may still be valid
             }
+            if (!sameEpoch && st.promotionReads().filter(p -> !p.site().equals(site) && mayHold(p)).isPresent()) {
+                return; // rule 10: the site promoted before may still serve reads on a read lease through its promotion
+            }
             if (!sameEpoch) {
                 event(EventKind.LEASE_FIRST_GRANT, site, "first lease of epoch " + d().epoch() + " to " + site);
+                firstLeaseNow = true;
             }
             st = st.with(d().withLease(d().epoch(), false)).withLeaseExpiry(now.plus(config.leaseTtl()))
                     .withLeaseMark(leaseMarkFor(reports.get(site), sameEpoch));
@@ -700,6 +762,8 @@ public final class Decider {
         }
 
         private boolean granted;
+        /** Whether this decision granted the first lease of the epoch. */
+        private boolean firstLeaseNow;
 
         /**
          * The mark of the report a lease granted now answers, for the fast path: never behind the mark
@@ -725,6 +789,9 @@ public final class Decider {
                 Assignment a = assignment(site);
                 if (readLeaseGranted && !site.equals(d().writer())) {
                     a = withReadLease(a, new LeaseGrant(d().epoch(), config.readLeaseTtl().toMillis()));
+                }
+                if (promotionReadLeaseEpoch > 0 && site.equals(d().writer())) {
+                    a = withReadLease(a, new LeaseGrant(promotionReadLeaseEpoch, config.readLeaseTtl().toMillis()));
                 }
                 out.put(site, hurry ? hurried(a) : a);
             }

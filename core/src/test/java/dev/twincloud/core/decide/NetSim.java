@@ -109,6 +109,8 @@ final class NetSim {
     final Decider decider;
     /** Steps in which a standby held a valid read lease (the read-lease property is not vacuous). */
     long stepsWithReadLease;
+    /** Of those, steps of a writer promoted from the standby still reading on it (before its first write lease). */
+    long stepsReadingThroughPromotion;
     long readLeasesGranted;
     ClusterState state;
     final Map<SiteId, Observed> reports = new HashMap<>();
@@ -196,6 +198,8 @@ final class NetSim {
         long heldUntil;
         long pendingSeq = -1;
         double pendingT0;
+        /** The report the pending request carries: a read lease answers it (Agent.takeReadLease). */
+        AgentReport pendingReport;
         double nextSendAt;
         final List<Msg> inbox = new ArrayList<>();
         /**
@@ -267,7 +271,13 @@ final class NetSim {
         /** The database would commit now: running as primary with a lease row valid by its clock. */
         /** Whether this standby may serve reads on its read lease now (rule 10), as the agent tells its API. */
         boolean readLeaseHolds() {
-            return role() == DbRole.STANDBY && clock() < readLeaseUntil && readLeaseEpoch == epoch;
+            return clock() < readLeaseUntil && (role() == DbRole.STANDBY && readLeaseEpoch == epoch || readsThroughPromotion());
+        }
+
+        /** As the agent: the writer promoted from a standby of the read lease's epoch, until its first write lease. */
+        boolean readsThroughPromotion() {
+            return clock() < readLeaseUntil && state.isWriter() && role() == DbRole.PRIMARY && epoch == readLeaseEpoch + 1
+                    && grantEpoch != epoch;
         }
 
         boolean mayCommit() {
@@ -313,6 +323,7 @@ final class NetSim {
                     .withPromise(keeper.promiseMillis(nanos()));
             pendingSeq = Msg.requestId(r);
             pendingT0 = clock(); // rule 2: t0 before the request leaves
+            pendingReport = r;
             send(Msg.report(site, r));
             if (rnd.nextDouble() < 0.05) {
                 send(Msg.report(site, r)); // duplicated on the way
@@ -382,13 +393,22 @@ final class NetSim {
             nextSendAt = clock() + INTERVAL;
             Assignment a = m.answer;
             keeper.assigned(a.epoch(), a.writer()); // before the promotion check in reach (PromiseKeeper)
-            reach(a);
+            // As the agent: the read lease is taken for the report it answers, before the assignment is acted on
+            // (the answer that tells a standby to promote may carry one: rule 10 through a promotion).
+            AgentReport answered = pendingReport;
             a.readLease().ifPresent(l -> {
-                if (state == SiteState.STANDBY && role() == DbRole.STANDBY && l.epoch() == epoch) {
-                    readLeaseUntil = Math.max(readLeaseUntil, t0 + l.ttlMillis());
+                boolean asStandby = answered.state() == SiteState.STANDBY && answered.dbRole() == DbRole.STANDBY
+                        && answered.epoch() == l.epoch();
+                boolean asPromoted = answered.state().isWriter() && answered.dbRole() == DbRole.PRIMARY
+                        && answered.epoch() == l.epoch() + 1 && grantEpoch != answered.epoch();
+                if ((asStandby || asPromoted) && incarnation == answered.incarnation()) {
+                    if (readLeaseEpoch != l.epoch() || t0 + l.ttlMillis() > readLeaseUntil) {
+                        readLeaseUntil = t0 + l.ttlMillis();
+                    }
                     readLeaseEpoch = l.epoch();
                 }
             });
+            reach(a);
             a.lease().ifPresent(l -> {
                 if (state.isWriter() && role() == DbRole.PRIMARY && l.epoch() == epoch) {
                     double until = t0 + l.ttlMillis();
@@ -729,6 +749,9 @@ final class NetSim {
         for (Agent a : agents.values()) {
             if (a.readLeaseHolds()) {
                 stepsWithReadLease++;
+                if (a.readsThroughPromotion()) {
+                    stepsReadingThroughPromotion++;
+                }
                 if (a.lsn < highestAcked) {
                     throw violation(a.site + " serves reads on its read lease without " + (highestAcked - a.lsn)
                             + " bytes of acknowledged writes");

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.twincloud.core.fsm.SiteState;
 import dev.twincloud.core.protocol.Assignment;
+import dev.twincloud.core.protocol.DbRole;
 import dev.twincloud.core.protocol.Durability;
 import dev.twincloud.core.protocol.LeaseGrant;
 import java.time.Duration;
@@ -164,5 +165,85 @@ class ReadLeaseTest {
         assertThat(d.state().durable().writerSync()).isTrue();
         Assignment a = d.assignmentFor(GCP);
         assertThat(a.goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+    }
+
+    /** gcp dies; aws heartbeats as the standby until the arbiter fails over to it (in the decision answering it). */
+    static Fixture failedOverToAws() {
+        var f = steady(Durability.SYNC);
+        for (int t = 0; t < 4000 && f.state.durable().writer().equals(GCP); t += 100) {
+            f.advance(100);
+            f.heartbeat(f.standby(AWS, 100));
+        }
+        assertThat(f.state.durable().writer()).isEqualTo(AWS);
+        return f;
+    }
+
+    @Test
+    void thePromotedStandbyKeepsReadingThroughItsPromotionUntilItsFirstWriteLease() {
+        var f = failedOverToAws();
+        long old = f.epoch() - 1;
+        // the answer that tells aws to promote renews its read lease, in the epoch it reported (its agent's rule:
+        // a standby of that epoch, then the writer promoted from it until its first write lease)
+        assertThat(readLease(f.last, AWS)).contains(new LeaseGrant(old, 1000));
+        var standbyClock = f.state.readLeaseUntil();
+        // a promotion that takes a while: still a standby of the old epoch, it keeps being renewed
+        f.advance(100);
+        var d = f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100));
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, 1000));
+        assertThat(d.state().promotionReads()).contains(new ClusterState.PromotionReads(old + 1, AWS, f.now.plus(TTL)));
+        assertThat(d.state().readLeaseUntil()).as("not the standby's clock, which keeps a writer synchronous")
+                .isEqualTo(standbyClock);
+        // promoted: its report as the primary of the new epoch gets the first write lease and a last read lease
+        // (its agent reads on it until it has written that write lease)
+        f.advance(100);
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 100));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, 1000));
+        assertThat(f.kinds()).contains(EventKind.LEASE_FIRST_GRANT);
+        // then none: the write lease decides
+        f.advance(100);
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 100));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+        assertThat(readLease(d, AWS)).isEmpty();
+        // nor for a late report as the standby
+        f.advance(100);
+        assertThat(readLease(f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100)), AWS)).isEmpty();
+    }
+
+    @Test
+    void anOperatorsPromotionGivesNoReadLeaseThroughIt() {
+        var f = steady(Durability.SYNC);
+        long old = f.epoch();
+        f.heartbeat(f.standby(AWS, 100));
+        f.state = f.decider.forcePromote(f.state, AWS, "op", "test", f.now).state().orElseThrow();
+        f.advance(100);
+        assertThat(readLease(f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100)), AWS)).isEmpty();
+        assertThat(f.state.promotionReads()).isEmpty();
+    }
+
+    @Test
+    void aRestartedArbiterGivesNoReadLeaseThroughAPromotionItDidNotDecide() {
+        var f = failedOverToAws();
+        long old = f.epoch() - 1;
+        f.state = ClusterState.loaded(f.state.durable(), f.now, WITH_READ_LEASES);
+        f.advance(100);
+        assertThat(readLease(f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100)), AWS)).isEmpty();
+    }
+
+    @Test
+    void anotherWriterOfALaterEpochGetsNoLeaseWhileThePromotedSitesReadLeaseMayHold() {
+        var f = failedOverToAws();
+        long old = f.epoch() - 1;
+        f.advance(100);
+        f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100)); // renewed: reads on aws until +1000
+        var lastGrant = f.now;
+        // aws's promotion hangs; gcp comes back and the operator forces it back as the writer
+        f.state = f.decider.forcePromote(f.state, GCP, "op", "aws hangs", f.now).state().orElseThrow();
+        while (f.last.assignmentFor(GCP).lease().isEmpty()) {
+            f.advance(50);
+            f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 100));
+            assertThat(Duration.between(lastGrant, f.now)).as("no first lease yet").isLessThan(Duration.ofSeconds(5));
+        }
+        assertThat(Duration.between(lastGrant, f.now)).isGreaterThan(TTL.plus(CONFIG.margin()));
     }
 }
