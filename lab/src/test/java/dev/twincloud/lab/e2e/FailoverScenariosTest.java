@@ -95,6 +95,8 @@ class FailoverScenariosTest {
         long t0;
         // read-local: besides the edge's clients, one writing at the standby's API (forwarded to the writer's)
         ForwardedWrites forwarded = new ForwardedWrites(h.site(s));
+        // read-local: the standby's users read at its API through the writer's loss (design rule 10's read lease)
+        StandbyReads reads = new StandbyReads(h.site(s), writeWithLsn(h.site(w), "p-kill-read").id());
         try (var load = new LabHarness.Load(h.edge, "p-kill", 20)) {
             LabHarness.sleep(500);
             // 1. kill every process of the writer site
@@ -114,6 +116,14 @@ class FailoverScenariosTest {
             LabHarness.sleep(500);
             load.close();
             h.assertNoAcknowledgedWriteLost(load, s);
+            reads.close();
+            long gapMs = reads.longestGapMs(t0, first.ackNanos());
+            LabHarness.figure("kill-writer", "standby_reads_longest_gap_ms", gapMs);
+            LabHarness.figure("kill-writer", "standby_reads_failed", reads.failed());
+            // It reads on its lease until promoted, through the promotion (renewed by the answers that promote it) and
+            // until its first write lease is written, then as the writer: no gap as long as a read lease (1 s); without
+            // the read lease, the whole failover (about the lease ttl).
+            assertThat(gapMs).as("longest time without a read answered at %s's API through the failover, ms", s).isLessThan(1000);
         }
         // a write forwarded during the failover is not duplicated: retried with its key, it is stored once
         LabHarness.await("the forwarded writes' client served by " + s + " itself", Duration.ofSeconds(30),
@@ -460,6 +470,48 @@ class FailoverScenariosTest {
             LabHarness.sleep(100);
         }
         h.lab.heal();
+    }
+
+    /** Reads of one recording at one site's API, one at a time, every 20 ms, until closed. */
+    static final class StandbyReads implements AutoCloseable {
+        record Attempt(long atNanos, boolean ok) {
+        }
+
+        final java.util.List<Attempt> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Thread thread;
+        private volatile boolean stop;
+
+        StandbyReads(LabClient at, String id) {
+            thread = Thread.ofPlatform().daemon(true).name("standby-reads").start(() -> {
+                while (!stop) {
+                    attempts.add(new Attempt(System.nanoTime(), at.read(id, null).ok()));
+                    LabHarness.sleep(20);
+                }
+            });
+        }
+
+        /** The longest time between answered reads from {@code fromNanos} to {@code toNanos} (failed reads between). */
+        long longestGapMs(long fromNanos, long toNanos) {
+            long last = fromNanos;
+            long longest = 0;
+            for (Attempt a : attempts) {
+                if (a.atNanos() >= fromNanos && a.atNanos() <= toNanos && a.ok()) {
+                    longest = Math.max(longest, a.atNanos() - last);
+                    last = a.atNanos();
+                }
+            }
+            return Math.max(longest, toNanos - last) / 1_000_000;
+        }
+
+        long failed() {
+            return attempts.stream().filter(a -> !a.ok()).count();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(10_000);
+        }
     }
 
     /**
