@@ -105,10 +105,16 @@ public final class WalArchive {
                 .max(java.util.Comparator.comparingLong(Segment::number)).map(Segment::name);
     }
 
+    /** How often a listing answered 500 or 503 is asked again, and the first wait (doubled each time). */
+    static final int RETRIES = 4;
+    static final Duration FIRST_RETRY_WAIT = Duration.ofMillis(100);
+
     /**
      * The file names under {@code <prefix>/<server>/wals/} in {@code store} (barman's layout), with an optional
      * further {@code under} (e.g. one {@code wals/<timeline+log>/} directory). An unreachable store is a
-     * {@link BackupException} naming it.
+     * {@link BackupException} naming it. A page answered 500 or 503 is asked again up to {@value #RETRIES} times, as
+     * S3's clients do (S3 documents both as retryable; s3rver answers 500 when a listing meets an object being
+     * stored, its metadata file half written).
      */
     public static List<String> list(ObjectStore store, String server, String under) {
         String prefix = ObjectStore.PREFIX + "/" + server + "/wals/" + under;
@@ -120,8 +126,13 @@ public final class WalArchive {
                     + (token == null ? "" : "&continuation-token=" + enc(token));
             Document doc;
             try {
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build(),
-                        HttpResponse.BodyHandlers.ofByteArray());
+                HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build();
+                HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                long wait = FIRST_RETRY_WAIT.toMillis();
+                for (int retry = 0; retry < RETRIES && (r.statusCode() == 500 || r.statusCode() == 503); retry++, wait *= 2) {
+                    Thread.sleep(wait);
+                    r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                }
                 if (r.statusCode() != 200) {
                     throw new BackupException("listing the WAL archive of store " + store.name() + " failed: HTTP " + r.statusCode() + " "
                             + new String(r.body(), StandardCharsets.UTF_8).lines().findFirst().orElse(""));
