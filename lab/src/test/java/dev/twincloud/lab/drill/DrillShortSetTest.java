@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * CI's short drill set: one real lab (root {@code lab/target/drill-short}), the scenarios of {@link #SHORT_SET} once,
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
  * run's alerts must be as its scenario declares (ScenarioAlerts: TwincloudFailover after each failover, within its
  * deadline; nothing unexplained), and the HTML report carries each run's metrics and the logs around each fault.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 class DrillShortSetTest {
     static final Path HOME = Path.of(System.getProperty("twincloud.home", "..")).toAbsolutePath().normalize();
     /**

@@ -18,12 +18,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Transactions straight on a real PostgreSQL with the lease guard: the first commits under the lease,
  * the held ones are committed after it ended; every COMMIT is recorded with how much lease it had left
  * by the database's clock.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LongTransactionsTest {
 

@@ -17,12 +17,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The {@code load} scenario's traffic without a lab: the rate arithmetic, and the closed and open loops
  * against a real local HTTP server standing in for the edge (it answers 201, or every 5th write a 503
  * marked {@code Twincloud-Edge} as the edge's own, or a 503 of "the API" without the mark).
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 class OpenLoadTest {
 
     private HttpServer edge;

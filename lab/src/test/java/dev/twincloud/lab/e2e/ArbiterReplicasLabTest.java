@@ -20,6 +20,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Two arbiter replicas on a three-member etcd, in a real lab ({@code lab up --arbiter-replicas 2}; base port
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * <p>{@code ./mvnw -B -ntp -pl lab -am package -DskipTests} first, then
  * {@code ./mvnw -B -ntp -pl lab -am test -Dtest=ArbiterReplicasLabTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ArbiterReplicasLabTest {
     static LabHarness h;

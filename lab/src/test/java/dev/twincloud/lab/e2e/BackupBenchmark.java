@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Issue 12's targets at their size, on one real lab with both object stores (s3rver standing for GCS and S3,
@@ -66,6 +67,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * [-Dbench.basePort=26000]}; prints the figures and writes them to {@code lab/target/backup-benchmark.md}
  * (docs/benchmarks.md, "Backups and recovery at 1 GB"). Not part of {@code verify}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class BackupBenchmark {
     static final int LEADS = 16;

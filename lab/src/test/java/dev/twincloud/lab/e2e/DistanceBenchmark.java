@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The price of distance (issue 11): what a round trip between the two sites costs the writes, in each
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false}; {@code -Dbench.basePort} moves the lab (default 26800,
  * ports base..base+47). Not part of {@code verify}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class DistanceBenchmark {
 

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Throughput of a small write (issue 11), one lab, one machine, the same concurrency three ways:
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * {@code pgbench} next to the lab's PostgreSQL binaries (Debian's postgresql package has it; the embedded
  * binaries do not: then the pgbench row says so). Not part of {@code verify}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class EdgeThroughputBenchmark {
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The lab of a newcomer with a JDK and nothing else: PostgreSQL from the embedded binaries on Maven
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * -DskipTests}). What stays in verify: the binaries' unpacking (BinaryLocatorTest) and the low-level-backup clone
  * on the system binaries (ReplicationTest) — not a lab on the embedded server.
  */
+@ResourceLock("full-lab") // one whole lab at a time (junit-platform.properties)
 @EnabledIfSystemProperty(named = "lab.embedded", matches = "true")
 class EmbeddedBinariesLabTest {
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Unplanned RTO and switchover write unavailability, repeated on one lab at its default settings:
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * cross-site links ({@code lab up --no-tls}; default: the lab's default, on). Prints the
  * figures and writes them to {@code lab/target/failover-benchmark.md}. Not part of {@code verify}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class FailoverBenchmark {
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The behaviour the cross-site failover issue asks to prove, on one real lab: every process real,
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * forwarded to the writer's (its answer carries {@code Twincloud-Forwarded-By}): the scenarios that write straight to
  * a site count only what that site served itself.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverScenariosTest {
     static LabHarness h;

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -40,6 +41,7 @@ import tools.jackson.databind.JsonNode;
  * one kill for both (they were two labs: about 1.5 minutes of CI). Base port 23400 (Prometheus 23404, Alertmanager
  * 23405). Needs Debian's prometheus and prometheus-alertmanager (skipped without them, except under CI).
  */
+@ResourceLock("full-lab") // one whole lab at a time (junit-platform.properties)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Order(1) // the first full lab of the module (junit-platform.properties): its clean stop writes the apps' AppCDS archives
 class MonitoringAndLogsEndToEndTest {

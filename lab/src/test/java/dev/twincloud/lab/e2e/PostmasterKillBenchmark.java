@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -39,6 +40,7 @@ import tools.jackson.databind.JsonNode;
  * {@code lab/target/postmaster-kill-benchmark.md}; the assertions (no failover in 1, fast path in 2)
  * are checked after the report is written. Not part of {@code verify}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class PostmasterKillBenchmark {
     private static final String HIDDEN = "PG_VERSION.bench-hidden";

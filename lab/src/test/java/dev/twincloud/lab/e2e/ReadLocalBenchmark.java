@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Read-local active-active (issue 15), one lab started with {@code --active-active}, two figures:
@@ -48,6 +49,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * instead of this JVM; {@code -Dbench.direct=true} reads straight from each site's API (the global load balancer's
  * place, off the sites' machines in the clouds). The availability phase always uses this JVM and the home entries.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class ReadLocalBenchmark {
 

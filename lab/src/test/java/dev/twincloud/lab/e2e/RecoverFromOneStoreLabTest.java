@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * {@code lab recover} (issue 12's "done when"; docs/backups.md, "Both sites lost") on a real lab with its two
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * re-cloned and eligible, and writes go through the edge again. A refusal first: a site that still has its database
  * is not recovered over. Base port 28400. Needs s3rver and barman-cloud (skipped without them, except under CI).
  */
+@ResourceLock("full-lab") // one whole lab at a time (junit-platform.properties)
 class RecoverFromOneStoreLabTest {
     static LabHarness h;
     static LabControlServer control;

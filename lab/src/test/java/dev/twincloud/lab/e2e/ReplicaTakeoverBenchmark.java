@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Takeover after {@code kill -9} of the acting arbiter replica, on a lab with two replicas on a three-member
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * {@code lab/target/replica-takeover-benchmark.md}; the one assertion (no promotion) is checked after the
  * report is written. Needs the etcd binary. Not part of {@code verify}.
  */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class ReplicaTakeoverBenchmark {
 

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /** A link between a real client socket and a real echo server. */
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LinkTest {
 

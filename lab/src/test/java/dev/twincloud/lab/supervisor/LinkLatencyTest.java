@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
+@Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 class LinkLatencyTest {
 
     @Test
