@@ -693,8 +693,10 @@ public final class Decider {
          * knows it) while it still reports as a running standby of the epoch before and has had no write lease in
          * this epoch, and once more with its first write lease, on its first report as the primary: its agent keeps
          * it as the writer promoted from that standby until it has written its first write lease. Timed from now,
-         * as every lease; the end is kept so that no other site's first lease of a later epoch comes before it plus
-         * the margin (grantLeaseTo). It does not move {@link ClusterState#readLeaseUntil}: the new writer reads its
+         * as every lease, and as long as a write lease (the agent does not report while it promotes, so the answer
+         * that tells it to promote must cover the promotion: up to a second on a loaded machine, more than a read
+         * lease); the end is kept so that no other site's first lease of a later epoch comes before it plus the
+         * margin (grantLeaseTo). It does not move {@link ClusterState#readLeaseUntil}: the new writer reads its
          * own database, its synchronous setting does not matter to these reads.
          */
         void grantReadLeaseThroughPromotion(SiteId site) {
@@ -715,7 +717,7 @@ public final class Decider {
             if (!asStandby && !asPromoted) {
                 return;
             }
-            Instant until = now.plus(config.readLeaseTtl());
+            Instant until = now.plus(config.leaseTtl());
             if (until.isAfter(p.get().until())) {
                 st = st.withPromotionReads(Optional.of(new ClusterState.PromotionReads(p.get().epoch(), site, until)));
             }
@@ -791,7 +793,7 @@ public final class Decider {
                     a = withReadLease(a, new LeaseGrant(d().epoch(), config.readLeaseTtl().toMillis()));
                 }
                 if (promotionReadLeaseEpoch > 0 && site.equals(d().writer())) {
-                    a = withReadLease(a, new LeaseGrant(promotionReadLeaseEpoch, config.readLeaseTtl().toMillis()));
+                    a = withReadLease(a, new LeaseGrant(promotionReadLeaseEpoch, config.leaseTtl().toMillis()));
                 }
                 out.put(site, hurry ? hurried(a) : a);
             }

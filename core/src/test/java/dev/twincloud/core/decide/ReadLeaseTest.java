@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 class ReadLeaseTest {
     static final Duration TTL = Duration.ofMillis(1000);
     static final ArbiterConfig WITH_READ_LEASES = CONFIG.withReadLeaseTtl(TTL);
+    /** A read lease through a promotion lasts as long as a write lease (the fixture's: 2000 ms). */
+    static final long LEASE_TTL_MS = CONFIG.leaseTtl().toMillis();
 
     static Fixture steady(Durability mode) {
         var f = new Fixture(mode, WITH_READ_LEASES);
@@ -184,13 +186,13 @@ class ReadLeaseTest {
         long old = f.epoch() - 1;
         // the answer that tells aws to promote renews its read lease, in the epoch it reported (its agent's rule:
         // a standby of that epoch, then the writer promoted from it until its first write lease)
-        assertThat(readLease(f.last, AWS)).contains(new LeaseGrant(old, 1000));
+        assertThat(readLease(f.last, AWS)).contains(new LeaseGrant(old, LEASE_TTL_MS));
         var standbyClock = f.state.readLeaseUntil();
         // a promotion that takes a while: still a standby of the old epoch, it keeps being renewed
         f.advance(100);
         var d = f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100));
-        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, 1000));
-        assertThat(d.state().promotionReads()).contains(new ClusterState.PromotionReads(old + 1, AWS, f.now.plus(TTL)));
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, LEASE_TTL_MS));
+        assertThat(d.state().promotionReads()).contains(new ClusterState.PromotionReads(old + 1, AWS, f.now.plusMillis(LEASE_TTL_MS)));
         assertThat(d.state().readLeaseUntil()).as("not the standby's clock, which keeps a writer synchronous")
                 .isEqualTo(standbyClock);
         // promoted: its report as the primary of the new epoch gets the first write lease and a last read lease
@@ -198,7 +200,7 @@ class ReadLeaseTest {
         f.advance(100);
         d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 100));
         assertThat(d.assignmentFor(AWS).lease()).isPresent();
-        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, 1000));
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, LEASE_TTL_MS));
         assertThat(f.kinds()).contains(EventKind.LEASE_FIRST_GRANT);
         // then none: the write lease decides
         f.advance(100);
@@ -235,7 +237,7 @@ class ReadLeaseTest {
         var f = failedOverToAws();
         long old = f.epoch() - 1;
         f.advance(100);
-        f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100)); // renewed: reads on aws until +1000
+        f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 100)); // renewed: reads on aws for a lease ttl
         var lastGrant = f.now;
         // aws's promotion hangs; gcp comes back and the operator forces it back as the writer
         f.state = f.decider.forcePromote(f.state, GCP, "op", "aws hangs", f.now).state().orElseThrow();
@@ -244,6 +246,6 @@ class ReadLeaseTest {
             f.heartbeat(f.writer(GCP, SiteState.PRIMARY_ASYNC, 100));
             assertThat(Duration.between(lastGrant, f.now)).as("no first lease yet").isLessThan(Duration.ofSeconds(5));
         }
-        assertThat(Duration.between(lastGrant, f.now)).isGreaterThan(TTL.plus(CONFIG.margin()));
+        assertThat(Duration.between(lastGrant, f.now)).isGreaterThan(CONFIG.leaseTtl().plus(CONFIG.margin()));
     }
 }
