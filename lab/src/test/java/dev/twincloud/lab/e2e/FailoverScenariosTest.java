@@ -99,7 +99,7 @@ class FailoverScenariosTest {
         ForwardedWrites forwarded = new ForwardedWrites(h.site(s));
         // read-local: the standby's users read at its API through the writer's loss (design rule 10's read lease)
         StandbyReads reads = new StandbyReads(h.site(s), writeWithLsn(h.site(w), "p-kill-read").id());
-        try (var load = new LabHarness.Load(h.edge, "p-kill", 20)) {
+        try (reads; var load = new LabHarness.Load(h.edge, "p-kill", 20)) {
             LabHarness.sleep(500);
             // 1. kill every process of the writer site
             t0 = System.nanoTime();
@@ -118,13 +118,13 @@ class FailoverScenariosTest {
             LabHarness.sleep(500);
             load.close();
             h.assertNoAcknowledgedWriteLost(load, s);
-            reads.close();
+            reads.close(); // again when the try ends: a no-op then
             long gapMs = reads.longestGapMs(t0, first.ackNanos());
             LabHarness.figure("kill-writer", "standby_reads_longest_gap_ms", gapMs);
             LabHarness.figure("kill-writer", "standby_reads_failed", reads.failed());
-            // It reads on its lease until promoted, through the promotion (renewed by the answers that promote it) and
+            // It reads on its read lease until promoted, through the promotion (renewed by the answers that promote it)
             // until its first write lease is written, then as the writer: no gap as long as a read lease (1 s); without
-            // the read lease, the whole failover (about the lease ttl).
+            // read leases, the whole failover (about the lease ttl).
             assertThat(gapMs).as("longest time without a read answered at %s's API through the failover, ms", s).isLessThan(1000);
         }
         // a write forwarded during the failover is not duplicated: retried with its key, it is stored once
