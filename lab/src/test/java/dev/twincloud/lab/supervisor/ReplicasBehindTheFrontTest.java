@@ -86,10 +86,16 @@ class ReplicasBehindTheFrontTest {
         assertThat(status.json().path("epoch").asLong()).isEqualTo(1);
         assertThat(status.json().path("writer").asString()).isEqualTo("gcp");
         if (tls != null) {
-            // the agents' way in: HTTPS at the front, trusting the lab's CA, and on to the replica over HTTPS
-            HttpResponse<String> viaTls = client(tls.sslContext()).send(HttpRequest.newBuilder(
-                    URI.create("https://127.0.0.1:" + layout.arbiterTlsPort() + "/v1/status"))
-                    .header("Authorization", "Bearer " + secrets.operatorToken()).build(), HttpResponse.BodyHandlers.ofString());
+            // the agents' way in: HTTPS at the front, trusting the lab's CA, and on to the replica over HTTPS. Awaited: a
+            // replica just started can miss the lab profile's 100 ms probe timeout three times in a row on a busy machine,
+            // and the front has no backend until its next success (a verify, 2026-12-02: HEALTHY, a 200, UNHEALTHY
+            // 750 ms later, then this request's 503)
+            HttpClient https = client(tls.sslContext());
+            HttpRequest viaTlsRequest = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + layout.arbiterTlsPort() + "/v1/status"))
+                    .header("Authorization", "Bearer " + secrets.operatorToken()).build();
+            Await.until("the arbiter's status through the front's HTTPS port", Duration.ofSeconds(30),
+                    () -> statusOf(https, viaTlsRequest) == 200);
+            HttpResponse<String> viaTls = https.send(viaTlsRequest, HttpResponse.BodyHandlers.ofString());
             assertThat(viaTls.statusCode()).isEqualTo(200);
             assertThat(Http.JSON.readTree(viaTls.body()).path("epoch").asLong()).isEqualTo(1);
         }
@@ -200,6 +206,18 @@ class ReplicasBehindTheFrontTest {
     }
 
     private record StandIn(HttpsServer server, Queue<String> requests) {
+    }
+
+    /** The status of one request, or -1 when it got no answer (not yet listening, refused at the handshake). */
+    private static int statusOf(HttpClient client, HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     private static HttpClient client(SSLContext ssl) {
