@@ -98,6 +98,15 @@ public final class LabTarget implements DrillTarget {
         };
     }
 
+    /** How long {@code arbiter-restart-old-state} waits for the old writer's re-join before it restarts the arbiter. */
+    static final Duration REJOIN_BEFORE_RESTART = Duration.ofSeconds(30);
+
+    /** No switchover under way, and a standby the arbiter would promote: in SYNC, the writer's synchronous one. */
+    static boolean standbyInSync(dev.twincloud.core.protocol.ArbiterStatus s) {
+        return s.switchover().isEmpty() && s.standbyEligible()
+                && (s.mode() == dev.twincloud.core.protocol.Durability.ASYNC || s.writerSync());
+    }
+
     /** The writer the arbiter names now, or "" when it does not answer. */
     private String currentWriter() {
         try {
@@ -152,14 +161,29 @@ public final class LabTarget implements DrillTarget {
             case DELAY -> lab.delay(target, other, Duration.ofMillis(ms));
             case UNDELAY -> lab.delay(target, other, Duration.ZERO);
             case SAVE_ARBITER_STATE -> lab.saveArbiterState("drill-old");
-            case RESTART_ARBITER_FROM_SAVED -> lab.restartArbiterWithState("drill-old", "drill-current");
+            case RESTART_ARBITER_FROM_SAVED -> {
+                // What this scenario tests is the writer writing on while the one arbiter refuses both sites: on the failsafe
+                // (rule 9), whose promise only a synchronous standby gives. Right after the switchover the old writer is
+                // still re-joining; an arbiter killed then leaves the new writer no renewal and no promise, and its lease
+                // runs out (seen in a 10-run drill, 2026-12-02: 25 s without writes). So wait for the re-join, bounded.
+                try {
+                    dev.twincloud.lab.supervisor.Http.await("the old writer re-joined as the synchronous standby",
+                            lab.arbiterUrl() + "/v1/status", operatorToken(), REJOIN_BEFORE_RESTART, r -> r.status() == 200
+                                    && standbyInSync(r.as(dev.twincloud.core.protocol.ArbiterStatus.class)));
+                } catch (IllegalStateException e) {
+                    log.warn("restarting the arbiter from its old state without a synchronous standby ({}): the writer has no "
+                            + "failsafe promise meanwhile", e.getMessage());
+                }
+                lab.restartArbiterWithState("drill-old", "drill-current");
+            }
             case CHECK_ARBITER_REFUSES -> {
-                // The arbiter restarted from the old copy may still be starting (a JVM, seconds on a busy machine),
-                // and refuses a site on its first heartbeat after that: wait for the alert, bounded.
+                // The arbiter restarted from the old copy may still be starting (a JVM: 20-25 s under a drill's load
+                // without its class-data archive, as after a build, 2026-12-02), and refuses a site on its first heartbeat
+                // after that: wait for the alert, bounded.
                 String problem = null;
                 try {
                     dev.twincloud.lab.supervisor.Http.await("the arbiter's epoch alert", lab.arbiterUrl() + "/v1/status",
-                            operatorToken(), Duration.ofSeconds(20), r -> r.status() == 200
+                            operatorToken(), Duration.ofSeconds(60), r -> r.status() == 200
                                     && r.as(dev.twincloud.core.protocol.ArbiterStatus.class).alerts().stream()
                                             .anyMatch(alert -> alert.contains("restored from an old copy")));
                 } catch (IllegalStateException e) {
