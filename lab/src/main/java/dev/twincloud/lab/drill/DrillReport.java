@@ -124,7 +124,32 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
         b.append("times: median / p95 / max over the runs; RTO = fault -> first write acknowledged through the edge by the new writer;\n"
                 + "writes unavail. = longest time without an acknowledged write; write outage = longest time in which writes failed\n");
         b.append("alerts: fired in the runs (carried-over ones not counted) / failures (expected alert late or missing, unexplained alert); - = not checked\n");
+        standbyUsersReads().ifPresent(line -> b.append(line).append('\n'));
         return b.toString();
+    }
+
+    /**
+     * With home entries ({@code --active-active}): the reads of the users of the site that was the standby when each run
+     * began, answered over sent, over every run (issue 15's target: at least 99.9 %), and the scenarios where they lost most.
+     */
+    public java.util.Optional<String> standbyUsersReads() {
+        long sent = runs.stream().mapToLong(r -> r.figures().standbyUsersReads()).sum();
+        if (sent == 0) {
+            return java.util.Optional.empty();
+        }
+        long ok = runs.stream().mapToLong(r -> r.figures().standbyUsersReadsOk()).sum();
+        java.util.Map<String, Long> lost = new java.util.TreeMap<>();
+        for (RunResult r : runs) {
+            long n = r.figures().standbyUsersReads() - r.figures().standbyUsersReadsOk();
+            if (n > 0) {
+                lost.merge(r.scenario(), n, Long::sum);
+            }
+        }
+        String where = lost.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
+                .map(e -> e.getKey() + " " + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+        return java.util.Optional.of(String.format(java.util.Locale.ROOT,
+                "reads of the standby site's users (its home entry; the standby when each run began): %d of %d answered (%.3f%%)%s",
+                ok, sent, 100.0 * ok / sent, lost.isEmpty() ? "" : "; unanswered in " + where));
     }
 
     private static String line(String[] cells, int[] w) {
@@ -157,6 +182,7 @@ public record DrillReport(Instant startedAt, Instant endedAt, String target, Map
                 .append(" of ").append(runs.size()).append(" runs passed, ").append(anomalyCount()).append(" anomalies)\n\n");
         b.append("Times in ms, median / p95 / max over the runs.\n\n");
         b.append(markdownTable()).append('\n');
+        standbyUsersReads().ifPresent(line -> b.append(line).append(".\n\n"));
         b.append("## Runs\n\n");
         for (RunResult r : runs) {
             b.append("### ").append(r.scenario()).append(" #").append(r.run()).append(r.passed() ? " — pass" : " — **FAIL**").append("\n\n");

@@ -138,6 +138,22 @@ class ReadLocalCheckerTest {
     }
 
     @Test
+    void theStandbySitesUsersAreThoseOfTheHomeEntryThatIsNotTheInitialWriters() {
+        List<Op> ops = legal();
+        ops.add(read(1, "k2", 800, "", 0, "", "", "0/1020", "edge-aws")); // no answer at all: sent, not answered
+        ops.add(read(1000, "k2", 800, "aws", 200, "standby", "", "", "")); // a direct reader: no home entry, not counted
+        Checker.Result none = new Checker.Result(List.of(), 0, 0, 0, 0, List.of());
+        History h = History.of(ops, List.of(), List.of());
+        // as in readAvailabilityIsAnsweredOverSentPerEntry: edge-aws 3 of 5 answered, edge-gcp 5 of 6
+        RunFigures gcpWrote = RunFigures.measure(h, 100, 2000, 40_000, "gcp", false, 0, 0, 0, none);
+        assertThat(new int[] {gcpWrote.standbyUsersReadsOk(), gcpWrote.standbyUsersReads()}).containsExactly(3, 5);
+        RunFigures awsWrote = RunFigures.measure(h, 100, 2000, 40_000, "aws", false, 0, 0, 0, none);
+        assertThat(new int[] {awsWrote.standbyUsersReadsOk(), awsWrote.standbyUsersReads()}).containsExactly(5, 6);
+        RunFigures unknown = RunFigures.measure(h, 100, 2000, 40_000, "", false, 0, 0, 0, none);
+        assertThat(unknown.standbyUsersReads()).as("no writer known before the run: no standby to name").isZero();
+    }
+
+    @Test
     void readAvailabilityIsAnsweredOverSentPerEntry() {
         List<Op> ops = legal();
         ops.add(read(1, "k2", 800, "", 0, "", "", "0/1020", "edge-aws")); // no answer at all: sent, not answered
