@@ -29,12 +29,15 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 /**
  * {@code lab recover} (issue 12's "done when"; docs/backups.md, "Both sites lost") on a real lab with its two
  * object stores (s3rver standing for GCS and S3) and Debian's barman-cloud: both sites lose their databases (killed,
- * data directories deleted), and the system comes back from one store alone — first from {@code gcs} (site gcp's
- * archive), then, both lost again, from {@code s3} (site aws's: what aws archived as the standby, and after the first
- * recovery as a re-cloned site in a new archive generation). Each time: every write acknowledged before the store's
- * last archived segment is there, the restored site writes in a new epoch (a RESTORED event), the other site is
- * re-cloned and eligible, and writes go through the edge again. A refusal first: a site that still has its database
- * is not recovered over. Base port 28400. Needs s3rver and barman-cloud (skipped without them, except under CI).
+ * data directories deleted), and the system comes back from one store alone. In {@code ./mvnw verify}, from {@code s3}:
+ * site aws's archive, what aws archived as the cloned standby (the harder case: a clone's first segment is archived
+ * partial, then complete). With {@code -Drecover.stores=gcs,s3}: first from {@code gcs} (site gcp's, the writer's),
+ * then, both lost again, from {@code s3}, where aws, re-cloned by the first recovery, archives in a new generation
+ * (SiteArchiveOnS3rverStandInTest checks the generations on their own): about 1.5 minutes more of a verify's CPU.
+ * Each time: every write acknowledged before the store's last archived segment is there, the restored site writes in
+ * a new epoch (a RESTORED event), the other site is re-cloned and eligible, and writes go through the edge again. A
+ * refusal first: a site that still has its database is not recovered over. Base port 28400. Needs s3rver and
+ * barman-cloud (skipped without them, except under CI).
  */
 @ResourceLock("full-lab") // one whole lab at a time (junit-platform.properties)
 class RecoverFromOneStoreLabTest {
@@ -68,7 +71,7 @@ class RecoverFromOneStoreLabTest {
     }
 
     @Test
-    void bothSitesLostTheSystemComesBackFromGcsAloneThenFromS3Alone() throws Exception {
+    void bothSitesLostTheSystemComesBackFromOneStoreAlone() throws Exception {
         LabLayout layout = h.lab.layout();
         h.awaitSteady();
         TwincloudCliTest.Run refused = recover("gcs");
@@ -79,7 +82,7 @@ class RecoverFromOneStoreLabTest {
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("unknown store 'azure'");
 
-        for (String name : List.of("gcs", "s3")) {
+        for (String name : List.of(System.getProperty("recover.stores", "s3").split(","))) {
             ObjectStore store = ObjectStore.of(name, layout);
             SiteId restoredSite = store.site();
             h.awaitSteady();
