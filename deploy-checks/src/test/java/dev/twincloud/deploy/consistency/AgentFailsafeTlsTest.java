@@ -41,7 +41,7 @@ class AgentFailsafeTlsTest {
         Path truststore = tmp.resolve("truststore.p12");
         TlsProcess.makeCertificate(tls, "twincloud-agent-gcp", "ip:127.0.0.1", truststore, STOREPASS);
 
-        ProcessBuilder pb = new ProcessBuilder(TlsProcess.javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString())
+        ProcessBuilder pb = new ProcessBuilder(TlsProcess.javaJar(jar))
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile());
         pb.environment().putAll(chartEnvironment(tmp));
         Process agent = pb.start();

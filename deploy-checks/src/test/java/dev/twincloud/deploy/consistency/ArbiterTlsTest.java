@@ -38,7 +38,7 @@ class ArbiterTlsTest {
         Path truststore = tmp.resolve("truststore.p12");
         TlsProcess.makeCertificate(tls, "arbiter", "ip:127.0.0.1,dns:localhost", truststore, STOREPASS);
 
-        ProcessBuilder pb = new ProcessBuilder(TlsProcess.javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString())
+        ProcessBuilder pb = new ProcessBuilder(TlsProcess.javaJar(jar))
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("arbiter.log").toFile());
         pb.environment().putAll(env);
         Process arbiter = pb.start();

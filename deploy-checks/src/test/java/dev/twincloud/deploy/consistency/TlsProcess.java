@@ -43,8 +43,10 @@ final class TlsProcess {
         return jars.getFirst();
     }
 
-    static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /** The command line that runs {@code jar} as the lab runs its apps: C1 only, the serial collector, a small heap. */
+    static List<String> javaJar(Path jar) {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-jar", jar.toString());
     }
 
     /**

@@ -51,6 +51,7 @@ public record RunFigures(double rtoMs, double writeUnavailMs, double writeOutage
                 inSync = s.atMs() - healAtMs;
             }
         }
+        List<Checker.ReadAvailability> standbyUsers = standbyUsersReads(h, initialWriter);
         return new RunFigures(rto, longestGap(ops, OpType.WRITE, faultAtMs, endMs), longestOutage(ops, faultAtMs, endMs),
                 longestGap(ops, OpType.READ, faultAtMs, endMs),
                 promotions, minFailovers, maxFailovers, check.lostWrites(), check.lostBytes(), rejoin, inSync,
@@ -59,17 +60,17 @@ public record RunFigures(double rtoMs, double writeUnavailMs, double writeOutage
                 check.unknownWrites(),
                 (int) ops.stream().filter(o -> o.type() == OpType.READ && o.ok()).count(),
                 (int) ops.stream().filter(o -> o.type() == OpType.READ && !o.ok()).count(),
-                (int) standbyUsersReads(h, initialWriter).filter(o -> o.status() / 100 == 2).count(),
-                (int) standbyUsersReads(h, initialWriter).count());
+                (int) standbyUsers.stream().mapToLong(Checker.ReadAvailability::answered).sum(),
+                (int) standbyUsers.stream().mapToLong(Checker.ReadAvailability::sent).sum());
     }
 
-    /** Reads through a home entry other than the initial writer's, counted as {@link Checker#readAvailability} counts them. */
-    private static java.util.stream.Stream<Op> standbyUsersReads(History h, String initialWriter) {
+    /** {@link Checker#readAvailability} of every home entry but the initial writer's. */
+    private static List<Checker.ReadAvailability> standbyUsersReads(History h, String initialWriter) {
         if (initialWriter.isEmpty()) {
-            return java.util.stream.Stream.empty(); // the arbiter did not answer before the run: no standby to name
+            return List.of(); // the arbiter did not answer before the run: no standby to name
         }
         String writersEntry = dev.twincloud.lab.supervisor.Lab.homeEntry(dev.twincloud.core.protocol.SiteId.of(initialWriter));
-        return h.ops().stream().filter(o -> o.type() == OpType.READ && !o.entry().isEmpty() && !o.entry().equals(writersEntry));
+        return Checker.readAvailability(h.ops()).stream().filter(a -> !a.entry().equals(writersEntry)).toList();
     }
 
     /**

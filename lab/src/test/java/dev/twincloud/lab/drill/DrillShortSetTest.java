@@ -39,12 +39,12 @@ class DrillShortSetTest {
     static final Path HOME = Path.of(System.getProperty("twincloud.home", "..")).toAbsolutePath().normalize();
     /**
      * Every fault scenario but {@code random} (2-3 of the others' faults drawn from a seed: two minutes of CI on a slow
-     * machine, run by the long drills of docs/reliability.md) and but the six whose fault FailoverScenariosTest plays
+     * machine, run by the long drills of docs/reliability.md) and but the seven whose fault FailoverScenariosTest plays
      * on its own lab in the same build, with its own checks (kill-writer, kill-writer-agent, kill-standby, kill-arbiter,
      * switchover, partition-arbiter, isolate-writer: about 110 s of the set), and but four whose fault another run of
      * the set comes close to (delay-writer-arbiter: slow-writer-arbiter's late answers; partition-arbiter-from-standby:
      * partition-writer-arbiter's, on the site that does not hold the lease; pause-writer-postmaster: pause-writer-agent and
-     * freeze-writer; kill-standby-postmaster: kill-writer-postmaster's, on the standby: about 45 s), but flapping-link
+     * freeze-writer; kill-standby-postmaster: kill-writer-postmaster's, on the standby: about 45 s), and but flapping-link
      * (the arbiter's link cut and healed five times: the decider's property tests drop, delay and reorder its messages
      * by the thousand; about 11 s), then {@code load}. The long drills run them all (docs/reliability.md).
      */

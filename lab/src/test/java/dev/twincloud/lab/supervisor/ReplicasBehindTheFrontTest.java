@@ -93,9 +93,13 @@ class ReplicasBehindTheFrontTest {
             HttpClient https = client(tls.sslContext());
             HttpRequest viaTlsRequest = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + layout.arbiterTlsPort() + "/v1/status"))
                     .header("Authorization", "Bearer " + secrets.operatorToken()).build();
+            var answered = new java.util.concurrent.atomic.AtomicReference<HttpResponse<String>>();
             Await.until("the arbiter's status through the front's HTTPS port", Duration.ofSeconds(30),
-                    () -> statusOf(https, viaTlsRequest) == 200);
-            HttpResponse<String> viaTls = https.send(viaTlsRequest, HttpResponse.BodyHandlers.ofString());
+                    () -> {
+                        answered.set(send(https, viaTlsRequest).orElse(null));
+                        return answered.get() != null && answered.get().statusCode() == 200;
+                    });
+            HttpResponse<String> viaTls = answered.get();
             assertThat(viaTls.statusCode()).isEqualTo(200);
             assertThat(Http.JSON.readTree(viaTls.body()).path("epoch").asLong()).isEqualTo(1);
         }
@@ -208,15 +212,15 @@ class ReplicasBehindTheFrontTest {
     private record StandIn(HttpsServer server, Queue<String> requests) {
     }
 
-    /** The status of one request, or -1 when it got no answer (not yet listening, refused at the handshake). */
-    private static int statusOf(HttpClient client, HttpRequest request) {
+    /** The answer to one request, or none (not yet listening, refused at the handshake). */
+    private static java.util.Optional<HttpResponse<String>> send(HttpClient client, HttpRequest request) {
         try {
-            return client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            return java.util.Optional.of(client.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {
-            return -1;
+            return java.util.Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return java.util.Optional.empty();
         }
     }
 
