@@ -456,6 +456,9 @@ public final class Decider {
                 if (f.stopLsn().value() != 0 && t.receiveLsn().isAtLeast(f.stopLsn())
                         && standbyNotReady(reports, sw.to(), now, d()).isEmpty()) {
                     long epoch = d().epoch() + 1;
+                    // The target has received everything the old writer wrote and nobody writes before its first
+                    // lease: its users read on through the promotion, as after an unplanned failover (rule 10).
+                    readThroughPromotionOf(sw.to());
                     // The old writer fenced itself after its last grant: its lease is released.
                     update(d().withEpochAndWriter(epoch, sw.to()).withLease(d().leaseEpoch(), true));
                     event(EventKind.SWITCHOVER_PROMOTE, sw.to(), sw.from() + " stopped cleanly at " + f.stopLsn()
@@ -550,15 +553,7 @@ public final class Decider {
             }
             SiteId old = d().writer();
             Instant leaseEnd = st.leaseExpiresAt();
-            // Rule 10 through the promotion: in sync mode the eligible standby has every acknowledged write and
-            // nobody writes before its first lease, so it may keep serving reads until then (grantReadLeaseTo).
-            boolean readsThrough = d().mode() == Durability.SYNC && d().writerSync() && d().standbyEligible()
-                    && !config.readLeaseTtl().isZero();
-            // One such site at a time: another that may still read through an earlier promotion keeps its end.
-            Optional<ClusterState.PromotionReads> before = st.promotionReads().filter(this::mayHold);
-            st = st.withPromotionReads(readsThrough && before.filter(p -> !p.site().equals(candidate)).isEmpty()
-                    ? Optional.of(new ClusterState.PromotionReads(d().epoch() + 1, candidate, Instant.EPOCH))
-                    : before);
+            readThroughPromotionOf(candidate);
             // Fast path: the old writer's lease counts as released (its database refuses writes), so the
             // new writer's first lease need not wait for the old lease's end.
             update(d().withEpochAndWriter(d().epoch() + 1, candidate).withLease(d().leaseEpoch(), fast));
@@ -567,6 +562,21 @@ public final class Decider {
                             + "its lease would end at " + leaseEnd + ") and " + candidate + " is eligible: promote " + candidate
                     : "lease of " + old + " ended at " + leaseEnd + " (+" + config.margin().toMillis() + " ms margin) and "
                             + candidate + " is eligible: promote " + candidate);
+        }
+
+        /**
+         * Rule 10 through a promotion, before the epoch moves to {@code candidate}: in sync mode the eligible
+         * standby has every acknowledged write and nobody writes before its first lease, so it may keep serving
+         * reads until then (grantReadLeaseThroughPromotion). One such site at a time: another that may still read
+         * through an earlier promotion keeps its end.
+         */
+        void readThroughPromotionOf(SiteId candidate) {
+            boolean readsThrough = d().mode() == Durability.SYNC && d().writerSync() && d().standbyEligible()
+                    && !config.readLeaseTtl().isZero();
+            Optional<ClusterState.PromotionReads> before = st.promotionReads().filter(this::mayHold);
+            st = st.withPromotionReads(readsThrough && before.filter(p -> !p.site().equals(candidate)).isEmpty()
+                    ? Optional.of(new ClusterState.PromotionReads(d().epoch() + 1, candidate, Instant.EPOCH))
+                    : before);
         }
 
         void endFailsafeHold() {
@@ -660,9 +670,9 @@ public final class Decider {
          * Rule 10: the standby's heartbeat received now is answered with a read lease when, in sync mode,
          * the writer is told to run synchronous with it and it is eligible (confirmed in sync: it has
          * flushed everything the writer had written, async-era commits included), the writer's reports
-         * do not show it missing, no switchover is under way, and it reports as a running standby of this
-         * epoch. A writer that stopped reporting (dead, cut off) does not stop the leases: it cannot run
-         * async without this arbiter, so its standby keeps serving reads through its failover. Every write acknowledged from then on
+         * do not show it missing, and it reports as a running standby of this epoch — also while a switchover
+         * to it is under way. A writer that stopped reporting (dead, cut off) does not stop the leases: it cannot
+         * run async without this arbiter, so its standby keeps serving reads through its failover. Every write acknowledged from then on
          * waits for its flush; the writer is told to run async only after the lease has ended.
          */
         void grantReadLeaseTo(SiteId site) {
@@ -671,10 +681,11 @@ public final class Decider {
                 return;
             }
             if (config.readLeaseTtl().isZero() || d().mode() != Durability.SYNC
-                    || !d().writerSync() || !d().standbyEligible() || d().switchover().isPresent()
-                    || st.standbyMissingSince().isPresent()) {
+                    || !d().writerSync() || !d().standbyEligible() || st.standbyMissingSince().isPresent()) {
                 // the last: the writer reports the standby not streaming, so the drop to async is being
-                // timed, and must not be put off by new leases
+                // timed, and must not be put off by new leases. A switchover under way does not stop them: its
+                // target is this standby, the writer stays synchronous with it until fenced and acknowledges
+                // nothing after, and an aborted switchover lets it run async only once they have ended.
                 return;
             }
             Optional<AgentReport> r = receivedNow(site);
@@ -688,7 +699,7 @@ public final class Decider {
         private boolean readLeaseGranted;
 
         /**
-         * Rule 10 through a promotion: the writer of this epoch, promoted by a failover that allowed it
+         * Rule 10 through a promotion: the writer of this epoch, promoted by a failover or switchover that allowed it
          * ({@link ClusterState.PromotionReads}), is answered with a read lease (of the epoch before, as its agent
          * knows it) while it still reports as a running standby of the epoch before and has had no write lease in
          * this epoch, and once more with its first write lease, on its first report as the primary: its agent keeps

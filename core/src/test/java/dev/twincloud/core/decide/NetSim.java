@@ -111,6 +111,12 @@ final class NetSim {
     long stepsWithReadLease;
     /** Of those, steps of a writer promoted from the standby still reading on it (before its first write lease). */
     long stepsReadingThroughPromotion;
+    /** Steps in which a standby held a read lease while a switchover to it was under way. */
+    long stepsOnReadLeaseDuringSwitchover;
+    /** Steps of a writer promoted by a switchover still reading on its read lease (before its first write lease). */
+    long stepsReadingThroughSwitchoverPromotion;
+    /** The epochs a switchover began (SWITCHOVER_PROMOTE). */
+    final java.util.Set<Long> switchoverEpochs = new java.util.HashSet<>();
     long readLeasesGranted;
     ClusterState state;
     final Map<SiteId, Observed> reports = new HashMap<>();
@@ -676,6 +682,9 @@ final class NetSim {
             if (ev.kind() == EventKind.FAILSAFE) {
                 failsafeHolds++;
             }
+            if (ev.kind() == EventKind.SWITCHOVER_PROMOTE) {
+                switchoverEpochs.add(ev.epoch());
+            }
             if (ev.kind() == EventKind.FAILOVER) {
                 failovers++;
                 if (ev.why().startsWith("fast path:")) {
@@ -751,6 +760,11 @@ final class NetSim {
                 stepsWithReadLease++;
                 if (a.readsThroughPromotion()) {
                     stepsReadingThroughPromotion++;
+                    if (switchoverEpochs.contains(a.epoch)) {
+                        stepsReadingThroughSwitchoverPromotion++;
+                    }
+                } else if (state.durable().switchover().isPresent()) {
+                    stepsOnReadLeaseDuringSwitchover++;
                 }
                 if (a.lsn < highestAcked) {
                     throw violation(a.site + " serves reads on its read lease without " + (highestAcked - a.lsn)

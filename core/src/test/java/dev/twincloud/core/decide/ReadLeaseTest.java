@@ -150,23 +150,77 @@ class ReadLeaseTest {
 
     @Test
     void anAbortedSwitchoverLeavesTheWriterSynchronousWhileALeaseMayHold() {
-        var f = steady(Durability.SYNC);
-        var r = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now);
-        f.state = r.state().orElseThrow();
-        f.heartbeat(f.standby(AWS, 100)); // no lease during a switchover
-        assertThat(readLease(f.last, AWS)).isEmpty();
-        // A switchover that times out at once: a lease granted just before it may still hold.
+        // A switchover that times out at once: a lease granted while it was under way may still hold.
         var quick = new Fixture(Durability.SYNC, new ArbiterConfig(CONFIG.sites(), CONFIG.leaseTtl(), CONFIG.margin(),
                 CONFIG.reportTimeout(), CONFIG.standbyLossTimeout(), CONFIG.maxLagBytes(), Duration.ofMillis(300), TTL));
         quick.steadySync();
-        quick.heartbeat(quick.standby(AWS, 100));
         quick.state = quick.decider.requestSwitchover(quick.state, quick.reports, AWS, quick.now).state().orElseThrow();
+        assertThat(readLease(quick.heartbeat(quick.standby(AWS, 100)), AWS)).contains(new LeaseGrant(quick.epoch(), 1000));
         quick.advance(400);
         Decision d = quick.tick();
         assertThat(quick.kinds()).contains(EventKind.SWITCHOVER_ABORTED);
         assertThat(d.state().durable().writerSync()).isTrue();
         Assignment a = d.assignmentFor(GCP);
         assertThat(a.goal()).isEqualTo(SiteState.PRIMARY_SYNC);
+    }
+
+    @Test
+    void aSwitchoversTargetReadsThroughTheSwitchoverAndItsPromotionUntilItsFirstWriteLease() {
+        var f = steady(Durability.SYNC);
+        long old = f.epoch();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        // under way, the target is still the synchronous standby: each heartbeat renews its read lease
+        var d = f.heartbeat(f.standby(AWS, 100));
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, 1000));
+        assertThat(d.state().readLeaseUntil()).isEqualTo(f.now.plus(TTL));
+        f.advance(50);
+        d = f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.FENCED);
+        assertThat(d.state().durable().writerSync()).as("fenced, still told to run synchronous").isTrue();
+        f.advance(50);
+        assertThat(readLease(f.heartbeat(f.standby(AWS, 100)), AWS)).as("fenced writer: renewed").contains(new LeaseGrant(old, 1000));
+        f.advance(50);
+        f.heartbeat(f.fenced(GCP, 180));
+        // the answer that tells aws to promote renews its lease for as long as a write lease, in the epoch it reported
+        f.advance(50);
+        d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(f.kinds()).contains(EventKind.SWITCHOVER_PROMOTE);
+        assertThat(d.state().durable().writer()).isEqualTo(AWS);
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, LEASE_TTL_MS));
+        assertThat(d.state().promotionReads()).contains(new ClusterState.PromotionReads(old + 1, AWS, f.now.plusMillis(LEASE_TTL_MS)));
+        // still promoting: renewed
+        f.advance(100);
+        d = f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 200));
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, LEASE_TTL_MS));
+        // promoted: the first write lease and a last read lease; then the write lease decides
+        f.advance(100);
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
+        assertThat(d.assignmentFor(AWS).lease()).isPresent();
+        assertThat(readLease(d, AWS)).contains(new LeaseGrant(old, LEASE_TTL_MS));
+        f.advance(100);
+        d = f.heartbeat(f.writer(AWS, SiteState.PRIMARY_ASYNC, 200));
+        assertThat(readLease(d, AWS)).isEmpty();
+        // the old writer, now a standby of the new epoch, reads on a lease only once confirmed in sync again
+        assertThat(readLease(f.heartbeat(f.report(GCP, old + 1, SiteState.STANDBY, DbRole.STANDBY, 200)), GCP)).isEmpty();
+    }
+
+    @Test
+    void aSwitchoverInAsyncModeGivesNoReadLeaseThroughIt() {
+        var f = steady(Durability.ASYNC);
+        long old = f.epoch();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        assertThat(readLease(f.heartbeat(f.standby(AWS, 100)), AWS)).isEmpty();
+        f.advance(50);
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        f.advance(50);
+        f.heartbeat(f.fenced(GCP, 180));
+        f.advance(50);
+        var d = f.heartbeat(f.standby(AWS, 200));
+        assertThat(f.kinds()).contains(EventKind.SWITCHOVER_PROMOTE);
+        assertThat(readLease(d, AWS)).isEmpty();
+        assertThat(d.state().promotionReads()).isEmpty();
+        f.advance(100);
+        assertThat(readLease(f.heartbeat(f.report(AWS, old, SiteState.STANDBY, DbRole.STANDBY, 200)), AWS)).isEmpty();
     }
 
     /** gcp dies; aws heartbeats as the standby until the arbiter fails over to it (in the decision answering it). */
