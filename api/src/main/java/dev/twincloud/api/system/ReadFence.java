@@ -110,6 +110,8 @@ public class ReadFence {
     private final String configuredSite;
     private final Duration minLsnWait;
     private final ReadLease readLease;
+    /** Runs between the standby's look and the snapshot: tests put a promotion there. */
+    private volatile Runnable beforeSnapshotHook = () -> { };
 
     ReadFence(DataSource dataSource, ReadLease readLease,
               @Value("${twincloud.api.require-lease:true}") boolean requireLease,
@@ -128,6 +130,11 @@ public class ReadFence {
         this.requireLease = requireLease;
         this.maxStaleness = maxStaleness;
         this.configuredSite = configuredSite;
+    }
+
+    /** Tests: {@code hook} runs in every read between the standby's look and the snapshot (a role change there). */
+    void beforeSnapshot(Runnable hook) {
+        this.beforeSnapshotHook = hook;
     }
 
     /**
@@ -161,6 +168,7 @@ public class ReadFence {
                     throw minLsnNotReplayed(before, min);
                 }
             }
+            beforeSnapshotHook.run();
             c.setAutoCommit(false);
             boolean bound = false;
             try {
@@ -284,8 +292,10 @@ public class ReadFence {
         if (!standby) {
             if (requireLease) {
                 String problem = guardProblem != null ? guardProblem : leaseProblem(c);
-                if (problem != null && !before.standby() && readLease.holds()) {
-                    // rule 10: just promoted, before its first write lease; nobody else can have acknowledged a write
+                if (problem != null && readLease.holds()) {
+                    // rule 10: just promoted, before its first write lease — also when it was still a standby at the
+                    // look before this snapshot; nobody else can have acknowledged a write, and this database has
+                    // every write acknowledged before the read began
                     return new Verdict(site, Role.STANDBY, 0, writerLsn, true);
                 }
                 if (problem != null) {

@@ -92,6 +92,9 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
     @LocalServerPort
     int standbyPort;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    ReadFence readFence;
+
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -332,6 +335,35 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
     }
 
     /**
+     * This site's own database stops (as the old writer's does in a switchover, before it comes back as a
+     * standby): a read is forwarded to the other site at once; a write is still answered 503 here at once.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE - 2)
+    void withItsOwnDatabaseStoppedAReadIsForwardedToTheOtherSiteAtOnce() throws Exception {
+        heartbeat();
+        String patient = "own-stopped-" + UUID.randomUUID().toString().substring(0, 8);
+        Http.Response write = send(writerPort, "POST", "/v1/ecgs", UUID.randomUUID().toString(), recording(patient), Map.of());
+        String id = write.json().path("id").asString();
+        pair.standby().stop();
+        try {
+            Thread.sleep(300); // the writer-health refresher (every 100 ms) sees the refusal
+            Http.Response read = send(standbyPort, "GET", "/v1/ecgs/" + id, null, null, Map.of());
+            assertThat(read.status()).as(read.body()).isEqualTo(200);
+            assertThat(read.header("Twincloud-Forwarded-By")).isEqualTo("gcp");
+            assertThat(read.header("Twincloud-Site")).isEqualTo("aws");
+            assertThat(read.json().path("patientRef").asString()).isEqualTo(patient);
+            Http.Response post = send(standbyPort, "POST", "/v1/ecgs", UUID.randomUUID().toString(), recording(patient), Map.of());
+            assertThat(post.status()).isEqualTo(503);
+            assertThat(post.json().path("type").asString()).endsWith("/database-unavailable");
+        } finally {
+            pair.standby().start();
+        }
+        heartbeat();
+        awaitStatus(ReaderHealth.PATH, 200, Duration.ofSeconds(20));
+    }
+
+    /**
      * Last: rule 10. The writer acknowledges a write (synchronous: flushed on the standby first), then its
      * database is killed. A standby without a read lease refuses at once (its WAL receiver is gone: it
      * cannot bound its staleness); on a read lease it serves, and the write is there; withdrawn, refused.
@@ -361,6 +393,30 @@ class ReadLocalTwoApisOnPrimaryAndStandbyTest {
         READ_LEASE_MS.set(0); // the next poll (100 ms) voids it
         Http.Response refused = awaitStatus("/v1/ecgs/" + id, 503, Duration.ofSeconds(5));
         assertThat(refused.contentType()).isEqualTo("application/problem+json");
+
+        // The site is promoted while a read is under way: the fence looked at a standby, its snapshot is on the new
+        // primary, which has no write lease yet. On the read lease (the agent's rule: its promotion, before its first
+        // write lease) it is served: nobody else can have acknowledged a write, and this database has them all.
+        READ_LEASE_MS.set(60_000);
+        awaitStatus("/v1/ecgs/" + id, 200, Duration.ofSeconds(5));
+        var promoted = new java.util.concurrent.atomic.AtomicBoolean();
+        readFence.beforeSnapshot(() -> {
+            if (promoted.compareAndSet(false, true)) {
+                pair.standby().execute("select pg_promote(true, 30)");
+            }
+        });
+        try {
+            Http.Response straddling = send(standbyPort, "GET", "/v1/ecgs/" + id, null, null, Map.of());
+            assertThat(promoted).as("promoted inside the read").isTrue();
+            assertThat(straddling.status()).as(straddling.body()).isEqualTo(200);
+            assertThat(straddling.header("Twincloud-Read-Basis")).isEqualTo("read-lease");
+            assertThat(straddling.header("Twincloud-Staleness-Ms")).isEqualTo("0");
+        } finally {
+            readFence.beforeSnapshot(() -> { });
+        }
+        READ_LEASE_MS.set(0);
+        Http.Response unleased = awaitStatus("/v1/ecgs/" + id, 503, Duration.ofSeconds(5));
+        assertThat(unleased.contentType()).as("a primary without either lease").isEqualTo("application/problem+json");
     }
 
     private Http.Response awaitStatus(String path, int status, Duration within) throws Exception {
