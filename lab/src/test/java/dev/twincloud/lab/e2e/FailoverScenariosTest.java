@@ -221,11 +221,16 @@ class FailoverScenariosTest {
     @Order(4)
     void plannedSwitchoverLosesNothingNeedsNoRewindAndBarelyInterruptsWrites() throws Exception {
         long epoch = h.epoch();
-        try (var load = new LabHarness.Load(h.edge, "p-switch", 10)) {
+        // read-local: the target's users read at its API through the switchover (design rule 10: its read lease is
+        // renewed while the switchover is under way and through its promotion, until its first write lease)
+        StandbyReads reads = new StandbyReads(h.site(s), writeWithLsn(h.site(w), "p-switch-read").id());
+        try (reads; var load = new LabHarness.Load(h.edge, "p-switch", 10)) {
             LabHarness.sleep(500);
+            long t0 = System.nanoTime();
             h.switchoverUnder(load, s);
             LabHarness.sleep(500);
             load.close();
+            reads.close();
             List<LabClient.Write> acked = load.acked();
             long gap = 0;
             for (int i = 1; i < acked.size(); i++) {
@@ -233,6 +238,11 @@ class FailoverScenariosTest {
             }
             LabHarness.figure("switchover", "write_unavailability_ms", gap / 1e6);
             h.assertNoAcknowledgedWriteLost(load, s);
+            long readGapMs = reads.longestGapMs(t0, System.nanoTime());
+            LabHarness.figure("switchover", "target_reads_longest_gap_ms", readGapMs);
+            LabHarness.figure("switchover", "target_reads_failed", reads.failed());
+            assertThat(readGapMs).as("longest time without a read answered at %s's API through the switchover, ms", s)
+                    .isLessThan(1000);
         }
         assertThat(h.writer()).isEqualTo(s);
         assertThat(h.epoch()).isEqualTo(epoch + 1);
