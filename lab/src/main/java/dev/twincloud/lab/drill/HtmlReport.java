@@ -40,6 +40,7 @@ final class HtmlReport {
                 .append(" runs passed, ").append(r.anomalyCount()).append(" anomalies</p>");
         b.append("<h2>Summary</h2><p class=\"small\">times in ms: median / p95 / max over the runs</p>");
         b.append(table(r.markdownTable()));
+        r.standbyUsersReads().ifPresent(line -> b.append("<p>").append(esc(line)).append("</p>"));
         b.append("<h2>Runs</h2>").append(legend());
         for (RunResult run : r.runs()) {
             RunFigures f = run.figures();

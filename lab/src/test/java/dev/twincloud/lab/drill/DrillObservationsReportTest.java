@@ -47,6 +47,26 @@ class DrillObservationsReportTest {
                 List.of(runs));
     }
 
+    /** With home entries: the standby site's users' reads (issue 15's figure) in the terminal table, the markdown and the HTML. */
+    @Test
+    void theStandbySitesUsersReadsAreInEveryReport() {
+        List<History.Op> ops = ReadLocalCheckerTest.legal();
+        ops.add(ReadLocalCheckerTest.read(1, "k2", 800, "", 0, "", "", "0/1020", "edge-aws")); // sent, not answered
+        RunFigures f = RunFigures.measure(History.of(ops, List.of(), List.of()), 100, 2000, 40_000, "gcp", false, 0, 0, 0,
+                new Checker.Result(List.of(), 0, 0, 0, 0, List.of()));
+        RunResult base = run(Observations.none("not observed"), false);
+        RunResult r = new RunResult("switchover", 1, 1, "test", base.schedule(), "gcp", "aws", new long[] {1, 2}, 7_000, 13_000,
+                20_000, true, List.of(), f, List.of(), List.of(), base.timeline(), base.observed());
+        DrillReport rep = report(r);
+        String line = "reads of the standby site's users (its home entry; the standby when each run began): 3 of 5 answered "
+                + "(60.000%); unanswered in switchover 2";
+        assertThat(rep.standbyUsersReads()).contains(line);
+        assertThat(rep.table()).contains(line);
+        assertThat(rep.markdown()).contains(line);
+        assertThat(HtmlReport.render(rep)).contains("<p>" + line + "</p>");
+        assertThat(report(run(Observations.none("not observed"), false)).standbyUsersReads()).as("no home entries: no line").isEmpty();
+    }
+
     @Test
     void theHtmlDrawsAlertsAndMetricsOnTheTimelinesAxisAndEmbedsTheLogsSelfContained() throws IOException {
         AlertCheck.Report alerts = AlertCheckTest.check(Scenario.KILL_WRITER, List.of(AlertCheckTest.TO_AWS), AlertCheckTest.CHANGE.minusSeconds(10),
