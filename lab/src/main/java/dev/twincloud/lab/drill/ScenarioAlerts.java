@@ -80,9 +80,11 @@ public final class ScenarioAlerts {
         // the one arbiter while the standby cannot promise (partitioned, or re-joining after a failover), no failsafe
         // then; the revived arbiter took 15.8 s to start on a loaded machine (2026-12-01, the active-active drill), so
         // the writer held no lease, and got no renewal, for longer than the rules' 15 s, the agents reached no arbiter
-        // and no arbiter acted; and the old writer, re-joining on that machine, was not eligible for a minute
+        // and no arbiter acted; and the old writer, re-joining on that machine, was not eligible for a minute. It may
+        // cut both sites from the arbiter and freeze the writer's site for a minute (2026-12-02, seed 301): no site can
+        // be promoted (the arbiter hears neither) and the frozen writer reports no state, so no site is the writer
         failover(RANDOM, COMPONENT_DOWN, WRITER_WITHOUT_LEASE, LEASE_RENEWALS_FAILING, ARBITER_UNREACHABLE,
-                NO_ACTING_ARBITER, STANDBY_NOT_ELIGIBLE);
+                NO_ACTING_ARBITER, STANDBY_NOT_ELIGIBLE, NO_WRITER);
         // no failover
         quiet(PARTITION_WRITER_ARBITER);
         quiet(PARTITION_ARBITER_STANDBY);
