@@ -68,8 +68,8 @@ public final class SimAgent {
             }
             case FENCED -> {
                 if (state != SiteState.FENCED) {
-                    stopLsn = lsn + 0x28; // the shutdown checkpoint record
-                    lsn = stopLsn;
+                    stopLsn = lsn + 0x28; // where the shutdown checkpoint record begins
+                    lsn = stopLsn + 0x78; // and ends: the server's last WAL
                 }
                 state = SiteState.FENCED;
                 role = DbRole.DOWN;

@@ -104,7 +104,7 @@ public final class SimCluster {
                 a.lsn = p.lsn;
             }
             if (a.role == DbRole.STANDBY && p.state == dev.twincloud.core.fsm.SiteState.FENCED && !a.silent) {
-                a.lsn = Math.max(a.lsn, p.stopLsn); // the walsender streams the shutdown checkpoint before it exits
+                a.lsn = Math.max(a.lsn, p.lsn); // the walsender streams the shutdown checkpoint before it exits
             }
         }
     }

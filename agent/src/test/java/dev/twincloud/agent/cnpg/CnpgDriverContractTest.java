@@ -121,10 +121,13 @@ class CnpgDriverContractTest extends PostgresDriverContract {
                 timeline = Math.max(timeline, peer.timeline) + 1;
             } else if (!name.equals(wantedPrimary) && primary) {
                 primary = false;
-                lsn += 0x28; // the shutdown checkpoint
+                // the shutdown checkpoint record: its REDO location (the token's) is where it begins, as in
+                // PostgreSQL's pg_controldata after a clean shutdown; the server's WAL ends after it
+                long checkpoint = lsn;
+                lsn += 0x78;
                 peer.lsn = Math.max(peer.lsn, lsn); // streamed to the other site before the shutdown ends
-                status(Map.of("demotionToken", DemotionToken.encode(String.valueOf(SYSTEM_ID), timeline, new Lsn(lsn),
-                        "%08X%016X".formatted(timeline, lsn >> 24))));
+                status(Map.of("demotionToken", DemotionToken.encode(String.valueOf(SYSTEM_ID), timeline, new Lsn(checkpoint),
+                        "%08X%016X".formatted(timeline, checkpoint >> 24))));
             } else if (!primary && peer.primary) {
                 timeline = peer.timeline; // following the new primary's history
                 lsn = Math.max(lsn, peer.lsn);

@@ -102,6 +102,11 @@ public abstract class PostgresDriverContract {
     void aPlannedSwitchoverPromotesTheStandbyAndTheOldWriterFollowsIt() {
         Lsn written = writer().write();
         until(() -> writer().driver().stopClean());
+        Lsn stop = writer().driver().stopLsn();
+        // what the arbiter waits for before it promotes: the target has received past the stop position (the
+        // shutdown checkpoint record that begins there), not only up to it
+        until(() -> standby().driver().observe().receiveLsn().compareTo(stop) > 0 ? StepResult.done()
+                : StepResult.retry("received " + standby().driver().observe().receiveLsn() + ", stop position " + stop));
         Optional<String> token = writer().driver().demotionToken();
         until(() -> standby().driver().promote(token));
         Observation promoted = standby().driver().observe();

@@ -453,7 +453,12 @@ public final class Decider {
             if (fromFenced && to.isPresent()) {
                 AgentReport f = from.get();
                 AgentReport t = to.get();
-                if (f.stopLsn().value() != 0 && t.receiveLsn().isAtLeast(f.stopLsn())
+                // Past the stop position, not at it: the stop position is where the old writer's shutdown checkpoint
+                // record begins, and a target that has received exactly up to it lacks that record (its WAL sender
+                // may not have sent it: the stream broke, or the server was stopped another way). Promoted without
+                // it, the target's timeline would fork before the old writer's end, which could then follow only
+                // after a rewind. Nothing follows that record, so a target that received past its start has it.
+                if (f.stopLsn().value() != 0 && t.receiveLsn().compareTo(f.stopLsn()) > 0
                         && standbyNotReady(reports, sw.to(), now, d()).isEmpty()) {
                     long epoch = d().epoch() + 1;
                     // The target has received everything the old writer wrote and nobody writes before its first

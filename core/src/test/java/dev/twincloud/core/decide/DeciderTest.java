@@ -295,6 +295,31 @@ class DeciderTest {
         assertThat(d.assignmentFor(GCP).goal()).isEqualTo(SiteState.STANDBY);
     }
 
+    /** gcp writing in sync mode, a switchover to aws asked for, gcp told to fence, 100 ms later. */
+    private static Fixture gcpToldToFenceForASwitchoverToAws() {
+        var f = Fixture.syncWithGcpWriting();
+        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
+        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
+        f.advance(100);
+        return f;
+    }
+
+    /**
+     * The old writer's stop position is where its shutdown checkpoint record begins: a target that has received
+     * exactly up to it has everything before that record but not the record, and promoted then its timeline would
+     * fork before the old writer's end (which could follow only after a rewind). One byte past it, it has the record.
+     */
+    @Test
+    void switchoverTargetThatReceivedUpToTheStopPositionButNotPastItIsNotPromoted() {
+        var f = gcpToldToFenceForASwitchoverToAws();
+        f.heartbeat(f.fenced(GCP, 180));
+        var d = f.heartbeat(f.standby(AWS, 180));
+        assertThat(d.state().durable().writer()).as("received up to the shutdown checkpoint's start only").isEqualTo(GCP);
+        assertThat(d.events()).noneMatch(e -> e.kind() == EventKind.SWITCHOVER_PROMOTE);
+        d = f.heartbeat(f.standby(AWS, 181));
+        assertThat(d.state().durable().writer()).isEqualTo(AWS);
+    }
+
     /**
      * Both sites are asked to hurry their heartbeats from the switchover's start until the new writer
      * has its first lease — every step of a switchover waits for a report (issue 11's half second) —
@@ -378,10 +403,7 @@ class DeciderTest {
      */
     @Test
     void switchoverCompletesWhenCloudNativePgKeepsTheDemotedWriterRunningAsAReplica() {
-        var f = Fixture.syncWithGcpWriting();
-        f.state = f.decider.requestSwitchover(f.state, f.reports, AWS, f.now).state().orElseThrow();
-        f.heartbeat(f.writer(GCP, SiteState.PRIMARY_SYNC, 100, streaming(AWS, 100, "sync")));
-        f.advance(100);
+        var f = gcpToldToFenceForASwitchoverToAws();
         var d = f.heartbeat(f.demoted(GCP, 180, GCP_TOKEN.orElseThrow()));
         d = f.heartbeat(f.standby(AWS, 200));
         assertThat(d.state().durable().writer()).isEqualTo(AWS);

@@ -442,8 +442,9 @@ final class NetSim {
                 switch (a.goal()) {
                     case FENCED -> {
                         validUntil = Double.NEGATIVE_INFINITY;
+                        // the shutdown checkpoint record begins at the stop position and ends one past it
                         stopLsn = lsn + 1;
-                        lsn = stopLsn;
+                        lsn = stopLsn + 1;
                         if (streaming(this)) {
                             o.lsn = Math.max(o.lsn, lsn);
                         }
