@@ -120,7 +120,16 @@ class ReplicasBehindTheFrontTest {
         System.out.printf("takeover after SIGKILL of %s: %s answers through the front after %.0f ms%n", Lab.replicaName(acting),
                 Lab.replicaName(other), (System.nanoTime() - t0) / 1e6);
         assertThat(after.json().path("epoch").asLong()).as("the state from etcd").isEqualTo(1);
-        assertThat(Http.get(front + "/_edge/status", null).json().path("active").asString()).isEqualTo(Lab.replicaName(other));
+        // The front's own view, once settled: on a loaded machine a probe may time out and leave it without an
+        // active replica for a moment even while it forwards (seen in a verify: "" once, right after the 200 above).
+        Await.until("the front naming " + Lab.replicaName(other) + " active", Duration.ofSeconds(30),
+                () -> {
+                    try {
+                        return Lab.replicaName(other).equals(Http.get(front + "/_edge/status", null).json().path("active").asString());
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                });
     }
 
     @Test
