@@ -20,7 +20,8 @@ import org.junit.jupiter.api.parallel.Isolated;
  * waits that long before each switchover, so that none starts while the one before may still hold its target's reads
  * through its promotion (a write lease's ttl after its first grant, docs/benchmarks.md run 11; default 0: one after
  * the other, as the figures before run 11 were measured). Prints the
- * figures and writes them to {@code lab/target/failover-benchmark.md}. Not part of {@code verify}.
+ * figures, with how busy the whole machine was before and during the switchovers ({@link MachineCpu}: every part of
+ * both sites shares its CPUs), and writes them to {@code lab/target/failover-benchmark.md}. Not part of {@code verify}.
  */
 @Isolated("needs the machine to itself: timing, figures or deadlines (junit-platform.properties)")
 @EnabledIfSystemProperty(named = "bench", matches = "true")
@@ -36,6 +37,8 @@ class FailoverBenchmark {
         }
         List<Double> rto = new ArrayList<>();
         List<Double> switchover = new ArrayList<>();
+        List<Double> busyBefore = new ArrayList<>();
+        List<Double> busyDuring = new ArrayList<>();
         String settings;
         var profile = LabSettings.EdgeProfile.valueOf(System.getProperty("bench.edgeProfile", "lab").toUpperCase(java.util.Locale.ROOT));
         boolean tls = Boolean.parseBoolean(System.getProperty("bench.tls", Boolean.toString(dev.twincloud.lab.supervisor.LabSettings.TLS_DEFAULT)));
@@ -53,6 +56,8 @@ class FailoverBenchmark {
                 Thread.sleep(pauseMs);
                 switchover.add(h.switchoverGapMs());
             }
+            busyBefore.addAll(h.cpuBusyBeforeSwitchovers);
+            busyDuring.addAll(h.cpuBusyDuringSwitchovers);
         }
         String report = """
                 # Failover benchmark — %s
@@ -62,9 +67,14 @@ class FailoverBenchmark {
                 |---|---|---|---|
                 | unplanned RTO (SIGKILL writer site -> first write acknowledged through the edge) | %.0f | %.0f | %s |
                 | switchover write unavailability (longest gap between acknowledged writes, 10 ms load) | %.0f | %.0f | %s |
+
+                %s
                 """.formatted(Instant.now(), runs, switchovers,
                 pauseMs == 0 ? "one after the other" : "each after a pause of " + pauseMs + " ms", settings, BenchStats.median(rto), BenchStats.max(rto),
-                BenchStats.fmt(rto), BenchStats.median(switchover), BenchStats.max(switchover), BenchStats.fmt(switchover));
+                BenchStats.fmt(rto), BenchStats.median(switchover), BenchStats.max(switchover), BenchStats.fmt(switchover),
+                busyBefore.isEmpty() || busyDuring.isEmpty() ? "machine CPU: not measured (no /proc/stat)"
+                        : "machine CPU busy (/proc/stat, every CPU): median %.0f %% in the 300 ms of writes before a switchover, %.0f %% from its request until the new writer's first acknowledged write was seen (%d switchovers)"
+                                .formatted(100 * BenchStats.median(busyBefore), 100 * BenchStats.median(busyDuring), busyDuring.size()));
         System.out.println(report);
         Files.writeString(Path.of(System.getProperty("twincloud.home", "..")).resolve("lab/target/failover-benchmark.md"), report);
     }

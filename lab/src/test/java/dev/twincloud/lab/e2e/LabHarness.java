@@ -182,12 +182,21 @@ final class LabHarness implements AutoCloseable {
      * (409: the cluster stopped being steady in between, e.g. a lease renewal late on a starved machine), waits for
      * it again and retries, at most three times, with a new client.
      */
+    /**
+     * The machine's busy share ({@link MachineCpu}) in the 300 ms of writes before each switchover of {@link #switchoverGapMs},
+     * and from its request until the new writer's first acknowledged write was seen (polled every 100 ms).
+     */
+    final List<Double> cpuBusyBeforeSwitchovers = new CopyOnWriteArrayList<>();
+    final List<Double> cpuBusyDuringSwitchovers = new CopyOnWriteArrayList<>();
+
     double switchoverGapMs() throws Exception {
         for (int attempt = 1; ; attempt++) {
             SiteId w = awaitSteady();
             SiteId s = LabLayout.peer(w);
             try (var load = new Load(edge, "p-bench", 10)) {
+                Optional<MachineCpu> quiet = MachineCpu.now();
                 sleep(300);
+                Optional<MachineCpu> asked = MachineCpu.now();
                 var r = Http.post(lab.arbiterUrl() + "/v1/switchover", lab.secrets().operatorToken(),
                         Http.JSON.writeValueAsString(new OperatorRequest.Switchover(s)));
                 if (r.status() == 409 && attempt < 3) {
@@ -195,6 +204,12 @@ final class LabHarness implements AutoCloseable {
                     continue;
                 }
                 assertThat(r.status()).as(r.body()).isEqualTo(202);
+                await("writes at " + s, Duration.ofSeconds(30), () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
+                Optional<MachineCpu> done = MachineCpu.now();
+                if (quiet.isPresent() && asked.isPresent() && done.isPresent()) {
+                    asked.get().busySince(quiet.get()).ifPresent(cpuBusyBeforeSwitchovers::add);
+                    done.get().busySince(asked.get()).ifPresent(cpuBusyDuringSwitchovers::add);
+                }
                 return switchoverGap(load, s);
             }
         }
