@@ -105,8 +105,10 @@ public abstract class PostgresDriverContract {
         Lsn stop = writer().driver().stopLsn();
         // what the arbiter waits for before it promotes: the target has received past the stop position (the
         // shutdown checkpoint record that begins there), not only up to it
-        until(() -> standby().driver().observe().receiveLsn().compareTo(stop) > 0 ? StepResult.done()
-                : StepResult.retry("received " + standby().driver().observe().receiveLsn() + ", stop position " + stop));
+        until(() -> {
+            Lsn received = standby().driver().observe().receiveLsn();
+            return received.compareTo(stop) > 0 ? StepResult.done() : StepResult.retry("received " + received + ", stop position " + stop);
+        });
         Optional<String> token = writer().driver().demotionToken();
         until(() -> standby().driver().promote(token));
         Observation promoted = standby().driver().observe();

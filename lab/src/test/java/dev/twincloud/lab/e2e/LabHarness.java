@@ -176,19 +176,19 @@ final class LabHarness implements AutoCloseable {
     }
 
     /**
-     * One planned switchover, measured: with a client writing through the edge every 10 ms, {@code POST
-     * /v1/switchover} to the standby, then the longest gap between two consecutive acknowledged writes; asserts
-     * every acknowledged write is on the new writer. Waits for the steady state first; if the arbiter refuses
-     * (409: the cluster stopped being steady in between, e.g. a lease renewal late on a starved machine), waits for
-     * it again and retries, at most three times, with a new client.
-     */
-    /**
      * The machine's busy share ({@link MachineCpu}) in the 300 ms of writes before each switchover of {@link #switchoverGapMs},
      * and from its request until the new writer's first acknowledged write was seen (polled every 100 ms).
      */
     final List<Double> cpuBusyBeforeSwitchovers = new CopyOnWriteArrayList<>();
     final List<Double> cpuBusyDuringSwitchovers = new CopyOnWriteArrayList<>();
 
+    /**
+     * One planned switchover, measured: with a client writing through the edge every 10 ms, {@code POST
+     * /v1/switchover} to the standby, then the longest gap between two consecutive acknowledged writes; asserts
+     * every acknowledged write is on the new writer. Waits for the steady state first; if the arbiter refuses
+     * (409: the cluster stopped being steady in between, e.g. a lease renewal late on a starved machine), waits for
+     * it again and retries, at most three times, with a new client.
+     */
     double switchoverGapMs() throws Exception {
         for (int attempt = 1; ; attempt++) {
             SiteId w = awaitSteady();
@@ -223,9 +223,8 @@ final class LabHarness implements AutoCloseable {
         await("writes at the new writer", Duration.ofSeconds(30), () -> load.acked().stream().anyMatch(a -> a.site().equals(to.name())));
     }
 
-    /** The longest gap between acknowledged writes of {@code load} once {@code s} acknowledged one; none lost. */
+    /** The longest gap between acknowledged writes of {@code load}, once {@code s} has acknowledged one; none lost. */
     private double switchoverGap(Load load, SiteId s) throws Exception {
-        await("writes at " + s, Duration.ofSeconds(30), () -> load.acked().stream().anyMatch(a -> a.site().equals(s.name())));
         sleep(300);
         load.close();
         List<LabClient.Write> acked = load.acked();

@@ -122,14 +122,8 @@ class ReplicasBehindTheFrontTest {
         assertThat(after.json().path("epoch").asLong()).as("the state from etcd").isEqualTo(1);
         // The front's own view, once settled: on a loaded machine a probe may time out and leave it without an
         // active replica for a moment even while it forwards (seen in a verify: "" once, right after the 200 above).
-        Await.until("the front naming " + Lab.replicaName(other) + " active", Duration.ofSeconds(30),
-                () -> {
-                    try {
-                        return Lab.replicaName(other).equals(Http.get(front + "/_edge/status", null).json().path("active").asString());
-                    } catch (java.io.IOException e) {
-                        return false;
-                    }
-                });
+        Http.await("the front naming " + Lab.replicaName(other) + " active", front + "/_edge/status", null, Duration.ofSeconds(30),
+                r -> r.status() == 200 && Lab.replicaName(other).equals(r.json().path("active").asString()));
     }
 
     @Test
